@@ -1,0 +1,107 @@
+// Filter plugin interface: the per-request chain reject_unsupported → hash_tag → router → stats.
+// Filters decide; only the core does I/O. See docs/writing-filters.md.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "api/codec.h"
+#include "api/stats.h"
+#include "google/protobuf/message.h"
+
+namespace proxy {
+
+namespace config::v1 {
+class Pool;
+}  // namespace config::v1
+
+enum class FilterStatus { kContinue, kStop };
+
+// Per-request scratch shared by the filters of one chain run.
+struct RequestContext {
+  // The bytes that are hashed for routing; set by hash_tag, defaults to Key(0).
+  absl::string_view hash_key;
+  // Set by the router: one fragment per target server (a single one when nothing is split).
+  std::vector<Fragment> fragments;
+  // Server index chosen for an unsplit request.
+  uint32_t server = 0;
+};
+
+// Read-only view of the pool a request belongs to.
+class PoolView {
+ public:
+  virtual ~PoolView() = default;
+  virtual absl::string_view Name() const = 0;
+  virtual absl::string_view HashTag() const = 0;
+  virtual size_t ServerCount() const = 0;
+  // Server index for a (tag-extracted) routing key under the current live set.
+  virtual uint32_t ServerFor(absl::string_view hash_key) const = 0;
+  virtual const Codec& PoolCodec() const = 0;
+};
+
+// How a request ended, for OnComplete.
+struct Outcome {
+  enum class Kind { kReply, kLocalReply, kError };
+  Kind kind = Kind::kReply;
+  uint64_t reply_bytes = 0;
+  uint64_t latency_us = 0;
+  int32_t server = -1;  // -1 when no server was involved
+};
+
+// Provided by the core's ConnectionManager to every filter call.
+class FilterCallbacks {
+ public:
+  virtual ~FilterCallbacks() = default;
+  // Answers the client with a protocol-correct error and stops the chain; nothing is forwarded.
+  virtual void SendLocalError(absl::string_view text) = 0;
+  // Answers the client with raw protocol bytes (e.g. "+PONG\r\n") and stops the chain.
+  virtual void SendLocalReply(absl::string_view bytes) = 0;
+  virtual RequestContext& Context() = 0;
+  virtual const PoolView& Pool() const = 0;
+};
+
+class Filter {
+ public:
+  virtual ~Filter() = default;
+  virtual FilterStatus OnRequest(Message& request, FilterCallbacks& callbacks) = 0;
+  // The reply path runs the chain in reverse.
+  virtual FilterStatus OnResponse(Message& request, Message& reply, FilterCallbacks& callbacks) {
+    return FilterStatus::kContinue;
+  }
+  // Exactly once per request, also after a timeout, an error or a local reply.
+  virtual void OnComplete(const Message& request, const Outcome& outcome) {}
+};
+using FilterPtr = std::unique_ptr<Filter>;
+
+// Built once per pool at config time; called once per client connection.
+using FilterFactoryFn = std::function<FilterPtr()>;
+
+// What a factory gets at config time. No sockets, threads or files: `proxyctl check` runs it.
+struct FactoryContext {
+  const config::v1::Pool& pool;
+  // True under `proxyctl check` / `--test-conf`: validate only, build nothing expensive.
+  bool validate_only = false;
+  // The pool's stats scope; null when validate_only.
+  Scope* stats = nullptr;
+};
+
+// Registered under the filter's short snake_case name ("hash_tag").
+class FilterFactory {
+ public:
+  static constexpr absl::string_view kCategory = "filter";
+  virtual ~FilterFactory() = default;
+  virtual absl::string_view Name() const = 0;
+  virtual absl::string_view Description() const = 0;
+  // A fresh, empty config message; the loader fills it from the entry's `config:` mapping.
+  virtual std::unique_ptr<google::protobuf::Message> NewConfigProto() const = 0;
+  // All validation happens here (kInvalidArgument with a message naming the field).
+  virtual absl::StatusOr<FilterFactoryFn> Create(const google::protobuf::Message& config,
+                                                 FactoryContext& context) const = 0;
+};
+
+}  // namespace proxy
