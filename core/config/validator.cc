@@ -1,0 +1,161 @@
+// Semantic checks that need a whole pool or the whole file (spec 1.4, in twemproxy's order).
+#include "core/config/validator.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "api/filter.h"
+#include "api/registry.h"
+
+namespace proxy::config {
+namespace {
+
+using config::v1::Pool;
+
+// The resolved address of a TCP listen value, "family/bytes", for duplicate detection; empty on
+// failure with `error` set to getaddrinfo's message.
+std::string ResolveListen(const config::v1::TcpAddress& tcp, std::string* error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* result = nullptr;
+  const std::string port = std::to_string(tcp.port());
+  int rc = getaddrinfo(tcp.host().c_str(), port.c_str(), &hints, &result);
+  if (rc != 0 || result == nullptr) {
+    *error = gai_strerror(rc);
+    return "";
+  }
+  char host[NI_MAXHOST];
+  char serv[NI_MAXSERV];
+  std::string key;
+  if (getnameinfo(result->ai_addr, result->ai_addrlen, host, sizeof(host), serv, sizeof(serv),
+                  NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+    key = absl::StrCat(host, "|", serv);
+  }
+  freeaddrinfo(result);
+  return key;
+}
+
+void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) {
+  const std::string& name = pool.name();
+  // 1. listen is required.
+  if (!pool.has_listen() && !source.keys.contains("listen")) {
+    sink->Error(source.name, name, "listen",
+                "missing: every pool needs listen: host:port or /path/to/socket [permission]");
+  }
+  // 3. server_connections >= 1.
+  if (pool.server_connections() == 0 && source.keys.contains("server_connections")) {
+    sink->Error(source.KeyOrPool("server_connections"), name, "server_connections",
+                "cannot be 0 (at least 1 connection per server)");
+  }
+  // 4. redis-only keys.
+  if (!pool.redis_auth().empty() && pool.protocol() != "redis") {
+    sink->Error(source.KeyOrPool("redis_auth"), name, "redis_auth",
+                "is only valid for a redis pool (add redis: true)");
+  }
+  if (pool.redis_db() > 0 && pool.protocol() != "redis") {
+    sink->Warning(source.KeyOrPool("redis_db"), name, "redis_db",
+                  "has no effect on a memcache pool");
+  }
+  if (pool.client_connections() > 0) {
+    sink->Warning(source.KeyOrPool("client_connections"), name, "client_connections",
+                  absl::StrCat("shardproxy enforces this limit (twemproxy ignores it): at most ",
+                               pool.client_connections(), " concurrent clients per worker"));
+  }
+  // 5. at least one server (unless every entry was already reported as broken).
+  if (pool.servers().empty() && !source.keys.contains("servers")) {
+    sink->Error(source.name, name, "servers",
+                "missing: the pool has no servers (servers: followed by \"- host:port:weight\" "
+                "lines)");
+  }
+  // 6. node names must be unique (they are the ketama identity and the stats key).
+  absl::flat_hash_map<std::string, int> by_node;
+  for (int i = 0; i < pool.servers_size(); ++i) {
+    const config::v1::Server& server = pool.servers(i);
+    auto [it, inserted] = by_node.emplace(server.node_name(), i);
+    if (!inserted) {
+      const config::v1::Server& first = pool.servers(it->second);
+      SourcePos first_pos = source.servers[it->second];
+      sink->Error(source.servers[i], name, "servers",
+                  absl::StrCat("'", server.raw(), "' has the same node name '",
+                               server.node_name(), "' as '", first.raw(), "' (line ",
+                               first_pos.line, "); give each server a distinct name"));
+    }
+  }
+  // listen must resolve (twemproxy resolves it at load time too).
+  if (pool.listen().has_tcp()) {
+    std::string error;
+    if (ResolveListen(pool.listen().tcp(), &error).empty() && !error.empty()) {
+      sink->Error(source.KeyOrPool("listen"), name, "listen",
+                  absl::StrCat("cannot resolve host '", pool.listen().tcp().host(), "': ", error));
+    }
+  }
+  // Filters validate their own configs.
+  for (int i = 0; i < pool.filters_size(); ++i) {
+    const config::v1::Filter& entry = pool.filters(i);
+    const FilterFactory* factory = Registry<FilterFactory>::Find(entry.name());
+    if (factory == nullptr) continue;  // reported by LoadYaml
+    std::unique_ptr<google::protobuf::Message> config = factory->NewConfigProto();
+    if (config != nullptr && !config->ParseFromString(entry.typed_config())) {
+      sink->Error(source.filters[i], name, absl::StrCat("filters: ", entry.name()),
+                  "internal error: config does not parse");
+      continue;
+    }
+    FactoryContext context{pool, /*validate_only=*/true, /*stats=*/nullptr};
+    const config::v1::Filter no_config;  // for factories whose NewConfigProto() is null
+    absl::StatusOr<FilterFactoryFn> made = factory->Create(
+        config != nullptr ? static_cast<const google::protobuf::Message&>(*config) : no_config,
+        context);
+    if (!made.ok()) {
+      sink->Error(source.filter_configs[i], name, absl::StrCat("filters: ", entry.name()),
+                  std::string(made.status().message()));
+    }
+  }
+}
+
+}  // namespace
+
+void ValidateBootstrap(const config::v1::Bootstrap& bootstrap, const SourceMap& sources,
+                       DiagnosticSink* sink) {
+  for (int i = 0; i < bootstrap.pools_size(); ++i) {
+    ValidatePool(bootstrap.pools(i), sources.pools[i], sink);
+  }
+  // 7. listen addresses must differ: as written (twemproxy's check) and as resolved (ours:
+  // localhost:X and 127.0.0.1:X would otherwise fail only at bind time).
+  absl::flat_hash_map<std::string, int> by_raw;
+  absl::flat_hash_map<std::string, int> by_address;
+  for (int i = 0; i < bootstrap.pools_size(); ++i) {
+    const Pool& pool = bootstrap.pools(i);
+    if (!pool.has_listen()) continue;
+    const SourcePos pos = sources.pools[i].KeyOrPool("listen");
+    auto [raw_it, raw_new] = by_raw.emplace(pool.listen().raw(), i);
+    if (!raw_new) {
+      sink->Error(pos, pool.name(), "listen",
+                  absl::StrCat("'", pool.listen().raw(), "' is also the listen address of pool '",
+                               bootstrap.pools(raw_it->second).name(), "'"));
+      continue;
+    }
+    std::string address;
+    if (pool.listen().has_unix_socket()) {
+      address = absl::StrCat("unix|", pool.listen().unix_socket().path());
+    } else {
+      std::string error;
+      address = ResolveListen(pool.listen().tcp(), &error);
+    }
+    if (address.empty()) continue;
+    auto [addr_it, addr_new] = by_address.emplace(address, i);
+    if (!addr_new) {
+      const Pool& other = bootstrap.pools(addr_it->second);
+      sink->Error(pos, pool.name(), "listen",
+                  absl::StrCat("'", pool.listen().raw(), "' is the same address as '",
+                               other.listen().raw(), "' of pool '", other.name(), "'"));
+    }
+  }
+}
+
+}  // namespace proxy::config

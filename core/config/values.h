@@ -1,0 +1,39 @@
+// Parsers for twemproxy's scalar values: numbers, booleans, `listen:` and `servers:` entries.
+// Each returns an error text (no location) that the loader prefixes with file:line:col.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "api/config/v1/bootstrap.pb.h"
+
+namespace proxy::config {
+
+// A twemproxy number: decimal digits only. twemproxy accumulates in a 32-bit int and accepts the
+// result when it is non-negative, so 99999999999 silently becomes 1215752191; we keep that value
+// (placement and timeouts stay identical) and report `wrapped` so the caller can warn.
+struct ParsedNumber {
+  uint32_t value = 0;
+  bool wrapped = false;
+};
+absl::StatusOr<ParsedNumber> ParseNumber(absl::string_view text);
+
+// Exactly "true" or "false".
+absl::StatusOr<bool> ParseBool(absl::string_view text);
+
+// `host:port` (split at the last colon; IPv6 without brackets) or `/path [octal perm]`.
+// `permission_note` is set when a unix permission was not plain octal (twemproxy reads it as 0).
+absl::StatusOr<config::v1::Listen> ParseListen(absl::string_view text,
+                                               std::string* permission_note);
+
+// `host:port:weight [name]` or `/path:weight [name]`, with twemproxy's node name derived.
+// `weight_note` is set when the weight wrapped (see ParsedNumber).
+absl::StatusOr<config::v1::Server> ParseServer(absl::string_view text, std::string* weight_note);
+
+// twemproxy's sort order for servers and pools: shorter first, then bytewise.
+bool TwemproxyLess(absl::string_view a, absl::string_view b);
+
+}  // namespace proxy::config

@@ -1,0 +1,383 @@
+// The YAML → proto half of config loading. Semantic cross-checks live in validator.cc.
+#include "core/config/yaml_loader.h"
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "api/distribution.h"
+#include "api/filter.h"
+#include "api/hash.h"
+#include "api/registry.h"
+#include "core/config/proto_yaml.h"
+#include "core/config/values.h"
+
+namespace proxy::config {
+namespace {
+
+using config::v1::Pool;
+
+// Reports YAML features twemproxy's grammar does not allow, once per node. Returns true when
+// `node` is plain (no alias, anchor, tag or flow style).
+bool CheckPlain(const YamlNode& node, const std::string& pool, const std::string& key,
+                DiagnosticSink* sink) {
+  if (node.alias) {
+    sink->Error(node.pos, pool, key, "YAML aliases (*name) are not supported; write the value out");
+    return false;
+  }
+  if (node.anchored) {
+    sink->Error(node.pos, pool, key, "YAML anchors (&name) are not supported");
+    return false;
+  }
+  if (!node.tag.empty()) {
+    sink->Error(node.pos, pool, key,
+                absl::StrCat("YAML tags (", node.tag, ") are not supported; remove the tag"));
+    return false;
+  }
+  if (node.flow) {
+    if (key == "hash_tag" && node.kind == YamlNode::Kind::kMapping) {
+      sink->Error(node.pos, pool, key,
+                  "an unquoted {} is an empty YAML mapping; quote it: hash_tag: \"{}\"");
+    } else if (node.kind == YamlNode::Kind::kSequence) {
+      sink->Error(node.pos, pool, key,
+                  "flow lists [a, b] are not supported (twemproxy rejects them); write one "
+                  "\"- item\" per line");
+    } else {
+      sink->Error(node.pos, pool, key,
+                  "flow mappings {a: b} are not supported (twemproxy rejects them); quote the "
+                  "value if it is text");
+    }
+    return false;
+  }
+  return true;
+}
+
+// A non-empty plain scalar, or nullptr after reporting why not.
+const YamlNode* RequireScalar(const YamlNode& node, const std::string& pool,
+                              const std::string& key, DiagnosticSink* sink) {
+  if (!CheckPlain(node, pool, key, sink)) return nullptr;
+  if (node.kind == YamlNode::Kind::kNull) {
+    sink->Error(node.pos, pool, key, "value is empty");
+    return nullptr;
+  }
+  if (node.kind != YamlNode::Kind::kScalar) {
+    sink->Error(node.pos, pool, key,
+                absl::StrCat("expected a single value, found ", node.KindName()));
+    return nullptr;
+  }
+  if (node.value.empty()) {
+    sink->Error(node.pos, pool, key, "value is empty");
+    return nullptr;
+  }
+  return &node;
+}
+
+template <class Factory>
+void SetRegisteredName(const YamlNode& node, const std::string& pool, const std::string& key,
+                       DiagnosticSink* sink, std::string* out) {
+  const YamlNode* scalar = RequireScalar(node, pool, key, sink);
+  if (scalar == nullptr) return;
+  if (Registry<Factory>::Find(scalar->value) == nullptr) {
+    sink->Error(node.pos, pool, key,
+                absl::StrCat("'", scalar->value, "' is not a valid ", Factory::kCategory,
+                             " (valid: ", Registry<Factory>::NamesForMessage(), ")"));
+    return;
+  }
+  *out = scalar->value;
+}
+
+class PoolLoader {
+ public:
+  PoolLoader(std::string name, Pool* pool, PoolSource* source, DiagnosticSink* sink)
+      : name_(std::move(name)), pool_(pool), source_(source), sink_(sink) {}
+
+  void LoadEntry(const std::string& key, const YamlNode& value) {
+    source_->keys[key] = value.pos;
+    if (key == "servers") return LoadServers(value);
+    if (key == "filters") return LoadFilters(value);
+    if (key == "hash") return SetRegisteredName<HashFunctionFactory>(value, name_, key, sink_,
+                                                                      pool_->mutable_hash());
+    if (key == "distribution") {
+      return SetRegisteredName<DistributionFactory>(value, name_, key, sink_,
+                                                    pool_->mutable_distribution());
+    }
+    const YamlNode* scalar = RequireScalar(value, name_, key, sink_);
+    if (scalar == nullptr) return;
+    const std::string& text = scalar->value;
+    if (key == "listen") return LoadListen(*scalar);
+    if (key == "hash_tag") {
+      if (text.size() != 2) {
+        return Error(value, key,
+                     absl::StrCat("'", text, "' is ", text.size(),
+                                  " bytes; a hash tag is exactly two characters, e.g. \"{}\""));
+      }
+      return pool_->set_hash_tag(text);
+    }
+    if (key == "redis_auth") return pool_->set_redis_auth(text);
+    if (key == "redis") {
+      if (auto b = Bool(value, key)) pool_->set_protocol(*b ? "redis" : "memcache");
+      return;
+    }
+    if (key == "tcpkeepalive") return SetBool(value, key, &Pool::set_tcpkeepalive);
+    if (key == "preconnect") return SetBool(value, key, &Pool::set_preconnect);
+    if (key == "auto_eject_hosts") return SetBool(value, key, &Pool::set_auto_eject_hosts);
+    if (key == "reuseport") return SetBool(value, key, &Pool::set_reuseport);
+    if (key == "timeout") return SetNumber(value, key, &Pool::set_timeout_ms);
+    if (key == "backlog") return SetNumber(value, key, &Pool::set_backlog);
+    if (key == "client_connections") return SetNumber(value, key, &Pool::set_client_connections);
+    if (key == "redis_db") return SetNumber(value, key, &Pool::set_redis_db);
+    if (key == "server_connections") return SetNumber(value, key, &Pool::set_server_connections);
+    if (key == "server_retry_timeout") {
+      return SetNumber(value, key, &Pool::set_server_retry_timeout_ms);
+    }
+    if (key == "server_failure_limit") {
+      return SetNumber(value, key, &Pool::set_server_failure_limit);
+    }
+  }
+
+ private:
+  void Error(const YamlNode& node, const std::string& key, std::string message) {
+    sink_->Error(node.pos, name_, key, std::move(message));
+  }
+
+  std::optional<bool> Bool(const YamlNode& node, const std::string& key) {
+    absl::StatusOr<bool> parsed = ParseBool(node.value);
+    if (!parsed.ok()) {
+      Error(node, key, std::string(parsed.status().message()));
+      return std::nullopt;
+    }
+    return *parsed;
+  }
+
+  void SetBool(const YamlNode& node, const std::string& key, void (Pool::*setter)(bool)) {
+    if (auto b = Bool(node, key)) (pool_->*setter)(*b);
+  }
+
+  void SetNumber(const YamlNode& node, const std::string& key,
+                 void (Pool::*setter)(uint32_t)) {
+    absl::StatusOr<ParsedNumber> parsed = ParseNumber(node.value);
+    if (!parsed.ok()) return Error(node, key, std::string(parsed.status().message()));
+    if (parsed->wrapped) {
+      sink_->Warning(node.pos, name_, key,
+                     absl::StrCat(node.value, " exceeds 2147483647; twemproxy wraps it to ",
+                                  parsed->value, ", which is used for compatibility"));
+    }
+    (pool_->*setter)(parsed->value);
+  }
+
+  void LoadListen(const YamlNode& node) {
+    std::string note;
+    absl::StatusOr<config::v1::Listen> listen = ParseListen(node.value, &note);
+    if (!listen.ok()) return Error(node, "listen", std::string(listen.status().message()));
+    if (!note.empty()) sink_->Warning(node.pos, name_, "listen", note);
+    *pool_->mutable_listen() = *std::move(listen);
+  }
+
+  void LoadServers(const YamlNode& node) {
+    if (!CheckPlain(node, name_, "servers", sink_)) return;
+    if (node.kind != YamlNode::Kind::kSequence) {
+      return Error(node, "servers",
+                   absl::StrCat("expected a list (one \"- host:port:weight [name]\" per line), "
+                                "found ",
+                                node.KindName()));
+    }
+    for (const YamlNodePtr& item : node.items) {
+      const YamlNode* scalar = RequireScalar(*item, name_, "servers", sink_);
+      if (scalar == nullptr) continue;
+      std::string note;
+      absl::StatusOr<config::v1::Server> server = ParseServer(scalar->value, &note);
+      if (!server.ok()) {
+        Error(*item, "servers", std::string(server.status().message()));
+        continue;
+      }
+      if (!note.empty()) sink_->Warning(item->pos, name_, "servers", note);
+      *pool_->add_servers() = *std::move(server);
+      source_->servers.push_back(item->pos);
+    }
+  }
+
+  // `filters:` entries: a bare name, or a mapping {name: x, config: {...}}.
+  void LoadFilters(const YamlNode& node) {
+    if (!CheckPlain(node, name_, "filters", sink_)) return;
+    if (node.kind != YamlNode::Kind::kSequence) {
+      return Error(node, "filters",
+                   absl::StrCat("expected a list of filters, found ", node.KindName()));
+    }
+    for (const YamlNodePtr& item : node.items) LoadFilter(*item);
+  }
+
+  void LoadFilter(const YamlNode& item) {
+    const std::string key = "filters";
+    const YamlNode* name_node = nullptr;
+    const YamlNode* config_node = nullptr;
+    if (item.kind == YamlNode::Kind::kScalar && item.tag.empty() && !item.anchored) {
+      name_node = &item;
+    } else if (item.kind == YamlNode::Kind::kMapping && item.tag.empty() && !item.anchored &&
+               !item.alias) {
+      for (const auto& [k, v] : item.entries) {
+        if (k->kind != YamlNode::Kind::kScalar) {
+          Error(*k, key, "filter entry keys must be 'name' or 'config'");
+        } else if (k->value == "name") {
+          name_node = RequireScalar(*v, name_, key, sink_);
+          if (name_node == nullptr) return;
+        } else if (k->value == "config") {
+          config_node = v.get();
+        } else {
+          Error(*k, key,
+                absl::StrCat("unknown filter entry key '", k->value, "' (valid: name, config)"));
+        }
+      }
+      if (name_node == nullptr) return Error(item, key, "filter entry has no 'name'");
+    } else {
+      return Error(item, key,
+                   absl::StrCat("expected a filter name or a mapping with 'name' and 'config', "
+                                "found ",
+                                item.KindName()));
+    }
+    const std::string& filter_name = name_node->value;
+    const FilterFactory* factory = Registry<FilterFactory>::Find(filter_name);
+    if (factory == nullptr) {
+      return Error(*name_node, key,
+                   absl::StrCat("'", filter_name, "' is not a valid filter (valid: ",
+                                Registry<FilterFactory>::NamesForMessage(), ")"));
+    }
+    std::unique_ptr<google::protobuf::Message> message = factory->NewConfigProto();
+    config::v1::Filter* filter = pool_->add_filters();
+    filter->set_name(filter_name);
+    if (message != nullptr) {
+      filter->set_config_type(message->GetDescriptor()->full_name());
+      if (config_node != nullptr && config_node->kind != YamlNode::Kind::kNull) {
+        std::vector<ProtoYamlError> errors;
+        FillMessageFromYaml(*config_node, message.get(), &errors);
+        for (const ProtoYamlError& e : errors) {
+          sink_->Error(e.pos, name_, absl::StrCat("filters: ", filter_name), e.message);
+        }
+      }
+      filter->set_typed_config(message->SerializeAsString());
+    } else if (config_node != nullptr && config_node->kind != YamlNode::Kind::kNull) {
+      Error(*config_node, key, absl::StrCat("filter '", filter_name, "' takes no config"));
+    }
+    source_->filters.push_back(name_node->pos);
+    source_->filter_configs.push_back(config_node != nullptr ? config_node->pos : name_node->pos);
+  }
+
+  std::string name_;
+  Pool* pool_;
+  PoolSource* source_;
+  DiagnosticSink* sink_;
+};
+
+void ApplyDefaults(Pool* pool) {
+  pool->set_protocol("memcache");
+  pool->set_hash("fnv1a_64");
+  pool->set_distribution("ketama");
+  pool->set_timeout_ms(0);
+  pool->set_backlog(512);
+  pool->set_client_connections(0);
+  pool->set_redis_db(0);
+  pool->set_server_connections(1);
+  pool->set_server_retry_timeout_ms(30000);
+  pool->set_server_failure_limit(2);
+}
+
+}  // namespace
+
+const std::vector<std::string>& KnownPoolKeys() {
+  static const auto* keys = new std::vector<std::string>{
+      "listen",           "hash",
+      "hash_tag",         "distribution",
+      "timeout",          "backlog",
+      "client_connections", "redis",
+      "tcpkeepalive",     "redis_auth",
+      "redis_db",         "preconnect",
+      "auto_eject_hosts", "server_connections",
+      "server_retry_timeout", "server_failure_limit",
+      "servers",          "reuseport",
+      "filters",
+  };
+  return *keys;
+}
+
+void LoadYaml(const std::string& text, config::v1::Bootstrap* bootstrap, SourceMap* sources,
+              DiagnosticSink* sink) {
+  YamlFile file = ParseYaml(text);
+  if (!file.syntax_ok) {
+    sink->Error(file.error_pos, "", "", absl::StrCat("YAML syntax error: ", file.error));
+    return;
+  }
+  if (file.documents.size() != 1) {
+    sink->Error(SourcePos{1, 1}, "", "",
+                absl::StrCat("the file must contain exactly one YAML document; found ",
+                             file.documents.size()));
+    return;
+  }
+  const YamlNodePtr& root = file.documents[0];
+  if (root == nullptr || root->kind == YamlNode::Kind::kNull) {
+    sink->Error(SourcePos{1, 1}, "", "", "the file has no pools");
+    return;
+  }
+  if (!CheckPlain(*root, "", "", sink)) return;
+  if (root->kind != YamlNode::Kind::kMapping) {
+    sink->Error(root->pos, "", "",
+                absl::StrCat("the top level must be a mapping of pool names to pool settings, "
+                             "found ",
+                             root->KindName()));
+    return;
+  }
+  absl::flat_hash_map<std::string, SourcePos> pool_names;
+  for (const auto& [key_node, value_node] : root->entries) {
+    if (!CheckPlain(*key_node, "", "", sink)) continue;
+    if (key_node->kind != YamlNode::Kind::kScalar || key_node->value.empty()) {
+      sink->Error(key_node->pos, "", "", "a pool name must be a non-empty string");
+      continue;
+    }
+    const std::string& name = key_node->value;
+    auto [it, inserted] = pool_names.emplace(name, key_node->pos);
+    if (!inserted) {
+      sink->Error(key_node->pos, name, "",
+                  absl::StrCat("duplicate pool name (first defined at line ", it->second.line,
+                               ")"));
+      continue;
+    }
+    // A pool whose settings cannot be read is not added: validating it would only report its
+    // listen and servers as missing.
+    const YamlNode& value = *value_node;
+    if (!CheckPlain(value, name, "", sink)) continue;
+    if (value.kind != YamlNode::Kind::kMapping) {
+      sink->Error(value.kind == YamlNode::Kind::kNull ? key_node->pos : value.pos, name, "",
+                  absl::StrCat("expected a mapping of pool settings (listen:, servers:, ...), "
+                               "found ",
+                               value.KindName()));
+      continue;
+    }
+    Pool* pool = bootstrap->add_pools();
+    PoolSource* source = &sources->pools.emplace_back();
+    pool->set_name(name);
+    source->name = key_node->pos;
+    ApplyDefaults(pool);
+    PoolLoader loader(name, pool, source, sink);
+    absl::flat_hash_map<std::string, SourcePos> seen;
+    for (const auto& [k, v] : value.entries) {
+      if (!CheckPlain(*k, name, "", sink)) continue;
+      if (k->kind != YamlNode::Kind::kScalar) {
+        sink->Error(k->pos, name, "", "a setting name must be a plain string");
+        continue;
+      }
+      const std::string& key = k->value;
+      const auto& known = KnownPoolKeys();
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        sink->Error(k->pos, name, key,
+                    absl::StrCat("unknown key (valid: ", absl::StrJoin(known, ", "), ")"));
+        continue;
+      }
+      auto [seen_it, first] = seen.emplace(key, k->pos);
+      if (!first) {
+        sink->Error(k->pos, name, key,
+                    absl::StrCat("set twice (first at line ", seen_it->second.line, ")"));
+        continue;
+      }
+      loader.LoadEntry(key, *v);
+    }
+  }
+}
+
+}  // namespace proxy::config
