@@ -1,0 +1,45 @@
+// twemproxy's command line (spec section 2) plus shardproxy's own flags.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace proxy {
+
+struct Options {
+  bool show_help = false;
+  bool show_version = false;
+  bool test_conf = false;
+  bool daemonize = false;
+  bool describe_stats = false;
+  int log_level = 5;  // 0..11, twemproxy's levels
+  std::string log_file;  // empty = stderr
+  std::string conf_file = "conf/nutcracker.yml";
+  uint16_t stats_port = 22222;
+  std::string stats_addr = "0.0.0.0";
+  uint32_t stats_interval_ms = 30000;
+  std::string pid_file;  // empty = none
+  uint32_t mbuf_size = 16384;
+  // shardproxy extensions.
+  uint32_t workers = 1;  // 0 = one per core ("auto")
+};
+
+// Parse result: either options to run with, or a message and exit code to stop with.
+struct ParsedOptions {
+  Options options;
+  bool exit_now = false;
+  int exit_code = 0;
+  std::string message;  // printed to stderr (followed by the usage text when usage_after)
+  bool usage_after = false;
+};
+
+ParsedOptions ParseOptions(int argc, char** argv);
+
+// The usage text (twemproxy's, plus our extensions), ending in a newline.
+std::string UsageText();
+// "This is shardproxy-X (nutcracker-0.5.0 compatible)\nasync event backend: epoll\n\n".
+std::string VersionBanner();
+// The `-D` stats description, twemproxy's exact layout.
+std::string StatsDescription();
+
+}  // namespace proxy
