@@ -1,5 +1,6 @@
-// Wire-protocol plugin interface (twemproxy's nc_proto.h table as classes): request and reply
-// decoders, local error encoding, and splitting/merging of multi-key requests.
+// Wire-protocol plugin interface (twemproxy's nc_proto.h table as classes): resumable request
+// and reply decoders, local commands, error encoding, and splitting/merging of multi-key
+// requests. The core moves wire bytes; codecs only describe them.
 #pragma once
 
 #include <cstdint>
@@ -7,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "api/buffer.h"
@@ -20,61 +20,177 @@ class Pool;
 
 // How the core and the filters treat a request.
 enum class CommandKind : uint8_t {
-  kRead,         // single key, forwarded
-  kWrite,        // single key, forwarded
-  kMultiKey,     // may be split across servers (MGET, DEL, get k1 k2 ...)
-  kLocal,        // answered by the proxy itself (PING, QUIT, AUTH, mn)
-  kUnsupported,  // well-formed but cannot be proxied (KEYS, MULTI, ...)
+  kRead,         // routed by its key, forwarded
+  kWrite,        // routed by its key, forwarded
+  kMultiKey,     // may be split across servers (MGET, DEL, MSET, get k1 k2 ...)
+  kLocal,        // answered by the proxy itself through Session (PING, QUIT, AUTH, mn)
+  kUnsupported,  // well-formed but cannot be proxied (KEYS, MULTI, ...): rejected with an error
 };
 
-// One decoded request or reply. Its wire bytes stay in Bytes() and are forwarded verbatim.
-class Message {
+// A list of byte strings stored back to back (one allocation for all of them).
+class ArgList {
  public:
-  virtual ~Message() = default;
-  // Canonical command name: "GET" (redis, upper case), "get" (memcache). Empty for replies.
-  virtual absl::string_view Command() const = 0;
-  virtual CommandKind Kind() const = 0;
-  virtual size_t KeyCount() const = 0;
-  // Key `i` (< KeyCount()), always contiguous; valid while the message lives.
-  virtual absl::string_view Key(size_t i) const = 0;
-  virtual Buffer& Bytes() = 0;
+  void Clear() {
+    data_.clear();
+    ends_.clear();
+  }
+  void Add(absl::string_view arg) {
+    data_.append(arg.data(), arg.size());
+    ends_.push_back(static_cast<uint32_t>(data_.size()));
+  }
+  // Appends to the last argument (for arguments that arrive in pieces).
+  void StartArg() { ends_.push_back(static_cast<uint32_t>(data_.size())); }
+  void AppendToLast(absl::string_view piece) {
+    data_.append(piece.data(), piece.size());
+    ends_.back() = static_cast<uint32_t>(data_.size());
+  }
+  size_t size() const { return ends_.size(); }
+  bool empty() const { return ends_.empty(); }
+  absl::string_view operator[](size_t i) const {
+    const uint32_t begin = i == 0 ? 0 : ends_[i - 1];
+    return absl::string_view(data_.data() + begin, ends_[i] - begin);
+  }
+  size_t ByteSize() const { return data_.size(); }
+
+ private:
+  std::string data_;
+  std::vector<uint32_t> ends_;
 };
-using MessagePtr = std::unique_ptr<Message>;
 
-enum class DecodeResult { kMessage, kNeedMoreData, kProtocolError };
+// One decoded client request. Its wire bytes stay in the connection's input buffer and are
+// forwarded verbatim unless `rewritten` is set; the request only describes them.
+struct Request {
+  // Canonical command name ("GET" for redis, "get" for memcache); static storage.
+  absl::string_view command;
+  CommandKind kind = CommandKind::kRead;
+  uint16_t command_id = 0;  // codec-private
+  uint16_t codec_flags = 0;  // codec-private
+  // False for requests that get no reply (memcache noreply): no timeout, no error reply.
+  bool expects_reply = true;
+  // The routing key is not the client's (COMMAND, version are routed by "placeholder").
+  bool synthetic_key = false;
+  // Several keys that must all live on one server (SINTER, RPOPLPUSH, EVAL keys, ...): routed
+  // by Key(0); the router refuses the request when the keys map to different servers.
+  bool colocated_keys = false;
+  // Size of the request on the wire, at the head of the input when decoded.
+  size_t wire_size = 0;
+  // Single-key commands: the key. kMultiKey: every argument after the command name
+  // (MSET: key, value, key, value, ...). kLocal: the arguments the session needs.
+  ArgList args;
+  // Distance between keys in `args` (MSET: 2).
+  uint8_t key_step = 1;
+  // When true, `rewritten` is sent instead of the wire bytes (filters that change keys).
+  bool has_rewrite = false;
+  std::string rewritten;
 
-// Per connection and direction; a resumable state machine holding all parse state.
-class Decoder {
+  size_t KeyCount() const { return kind == CommandKind::kLocal ? 0 : args.size() / key_step; }
+  absl::string_view Key(size_t i) const { return args[i * key_step]; }
+  void Reset() {
+    command = {};
+    kind = CommandKind::kRead;
+    command_id = 0;
+    codec_flags = 0;
+    expects_reply = true;
+    synthetic_key = false;
+    colocated_keys = false;
+    wire_size = 0;
+    args.Clear();
+    key_step = 1;
+    has_rewrite = false;
+    rewritten.clear();
+  }
+};
+
+// One decoded server reply; its wire bytes stay in the server connection's input buffer.
+struct Reply {
+  size_t wire_size = 0;
+  // An error reply (redis "-...", memcache "ERROR", "CLIENT_ERROR", "SERVER_ERROR").
+  bool is_error = false;
+  // The server says it cannot serve now (redis -OOM, -BUSY, -LOADING): counts as a server
+  // failure for ejection, but the reply is still passed to the client (it explains itself).
+  bool server_failure = false;
+  void Reset() { *this = Reply(); }
+};
+
+enum class DecodeResult {
+  kMessage,         // one complete message; the caller removes its wire_size bytes next
+  kNeedMoreData,    // call again when more bytes arrived (all state is kept)
+  kInvalidRequest,  // wire_size bytes form a request that cannot be served: reply with the
+                    // error text, drop those bytes and go on (only when resynchronisable)
+  kProtocolError,   // the stream cannot be resynchronised: reply with the error text and close
+};
+
+// Limits applied while decoding so that memory stays bounded.
+struct DecoderLimits {
+  size_t max_message_bytes = 512u << 20;  // a larger request/reply is refused
+  size_t max_key_bytes = 16u << 10;       // a larger key is refused (twemproxy: mbuf size)
+  size_t max_args = 1u << 20;             // arguments per request
+};
+
+// Per client connection; a resumable state machine. Contract: Decode() looks at `in` from the
+// front; after kMessage or kInvalidRequest the caller removes exactly `out->wire_size` bytes
+// from the front of `in` before calling again. Between calls the decoder keeps its position,
+// so bytes are scanned once.
+class RequestDecoder {
  public:
-  virtual ~Decoder() = default;
-  // Consumes from the front of `in`. kMessage: `*out` holds exactly one complete message.
-  // kNeedMoreData: everything usable was consumed or remembered; call again with more bytes.
-  // kProtocolError: the stream cannot be resynchronised; `error` (if non-null) says why.
-  virtual DecodeResult Decode(Buffer& in, MessagePtr* out, std::string* error) = 0;
+  virtual ~RequestDecoder() = default;
+  virtual DecodeResult Decode(const Buffer& in, Request* out, std::string* error) = 0;
 };
-using DecoderPtr = std::unique_ptr<Decoder>;
+using RequestDecoderPtr = std::unique_ptr<RequestDecoder>;
 
-// One piece of a split request and the index of the server it goes to.
+// Per server connection; same contract as RequestDecoder.
+class ReplyDecoder {
+ public:
+  virtual ~ReplyDecoder() = default;
+  virtual DecodeResult Decode(const Buffer& in, Reply* out, std::string* error) = 0;
+};
+using ReplyDecoderPtr = std::unique_ptr<ReplyDecoder>;
+
+// One piece of a split request: the server it goes to, its bytes, and which of the original
+// request's keys (indexes, in order) it carries.
 struct Fragment {
   uint32_t server = 0;
-  MessagePtr request;
+  std::string bytes;
+  std::vector<uint32_t> keys;
 };
 
-// Stateless and shared by every connection of a pool.
+// What the proxy does with a kLocal request (or any request, before authentication).
+enum class LocalAction {
+  kForward,         // not handled locally: run the filter chain
+  kReply,           // send `reply` and go on
+  kReplyThenClose,  // send `reply` (may be empty), then close once earlier replies are out
+};
+
+// Per client connection protocol state: local commands and authentication.
+class Session {
+ public:
+  virtual ~Session() = default;
+  virtual LocalAction OnRequest(const Request& request, std::string* reply) = 0;
+};
+using SessionPtr = std::unique_ptr<Session>;
+
+// Stateless and shared by every connection of a pool (and every worker).
 class Codec {
  public:
   virtual ~Codec() = default;
-  virtual DecoderPtr NewRequestDecoder() const = 0;
-  virtual DecoderPtr NewResponseDecoder() const = 0;
-  // Appends a protocol-correct error reply ("-ERR text\r\n", "SERVER_ERROR text\r\n").
-  virtual void EncodeError(absl::string_view text, Buffer& out) const = 0;
-  // Splits a kMultiKey request by server; an empty result means "forward as is".
-  virtual std::vector<Fragment> Split(
-      Message& request, absl::FunctionRef<uint32_t(absl::string_view)> server_of) const = 0;
-  // Merges the fragments' replies (in Split()'s order) into one client reply appended to `out`.
-  // Returns false when a reply has an unexpected type (the request then fails as a whole).
-  virtual bool Merge(const Message& request, absl::Span<const MessagePtr> replies,
-                     Buffer& out) const = 0;
+  virtual RequestDecoderPtr NewRequestDecoder(const DecoderLimits& limits) const = 0;
+  virtual ReplyDecoderPtr NewReplyDecoder(const DecoderLimits& limits) const = 0;
+  virtual SessionPtr NewSession() const = 0;
+  // Appends a protocol-correct error reply: "-ERR text\r\n" (redis), "SERVER_ERROR text\r\n".
+  virtual void EncodeError(absl::string_view text, std::string* out) const = 0;
+  // Splits a kMultiKey request; `key_servers[i]` is the server of Key(i). Returns one fragment
+  // per server in server-index order, or nothing when the request should go as is (all keys
+  // on one server and the request is valid unsplit).
+  virtual std::vector<Fragment> Split(const Request& request,
+                                      absl::Span<const uint32_t> key_servers) const = 0;
+  // Merges the fragments' replies (`replies[i]` answers `fragments[i]`, whole wire bytes) into
+  // one client reply appended to `out`. False when a reply is not of the expected type (the
+  // caller then answers with an error instead).
+  virtual bool Merge(const Request& request, absl::Span<const Fragment> fragments,
+                     absl::Span<const std::string> replies, std::string* out) const = 0;
+  // Requests the proxy itself sends first on every new server connection (AUTH, SELECT); their
+  // replies are consumed by the proxy, one each.
+  virtual std::vector<std::string> ServerHandshake() const { return {}; }
 };
 using CodecPtr = std::unique_ptr<Codec>;
 
@@ -95,7 +211,8 @@ class CodecFactory {
   virtual std::vector<PoolConfigIssue> ValidatePool(const config::v1::Pool& pool) const {
     return {};
   }
-  virtual CodecPtr Create() const = 0;
+  // The codec for one pool (its settings: redis_auth, redis_db, ...).
+  virtual CodecPtr Create(const config::v1::Pool& pool) const = 0;
 };
 
 }  // namespace proxy

@@ -24,40 +24,44 @@ enum class FilterStatus { kContinue, kStop };
 
 // Per-request scratch shared by the filters of one chain run.
 struct RequestContext {
-  // The bytes that are hashed for routing; set by hash_tag, defaults to Key(0).
-  absl::string_view hash_key;
-  // Set by the router: one fragment per target server (a single one when nothing is split).
-  std::vector<Fragment> fragments;
-  // Server index chosen for an unsplit request.
+  // The bytes hashed for routing, one per key (views into the request's args); set by the
+  // hash_tag filter. Empty = route by the keys as they are.
+  std::vector<absl::string_view> hash_keys;
+  // Set by the router: the server for an unsplit request...
   uint32_t server = 0;
+  bool routed = false;
+  // ...or one fragment per target server for a split one.
+  std::vector<Fragment> fragments;
 };
 
-// Read-only view of the pool a request belongs to.
+// Read-only view of the pool a request belongs to (immutable during a request).
 class PoolView {
  public:
   virtual ~PoolView() = default;
   virtual absl::string_view Name() const = 0;
-  virtual absl::string_view HashTag() const = 0;
-  virtual size_t ServerCount() const = 0;
-  // Server index for a (tag-extracted) routing key under the current live set.
-  virtual uint32_t ServerFor(absl::string_view hash_key) const = 0;
+  virtual const config::v1::Pool& Config() const = 0;
   virtual const Codec& PoolCodec() const = 0;
+  // Server index (into Config().servers()) for already tag-extracted key bytes, under the
+  // current live set: hash (an empty key hashes to 0), then the distribution.
+  virtual uint32_t ServerForHashKey(absl::string_view hash_key) const = 0;
 };
 
 // How a request ended, for OnComplete.
 struct Outcome {
-  enum class Kind { kReply, kLocalReply, kError };
+  enum class Kind : uint8_t { kReply, kLocalReply, kError, kNoReply };
   Kind kind = Kind::kReply;
+  uint64_t request_bytes = 0;
   uint64_t reply_bytes = 0;
   uint64_t latency_us = 0;
-  int32_t server = -1;  // -1 when no server was involved
+  int32_t server = -1;  // -1 when no server or several (split) were involved
 };
 
-// Provided by the core's ConnectionManager to every filter call.
+// Provided by the core's connection manager to every filter call.
 class FilterCallbacks {
  public:
   virtual ~FilterCallbacks() = default;
-  // Answers the client with a protocol-correct error and stops the chain; nothing is forwarded.
+  // Answers the client with a protocol-correct error (Codec::EncodeError) and stops the chain;
+  // nothing is forwarded and the connection stays open.
   virtual void SendLocalError(absl::string_view text) = 0;
   // Answers the client with raw protocol bytes (e.g. "+PONG\r\n") and stops the chain.
   virtual void SendLocalReply(absl::string_view bytes) = 0;
@@ -65,16 +69,15 @@ class FilterCallbacks {
   virtual const PoolView& Pool() const = 0;
 };
 
+// One filter instance per client connection; called on the worker thread that owns it.
 class Filter {
  public:
   virtual ~Filter() = default;
-  virtual FilterStatus OnRequest(Message& request, FilterCallbacks& callbacks) = 0;
-  // The reply path runs the chain in reverse.
-  virtual FilterStatus OnResponse(Message& request, Message& reply, FilterCallbacks& callbacks) {
-    return FilterStatus::kContinue;
-  }
-  // Exactly once per request, also after a timeout, an error or a local reply.
-  virtual void OnComplete(const Message& request, const Outcome& outcome) {}
+  // kStop after SendLocalError/SendLocalReply; kContinue to pass the request on.
+  virtual FilterStatus OnRequest(Request& request, FilterCallbacks& callbacks) = 0;
+  // Exactly once per request that reached this filter, after its reply was queued to the
+  // client (or it failed, timed out, or was answered locally): stats, logging.
+  virtual void OnComplete(const Request& request, const Outcome& outcome) {}
 };
 using FilterPtr = std::unique_ptr<Filter>;
 

@@ -82,6 +82,11 @@ uint32_t KeyPlacement::ServerForHash(uint32_t hash) const {
   return live_config_index_[distribution_->Select(hash)];
 }
 
+uint32_t KeyPlacement::ServerForHashKey(absl::string_view hashed) const {
+  if (single_server_) return live_config_index_[0];
+  return ServerForHash(hashed.empty() ? 0 : hash_->Hash(hashed));
+}
+
 uint32_t KeyPlacement::ServerFor(absl::string_view key) const {
   if (single_server_) return live_config_index_[0];
   return ServerForHash(HashOf(key));

@@ -35,6 +35,8 @@ class KeyPlacement {
   uint32_t HashOf(absl::string_view key) const;
   // Index into pool.servers() (configuration order) for `key`.
   uint32_t ServerFor(absl::string_view key) const;
+  // Index into pool.servers() for bytes that are already tag-extracted (no HashTagKey()).
+  uint32_t ServerForHashKey(absl::string_view hashed) const;
   // The same for an already computed HashOf() value.
   uint32_t ServerForHash(uint32_t hash) const;
 

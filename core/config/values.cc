@@ -26,7 +26,9 @@ bool AllDigits(absl::string_view s) {
 absl::StatusOr<uint32_t> ParsePort(absl::string_view text) {
   // Leading zeros are fine (twemproxy's nc_atoi reads "0080" as 80).
   absl::string_view digits = text;
-  while (digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
+  while (digits.size() > 1 && digits.front() == '0') {
+    digits.remove_prefix(1);
+  }
   if (!AllDigits(text) || digits.size() > 5) {
     return absl::InvalidArgumentError(absl::StrCat("invalid port '", text, "' (1..65535)"));
   }
@@ -85,7 +87,9 @@ absl::StatusOr<config::v1::Listen> ParseListen(absl::string_view text,
       // character; twemproxy casts the result to mode_t, so a negative value exceeds 0777.
       size_t i = 0;
       const bool negative = !perm_text.empty() && perm_text[0] == '-';
-      if (!perm_text.empty() && (perm_text[0] == '-' || perm_text[0] == '+')) ++i;
+      if (!perm_text.empty() && (perm_text[0] == '-' || perm_text[0] == '+')) {
+        ++i;
+      }
       const size_t digits_start = i;
       uint64_t value = 0;
       while (i < perm_text.size() && perm_text[i] >= '0' && perm_text[i] <= '7' &&

@@ -62,8 +62,12 @@ class TreeBuilder : public YAML::EventHandler {
       // An empty value: yaml-cpp marks the token after it, often on a later line. Point at the
       // "-" of an empty list item (Add() points an empty mapping value at its key).
       size_t i = mark.pos >= 0 ? std::min(static_cast<size_t>(mark.pos), text_.size()) : 0;
-      while (i > 0 && IsSpace(text_[i - 1])) --i;
-      if (i > 0 && text_[i - 1] == '-') node->pos = PosOf(i - 1);
+      while (i > 0 && IsSpace(text_[i - 1])) {
+        --i;
+      }
+      if (i > 0 && text_[i - 1] == '-') {
+        node->pos = PosOf(i - 1);
+      }
     }
     Add(std::move(node));
   }
@@ -84,8 +88,17 @@ class TreeBuilder : public YAML::EventHandler {
     node->quoted = tag == "!";
     node->tag = ExplicitTag(tag);
     node->anchored = anchor != YAML::NullAnchor;
+    if (node->quoted && unclosed_error_.empty() && !QuoteClosed(mark)) {
+      unclosed_pos_ = node->pos;
+      unclosed_error_ = "quoted value has no closing quote";
+    }
     Add(std::move(node));
   }
+
+  // yaml-cpp accepts a quoted scalar that is never closed when the text ends with a newline
+  // (the scalar swallows the rest of the file); libyaml, and so twemproxy, rejects it.
+  const std::string& unclosed_error() const { return unclosed_error_; }
+  SourcePos unclosed_pos() const { return unclosed_pos_; }
 
   void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                        YAML::EmitterStyle::value style) override {
@@ -136,6 +149,30 @@ class TreeBuilder : public YAML::EventHandler {
     }
   }
 
+  // False when the quoted scalar starting at `mark` runs to the end of the text.
+  bool QuoteClosed(const YAML::Mark& mark) const {
+    if (mark.pos < 0 || static_cast<size_t>(mark.pos) >= text_.size()) {
+      return true;
+    }
+    const size_t open = static_cast<size_t>(mark.pos);
+    const char quote = text_[open];
+    if (quote != '"' && quote != '\'') {
+      return true;  // e.g. an anchor or tag comes first
+    }
+    for (size_t i = open + 1; i < text_.size(); ++i) {
+      if (quote == '"' && text_[i] == '\\') {
+        ++i;  // an escaped character
+      } else if (text_[i] == quote) {
+        if (quote == '\'' && i + 1 < text_.size() && text_[i + 1] == '\'') {
+          ++i;  // '' is an escaped single quote
+        } else {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   // The 1-based position of byte `offset` of the text.
   SourcePos PosOf(size_t offset) const {
     SourcePos pos{1, 1};
@@ -154,6 +191,8 @@ class TreeBuilder : public YAML::EventHandler {
   std::vector<YamlNodePtr>* documents_;
   std::vector<YamlNode*> stack_;
   YamlNodePtr root_;
+  SourcePos unclosed_pos_;
+  std::string unclosed_error_;
 };
 
 }  // namespace
@@ -180,6 +219,11 @@ YamlFile ParseYaml(const std::string& text) {
     YAML::Parser parser(stream);
     TreeBuilder builder(text, &file.documents);
     while (parser.HandleNextDocument(builder)) {
+    }
+    if (!builder.unclosed_error().empty()) {
+      file.syntax_ok = false;
+      file.error_pos = builder.unclosed_pos();
+      file.error = builder.unclosed_error();
     }
   } catch (const YAML::Exception& e) {
     file.syntax_ok = false;
