@@ -75,8 +75,9 @@ class Filter {
   virtual ~Filter() = default;
   // kStop after SendLocalError/SendLocalReply; kContinue to pass the request on.
   virtual FilterStatus OnRequest(Request& request, FilterCallbacks& callbacks) = 0;
-  // Exactly once per request that reached this filter, after its reply was queued to the
-  // client (or it failed, timed out, or was answered locally): stats, logging.
+  // Exactly once per decoded request, on every filter of the chain (also those a local reply
+  // stopped it before), after its reply was queued to the client (or it failed, timed out, or
+  // was answered locally): stats, logging. Not called for requests of a client that left.
   virtual void OnComplete(const Request& request, const Outcome& outcome) {}
 };
 using FilterPtr = std::unique_ptr<Filter>;
@@ -85,6 +86,8 @@ using FilterPtr = std::unique_ptr<Filter>;
 using FilterFactoryFn = std::function<FilterPtr()>;
 
 // What a factory gets at config time. No sockets, threads or files: `proxyctl check` runs it.
+// The proxy calls Create() once per pool per worker thread; the returned function (and all
+// filters it makes) is only ever used from that worker's thread.
 struct FactoryContext {
   const config::v1::Pool& pool;
   // True under `proxyctl check` / `--test-conf`: validate only, build nothing expensive.

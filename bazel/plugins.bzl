@@ -28,6 +28,11 @@ DISTRIBUTION_PLUGINS = [
 # The redis and memcache codecs join this list with the serving issues.
 PROTOCOL_PLUGINS = []
 
-FILTER_PLUGINS = []
+FILTER_PLUGINS = [
+    "//filters/hash_tag",
+    "//filters/reject_unsupported",
+    "//filters/router",
+    "//filters/stats",
+]
 
 PLUGINS = HASH_PLUGINS + DISTRIBUTION_PLUGINS + PROTOCOL_PLUGINS + FILTER_PLUGINS

@@ -25,6 +25,8 @@ check "api depends on nothing of ours" "$dir/api_deps" '^//(api|third_party)[:/]
 check "core depends on api, not on plugins" "$dir/core_deps" '^//(api|core|third_party|tools/proxyctl)[:/]'
 check "hash/distribution plugins depend on api and their own tree" "$dir/hashes_deps" \
   '^//(api|third_party|hashes)[:/]'
+check "filter plugins depend on api and their own tree" "$dir/filters_deps" \
+  '^//(api|third_party|filters)[:/]'
 
 # The rule must be able to fail: a plugin label is caught by the core pattern.
 if printf '//hashes/functions:md5\n' | grep -qE '^//(api|core|third_party|tools/proxyctl)[:/]'; then
@@ -33,6 +35,8 @@ fi
 # The queries really cover the targets they claim (guards against an empty scope).
 grep -q '^//core/config:config$' "$dir/core_deps" || { echo "FAIL core_deps lacks //core/config"; failures=$((failures + 1)); }
 grep -q '^//hashes/distributions:ketama$' "$dir/hashes_deps" || { echo "FAIL hashes_deps lacks ketama"; failures=$((failures + 1)); }
+grep -q '^//filters/router:router$' "$dir/filters_deps" || { echo "FAIL filters_deps lacks the router"; failures=$((failures + 1)); }
+grep -q '^//core/proxy:proxy$' "$dir/core_deps" || { echo "FAIL core_deps lacks //core/proxy"; failures=$((failures + 1)); }
 
 [ "$failures" -eq 0 ] && echo "PASS" || echo "$failures rule(s) broken"
 exit "$failures"

@@ -1,0 +1,70 @@
+// The reject_unsupported filter: refuses well-formed requests the proxy cannot serve (KEYS,
+// MULTI, SUBSCRIBE, unknown commands, ...) and the pool's denied commands with an error reply.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "api/codec.h"
+#include "api/config/filters/v1/reject_unsupported.pb.h"
+#include "api/filter.h"
+
+namespace proxy::filters::reject_unsupported {
+
+// ASCII case-insensitive hashing and equality, so that lookups need no upper-cased copy.
+struct CaseInsensitiveHash {
+  using is_transparent = void;
+  size_t operator()(absl::string_view s) const;
+};
+struct CaseInsensitiveEq {
+  using is_transparent = void;
+  bool operator()(absl::string_view a, absl::string_view b) const;
+};
+
+// The validated filter config, shared read-only by every filter instance of a pool.
+class DenyList {
+ public:
+  // kInvalidArgument naming the offending `deny_commands[i]` entry.
+  static absl::StatusOr<std::shared_ptr<const DenyList>> Create(
+      const config::filters::v1::RejectUnsupportedConfig& config);
+
+  bool empty() const { return commands_.empty(); }
+  bool Contains(absl::string_view command) const { return commands_.contains(command); }
+
+ private:
+  absl::flat_hash_set<std::string, CaseInsensitiveHash, CaseInsensitiveEq> commands_;
+};
+
+// The name a request is known by: Request::command, else (unknown command) the decoder's
+// upper-cased name in args[0]; empty when there is neither.
+absl::string_view CommandName(const Request& request);
+
+// Why a command the proxy knows cannot be proxied ("" when there is no specific reason).
+// Case-insensitive; covers redis and memcache names.
+absl::string_view UnsupportedReason(absl::string_view command);
+
+// The error text for a kUnsupported request, e.g. "unsupported command 'KEYS': keys are spread
+// over several servers; run it on each server directly" or "unknown or unsupported command 'FOO'".
+std::string UnsupportedMessage(const Request& request);
+
+// The error text for a denied command: "command 'FLUSHALL' is disabled on this pool".
+std::string DisabledMessage(const Request& request);
+
+// Per client connection. Denied commands first, then kUnsupported requests: SendLocalError and
+// kStop; everything else passes unchanged.
+class RejectUnsupportedFilter final : public Filter {
+ public:
+  explicit RejectUnsupportedFilter(std::shared_ptr<const DenyList> deny) : deny_(std::move(deny)) {}
+
+  FilterStatus OnRequest(Request& request, FilterCallbacks& callbacks) override;
+
+ private:
+  std::shared_ptr<const DenyList> deny_;
+};
+
+}  // namespace proxy::filters::reject_unsupported
