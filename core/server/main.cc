@@ -1,18 +1,65 @@
 // main() of //:proxy: twemproxy's command line, config test mode, and (from the serving issue on)
 // the event loops. Plugins are linked in by the root BUILD.bazel, never named here.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "core/common/log.h"
+#include "core/common/version.h"
 #include "core/config/config.h"
 #include "core/server/options.h"
+#include "core/server/server.h"
 
 namespace proxy {
 namespace {
 
 void Print(const std::string& text) { std::fputs(text.c_str(), stderr); }
+
+// twemproxy's -d: double fork + setsid, stdio to /dev/null; the directory is kept.
+bool Daemonize() {
+  pid_t pid = fork();
+  if (pid < 0) {
+    std::fprintf(stderr, "fork() failed: %s\n", std::strerror(errno));
+    return false;
+  }
+  if (pid > 0) _exit(0);
+  if (setsid() < 0) return false;
+  signal(SIGHUP, SIG_IGN);
+  pid = fork();
+  if (pid < 0) return false;
+  if (pid > 0) _exit(0);
+  umask(0);
+  int fd = open("/dev/null", O_RDWR);
+  if (fd >= 0) {
+    dup2(fd, STDIN_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    if (fd > STDERR_FILENO) close(fd);
+  }
+  signal(SIGHUP, SIG_DFL);
+  return true;
+}
+
+// The pid without a newline, mode 0644 (twemproxy's format).
+bool WritePidFile(const std::string& path) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) {
+    PROXY_LOG(log::kError, "opening pid file '%s' failed: %s", path, std::strerror(errno));
+    return false;
+  }
+  const std::string pid = std::to_string(getpid());
+  const bool ok = write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
+  close(fd);
+  return ok;
+}
 
 int TestConf(const Options& options) {
   config::LoadResult result = config::LoadConfigFile(options.conf_file);
@@ -47,19 +94,32 @@ int Main(int argc, char** argv) {
   }
   if (options.test_conf) return TestConf(options);
 
+  if (!log::Init(options.log_level, options.log_file)) {
+    std::fprintf(stderr, "opening log file '%s' failed: %s\n", options.log_file.c_str(),
+                 std::strerror(errno));
+    return 1;
+  }
+  if (options.daemonize && !Daemonize()) return 1;
+  if (!options.pid_file.empty() && !WritePidFile(options.pid_file)) return 1;
+  PROXY_LOG(log::kNotice, "shardproxy-%s (nutcracker-%s compatible) started on pid %d",
+            kProxyVersion, kCompatVersion, static_cast<int>(getpid()));
+
   config::LoadResult result = config::LoadConfigFile(options.conf_file);
   if (!result.ok()) {
-    Print(config::FormatDiagnostics(result.errors));
+    if (!options.pid_file.empty()) unlink(options.pid_file.c_str());
+    for (const config::Diagnostic& error : result.errors) {
+      PROXY_LOG(log::kError, "%s", error.ToString());
+    }
     std::fprintf(stderr, "nutcracker: configuration file '%s' syntax is invalid\n",
                  options.conf_file.c_str());
     return 1;
   }
   for (const config::Diagnostic& warning : result.warnings) {
-    Print("warning: " + warning.ToString() + "\n");
+    PROXY_LOG(log::kWarn, "%s", warning.ToString());
   }
-  Print("shardproxy: the configuration is valid, but this build cannot serve traffic yet "
-        "(the data path lands with the redis serving issue)\n");
-  return 1;
+  const int code = RunServer(options, result.bootstrap);
+  if (!options.pid_file.empty()) unlink(options.pid_file.c_str());
+  return code;
 }
 
 }  // namespace

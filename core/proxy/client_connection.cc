@@ -1,0 +1,398 @@
+// ClientConnection: the per-client request pipeline (DESIGN.md section 0).
+#include "core/proxy/client_connection.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/proxy/server_connection.h"
+#include "core/proxy/worker.h"
+
+namespace proxy {
+namespace {
+
+// twemproxy's reply text for a failure: strerror(), or "unknown" without an errno (EOF).
+const char* ErrorText(int error) { return error <= 0 ? "unknown" : std::strerror(error); }
+
+}  // namespace
+
+ClientConnection::ClientConnection(PoolRuntime& pool, int fd)
+    : pool_(pool), worker_(pool.worker()), fd_(fd) {
+  const SharedPool& shared = pool.shared();
+  decoder_ = shared.codec->NewRequestDecoder(shared.limits.decoder);
+  session_ = shared.codec->NewSession();
+  filters_.reserve(pool.filter_factories().size());
+  for (const FilterFactoryFn& make : pool.filter_factories()) filters_.push_back(make());
+  read_event_ = event_new(worker_.base(), fd_, EV_READ | EV_PERSIST, &OnRead, this);
+  write_event_ = event_new(worker_.base(), fd_, EV_WRITE, &OnWrite, this);
+  flush_event_ = event_new(worker_.base(), -1, 0, &OnFlush, this);
+  pool_.ClientOpened();
+  ResumeReading();
+}
+
+ClientConnection::~ClientConnection() {
+  if (read_event_ != nullptr) event_free(read_event_);
+  if (write_event_ != nullptr) event_free(write_event_);
+  if (flush_event_ != nullptr) event_free(flush_event_);
+}
+
+const PoolView& ClientConnection::Pool() const { return pool_; }
+
+void ClientConnection::OnRead(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<ClientConnection*>(arg);
+  self->worker_.UpdateClock();
+  self->HandleReadable();
+}
+
+void ClientConnection::OnWrite(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<ClientConnection*>(arg);
+  self->worker_.UpdateClock();
+  self->Flush();
+}
+
+void ClientConnection::OnFlush(evutil_socket_t, short, void* arg) {
+  static_cast<ClientConnection*>(arg)->Flush();
+}
+
+void ClientConnection::HandleReadable() {
+  if (closed_ || input_closed_) return;
+  size_t chunk = pool_.shared().limits.read_chunk;
+  // A large request in progress: read in bigger steps.
+  if (in_.Length() > chunk) chunk = std::min<size_t>(in_.Length(), 4u << 20);
+  const ssize_t n = in_.ReadFrom(fd_, chunk);
+  if (n > 0) {
+    ProcessInput();
+    return;
+  }
+  if (n == 0) {
+    // Half-close: answer what was fully received, then close (an incomplete request is
+    // discarded).
+    eof_ = true;
+    input_closed_ = true;
+    PauseReading();
+    in_.Drain(in_.Length());
+    MaybeClose();
+    return;
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+  error_ = true;
+  Close(false);
+}
+
+bool ClientConnection::OverLimits() const {
+  const ProxyLimits& limits = pool_.shared().limits;
+  return queue_.size() >= limits.max_pending_requests ||
+         out_.Length() >= limits.max_client_output_bytes;
+}
+
+void ClientConnection::ProcessInput() {
+  const Codec& codec = *pool_.shared().codec;
+  while (!input_closed_ && !closed_) {
+    if (OverLimits()) {
+      PauseReading();
+      break;
+    }
+    if (spare_ == nullptr) spare_ = worker_.AllocRequest();
+    PendingRequest* p = spare_;
+    const DecodeResult result = decoder_->Decode(in_, &p->request, &scratch_);
+    if (result == DecodeResult::kNeedMoreData) break;
+    spare_ = nullptr;
+    p->client = this;
+    p->refs = 1;
+    p->start_us = worker_.now_us();
+    p->outcome.request_bytes = p->request.wire_size;
+    queue_.push_back(p);
+    if (result == DecodeResult::kProtocolError) {
+      // The stream cannot be resynchronised: answer, then close once earlier replies are out.
+      std::string reply;
+      codec.EncodeError(scratch_, &reply);
+      input_closed_ = true;
+      error_ = true;
+      close_after_flush_ = true;
+      PauseReading();
+      in_.Drain(in_.Length());
+      p->outcome.kind = Outcome::Kind::kError;
+      CompleteLocal(p, reply);
+      break;
+    }
+    if (result == DecodeResult::kInvalidRequest) {
+      std::string reply;
+      codec.EncodeError(scratch_, &reply);
+      in_.Drain(p->request.wire_size);
+      p->outcome.kind = Outcome::Kind::kError;
+      CompleteLocal(p, reply);
+      continue;
+    }
+    // Local commands and authentication.
+    scratch_.clear();
+    const LocalAction action = session_->OnRequest(p->request, &scratch_);
+    if (action == LocalAction::kReply) {
+      in_.Drain(p->request.wire_size);
+      CompleteLocal(p, scratch_);
+      continue;
+    }
+    if (action == LocalAction::kReplyThenClose) {
+      // QUIT: later bytes are discarded; counted as a normal (EOF) close.
+      in_.Drain(in_.Length());
+      input_closed_ = true;
+      eof_ = true;
+      close_after_flush_ = true;
+      PauseReading();
+      CompleteLocal(p, scratch_);
+      break;
+    }
+    // The filter chain.
+    current_ = p;
+    bool stopped = false;
+    for (const FilterPtr& filter : filters_) {
+      if (filter->OnRequest(p->request, *this) == FilterStatus::kStop) {
+        stopped = true;
+        break;
+      }
+    }
+    current_ = nullptr;
+    if (stopped) {
+      in_.Drain(p->request.wire_size);
+      if (!p->done) {
+        // A filter stopped without answering: never leave the client waiting.
+        std::string reply;
+        codec.EncodeError("request stopped by a filter without a reply", &reply);
+        CompleteLocal(p, reply);
+      }
+      continue;
+    }
+    Forward(p);
+  }
+}
+
+void ClientConnection::Forward(PendingRequest* p) {
+  const Request& request = p->request;
+  RequestContext& context = p->context;
+  const size_t wire_size = request.wire_size;
+  if (!context.routed) {
+    in_.Drain(wire_size);
+    std::string reply;
+    pool_.PoolCodec().EncodeError("request not routed: the pool's filter chain has no router",
+                                  &reply);
+    CompleteLocal(p, reply);
+    return;
+  }
+  pool_.RestoreEjected(worker_.now_us());
+  if (pool_.AllEjected()) {
+    in_.Drain(wire_size);
+    FailRequest(p, ECONNREFUSED);
+    return;
+  }
+  if (context.fragments.empty()) {
+    ServerConnection* connection = pool_.PickConnection(context.server);
+    if (connection == nullptr) {
+      const int error = errno;
+      in_.Drain(wire_size);
+      FailRequest(p, error);
+      return;
+    }
+    size_t bytes = wire_size;
+    if (request.has_rewrite) {
+      connection->output().Append(request.rewritten);
+      in_.Drain(wire_size);
+      bytes = request.rewritten.size();
+    } else {
+      in_.MoveTo(connection->output(), wire_size);
+    }
+    p->outcome.server = static_cast<int32_t>(context.server);
+    connection->Enqueue(p, -1, bytes, request.expects_reply);
+    if (!request.expects_reply) {
+      p->outcome.kind = Outcome::Kind::kNoReply;
+      p->done = true;
+      DrainFinished();
+    }
+    return;
+  }
+  // A split request: one fragment per server.
+  in_.Drain(wire_size);
+  const size_t count = context.fragments.size();
+  p->fragments_left = static_cast<uint32_t>(count);
+  p->fragment_replies.assign(count, std::string());
+  pool_.stats().fragments.Add(static_cast<int64_t>(count));
+  for (size_t i = 0; i < count; ++i) {
+    const Fragment& fragment = context.fragments[i];
+    ServerConnection* connection = pool_.PickConnection(fragment.server);
+    if (connection == nullptr) {
+      if (p->error == 0) p->error = errno != 0 ? errno : ECONNREFUSED;
+      --p->fragments_left;
+      continue;
+    }
+    connection->output().Append(fragment.bytes);
+    connection->Enqueue(p, static_cast<int32_t>(i), fragment.bytes.size(), true);
+  }
+  if (p->fragments_left == 0) OnFragmentsDone(p);
+}
+
+void ClientConnection::OnFragmentsDone(PendingRequest* p) {
+  if (p->error != 0) {
+    FailRequest(p, p->error);
+    return;
+  }
+  p->reply_text.clear();
+  if (!pool_.PoolCodec().Merge(p->request, p->context.fragments, p->fragment_replies,
+                               &p->reply_text)) {
+    FailRequest(p, EINVAL);
+    return;
+  }
+  p->outcome.kind = Outcome::Kind::kReply;
+  p->outcome.reply_bytes = p->reply_text.size();
+  OnRequestDone(p);
+}
+
+void ClientConnection::CompleteLocal(PendingRequest* p, absl::string_view reply) {
+  p->reply_text.assign(reply.data(), reply.size());
+  if (p->outcome.kind == Outcome::Kind::kReply) p->outcome.kind = Outcome::Kind::kLocalReply;
+  p->outcome.reply_bytes = reply.size();
+  OnRequestDone(p);
+}
+
+void ClientConnection::SendLocalError(absl::string_view text) {
+  std::string reply;
+  pool_.PoolCodec().EncodeError(text, &reply);
+  current_->outcome.kind = Outcome::Kind::kError;
+  CompleteLocal(current_, reply);
+}
+
+void ClientConnection::SendLocalReply(absl::string_view bytes) { CompleteLocal(current_, bytes); }
+
+void ClientConnection::FailRequest(PendingRequest* p, int error) {
+  p->reply_text.clear();
+  pool_.PoolCodec().EncodeError(ErrorText(error), &p->reply_text);
+  p->outcome.kind = Outcome::Kind::kError;
+  p->outcome.reply_bytes = p->reply_text.size();
+  pool_.stats().forward_error.Add(1);
+  OnRequestDone(p);
+}
+
+void ClientConnection::OnRequestDone(PendingRequest* p) {
+  p->done = true;
+  p->reply_in_buffer = false;
+  DrainFinished();
+}
+
+void ClientConnection::OnServerReply(PendingRequest* p, EvBuffer& from, size_t wire_size) {
+  p->outcome.reply_bytes = wire_size;
+  if (!queue_.empty() && queue_.front() == p) {
+    // The common case: the oldest request's reply goes straight to the socket buffer.
+    from.MoveTo(out_, wire_size);
+    queue_.pop_front();
+    Finish(p);
+    DrainFinished();
+    return;
+  }
+  if (p->reply_buffer == nullptr) p->reply_buffer = std::make_unique<EvBuffer>();
+  from.MoveTo(*p->reply_buffer, wire_size);
+  p->reply_in_buffer = true;
+  p->done = true;
+}
+
+void ClientConnection::DrainFinished() {
+  while (!queue_.empty() && queue_.front()->done) {
+    PendingRequest* p = queue_.front();
+    queue_.pop_front();
+    if (p->reply_in_buffer) {
+      p->reply_buffer->MoveAllTo(out_);
+    } else if (!p->reply_text.empty()) {
+      out_.Append(p->reply_text);
+    }
+    Finish(p);
+  }
+  ScheduleFlush();
+}
+
+void ClientConnection::Finish(PendingRequest* p) {
+  p->outcome.latency_us = worker_.now_us() - p->start_us;
+  for (const FilterPtr& filter : filters_) filter->OnComplete(p->request, p->outcome);
+  p->client = nullptr;
+  if (--p->refs == 0) worker_.Release(p);
+}
+
+void ClientConnection::ScheduleFlush() {
+  if (closed_) return;
+  if (!event_pending(flush_event_, EV_WRITE, nullptr)) event_active(flush_event_, EV_WRITE, 1);
+}
+
+void ClientConnection::Flush() {
+  if (closed_) return;
+  while (out_.Length() > 0) {
+    const ssize_t n = out_.WriteTo(fd_);
+    if (n > 0) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      event_add(write_event_, nullptr);
+      return;
+    }
+    // The client went away while we were writing.
+    error_ = !eof_;
+    Close(eof_);
+    return;
+  }
+  if (!reading_ && !input_closed_ && !OverLimits()) {
+    ResumeReading();
+    // Bytes already buffered may hold complete requests.
+    ProcessInput();
+    if (closed_) return;
+  }
+  MaybeClose();
+}
+
+void ClientConnection::PauseReading() {
+  if (reading_) {
+    event_del(read_event_);
+    reading_ = false;
+  }
+}
+
+void ClientConnection::ResumeReading() {
+  if (!reading_ && !input_closed_ && !closed_) {
+    event_add(read_event_, nullptr);
+    reading_ = true;
+  }
+}
+
+void ClientConnection::MaybeClose() {
+  if (closed_) return;
+  if ((input_closed_ || close_after_flush_) && queue_.empty() && out_.Length() == 0) {
+    Close(eof_ && !error_);
+  }
+}
+
+void ClientConnection::RefuseAndClose(absl::string_view error) {
+  std::string reply;
+  pool_.PoolCodec().EncodeError(error, &reply);
+  out_.Append(reply);
+  input_closed_ = true;
+  close_after_flush_ = true;
+  error_ = true;
+  PauseReading();
+  ScheduleFlush();
+}
+
+void ClientConnection::Close(bool eof) {
+  if (closed_) return;
+  closed_ = true;
+  for (PendingRequest* p : queue_) {
+    p->client = nullptr;  // still-running requests become orphans
+    if (--p->refs == 0) worker_.Release(p);
+  }
+  queue_.clear();
+  if (spare_ != nullptr) {
+    worker_.Release(spare_);
+    spare_ = nullptr;
+  }
+  event_del(read_event_);
+  event_del(write_event_);
+  event_del(flush_event_);
+  close(fd_);
+  fd_ = -1;
+  pool_.ClientClosed(eof);
+  worker_.DeferDelete(this);
+}
+
+}  // namespace proxy

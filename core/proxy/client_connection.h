@@ -1,0 +1,86 @@
+// The connection manager of one client connection: decode → local commands → filter chain →
+// forward, and replies written strictly in request order.
+#pragma once
+
+#include <event2/event.h>
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "api/codec.h"
+#include "api/filter.h"
+#include "core/buffer/evbuffer_buffer.h"
+#include "core/proxy/pending_request.h"
+
+namespace proxy {
+
+class PoolRuntime;
+class Worker;
+
+class ClientConnection : public FilterCallbacks {
+ public:
+  ClientConnection(PoolRuntime& pool, int fd);
+  ~ClientConnection() override;
+
+  // Sends `error` (Codec::EncodeError) and closes; used when refusing a connection.
+  void RefuseAndClose(absl::string_view error);
+
+  // A server reply for `request`: `wire_size` bytes at the head of `from`.
+  void OnServerReply(PendingRequest* request, EvBuffer& from, size_t wire_size);
+  // The request is complete with its reply in reply_text (merged, error or local).
+  void OnRequestDone(PendingRequest* request);
+  // Errors produced by the proxy for a request (counted as forward_error).
+  void FailRequest(PendingRequest* request, int error);
+  // Every fragment of a split request has answered (or failed).
+  void OnFragmentsDone(PendingRequest* request);
+
+  // FilterCallbacks.
+  void SendLocalError(absl::string_view text) override;
+  void SendLocalReply(absl::string_view bytes) override;
+  RequestContext& Context() override { return current_->context; }
+  const PoolView& Pool() const override;
+
+ private:
+  static void OnRead(evutil_socket_t fd, short what, void* arg);
+  static void OnWrite(evutil_socket_t fd, short what, void* arg);
+  static void OnFlush(evutil_socket_t fd, short what, void* arg);
+  void HandleReadable();
+  void ProcessInput();
+  void Forward(PendingRequest* request);
+  void CompleteLocal(PendingRequest* request, absl::string_view reply);
+  // Writes every finished reply at the head of the queue to the output.
+  void DrainFinished();
+  void Finish(PendingRequest* request);
+  void ScheduleFlush();
+  void Flush();
+  void PauseReading();
+  void ResumeReading();
+  void MaybeClose();
+  void Close(bool eof);
+  bool OverLimits() const;
+
+  PoolRuntime& pool_;
+  Worker& worker_;
+  int fd_;
+  event* read_event_ = nullptr;
+  event* write_event_ = nullptr;
+  event* flush_event_ = nullptr;
+  EvBuffer in_;
+  EvBuffer out_;
+  RequestDecoderPtr decoder_;
+  SessionPtr session_;
+  std::vector<FilterPtr> filters_;
+  std::deque<PendingRequest*> queue_;
+  PendingRequest* current_ = nullptr;
+  PendingRequest* spare_ = nullptr;
+  std::string scratch_;
+  bool reading_ = false;
+  bool input_closed_ = false;  // EOF, QUIT or a protocol error: read no more
+  bool close_after_flush_ = false;
+  bool closed_ = false;
+  bool eof_ = false;
+  bool error_ = false;
+};
+
+}  // namespace proxy

@@ -1,0 +1,60 @@
+// One client request from decode to reply: what was asked, where it went, and its reply while
+// it waits for the requests ahead of it (replies leave in request order).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/codec.h"
+#include "api/filter.h"
+#include "core/buffer/evbuffer_buffer.h"
+
+namespace proxy {
+
+class ClientConnection;
+
+struct PendingRequest {
+  // The client that is waiting; null once it has gone (the request is then an orphan whose
+  // server replies are read and dropped).
+  ClientConnection* client = nullptr;
+  Request request;
+  RequestContext context;
+  // Owners: 1 for the client queue + 1 per server queue entry. Freed at 0.
+  uint32_t refs = 0;
+  // The reply is complete (in `reply_buffer` or `reply_text`, or already written).
+  bool done = false;
+  // `reply_buffer` holds the reply (else `reply_text` does).
+  bool reply_in_buffer = false;
+  std::unique_ptr<EvBuffer> reply_buffer;
+  std::string reply_text;
+  // Split requests: replies per fragment, how many are still out, the first failure.
+  uint32_t fragments_left = 0;
+  std::vector<std::string> fragment_replies;
+  int error = 0;  // errno of the first failure, 0 = none
+  // For OnComplete.
+  Outcome outcome;
+  uint64_t start_us = 0;
+
+  void Reset() {
+    client = nullptr;
+    request.Reset();
+    context.hash_keys.clear();
+    context.server = 0;
+    context.routed = false;
+    context.fragments.clear();
+    refs = 0;
+    done = false;
+    reply_in_buffer = false;
+    if (reply_buffer != nullptr && reply_buffer->Length() > 0) reply_buffer->Drain(reply_buffer->Length());
+    reply_text.clear();
+    fragments_left = 0;
+    fragment_replies.clear();
+    error = 0;
+    outcome = Outcome();
+    start_us = 0;
+  }
+};
+
+}  // namespace proxy

@@ -1,0 +1,341 @@
+// ServerConnection: connect, handshake, batched writes, in-order reply matching, timeouts and
+// failure handling (spec 7.1-7.3, 7.7).
+#include "core/proxy/server_connection.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "core/common/log.h"
+#include "core/proxy/client_connection.h"
+#include "core/proxy/worker.h"
+
+namespace proxy {
+
+ServerConnection::ServerConnection(PoolRuntime& pool, ServerState& server)
+    : pool_(pool), server_(server) {
+  decoder_ = pool.shared().codec->NewReplyDecoder(pool.shared().limits.decoder);
+}
+
+ServerConnection::~ServerConnection() {
+  if (io_event_ != nullptr) event_free(io_event_);
+  if (write_event_ != nullptr) event_free(write_event_);
+  if (flush_event_ != nullptr) event_free(flush_event_);
+  if (timer_ != nullptr) event_free(timer_);
+  if (fd_ >= 0) close(fd_);
+}
+
+bool ServerConnection::Connect() {
+  const ServerAddress& address = server_.address;
+  if (!address.resolved) {
+    errno = EHOSTDOWN;  // twemproxy's "Host is down" for unresolvable backends
+    return false;
+  }
+  fd_ = socket(address.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) return false;
+  if (!address.is_unix) {
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  }
+  event_base* base = pool_.worker().base();
+  io_event_ = event_new(base, fd_, EV_READ | EV_PERSIST, &OnEvent, this);
+  write_event_ = event_new(base, fd_, EV_WRITE, &OnEvent, this);
+  flush_event_ = event_new(base, -1, 0, &OnFlush, this);
+  timer_ = evtimer_new(base, &OnTimeout, this);
+  // The proxy's own AUTH / SELECT go first; their replies are consumed here.
+  for (const std::string& request : pool_.shared().codec->ServerHandshake()) {
+    out_.Append(request);
+    entries_.push_back(Entry{nullptr, -1, static_cast<uint32_t>(request.size()), 0, true});
+    ++unsent_entries_;
+  }
+  const int rc = connect(fd_, reinterpret_cast<const sockaddr*>(&address.addr), address.len);
+  if (rc == 0) {
+    // Unix-domain sockets connect synchronously; they are counted too (twemproxy misses them).
+    event_add(io_event_, nullptr);
+    HandleConnected();
+    return true;
+  }
+  if (errno != EINPROGRESS) {
+    const int error = errno;
+    close(fd_);
+    fd_ = -1;
+    errno = error;
+    return false;
+  }
+  event_add(io_event_, nullptr);
+  event_add(write_event_, nullptr);
+  return true;
+}
+
+void ServerConnection::OnEvent(evutil_socket_t, short what, void* arg) {
+  auto* self = static_cast<ServerConnection*>(arg);
+  self->pool_.worker().UpdateClock();
+  if (self->state_ == State::kConnecting) {
+    self->HandleConnected();
+    if (self->state_ != State::kConnected) return;
+  } else if ((what & EV_WRITE) != 0) {
+    self->Flush();
+  }
+  if ((what & EV_READ) != 0 && self->state_ == State::kConnected) self->HandleReadable();
+}
+
+void ServerConnection::OnFlush(evutil_socket_t, short, void* arg) {
+  static_cast<ServerConnection*>(arg)->Flush();
+}
+
+void ServerConnection::OnTimeout(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<ServerConnection*>(arg);
+  self->pool_.worker().UpdateClock();
+  self->timer_armed_ = false;
+  for (const Entry& entry : self->entries_) {
+    if (entry.deadline_us == 0) continue;
+    if (entry.deadline_us <= self->pool_.worker().now_us()) {
+      self->Fail(ETIMEDOUT, false);
+      return;
+    }
+    break;
+  }
+  self->ArmTimer();
+}
+
+void ServerConnection::HandleConnected() {
+  int error = 0;
+  socklen_t len = sizeof(error);
+  if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &len) != 0) error = errno;
+  if (error != 0) {
+    Fail(error, false);
+    return;
+  }
+  state_ = State::kConnected;
+  counted_connected_ = true;
+  server_.stats.server_connections.Add(1);
+  Flush();
+}
+
+void ServerConnection::Enqueue(PendingRequest* request, int32_t fragment, size_t bytes,
+                               bool expects_reply) {
+  uint64_t deadline = 0;
+  const uint32_t timeout_ms = pool_.Config().timeout_ms();
+  if (expects_reply && timeout_ms > 0) {
+    deadline = pool_.worker().now_us() + static_cast<uint64_t>(timeout_ms) * 1000u;
+  }
+  entries_.push_back(Entry{expects_reply ? request : nullptr, fragment,
+                           static_cast<uint32_t>(bytes), deadline, expects_reply});
+  if (expects_reply) ++request->refs;
+  ++unsent_entries_;
+  ServerStats& stats = server_.stats;
+  stats.requests.Add(1);
+  stats.request_bytes.Add(static_cast<int64_t>(bytes));
+  stats.in_queue.Add(1);
+  stats.in_queue_bytes.Add(static_cast<int64_t>(bytes));
+  if (deadline != 0 && !timer_armed_) ArmTimer();
+  ScheduleFlush();
+}
+
+void ServerConnection::ScheduleFlush() {
+  if (state_ != State::kConnected) return;  // flushed when the connect completes
+  if (!event_pending(flush_event_, EV_WRITE, nullptr)) event_active(flush_event_, EV_WRITE, 1);
+}
+
+void ServerConnection::Flush() {
+  if (state_ != State::kConnected) return;
+  while (out_.Length() > 0) {
+    const ssize_t n = out_.WriteTo(fd_);
+    if (n > 0) {
+      // Entries whose bytes are now fully written move from in_queue to out_queue.
+      size_t written = static_cast<size_t>(n);
+      size_t index = entries_.size() - unsent_entries_;
+      ServerStats& stats = server_.stats;
+      while (written > 0 && unsent_entries_ > 0) {
+        Entry& entry = entries_[index];
+        const size_t left = entry.bytes - unsent_head_bytes_;
+        if (written < left) {
+          unsent_head_bytes_ += written;
+          break;
+        }
+        written -= left;
+        unsent_head_bytes_ = 0;
+        --unsent_entries_;
+        ++index;
+        stats.in_queue.Add(-1);
+        stats.in_queue_bytes.Add(-static_cast<int64_t>(entry.bytes));
+        if (entry.expects_reply) {
+          stats.out_queue.Add(1);
+          stats.out_queue_bytes.Add(entry.bytes);
+        }
+      }
+      // Written requests that expect no reply leave the queue once nothing is ahead of them.
+      while (!entries_.empty() && !entries_.front().expects_reply &&
+             entries_.size() > unsent_entries_) {
+        entries_.pop_front();
+      }
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      event_add(write_event_, nullptr);
+      return;
+    }
+    Fail(n < 0 ? errno : EPIPE, false);
+    return;
+  }
+}
+
+void ServerConnection::HandleReadable() {
+  size_t chunk = pool_.shared().limits.read_chunk;
+  if (in_.Length() > chunk) chunk = std::min<size_t>(in_.Length(), 4u << 20);
+  const ssize_t n = in_.ReadFrom(fd_, chunk);
+  if (n == 0) {
+    Fail(0, true);  // EOF with requests pending: twemproxy's "unknown"
+    return;
+  }
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+    Fail(errno, false);
+    return;
+  }
+  std::string error;
+  for (;;) {
+    reply_.Reset();
+    const DecodeResult result = decoder_->Decode(in_, &reply_, &error);
+    if (result == DecodeResult::kNeedMoreData) break;
+    if (result != DecodeResult::kMessage) {
+      PROXY_LOG(log::kWarn, "pool %s: bad reply from server %s: %s", pool_.Name(),
+                pool_.Config().servers(server_.index).raw(), error);
+      Fail(EINVAL, false);
+      return;
+    }
+    // Written no-reply requests ahead of this reply are done.
+    while (!entries_.empty() && !entries_.front().expects_reply &&
+           entries_.size() > unsent_entries_) {
+      entries_.pop_front();
+    }
+    if (entries_.empty() || entries_.size() <= unsent_entries_) {
+      PROXY_LOG(log::kWarn, "pool %s: stray reply from server %s", pool_.Name(),
+                pool_.Config().servers(server_.index).raw());
+      Fail(EINVAL, false);
+      return;
+    }
+    Entry entry = entries_.front();
+    entries_.pop_front();
+    server_.stats.out_queue.Add(-1);
+    server_.stats.out_queue_bytes.Add(-static_cast<int64_t>(entry.bytes));
+    if (reply_.server_failure) {
+      pool_.RecordServerFailure(server_.index);
+    } else {
+      pool_.RecordServerSuccess(server_.index);
+    }
+    Deliver(entry, reply_.wire_size);
+    if (state_ == State::kClosed) return;
+  }
+  ArmTimer();
+}
+
+void ServerConnection::Deliver(Entry& entry, size_t wire_size) {
+  PendingRequest* p = entry.request;
+  if (p == nullptr) {
+    // The reply to our own AUTH/SELECT.
+    if (reply_.is_error) {
+      std::string text(std::min<size_t>(wire_size, 200), '\0');
+      in_.CopyOut(0, text.size(), text.data());
+      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+      PROXY_LOG(log::kWarn, "pool %s: server %s refused the connection setup: %s",
+                pool_.Name(), pool_.Config().servers(server_.index).raw(), text);
+    }
+    in_.Drain(wire_size);
+    return;
+  }
+  server_.stats.responses.Add(1);
+  server_.stats.response_bytes.Add(static_cast<int64_t>(wire_size));
+  ClientConnection* client = p->client;
+  if (client == nullptr) {
+    in_.Drain(wire_size);  // the client left; its reply is read and dropped
+  } else if (entry.fragment < 0) {
+    client->OnServerReply(p, in_, wire_size);
+  } else {
+    std::string& slot = p->fragment_replies[static_cast<size_t>(entry.fragment)];
+    slot.resize(wire_size);
+    in_.CopyOut(0, wire_size, slot.data());
+    in_.Drain(wire_size);
+    if (--p->fragments_left == 0) client->OnFragmentsDone(p);
+  }
+  if (--p->refs == 0) pool_.worker().Release(p);
+}
+
+void ServerConnection::FailEntry(Entry& entry, int error) {
+  PendingRequest* p = entry.request;
+  if (p == nullptr) return;
+  ClientConnection* client = p->client;
+  if (client != nullptr) {
+    if (entry.fragment < 0) {
+      client->FailRequest(p, error);
+    } else {
+      if (p->error == 0) p->error = error == 0 ? -1 : error;  // -1: EOF, "unknown"
+      if (--p->fragments_left == 0) client->OnFragmentsDone(p);
+    }
+  }
+  if (--p->refs == 0) pool_.worker().Release(p);
+}
+
+void ServerConnection::ArmTimer() {
+  if (timer_ == nullptr) return;
+  for (const Entry& entry : entries_) {
+    if (entry.deadline_us == 0) continue;
+    const uint64_t now = pool_.worker().now_us();
+    const uint64_t wait = entry.deadline_us > now ? entry.deadline_us - now : 0;
+    timeval tv{static_cast<time_t>(wait / 1000000u), static_cast<suseconds_t>(wait % 1000000u)};
+    evtimer_add(timer_, &tv);
+    timer_armed_ = true;
+    return;
+  }
+  if (timer_armed_) {
+    evtimer_del(timer_);
+    timer_armed_ = false;
+  }
+}
+
+void ServerConnection::Fail(int error, bool eof) {
+  if (state_ == State::kClosed) return;
+  state_ = State::kClosed;
+  ServerStats& stats = server_.stats;
+  if (eof) {
+    stats.server_eof.Add(1);
+  } else if (error == ETIMEDOUT) {
+    stats.server_timedout.Add(1);
+  } else {
+    stats.server_err.Add(1);
+  }
+  if (counted_connected_) stats.server_connections.Add(-1);
+  if (error != 0 && !eof) {
+    PROXY_LOG(log::kWarn, "pool %s: server %s failed: %s", pool_.Name(),
+              pool_.Config().servers(server_.index).raw(), std::strerror(error));
+  }
+  std::deque<Entry> entries;
+  entries.swap(entries_);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Entry& entry = entries[i];
+    const bool unsent = i >= entries.size() - unsent_entries_;
+    if (unsent) {
+      stats.in_queue.Add(-1);
+      stats.in_queue_bytes.Add(-static_cast<int64_t>(entry.bytes));
+    } else if (entry.expects_reply) {
+      stats.out_queue.Add(-1);
+      stats.out_queue_bytes.Add(-static_cast<int64_t>(entry.bytes));
+    }
+  }
+  unsent_entries_ = 0;
+  if (io_event_ != nullptr) event_del(io_event_);
+  if (write_event_ != nullptr) event_del(write_event_);
+  if (flush_event_ != nullptr) event_del(flush_event_);
+  if (timer_ != nullptr) evtimer_del(timer_);
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+  pool_.ConnectionClosed(this);
+  pool_.RecordServerFailure(server_.index);
+  for (Entry& entry : entries) FailEntry(entry, eof ? 0 : error);
+  pool_.worker().DeferDelete(this);
+}
+
+}  // namespace proxy

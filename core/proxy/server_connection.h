@@ -1,0 +1,81 @@
+// One connection to a backend server: requests from many clients are pipelined over it with
+// batched writes; replies come back in order and are matched to the head of its queue.
+#pragma once
+
+#include <event2/event.h>
+
+#include <cstdint>
+#include <cstring>
+#include <deque>
+
+#include "api/codec.h"
+#include "core/buffer/evbuffer_buffer.h"
+#include "core/proxy/pending_request.h"
+
+namespace proxy {
+
+class PoolRuntime;
+struct ServerState;
+
+class ServerConnection {
+ public:
+  ServerConnection(PoolRuntime& pool, ServerState& server);
+  ~ServerConnection();
+
+  // Starts a non-blocking connect (and queues the AUTH/SELECT handshake). False with errno set
+  // when no socket could be created.
+  bool Connect();
+
+  // Queues the request's bytes (already appended to output()) for `request` (fragment index or
+  // -1). Requests that expect no reply are not tracked.
+  void Enqueue(PendingRequest* request, int32_t fragment, size_t bytes, bool expects_reply);
+  EvBuffer& output() { return out_; }
+  // Asks for a write at the end of the current batch of events.
+  void ScheduleFlush();
+
+  bool closed() const { return state_ == State::kClosed; }
+  ServerState& server() { return server_; }
+
+ private:
+  enum class State { kConnecting, kConnected, kClosed };
+
+  struct Entry {
+    PendingRequest* request;  // null for the proxy's own handshake requests
+    int32_t fragment;
+    uint32_t bytes;
+    uint64_t deadline_us;  // 0 = no timeout
+    bool expects_reply;
+  };
+
+  static void OnEvent(evutil_socket_t fd, short what, void* arg);
+  static void OnFlush(evutil_socket_t fd, short what, void* arg);
+  static void OnTimeout(evutil_socket_t fd, short what, void* arg);
+  void HandleConnected();
+  void HandleReadable();
+  void Flush();
+  void ArmTimer();
+  // Closes the connection: every queued request fails with `error` (errno).
+  void Fail(int error, bool eof);
+  void Deliver(Entry& entry, size_t wire_size);
+  void FailEntry(Entry& entry, int error);
+
+  PoolRuntime& pool_;
+  ServerState& server_;
+  int fd_ = -1;
+  State state_ = State::kConnecting;
+  event* io_event_ = nullptr;     // EV_READ|EV_PERSIST, plus EV_WRITE while output is blocked
+  event* write_event_ = nullptr;  // EV_WRITE one-shot while connecting or blocked
+  event* flush_event_ = nullptr;  // activated by ScheduleFlush
+  event* timer_ = nullptr;
+  bool timer_armed_ = false;
+  EvBuffer in_;
+  EvBuffer out_;
+  ReplyDecoderPtr decoder_;
+  Reply reply_;
+  std::deque<Entry> entries_;  // in wire order
+  size_t unsent_entries_ = 0;  // the last N entries have bytes not yet fully written
+  size_t unsent_head_bytes_ = 0;  // bytes of the first unsent entry already written
+  bool counted_connected_ = false;
+};
+
+}  // namespace proxy

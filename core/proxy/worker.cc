@@ -1,0 +1,370 @@
+// Worker and PoolRuntime: per-thread pool state, listeners, server selection and ejection.
+#include "core/proxy/worker.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "core/common/log.h"
+#include "core/proxy/client_connection.h"
+#include "core/proxy/clock.h"
+#include "core/proxy/server_connection.h"
+
+namespace proxy {
+namespace {
+
+constexpr size_t kMaxFreeRequests = 4096;  // recycled request objects kept after a burst
+
+// Numeric hosts and unix paths resolve without a lookup; names are looked up (once, at
+// startup, like twemproxy's first connect; a failed lookup gives "Host is down").
+ServerAddress ResolveServer(const config::v1::Server& server) {
+  ServerAddress out;
+  if (!server.unix_path().empty()) {
+    sockaddr_un un{};
+    un.sun_family = AF_UNIX;
+    std::strncpy(un.sun_path, server.unix_path().c_str(), sizeof(un.sun_path) - 1);
+    std::memcpy(&out.addr, &un, sizeof(un));
+    out.len = sizeof(un);
+    out.is_unix = true;
+    out.resolved = true;
+    return out;
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* result = nullptr;
+  const std::string port = std::to_string(server.tcp().port());
+  if (getaddrinfo(server.tcp().host().c_str(), port.c_str(), &hints, &result) == 0 &&
+      result != nullptr) {
+    std::memcpy(&out.addr, result->ai_addr, result->ai_addrlen);
+    out.len = result->ai_addrlen;
+    out.resolved = true;
+  }
+  if (result != nullptr) freeaddrinfo(result);
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// PoolRuntime
+
+PoolRuntime::PoolRuntime(Worker& worker, const SharedPool& shared)
+    : worker_(worker), shared_(shared) {
+  const config::v1::Pool& config = shared.config;
+  for (int i = 0; i < config.servers_size(); ++i) {
+    auto server = std::make_unique<ServerState>();
+    server->index = static_cast<uint32_t>(i);
+    server->address = ResolveServer(config.servers(i));
+    servers_.push_back(std::move(server));
+  }
+  RebuildPlacement();
+}
+
+PoolRuntime::~PoolRuntime() {
+  if (accept_event_ != nullptr) event_free(accept_event_);
+  if (owns_listen_fd_ && listen_fd_ >= 0) close(listen_fd_);
+  for (auto& server : servers_) {
+    for (ServerConnection* connection : server->connections) delete connection;
+  }
+}
+
+absl::Status PoolRuntime::BuildFilters() {
+  for (const SharedPool::FilterEntry& entry : shared_.filters) {
+    FactoryContext context{shared_.config, /*validate_only=*/false, &scope_};
+    const google::protobuf::Message* config = entry.config.get();
+    const config::v1::Filter no_config;
+    absl::StatusOr<FilterFactoryFn> made = entry.factory->Create(
+        config != nullptr ? *config : static_cast<const google::protobuf::Message&>(no_config),
+        context);
+    if (!made.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("pool '", Name(), "': filter '",
+                                                     entry.factory->Name(), "': ",
+                                                     made.status().message()));
+    }
+    filter_factories_.push_back(*std::move(made));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PoolRuntime::Listen(int shared_unix_fd) {
+  const config::v1::Pool& config = shared_.config;
+  if (config.listen().has_unix_socket()) {
+    listen_fd_ = shared_unix_fd;
+    owns_listen_fd_ = false;
+  } else {
+    const config::v1::TcpAddress& tcp = config.listen().tcp();
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+    addrinfo* result = nullptr;
+    const std::string port = std::to_string(tcp.port());
+    int rc = getaddrinfo(tcp.host().c_str(), port.c_str(), &hints, &result);
+    if (rc != 0 || result == nullptr) {
+      return absl::UnavailableError(absl::StrCat("pool '", Name(), "': cannot resolve '",
+                                                 config.listen().raw(), "': ", gai_strerror(rc)));
+    }
+    int fd = socket(result->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    absl::Status status;
+    if (fd < 0) {
+      status = absl::UnavailableError(absl::StrCat("socket: ", std::strerror(errno)));
+    } else {
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+      // Every worker binds its own listener on the same address; the kernel spreads clients.
+      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+      if (bind(fd, result->ai_addr, result->ai_addrlen) != 0 ||
+          listen(fd, static_cast<int>(config.backlog())) != 0) {
+        status = absl::UnavailableError(absl::StrCat("pool '", Name(), "': bind to '",
+                                                     config.listen().raw(),
+                                                     "' failed: ", std::strerror(errno)));
+        close(fd);
+        fd = -1;
+      }
+    }
+    freeaddrinfo(result);
+    if (!status.ok()) return status;
+    listen_fd_ = fd;
+    owns_listen_fd_ = true;
+  }
+  accept_event_ = event_new(worker_.base(), listen_fd_, EV_READ | EV_PERSIST, &OnAccept, this);
+  event_add(accept_event_, nullptr);
+  return absl::OkStatus();
+}
+
+void PoolRuntime::Preconnect() {
+  for (auto& server : servers_) {
+    if (server->connections.empty()) {
+      if (PickConnection(server->index) == nullptr) {
+        PROXY_LOG(log::kWarn, "pool %s: preconnect to %s failed: %s", Name(),
+                  shared_.config.servers(server->index).raw(), std::strerror(errno));
+      }
+    }
+  }
+}
+
+void PoolRuntime::OnAccept(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<PoolRuntime*>(arg);
+  self->worker_.UpdateClock();
+  self->Accept();
+}
+
+void PoolRuntime::Accept() {
+  const config::v1::Pool& config = shared_.config;
+  for (int i = 0; i < 64; ++i) {
+    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE) {
+        PROXY_LOG(log::kWarn, "pool %s: accept failed: %s", Name(), std::strerror(errno));
+      }
+      return;  // EAGAIN (another worker took it), or retried on the next event
+    }
+    if (!config.listen().has_unix_socket()) {
+      int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      if (config.tcpkeepalive()) setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    }
+    auto* client = new ClientConnection(*this, fd);
+    if (config.client_connections() > 0 && clients_ > config.client_connections()) {
+      client->RefuseAndClose("max number of clients reached");
+    }
+  }
+}
+
+void PoolRuntime::ClientClosed(bool eof) {
+  --clients_;
+  stats_.client_connections.Add(-1);
+  if (eof) {
+    stats_.client_eof.Add(1);
+  } else {
+    stats_.client_err.Add(1);
+  }
+}
+
+ServerConnection* PoolRuntime::PickConnection(uint32_t index) {
+  ServerState& server = *servers_[index];
+  const uint32_t limit = std::max<uint32_t>(1, shared_.config.server_connections());
+  if (server.connections.size() < limit) {
+    auto* connection = new ServerConnection(*this, server);
+    if (!connection->Connect()) {
+      const int error = errno;
+      delete connection;
+      server.stats.server_err.Add(1);
+      RecordServerFailure(index);
+      errno = error;
+      return nullptr;
+    }
+    if (connection->closed()) {
+      // Failed during a synchronous connect; it already deleted itself (deferred).
+      errno = ECONNREFUSED;
+      return nullptr;
+    }
+    server.connections.push_back(connection);
+    return connection;
+  }
+  const uint32_t count = static_cast<uint32_t>(server.connections.size());
+  ServerConnection* connection = server.connections[server.next_connection % count];
+  server.next_connection = (server.next_connection + 1) % count;
+  return connection;
+}
+
+void PoolRuntime::ConnectionClosed(ServerConnection* connection) {
+  auto& list = connection->server().connections;
+  list.erase(std::remove(list.begin(), list.end(), connection), list.end());
+}
+
+void PoolRuntime::RecordServerFailure(uint32_t index) {
+  const config::v1::Pool& config = shared_.config;
+  if (!config.auto_eject_hosts()) return;
+  ServerState& server = *servers_[index];
+  if (server.ejected) return;
+  const uint32_t limit = std::max<uint32_t>(1, config.server_failure_limit());
+  if (++server.failures < limit) return;
+  server.failures = 0;
+  server.ejected = true;
+  server.retry_at_us = worker_.now_us() + uint64_t{config.server_retry_timeout_ms()} * 1000u;
+  server.stats.server_ejected_at.Set(static_cast<int64_t>(WallMicros()));
+  stats_.server_ejects.Add(1);
+  if (ejected_count_ == 0 || server.retry_at_us < next_retry_us_) {
+    next_retry_us_ = server.retry_at_us;
+  }
+  ++ejected_count_;
+  PROXY_LOG(log::kWarn, "pool %s: server %s ejected for %u ms", Name(),
+            config.servers(index).raw(), config.server_retry_timeout_ms());
+  RebuildPlacement();
+}
+
+void PoolRuntime::DoRestoreEjected(uint64_t now_us) {
+  uint64_t next = 0;
+  for (auto& server : servers_) {
+    if (!server->ejected) continue;
+    if (server->retry_at_us <= now_us) {
+      server->ejected = false;
+      server->failures = 0;
+      --ejected_count_;
+    } else if (next == 0 || server->retry_at_us < next) {
+      next = server->retry_at_us;
+    }
+  }
+  next_retry_us_ = next;
+  RebuildPlacement();
+}
+
+void PoolRuntime::RebuildPlacement() {
+  std::vector<bool> live_bits(servers_.size());
+  bool any = false;
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    live_bits[i] = !servers_[i]->ejected;
+    any = any || live_bits[i];
+  }
+  if (!any) {
+    all_ejected_ = true;  // keep the old ring; requests fail until a retry time passes
+    return;
+  }
+  std::unique_ptr<bool[]> live(new bool[servers_.size()]);
+  for (size_t i = 0; i < servers_.size(); ++i) live[i] = live_bits[i];
+  absl::StatusOr<KeyPlacementPtr> placement =
+      KeyPlacement::Create(shared_.config, absl::MakeConstSpan(live.get(), servers_.size()));
+  if (!placement.ok()) {
+    PROXY_LOG(log::kError, "pool %s: %s", Name(), placement.status().message());
+    return;
+  }
+  placement_ = *std::move(placement);
+  all_ejected_ = false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker
+
+Worker::Worker(int id, const std::vector<SharedPool*>& pools) : id_(id), shared_pools_(pools) {}
+
+Worker::~Worker() {
+  pools_.clear();
+  for (ClientConnection* c : dead_clients_) delete c;
+  for (ServerConnection* s : dead_servers_) delete s;
+  if (garbage_event_ != nullptr) event_free(garbage_event_);
+  if (stop_event_ != nullptr) event_free(stop_event_);
+  if (base_ != nullptr) event_base_free(base_);
+}
+
+absl::Status Worker::Init(const std::vector<int>& shared_unix_fds) {
+  base_ = event_base_new();
+  if (base_ == nullptr) return absl::InternalError("event_base_new failed");
+  UpdateClock();
+  garbage_event_ = event_new(base_, -1, 0, &OnGarbage, this);
+  stop_event_ = event_new(base_, -1, EV_PERSIST, [](evutil_socket_t, short, void* arg) {
+    event_base_loopbreak(static_cast<Worker*>(arg)->base_);
+  }, this);
+  for (size_t i = 0; i < shared_pools_.size(); ++i) {
+    auto pool = std::make_unique<PoolRuntime>(*this, *shared_pools_[i]);
+    absl::Status status = pool->BuildFilters();
+    if (!status.ok()) return status;
+    status = pool->Listen(shared_unix_fds[i]);
+    if (!status.ok()) return status;
+    pools_.push_back(std::move(pool));
+  }
+  for (auto& pool : pools_) {
+    if (pool->Config().preconnect()) pool->Preconnect();
+  }
+  return absl::OkStatus();
+}
+
+void Worker::Start() {
+  thread_ = std::thread([this] { event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY); });
+}
+
+void Worker::Stop() { event_active(stop_event_, EV_READ, 1); }
+
+void Worker::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::UpdateClock() { now_us_ = MonotonicMicros(); }
+
+PendingRequest* Worker::AllocRequest() {
+  if (free_requests_.empty()) return new PendingRequest();
+  PendingRequest* request = free_requests_.back().release();
+  free_requests_.pop_back();
+  return request;
+}
+
+void Worker::Release(PendingRequest* request) {
+  if (free_requests_.size() >= kMaxFreeRequests) {
+    delete request;
+    return;
+  }
+  request->Reset();
+  free_requests_.emplace_back(request);
+}
+
+void Worker::DeferDelete(ClientConnection* connection) {
+  dead_clients_.push_back(connection);
+  event_active(garbage_event_, EV_READ, 1);
+}
+
+void Worker::DeferDelete(ServerConnection* connection) {
+  dead_servers_.push_back(connection);
+  event_active(garbage_event_, EV_READ, 1);
+}
+
+void Worker::OnGarbage(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Worker*>(arg);
+  std::vector<ClientConnection*> clients;
+  clients.swap(self->dead_clients_);
+  std::vector<ServerConnection*> servers;
+  servers.swap(self->dead_servers_);
+  for (ClientConnection* c : clients) delete c;
+  for (ServerConnection* s : servers) delete s;
+}
+
+}  // namespace proxy

@@ -1,0 +1,154 @@
+// One event-loop thread: its listeners, client connections, server connections and stats
+// shard. Workers share nothing mutable on the hot path.
+#pragma once
+
+#include <event2/event.h>
+#include <sys/socket.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/filter.h"
+#include "api/placement.h"
+#include "core/proxy/pending_request.h"
+#include "core/proxy/shared_pool.h"
+#include "core/proxy/stats.h"
+
+namespace proxy {
+
+class ClientConnection;
+class ServerConnection;
+class Worker;
+
+// A resolved backend address (numeric hosts and unix paths are resolved once).
+struct ServerAddress {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  bool resolved = false;
+  bool is_unix = false;
+};
+
+// One backend server as seen by one worker: its connections, failures and ejection state.
+struct ServerState {
+  uint32_t index = 0;  // into the pool config's servers
+  ServerAddress address;
+  std::vector<ServerConnection*> connections;
+  uint32_t next_connection = 0;
+  uint32_t failures = 0;  // consecutive
+  bool ejected = false;
+  uint64_t retry_at_us = 0;  // monotonic
+  ServerStats stats;
+};
+
+// A pool inside one worker: implements the filters' PoolView.
+class PoolRuntime : public PoolView {
+ public:
+  PoolRuntime(Worker& worker, const SharedPool& shared);
+  ~PoolRuntime() override;
+
+  // Listener (per worker for TCP with SO_REUSEPORT, shared fd for unix sockets).
+  absl::Status Listen(int shared_unix_fd);
+  // Opens one connection per server (twemproxy's preconnect).
+  void Preconnect();
+
+  absl::string_view Name() const override { return shared_.config.name(); }
+  const config::v1::Pool& Config() const override { return shared_.config; }
+  const Codec& PoolCodec() const override { return *shared_.codec; }
+  uint32_t ServerForHashKey(absl::string_view hash_key) const override {
+    return placement_->ServerForHashKey(hash_key);
+  }
+
+  // Re-adds ejected servers whose retry time has passed (called before routing).
+  void RestoreEjected(uint64_t now_us) {
+    if (ejected_count_ > 0 && now_us >= next_retry_us_) DoRestoreEjected(now_us);
+  }
+  // True while every server is ejected: requests fail with "Connection refused".
+  bool AllEjected() const { return all_ejected_; }
+
+  // A connection to server `index` for one more request (opening one if fewer than
+  // server_connections exist); nullptr when it cannot be created (errno set).
+  ServerConnection* PickConnection(uint32_t index);
+  void RecordServerFailure(uint32_t index);
+  void RecordServerSuccess(uint32_t index) { servers_[index]->failures = 0; }
+  void ConnectionClosed(ServerConnection* connection);
+
+  void ClientOpened() { stats_.client_connections.Add(1); ++clients_; }
+  void ClientClosed(bool eof);
+
+  Worker& worker() { return worker_; }
+  const SharedPool& shared() const { return shared_; }
+  PoolStats& stats() { return stats_; }
+  ServerState& server(uint32_t index) { return *servers_[index]; }
+  size_t server_count() const { return servers_.size(); }
+  ScopeImpl& scope() { return scope_; }
+  const std::vector<FilterFactoryFn>& filter_factories() const { return filter_factories_; }
+  absl::Status BuildFilters();
+
+ private:
+  static void OnAccept(evutil_socket_t fd, short what, void* arg);
+  void Accept();
+  void DoRestoreEjected(uint64_t now_us);
+  void RebuildPlacement();
+
+  Worker& worker_;
+  const SharedPool& shared_;
+  std::vector<std::unique_ptr<ServerState>> servers_;
+  KeyPlacementPtr placement_;
+  uint32_t ejected_count_ = 0;
+  uint64_t next_retry_us_ = 0;
+  bool all_ejected_ = false;
+  int listen_fd_ = -1;
+  bool owns_listen_fd_ = false;
+  event* accept_event_ = nullptr;
+  uint64_t clients_ = 0;
+  PoolStats stats_;
+  ScopeImpl scope_;
+  std::vector<FilterFactoryFn> filter_factories_;
+};
+
+class Worker {
+ public:
+  Worker(int id, const std::vector<SharedPool*>& pools);
+  ~Worker();
+
+  // Builds the pools' runtime state and listeners; fails on bind errors.
+  absl::Status Init(const std::vector<int>& shared_unix_fds);
+  void Start();          // runs the loop on a new thread
+  void Stop();           // thread-safe: ends the loop
+  void Join();
+
+  event_base* base() { return base_; }
+  int id() const { return id_; }
+  uint64_t now_us() const { return now_us_; }
+  void UpdateClock();
+
+  // Request objects are recycled per worker.
+  PendingRequest* AllocRequest();
+  void Release(PendingRequest* request);
+
+  // Deletes connections after the current callback returns.
+  void DeferDelete(ClientConnection* connection);
+  void DeferDelete(ServerConnection* connection);
+
+  std::vector<std::unique_ptr<PoolRuntime>>& pools() { return pools_; }
+
+ private:
+  static void OnGarbage(evutil_socket_t, short, void* arg);
+
+  int id_;
+  std::vector<SharedPool*> shared_pools_;
+  event_base* base_ = nullptr;
+  std::vector<std::unique_ptr<PoolRuntime>> pools_;
+  std::thread thread_;
+  uint64_t now_us_ = 0;
+  std::vector<std::unique_ptr<PendingRequest>> free_requests_;
+  std::vector<ClientConnection*> dead_clients_;
+  std::vector<ServerConnection*> dead_servers_;
+  event* garbage_event_ = nullptr;
+  event* stop_event_ = nullptr;
+};
+
+}  // namespace proxy

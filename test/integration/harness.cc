@@ -1,0 +1,363 @@
+// Process and socket helpers for the integration tests (loopback only).
+#include "test/integration/harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace proxy::test {
+namespace {
+
+int ConnectTo(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return fd;
+}
+
+}  // namespace
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::string TempPath(absl::string_view name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name);
+}
+
+std::string Runfile(absl::string_view path) {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* workspace = std::getenv("TEST_WORKSPACE");
+  return absl::StrCat(srcdir != nullptr ? srcdir : ".", "/",
+                      workspace != nullptr ? workspace : "shardproxy", "/", path);
+}
+
+bool Process::Start(const std::vector<std::string>& argv, const std::string& log_path) {
+  pid_ = fork();
+  if (pid_ < 0) return false;
+  if (pid_ == 0) {
+    int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (log >= 0) {
+      dup2(log, STDOUT_FILENO);
+      dup2(log, STDERR_FILENO);
+    }
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  return true;
+}
+
+bool Process::Running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  pid_t r = waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+void Process::Kill(int signal) {
+  if (pid_ > 0) kill(pid_, signal);
+}
+
+int Process::Stop(std::chrono::milliseconds grace) {
+  if (pid_ <= 0) return status_;
+  kill(pid_, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  int status = 0;
+  for (;;) {
+    pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      break;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      status_ = -1;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  pid_ = -1;
+  return status_;
+}
+
+bool WaitForPort(int port, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int fd = ConnectTo(port);
+    if (fd >= 0) {
+      close(fd);
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+RedisServer::RedisServer(std::vector<std::string> extra)
+    : extra_(std::move(extra)), port_(FreePort()) {
+  ok_ = Launch();
+}
+
+bool RedisServer::Launch() {
+  std::vector<std::string> argv = {"redis-server", "--port", std::to_string(port_), "--bind",
+                                   "127.0.0.1", "--save", "", "--appendonly", "no",
+                                   "--daemonize", "no", "--protected-mode", "no"};
+  argv.insert(argv.end(), extra_.begin(), extra_.end());
+  if (!process_.Start(argv, TempPath(absl::StrCat("redis-", port_, ".log")))) return false;
+  return WaitForPort(port_);
+}
+
+bool RedisServer::Restart() {
+  process_.Stop();
+  ok_ = Launch();
+  return ok_;
+}
+
+MemcachedServer::MemcachedServer(std::vector<std::string> extra)
+    : extra_(std::move(extra)), port_(FreePort()) {
+  ok_ = Launch();
+}
+
+bool MemcachedServer::Launch() {
+  std::vector<std::string> argv = {"memcached", "-p", std::to_string(port_), "-l", "127.0.0.1",
+                                   "-U", "0", "-t", "1", "-m", "64"};
+  if (geteuid() == 0) {
+    argv.push_back("-u");
+    argv.push_back("root");
+  }
+  argv.insert(argv.end(), extra_.begin(), extra_.end());
+  if (!process_.Start(argv, TempPath(absl::StrCat("memcached-", port_, ".log")))) return false;
+  return WaitForPort(port_);
+}
+
+bool MemcachedServer::Restart() {
+  process_.Stop();
+  ok_ = Launch();
+  return ok_;
+}
+
+ProxyProcess::ProxyProcess(const std::string& yaml, const std::vector<int>& listen_ports,
+                           std::vector<std::string> extra_args) {
+  static int counter = 0;
+  const std::string conf = TempPath(absl::StrCat("proxy-", getpid(), "-", ++counter, ".yml"));
+  std::ofstream(conf) << yaml;
+  log_path_ = conf + ".log";
+  std::vector<std::string> argv = {Runfile("proxy"), "-c", conf, "-v", "6"};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  if (!process_.Start(argv, log_path_)) return;
+  for (int port : listen_ports) {
+    if (!WaitForPort(port)) return;
+  }
+  ok_ = process_.Running();
+}
+
+std::string ProxyProcess::Log() const {
+  std::ifstream in(log_path_);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Client::Client(int port, std::chrono::milliseconds timeout) {
+  fd_ = ConnectTo(port);
+  if (fd_ >= 0) {
+    timeval tv{static_cast<time_t>(timeout.count() / 1000),
+               static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  }
+}
+
+Client::~Client() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool Client::Send(absl::string_view bytes) {
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    ssize_t n = send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      return false;
+    }
+    sent += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+void Client::ShutdownWrite() { shutdown(fd_, SHUT_WR); }
+
+bool Client::Fill() {
+  char chunk[65536];
+  for (;;) {
+    ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
+    if (n > 0) {
+      buffer_.append(chunk, static_cast<size_t>(n));
+      return true;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return false;
+  }
+}
+
+size_t RespLength(absl::string_view data) {
+  if (data.empty()) return 0;
+  const size_t eol = data.find("\r\n");
+  if (eol == absl::string_view::npos) return 0;
+  const char type = data[0];
+  if (type == '+' || type == '-' || type == ':') return eol + 2;
+  int64_t n = 0;
+  if (!absl::SimpleAtoi(data.substr(1, eol - 1), &n)) return 0;
+  if (type == '$') {
+    if (n < 0) return eol + 2;
+    const size_t total = eol + 2 + static_cast<size_t>(n) + 2;
+    return data.size() >= total ? total : 0;
+  }
+  if (type == '*') {
+    size_t pos = eol + 2;
+    for (int64_t i = 0; i < n; ++i) {
+      const size_t len = RespLength(data.substr(pos));
+      if (len == 0) return 0;
+      pos += len;
+    }
+    return pos;
+  }
+  return 0;
+}
+
+std::string Client::ReadReply() {
+  for (;;) {
+    const size_t len = RespLength(buffer_);
+    if (len > 0) {
+      std::string reply = buffer_.substr(0, len);
+      buffer_.erase(0, len);
+      return reply;
+    }
+    if (!Fill()) return "";
+  }
+}
+
+std::string Client::Command(const std::vector<std::string>& args) {
+  if (!Send(Resp(args))) return "";
+  return ReadReply();
+}
+
+std::string Client::ReadMemcacheReply() {
+  for (;;) {
+    // VALUE blocks end with END; every other reply is one line.
+    if (buffer_.rfind("VALUE ", 0) == 0) {
+      size_t pos = 0;
+      while (buffer_.compare(pos, 6, "VALUE ") == 0) {
+        const size_t eol = buffer_.find("\r\n", pos);
+        if (eol == std::string::npos) break;
+        // VALUE <key> <flags> <bytes> [<cas>]
+        std::vector<std::string> parts;
+        std::stringstream line(buffer_.substr(pos, eol - pos));
+        std::string word;
+        while (line >> word) parts.push_back(word);
+        size_t bytes = 0;
+        if (parts.size() < 4 || !absl::SimpleAtoi(parts[3], &bytes)) return "";
+        pos = eol + 2 + bytes + 2;
+        if (buffer_.size() < pos) break;
+      }
+      if (buffer_.size() >= pos + 5 && buffer_.compare(pos, 5, "END\r\n") == 0) {
+        std::string reply = buffer_.substr(0, pos + 5);
+        buffer_.erase(0, pos + 5);
+        return reply;
+      }
+    } else {
+      const size_t eol = buffer_.find("\r\n");
+      if (eol != std::string::npos) {
+        std::string reply = buffer_.substr(0, eol + 2);
+        buffer_.erase(0, eol + 2);
+        return reply;
+      }
+    }
+    if (!Fill()) return "";
+  }
+}
+
+std::string Client::ReadExactly(size_t n) {
+  while (buffer_.size() < n) {
+    if (!Fill()) break;
+  }
+  std::string out = buffer_.substr(0, n);
+  buffer_.erase(0, out.size());
+  return out;
+}
+
+bool Client::WaitForClose() {
+  char c;
+  for (;;) {
+    ssize_t n = recv(fd_, &c, 1, 0);
+    if (n == 0) return true;
+    if (n > 0) {
+      buffer_.push_back(c);
+      continue;
+    }
+    if (errno == EINTR) continue;
+    return errno == ECONNRESET;
+  }
+}
+
+std::string Client::ReadAll() {
+  while (Fill()) {
+  }
+  std::string out;
+  out.swap(buffer_);
+  return out;
+}
+
+std::string Resp(const std::vector<std::string>& args) {
+  std::string out = absl::StrCat("*", args.size(), "\r\n");
+  for (const std::string& a : args) absl::StrAppend(&out, "$", a.size(), "\r\n", a, "\r\n");
+  return out;
+}
+
+}  // namespace proxy::test

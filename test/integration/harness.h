@@ -1,0 +1,137 @@
+// Integration-test harness: real redis-server / memcached processes and the //:proxy binary on
+// free 127.0.0.1 ports, plus small blocking RESP and memcache clients. Every process started
+// here is stopped by its destructor.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace proxy::test {
+
+// A port that was free a moment ago (bind 127.0.0.1:0, read it back, close).
+int FreePort();
+// TEST_TMPDIR (or /tmp) + "/" + name.
+std::string TempPath(absl::string_view name);
+// Path of a data dependency inside the runfiles tree, e.g. "proxy" or "test/golden/x.tsv".
+std::string Runfile(absl::string_view path);
+
+// A child process; SIGTERM (then SIGKILL) on Stop() or destruction.
+class Process {
+ public:
+  Process() = default;
+  ~Process() { Stop(); }
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  // Starts argv[0] with the arguments; stdout/stderr go to `log_path` (appended).
+  bool Start(const std::vector<std::string>& argv, const std::string& log_path);
+  // Sends SIGTERM, waits up to `grace`, then SIGKILL. Returns the exit status (-1 if killed).
+  int Stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
+  void Kill(int signal);
+  bool Running();
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1;
+};
+
+// Polls until a TCP connection to 127.0.0.1:port succeeds or the deadline passes.
+bool WaitForPort(int port, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+
+class RedisServer {
+ public:
+  // Starts redis-server on a free port (no persistence). `extra` are more command-line args.
+  explicit RedisServer(std::vector<std::string> extra = {});
+  int port() const { return port_; }
+  bool ok() const { return ok_; }
+  void Stop() { process_.Stop(); }
+  void Kill() { process_.Kill(9); }
+  // Starts it again on the same port.
+  bool Restart();
+
+ private:
+  bool Launch();
+  std::vector<std::string> extra_;
+  int port_;
+  bool ok_ = false;
+  Process process_;
+};
+
+class MemcachedServer {
+ public:
+  explicit MemcachedServer(std::vector<std::string> extra = {});
+  int port() const { return port_; }
+  bool ok() const { return ok_; }
+  void Stop() { process_.Stop(); }
+  void Kill() { process_.Kill(9); }
+  bool Restart();
+
+ private:
+  bool Launch();
+  std::vector<std::string> extra_;
+  int port_;
+  bool ok_ = false;
+  Process process_;
+};
+
+// //:proxy on a YAML config written to a temp file. Waits until every listed port accepts.
+class ProxyProcess {
+ public:
+  ProxyProcess(const std::string& yaml, const std::vector<int>& listen_ports,
+               std::vector<std::string> extra_args = {});
+  bool ok() const { return ok_; }
+  int Stop() { return process_.Stop(); }
+  const std::string& log_path() const { return log_path_; }
+  std::string Log() const;
+  Process& process() { return process_; }
+
+ private:
+  bool ok_ = false;
+  std::string log_path_;
+  Process process_;
+};
+
+// A blocking TCP client with a receive timeout.
+class Client {
+ public:
+  explicit Client(int port, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  bool Send(absl::string_view bytes);
+  // Half-closes the sending side.
+  void ShutdownWrite();
+  // One complete RESP reply (raw bytes), or "" on timeout/close.
+  std::string ReadReply();
+  // Sends a RESP array command and reads one reply.
+  std::string Command(const std::vector<std::string>& args);
+  // One memcache reply: a line, or VALUE blocks up to and including END.
+  std::string ReadMemcacheReply();
+  // Reads until `n` bytes are buffered (or timeout) and returns them.
+  std::string ReadExactly(size_t n);
+  // True when the server closed the connection (read returns 0) within the timeout.
+  bool WaitForClose();
+  // Everything received until the peer closes or the timeout passes.
+  std::string ReadAll();
+
+ private:
+  bool Fill();  // one read into buffer_; false on close/timeout
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+// RESP encoding of a command.
+std::string Resp(const std::vector<std::string>& args);
+// Length of the first complete RESP reply in `data`, or 0 if incomplete.
+size_t RespLength(absl::string_view data);
+
+}  // namespace proxy::test
