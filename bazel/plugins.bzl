@@ -25,8 +25,10 @@ DISTRIBUTION_PLUGINS = [
     "//hashes/distributions:random",
 ]
 
-# The redis and memcache codecs join this list with the serving issues.
-PROTOCOL_PLUGINS = []
+# The memcache codec joins this list with its issue.
+PROTOCOL_PLUGINS = [
+    "//protocols/redis:codec",
+]
 
 FILTER_PLUGINS = [
     "//filters/hash_tag",

@@ -27,6 +27,8 @@ check "hash/distribution plugins depend on api and their own tree" "$dir/hashes_
   '^//(api|third_party|hashes)[:/]'
 check "filter plugins depend on api and their own tree" "$dir/filters_deps" \
   '^//(api|third_party|filters)[:/]'
+check "protocol plugins depend on api and their own tree" "$dir/protocols_deps" \
+  '^//(api|third_party|protocols)[:/]'
 
 # The rule must be able to fail: a plugin label is caught by the core pattern.
 if printf '//hashes/functions:md5\n' | grep -qE '^//(api|core|third_party|tools/proxyctl)[:/]'; then

@@ -1,0 +1,28 @@
+// Registers the redis protocol plugin: CodecFactory "redis".
+#include <memory>
+
+#include "api/codec.h"
+#include "api/config/v1/bootstrap.pb.h"
+#include "api/registry.h"
+#include "protocols/redis/redis_codec.h"
+
+namespace proxy::protocols::redis {
+namespace {
+
+class RedisCodecFactory final : public CodecFactory {
+ public:
+  absl::string_view Name() const override { return "redis"; }
+  absl::string_view Description() const override {
+    return "Redis RESP2 and inline requests: twemproxy's command set, local PING/ECHO/AUTH/"
+           "SELECT/QUIT, split MGET/DEL/UNLINK/TOUCH/EXISTS/MSET";
+  }
+  CodecPtr Create(const config::v1::Pool& pool) const override {
+    return std::make_unique<RedisCodec>(pool.redis_auth(), pool.redis_db());
+  }
+};
+
+}  // namespace
+
+PROXY_REGISTER_FACTORY(RedisCodecFactory, ::proxy::CodecFactory)
+
+}  // namespace proxy::protocols::redis

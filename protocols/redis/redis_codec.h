@@ -1,0 +1,70 @@
+// The redis Codec of one pool (its redis_auth and redis_db) and the per-connection Session that
+// answers local commands and enforces AUTH.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "api/codec.h"
+
+namespace proxy::protocols::redis {
+
+// Stateless after construction; shared by every connection and worker of a pool.
+//
+// EncodeError always produces "-ERR <text>\r\n" (CR and LF inside `text` become spaces, so a
+// reply can never be broken by its text). Replies that need another error code (-NOAUTH) are
+// produced by the Session, which writes whole replies.
+class RedisCodec final : public Codec {
+ public:
+  // `auth`: the pool's redis_auth ("" = none); `db`: the pool's redis_db.
+  RedisCodec(std::string auth, uint32_t db);
+
+  RequestDecoderPtr NewRequestDecoder(const DecoderLimits& limits) const override;
+  ReplyDecoderPtr NewReplyDecoder(const DecoderLimits& limits) const override;
+  SessionPtr NewSession() const override;
+  void EncodeError(absl::string_view text, std::string* out) const override;
+  // MGET, DEL, UNLINK, TOUCH, EXISTS and MSET: one fragment per server in ascending server
+  // order, keys in their original relative order, the command name in lower case (as
+  // twemproxy sends it). Nothing when every key maps to one server.
+  std::vector<Fragment> Split(const Request& request,
+                              absl::Span<const uint32_t> key_servers) const override;
+  // MGET: one array in the original key order; DEL/UNLINK/TOUCH/EXISTS: the sum; MSET: +OK.
+  // False (and `out` untouched) when a fragment reply is not exactly what its command returns.
+  bool Merge(const Request& request, absl::Span<const Fragment> fragments,
+             absl::Span<const std::string> replies, std::string* out) const override;
+  // AUTH <redis_auth> (when set), then SELECT <redis_db> (when > 0): AUTH must come first or
+  // a password-protected server refuses the SELECT (twemproxy's order is the wrong one).
+  std::vector<std::string> ServerHandshake() const override;
+
+  const std::string& auth() const { return auth_; }
+  uint32_t db() const { return db_; }
+
+ private:
+  std::string auth_;
+  uint32_t db_;
+};
+
+// Per client connection: local commands and authentication (spec 4.5).
+//
+//   redis_auth set, not authenticated: everything but AUTH and QUIT → -NOAUTH Authentication
+//                                      required (twemproxy's text, no trailing period)
+//   AUTH pw / AUTH default pw          → +OK when pw matches, else -ERR invalid password (and
+//                                      the connection is unauthenticated again)
+//   AUTH without redis_auth            → -ERR Client sent AUTH, but no password is set
+//   PING → +PONG, PING msg → $msg, ECHO msg → $msg, QUIT → +OK then close,
+//   SELECT db → +OK for the pool's redis_db, an error naming that database otherwise.
+class RedisSession final : public Session {
+ public:
+  explicit RedisSession(const RedisCodec& codec);
+
+  LocalAction OnRequest(const Request& request, std::string* reply) override;
+
+ private:
+  const RedisCodec& codec_;
+  bool authenticated_ = false;
+};
+
+}  // namespace proxy::protocols::redis

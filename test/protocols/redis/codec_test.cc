@@ -1,0 +1,171 @@
+// Tests of the redis codec: registration, error encoding, server handshake, and splitting and
+// merging of multi-key requests.
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "api/config/v1/bootstrap.pb.h"
+#include "api/registry.h"
+#include "gtest/gtest.h"
+#include "protocols/redis/redis_codec.h"
+#include "test/fakes/string_buffer.h"
+
+namespace proxy::protocols::redis::test {
+namespace {
+
+Request Decode(absl::string_view line) {
+  RedisCodec codec("", 0);
+  RequestDecoderPtr decoder = codec.NewRequestDecoder(DecoderLimits());
+  proxy::test::StringBuffer buffer(absl::StrCat(line, "\r\n"));
+  Request request;
+  std::string error;
+  EXPECT_EQ(decoder->Decode(buffer, &request, &error), DecodeResult::kMessage) << error;
+  return request;
+}
+
+std::string Bulk(absl::string_view s) { return absl::StrCat("$", s.size(), "\r\n", s, "\r\n"); }
+
+TEST(RedisCodecTest, RegisteredAsRedis) {
+  const CodecFactory* factory = Registry<CodecFactory>::Find("redis");
+  ASSERT_NE(factory, nullptr);
+  EXPECT_EQ(factory->Name(), "redis");
+  EXPECT_FALSE(factory->Description().empty());
+  EXPECT_EQ(factory->Description().find('\n'), absl::string_view::npos);
+  config::v1::Pool pool;
+  pool.set_redis_auth("pw");
+  pool.set_redis_db(2);
+  CodecPtr codec = factory->Create(pool);
+  ASSERT_NE(codec, nullptr);
+  EXPECT_EQ(codec->ServerHandshake(),
+            (std::vector<std::string>{"*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n",
+                                      "*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n"}));
+}
+
+TEST(RedisCodecTest, ServerHandshakeSendsAuthBeforeSelect) {
+  EXPECT_TRUE(RedisCodec("", 0).ServerHandshake().empty());
+  EXPECT_EQ(RedisCodec("", 15).ServerHandshake(),
+            std::vector<std::string>{"*2\r\n$6\r\nSELECT\r\n$2\r\n15\r\n"});
+  EXPECT_EQ(RedisCodec("p w\r\n", 0).ServerHandshake(),
+            std::vector<std::string>{"*2\r\n$4\r\nAUTH\r\n$5\r\np w\r\n\r\n"});
+}
+
+TEST(RedisCodecTest, EncodeErrorAlwaysUsesErr) {
+  RedisCodec codec("", 0);
+  std::string out = "+OK\r\n";
+  codec.EncodeError("Connection refused", &out);
+  EXPECT_EQ(out, "+OK\r\n-ERR Connection refused\r\n");
+  out.clear();
+  codec.EncodeError("unknown command 'a\r\nb'", &out);
+  EXPECT_EQ(out, "-ERR unknown command 'a  b'\r\n");
+}
+
+TEST(RedisCodecTest, SplitsMgetAcrossThreeServersInServerOrder) {
+  RedisCodec codec("", 0);
+  const Request request = Decode("MGET k1 k2 k1 k3 k4 k5");
+  const std::vector<Fragment> fragments = codec.Split(request, {2, 0, 2, 1, 0, 2});
+  ASSERT_EQ(fragments.size(), 3u);
+  EXPECT_EQ(fragments[0].server, 0u);
+  EXPECT_EQ(fragments[0].keys, (std::vector<uint32_t>{1, 4}));
+  EXPECT_EQ(fragments[0].bytes, "*3\r\n$4\r\nmget\r\n" + Bulk("k2") + Bulk("k4"));
+  EXPECT_EQ(fragments[1].server, 1u);
+  EXPECT_EQ(fragments[1].keys, (std::vector<uint32_t>{3}));
+  EXPECT_EQ(fragments[1].bytes, "*2\r\n$4\r\nmget\r\n" + Bulk("k3"));
+  EXPECT_EQ(fragments[2].server, 2u);
+  EXPECT_EQ(fragments[2].keys, (std::vector<uint32_t>{0, 2, 5}));
+  EXPECT_EQ(fragments[2].bytes, "*4\r\n$4\r\nmget\r\n" + Bulk("k1") + Bulk("k1") + Bulk("k5"));
+
+  // Merged in the original order, duplicates included.
+  const std::vector<std::string> replies = {
+      "*2\r\n$2\r\nv2\r\n$-1\r\n",
+      "*1\r\n$2\r\nv3\r\n",
+      "*3\r\n$2\r\nv1\r\n$2\r\nv1\r\n$0\r\n\r\n",
+  };
+  std::string out = "prefix";
+  ASSERT_TRUE(codec.Merge(request, fragments, replies, &out));
+  EXPECT_EQ(out, "prefix*6\r\n$2\r\nv1\r\n$2\r\nv2\r\n$2\r\nv1\r\n$2\r\nv3\r\n$-1\r\n$0\r\n\r\n");
+}
+
+TEST(RedisCodecTest, NoSplitWhenAllKeysShareAServerOrTheCommandIsNotSplit) {
+  RedisCodec codec("", 0);
+  EXPECT_TRUE(codec.Split(Decode("MGET a b c"), {4, 4, 4}).empty());
+  EXPECT_TRUE(codec.Split(Decode("DEL a"), {1}).empty());
+  EXPECT_TRUE(codec.Split(Decode("SINTER a b"), {0, 1}).empty());
+  EXPECT_TRUE(codec.Split(Decode("GET a"), {0}).empty());
+  EXPECT_TRUE(codec.Split(Decode("MGET a b"), {0}).empty());  // wrong key_servers size
+}
+
+TEST(RedisCodecTest, SplitsDelUnlinkTouchExistsAndSumsTheirReplies) {
+  RedisCodec codec("", 0);
+  for (const char* command : {"del", "unlink", "touch", "exists"}) {
+    SCOPED_TRACE(command);
+    const Request request = Decode(absl::StrCat(command, " a b c a"));
+    const std::vector<Fragment> fragments = codec.Split(request, {1, 0, 1, 1});
+    ASSERT_EQ(fragments.size(), 2u);
+    const std::string name = Bulk(command);
+    EXPECT_EQ(fragments[0].bytes, "*2\r\n" + name + Bulk("b"));
+    EXPECT_EQ(fragments[1].bytes, "*4\r\n" + name + Bulk("a") + Bulk("c") + Bulk("a"));
+    std::string out;
+    ASSERT_TRUE(codec.Merge(request, fragments, {":1\r\n", ":3\r\n"}, &out));
+    EXPECT_EQ(out, ":4\r\n");
+  }
+}
+
+TEST(RedisCodecTest, SplitsMsetByPairs) {
+  RedisCodec codec("", 0);
+  const Request request = Decode("MSET a 1 b 2 c 3");
+  ASSERT_EQ(request.KeyCount(), 3u);
+  const std::vector<Fragment> fragments = codec.Split(request, {0, 2, 0});
+  ASSERT_EQ(fragments.size(), 2u);
+  EXPECT_EQ(fragments[0].server, 0u);
+  EXPECT_EQ(fragments[0].keys, (std::vector<uint32_t>{0, 2}));
+  EXPECT_EQ(fragments[0].bytes,
+            "*5\r\n$4\r\nmset\r\n" + Bulk("a") + Bulk("1") + Bulk("c") + Bulk("3"));
+  EXPECT_EQ(fragments[1].server, 2u);
+  EXPECT_EQ(fragments[1].bytes, "*3\r\n$4\r\nmset\r\n" + Bulk("b") + Bulk("2"));
+  std::string out;
+  ASSERT_TRUE(codec.Merge(request, fragments, {"+OK\r\n", "+OK\r\n"}, &out));
+  EXPECT_EQ(out, "+OK\r\n");
+}
+
+TEST(RedisCodecTest, UnexpectedFragmentRepliesFailTheMerge) {
+  RedisCodec codec("", 0);
+  const Request mget = Decode("MGET a b");
+  const std::vector<Fragment> mget_fragments = codec.Split(mget, {0, 1});
+  ASSERT_EQ(mget_fragments.size(), 2u);
+  const std::vector<std::vector<std::string>> bad_mget = {
+      {"-ERR boom\r\n", "*1\r\n$1\r\nb\r\n"},
+      {"*2\r\n$1\r\na\r\n$1\r\nx\r\n", "*1\r\n$1\r\nb\r\n"},  // wrong element count
+      {"*1\r\n:1\r\n", "*1\r\n$1\r\nb\r\n"},                  // not a bulk string
+      {"*1\r\n$1\r\na\r\n", "*1\r\n$5\r\nb\r\n"},             // truncated
+      {"*1\r\n$1\r\na\r\n+OK\r\n", "*1\r\n$1\r\nb\r\n"},      // trailing bytes
+      {"*-1\r\n", "*1\r\n$1\r\nb\r\n"},
+      {"*1\r\n$1\r\na\r\n"},  // a reply missing
+  };
+  for (const std::vector<std::string>& replies : bad_mget) {
+    std::string out = "untouched";
+    EXPECT_FALSE(codec.Merge(mget, mget_fragments, replies, &out)) << replies[0];
+    EXPECT_EQ(out, "untouched");
+  }
+  const Request del = Decode("DEL a b");
+  const std::vector<Fragment> del_fragments = codec.Split(del, {0, 1});
+  for (const std::vector<std::string>& replies :
+       std::vector<std::vector<std::string>>{{":1\r\n", "+OK\r\n"},
+                                             {":1\r\n", "-ERR x\r\n"},
+                                             {":1\r\n", ":x\r\n"},
+                                             {":1\r\n", ":1\r\n:1\r\n"}}) {
+    std::string out = "untouched";
+    EXPECT_FALSE(codec.Merge(del, del_fragments, replies, &out)) << replies[1];
+    EXPECT_EQ(out, "untouched");
+  }
+  const Request mset = Decode("MSET a 1 b 2");
+  const std::vector<Fragment> mset_fragments = codec.Split(mset, {0, 1});
+  std::string out = "untouched";
+  EXPECT_FALSE(
+      codec.Merge(mset, mset_fragments, {"+OK\r\n", "-OOM command not allowed\r\n"}, &out));
+  EXPECT_EQ(out, "untouched");
+  // Merging a command that is never split fails too.
+  EXPECT_FALSE(codec.Merge(Decode("GET a"), mset_fragments, {"+OK\r\n", "+OK\r\n"}, &out));
+}
+
+}  // namespace
+}  // namespace proxy::protocols::redis::test
