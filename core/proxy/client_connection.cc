@@ -143,8 +143,12 @@ void ClientConnection::ProcessInput() {
       CompleteLocal(p, scratch_);
       break;
     }
-    // The filter chain.
+    // The filter chain. Ejected servers whose retry time has passed rejoin first, so that
+    // this request is already routed with them (twemproxy's order).
+    pool_.RestoreEjected(worker_.now_us());
+    const size_t wire_size = p->request.wire_size;
     current_ = p;
+    answered_locally_ = false;
     bool stopped = false;
     for (const FilterPtr& filter : filters_) {
       if (filter->OnRequest(p->request, *this) == FilterStatus::kStop) {
@@ -154,8 +158,9 @@ void ClientConnection::ProcessInput() {
     }
     current_ = nullptr;
     if (stopped) {
-      in_.Drain(p->request.wire_size);
-      if (!p->done) {
+      // The local reply may already have released `p`: use the size saved before the chain.
+      in_.Drain(wire_size);
+      if (!answered_locally_) {
         // A filter stopped without answering: never leave the client waiting.
         std::string reply;
         codec.EncodeError("request stopped by a filter without a reply", &reply);
@@ -179,7 +184,6 @@ void ClientConnection::Forward(PendingRequest* p) {
     CompleteLocal(p, reply);
     return;
   }
-  pool_.RestoreEjected(worker_.now_us());
   if (pool_.AllEjected()) {
     in_.Drain(wire_size);
     FailRequest(p, ECONNREFUSED);
@@ -254,13 +258,17 @@ void ClientConnection::CompleteLocal(PendingRequest* p, absl::string_view reply)
 }
 
 void ClientConnection::SendLocalError(absl::string_view text) {
+  answered_locally_ = true;
   std::string reply;
   pool_.PoolCodec().EncodeError(text, &reply);
   current_->outcome.kind = Outcome::Kind::kError;
   CompleteLocal(current_, reply);
 }
 
-void ClientConnection::SendLocalReply(absl::string_view bytes) { CompleteLocal(current_, bytes); }
+void ClientConnection::SendLocalReply(absl::string_view bytes) {
+  answered_locally_ = true;
+  CompleteLocal(current_, bytes);
+}
 
 void ClientConnection::FailRequest(PendingRequest* p, int error) {
   p->reply_text.clear();

@@ -73,6 +73,7 @@ class ClientConnection : public FilterCallbacks {
   std::vector<FilterPtr> filters_;
   std::deque<PendingRequest*> queue_;
   PendingRequest* current_ = nullptr;
+  bool answered_locally_ = false;  // the filter chain answered current_ itself
   PendingRequest* spare_ = nullptr;
   std::string scratch_;
   bool reading_ = false;

@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/eventfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -294,6 +295,7 @@ Worker::~Worker() {
   for (ServerConnection* s : dead_servers_) delete s;
   if (garbage_event_ != nullptr) event_free(garbage_event_);
   if (stop_event_ != nullptr) event_free(stop_event_);
+  if (stop_fd_ >= 0) close(stop_fd_);
   if (base_ != nullptr) event_base_free(base_);
 }
 
@@ -302,9 +304,14 @@ absl::Status Worker::Init(const std::vector<int>& shared_unix_fds) {
   if (base_ == nullptr) return absl::InternalError("event_base_new failed");
   UpdateClock();
   garbage_event_ = event_new(base_, -1, 0, &OnGarbage, this);
-  stop_event_ = event_new(base_, -1, EV_PERSIST, [](evutil_socket_t, short, void* arg) {
+  // Stop() may come from another thread: an eventfd wakes the loop without making libevent
+  // take locks on every operation (no evthread_use_pthreads on the hot path).
+  stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (stop_fd_ < 0) return absl::InternalError("eventfd failed");
+  stop_event_ = event_new(base_, stop_fd_, EV_READ | EV_PERSIST, [](evutil_socket_t, short, void* arg) {
     event_base_loopbreak(static_cast<Worker*>(arg)->base_);
   }, this);
+  event_add(stop_event_, nullptr);
   for (size_t i = 0; i < shared_pools_.size(); ++i) {
     auto pool = std::make_unique<PoolRuntime>(*this, *shared_pools_[i]);
     absl::Status status = pool->BuildFilters();
@@ -323,7 +330,11 @@ void Worker::Start() {
   thread_ = std::thread([this] { event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY); });
 }
 
-void Worker::Stop() { event_active(stop_event_, EV_READ, 1); }
+void Worker::Stop() {
+  const uint64_t one = 1;
+  ssize_t ignored = write(stop_fd_, &one, sizeof(one));
+  (void)ignored;
+}
 
 void Worker::Join() {
   if (thread_.joinable()) thread_.join();

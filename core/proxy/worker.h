@@ -149,6 +149,7 @@ class Worker {
   std::vector<ServerConnection*> dead_servers_;
   event* garbage_event_ = nullptr;
   event* stop_event_ = nullptr;
+  int stop_fd_ = -1;
 };
 
 }  // namespace proxy

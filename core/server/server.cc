@@ -1,7 +1,6 @@
 // Process lifecycle: pools → workers → signal loop → orderly shutdown.
 #include "core/server/server.h"
 
-#include <event2/thread.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -45,7 +44,6 @@ int ListenUnix(const config::v1::Pool& pool) {
 }  // namespace
 
 int RunServer(const Options& options, const config::v1::Bootstrap& bootstrap) {
-  evthread_use_pthreads();
   signal(SIGPIPE, SIG_IGN);
 
   ProxyLimits limits;

@@ -1,0 +1,1062 @@
+// End-to-end placement and failure handling of redis pools (spec sections 6 and 7) with real
+// redis-server backends and the real //:proxy binary, all on free 127.0.0.1 ports:
+//   * every key of the golden distribution vectors lands on the backend the vectors name;
+//   * a backend killed under traffic fails only its own keys, and serves again after a restart;
+//   * auto_eject_hosts: ejection after server_failure_limit failures, return after
+//     server_retry_timeout;
+//   * timeout: a black-holed backend fails the whole connection, replies stay in order;
+//   * a restart with a pipeline in flight fails the queued requests without hanging;
+//   * server_connections bounds the backend connections under 2,000 short-lived clients;
+//   * preconnect opens exactly one connection per backend at startup;
+//   * MGET / DEL / MSET split across servers with one backend dead give one error reply.
+// Timing only matters where the behaviour is about elapsed time (timeouts, retry); everything
+// else polls with deadlines.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "gtest/gtest.h"
+#include "test/integration/harness.h"
+
+namespace proxy::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr absl::string_view kOk = "+OK\r\n";
+constexpr absl::string_view kPong = "+PONG\r\n";
+constexpr absl::string_view kNil = "$-1\r\n";
+constexpr absl::string_view kRefused = "-ERR Connection refused\r\n";
+constexpr absl::string_view kTimedOut = "-ERR Connection timed out\r\n";
+constexpr absl::string_view kReset = "-ERR Connection reset by peer\r\n";
+constexpr absl::string_view kUnknown = "-ERR unknown\r\n";
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+std::string Bulk(absl::string_view value) {
+  return absl::StrCat("$", value.size(), "\r\n", value, "\r\n");
+}
+
+// Replies are short except for bulk values; keep failure messages readable.
+std::string Shown(absl::string_view reply) {
+  std::string out(reply.substr(0, 80));
+  if (reply.size() > 80) absl::StrAppend(&out, "...(", reply.size(), " bytes)");
+  return out;
+}
+
+::testing::AssertionResult RedisServerInstalled() {
+  const char* path = std::getenv("PATH");
+  const std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  for (absl::string_view dir : absl::StrSplit(dirs, ':')) {
+    if (dir.empty()) continue;
+    if (access(absl::StrCat(dir, "/redis-server").c_str(), X_OK) == 0) {
+      return ::testing::AssertionSuccess();
+    }
+  }
+  return ::testing::AssertionFailure()
+         << "redis-server is not installed (not found in PATH=" << dirs
+         << "); these integration tests need a real redis-server (apt-get install redis-server)";
+}
+
+bool WaitUntil(const std::function<bool()>& done, milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+}
+
+// Starts `n` redis-servers on free ports; reports (but returns) the ones that did not start.
+std::vector<std::unique_ptr<RedisServer>> StartRedis(int n) {
+  std::vector<std::unique_ptr<RedisServer>> servers;
+  for (int i = 0; i < n; ++i) {
+    servers.push_back(std::make_unique<RedisServer>());
+    if (!servers.back()->ok()) {
+      ADD_FAILURE() << "redis-server did not start on port " << servers.back()->port();
+    }
+  }
+  return servers;
+}
+
+bool AllOk(const std::vector<std::unique_ptr<RedisServer>>& servers) {
+  return std::all_of(servers.begin(), servers.end(), [](const auto& s) { return s->ok(); });
+}
+
+// True when a TCP connect to 127.0.0.1:port is refused (nothing listens there any more).
+bool PortRefuses(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool refused = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0;
+  close(fd);
+  return refused;
+}
+
+// Sends every command in one write, then reads one reply per command ("" for a missing one).
+std::vector<std::string> Pipeline(Client& client,
+                                  const std::vector<std::vector<std::string>>& cmds) {
+  std::string bytes;
+  for (const auto& cmd : cmds) bytes += Resp(cmd);
+  std::vector<std::string> replies;
+  if (!client.Send(bytes)) return std::vector<std::string>(cmds.size());
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    replies.push_back(client.ReadReply());
+    if (replies.back().empty()) {
+      replies.resize(cmds.size());
+      break;
+    }
+  }
+  return replies;
+}
+
+// An integer field of a redis INFO section ("connected_clients", "blocked_clients"), or -1.
+int64_t InfoField(Client& direct, const std::string& section, const std::string& field) {
+  const std::string info = direct.Command({"INFO", section});
+  const std::string needle = "\r\n" + field + ":";
+  const size_t at = info.find(needle);
+  if (at == std::string::npos) return -1;
+  const size_t begin = at + needle.size();
+  const size_t end = info.find("\r\n", begin);
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(info.substr(begin, end - begin), &value)) return -1;
+  return value;
+}
+
+// Connections a redis-server has besides `direct` itself, i.e. the proxy's when nothing else
+// talks to that server.
+int64_t OtherConnections(Client& direct) {
+  const int64_t n = InfoField(direct, "clients", "connected_clients");
+  return n < 0 ? -1 : n - 1;
+}
+
+// A listening socket nobody ever accepts on or reads from: connects succeed (the kernel
+// completes the handshake into the backlog) but requests are never answered.
+class BlackHole {
+ public:
+  BlackHole() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        listen(fd_, 64) != 0) {
+      return;
+    }
+    socklen_t len = sizeof(addr);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~BlackHole() {
+    if (fd_ >= 0) close(fd_);
+  }
+  BlackHole(const BlackHole&) = delete;
+  BlackHole& operator=(const BlackHole&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Golden distribution vectors (test/golden/README.md)
+
+struct Combination {
+  std::string distribution;
+  std::string hash;
+  std::string hash_tag;
+  std::vector<std::string> servers;               // the YAML entries, configuration order
+  std::vector<std::pair<std::string, int>> rows;  // key, server_index
+};
+
+// All (distribution, hash, hash_tag) groups of one server set, in file order.
+std::vector<Combination> LoadServerSet(absl::string_view set) {
+  std::ifstream in(Runfile("test/golden/distribution_vectors.tsv"));
+  std::vector<Combination> combos;
+  std::map<std::tuple<std::string, std::string, std::string>, size_t> index;
+  std::string line;
+  bool header = true;
+  while (std::getline(in, line)) {
+    if (header) {
+      header = false;
+      continue;
+    }
+    // server_set servers distribution hash hash_tag key server_index server internal_index
+    const std::vector<std::string> f = absl::StrSplit(line, '\t');
+    if (f.size() != 9 || f[0] != set) continue;
+    const auto id = std::make_tuple(f[2], f[3], f[4]);
+    auto it = index.find(id);
+    if (it == index.end()) {
+      it = index.emplace(id, combos.size()).first;
+      Combination c{f[2], f[3], f[4], absl::StrSplit(f[1], '|'), {}};
+      combos.push_back(std::move(c));
+    }
+    int server_index = -1;
+    if (!absl::SimpleAtoi(f[6], &server_index)) continue;
+    Combination& combo = combos[it->second];
+    if (combo.servers[static_cast<size_t>(server_index)] != f[7]) {
+      ADD_FAILURE() << "inconsistent vector row: " << line;
+    }
+    combo.rows.emplace_back(f[5], server_index);
+  }
+  return combos;
+}
+
+// The s3_named set (3 servers cache-a/b/c): node names decide placement, so the vectors hold
+// for any addresses.
+const std::vector<Combination>& Named3() {
+  static const std::vector<Combination>* combos =
+      new std::vector<Combination>(LoadServerSet("s3_named"));
+  return *combos;
+}
+
+const Combination* FindNamed3(absl::string_view distribution, absl::string_view hash,
+                              absl::string_view hash_tag) {
+  for (const Combination& c : Named3()) {
+    if (c.distribution == distribution && c.hash == hash && c.hash_tag == hash_tag) return &c;
+  }
+  return nullptr;
+}
+
+// "127.0.0.1:32011:1 cache-a" -> "127.0.0.1:<port>:1 cache-a" (same weight and node name).
+std::string WithPort(absl::string_view entry, int port) {
+  const size_t space = entry.rfind(' ');
+  EXPECT_NE(space, absl::string_view::npos) << "server entry without a node name: " << entry;
+  const absl::string_view address = entry.substr(0, space);
+  const absl::string_view weight = address.substr(address.rfind(':') + 1);
+  return absl::StrCat("127.0.0.1:", port, ":", weight, " ", entry.substr(space + 1));
+}
+
+std::vector<std::string> NamedServers(const Combination& combo, const std::vector<int>& ports) {
+  std::vector<std::string> entries;
+  for (size_t i = 0; i < combo.servers.size(); ++i) {
+    entries.push_back(WithPort(combo.servers[i], ports[i]));
+  }
+  return entries;
+}
+
+std::vector<int> Ports(const std::vector<std::unique_ptr<RedisServer>>& servers) {
+  std::vector<int> ports;
+  for (const auto& s : servers) ports.push_back(s->port());
+  return ports;
+}
+
+// Keys of `combo` owned by server `owner` (or by any other server when `others`).
+std::vector<std::string> KeysOf(const Combination& combo, int owner, bool others = false) {
+  std::vector<std::string> keys;
+  for (const auto& [key, index] : combo.rows) {
+    if ((index == owner) != others) keys.push_back(key);
+  }
+  return keys;
+}
+
+int OwnerOf(const Combination& combo, absl::string_view key) {
+  for (const auto& [k, index] : combo.rows) {
+    if (k == key) return index;
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+struct PoolSpec {
+  std::string name;
+  int port;
+  std::vector<std::pair<std::string, std::string>> options;  // written as "key: value"
+  std::vector<std::string> servers;
+};
+
+std::string Yaml(const std::vector<PoolSpec>& pools) {
+  std::string yaml;
+  for (const PoolSpec& pool : pools) {
+    absl::StrAppend(&yaml, pool.name, ":\n  listen: 127.0.0.1:", pool.port, "\n  redis: true\n");
+    for (const auto& [key, value] : pool.options)
+      absl::StrAppend(&yaml, "  ", key, ": ", value, "\n");
+    absl::StrAppend(&yaml, "  servers:\n");
+    for (const std::string& server : pool.servers) absl::StrAppend(&yaml, "   - ", server, "\n");
+  }
+  return yaml;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Placement end to end
+
+TEST(RedisPlacement, EveryGoldenKeyIsStoredOnTheBackendTheVectorsName) {
+  ASSERT_TRUE(RedisServerInstalled());
+  auto redis = StartRedis(3);
+  ASSERT_TRUE(AllOk(redis));
+  const std::vector<int> ports = Ports(redis);
+
+  // Every s3_named combination: ketama and modula x 4 hashes x hash_tag none / "{}".
+  const std::vector<Combination>& combos = Named3();
+  ASSERT_EQ(combos.size(), 16u) << "expected 2 distributions x 4 hashes x 2 hash tags";
+  std::vector<PoolSpec> pools;
+  for (size_t i = 0; i < combos.size(); ++i) {
+    const Combination& c = combos[i];
+    PoolSpec pool{absl::StrCat("p", i), FreePort(), {}, NamedServers(c, ports)};
+    pool.options = {{"distribution", c.distribution}, {"hash", c.hash}};
+    if (!c.hash_tag.empty())
+      pool.options.emplace_back("hash_tag", absl::StrCat("\"", c.hash_tag, "\""));
+    pools.push_back(std::move(pool));
+  }
+  std::vector<int> listen_ports;
+  for (const PoolSpec& p : pools) listen_ports.push_back(p.port);
+  ProxyProcess proxy(Yaml(pools), listen_ports);
+  ASSERT_TRUE(proxy.ok()) << proxy.Log();
+
+  std::vector<std::unique_ptr<Client>> direct;
+  for (int port : ports) direct.push_back(std::make_unique<Client>(port));
+
+  size_t total_checked = 0;
+  bool saw_empty_key = false;
+  bool saw_long_key = false;
+  for (size_t ci = 0; ci < combos.size(); ++ci) {
+    const Combination& c = combos[ci];
+    const std::string label =
+        absl::StrCat(c.distribution, "/", c.hash, "/hash_tag=\"", c.hash_tag, "\"");
+    SCOPED_TRACE(label);
+    for (auto& d : direct) ASSERT_EQ(d->Command({"FLUSHALL"}), kOk);
+
+    // Write every key through the proxy.
+    Client client(pools[ci].port);
+    ASSERT_TRUE(client.connected());
+    std::vector<std::vector<std::string>> sets;
+    for (size_t r = 0; r < c.rows.size(); ++r) {
+      sets.push_back({"SET", c.rows[r].first, absl::StrCat("value-", ci, "-", r)});
+    }
+    const std::vector<std::string> set_replies = Pipeline(client, sets);
+    for (size_t r = 0; r < c.rows.size(); ++r) {
+      ASSERT_EQ(set_replies[r], kOk) << "SET of key '" << Shown(c.rows[r].first) << "'";
+    }
+
+    // Read every key back from each backend directly.
+    std::vector<std::vector<std::string>> gets;
+    for (const auto& row : c.rows) gets.push_back({"GET", row.first});
+    std::vector<std::vector<std::string>> found(direct.size());
+    for (size_t b = 0; b < direct.size(); ++b) found[b] = Pipeline(*direct[b], gets);
+
+    size_t checked = 0;
+    for (size_t r = 0; r < c.rows.size(); ++r) {
+      const auto& [key, owner] = c.rows[r];
+      const std::string value = absl::StrCat("value-", ci, "-", r);
+      std::vector<int> holders;
+      for (size_t b = 0; b < direct.size(); ++b) {
+        if (found[b][r] != kNil) holders.push_back(static_cast<int>(b));
+      }
+      ASSERT_EQ(holders, std::vector<int>{owner})
+          << "key '" << Shown(key) << "' (length " << key.size() << ") should be only on "
+          << c.servers[static_cast<size_t>(owner)];
+      EXPECT_EQ(found[static_cast<size_t>(owner)][r], Bulk(value)) << "key '" << Shown(key) << "'";
+      saw_empty_key = saw_empty_key || key.empty();
+      saw_long_key = saw_long_key || key.size() > 250;
+      ++checked;
+    }
+    EXPECT_EQ(checked, 200u);
+    total_checked += checked;
+
+    // Nothing else was written anywhere, and reads through the proxy find every value.
+    int64_t stored = 0;
+    for (auto& d : direct) {
+      int64_t n = 0;
+      const std::string reply = d->Command({"DBSIZE"});
+      ASSERT_TRUE(absl::SimpleAtoi(absl::StripSuffix(absl::StripPrefix(reply, ":"), "\r\n"), &n))
+          << reply;
+      stored += n;
+    }
+    EXPECT_EQ(stored, static_cast<int64_t>(c.rows.size()));
+    const std::vector<std::string> via_proxy = Pipeline(client, gets);
+    for (size_t r = 0; r < c.rows.size(); ++r) {
+      ASSERT_EQ(via_proxy[r], Bulk(absl::StrCat("value-", ci, "-", r)))
+          << "GET through the proxy of '" << Shown(c.rows[r].first) << "'";
+    }
+  }
+  EXPECT_EQ(total_checked, 16u * 200u);
+  EXPECT_TRUE(saw_empty_key);
+  EXPECT_TRUE(saw_long_key);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. A backend killed under traffic
+
+enum Phase { kBeforeKill = 0, kKilled = 1, kRestarted = 2 };
+
+struct Outcome {
+  int phase_sent;
+  int phase_done;
+  bool victim;  // the key belongs to the killed backend
+  std::string command;
+  std::string key;
+  std::string reply;
+  bool ok;
+};
+
+// One client doing SET then GET on each of its keys, round and round, until stopped.
+class TrafficLoop {
+ public:
+  TrafficLoop(int port, std::vector<std::string> keys, std::vector<bool> victim,
+              const std::atomic<int>& phase)
+      : port_(port), keys_(std::move(keys)), victim_(std::move(victim)), phase_(phase) {}
+  ~TrafficLoop() { Stop(); }
+
+  void Start() {
+    thread_ = std::thread([this] { Run(); });
+  }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  // Counters the main thread polls.
+  int Count(bool victim, int phase_sent, bool ok, absl::string_view reply = "") {
+    std::lock_guard<std::mutex> lock(mu_);
+    int n = 0;
+    for (const Outcome& o : outcomes_) {
+      if (o.victim == victim && o.phase_sent == phase_sent && o.ok == ok &&
+          (reply.empty() || o.reply == reply)) {
+        ++n;
+      }
+    }
+    return n;
+  }
+  bool broken() const { return broken_; }
+  std::vector<Outcome> outcomes() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return outcomes_;
+  }
+
+ private:
+  void Run() {
+    Client client(port_, milliseconds(5000));
+    if (!client.connected()) {
+      broken_ = true;
+      return;
+    }
+    for (int round = 0; !stop_; ++round) {
+      for (size_t i = 0; i < keys_.size() && !stop_; ++i) {
+        const std::string value = absl::StrCat("r", round, "-", i);
+        int sent = phase_.load();
+        std::string reply = client.Command({"SET", keys_[i], value});
+        const bool set_ok = reply == kOk;
+        Record(sent, victim_[i], "SET", keys_[i], reply, set_ok);
+        if (reply.empty()) return;
+        sent = phase_.load();
+        reply = client.Command({"GET", keys_[i]});
+        // After a failed SET the value may be older (or gone after a restart).
+        const bool get_ok = set_ok ? reply == Bulk(value) : (!reply.empty() && reply[0] == '$');
+        Record(sent, victim_[i], "GET", keys_[i], reply, get_ok);
+        if (reply.empty()) return;
+      }
+    }
+  }
+  void Record(int sent, bool victim, const char* command, const std::string& key,
+              const std::string& reply, bool ok) {
+    std::lock_guard<std::mutex> lock(mu_);
+    outcomes_.push_back(Outcome{sent, phase_.load(), victim, command, key, reply, ok});
+    if (reply.empty()) broken_ = true;
+  }
+
+  const int port_;
+  const std::vector<std::string> keys_;
+  const std::vector<bool> victim_;
+  const std::atomic<int>& phase_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> broken_{false};
+  std::mutex mu_;
+  std::vector<Outcome> outcomes_;
+  std::thread thread_;
+};
+
+TEST(RedisBackendFailure, KilledBackendFailsOnlyItsOwnKeysUntilItIsRestarted) {
+  ASSERT_TRUE(RedisServerInstalled());
+  auto redis = StartRedis(3);
+  ASSERT_TRUE(AllOk(redis));
+  const Combination* combo = FindNamed3("ketama", "md5", "");
+  ASSERT_NE(combo, nullptr);
+  constexpr int kVictim = 1;  // cache-b
+
+  // Client A: keys of all three servers. Client B: disjoint keys of the two others only.
+  std::vector<std::string> mixed_keys;
+  std::vector<bool> mixed_victim;
+  std::vector<std::string> live_keys;
+  std::map<int, int> per_owner;
+  for (size_t r = 0; r < combo->rows.size(); ++r) {
+    const auto& [key, owner] = combo->rows[r];
+    if (r % 2 == 0 && per_owner[owner] < 12) {
+      ++per_owner[owner];
+      mixed_keys.push_back(key);
+      mixed_victim.push_back(owner == kVictim);
+    } else if (r % 2 == 1 && owner != kVictim && live_keys.size() < 24) {
+      live_keys.push_back(key);
+    }
+  }
+  ASSERT_EQ(per_owner[kVictim], 12);
+
+  const int listen = FreePort();
+  ProxyProcess proxy(Yaml({{"alpha",
+                            listen,
+                            {{"hash", "md5"}, {"auto_eject_hosts", "false"}},
+                            NamedServers(*combo, Ports(redis))}}),
+                     {listen});
+  ASSERT_TRUE(proxy.ok()) << proxy.Log();
+
+  std::atomic<int> phase{kBeforeKill};
+  TrafficLoop mixed(listen, mixed_keys, mixed_victim, phase);
+  TrafficLoop live(listen, live_keys, std::vector<bool>(live_keys.size(), false), phase);
+  mixed.Start();
+  live.Start();
+
+  // Everything works before the kill.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return mixed.broken() || live.broken() ||
+               (mixed.Count(true, kBeforeKill, true) >= 48 &&
+                live.Count(false, kBeforeKill, true) >= 48);
+      },
+      milliseconds(10000)));
+  ASSERT_FALSE(mixed.broken());
+
+  redis[kVictim]->Kill();
+  phase = kKilled;
+  // Its keys fail with "Connection refused" while the other keys keep working.
+  const bool failed_over = WaitUntil(
+      [&] {
+        return mixed.broken() || live.broken() ||
+               (mixed.Count(true, kKilled, false, kRefused) >= 24 &&
+                mixed.Count(false, kKilled, true) >= 48 && live.Count(false, kKilled, true) >= 48);
+      },
+      milliseconds(10000));
+  EXPECT_TRUE(failed_over) << "refused victim requests: "
+                           << mixed.Count(true, kKilled, false, kRefused);
+
+  ASSERT_TRUE(redis[kVictim]->Restart());
+  phase = kRestarted;
+  // The next request makes a new connection: its keys succeed again.
+  const bool recovered = WaitUntil(
+      [&] {
+        return mixed.broken() || live.broken() ||
+               (mixed.Count(true, kRestarted, true) >= 24 &&
+                live.Count(false, kRestarted, true) >= 24);
+      },
+      milliseconds(10000));
+  EXPECT_TRUE(recovered);
+  mixed.Stop();
+  live.Stop();
+  EXPECT_FALSE(mixed.broken()) << "a client connection stopped answering";
+  EXPECT_FALSE(live.broken()) << "a client connection stopped answering";
+
+  int reported = 0;
+  auto report = [&](const Outcome& o, absl::string_view why) {
+    if (++reported <= 10) {
+      ADD_FAILURE() << why << ": " << o.command << " '" << o.key << "' sent in phase "
+                    << o.phase_sent << ", done in phase " << o.phase_done << ", reply "
+                    << Shown(o.reply);
+    }
+  };
+  for (const Outcome& o : live.outcomes()) {
+    if (!o.ok) report(o, "a client with keys on live servers only saw a failure");
+  }
+  bool seen_refused = false;
+  int in_flight_errors = 0;
+  int victim_errors = 0;
+  for (const Outcome& o : mixed.outcomes()) {
+    if (o.ok) continue;
+    if (!o.victim) {
+      report(o, "a key of a live server failed");
+    } else if (o.phase_done == kBeforeKill || o.phase_sent == kRestarted) {
+      report(o, "a key of the victim failed while it was up");
+    } else if (o.reply == kRefused) {
+      seen_refused = true;
+      ++victim_errors;
+    } else if ((o.reply == kReset || o.reply == kUnknown) && !seen_refused) {
+      ++in_flight_errors;  // in flight on the old connection at the kill moment
+      ++victim_errors;
+    } else {
+      report(o, "unexpected failure of a victim key");
+    }
+  }
+  EXPECT_LE(in_flight_errors, 2) << "more requests failed as in flight than one client can have";
+  EXPECT_GE(victim_errors, 24);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Ejection and return
+
+TEST(RedisEjection, DeadServerIsEjectedAfterFailureLimitAndTriedAgainAfterRetryTimeout) {
+  ASSERT_TRUE(RedisServerInstalled());
+  RedisServer live_server;
+  ASSERT_TRUE(live_server.ok());
+  const int dead_port = FreePort();  // nothing listens there
+  const std::vector<std::string> servers = {
+      absl::StrCat("127.0.0.1:", live_server.port(), ":1 node-live"),
+      absl::StrCat("127.0.0.1:", dead_port, ":1 node-dead")};
+
+  // Find a key owned by each server with a probe proxy that never ejects.
+  std::string dead_key;
+  std::string live_key;
+  {
+    const int listen = FreePort();
+    ProxyProcess probe(Yaml({{"probe", listen, {{"auto_eject_hosts", "false"}}, servers}}),
+                       {listen});
+    ASSERT_TRUE(probe.ok()) << probe.Log();
+    Client client(listen);
+    std::vector<std::string> candidates = {"alpha"};
+    for (const auto& row : Named3().front().rows) candidates.push_back(row.first);
+    for (const std::string& key : candidates) {
+      if (key.empty()) continue;
+      const std::string reply = client.Command({"GET", key});
+      if (reply == kRefused && dead_key.empty()) dead_key = key;
+      if (reply == kNil && live_key.empty()) live_key = key;
+      ASSERT_TRUE(reply == kRefused || reply == kNil) << Shown(reply);
+      if (!dead_key.empty() && !live_key.empty()) break;
+    }
+  }
+  ASSERT_FALSE(dead_key.empty());
+  ASSERT_FALSE(live_key.empty());
+
+  const int listen = FreePort();
+  ProxyProcess proxy(Yaml({{"alpha",
+                            listen,
+                            {{"auto_eject_hosts", "true"},
+                             {"server_failure_limit", "2"},
+                             {"server_retry_timeout", "1500"}},
+                            servers}}),
+                     {listen});
+  ASSERT_TRUE(proxy.ok()) << proxy.Log();
+  Client client(listen, milliseconds(5000));
+  Client direct(live_server.port());
+  ASSERT_TRUE(client.connected());
+
+  // Spec 7.3: two failures (returned to the client, never retried), then ejected.
+  EXPECT_EQ(client.Command({"GET", dead_key}), kRefused) << "request 1";
+  EXPECT_EQ(client.Command({"GET", dead_key}), kRefused) << "request 2";
+  const auto ejected_at = Clock::now();
+  EXPECT_EQ(client.Command({"SET", dead_key, "moved"}), kOk) << "request 3 (ejected)";
+  EXPECT_EQ(client.Command({"GET", dead_key}), Bulk("moved"));
+  EXPECT_EQ(direct.Command({"GET", dead_key}), Bulk("moved")) << "served by the live server";
+  EXPECT_EQ(client.Command({"SET", live_key, "here"}), kOk);
+
+  // Still ejected shortly before the retry timeout.
+  std::this_thread::sleep_until(ejected_at + milliseconds(1000));
+  EXPECT_EQ(client.Command({"GET", dead_key}), Bulk("moved")) << "1.0 s after the ejection";
+  EXPECT_EQ(client.Command({"GET", live_key}), Bulk("here"));
+
+  // After server_retry_timeout it is back on probation: two more failures, then ejected again.
+  std::this_thread::sleep_until(ejected_at + milliseconds(1500 + 300));
+  EXPECT_EQ(client.Command({"GET", dead_key}), kRefused)
+      << "first request after the retry: spec 6.6 re-adds the server before routing it";
+  EXPECT_EQ(client.Command({"GET", dead_key}), kRefused) << "second request after the retry";
+  EXPECT_EQ(client.Command({"GET", dead_key}), Bulk("moved")) << "ejected again";
+  EXPECT_EQ(client.Command({"GET", live_key}), Bulk("here"));
+  EXPECT_EQ(client.Command({"PING"}), kPong);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Request timeout
+
+TEST(RedisTimeout, BlackHoledBackendTimesOutInOrderAndLiveServersAreUnaffected) {
+  ASSERT_TRUE(RedisServerInstalled());
+  // Default hash fnv1a_64 + ketama: "a" and "b" share a server; that one is the black hole.
+  const Combination* combo = FindNamed3("ketama", "fnv1a_64", "");
+  ASSERT_NE(combo, nullptr);
+  const int hole_index = OwnerOf(*combo, "a");
+  ASSERT_GE(hole_index, 0);
+  ASSERT_EQ(OwnerOf(*combo, "b"), hole_index);
+  const std::vector<std::string> live_keys = KeysOf(*combo, hole_index, /*others=*/true);
+  ASSERT_FALSE(live_keys.empty());
+  const std::string live_key = live_keys.front();
+
+  BlackHole hole;
+  ASSERT_GT(hole.port(), 0);
+  auto redis = StartRedis(3);
+  ASSERT_TRUE(AllOk(redis));
+  std::vector<int> ports = Ports(redis);
+  ports[static_cast<size_t>(hole_index)] = hole.port();
+
+  const int listen = FreePort();
+  ProxyProcess proxy(Yaml({{"alpha", listen, {{"timeout", "300"}}, NamedServers(*combo, ports)}}),
+                     {listen});
+  ASSERT_TRUE(proxy.ok()) << proxy.Log();
+  Client client(listen, milliseconds(3000));
+  Client other(listen, milliseconds(3000));
+  EXPECT_EQ(other.Command({"SET", live_key, "fine"}), kOk);
+
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(absl::StrCat("round ", round));
+    const auto start = Clock::now();
+    ASSERT_TRUE(client.Send(Resp({"GET", "a"}) + Resp({"GET", "b"}) + Resp({"PING"})));
+    // Meanwhile a live server answers at once.
+    EXPECT_EQ(other.Command({"GET", live_key}), Bulk("fine"));
+    EXPECT_LT(Clock::now() - start, milliseconds(250)) << "the live server waited for the timeout";
+
+    EXPECT_EQ(client.ReadReply(), kTimedOut);
+    const auto elapsed = Clock::now() - start;
+    EXPECT_EQ(client.ReadReply(), kTimedOut);
+    EXPECT_EQ(client.ReadReply(), kPong);
+    EXPECT_GE(elapsed, milliseconds(250)) << "timed out before `timeout: 300`";
+    EXPECT_LE(elapsed, milliseconds(1000));
+    // The client connection and the live server are fine afterwards; the next request to the
+    // black hole uses a new backend connection (round 1).
+    EXPECT_EQ(client.Command({"GET", live_key}), Bulk("fine"));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Restart with a pipeline in flight
+
+TEST(RedisBackendFailure, RestartWithPipelineInFlightFailsQueuedRequestsAndClientStaysUsable) {
+  ASSERT_TRUE(RedisServerInstalled());
+  const Combination* combo = FindNamed3("ketama", "md5", "");
+  ASSERT_NE(combo, nullptr);
+  constexpr int kVictim = 0;  // cache-a
+  const std::vector<std::string> victim_keys = KeysOf(*combo, kVictim);
+  const std::vector<std::string> live_keys = KeysOf(*combo, kVictim, /*others=*/true);
+  ASSERT_GE(victim_keys.size(), 20u);
+  ASSERT_GE(live_keys.size(), 20u);
+
+  auto redis = StartRedis(3);
+  ASSERT_TRUE(AllOk(redis));
+  const int listen = FreePort();
+  ProxyProcess proxy(
+      Yaml({{"alpha", listen, {{"hash", "md5"}}, NamedServers(*combo, Ports(redis))}}), {listen});
+  ASSERT_TRUE(proxy.ok()) << proxy.Log();
+  Client client(listen, milliseconds(5000));
+  ASSERT_EQ(client.Command({"SET", victim_keys[0], "before"}), kOk);  // connection established
+
+  // Hold every write on the victim: the proxy's requests reach it but are not answered.
+  {
+    Client direct(redis[kVictim]->port());
+    ASSERT_EQ(direct.Command({"CLIENT", "PAUSE", "20000", "WRITE"}), kOk);
+  }
+  std::vector<std::vector<std::string>> cmds;
+  std::vector<bool> is_victim;
+  for (size_t i = 0; i < 20; ++i) {
+    cmds.push_back({"SET", victim_keys[i], "queued"});
+    is_victim.push_back(true);
+    cmds.push_back({"GET", live_keys[i]});
+    is_victim.push_back(false);
+  }
+  std::string bytes;
+  for (const auto& c : cmds) bytes += Resp(c);
+  ASSERT_TRUE(client.Send(bytes));
+  {
+    Client direct(redis[kVictim]->port());
+    ASSERT_TRUE(WaitUntil([&] { return InfoField(direct, "clients", "blocked_clients") >= 1; },
+                          milliseconds(5000)))
+        << "the proxy's first SET never reached the paused backend";
+  }
+  ASSERT_TRUE(redis[kVictim]->Restart());
+
+  // Every reply arrives, in order: errors for the victim, values for the others.
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    const std::string reply = client.ReadReply();
+    ASSERT_FALSE(reply.empty()) << "reply " << i << " never came (" << cmds[i][0] << " "
+                                << cmds[i][1] << ")";
+    if (is_victim[i]) {
+      EXPECT_TRUE(reply == kUnknown || reply == kReset)
+          << "reply " << i << " to a request queued on the restarted backend: " << Shown(reply);
+    } else {
+      EXPECT_EQ(reply, kNil) << "reply " << i << " from a live backend";
+    }
+  }
+  // The same client connection keeps working, including against the restarted backend.
+  EXPECT_EQ(client.Command({"PING"}), kPong);
+  EXPECT_EQ(client.Command({"SET", victim_keys[0], "after"}), kOk);
+  EXPECT_EQ(client.Command({"GET", victim_keys[0]}), Bulk("after"));
+  EXPECT_EQ(client.Command({"GET", live_keys[0]}), kNil);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Backend connection counts
+
+// Samples each backend's count of other connections until stopped.
+class ConnectionMonitor {
+ public:
+  explicit ConnectionMonitor(const std::vector<int>& ports) {
+    for (int port : ports) direct_.push_back(std::make_unique<Client>(port, milliseconds(3000)));
+    min_.assign(ports.size(), std::numeric_limits<int64_t>::max());
+    max_.assign(ports.size(), std::numeric_limits<int64_t>::min());
+  }
+  ~ConnectionMonitor() { Stop(); }
+  void Start() {
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        for (size_t i = 0; i < direct_.size(); ++i) {
+          const int64_t n = OtherConnections(*direct_[i]);
+          min_[i] = std::min(min_[i], n);
+          max_[i] = std::max(max_[i], n);
+        }
+        ++samples_;
+        std::this_thread::sleep_for(milliseconds(1));
+      }
+    });
+  }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  // Only after Stop().
+  int samples() const { return samples_; }
+  int64_t min(size_t i) const { return min_[i]; }
+  int64_t max(size_t i) const { return max_[i]; }
+  Client& direct(size_t i) { return *direct_[i]; }
+
+ private:
+  std::vector<std::unique_ptr<Client>> direct_;
+  std::vector<int64_t> min_;
+  std::vector<int64_t> max_;
+  std::atomic<int> samples_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+TEST(RedisConnectionPooling, TwoThousandShortLivedClientsShareOneConnectionPerBackend) {
+  ASSERT_TRUE(RedisServerInstalled());
+  const Combination* combo = FindNamed3("ketama", "md5", "");
+  ASSERT_NE(combo, nullptr);
+  auto redis = StartRedis(3);
+  ASSERT_TRUE(AllOk(redis));
+  const int listen = FreePort();
+  ProxyProcess proxy(Yaml({{"alpha",
+                            listen,
+                            {{"hash", "md5"}, {"server_connections", "1"}},
+                            NamedServers(*combo, Ports(redis))}}),
+                     {listen});
+  ASSERT_TRUE(proxy.ok()) << proxy.Log();
+
+  ConnectionMonitor monitor(Ports(redis));
+  // Lazy connections: nothing until a request is routed to the server.
+  for (size_t b = 0; b < 3; ++b) {
+    EXPECT_TRUE(
+        WaitUntil([&] { return OtherConnections(monitor.direct(b)) == 0; }, milliseconds(2000)))
+        << "backend " << b << " has connections before any request";
+  }
+  {
+    Client client(listen);
+    for (int b = 0; b < 3; ++b) ASSERT_EQ(client.Command({"SET", KeysOf(*combo, b)[0], "x"}), kOk);
+  }
+  for (size_t b = 0; b < 3; ++b) {
+    ASSERT_TRUE(
+        WaitUntil([&] { return OtherConnections(monitor.direct(b)) == 1; }, milliseconds(5000)))
+        << "backend " << b << " never saw the proxy's connection";
+  }
+
+  monitor.Start();
+  constexpr int kThreads = 4;
+  constexpr int kClientsPerThread = 500;
+  std::atomic<int> clients_done{0};
+  std::atomic<int> failures{0};
+  std::mutex mu;
+  std::string first_failure;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      // Each thread owns the keys with index % kThreads == t, so values are its own.
+      std::vector<std::string> keys;
+      for (size_t r = 0; r < combo->rows.size(); ++r) {
+        if (static_cast<int>(r % kThreads) == t) keys.push_back(combo->rows[r].first);
+      }
+      for (int i = 0; i < kClientsPerThread; ++i) {
+        Client client(listen, milliseconds(5000));
+        std::string problem;
+        if (!client.connected()) problem = "connect failed";
+        for (int j = 0; j < 2 && problem.empty(); ++j) {
+          const std::string& key = keys[(static_cast<size_t>(i) * 2 + j) % keys.size()];
+          const std::string value = absl::StrCat("t", t, "c", i, "j", j);
+          std::string reply = client.Command({"SET", key, value});
+          if (reply != kOk) {
+            problem = absl::StrCat("SET '", key, "' -> ", Shown(reply));
+            break;
+          }
+          reply = client.Command({"GET", key});
+          if (reply != Bulk(value)) problem = absl::StrCat("GET '", key, "' -> ", Shown(reply));
+        }
+        if (!problem.empty()) {
+          ++failures;
+          std::lock_guard<std::mutex> lock(mu);
+          if (first_failure.empty()) first_failure = absl::StrCat("client ", i, ": ", problem);
+        }
+        ++clients_done;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  monitor.Stop();
+
+  EXPECT_EQ(clients_done.load(), kThreads * kClientsPerThread);
+  EXPECT_EQ(failures.load(), 0) << first_failure;
+  EXPECT_GT(monitor.samples(), 0);
+  for (size_t b = 0; b < 3; ++b) {
+    EXPECT_EQ(monitor.min(b), 1) << "backend " << b << " during the client storm";
+    EXPECT_EQ(monitor.max(b), 1) << "backend " << b << " during the client storm";
+    EXPECT_EQ(OtherConnections(monitor.direct(b)), 1) << "backend " << b << " afterwards";
+  }
+}
+
+TEST(RedisConnectionPooling, PipelinedClientOpensAtMostServerConnectionsPerBackend) {
+  ASSERT_TRUE(RedisServerInstalled());
+  const Combination* combo = FindNamed3("ketama", "md5", "");
+  ASSERT_NE(combo, nullptr);
+  auto redis = StartRedis(3);
+  ASSERT_TRUE(AllOk(redis));
+  const int listen = FreePort();
+  ProxyProcess proxy(Yaml({{"alpha",
+                            listen,
+                            {{"hash", "md5"}, {"server_connections", "3"}},
+                            NamedServers(*combo, Ports(redis))}}),
+                     {listen});
+  ASSERT_TRUE(proxy.ok()) << proxy.Log();
+
+  ConnectionMonitor monitor(Ports(redis));
+  monitor.Start();
+  Client client(listen);
+  // Writes then reads: with several backend connections a pipelined SET and GET of one key may
+  // run out of order on the backend (spec 7.5), so they are separate pipelines.
+  for (int round = 0; round < 3; ++round) {
+    std::vector<std::vector<std::string>> sets;
+    std::vector<std::vector<std::string>> gets;
+    for (const auto& row : combo->rows) {
+      sets.push_back({"SET", row.first, absl::StrCat("round", round)});
+      gets.push_back({"GET", row.first});
+    }
+    for (const std::string& reply : Pipeline(client, sets)) ASSERT_EQ(reply, kOk);
+    for (const std::string& reply : Pipeline(client, gets)) {
+      ASSERT_EQ(reply, Bulk(absl::StrCat("round", round)));
+    }
+  }
+  monitor.Stop();
+  for (size_t b = 0; b < 3; ++b) {
+    EXPECT_LE(monitor.max(b), 3) << "backend " << b << " while pipelining";
+    // Each backend got far more than 3 requests: the pool fills up to server_connections.
+    EXPECT_EQ(OtherConnections(monitor.direct(b)), 3) << "backend " << b << " afterwards";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. preconnect
+
+TEST(RedisPreconnect, EachBackendGetsExactlyOneConnectionAtStartup) {
+  ASSERT_TRUE(RedisServerInstalled());
+  const Combination* combo = FindNamed3("ketama", "fnv1a_64", "");
+  ASSERT_NE(combo, nullptr);
+  auto redis = StartRedis(3);
+  ASSERT_TRUE(AllOk(redis));
+  std::vector<std::string> servers = NamedServers(*combo, Ports(redis));
+  servers.push_back(absl::StrCat("127.0.0.1:", FreePort(), ":1 cache-dead"));  // refused
+  std::vector<std::unique_ptr<Client>> direct;
+  for (const auto& r : redis) direct.push_back(std::make_unique<Client>(r->port()));
+  for (size_t b = 0; b < 3; ++b) {
+    ASSERT_TRUE(WaitUntil([&] { return OtherConnections(*direct[b]) == 0; }, milliseconds(2000)));
+  }
+
+  // Only one connection per server even with server_connections: 3 (spec 7.4); a dead server
+  // does not stop the proxy.
+  const int listen = FreePort();
+  ProxyProcess proxy(
+      Yaml({{"alpha", listen, {{"preconnect", "true"}, {"server_connections", "3"}}, servers}}),
+      {listen});
+  ASSERT_TRUE(proxy.ok()) << proxy.Log();
+  for (size_t b = 0; b < 3; ++b) {
+    EXPECT_TRUE(WaitUntil([&] { return OtherConnections(*direct[b]) >= 1; }, milliseconds(5000)))
+        << "backend " << b << " was not preconnected";
+  }
+  // Elapsed time is the point here: nothing more shows up without client requests.
+  std::this_thread::sleep_for(milliseconds(300));
+  for (size_t b = 0; b < 3; ++b) {
+    EXPECT_EQ(OtherConnections(*direct[b]), 1) << "backend " << b;
+  }
+  Client client(listen);
+  EXPECT_EQ(client.Command({"PING"}), kPong);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Fragmented commands with a dead backend
+
+TEST(RedisFragmentedFailure, MultiKeyCommandsAcrossADeadBackendGiveOneErrorReply) {
+  ASSERT_TRUE(RedisServerInstalled());
+  const Combination* combo = FindNamed3("ketama", "md5", "");
+  ASSERT_NE(combo, nullptr);
+  const std::string k0 = KeysOf(*combo, 0)[0];
+  const std::string k1 = KeysOf(*combo, 1)[0];
+  const std::string k2 = KeysOf(*combo, 2)[0];
+  auto redis = StartRedis(3);
+  ASSERT_TRUE(AllOk(redis));
+  const int listen = FreePort();
+  ProxyProcess proxy(
+      Yaml({{"alpha", listen, {{"hash", "md5"}}, NamedServers(*combo, Ports(redis))}}), {listen});
+  ASSERT_TRUE(proxy.ok()) << proxy.Log();
+  {
+    Client client(listen);
+    EXPECT_EQ(client.Command({"MSET", k0, "v0", k1, "v1", k2, "v2"}), kOk);
+    EXPECT_EQ(client.Command({"MGET", k0, k1, k2}),
+              absl::StrCat("*3\r\n", Bulk("v0"), Bulk("v1"), Bulk("v2")));
+  }
+  redis[1]->Kill();
+  ASSERT_TRUE(WaitUntil([&] { return PortRefuses(redis[1]->port()); }, milliseconds(5000)));
+  auto is_failure = [](const std::string& reply) {
+    return reply == kRefused || reply == kUnknown || reply == kReset;
+  };
+
+  // MGET: exactly one error for the whole command; the connection then closes (twemproxy) or
+  // stays usable, but never hangs.
+  {
+    Client client(listen, milliseconds(3000));
+    const std::string reply = client.Command({"MGET", k0, k1, k2});
+    EXPECT_TRUE(is_failure(reply)) << Shown(reply);
+    client.Send(Resp({"PING"}));  // may fail if the proxy already closed the connection
+    const std::string next = client.ReadReply();
+    if (!next.empty()) {
+      EXPECT_EQ(next, kPong) << "more than one reply to the failed MGET";
+    } else {
+      EXPECT_TRUE(client.WaitForClose()) << "the connection neither answered nor closed";
+    }
+  }
+  // DEL and MSET: one error each, and the connection stays open.
+  Client client(listen, milliseconds(3000));
+  EXPECT_EQ(client.Command({"DEL", k0, k1, k2}), kRefused);
+  EXPECT_EQ(client.Command({"PING"}), kPong);
+  // The fragments for live servers were executed (spec 4.3).
+  {
+    Client direct0(redis[0]->port());
+    Client direct2(redis[2]->port());
+    EXPECT_EQ(direct0.Command({"EXISTS", k0}), ":0\r\n");
+    EXPECT_EQ(direct2.Command({"EXISTS", k2}), ":0\r\n");
+  }
+  EXPECT_EQ(client.Command({"MSET", k0, "w0", k1, "w1", k2, "w2"}), kRefused);
+  EXPECT_EQ(client.Command({"PING"}), kPong);
+  // Keys of live servers still work, alone and together.
+  EXPECT_EQ(client.Command({"MGET", k0, k2}), absl::StrCat("*2\r\n", Bulk("w0"), Bulk("w2")));
+  EXPECT_EQ(client.Command({"GET", k1}), kRefused);
+  EXPECT_EQ(client.Command({"GET", k0}), Bulk("w0"));
+}
+
+}  // namespace
+}  // namespace proxy::test
