@@ -51,6 +51,11 @@ class ArgList {
     return absl::string_view(data_.data() + begin, ends_[i] - begin);
   }
   size_t ByteSize() const { return data_.size(); }
+  // Returns memory after a large request so that a burst does not pin it (keeps small buffers).
+  void ReleaseIfLarge(size_t limit) {
+    if (data_.capacity() > limit) std::string().swap(data_);
+    if (ends_.capacity() > limit / 4) std::vector<uint32_t>().swap(ends_);
+  }
 
  private:
   std::string data_;
@@ -98,6 +103,8 @@ struct Request {
     key_step = 1;
     has_rewrite = false;
     rewritten.clear();
+    args.ReleaseIfLarge(64u << 10);
+    if (rewritten.capacity() > (64u << 10)) std::string().swap(rewritten);
   }
 };
 

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/common/log.h"
 #include "core/proxy/server_connection.h"
 #include "core/proxy/worker.h"
 
@@ -299,6 +300,19 @@ void ClientConnection::OnServerReply(PendingRequest* p, EvBuffer& from, size_t w
   from.MoveTo(*p->reply_buffer, wire_size);
   p->reply_in_buffer = true;
   p->done = true;
+  held_bytes_ += wire_size;
+  CheckOutputLimit();
+}
+
+void ClientConnection::CheckOutputLimit() {
+  const size_t limit = pool_.shared().limits.client_output_limit;
+  if (closed_ || out_.Length() + held_bytes_ <= limit) return;
+  PROXY_LOG(log::kWarn,
+            "pool %s: closing a client with %zu reply bytes waiting: over the client output "
+            "limit of %zu bytes (it is not reading its replies)",
+            pool_.Name(), out_.Length() + held_bytes_, limit);
+  error_ = true;
+  Close(false);
 }
 
 void ClientConnection::DrainFinished() {
@@ -306,6 +320,7 @@ void ClientConnection::DrainFinished() {
     PendingRequest* p = queue_.front();
     queue_.pop_front();
     if (p->reply_in_buffer) {
+      held_bytes_ -= std::min(held_bytes_, p->reply_buffer->Length());
       p->reply_buffer->MoveAllTo(out_);
     } else if (!p->reply_text.empty()) {
       out_.Append(p->reply_text);
@@ -313,6 +328,7 @@ void ClientConnection::DrainFinished() {
     Finish(p);
   }
   ScheduleFlush();
+  CheckOutputLimit();
 }
 
 void ClientConnection::Finish(PendingRequest* p) {

@@ -59,6 +59,8 @@ class ClientConnection : public FilterCallbacks {
   void MaybeClose();
   void Close(bool eof);
   bool OverLimits() const;
+  // Disconnects the client when its waiting replies exceed the hard output limit.
+  void CheckOutputLimit();
 
   PoolRuntime& pool_;
   Worker& worker_;
@@ -73,7 +75,8 @@ class ClientConnection : public FilterCallbacks {
   std::vector<FilterPtr> filters_;
   std::deque<PendingRequest*> queue_;
   PendingRequest* current_ = nullptr;
-  bool answered_locally_ = false;  // the filter chain answered current_ itself
+  bool answered_locally_ = false;
+  size_t held_bytes_ = 0;  // replies held for ordering (not yet in out_)  // the filter chain answered current_ itself
   PendingRequest* spare_ = nullptr;
   std::string scratch_;
   bool reading_ = false;

@@ -16,6 +16,8 @@ namespace proxy {
 class ClientConnection;
 
 struct PendingRequest {
+  static constexpr size_t kKeepBytes = 64u << 10;
+
   // The client that is waiting; null once it has gone (the request is then an orphan whose
   // server replies are read and dropped).
   ClientConnection* client = nullptr;
@@ -47,10 +49,14 @@ struct PendingRequest {
     refs = 0;
     done = false;
     reply_in_buffer = false;
-    if (reply_buffer != nullptr && reply_buffer->Length() > 0) reply_buffer->Drain(reply_buffer->Length());
+    reply_buffer.reset();
     reply_text.clear();
+    // Large buffers are returned to the allocator after a burst instead of being recycled.
+    if (reply_text.capacity() > kKeepBytes) std::string().swap(reply_text);
     fragments_left = 0;
     fragment_replies.clear();
+    if (fragment_replies.capacity() > 64) std::vector<std::string>().swap(fragment_replies);
+    if (context.fragments.capacity() > 64) std::vector<Fragment>().swap(context.fragments);
     error = 0;
     outcome = Outcome();
     start_us = 0;

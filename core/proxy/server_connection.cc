@@ -21,6 +21,7 @@ ServerConnection::ServerConnection(PoolRuntime& pool, ServerState& server)
 }
 
 ServerConnection::~ServerConnection() {
+  if (lookup_ != nullptr) evdns_getaddrinfo_cancel(lookup_);
   if (io_event_ != nullptr) event_free(io_event_);
   if (write_event_ != nullptr) event_free(write_event_);
   if (flush_event_ != nullptr) event_free(flush_event_);
@@ -30,19 +31,7 @@ ServerConnection::~ServerConnection() {
 
 bool ServerConnection::Connect() {
   const ServerAddress& address = server_.address;
-  if (!address.resolved) {
-    errno = EHOSTDOWN;  // twemproxy's "Host is down" for unresolvable backends
-    return false;
-  }
-  fd_ = socket(address.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) return false;
-  if (!address.is_unix) {
-    int one = 1;
-    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  }
   event_base* base = pool_.worker().base();
-  io_event_ = event_new(base, fd_, EV_READ | EV_PERSIST, &OnEvent, this);
-  write_event_ = event_new(base, fd_, EV_WRITE, &OnEvent, this);
   flush_event_ = event_new(base, -1, 0, &OnFlush, this);
   timer_ = evtimer_new(base, &OnTimeout, this);
   // The proxy's own AUTH / SELECT go first; their replies are consumed here.
@@ -51,7 +40,62 @@ bool ServerConnection::Connect() {
     entries_.push_back(Entry{nullptr, -1, static_cast<uint32_t>(request.size()), 0, true});
     ++unsent_entries_;
   }
-  const int rc = connect(fd_, reinterpret_cast<const sockaddr*>(&address.addr), address.len);
+  if (address.resolved) {
+    return StartConnect(reinterpret_cast<const sockaddr*>(&address.addr), address.len,
+                        address.is_unix);
+  }
+  // A host name: look it up without blocking the loop; requests queue meanwhile.
+  state_ = State::kResolving;
+  evdns_base* dns = pool_.worker().dns();
+  if (dns == nullptr) {
+    errno = EHOSTDOWN;
+    return false;
+  }
+  evutil_addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = EVUTIL_AI_NUMERICSERV;
+  lookup_ = evdns_getaddrinfo(dns, address.host.c_str(), address.port.c_str(), &hints,
+                              &OnResolved, this);
+  // A synchronous answer (e.g. from /etc/hosts) has already run OnResolved: lookup_ is null.
+  return true;
+}
+
+void ServerConnection::OnResolved(int result, evutil_addrinfo* addresses, void* arg) {
+  auto* self = static_cast<ServerConnection*>(arg);
+  self->lookup_ = nullptr;
+  if (result == EVUTIL_EAI_CANCEL) {
+    if (addresses != nullptr) evutil_freeaddrinfo(addresses);
+    return;  // the connection is being destroyed
+  }
+  self->pool_.worker().UpdateClock();
+  if (result != 0 || addresses == nullptr) {
+    PROXY_LOG(log::kWarn, "pool %s: cannot resolve server %s: %s", self->pool_.Name(),
+              self->pool_.Config().servers(self->server_.index).raw(),
+              evutil_gai_strerror(result));
+    if (addresses != nullptr) evutil_freeaddrinfo(addresses);
+    self->Fail(EHOSTDOWN, false);  // twemproxy's "Host is down"
+    return;
+  }
+  const bool ok = self->StartConnect(addresses->ai_addr,
+                                     static_cast<socklen_t>(addresses->ai_addrlen), false);
+  const int error = errno;
+  evutil_freeaddrinfo(addresses);
+  if (!ok) self->Fail(error, false);
+}
+
+bool ServerConnection::StartConnect(const sockaddr* addr, socklen_t len, bool is_unix) {
+  state_ = State::kConnecting;
+  fd_ = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) return false;
+  if (!is_unix) {
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  }
+  event_base* base = pool_.worker().base();
+  io_event_ = event_new(base, fd_, EV_READ | EV_PERSIST, &OnEvent, this);
+  write_event_ = event_new(base, fd_, EV_WRITE, &OnEvent, this);
+  const int rc = connect(fd_, addr, len);
   if (rc == 0) {
     // Unix-domain sockets connect synchronously; they are counted too (twemproxy misses them).
     event_add(io_event_, nullptr);
@@ -299,6 +343,7 @@ void ServerConnection::ArmTimer() {
 void ServerConnection::Fail(int error, bool eof) {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
+  error_ = error;
   ServerStats& stats = server_.stats;
   if (eof) {
     stats.server_eof.Add(1);
@@ -332,6 +377,10 @@ void ServerConnection::Fail(int error, bool eof) {
   if (timer_ != nullptr) evtimer_del(timer_);
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
+  if (lookup_ != nullptr) {
+    evdns_getaddrinfo_cancel(lookup_);
+    lookup_ = nullptr;
+  }
   pool_.ConnectionClosed(this);
   pool_.RecordServerFailure(server_.index);
   for (Entry& entry : entries) FailEntry(entry, eof ? 0 : error);

@@ -2,6 +2,7 @@
 // batched writes; replies come back in order and are matched to the head of its queue.
 #pragma once
 
+#include <event2/dns.h>
 #include <event2/event.h>
 
 #include <cstdint>
@@ -34,10 +35,12 @@ class ServerConnection {
   void ScheduleFlush();
 
   bool closed() const { return state_ == State::kClosed; }
+  // errno of the failure that closed it (0 for EOF).
+  int error() const { return error_; }
   ServerState& server() { return server_; }
 
  private:
-  enum class State { kConnecting, kConnected, kClosed };
+  enum class State { kResolving, kConnecting, kConnected, kClosed };
 
   struct Entry {
     PendingRequest* request;  // null for the proxy's own handshake requests
@@ -47,6 +50,9 @@ class ServerConnection {
     bool expects_reply;
   };
 
+  static void OnResolved(int result, evutil_addrinfo* addresses, void* arg);
+  // Opens the socket and starts connecting to `addr`; false with errno on immediate failure.
+  bool StartConnect(const sockaddr* addr, socklen_t len, bool is_unix);
   static void OnEvent(evutil_socket_t fd, short what, void* arg);
   static void OnFlush(evutil_socket_t fd, short what, void* arg);
   static void OnTimeout(evutil_socket_t fd, short what, void* arg);
@@ -76,6 +82,8 @@ class ServerConnection {
   size_t unsent_entries_ = 0;  // the last N entries have bytes not yet fully written
   size_t unsent_head_bytes_ = 0;  // bytes of the first unsent entry already written
   bool counted_connected_ = false;
+  int error_ = 0;
+  evdns_getaddrinfo_request* lookup_ = nullptr;
 };
 
 }  // namespace proxy

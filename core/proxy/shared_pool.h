@@ -21,6 +21,9 @@ struct ProxyLimits {
   // until they drain (pipelining backpressure).
   size_t max_pending_requests = 65536;
   size_t max_client_output_bytes = 64u << 20;
+  // Hard limit: a client with more reply bytes waiting (in its socket buffer queue and in
+  // replies held for ordering) is disconnected, like redis's client-output-buffer-limit.
+  size_t client_output_limit = 1u << 30;
 };
 
 struct SharedPool {

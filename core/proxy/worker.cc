@@ -41,7 +41,7 @@ ServerAddress ResolveServer(const config::v1::Server& server) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
+  hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;  // never blocks
   addrinfo* result = nullptr;
   const std::string port = std::to_string(server.tcp().port());
   if (getaddrinfo(server.tcp().host().c_str(), port.c_str(), &hints, &result) == 0 &&
@@ -49,6 +49,9 @@ ServerAddress ResolveServer(const config::v1::Server& server) {
     std::memcpy(&out.addr, result->ai_addr, result->ai_addrlen);
     out.len = result->ai_addrlen;
     out.resolved = true;
+  } else {
+    out.host = server.tcp().host();  // a name: looked up when connecting
+    out.port = port;
   }
   if (result != nullptr) freeaddrinfo(result);
   return out;
@@ -206,8 +209,8 @@ ServerConnection* PoolRuntime::PickConnection(uint32_t index) {
       return nullptr;
     }
     if (connection->closed()) {
-      // Failed during a synchronous connect; it already deleted itself (deferred).
-      errno = ECONNREFUSED;
+      // Failed during a synchronous connect or lookup; it deletes itself (deferred).
+      errno = connection->error() != 0 ? connection->error() : ECONNREFUSED;
       return nullptr;
     }
     server.connections.push_back(connection);
@@ -294,6 +297,7 @@ Worker::~Worker() {
   for (ClientConnection* c : dead_clients_) delete c;
   for (ServerConnection* s : dead_servers_) delete s;
   if (garbage_event_ != nullptr) event_free(garbage_event_);
+  if (dns_ != nullptr) evdns_base_free(dns_, /*fail_requests=*/1);
   if (stop_event_ != nullptr) event_free(stop_event_);
   if (stop_fd_ >= 0) close(stop_fd_);
   if (base_ != nullptr) event_base_free(base_);
@@ -341,6 +345,19 @@ void Worker::Join() {
 }
 
 void Worker::UpdateClock() { now_us_ = MonotonicMicros(); }
+
+evdns_base* Worker::dns() {
+  if (dns_ == nullptr) {
+    dns_ = evdns_base_new(base_, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+                                     EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+    if (dns_ == nullptr) {
+      // No usable resolv.conf: an empty resolver still answers from /etc/hosts.
+      dns_ = evdns_base_new(base_, 0);
+      if (dns_ != nullptr) evdns_base_load_hosts(dns_, nullptr);
+    }
+  }
+  return dns_;
+}
 
 PendingRequest* Worker::AllocRequest() {
   if (free_requests_.empty()) return new PendingRequest();

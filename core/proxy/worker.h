@@ -2,6 +2,7 @@
 // shard. Workers share nothing mutable on the hot path.
 #pragma once
 
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <sys/socket.h>
 
@@ -23,12 +24,15 @@ class ClientConnection;
 class ServerConnection;
 class Worker;
 
-// A resolved backend address (numeric hosts and unix paths are resolved once).
+// A backend address. Numeric hosts and unix paths are resolved once; host names are looked up
+// asynchronously (evdns) on every new connection, like twemproxy's per-connect resolution.
 struct ServerAddress {
   sockaddr_storage addr{};
   socklen_t len = 0;
   bool resolved = false;
   bool is_unix = false;
+  std::string host;  // set when `host` is a name to look up
+  std::string port;
 };
 
 // One backend server as seen by one worker: its connections, failures and ejection state.
@@ -121,6 +125,8 @@ class Worker {
   void Join();
 
   event_base* base() { return base_; }
+  // The worker's asynchronous resolver, created on first use.
+  evdns_base* dns();
   int id() const { return id_; }
   uint64_t now_us() const { return now_us_; }
   void UpdateClock();
@@ -141,6 +147,7 @@ class Worker {
   int id_;
   std::vector<SharedPool*> shared_pools_;
   event_base* base_ = nullptr;
+  evdns_base* dns_ = nullptr;
   std::vector<std::unique_ptr<PoolRuntime>> pools_;
   std::thread thread_;
   uint64_t now_us_ = 0;

@@ -16,6 +16,8 @@ namespace proxy {
 namespace {
 
 constexpr int kWorkersOption = 1000;
+constexpr int kMaxRequestBytesOption = 1001;
+constexpr int kClientOutputLimitOption = 1002;
 
 // twemproxy's nc_atoi: digits only, non-negative int.
 bool ParseCount(const char* text, int64_t* out) {
@@ -67,7 +69,10 @@ std::string UsageText() {
          "msec)\n"
          "  -p, --pid-file=S       : set pid file (default: off)\n"
          "  -m, --mbuf-size=N      : set size of mbuf chunk in bytes (default: 16384 bytes)\n"
-         "      --workers=N|auto   : event-loop threads (default: 1; auto = one per core)\n";
+         "      --workers=N|auto   : event-loop threads (default: 1; auto = one per core)\n"
+         "      --max-request-bytes=N : largest request or reply accepted (default: 536870912)\n"
+         "      --client-output-limit=N : disconnect a client with more unread reply bytes\n"
+         "                             (default: 1073741824)\n";
 }
 
 std::string StatsDescription() {
@@ -99,6 +104,8 @@ ParsedOptions ParseOptions(int argc, char** argv) {
       {"pid-file", required_argument, nullptr, 'p'},
       {"mbuf-size", required_argument, nullptr, 'm'},
       {"workers", required_argument, nullptr, kWorkersOption},
+      {"max-request-bytes", required_argument, nullptr, kMaxRequestBytesOption},
+      {"client-output-limit", required_argument, nullptr, kClientOutputLimitOption},
       {nullptr, 0, nullptr, 0},
   };
   ParsedOptions parsed;
@@ -170,12 +177,37 @@ ParsedOptions ParseOptions(int argc, char** argv) {
           o.workers = static_cast<uint32_t>(n);
         }
         break;
+      case kMaxRequestBytesOption: {
+        uint64_t v = 0;
+        if (!absl::SimpleAtoi(absl::string_view(optarg), &v) || v < 1024 ||
+            v > (uint64_t{4} << 30)) {
+          return Fail(
+              "shardproxy: option --max-request-bytes requires a number from 1024 to 4294967296");
+        }
+        o.max_request_bytes = v;
+        break;
+      }
+      case kClientOutputLimitOption: {
+        uint64_t v = 0;
+        if (!absl::SimpleAtoi(absl::string_view(optarg), &v) || v < (1u << 20)) {
+          return Fail("shardproxy: option --client-output-limit requires a number of at least "
+                      "1048576");
+        }
+        o.client_output_limit = v;
+        break;
+      }
       case ':': {
         const int opt = optopt;
         const char* what = "a number";
         if (opt == 'o' || opt == 'c' || opt == 'p') what = "a file name";
         if (opt == 'a') what = "a string";
         if (opt == kWorkersOption) return Fail("shardproxy: option --workers requires a number");
+        if (opt == kClientOutputLimitOption) {
+          return Fail("shardproxy: option --client-output-limit requires a number");
+        }
+        if (opt == kMaxRequestBytesOption) {
+          return Fail("shardproxy: option --max-request-bytes requires a number");
+        }
         return Fail(absl::StrFormat("shardproxy: option -%c requires %s", opt, what));
       }
       default:

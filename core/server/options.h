@@ -22,6 +22,9 @@ struct Options {
   uint32_t mbuf_size = 16384;
   // shardproxy extensions.
   uint32_t workers = 1;  // 0 = one per core ("auto")
+  uint64_t max_request_bytes = 512ull << 20;  // larger requests/replies are refused
+  // A client with more reply bytes waiting than this (it is not reading) is disconnected.
+  uint64_t client_output_limit = 1ull << 30;
 };
 
 // Parse result: either options to run with, or a message and exit code to stop with.

@@ -48,6 +48,10 @@ int RunServer(const Options& options, const config::v1::Bootstrap& bootstrap) {
 
   ProxyLimits limits;
   limits.read_chunk = options.mbuf_size;
+  limits.decoder.max_message_bytes = options.max_request_bytes;
+  limits.client_output_limit = options.client_output_limit;
+  // twemproxy bounds keys by its buffer size: -m minus the 48-byte header minus 1.
+  limits.decoder.max_key_bytes = options.mbuf_size - 49;
   std::vector<SharedPoolPtr> pools;
   std::vector<SharedPool*> pool_ptrs;
   std::vector<int> unix_fds;
