@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -18,8 +19,10 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace proxy::test {
 namespace {
@@ -38,6 +41,35 @@ int ConnectTo(int port) {
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   return fd;
+}
+
+// WaitForPort that gives up as soon as `process` has exited (e.g. exec failed, port taken).
+bool WaitForPortWhileRunning(Process& process, int port, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int fd = ConnectTo(port);
+    if (fd >= 0) {
+      close(fd);
+      return process.Running();
+    }
+    if (!process.Running()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+bool HasFlag(const std::vector<std::string>& args, absl::string_view short_flag,
+             absl::string_view long_flag) {
+  for (const std::string& a : args) {
+    if (a == short_flag || absl::StartsWith(a, long_flag)) return true;
+  }
+  return false;
+}
+
+// The full path of a tool when found (so that /usr/bin works even without it in $PATH).
+std::string Executable(absl::string_view name) {
+  const std::string path = FindExecutable(name);
+  return path.empty() ? std::string(name) : path;
 }
 
 }  // namespace
@@ -65,6 +97,95 @@ std::string Runfile(absl::string_view path) {
   const char* workspace = std::getenv("TEST_WORKSPACE");
   return absl::StrCat(srcdir != nullptr ? srcdir : ".", "/",
                       workspace != nullptr ? workspace : "shardproxy", "/", path);
+}
+
+std::string FindExecutable(absl::string_view name) {
+  if (name.empty()) return "";
+  if (absl::StrContains(name, '/')) {
+    return access(std::string(name).c_str(), X_OK) == 0 ? std::string(name) : "";
+  }
+  const char* path = std::getenv("PATH");
+  std::vector<std::string> dirs =
+      absl::StrSplit(path != nullptr ? path : "", ':', absl::SkipEmpty());
+  dirs.push_back("/usr/bin");
+  dirs.push_back("/usr/sbin");
+  dirs.push_back("/usr/local/bin");
+  for (const std::string& dir : dirs) {
+    const std::string candidate = absl::StrCat(dir, "/", name);
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                         absl::string_view input) {
+  static int counter = 0;
+  CommandResult result;
+  if (argv.empty()) return result;
+  const std::string input_path = TempPath(absl::StrCat("run-", getpid(), "-", ++counter, ".stdin"));
+  std::ofstream(input_path, std::ios::binary) << input;  // written and closed right here
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return result;
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(out[0]);
+    close(out[1]);
+    return result;
+  }
+  if (pid == 0) {
+    setpgid(0, 0);  // its own group, so that a timeout kills its children too
+    const int in = open(input_path.c_str(), O_RDONLY);
+    if (in >= 0) dup2(in, STDIN_FILENO);
+    dup2(out[1], STDOUT_FILENO);
+    dup2(out[1], STDERR_FILENO);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  close(out[1]);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char chunk[65536];
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      result.timed_out = true;
+      break;
+    }
+    pollfd p{out[0], POLLIN, 0};
+    const int r = poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+    if (r < 0 && errno != EINTR) break;
+    if (r <= 0) continue;
+    const ssize_t n = read(out[0], chunk, sizeof(chunk));
+    if (n > 0) {
+      result.output.append(chunk, static_cast<size_t>(n));
+    } else if (n == 0 || errno != EINTR) {
+      break;  // every writer closed: the command (and its children) are done
+    }
+  }
+  close(out[0]);
+  if (result.timed_out) kill(-pid, SIGKILL);
+  int status = 0;
+  // Output closed, but the process may still be exiting; bounded by the same deadline + 5 s.
+  const auto reap_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    const pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    if (r < 0 && errno != EINTR) return result;
+    if (std::chrono::steady_clock::now() > reap_deadline) {
+      result.timed_out = true;
+      kill(-pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  unlink(input_path.c_str());
+  return result;
 }
 
 bool Process::Start(const std::vector<std::string>& argv, const std::string& log_path) {
@@ -145,12 +266,12 @@ RedisServer::RedisServer(std::vector<std::string> extra)
 }
 
 bool RedisServer::Launch() {
-  std::vector<std::string> argv = {"redis-server", "--port", std::to_string(port_), "--bind",
-                                   "127.0.0.1", "--save", "", "--appendonly", "no",
+  std::vector<std::string> argv = {Executable("redis-server"), "--port", std::to_string(port_),
+                                   "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                                    "--daemonize", "no", "--protected-mode", "no"};
   argv.insert(argv.end(), extra_.begin(), extra_.end());
   if (!process_.Start(argv, TempPath(absl::StrCat("redis-", port_, ".log")))) return false;
-  return WaitForPort(port_);
+  return WaitForPortWhileRunning(process_, port_, std::chrono::milliseconds(10000));
 }
 
 bool RedisServer::Restart() {
@@ -165,15 +286,15 @@ MemcachedServer::MemcachedServer(std::vector<std::string> extra)
 }
 
 bool MemcachedServer::Launch() {
-  std::vector<std::string> argv = {"memcached", "-p", std::to_string(port_), "-l", "127.0.0.1",
-                                   "-U", "0", "-t", "1", "-m", "64"};
+  std::vector<std::string> argv = {Executable("memcached"), "-p", std::to_string(port_), "-l",
+                                   "127.0.0.1", "-U", "0", "-t", "1", "-m", "64"};
   if (geteuid() == 0) {
     argv.push_back("-u");
     argv.push_back("root");
   }
   argv.insert(argv.end(), extra_.begin(), extra_.end());
   if (!process_.Start(argv, TempPath(absl::StrCat("memcached-", port_, ".log")))) return false;
-  return WaitForPort(port_);
+  return WaitForPortWhileRunning(process_, port_, std::chrono::milliseconds(10000));
 }
 
 bool MemcachedServer::Restart() {
@@ -189,10 +310,16 @@ ProxyProcess::ProxyProcess(const std::string& yaml, const std::vector<int>& list
   std::ofstream(conf) << yaml;
   log_path_ = conf + ".log";
   std::vector<std::string> argv = {Runfile("proxy"), "-c", conf, "-v", "6"};
+  if (!HasFlag(extra_args, "-s", "--stats-port")) {
+    argv.insert(argv.end(), {"-s", std::to_string(FreePort())});
+  }
+  if (!HasFlag(extra_args, "-a", "--stats-addr")) {
+    argv.insert(argv.end(), {"-a", "127.0.0.1"});
+  }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   if (!process_.Start(argv, log_path_)) return;
   for (int port : listen_ports) {
-    if (!WaitForPort(port)) return;
+    if (!WaitForPortWhileRunning(process_, port, std::chrono::milliseconds(10000))) return;
   }
   ok_ = process_.Running();
 }

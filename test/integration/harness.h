@@ -20,6 +20,18 @@ int FreePort();
 std::string TempPath(absl::string_view name);
 // Path of a data dependency inside the runfiles tree, e.g. "proxy" or "test/golden/x.tsv".
 std::string Runfile(absl::string_view path);
+// Full path of an executable found in $PATH (or /usr/bin, /usr/sbin), or "" when missing.
+std::string FindExecutable(absl::string_view name);
+
+// The outcome of RunCommand().
+struct CommandResult {
+  int exit_code = -1;      // the exit status; -1 when killed by a signal (or the timeout)
+  bool timed_out = false;  // killed because it ran longer than the timeout
+  std::string output;      // stdout and stderr, interleaved
+};
+// Runs argv (looked up in $PATH) with `input` on stdin; kills it after `timeout`.
+CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                         absl::string_view input = "");
 
 // A child process; SIGTERM (then SIGKILL) on Stop() or destruction.
 class Process {
@@ -82,6 +94,8 @@ class MemcachedServer {
 };
 
 // //:proxy on a YAML config written to a temp file. Waits until every listed port accepts.
+// Unless `extra_args` chooses one (-s/--stats-port), the stats port is a free 127.0.0.1 port, so
+// that several proxies can run at once.
 class ProxyProcess {
  public:
   ProxyProcess(const std::string& yaml, const std::vector<int>& listen_ports,
