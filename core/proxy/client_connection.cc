@@ -30,6 +30,7 @@ ClientConnection::ClientConnection(PoolRuntime& pool, int fd)
   write_event_ = event_new(worker_.base(), fd_, EV_WRITE, &OnWrite, this);
   flush_event_ = event_new(worker_.base(), -1, 0, &OnFlush, this);
   pool_.ClientOpened();
+  worker_.ConnectionOpened();
   ResumeReading();
 }
 
@@ -416,6 +417,7 @@ void ClientConnection::Close(bool eof) {
   close(fd_);
   fd_ = -1;
   pool_.ClientClosed(eof);
+  worker_.ConnectionClosed();
   worker_.DeferDelete(this);
 }
 

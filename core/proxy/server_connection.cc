@@ -88,6 +88,7 @@ bool ServerConnection::StartConnect(const sockaddr* addr, socklen_t len, bool is
   state_ = State::kConnecting;
   fd_ = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return false;
+  pool_.worker().ConnectionOpened();
   if (!is_unix) {
     int one = 1;
     setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -106,6 +107,7 @@ bool ServerConnection::StartConnect(const sockaddr* addr, socklen_t len, bool is
     const int error = errno;
     close(fd_);
     fd_ = -1;
+    pool_.worker().ConnectionClosed();
     errno = error;
     return false;
   }
@@ -375,7 +377,10 @@ void ServerConnection::Fail(int error, bool eof) {
   if (write_event_ != nullptr) event_del(write_event_);
   if (flush_event_ != nullptr) event_del(flush_event_);
   if (timer_ != nullptr) evtimer_del(timer_);
-  if (fd_ >= 0) close(fd_);
+  if (fd_ >= 0) {
+    close(fd_);
+    pool_.worker().ConnectionClosed();
+  }
   fd_ = -1;
   if (lookup_ != nullptr) {
     evdns_getaddrinfo_cancel(lookup_);

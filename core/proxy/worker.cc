@@ -143,6 +143,7 @@ absl::Status PoolRuntime::Listen(int shared_unix_fd) {
   }
   accept_event_ = event_new(worker_.base(), listen_fd_, EV_READ | EV_PERSIST, &OnAccept, this);
   event_add(accept_event_, nullptr);
+  worker_.ConnectionOpened();  // the listener counts as a connection, as in twemproxy
   return absl::OkStatus();
 }
 

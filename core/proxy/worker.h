@@ -141,6 +141,15 @@ class Worker {
 
   std::vector<std::unique_ptr<PoolRuntime>>& pools() { return pools_; }
 
+  // twemproxy's connection counters (listeners, clients and server connections).
+  void ConnectionOpened() {
+    total_connections_.Add(1);
+    curr_connections_.Add(1);
+  }
+  void ConnectionClosed() { curr_connections_.Add(-1); }
+  int64_t total_connections() const { return total_connections_.Get(); }
+  int64_t curr_connections() const { return curr_connections_.Get(); }
+
  private:
   static void OnGarbage(evutil_socket_t, short, void* arg);
 
@@ -157,6 +166,8 @@ class Worker {
   event* garbage_event_ = nullptr;
   event* stop_event_ = nullptr;
   int stop_fd_ = -1;
+  StatValue total_connections_;
+  StatValue curr_connections_;
 };
 
 }  // namespace proxy

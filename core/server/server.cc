@@ -17,6 +17,7 @@
 #include "core/common/log.h"
 #include "core/proxy/shared_pool.h"
 #include "core/proxy/worker.h"
+#include "core/stats/stats_server.h"
 
 namespace proxy {
 namespace {
@@ -95,6 +96,15 @@ int RunServer(const Options& options, const config::v1::Bootstrap& bootstrap) {
     }
     workers.push_back(std::move(worker));
   }
+  // The stats port (twemproxy starts it before the pools; a bind failure is fatal either way).
+  std::vector<Worker*> worker_ptrs;
+  for (auto& worker : workers) worker_ptrs.push_back(worker.get());
+  StatsServer stats(worker_ptrs);
+  absl::Status stats_status = stats.Start(options.stats_addr, options.stats_port);
+  if (!stats_status.ok()) {
+    PROXY_LOG(log::kError, "%s", stats_status.message());
+    return 1;
+  }
   for (auto& worker : workers) worker->Start();
   PROXY_LOG(log::kNotice, "shardproxy serving %d pool%s with %u worker%s", bootstrap.pools_size(),
             bootstrap.pools_size() == 1 ? "" : "s", count, count == 1 ? "" : "s");
@@ -125,6 +135,7 @@ int RunServer(const Options& options, const config::v1::Bootstrap& bootstrap) {
   }
   for (auto& worker : workers) worker->Stop();
   for (auto& worker : workers) worker->Join();
+  stats.Stop();
   workers.clear();
   for (size_t i = 0; i < pools.size(); ++i) {
     if (unix_fds[i] >= 0) {
