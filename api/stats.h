@@ -23,6 +23,21 @@ class Gauge {
   virtual int64_t Value() const = 0;
 };
 
+// Bucket upper bounds (microseconds) of every latency histogram, roughly x1.5 apart from 25 us
+// to 10 s; one more bucket (+Inf) catches the rest.
+inline constexpr uint64_t kLatencyBucketsUs[] = {
+    25,    50,    75,    100,    150,    200,    300,    400,     500,     750,
+    1000,  1500,  2000,  3000,   5000,   7500,   10000,  15000,   20000,   30000,
+    50000, 75000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
+inline constexpr size_t kLatencyBucketCount = sizeof(kLatencyBucketsUs) / sizeof(uint64_t) + 1;
+
+// A latency histogram over kLatencyBucketsUs.
+class Histogram {
+ public:
+  virtual ~Histogram() = default;
+  virtual void Record(uint64_t value_us) = 0;
+};
+
 // A namespace of metrics (a pool, or a server inside a pool). References returned stay valid for
 // the scope's lifetime; resolve them once and cache them.
 class Scope {
@@ -30,6 +45,7 @@ class Scope {
   virtual ~Scope() = default;
   virtual Counter& CounterFor(absl::string_view name) = 0;
   virtual Gauge& GaugeFor(absl::string_view name) = 0;
+  virtual Histogram& HistogramFor(absl::string_view name) = 0;
   virtual Scope& Child(absl::string_view name) = 0;
 };
 

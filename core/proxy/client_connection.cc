@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/str_cat.h"
 #include "core/common/log.h"
 #include "core/proxy/server_connection.h"
 #include "core/proxy/worker.h"
@@ -334,9 +335,29 @@ void ClientConnection::DrainFinished() {
 
 void ClientConnection::Finish(PendingRequest* p) {
   p->outcome.latency_us = worker_.now_us() - p->start_us;
+  const uint64_t slow = pool_.shared().limits.slowlog_us;
+  if (slow > 0 && p->outcome.latency_us >= slow) LogSlow(*p);
   for (const FilterPtr& filter : filters_) filter->OnComplete(p->request, p->outcome);
   p->client = nullptr;
   if (--p->refs == 0) worker_.Release(p);
+}
+
+void ClientConnection::LogSlow(const PendingRequest& p) {
+  pool_.stats().slow_requests.Add(1);
+  if (!worker_.AllowSlowLog()) return;
+  const Request& r = p.request;
+  const std::string server =
+      p.outcome.server >= 0
+          ? pool_.Config().servers(p.outcome.server).node_name()
+          : (p.context.fragments.empty() ? std::string("-")
+                                         : absl::StrCat(p.context.fragments.size(), " servers"));
+  PROXY_LOG(log::kWarn,
+            "slow request: pool %s server %s command %s keys %zu key_bytes %zu latency_us %llu "
+            "reply_bytes %llu",
+            pool_.Name(), server, r.command.empty() ? "-" : r.command, r.KeyCount(),
+            r.KeyCount() > 0 ? r.Key(0).size() : 0,
+            static_cast<unsigned long long>(p.outcome.latency_us),
+            static_cast<unsigned long long>(p.outcome.reply_bytes));
 }
 
 void ClientConnection::ScheduleFlush() {

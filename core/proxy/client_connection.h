@@ -52,6 +52,7 @@ class ClientConnection : public FilterCallbacks {
   // Writes every finished reply at the head of the queue to the output.
   void DrainFinished();
   void Finish(PendingRequest* request);
+  void LogSlow(const PendingRequest& request);
   void ScheduleFlush();
   void Flush();
   void PauseReading();

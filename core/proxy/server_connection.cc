@@ -37,7 +37,8 @@ bool ServerConnection::Connect() {
   // The proxy's own AUTH / SELECT go first; their replies are consumed here.
   for (const std::string& request : pool_.shared().codec->ServerHandshake()) {
     out_.Append(request);
-    entries_.push_back(Entry{nullptr, -1, static_cast<uint32_t>(request.size()), 0, true});
+    entries_.push_back(Entry{nullptr, -1, static_cast<uint32_t>(request.size()), 0, true,
+                             pool_.worker().now_us()});
     ++unsent_entries_;
   }
   if (address.resolved) {
@@ -169,7 +170,8 @@ void ServerConnection::Enqueue(PendingRequest* request, int32_t fragment, size_t
     deadline = pool_.worker().now_us() + static_cast<uint64_t>(timeout_ms) * 1000u;
   }
   entries_.push_back(Entry{expects_reply ? request : nullptr, fragment,
-                           static_cast<uint32_t>(bytes), deadline, expects_reply});
+                           static_cast<uint32_t>(bytes), deadline, expects_reply,
+                           pool_.worker().now_us()});
   if (expects_reply) ++request->refs;
   ++unsent_entries_;
   ServerStats& stats = server_.stats;
@@ -295,6 +297,7 @@ void ServerConnection::Deliver(Entry& entry, size_t wire_size) {
   }
   server_.stats.responses.Add(1);
   server_.stats.response_bytes.Add(static_cast<int64_t>(wire_size));
+  server_.stats.latency.Record(pool_.worker().now_us() - entry.queued_us);
   ClientConnection* client = p->client;
   if (client == nullptr) {
     in_.Drain(wire_size);  // the client left; its reply is read and dropped

@@ -48,6 +48,7 @@ class ServerConnection {
     uint32_t bytes;
     uint64_t deadline_us;  // 0 = no timeout
     bool expects_reply;
+    uint64_t queued_us;  // for the server latency histogram
   };
 
   static void OnResolved(int result, evutil_addrinfo* addresses, void* arg);

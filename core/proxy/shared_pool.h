@@ -24,6 +24,8 @@ struct ProxyLimits {
   // Hard limit: a client with more reply bytes waiting (in its socket buffer queue and in
   // replies held for ordering) is disconnected, like redis's client-output-buffer-limit.
   size_t client_output_limit = 1u << 30;
+  // Requests slower than this are counted and logged (rate-limited); 0 = off.
+  uint64_t slowlog_us = 0;
 };
 
 struct SharedPool {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 
@@ -25,32 +26,105 @@ class StatValue {
   std::atomic<int64_t> value_{0};
 };
 
+// Single-writer latency histogram: bucket counts, count and sum, readable from any thread.
+class LatencyHistogram : public Histogram {
+ public:
+  void Record(uint64_t value_us) override {
+    size_t i = 0;
+    while (i < kLatencyBucketCount - 1 && value_us > kLatencyBucketsUs[i]) ++i;
+    buckets_[i].Add(1);
+    count_.Add(1);
+    sum_us_.Add(static_cast<int64_t>(value_us));
+  }
+  int64_t bucket(size_t i) const { return buckets_[i].Get(); }
+  int64_t count() const { return count_.Get(); }
+  int64_t sum_us() const { return sum_us_.Get(); }
+
+ private:
+  StatValue buckets_[kLatencyBucketCount];
+  StatValue count_;
+  StatValue sum_us_;
+};
+
+// A plain value written by its owning worker and read by the admin thread: relaxed atomic
+// loads and stores (plain moves on x86), no read-modify-write.
+template <class T>
+class Shared {
+ public:
+  Shared() = default;
+  Shared(T v) : value_(v) {}  // NOLINT: implicit, like the T it stands for
+  Shared& operator=(T v) {
+    value_.store(v, std::memory_order_relaxed);
+    return *this;
+  }
+  operator T() const { return value_.load(std::memory_order_relaxed); }  // NOLINT
+  T operator++() {
+    const T v = static_cast<T>(value_.load(std::memory_order_relaxed) + 1);
+    value_.store(v, std::memory_order_relaxed);
+    return v;
+  }
+
+ private:
+  std::atomic<T> value_{};
+};
+
 struct PoolStats {
 #define PROXY_STAT_FIELD_(name, description) StatValue name;
   PROXY_POOL_STATS(PROXY_STAT_FIELD_, PROXY_STAT_FIELD_)
 #undef PROXY_STAT_FIELD_
+  // Ours (not in the twemproxy JSON): requests over the slow-log threshold.
+  StatValue slow_requests;
 };
 
 struct ServerStats {
 #define PROXY_STAT_FIELD_(name, description) StatValue name;
   PROXY_SERVER_STATS(PROXY_STAT_FIELD_, PROXY_STAT_FIELD_, PROXY_STAT_FIELD_)
 #undef PROXY_STAT_FIELD_
+  // Time from a request being queued on a server connection to its reply (not in the
+  // twemproxy JSON; exported on /metrics).
+  LatencyHistogram latency;
 };
 
-// api::Scope for filters (per pool, per worker): named counters and gauges in maps. Lookups are
-// done once at setup; the references stay valid.
+// api::Scope for filters (per pool, per worker): named counters, gauges and histograms. Only the
+// owning worker creates metrics (rarely: filters cache references); other threads (the admin
+// endpoint) read them. Creation and foreign reads take `mu_`; the owner's lookups do not.
 class ScopeImpl : public Scope {
  public:
   Counter& CounterFor(absl::string_view name) override;
   Gauge& GaugeFor(absl::string_view name) override;
+  Histogram& HistogramFor(absl::string_view name) override;
   Scope& Child(absl::string_view name) override;
 
   // Visits every metric: name path (children joined with '.') and value.
   template <class Fn>
   void ForEach(const std::string& prefix, Fn fn) const {
+    std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [name, c] : counters_) fn(prefix + name, static_cast<int64_t>(c->Value()));
     for (const auto& [name, g] : gauges_) fn(prefix + name, g->Value());
     for (const auto& [name, child] : children_) child->ForEach(prefix + name + ".", fn);
+  }
+  // Visits every histogram with its dotted name.
+  template <class Fn>
+  void ForEachHistogram(const std::string& prefix, Fn fn) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [name, h] : histograms_) fn(prefix + name, *h);
+    for (const auto& [name, child] : children_) child->ForEachHistogram(prefix + name + ".", fn);
+  }
+  // Direct lookups for aggregation across workers (nullptr when absent).
+  const ScopeImpl* FindChild(absl::string_view name) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = children_.find(name);
+    return it == children_.end() ? nullptr : it->second.get();
+  }
+  const LatencyHistogram* FindHistogram(absl::string_view name) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = histograms_.find(name);
+    return it == histograms_.end() ? nullptr : it->second.get();
+  }
+  int64_t CounterValue(absl::string_view name) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = counters_.find(name);
+    return it == counters_.end() ? 0 : static_cast<int64_t>(it->second->Value());
   }
 
  private:
@@ -74,6 +148,8 @@ class ScopeImpl : public Scope {
 
   std::map<std::string, std::unique_ptr<CounterImpl>, std::less<>> counters_;
   std::map<std::string, std::unique_ptr<GaugeImpl>, std::less<>> gauges_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::unique_ptr<LatencyHistogram>, std::less<>> histograms_;
   std::map<std::string, std::unique_ptr<ScopeImpl>, std::less<>> children_;
 };
 

@@ -257,7 +257,7 @@ void PoolRuntime::DoRestoreEjected(uint64_t now_us) {
       server->ejected = false;
       server->failures = 0;
       --ejected_count_;
-    } else if (next == 0 || server->retry_at_us < next) {
+    } else if (next == 0 || uint64_t{server->retry_at_us} < next) {
       next = server->retry_at_us;
     }
   }
@@ -274,6 +274,7 @@ void PoolRuntime::RebuildPlacement() {
   }
   if (!any) {
     all_ejected_ = true;  // keep the old ring; requests fail until a retry time passes
+    all_ejected_shared_ = true;
     return;
   }
   std::unique_ptr<bool[]> live(new bool[servers_.size()]);
@@ -286,6 +287,7 @@ void PoolRuntime::RebuildPlacement() {
   }
   placement_ = *std::move(placement);
   all_ejected_ = false;
+  all_ejected_shared_ = false;
 }
 
 // ---------------------------------------------------------------------------------------------

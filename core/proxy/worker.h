@@ -41,9 +41,10 @@ struct ServerState {
   ServerAddress address;
   std::vector<ServerConnection*> connections;
   uint32_t next_connection = 0;
-  uint32_t failures = 0;  // consecutive
-  bool ejected = false;
-  uint64_t retry_at_us = 0;  // monotonic
+  // Written by the owning worker only; read by the admin endpoint.
+  Shared<uint32_t> failures;  // consecutive
+  Shared<bool> ejected;
+  Shared<uint64_t> retry_at_us;  // monotonic
   ServerStats stats;
 };
 
@@ -71,6 +72,7 @@ class PoolRuntime : public PoolView {
   }
   // True while every server is ejected: requests fail with "Connection refused".
   bool AllEjected() const { return all_ejected_; }
+  bool AllEjectedShared() const { return all_ejected_shared_; }
 
   // A connection to server `index` for one more request (opening one if fewer than
   // server_connections exist); nullptr when it cannot be created (errno set).
@@ -104,6 +106,7 @@ class PoolRuntime : public PoolView {
   uint32_t ejected_count_ = 0;
   uint64_t next_retry_us_ = 0;
   bool all_ejected_ = false;
+  Shared<bool> all_ejected_shared_;  // the same, for the admin thread
   int listen_fd_ = -1;
   bool owns_listen_fd_ = false;
   event* accept_event_ = nullptr;
@@ -141,6 +144,16 @@ class Worker {
 
   std::vector<std::unique_ptr<PoolRuntime>>& pools() { return pools_; }
 
+  // Slow-log rate limit: at most 10 lines per second per worker.
+  bool AllowSlowLog() {
+    const uint64_t second = now_us_ / 1000000u;
+    if (second != slowlog_second_) {
+      slowlog_second_ = second;
+      slowlog_lines_ = 0;
+    }
+    return ++slowlog_lines_ <= 10;
+  }
+
   // twemproxy's connection counters (listeners, clients and server connections).
   void ConnectionOpened() {
     total_connections_.Add(1);
@@ -166,6 +179,8 @@ class Worker {
   event* garbage_event_ = nullptr;
   event* stop_event_ = nullptr;
   int stop_fd_ = -1;
+  uint64_t slowlog_second_ = 0;
+  uint32_t slowlog_lines_ = 0;
   StatValue total_connections_;
   StatValue curr_connections_;
 };

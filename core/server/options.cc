@@ -18,6 +18,9 @@ namespace {
 constexpr int kWorkersOption = 1000;
 constexpr int kMaxRequestBytesOption = 1001;
 constexpr int kClientOutputLimitOption = 1002;
+constexpr int kAdminPortOption = 1003;
+constexpr int kAdminAddrOption = 1004;
+constexpr int kSlowlogOption = 1005;
 
 // twemproxy's nc_atoi: digits only, non-negative int.
 bool ParseCount(const char* text, int64_t* out) {
@@ -72,7 +75,10 @@ std::string UsageText() {
          "      --workers=N|auto   : event-loop threads (default: 1; auto = one per core)\n"
          "      --max-request-bytes=N : largest request or reply accepted (default: 536870912)\n"
          "      --client-output-limit=N : disconnect a client with more unread reply bytes\n"
-         "                             (default: 1073741824)\n";
+         "                             (default: 1073741824)\n"
+         "      --admin-port=N     : serve /metrics /stats /healthz /servers over HTTP (default: off)\n"
+         "      --admin-addr=S     : admin endpoint address (default: 127.0.0.1)\n"
+         "      --slowlog-us=N     : log and count requests slower than N microseconds (default: off)\n";
 }
 
 std::string StatsDescription() {
@@ -106,6 +112,9 @@ ParsedOptions ParseOptions(int argc, char** argv) {
       {"workers", required_argument, nullptr, kWorkersOption},
       {"max-request-bytes", required_argument, nullptr, kMaxRequestBytesOption},
       {"client-output-limit", required_argument, nullptr, kClientOutputLimitOption},
+      {"admin-port", required_argument, nullptr, kAdminPortOption},
+      {"admin-addr", required_argument, nullptr, kAdminAddrOption},
+      {"slowlog-us", required_argument, nullptr, kSlowlogOption},
       {nullptr, 0, nullptr, 0},
   };
   ParsedOptions parsed;
@@ -196,12 +205,34 @@ ParsedOptions ParseOptions(int argc, char** argv) {
         o.client_output_limit = v;
         break;
       }
+      case kAdminPortOption:
+        if (!ParseCount(optarg, &n) || n < 1 || n > 65535) {
+          return Fail(absl::StrCat("shardproxy: option --admin-port value ", optarg,
+                                   " is not a valid port"));
+        }
+        o.admin_port = static_cast<uint16_t>(n);
+        break;
+      case kAdminAddrOption:
+        o.admin_addr = optarg;
+        break;
+      case kSlowlogOption:
+        if (!ParseCount(optarg, &n)) {
+          return Fail("shardproxy: option --slowlog-us requires a number of microseconds");
+        }
+        o.slowlog_us = static_cast<uint64_t>(n);
+        break;
       case ':': {
         const int opt = optopt;
         const char* what = "a number";
         if (opt == 'o' || opt == 'c' || opt == 'p') what = "a file name";
         if (opt == 'a') what = "a string";
         if (opt == kWorkersOption) return Fail("shardproxy: option --workers requires a number");
+        if (opt == kAdminPortOption || opt == kSlowlogOption) {
+          return Fail(absl::StrCat("shardproxy: option --",
+                                   opt == kAdminPortOption ? "admin-port" : "slowlog-us",
+                                   " requires a number"));
+        }
+        if (opt == kAdminAddrOption) return Fail("shardproxy: option --admin-addr requires a string");
         if (opt == kClientOutputLimitOption) {
           return Fail("shardproxy: option --client-output-limit requires a number");
         }

@@ -25,6 +25,9 @@ struct Options {
   uint64_t max_request_bytes = 512ull << 20;  // larger requests/replies are refused
   // A client with more reply bytes waiting than this (it is not reading) is disconnected.
   uint64_t client_output_limit = 1ull << 30;
+  uint16_t admin_port = 0;  // 0 = no admin endpoint
+  std::string admin_addr = "127.0.0.1";
+  uint64_t slowlog_us = 0;  // 0 = no slow log
 };
 
 // Parse result: either options to run with, or a message and exit code to stop with.

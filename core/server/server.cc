@@ -17,6 +17,8 @@
 #include "core/common/log.h"
 #include "core/proxy/shared_pool.h"
 #include "core/proxy/worker.h"
+#include "core/admin/admin_server.h"
+#include "core/proxy/clock.h"
 #include "core/stats/stats_server.h"
 
 namespace proxy {
@@ -51,6 +53,7 @@ int RunServer(const Options& options, const config::v1::Bootstrap& bootstrap) {
   limits.read_chunk = options.mbuf_size;
   limits.decoder.max_message_bytes = options.max_request_bytes;
   limits.client_output_limit = options.client_output_limit;
+  limits.slowlog_us = options.slowlog_us;
   // twemproxy bounds keys by its buffer size: -m minus the 48-byte header minus 1.
   limits.decoder.max_key_bytes = options.mbuf_size - 49;
   std::vector<SharedPoolPtr> pools;
@@ -105,6 +108,14 @@ int RunServer(const Options& options, const config::v1::Bootstrap& bootstrap) {
     PROXY_LOG(log::kError, "%s", stats_status.message());
     return 1;
   }
+  AdminServer admin(worker_ptrs, WallMicros());
+  if (options.admin_port != 0) {
+    absl::Status admin_status = admin.Start(options.admin_addr, options.admin_port);
+    if (!admin_status.ok()) {
+      PROXY_LOG(log::kError, "%s", admin_status.message());
+      return 1;
+    }
+  }
   for (auto& worker : workers) worker->Start();
   PROXY_LOG(log::kNotice, "shardproxy serving %d pool%s with %u worker%s", bootstrap.pools_size(),
             bootstrap.pools_size() == 1 ? "" : "s", count, count == 1 ? "" : "s");
@@ -136,6 +147,7 @@ int RunServer(const Options& options, const config::v1::Bootstrap& bootstrap) {
   for (auto& worker : workers) worker->Stop();
   for (auto& worker : workers) worker->Join();
   stats.Stop();
+  admin.Stop();
   workers.clear();
   for (size_t i = 0; i < pools.size(); ++i) {
     if (unix_fds[i] >= 0) {

@@ -14,6 +14,7 @@ const CommandCounters& CommandStats::For(absl::string_view command) {
   counters.requests = &scope_.CounterFor(absl::StrCat(command, ".requests"));
   counters.errors = &scope_.CounterFor(absl::StrCat(command, ".errors"));
   counters.latency_us = &scope_.CounterFor(absl::StrCat(command, ".latency_us"));
+  counters.latency = &scope_.HistogramFor(absl::StrCat(command, ".latency"));
   return by_command_.emplace(std::string(command), counters).first->second;
 }
 
@@ -28,6 +29,7 @@ void StatsFilter::OnComplete(const Request& request, const Outcome& outcome) {
     counters.errors->Add(1);
   }
   counters.latency_us->Add(outcome.latency_us);
+  counters.latency->Record(outcome.latency_us);
 }
 
 }  // namespace proxy::filters::stats

@@ -25,6 +25,7 @@ struct CommandCounters {
   Counter* requests = nullptr;    // "<COMMAND>.requests": every completed request
   Counter* errors = nullptr;      // "<COMMAND>.errors": Outcome::Kind::kError
   Counter* latency_us = nullptr;  // "<COMMAND>.latency_us": sum of Outcome::latency_us
+  Histogram* latency = nullptr;   // "<COMMAND>.latency": client-observed latency histogram
 };
 
 // Per pool and worker: shared by every filter made by one FilterFactoryFn, so counts aggregate

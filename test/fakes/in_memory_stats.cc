@@ -31,6 +31,11 @@ Gauge& InMemoryStats::GaugeFor(absl::string_view name) {
   return FindOrAdd(gauges_, name);
 }
 
+Histogram& InMemoryStats::HistogramFor(absl::string_view name) {
+  ++lookups_;
+  return FindOrAdd(histograms_, name);
+}
+
 Scope& InMemoryStats::Child(absl::string_view name) {
   ++lookups_;
   return FindOrAdd(children_, name);

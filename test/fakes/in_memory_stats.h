@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "api/stats.h"
@@ -33,6 +34,16 @@ class InMemoryGauge final : public Gauge {
   int64_t value_ = 0;
 };
 
+// A histogram that keeps every recorded value.
+class InMemoryHistogram final : public Histogram {
+ public:
+  void Record(uint64_t value_us) override { values_.push_back(value_us); }
+  const std::vector<uint64_t>& values() const { return values_; }
+
+ private:
+  std::vector<uint64_t> values_;
+};
+
 // A tree of scopes. Metric and child names are kept as given; Counters()/Gauges() flatten the
 // tree with '.' between a child's name and its metrics ("cmd" + "GET.requests" →
 // "cmd.GET.requests"). References stay valid for the life of the root.
@@ -44,7 +55,18 @@ class InMemoryStats final : public Scope {
 
   Counter& CounterFor(absl::string_view name) override;
   Gauge& GaugeFor(absl::string_view name) override;
+  Histogram& HistogramFor(absl::string_view name) override;
   Scope& Child(absl::string_view name) override;
+
+  // The histogram `name` of this scope (not flattened), or nullptr.
+  const InMemoryHistogram* FindHistogram(absl::string_view name) const {
+    auto it = histograms_.find(name);
+    return it == histograms_.end() ? nullptr : it->second.get();
+  }
+  const InMemoryStats* FindChild(absl::string_view name) const {
+    auto it = children_.find(name);
+    return it == children_.end() ? nullptr : it->second.get();
+  }
 
   // Every counter / gauge of this scope and its children, by flattened name.
   std::map<std::string, uint64_t> Counters() const;
@@ -62,6 +84,7 @@ class InMemoryStats final : public Scope {
 
   std::map<std::string, std::unique_ptr<InMemoryCounter>, std::less<>> counters_;
   std::map<std::string, std::unique_ptr<InMemoryGauge>, std::less<>> gauges_;
+  std::map<std::string, std::unique_ptr<InMemoryHistogram>, std::less<>> histograms_;
   std::map<std::string, std::unique_ptr<InMemoryStats>, std::less<>> children_;
   uint64_t lookups_ = 0;
 };

@@ -105,13 +105,18 @@ TEST_F(StatsFilterTest, ResolvesCounterNamesOncePerCommand) {
   const Request get = MakeRequest("GET", CommandKind::kRead, {"k"});
   first->OnComplete(get, Reply(1));
   const uint64_t after_first = scope_.Lookups();
-  EXPECT_EQ(after_first - at_start, 3u);  // requests, errors, latency_us
+  EXPECT_EQ(after_first - at_start, 4u);  // requests, errors, latency_us, latency histogram
   for (int i = 0; i < 10; ++i) {
     first->OnComplete(get, Reply(1));
     second->OnComplete(get, Failure(1));
   }
   EXPECT_EQ(scope_.Lookups(), after_first);
   EXPECT_EQ(scope_.CounterValue("cmd.GET.requests"), 21u);
+  // Every completed GET's latency is in its histogram.
+  const InMemoryStats* cmd = scope_.FindChild("cmd");
+  ASSERT_NE(cmd, nullptr);
+  ASSERT_NE(cmd->FindHistogram("GET.latency"), nullptr);
+  EXPECT_EQ(cmd->FindHistogram("GET.latency")->values().size(), 21u);
 }
 
 TEST_F(StatsFilterTest, PutsUnknownCommandsInOneBucket) {

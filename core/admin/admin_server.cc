@@ -1,0 +1,345 @@
+// Admin endpoint handlers and the Prometheus exposition.
+#include "core/admin/admin_server.h"
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "api/placement.h"
+#include "core/proxy/clock.h"
+#include "core/stats/stats_server.h"
+
+namespace proxy {
+namespace {
+
+// Prometheus label values: backslash, double quote and newline are escaped.
+std::string Label(absl::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+void Header(std::string* out, absl::string_view name, absl::string_view type,
+            absl::string_view help) {
+  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+}
+
+std::string Seconds(double us) { return absl::StrFormat("%.6g", us / 1e6); }
+
+// Sums a histogram over workers and writes its series.
+template <class Get>
+void WriteHistogram(std::string* out, absl::string_view name, const std::string& labels,
+                    const std::vector<Worker*>& workers, Get get) {
+  int64_t buckets[kLatencyBucketCount] = {};
+  int64_t count = 0;
+  int64_t sum = 0;
+  bool any = false;
+  for (Worker* w : workers) {
+    const LatencyHistogram* h = get(w);
+    if (h == nullptr) continue;
+    any = true;
+    for (size_t i = 0; i < kLatencyBucketCount; ++i) buckets[i] += h->bucket(i);
+    count += h->count();
+    sum += h->sum_us();
+  }
+  if (!any) return;
+  int64_t cumulative = 0;
+  for (size_t i = 0; i < kLatencyBucketCount; ++i) {
+    cumulative += buckets[i];
+    const std::string le =
+        i + 1 < kLatencyBucketCount ? Seconds(static_cast<double>(kLatencyBucketsUs[i])) : "+Inf";
+    absl::StrAppend(out, name, "_bucket{", labels, ",le=\"", le, "\"} ", cumulative, "\n");
+  }
+  absl::StrAppend(out, name, "_sum{", labels, "} ", Seconds(static_cast<double>(sum)), "\n");
+  absl::StrAppend(out, name, "_count{", labels, "} ", count, "\n");
+}
+
+}  // namespace
+
+std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_wall_us) {
+  std::string out;
+  if (workers.empty()) return out;
+  auto& pools = workers[0]->pools();
+  int64_t total = 0;
+  int64_t current = 0;
+  for (Worker* w : workers) {
+    total += w->total_connections();
+    current += w->curr_connections();
+  }
+  Header(&out, "shardproxy_uptime_seconds", "gauge", "Seconds since the proxy started.");
+  absl::StrAppend(&out, "shardproxy_uptime_seconds ",
+                  (WallMicros() - start_wall_us) / 1000000u, "\n");
+  Header(&out, "shardproxy_connections_total", "counter",
+         "Connections ever created (listeners, clients, servers).");
+  absl::StrAppend(&out, "shardproxy_connections_total ", total, "\n");
+  Header(&out, "shardproxy_connections", "gauge", "Connections open now.");
+  absl::StrAppend(&out, "shardproxy_connections ", current, "\n");
+
+  // twemproxy's pool metrics, one family each.
+#define PROXY_POOL_FAMILY_(field, type, suffix, help)                                  \
+  Header(&out, "shardproxy_" #field suffix, type, help);                               \
+  for (size_t p = 0; p < pools.size(); ++p) {                                          \
+    int64_t sum = 0;                                                                   \
+    for (Worker* w : workers) sum += w->pools()[p]->stats().field.Get();               \
+    absl::StrAppend(&out, "shardproxy_" #field suffix "{pool=\"", Label(pools[p]->Name()), \
+                    "\"} ", sum, "\n");                                                \
+  }
+  PROXY_POOL_FAMILY_(client_eof, "counter", "_total", "Client connections closed by the client.")
+  PROXY_POOL_FAMILY_(client_err, "counter", "_total", "Client connections closed on an error.")
+  PROXY_POOL_FAMILY_(client_connections, "gauge", "", "Active client connections.")
+  PROXY_POOL_FAMILY_(server_ejects, "counter", "_total", "Times a server was ejected.")
+  PROXY_POOL_FAMILY_(forward_error, "counter", "_total", "Error replies made by the proxy.")
+  PROXY_POOL_FAMILY_(fragments, "counter", "_total", "Fragments of split requests.")
+  PROXY_POOL_FAMILY_(slow_requests, "counter", "_total",
+                     "Requests slower than the slow-log threshold.")
+#undef PROXY_POOL_FAMILY_
+
+  // Server metrics.
+#define PROXY_SERVER_FAMILY_(field, type, suffix, help)                                     \
+  Header(&out, "shardproxy_server_" #field suffix, type, help);                             \
+  for (size_t p = 0; p < pools.size(); ++p) {                                               \
+    const config::v1::Pool& config = pools[p]->Config();                                    \
+    for (uint32_t s : SortedServerOrder(config)) {                                          \
+      int64_t sum = 0;                                                                      \
+      for (Worker* w : workers) sum += w->pools()[p]->server(s).stats.field.Get();          \
+      absl::StrAppend(&out, "shardproxy_server_" #field suffix "{pool=\"",                  \
+                      Label(config.name()), "\",server=\"",                                 \
+                      Label(config.servers(s).node_name()), "\"} ", sum, "\n");             \
+    }                                                                                       \
+  }
+  PROXY_SERVER_FAMILY_(server_eof, "counter", "_total", "Server connections closed by EOF.")
+  PROXY_SERVER_FAMILY_(server_err, "counter", "_total", "Server connections closed on errors.")
+  PROXY_SERVER_FAMILY_(server_timedout, "counter", "_total", "Server connections timed out.")
+  PROXY_SERVER_FAMILY_(server_connections, "gauge", "", "Active server connections.")
+  PROXY_SERVER_FAMILY_(requests, "counter", "_total", "Requests forwarded.")
+  PROXY_SERVER_FAMILY_(request_bytes, "counter", "_total", "Request bytes forwarded.")
+  PROXY_SERVER_FAMILY_(responses, "counter", "_total", "Replies received.")
+  PROXY_SERVER_FAMILY_(response_bytes, "counter", "_total", "Reply bytes received.")
+  PROXY_SERVER_FAMILY_(in_queue, "gauge", "", "Requests queued, not yet written.")
+  PROXY_SERVER_FAMILY_(in_queue_bytes, "gauge", "", "Bytes queued, not yet written.")
+  PROXY_SERVER_FAMILY_(out_queue, "gauge", "", "Requests written, awaiting a reply.")
+  PROXY_SERVER_FAMILY_(out_queue_bytes, "gauge", "", "Bytes written, awaiting a reply.")
+#undef PROXY_SERVER_FAMILY_
+  Header(&out, "shardproxy_server_up", "gauge",
+         "1 when the server is in the distribution in every worker, 0 while ejected.");
+  for (size_t p = 0; p < pools.size(); ++p) {
+    const config::v1::Pool& config = pools[p]->Config();
+    for (uint32_t s : SortedServerOrder(config)) {
+      bool up = true;
+      for (Worker* w : workers) up = up && !w->pools()[p]->server(s).ejected;
+      absl::StrAppend(&out, "shardproxy_server_up{pool=\"", Label(config.name()),
+                      "\",server=\"", Label(config.servers(s).node_name()), "\"} ", up ? 1 : 0,
+                      "\n");
+    }
+  }
+
+  // Per-command counters and latency (the stats filter's scope "cmd").
+  Header(&out, "shardproxy_requests_total", "counter", "Requests completed, per command.");
+  std::string errors;
+  std::string latency;
+  Header(&errors, "shardproxy_request_errors_total", "counter",
+         "Requests answered with a proxy error, per command.");
+  Header(&latency, "shardproxy_request_duration_seconds", "histogram",
+         "Client-observed latency: request decoded to reply queued, per command.");
+  for (size_t p = 0; p < pools.size(); ++p) {
+    // The command names seen by any worker.
+    std::set<std::string> commands;
+    for (Worker* w : workers) {
+      const ScopeImpl* cmd = w->pools()[p]->scope().FindChild("cmd");
+      if (cmd == nullptr) continue;
+      cmd->ForEachHistogram("", [&](const std::string& name, const LatencyHistogram&) {
+        const size_t dot = name.rfind(".latency");
+        if (dot != std::string::npos) commands.insert(name.substr(0, dot));
+      });
+    }
+    const std::string pool_label = Label(pools[p]->Name());
+    for (const std::string& command : commands) {
+      int64_t requests = 0;
+      int64_t failed = 0;
+      for (Worker* w : workers) {
+        const ScopeImpl* cmd = w->pools()[p]->scope().FindChild("cmd");
+        if (cmd == nullptr) continue;
+        requests += cmd->CounterValue(command + ".requests");
+        failed += cmd->CounterValue(command + ".errors");
+      }
+      const std::string labels =
+          absl::StrCat("pool=\"", pool_label, "\",command=\"", Label(command), "\"");
+      absl::StrAppend(&out, "shardproxy_requests_total{", labels, "} ", requests, "\n");
+      absl::StrAppend(&errors, "shardproxy_request_errors_total{", labels, "} ", failed, "\n");
+      WriteHistogram(&latency, "shardproxy_request_duration_seconds", labels, workers,
+                     [&](Worker* w) -> const LatencyHistogram* {
+                       const ScopeImpl* cmd = w->pools()[p]->scope().FindChild("cmd");
+                       return cmd == nullptr ? nullptr : cmd->FindHistogram(command + ".latency");
+                     });
+    }
+  }
+  out += errors;
+  out += latency;
+  Header(&out, "shardproxy_server_duration_seconds", "histogram",
+         "Server latency: request queued on a server connection to its reply.");
+  for (size_t p = 0; p < pools.size(); ++p) {
+    const config::v1::Pool& config = pools[p]->Config();
+    for (uint32_t s : SortedServerOrder(config)) {
+      const std::string labels = absl::StrCat("pool=\"", Label(config.name()), "\",server=\"",
+                                              Label(config.servers(s).node_name()), "\"");
+      WriteHistogram(&out, "shardproxy_server_duration_seconds", labels, workers,
+                     [&](Worker* w) { return &w->pools()[p]->server(s).stats.latency; });
+    }
+  }
+  return out;
+}
+
+std::string HealthText(const std::vector<Worker*>& workers, bool* healthy) {
+  *healthy = true;
+  std::string down;
+  if (!workers.empty()) {
+    auto& pools = workers[0]->pools();
+    for (size_t p = 0; p < pools.size(); ++p) {
+      bool live = false;
+      for (Worker* w : workers) live = live || !w->pools()[p]->AllEjectedShared();
+      if (!live) {
+        *healthy = false;
+        absl::StrAppend(&down, down.empty() ? "" : ", ", pools[p]->Name());
+      }
+    }
+  }
+  return *healthy ? "ok\n" : absl::StrCat("no live server in pool(s): ", down, "\n");
+}
+
+std::string ServersJson(const std::vector<Worker*>& workers) {
+  std::string out = "[";
+  if (!workers.empty()) {
+    const uint64_t now = MonotonicMicros();
+    auto& pools = workers[0]->pools();
+    bool first = true;
+    for (size_t p = 0; p < pools.size(); ++p) {
+      const config::v1::Pool& config = pools[p]->Config();
+      for (uint32_t s : SortedServerOrder(config)) {
+        const config::v1::Server& server = config.servers(s);
+        bool ejected = false;
+        uint32_t failures = 0;
+        uint64_t retry_in_ms = 0;
+        int64_t ejected_at = 0;
+        for (Worker* w : workers) {
+          const ServerState& state = w->pools()[p]->server(s);
+          failures = std::max<uint32_t>(failures, state.failures);
+          ejected_at = std::max<int64_t>(ejected_at, state.stats.server_ejected_at.Get());
+          if (state.ejected) {
+            ejected = true;
+            const uint64_t at = state.retry_at_us;
+            retry_in_ms = std::max<uint64_t>(retry_in_ms, at > now ? (at - now) / 1000 : 0);
+          }
+        }
+        const std::string address =
+            server.has_tcp() ? absl::StrCat(server.tcp().host(), ":", server.tcp().port())
+                             : server.unix_path();
+        absl::StrAppend(&out, first ? "" : ",", "\n  {\"pool\": \"", config.name(),
+                        "\", \"server\": \"", server.node_name(), "\", \"address\": \"", address,
+                        "\", \"weight\": ", server.weight(), ", \"state\": \"",
+                        ejected ? "ejected" : "live", "\", \"failures\": ", failures,
+                        ", \"ejected_at_us\": ", ejected_at, ", \"retry_in_ms\": ", retry_in_ms,
+                        "}");
+        first = false;
+      }
+    }
+  }
+  out += "\n]\n";
+  return out;
+}
+
+AdminServer::AdminServer(std::vector<Worker*> workers, uint64_t start_wall_us)
+    : workers_(std::move(workers)), start_wall_us_(start_wall_us) {}
+
+AdminServer::~AdminServer() { Stop(); }
+
+absl::Status AdminServer::Start(const std::string& addr, uint16_t port) {
+  base_ = event_base_new();
+  http_ = evhttp_new(base_);
+  if (evhttp_bind_socket(http_, addr.c_str(), port) != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("bind of the admin endpoint to '", addr, ":", port, "' failed: ",
+                     std::strerror(errno)));
+  }
+  evhttp_set_gencb(http_, &Handle, this);
+  stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  stop_event_ = event_new(base_, stop_fd_, EV_READ, [](evutil_socket_t, short, void* arg) {
+    event_base_loopbreak(static_cast<event_base*>(arg));
+  }, base_);
+  event_add(stop_event_, nullptr);
+  thread_ = std::thread([this] { event_base_dispatch(base_); });
+  return absl::OkStatus();
+}
+
+void AdminServer::Stop() {
+  if (thread_.joinable()) {
+    const uint64_t one = 1;
+    ssize_t ignored = write(stop_fd_, &one, sizeof(one));
+    (void)ignored;
+    thread_.join();
+  }
+  if (stop_event_ != nullptr) event_free(stop_event_);
+  if (http_ != nullptr) evhttp_free(http_);
+  if (base_ != nullptr) event_base_free(base_);
+  if (stop_fd_ >= 0) close(stop_fd_);
+  stop_event_ = nullptr;
+  http_ = nullptr;
+  base_ = nullptr;
+  stop_fd_ = -1;
+}
+
+void AdminServer::Handle(evhttp_request* request, void* arg) {
+  auto* self = static_cast<AdminServer*>(arg);
+  const char* uri = evhttp_request_get_uri(request);
+  std::string path = uri != nullptr ? uri : "/";
+  const size_t query = path.find('?');
+  if (query != std::string::npos) path.resize(query);
+  int code = 200;
+  std::string body;
+  const char* type = "text/plain; charset=utf-8";
+  if (evhttp_request_get_command(request) != EVHTTP_REQ_GET &&
+      evhttp_request_get_command(request) != EVHTTP_REQ_HEAD) {
+    code = 405;
+    body = "only GET\n";
+  } else if (path == "/metrics") {
+    body = PrometheusText(self->workers_, self->start_wall_us_);
+    type = "text/plain; version=0.0.4; charset=utf-8";
+  } else if (path == "/stats") {
+    body = StatsJson(self->workers_, self->start_wall_us_);
+    type = "application/json";
+  } else if (path == "/healthz") {
+    bool healthy = true;
+    body = HealthText(self->workers_, &healthy);
+    code = healthy ? 200 : 503;
+  } else if (path == "/servers") {
+    body = ServersJson(self->workers_);
+    type = "application/json";
+  } else {
+    code = 404;
+    body = "not found: try /metrics, /stats, /healthz or /servers\n";
+  }
+  evkeyvalq* headers = evhttp_request_get_output_headers(request);
+  evhttp_add_header(headers, "Content-Type", type);
+  evbuffer* out = evbuffer_new();
+  evbuffer_add(out, body.data(), body.size());
+  evhttp_send_reply(request, code, code == 200 ? "OK" : "Error", out);
+  evbuffer_free(out);
+}
+
+}  // namespace proxy
