@@ -13,6 +13,8 @@ PACKAGES=(
   redis-server redis-tools memcached libmemcached-tools
   # the reference twemproxy, for side-by-side checks and ../shared/bench
   nutcracker
+  # promtool, which checks our Prometheus /metrics output in the tests
+  prometheus
 )
 
 missing=()

@@ -1,5 +1,6 @@
-// proxyctl: offline tools for operators — validate a config, show where keys go, list plugins.
-// Shares the proxy's config path (core/config) and opens no socket.
+// proxyctl: tools for operators — validate a config, show where keys go, list plugins (all
+// offline: they share the proxy's config path and open no socket), and read a running proxy's
+// latency percentiles from its admin endpoint.
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,7 +9,15 @@
 #include <string>
 #include <vector>
 
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "api/codec.h"
 #include "api/distribution.h"
@@ -17,6 +26,7 @@
 #include "api/placement.h"
 #include "api/registry.h"
 #include "core/config/config.h"
+#include "tools/proxyctl/metrics_text.h"
 
 namespace proxy {
 namespace {
@@ -33,11 +43,14 @@ constexpr char kUsage[] =
     "                                       key <TAB> host:port <TAB> name <TAB> hash\n"
     "  plugins                              list every linked protocol, hash, distribution and\n"
     "                                       filter\n"
+    "  stats --admin HOST:PORT              latency percentiles and counters of a running proxy\n"
+    "                                       (started with --admin-port), as tables\n"
     "  help                                 this text\n";
 
 struct Args {
   std::string conf_file;
   std::string pool;
+  std::string admin;
   std::vector<std::string> rest;
   std::string error;
 };
@@ -63,7 +76,7 @@ Args ParseArgs(int argc, char** argv, int first) {
       return false;
     };
     if (value_of("--conf-file", &args.conf_file) || value_of("-c", &args.conf_file) ||
-        value_of("--pool", &args.pool)) {
+        value_of("--pool", &args.pool) || value_of("--admin", &args.admin)) {
       if (!args.error.empty()) return args;
       continue;
     }
@@ -161,6 +174,102 @@ int Route(const Args& args) {
   return 0;
 }
 
+// GET http://host:port/path over a plain socket (loopback admin endpoints); "" on failure.
+std::string HttpGet(const std::string& host_port, const std::string& path, std::string* error) {
+  const size_t colon = host_port.rfind(':');
+  if (colon == std::string::npos) {
+    *error = "expected HOST:PORT";
+    return "";
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* result = nullptr;
+  if (getaddrinfo(host_port.substr(0, colon).c_str(), host_port.substr(colon + 1).c_str(), &hints,
+                  &result) != 0 || result == nullptr) {
+    *error = "cannot resolve " + host_port;
+    return "";
+  }
+  const int fd = socket(result->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const bool connected = fd >= 0 && connect(fd, result->ai_addr, result->ai_addrlen) == 0;
+  freeaddrinfo(result);
+  if (!connected) {
+    *error = absl::StrCat("cannot connect to ", host_port, ": ", std::strerror(errno));
+    if (fd >= 0) close(fd);
+    return "";
+  }
+  const std::string request = absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: ", host_port,
+                                           "\r\nConnection: close\r\n\r\n");
+  if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+    *error = "write failed";
+    close(fd);
+    return "";
+  }
+  std::string response;
+  char chunk[65536];
+  ssize_t n;
+  while ((n = read(fd, chunk, sizeof(chunk))) > 0) response.append(chunk, static_cast<size_t>(n));
+  close(fd);
+  const size_t body = response.find("\r\n\r\n");
+  const std::string status = response.substr(0, response.find("\r\n"));
+  if (body == std::string::npos || status.find(" 200 ") == std::string::npos) {
+    *error = "unexpected reply: " + response.substr(0, response.find("\r\n"));
+    return "";
+  }
+  return response.substr(body + 4);
+}
+
+std::string Millis(double seconds) {
+  if (std::isnan(seconds)) return "-";
+  return absl::StrFormat("%.3f", seconds * 1000.0);
+}
+
+int Stats(const Args& args) {
+  if (args.admin.empty()) {
+    std::fprintf(stderr, "proxyctl stats: --admin HOST:PORT is required\n");
+    return 2;
+  }
+  std::string error;
+  const std::string text = HttpGet(args.admin, "/metrics", &error);
+  if (text.empty()) {
+    std::fprintf(stderr, "proxyctl stats: %s\n", error.c_str());
+    return 1;
+  }
+  const ctl::Metrics metrics = ctl::ParseMetrics(text);
+  std::printf("%-16s %-12s %10s %8s %10s %10s %10s %10s\n", "POOL", "COMMAND", "REQUESTS",
+              "ERRORS", "P50_MS", "P90_MS", "P99_MS", "P99.9_MS");
+  for (const auto& [series, histogram] : metrics.histograms) {
+    if (series.rfind("shardproxy_request_duration_seconds{", 0) != 0) continue;
+    const std::string pool = ctl::LabelValue(series, "pool");
+    const std::string command = ctl::LabelValue(series, "command");
+    const std::string labels = series.substr(series.find('{'));
+    auto value = [&](const std::string& name) {
+      auto it = metrics.values.find(name + labels);
+      return it == metrics.values.end() ? 0.0 : it->second;
+    };
+    std::printf("%-16s %-12s %10.0f %8.0f %10s %10s %10s %10s\n", pool.c_str(), command.c_str(),
+                histogram.count, value("shardproxy_request_errors_total"),
+                Millis(ctl::Quantile(histogram, 0.5)).c_str(),
+                Millis(ctl::Quantile(histogram, 0.9)).c_str(),
+                Millis(ctl::Quantile(histogram, 0.99)).c_str(),
+                Millis(ctl::Quantile(histogram, 0.999)).c_str());
+  }
+  std::printf("\n%-16s %-24s %6s %10s %10s %10s %10s %10s\n", "POOL", "SERVER", "UP", "REQUESTS",
+              "P50_MS", "P90_MS", "P99_MS", "P99.9_MS");
+  for (const auto& [series, histogram] : metrics.histograms) {
+    if (series.rfind("shardproxy_server_duration_seconds{", 0) != 0) continue;
+    const std::string labels = series.substr(series.find('{'));
+    auto up = metrics.values.find("shardproxy_server_up" + labels);
+    std::printf("%-16s %-24s %6s %10.0f %10s %10s %10s %10s\n",
+                ctl::LabelValue(series, "pool").c_str(), ctl::LabelValue(series, "server").c_str(),
+                up == metrics.values.end() ? "?" : (up->second > 0 ? "yes" : "no"),
+                histogram.count, Millis(ctl::Quantile(histogram, 0.5)).c_str(),
+                Millis(ctl::Quantile(histogram, 0.9)).c_str(),
+                Millis(ctl::Quantile(histogram, 0.99)).c_str(),
+                Millis(ctl::Quantile(histogram, 0.999)).c_str());
+  }
+  return 0;
+}
+
 template <class Factory>
 void ListPlugins() {
   for (const std::string& name : Registry<Factory>::Names()) {
@@ -192,6 +301,7 @@ int Main(int argc, char** argv) {
     return Check(args);
   }
   if (command == "route") return Route(args);
+  if (command == "stats") return Stats(args);
   if (command == "plugins") {
     ListPlugins<CodecFactory>();
     ListPlugins<HashFunctionFactory>();
