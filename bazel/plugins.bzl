@@ -25,8 +25,8 @@ DISTRIBUTION_PLUGINS = [
     "//hashes/distributions:random",
 ]
 
-# The memcache codec joins this list with its issue.
 PROTOCOL_PLUGINS = [
+    "//protocols/memcache:codec",
     "//protocols/redis:codec",
 ]
 

@@ -195,6 +195,10 @@ void ServerConnection::Flush() {
     if (n > 0) {
       // Entries whose bytes are now fully written move from in_queue to out_queue.
       size_t written = static_cast<size_t>(n);
+      // Bytes of a request already answered early (see HandleReadable) come first.
+      const size_t skipped = std::min(written, answered_unsent_bytes_);
+      answered_unsent_bytes_ -= skipped;
+      written -= skipped;
       size_t index = entries_.size() - unsent_entries_;
       ServerStats& stats = server_.stats;
       while (written > 0 && unsent_entries_ > 0) {
@@ -260,7 +264,13 @@ void ServerConnection::HandleReadable() {
            entries_.size() > unsent_entries_) {
       entries_.pop_front();
     }
-    if (entries_.empty() || entries_.size() <= unsent_entries_) {
+    const bool head_written = entries_.size() > unsent_entries_;
+    // memcached answers an oversized `set` as soon as it has read the command line, before the
+    // proxy has written the whole data block: a reply to the partly written head request is
+    // its reply, not a stray one.
+    const bool head_partly_written = !head_written && !entries_.empty() &&
+                                     unsent_head_bytes_ > 0 && entries_.front().expects_reply;
+    if (!head_written && !head_partly_written) {
       PROXY_LOG(log::kWarn, "pool %s: stray reply from server %s", pool_.Name(),
                 pool_.Config().servers(server_.index).raw());
       Fail(EINVAL, false);
@@ -268,8 +278,17 @@ void ServerConnection::HandleReadable() {
     }
     Entry entry = entries_.front();
     entries_.pop_front();
-    server_.stats.out_queue.Add(-1);
-    server_.stats.out_queue_bytes.Add(-static_cast<int64_t>(entry.bytes));
+    if (head_written) {
+      server_.stats.out_queue.Add(-1);
+      server_.stats.out_queue_bytes.Add(-static_cast<int64_t>(entry.bytes));
+    } else {
+      // Its remaining bytes are still in out_: skip them in the write accounting.
+      answered_unsent_bytes_ += entry.bytes - unsent_head_bytes_;
+      unsent_head_bytes_ = 0;
+      --unsent_entries_;
+      server_.stats.in_queue.Add(-1);
+      server_.stats.in_queue_bytes.Add(-static_cast<int64_t>(entry.bytes));
+    }
     if (reply_.server_failure) {
       pool_.RecordServerFailure(server_.index);
     } else {

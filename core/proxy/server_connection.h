@@ -82,6 +82,7 @@ class ServerConnection {
   std::deque<Entry> entries_;  // in wire order
   size_t unsent_entries_ = 0;  // the last N entries have bytes not yet fully written
   size_t unsent_head_bytes_ = 0;  // bytes of the first unsent entry already written
+  size_t answered_unsent_bytes_ = 0;  // unwritten bytes of requests answered early
   bool counted_connected_ = false;
   int error_ = 0;
   evdns_getaddrinfo_request* lookup_ = nullptr;

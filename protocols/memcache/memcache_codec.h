@@ -1,0 +1,53 @@
+// The memcache Codec (error encoding, split/merge of multi-key retrievals) and the
+// per-connection Session that answers mn and quit.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "api/codec.h"
+
+namespace proxy::protocols::memcache {
+
+// Stateless; shared by every connection and worker of a pool.
+//
+// EncodeError(text):
+//   ""                                   appends nothing: a request that said noreply gets no
+//                                        reply, not even an error (memcached stays silent too);
+//   "ERROR", "CLIENT_ERROR ...",
+//   "SERVER_ERROR ..."                   already a memcache reply line: appended as is + CRLF;
+//   anything else                        "SERVER_ERROR <text>\r\n" (twemproxy's format for the
+//                                        proxy's own errors: "SERVER_ERROR Connection refused").
+//   CR and LF inside `text` become spaces, so a reply can never be broken by its text.
+class MemcacheCodec final : public Codec {
+ public:
+  RequestDecoderPtr NewRequestDecoder(const DecoderLimits& limits) const override;
+  ReplyDecoderPtr NewReplyDecoder(const DecoderLimits& limits) const override;
+  SessionPtr NewSession() const override;
+  void EncodeError(absl::string_view text, std::string* out) const override;
+  // get/gets/gat/gats with keys on several servers: one fragment per server in ascending server
+  // order, "get k1 k2\r\n" (gat/gats: "gat <exptime> k1 k2\r\n", the exptime read from
+  // Request::rewritten, see request_decoder.h), keys in their original relative order. Nothing
+  // when every key maps to one server or the request is not a multi-key retrieval.
+  std::vector<Fragment> Split(const Request& request,
+                              absl::Span<const uint32_t> key_servers) const override;
+  // Each fragment reply must be VALUE blocks for that fragment's keys (at most one per
+  // occurrence of the key in the fragment) followed by END. The merged reply has, for each key
+  // of the original request in request order, its next VALUE block when one was returned
+  // (duplicated keys get one block per occurrence, as memcached answers them), then one END.
+  // twemproxy instead takes the next unused block of the key's fragment, which can reorder
+  // values. False (and `out` untouched) for anything else, e.g. a SERVER_ERROR fragment reply.
+  bool Merge(const Request& request, absl::Span<const Fragment> fragments,
+             absl::Span<const std::string> replies, std::string* out) const override;
+};
+
+// Per client connection: mn → "MN\r\n"; quit → close after earlier replies, no reply of its
+// own; every other request is forwarded (memcache has no authentication).
+class MemcacheSession final : public Session {
+ public:
+  LocalAction OnRequest(const Request& request, std::string* reply) override;
+};
+
+}  // namespace proxy::protocols::memcache

@@ -1,0 +1,264 @@
+// Feeding helpers and the virtual buffer for the memcache decoder tests.
+#include "test/protocols/memcache/decode_util.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "protocols/memcache/reply_decoder.h"
+#include "protocols/memcache/request_decoder.h"
+#include "test/fakes/string_buffer.h"
+
+namespace proxy::protocols::memcache::test {
+namespace {
+
+// The filler block every VirtualBuffer's filler slices point into.
+constexpr size_t kFillerBlock = 64 * 1024;
+const char* FillerBlock() {
+  static const std::string* block = new std::string(kFillerBlock, 'v');
+  return block->data();
+}
+
+const char* ResultName(DecodeResult result) {
+  switch (result) {
+    case DecodeResult::kMessage:
+      return "message";
+    case DecodeResult::kNeedMoreData:
+      return "need-more";
+    case DecodeResult::kInvalidRequest:
+      return "invalid";
+    case DecodeResult::kProtocolError:
+      return "protocol-error";
+  }
+  return "?";
+}
+
+const char* KindName(CommandKind kind) {
+  switch (kind) {
+    case CommandKind::kRead:
+      return "read";
+    case CommandKind::kWrite:
+      return "write";
+    case CommandKind::kMultiKey:
+      return "multikey";
+    case CommandKind::kLocal:
+      return "local";
+    case CommandKind::kUnsupported:
+      return "unsupported";
+  }
+  return "?";
+}
+
+// Runs `decoder` over `wire` fed as described; `describe` renders each result.
+template <class Decoder, class Message, class Describe>
+std::vector<std::string> Feed(Decoder& decoder, absl::string_view wire, const Feeding& feeding,
+                              Describe describe) {
+  std::vector<std::string> lines;
+  proxy::test::StringBuffer buffer("", feeding.chunk);
+  Message message;
+  std::vector<size_t> ends = feeding.cuts;
+  ends.push_back(wire.size());
+  size_t appended = 0;
+  for (const size_t end : ends) {
+    if (end < appended) {
+      continue;
+    }
+    buffer.Append(wire.substr(appended, end - appended));
+    appended = end;
+    for (;;) {
+      std::string error = "stale";
+      const DecodeResult result = decoder.Decode(buffer, &message, &error);
+      if (result == DecodeResult::kNeedMoreData) {
+        break;
+      }
+      lines.push_back(describe(result, message, error));
+      if (result == DecodeResult::kProtocolError) {
+        // A second call must report the same failure.
+        std::string again;
+        if (decoder.Decode(buffer, &message, &again) != DecodeResult::kProtocolError ||
+            again != error) {
+          lines.push_back("protocol error not sticky");
+        }
+        return lines;
+      }
+      buffer.Drain(message.wire_size);
+      // The core reuses message objects: make sure nothing stale leaks into the next one.
+      Poison(&message);
+    }
+  }
+  return lines;
+}
+
+}  // namespace
+
+void Poison(Request* request) {
+  request->wire_size = 12345;
+  request->expects_reply = false;
+  request->synthetic_key = true;
+  request->kind = CommandKind::kLocal;
+  request->args.Add("stale");
+  request->rewritten = "stale";
+}
+
+void Poison(Reply* reply) {
+  reply->wire_size = 12345;
+  reply->is_error = true;
+  reply->server_failure = true;
+}
+
+std::string DescribeRequest(DecodeResult result, const Request& request, const std::string& error) {
+  if (result == DecodeResult::kProtocolError) {
+    return absl::StrCat(ResultName(result), " error=", error);
+  }
+  std::vector<std::string> args;
+  for (size_t i = 0; i < request.args.size(); ++i) {
+    args.emplace_back(request.args[i]);
+  }
+  std::string line =
+      absl::StrCat(ResultName(result), " ", request.command.empty() ? "-" : request.command, " ",
+                   KindName(request.kind), " wire=", request.wire_size);
+  if (!request.expects_reply) {
+    line += " noreply";
+  }
+  if (request.synthetic_key) {
+    line += " synthetic";
+  }
+  if (request.colocated_keys) {
+    line += " colocated";
+  }
+  if (request.key_step != 1) {
+    absl::StrAppend(&line, " step=", request.key_step);
+  }
+  if (request.has_rewrite) {
+    line += " has_rewrite";
+  }
+  absl::StrAppend(&line, " args=[", absl::StrJoin(args, "|"), "]");
+  if (!request.rewritten.empty()) {
+    absl::StrAppend(&line, " exptime=", request.rewritten);
+  }
+  if (result == DecodeResult::kInvalidRequest) {
+    absl::StrAppend(&line, " error=", error);
+  }
+  return line;
+}
+
+std::string DescribeReply(DecodeResult result, const Reply& reply, const std::string& error) {
+  if (result == DecodeResult::kProtocolError) {
+    return absl::StrCat(ResultName(result), " error=", error);
+  }
+  return absl::StrCat(ResultName(result), " wire=", reply.wire_size, reply.is_error ? " error" : "",
+                      reply.server_failure ? " failure" : "");
+}
+
+std::vector<std::string> DecodeRequests(absl::string_view wire, const Feeding& feeding,
+                                        const DecoderLimits& limits) {
+  MemcacheRequestDecoder decoder(limits);
+  return Feed<MemcacheRequestDecoder, Request>(decoder, wire, feeding, DescribeRequest);
+}
+
+std::vector<std::string> DecodeReplies(absl::string_view wire, const Feeding& feeding,
+                                       const DecoderLimits& limits) {
+  MemcacheReplyDecoder decoder(limits);
+  return Feed<MemcacheReplyDecoder, Reply>(decoder, wire, feeding, DescribeReply);
+}
+
+std::vector<Feeding> AllFeedings(size_t wire_size, size_t max_split_size) {
+  std::vector<Feeding> feedings;
+  std::vector<size_t> every_byte;
+  for (size_t i = 1; i < wire_size; ++i) {
+    every_byte.push_back(i);
+  }
+  for (size_t chunk = 0; chunk <= 7; ++chunk) {
+    feedings.push_back(Feeding{{}, chunk});
+    feedings.push_back(Feeding{every_byte, chunk});
+  }
+  if (wire_size <= max_split_size) {
+    for (size_t split = 1; split < wire_size; ++split) {
+      feedings.push_back(Feeding{{split}, 0});
+      feedings.push_back(Feeding{{split}, 3});
+    }
+  }
+  return feedings;
+}
+
+std::string FeedingName(const Feeding& feeding) {
+  std::string cuts;
+  if (feeding.cuts.size() > 3) {
+    cuts = absl::StrCat(feeding.cuts.size(), " cuts");
+  } else {
+    cuts = absl::StrCat("cuts at [", absl::StrJoin(feeding.cuts, ","), "]");
+  }
+  return absl::StrCat(cuts, ", chunk ", feeding.chunk);
+}
+
+VirtualBuffer::VirtualBuffer(std::string prefix, size_t filler_size, std::string suffix)
+    : prefix_(std::move(prefix)), filler_size_(filler_size), suffix_(std::move(suffix)) {}
+
+size_t VirtualBuffer::Piece(size_t at, size_t max, const char** data) const {
+  const size_t filler_end = prefix_.size() + filler_size_;
+  size_t size = 0;
+  if (at < prefix_.size()) {
+    *data = prefix_.data() + at;
+    size = prefix_.size() - at;
+  } else if (at < filler_end) {
+    *data = FillerBlock();
+    size = std::min(filler_end - at, kFillerBlock);
+  } else {
+    *data = suffix_.data() + (at - filler_end);
+    size = suffix_.size() - (at - filler_end);
+  }
+  return std::min(size, max);
+}
+
+size_t VirtualBuffer::Peek(size_t offset, size_t len, absl::Span<Slice> out) const {
+  const size_t length = Length();
+  if (offset >= length) {
+    return 0;
+  }
+  len = std::min(len, length - offset);
+  size_t at = drained_ + offset;
+  const size_t end = at + len;
+  size_t needed = 0;
+  while (at < end) {
+    const char* data = nullptr;
+    const size_t size = Piece(at, end - at, &data);
+    if (needed < out.size()) {
+      out[needed] = Slice{data, size};
+      if (at >= prefix_.size() && at < prefix_.size() + filler_size_) {
+        filler_bytes_read_ += size;
+      }
+    }
+    ++needed;
+    at += size;
+  }
+  return needed;
+}
+
+void VirtualBuffer::CopyOut(size_t offset, size_t len, char* dst) const {
+  const size_t length = Length();
+  if (offset >= length) {
+    return;
+  }
+  len = std::min(len, length - offset);
+  size_t at = drained_ + offset;
+  const size_t end = at + len;
+  while (at < end) {
+    const char* data = nullptr;
+    const size_t size = Piece(at, end - at, &data);
+    if (at >= prefix_.size() && at < prefix_.size() + filler_size_) {
+      filler_bytes_read_ += size;
+    }
+    std::memcpy(dst, data, size);
+    dst += size;
+    at += size;
+  }
+}
+
+void VirtualBuffer::Drain(size_t len) { drained_ += std::min(len, Length()); }
+
+void VirtualBuffer::MoveTo(Buffer& dst, size_t len) { Drain(len); }
+
+void VirtualBuffer::Append(absl::string_view bytes) {}
+
+}  // namespace proxy::protocols::memcache::test

@@ -1,0 +1,56 @@
+// Tests of the memcache session: mn is answered locally, quit closes without a reply, and
+// everything else is forwarded.
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "protocols/memcache/memcache_codec.h"
+#include "test/fakes/string_buffer.h"
+
+namespace proxy::protocols::memcache::test {
+namespace {
+
+// Decodes `wire` (one request) and runs it through a fresh session of the codec.
+LocalAction RunSession(absl::string_view wire, std::string* reply) {
+  MemcacheCodec codec;
+  RequestDecoderPtr decoder = codec.NewRequestDecoder(DecoderLimits());
+  proxy::test::StringBuffer buffer(wire);
+  Request request;
+  std::string error;
+  EXPECT_EQ(decoder->Decode(buffer, &request, &error), DecodeResult::kMessage) << error;
+  SessionPtr session = codec.NewSession();
+  return session->OnRequest(request, reply);
+}
+
+TEST(MemcacheSessionTest, MnIsAnsweredLocally) {
+  std::string reply;
+  EXPECT_EQ(RunSession("mn\r\n", &reply), LocalAction::kReply);
+  EXPECT_EQ(reply, "MN\r\n");
+}
+
+TEST(MemcacheSessionTest, QuitClosesWithoutAReply) {
+  std::string reply;
+  EXPECT_EQ(RunSession("quit\r\n", &reply), LocalAction::kReplyThenClose);
+  EXPECT_EQ(reply, "");
+}
+
+TEST(MemcacheSessionTest, EverythingElseIsForwarded) {
+  for (const char* wire : {"get a\r\n", "get a b\r\n", "set k 0 0 1\r\nx\r\n", "version\r\n",
+                           "mg k v\r\n", "stats\r\n", "delete k noreply\r\n"}) {
+    std::string reply;
+    EXPECT_EQ(RunSession(wire, &reply), LocalAction::kForward) << wire;
+    EXPECT_EQ(reply, "") << wire;
+  }
+}
+
+TEST(MemcacheSessionTest, AnUnknownLocalRequestGetsError) {
+  MemcacheSession session;
+  Request request;
+  request.kind = CommandKind::kLocal;
+  std::string reply;
+  EXPECT_EQ(session.OnRequest(request, &reply), LocalAction::kReply);
+  EXPECT_EQ(reply, "ERROR\r\n");
+}
+
+}  // namespace
+}  // namespace proxy::protocols::memcache::test
