@@ -22,14 +22,7 @@ const char* ErrorText(int error) { return error <= 0 ? "unknown" : std::strerror
 
 ClientConnection::ClientConnection(PoolRuntime& pool, int fd)
     : pool_(pool), worker_(pool.worker()), fd_(fd) {
-  const SharedPool& shared = pool.shared();
-  decoder_ = shared.codec->NewRequestDecoder(shared.limits.decoder);
-  session_ = shared.codec->NewSession();
-  filters_.reserve(pool.filter_factories().size());
-  for (const FilterFactoryFn& make : pool.filter_factories()) filters_.push_back(make());
   read_event_ = event_new(worker_.base(), fd_, EV_READ | EV_PERSIST, &OnRead, this);
-  write_event_ = event_new(worker_.base(), fd_, EV_WRITE, &OnWrite, this);
-  flush_event_ = event_new(worker_.base(), -1, 0, &OnFlush, this);
   pool_.ClientOpened();
   worker_.ConnectionOpened();
   ResumeReading();
@@ -38,7 +31,6 @@ ClientConnection::ClientConnection(PoolRuntime& pool, int fd)
 ClientConnection::~ClientConnection() {
   if (read_event_ != nullptr) event_free(read_event_);
   if (write_event_ != nullptr) event_free(write_event_);
-  if (flush_event_ != nullptr) event_free(flush_event_);
 }
 
 const PoolView& ClientConnection::Pool() const { return pool_; }
@@ -55,9 +47,6 @@ void ClientConnection::OnWrite(evutil_socket_t, short, void* arg) {
   self->Flush();
 }
 
-void ClientConnection::OnFlush(evutil_socket_t, short, void* arg) {
-  static_cast<ClientConnection*>(arg)->Flush();
-}
 
 void ClientConnection::HandleReadable() {
   if (closed_ || input_closed_) return;
@@ -90,7 +79,17 @@ bool ClientConnection::OverLimits() const {
          out_.Length() >= limits.max_client_output_bytes;
 }
 
+void ClientConnection::InitProtocol() {
+  // Made on the first bytes, so that an idle connection costs only its socket and buffers.
+  const SharedPool& shared = pool_.shared();
+  decoder_ = shared.codec->NewRequestDecoder(shared.limits.decoder);
+  session_ = shared.codec->NewSession();
+  filters_.reserve(pool_.filter_factories().size());
+  for (const FilterFactoryFn& make : pool_.filter_factories()) filters_.push_back(make());
+}
+
 void ClientConnection::ProcessInput() {
+  if (decoder_ == nullptr) InitProtocol();
   const Codec& codec = *pool_.shared().codec;
   while (!input_closed_ && !closed_) {
     if (OverLimits()) {
@@ -362,15 +361,23 @@ void ClientConnection::LogSlow(const PendingRequest& p) {
 
 void ClientConnection::ScheduleFlush() {
   if (closed_) return;
-  if (!event_pending(flush_event_, EV_WRITE, nullptr)) event_active(flush_event_, EV_WRITE, 1);
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    worker_.ScheduleFlush(this);
+  }
 }
 
 void ClientConnection::Flush() {
+  flush_scheduled_ = false;
   if (closed_) return;
   while (out_.Length() > 0) {
     const ssize_t n = out_.WriteTo(fd_);
     if (n > 0) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      // The socket buffer is full: wait until it drains (the event is made on first need).
+      if (write_event_ == nullptr) {
+        write_event_ = event_new(worker_.base(), fd_, EV_WRITE, &OnWrite, this);
+      }
       event_add(write_event_, nullptr);
       return;
     }
@@ -423,18 +430,18 @@ void ClientConnection::RefuseAndClose(absl::string_view error) {
 void ClientConnection::Close(bool eof) {
   if (closed_) return;
   closed_ = true;
-  for (PendingRequest* p : queue_) {
+  while (!queue_.empty()) {
+    PendingRequest* p = queue_.front();
+    queue_.pop_front();
     p->client = nullptr;  // still-running requests become orphans
     if (--p->refs == 0) worker_.Release(p);
   }
-  queue_.clear();
   if (spare_ != nullptr) {
     worker_.Release(spare_);
     spare_ = nullptr;
   }
   event_del(read_event_);
-  event_del(write_event_);
-  event_del(flush_event_);
+  if (write_event_ != nullptr) event_del(write_event_);
   close(fd_);
   fd_ = -1;
   pool_.ClientClosed(eof);

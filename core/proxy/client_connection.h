@@ -35,6 +35,9 @@ class ClientConnection : public FilterCallbacks {
   // Every fragment of a split request has answered (or failed).
   void OnFragmentsDone(PendingRequest* request);
 
+  // Writes what is queued (called by the worker at the end of a batch of events).
+  void Flush();
+
   // FilterCallbacks.
   void SendLocalError(absl::string_view text) override;
   void SendLocalReply(absl::string_view bytes) override;
@@ -44,8 +47,8 @@ class ClientConnection : public FilterCallbacks {
  private:
   static void OnRead(evutil_socket_t fd, short what, void* arg);
   static void OnWrite(evutil_socket_t fd, short what, void* arg);
-  static void OnFlush(evutil_socket_t fd, short what, void* arg);
   void HandleReadable();
+  void InitProtocol();
   void ProcessInput();
   void Forward(PendingRequest* request);
   void CompleteLocal(PendingRequest* request, absl::string_view reply);
@@ -54,7 +57,6 @@ class ClientConnection : public FilterCallbacks {
   void Finish(PendingRequest* request);
   void LogSlow(const PendingRequest& request);
   void ScheduleFlush();
-  void Flush();
   void PauseReading();
   void ResumeReading();
   void MaybeClose();
@@ -67,14 +69,14 @@ class ClientConnection : public FilterCallbacks {
   Worker& worker_;
   int fd_;
   event* read_event_ = nullptr;
-  event* write_event_ = nullptr;
-  event* flush_event_ = nullptr;
+  event* write_event_ = nullptr;  // made when a write would block
+  bool flush_scheduled_ = false;
   EvBuffer in_;
   EvBuffer out_;
   RequestDecoderPtr decoder_;
   SessionPtr session_;
   std::vector<FilterPtr> filters_;
-  std::deque<PendingRequest*> queue_;
+  RequestQueue queue_;
   PendingRequest* current_ = nullptr;
   bool answered_locally_ = false;
   size_t held_bytes_ = 0;  // replies held for ordering (not yet in out_)  // the filter chain answered current_ itself

@@ -38,6 +38,8 @@ struct PendingRequest {
   // For OnComplete.
   Outcome outcome;
   uint64_t start_us = 0;
+  // The next request of the same client (RequestQueue's link).
+  PendingRequest* next = nullptr;
 
   void Reset() {
     client = nullptr;
@@ -60,7 +62,39 @@ struct PendingRequest {
     error = 0;
     outcome = Outcome();
     start_us = 0;
+    next = nullptr;
   }
+};
+
+// A client's requests in arrival order: an intrusive FIFO, so an idle connection costs no
+// allocation (std::deque allocates a 512-byte block up front).
+class RequestQueue {
+ public:
+  bool empty() const { return head_ == nullptr; }
+  size_t size() const { return size_; }
+  PendingRequest* front() const { return head_; }
+  void push_back(PendingRequest* p) {
+    p->next = nullptr;
+    if (tail_ == nullptr) {
+      head_ = tail_ = p;
+    } else {
+      tail_->next = p;
+      tail_ = p;
+    }
+    ++size_;
+  }
+  void pop_front() {
+    PendingRequest* p = head_;
+    head_ = p->next;
+    if (head_ == nullptr) tail_ = nullptr;
+    p->next = nullptr;
+    --size_;
+  }
+
+ private:
+  PendingRequest* head_ = nullptr;
+  PendingRequest* tail_ = nullptr;
+  size_t size_ = 0;
 };
 
 }  // namespace proxy

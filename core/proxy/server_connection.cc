@@ -24,7 +24,6 @@ ServerConnection::~ServerConnection() {
   if (lookup_ != nullptr) evdns_getaddrinfo_cancel(lookup_);
   if (io_event_ != nullptr) event_free(io_event_);
   if (write_event_ != nullptr) event_free(write_event_);
-  if (flush_event_ != nullptr) event_free(flush_event_);
   if (timer_ != nullptr) event_free(timer_);
   if (fd_ >= 0) close(fd_);
 }
@@ -32,7 +31,6 @@ ServerConnection::~ServerConnection() {
 bool ServerConnection::Connect() {
   const ServerAddress& address = server_.address;
   event_base* base = pool_.worker().base();
-  flush_event_ = event_new(base, -1, 0, &OnFlush, this);
   timer_ = evtimer_new(base, &OnTimeout, this);
   // The proxy's own AUTH / SELECT go first; their replies are consumed here.
   for (const std::string& request : pool_.shared().codec->ServerHandshake()) {
@@ -129,9 +127,6 @@ void ServerConnection::OnEvent(evutil_socket_t, short what, void* arg) {
   if ((what & EV_READ) != 0 && self->state_ == State::kConnected) self->HandleReadable();
 }
 
-void ServerConnection::OnFlush(evutil_socket_t, short, void* arg) {
-  static_cast<ServerConnection*>(arg)->Flush();
-}
 
 void ServerConnection::OnTimeout(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<ServerConnection*>(arg);
@@ -185,10 +180,14 @@ void ServerConnection::Enqueue(PendingRequest* request, int32_t fragment, size_t
 
 void ServerConnection::ScheduleFlush() {
   if (state_ != State::kConnected) return;  // flushed when the connect completes
-  if (!event_pending(flush_event_, EV_WRITE, nullptr)) event_active(flush_event_, EV_WRITE, 1);
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    pool_.worker().ScheduleFlush(this);
+  }
 }
 
 void ServerConnection::Flush() {
+  flush_scheduled_ = false;
   if (state_ != State::kConnected) return;
   while (out_.Length() > 0) {
     const ssize_t n = out_.WriteTo(fd_);
@@ -397,7 +396,6 @@ void ServerConnection::Fail(int error, bool eof) {
   unsent_entries_ = 0;
   if (io_event_ != nullptr) event_del(io_event_);
   if (write_event_ != nullptr) event_del(write_event_);
-  if (flush_event_ != nullptr) event_del(flush_event_);
   if (timer_ != nullptr) evtimer_del(timer_);
   if (fd_ >= 0) {
     close(fd_);

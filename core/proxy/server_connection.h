@@ -35,6 +35,8 @@ class ServerConnection {
   void ScheduleFlush();
 
   bool closed() const { return state_ == State::kClosed; }
+  // Writes what is queued (called by the worker at the end of a batch of events).
+  void Flush();
   // errno of the failure that closed it (0 for EOF).
   int error() const { return error_; }
   ServerState& server() { return server_; }
@@ -55,11 +57,9 @@ class ServerConnection {
   // Opens the socket and starts connecting to `addr`; false with errno on immediate failure.
   bool StartConnect(const sockaddr* addr, socklen_t len, bool is_unix);
   static void OnEvent(evutil_socket_t fd, short what, void* arg);
-  static void OnFlush(evutil_socket_t fd, short what, void* arg);
   static void OnTimeout(evutil_socket_t fd, short what, void* arg);
   void HandleConnected();
   void HandleReadable();
-  void Flush();
   void ArmTimer();
   // Closes the connection: every queued request fails with `error` (errno).
   void Fail(int error, bool eof);
@@ -72,7 +72,7 @@ class ServerConnection {
   State state_ = State::kConnecting;
   event* io_event_ = nullptr;     // EV_READ|EV_PERSIST, plus EV_WRITE while output is blocked
   event* write_event_ = nullptr;  // EV_WRITE one-shot while connecting or blocked
-  event* flush_event_ = nullptr;  // activated by ScheduleFlush
+  bool flush_scheduled_ = false;
   event* timer_ = nullptr;
   bool timer_armed_ = false;
   EvBuffer in_;

@@ -300,6 +300,7 @@ Worker::~Worker() {
   for (ClientConnection* c : dead_clients_) delete c;
   for (ServerConnection* s : dead_servers_) delete s;
   if (garbage_event_ != nullptr) event_free(garbage_event_);
+  if (flush_event_ != nullptr) event_free(flush_event_);
   if (dns_ != nullptr) evdns_base_free(dns_, /*fail_requests=*/1);
   if (stop_event_ != nullptr) event_free(stop_event_);
   if (stop_fd_ >= 0) close(stop_fd_);
@@ -311,6 +312,7 @@ absl::Status Worker::Init(const std::vector<int>& shared_unix_fds) {
   if (base_ == nullptr) return absl::InternalError("event_base_new failed");
   UpdateClock();
   garbage_event_ = event_new(base_, -1, 0, &OnGarbage, this);
+  flush_event_ = event_new(base_, -1, 0, &OnFlushAll, this);
   // Stop() may come from another thread: an eventfd wakes the loop without making libevent
   // take locks on every operation (no evthread_use_pthreads on the hot path).
   stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -388,8 +390,28 @@ void Worker::DeferDelete(ServerConnection* connection) {
   event_active(garbage_event_, EV_READ, 1);
 }
 
+void Worker::OnFlushAll(evutil_socket_t, short, void* arg) {
+  static_cast<Worker*>(arg)->FlushAll();
+}
+
+void Worker::FlushAll() {
+  flush_active_ = false;
+  // Flushes may schedule more (a client write that resumes reading forwards new requests).
+  while (!flush_servers_.empty() || !flush_clients_.empty()) {
+    std::vector<ServerConnection*> servers;
+    servers.swap(flush_servers_);
+    for (ServerConnection* s : servers) s->Flush();
+    std::vector<ClientConnection*> clients;
+    clients.swap(flush_clients_);
+    for (ClientConnection* c : clients) c->Flush();
+  }
+}
+
 void Worker::OnGarbage(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<Worker*>(arg);
+  // Pending flushes may name connections about to be deleted: run them first (closed
+  // connections ignore them).
+  self->FlushAll();
   std::vector<ClientConnection*> clients;
   clients.swap(self->dead_clients_);
   std::vector<ServerConnection*> servers;

@@ -138,6 +138,17 @@ class Worker {
   PendingRequest* AllocRequest();
   void Release(PendingRequest* request);
 
+  // Queues a connection's Flush() for the end of the current batch of events, so that the
+  // writes of every request decoded in this batch go out together (one event for all).
+  void ScheduleFlush(ClientConnection* connection) {
+    flush_clients_.push_back(connection);
+    ActivateFlush();
+  }
+  void ScheduleFlush(ServerConnection* connection) {
+    flush_servers_.push_back(connection);
+    ActivateFlush();
+  }
+
   // Deletes connections after the current callback returns.
   void DeferDelete(ClientConnection* connection);
   void DeferDelete(ServerConnection* connection);
@@ -165,6 +176,14 @@ class Worker {
 
  private:
   static void OnGarbage(evutil_socket_t, short, void* arg);
+  static void OnFlushAll(evutil_socket_t, short, void* arg);
+  void ActivateFlush() {
+    if (!flush_active_) {
+      flush_active_ = true;
+      event_active(flush_event_, EV_WRITE, 1);
+    }
+  }
+  void FlushAll();
 
   int id_;
   std::vector<SharedPool*> shared_pools_;
@@ -177,6 +196,10 @@ class Worker {
   std::vector<ClientConnection*> dead_clients_;
   std::vector<ServerConnection*> dead_servers_;
   event* garbage_event_ = nullptr;
+  event* flush_event_ = nullptr;
+  bool flush_active_ = false;
+  std::vector<ServerConnection*> flush_servers_;
+  std::vector<ClientConnection*> flush_clients_;
   event* stop_event_ = nullptr;
   int stop_fd_ = -1;
   uint64_t slowlog_second_ = 0;

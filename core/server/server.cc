@@ -1,6 +1,7 @@
 // Process lifecycle: pools → workers → signal loop → orderly shutdown.
 #include "core/server/server.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -48,6 +49,12 @@ int ListenUnix(const config::v1::Pool& pool) {
 
 int RunServer(const Options& options, const config::v1::Bootstrap& bootstrap) {
   signal(SIGPIPE, SIG_IGN);
+  // Connection buffers come and go with every request; glibc would hand freed heap tops back
+  // to the kernel at 128 KiB and fault them in again on the next request (a page fault every
+  // few requests, measured). Keep up to 64 MiB of free heap; more is still returned, so memory
+  // still shrinks after a burst.
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  mallopt(M_TOP_PAD, 1 << 20);
 
   ProxyLimits limits;
   limits.read_chunk = options.mbuf_size;
