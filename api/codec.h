@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "api/buffer.h"
@@ -51,6 +52,14 @@ class ArgList {
     return absl::string_view(data_.data() + begin, ends_[i] - begin);
   }
   size_t ByteSize() const { return data_.size(); }
+  // Replaces argument `i` (rebuilds the storage; for filters that rewrite keys).
+  void Set(size_t i, absl::string_view arg) {
+    const uint32_t begin = i == 0 ? 0 : ends_[i - 1];
+    const uint32_t old_size = ends_[i] - begin;
+    data_.replace(begin, old_size, arg.data(), arg.size());
+    const int64_t delta = static_cast<int64_t>(arg.size()) - old_size;
+    for (size_t j = i; j < ends_.size(); ++j) ends_[j] = static_cast<uint32_t>(ends_[j] + delta);
+  }
   // Returns memory after a large request so that a burst does not pin it (keeps small buffers).
   void ReleaseIfLarge(size_t limit) {
     if (data_.capacity() > limit) std::string().swap(data_);
@@ -74,6 +83,9 @@ struct Request {
   bool expects_reply = true;
   // The routing key is not the client's (COMMAND, version are routed by "placeholder").
   bool synthetic_key = false;
+  // The command changes data (SET, DEL, MSET, memcache set/incr/delete...): read-only policies
+  // refuse it.
+  bool is_write = false;
   // Several keys that must all live on one server (SINTER, RPOPLPUSH, EVAL keys, ...): routed
   // by Key(0); the router refuses the request when the keys map to different servers.
   bool colocated_keys = false;
@@ -98,6 +110,7 @@ struct Request {
     expects_reply = true;
     synthetic_key = false;
     colocated_keys = false;
+    is_write = false;
     wire_size = 0;
     args.Clear();
     key_step = 1;
@@ -198,6 +211,22 @@ class Codec {
   // Requests the proxy itself sends first on every new server connection (AUTH, SELECT); their
   // replies are consumed by the proxy, one each.
   virtual std::vector<std::string> ServerHandshake() const { return {}; }
+
+  // Re-encodes `request` (its wire bytes are `wire`, from offset 0) with every key replaced by
+  // `map(key)`, appending the new request to `out`. False when the codec cannot (the request is
+  // then refused by the filter that asked). Used by key-rewriting filters such as key_prefix.
+  virtual bool RewriteKeys(const Request& request, const Buffer& wire,
+                           absl::FunctionRef<std::string(absl::string_view)> map,
+                           std::string* out) const {
+    return false;
+  }
+  // Rewrites the keys that appear inside a reply to `request` (memcache `VALUE <key>` lines),
+  // appending the result to `out`. False when the reply carries no keys (then it is unchanged).
+  virtual bool RewriteReplyKeys(const Request& request, absl::string_view reply,
+                                absl::FunctionRef<std::string(absl::string_view)> map,
+                                std::string* out) const {
+    return false;
+  }
 };
 using CodecPtr = std::unique_ptr<Codec>;
 

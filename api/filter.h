@@ -67,6 +67,8 @@ class FilterCallbacks {
   virtual void SendLocalReply(absl::string_view bytes) = 0;
   virtual RequestContext& Context() = 0;
   virtual const PoolView& Pool() const = 0;
+  // The current request's wire bytes: [0, Request::wire_size) of this buffer (OnRequest only).
+  virtual const Buffer& RequestBytes() const = 0;
 };
 
 // One filter instance per client connection; called on the worker thread that owns it.
@@ -75,6 +77,10 @@ class Filter {
   virtual ~Filter() = default;
   // kStop after SendLocalError/SendLocalReply; kContinue to pass the request on.
   virtual FilterStatus OnRequest(Request& request, FilterCallbacks& callbacks) = 0;
+  // Filters that change replies return true; the core then gives every reply (forwarded or
+  // merged, not local errors) to OnReply, in reverse chain order, as one contiguous string.
+  virtual bool RewritesReplies() const { return false; }
+  virtual void OnReply(const Request& request, std::string* reply) {}
   // Exactly once per decoded request, on every filter of the chain (also those a local reply
   // stopped it before), after its reply was queued to the client (or it failed, timed out, or
   // was answered locally): stats, logging. Not called for requests of a client that left.

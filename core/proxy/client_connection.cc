@@ -86,6 +86,13 @@ void ClientConnection::InitProtocol() {
   session_ = shared.codec->NewSession();
   filters_.reserve(pool_.filter_factories().size());
   for (const FilterFactoryFn& make : pool_.filter_factories()) filters_.push_back(make());
+  for (const FilterPtr& filter : filters_) rewrites_replies_ |= filter->RewritesReplies();
+}
+
+void ClientConnection::RewriteReply(PendingRequest* p, std::string* reply) {
+  for (auto it = filters_.rbegin(); it != filters_.rend(); ++it) {
+    if ((*it)->RewritesReplies()) (*it)->OnReply(p->request, reply);
+  }
 }
 
 void ClientConnection::ProcessInput() {
@@ -247,6 +254,7 @@ void ClientConnection::OnFragmentsDone(PendingRequest* p) {
     FailRequest(p, EINVAL);
     return;
   }
+  if (rewrites_replies_) RewriteReply(p, &p->reply_text);
   p->outcome.kind = Outcome::Kind::kReply;
   p->outcome.reply_bytes = p->reply_text.size();
   OnRequestDone(p);
@@ -289,6 +297,15 @@ void ClientConnection::OnRequestDone(PendingRequest* p) {
 
 void ClientConnection::OnServerReply(PendingRequest* p, EvBuffer& from, size_t wire_size) {
   p->outcome.reply_bytes = wire_size;
+  if (rewrites_replies_) {
+    // A filter changes replies: hand it the reply as one string, then queue that.
+    p->reply_text.resize(wire_size);
+    from.CopyOut(0, wire_size, p->reply_text.data());
+    from.Drain(wire_size);
+    RewriteReply(p, &p->reply_text);
+    OnRequestDone(p);
+    return;
+  }
   if (!queue_.empty() && queue_.front() == p) {
     // The common case: the oldest request's reply goes straight to the socket buffer.
     from.MoveTo(out_, wire_size);

@@ -43,6 +43,7 @@ class ClientConnection : public FilterCallbacks {
   void SendLocalReply(absl::string_view bytes) override;
   RequestContext& Context() override { return current_->context; }
   const PoolView& Pool() const override;
+  const Buffer& RequestBytes() const override { return in_; }
 
  private:
   static void OnRead(evutil_socket_t fd, short what, void* arg);
@@ -55,6 +56,8 @@ class ClientConnection : public FilterCallbacks {
   // Writes every finished reply at the head of the queue to the output.
   void DrainFinished();
   void Finish(PendingRequest* request);
+  // Runs the filters' OnReply (reverse order) over a reply text.
+  void RewriteReply(PendingRequest* request, std::string* reply);
   void LogSlow(const PendingRequest& request);
   void ScheduleFlush();
   void PauseReading();
@@ -79,6 +82,7 @@ class ClientConnection : public FilterCallbacks {
   RequestQueue queue_;
   PendingRequest* current_ = nullptr;
   bool answered_locally_ = false;
+  bool rewrites_replies_ = false;  // some filter changes replies (OnReply)
   size_t held_bytes_ = 0;  // replies held for ordering (not yet in out_)  // the filter chain answered current_ itself
   PendingRequest* spare_ = nullptr;
   std::string scratch_;

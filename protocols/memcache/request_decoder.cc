@@ -244,6 +244,7 @@ DecodeResult MemcacheRequestDecoder::Classify(const CommandSpec& spec, Request* 
   out->command = spec.name;
   out->command_id = CommandTable::Get().IdOf(spec);
   out->kind = spec.kind;
+  out->is_write = spec.kind == CommandKind::kWrite;
   switch (spec.syntax) {
     case Syntax::kRetrieval:
     case Syntax::kGat: {
@@ -439,6 +440,7 @@ DecodeResult MemcacheRequestDecoder::FinishData(const Buffer& in, Request* out,
   out->command = spec_->name;
   out->command_id = CommandTable::Get().IdOf(*spec_);
   out->kind = spec_->kind;
+  out->is_write = spec_->kind == CommandKind::kWrite;
   out->expects_reply = expects_reply_;
   const DecodeResult result = pending_result_;
   if (result == DecodeResult::kMessage) {
@@ -463,6 +465,7 @@ DecodeResult MemcacheRequestDecoder::Invalid(const CommandSpec* spec, std::strin
     out->command = spec->name;
     out->command_id = CommandTable::Get().IdOf(*spec);
     out->kind = spec->kind;
+    out->is_write = spec->kind == CommandKind::kWrite;
   }
   *error = std::move(text);
   return Done(DecodeResult::kInvalidRequest, out);

@@ -134,6 +134,7 @@ DecodeResult Classify(const ArgSource& args, const DecoderLimits& limits, Reques
   out->command = spec->name;
   out->command_id = table.IdOf(*spec);
   out->kind = spec->rule == KeyRule::kSplit ? CommandKind::kMultiKey : spec->kind;
+  out->is_write = spec->kind == CommandKind::kWrite;
   if (spec->kind == CommandKind::kUnsupported) {
     out->args.Add(spec->name);
     return DecodeResult::kMessage;

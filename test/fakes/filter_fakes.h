@@ -15,6 +15,7 @@
 #include "api/codec.h"
 #include "api/config/v1/bootstrap.pb.h"
 #include "api/filter.h"
+#include "test/fakes/string_buffer.h"
 #include "api/placement.h"
 #include "api/stats.h"
 #include "google/protobuf/message.h"
@@ -104,6 +105,9 @@ class FakeFilterCallbacks final : public FilterCallbacks {
   void SendLocalReply(absl::string_view bytes) override { local_replies_.emplace_back(bytes); }
   RequestContext& Context() override { return context_; }
   const PoolView& Pool() const override { return pool_; }
+  const Buffer& RequestBytes() const override { return wire_; }
+  // The wire bytes RequestBytes() returns (tests set them to the request's encoding).
+  StringBuffer& wire() { return wire_; }
 
   const std::vector<std::string>& local_errors() const { return local_errors_; }
   const std::vector<std::string>& local_replies() const { return local_replies_; }
@@ -116,6 +120,7 @@ class FakeFilterCallbacks final : public FilterCallbacks {
  private:
   const PoolView& pool_;
   RequestContext context_;
+  StringBuffer wire_;
   std::vector<std::string> local_errors_;
   std::vector<std::string> local_replies_;
 };
