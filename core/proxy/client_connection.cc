@@ -282,6 +282,13 @@ void ClientConnection::SendLocalReply(absl::string_view bytes) {
 
 void ClientConnection::FailRequest(PendingRequest* p, int error) {
   p->reply_text.clear();
+  if (!p->request.expects_reply) {
+    // noreply (memcache): the client expects nothing, not even an error.
+    p->outcome.kind = Outcome::Kind::kNoReply;
+    p->outcome.reply_bytes = 0;
+    OnRequestDone(p);
+    return;
+  }
   pool_.PoolCodec().EncodeError(ErrorText(error), &p->reply_text);
   p->outcome.kind = Outcome::Kind::kError;
   p->outcome.reply_bytes = p->reply_text.size();

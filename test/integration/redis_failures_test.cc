@@ -544,8 +544,9 @@ TEST(RedisBackendFailure, KilledBackendFailsOnlyItsOwnKeysUntilItIsRestarted) {
       milliseconds(10000)));
   ASSERT_FALSE(mixed.broken());
 
-  redis[kVictim]->Kill();
+  // The phase changes first: a failure seen right after the kill belongs to the killed phase.
   phase = kKilled;
+  redis[kVictim]->Kill();
   // Its keys fail with "Connection refused" while the other keys keep working.
   const bool failed_over = WaitUntil(
       [&] {
