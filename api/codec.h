@@ -212,6 +212,11 @@ class Codec {
   // replies are consumed by the proxy, one each.
   virtual std::vector<std::string> ServerHandshake() const { return {}; }
 
+  // Why a well-formed command (named as the client sent it) cannot be proxied, for the
+  // reject_unsupported filter's error reply ("keys are spread over several servers; ..."); empty
+  // when the codec has no specific reason. Protocol knowledge stays in the codec.
+  virtual absl::string_view UnsupportedReason(absl::string_view command) const { return {}; }
+
   // Re-encodes `request` (its wire bytes are `wire`, from offset 0) with every key replaced by
   // `map(key)`, appending the new request to `out`. False when the codec cannot (the request is
   // then refused by the filter that asked). Used by key-rewriting filters such as key_prefix.

@@ -31,7 +31,9 @@ PROTOCOL_PLUGINS = [
 ]
 
 FILTER_PLUGINS = [
+    "//filters/command_policy",
     "//filters/hash_tag",
+    "//filters/key_prefix",
     "//filters/reject_unsupported",
     "//filters/router",
     "//filters/stats",

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -192,6 +193,43 @@ std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_w
   }
   out += errors;
   out += latency;
+
+  // Every other metric a filter records in its pool scope (e.g. command_policy's refusals),
+  // summed over workers, named by its dotted path.
+  std::string filter_counters;
+  std::string filter_gauges;
+  Header(&filter_counters, "shardproxy_filter_counter_total", "counter",
+         "Counters recorded by filters in their pool scope, by name.");
+  Header(&filter_gauges, "shardproxy_filter_gauge", "gauge",
+         "Gauges recorded by filters in their pool scope, by name.");
+  for (size_t p = 0; p < pools.size(); ++p) {
+    std::map<std::string, int64_t> counters;
+    std::map<std::string, int64_t> gauges;
+    for (Worker* w : workers) {
+      const ScopeImpl& scope = w->pools()[p]->scope();
+      for (const std::string& child : scope.ChildNames()) {
+        if (child == "cmd") continue;  // exported above
+        const ScopeImpl* sub = scope.FindChild(child);
+        if (sub == nullptr) continue;
+        sub->ForEachCounter(child + ".", [&](const std::string& n, int64_t v) { counters[n] += v; });
+        sub->ForEachGauge(child + ".", [&](const std::string& n, int64_t v) { gauges[n] += v; });
+      }
+      scope.ForEachCounter("", [&](const std::string& n, int64_t v) {
+        if (n.rfind("cmd.", 0) != 0 && n.find('.') == std::string::npos) counters[n] += v;
+      });
+    }
+    const std::string pool_label = Label(pools[p]->Name());
+    for (const auto& [name, value] : counters) {
+      absl::StrAppend(&filter_counters, "shardproxy_filter_counter_total{pool=\"", pool_label,
+                      "\",name=\"", Label(name), "\"} ", value, "\n");
+    }
+    for (const auto& [name, value] : gauges) {
+      absl::StrAppend(&filter_gauges, "shardproxy_filter_gauge{pool=\"", pool_label,
+                      "\",name=\"", Label(name), "\"} ", value, "\n");
+    }
+  }
+  out += filter_counters;
+  out += filter_gauges;
   Header(&out, "shardproxy_server_duration_seconds", "histogram",
          "Server latency: request queued on a server connection to its reply.");
   for (size_t p = 0; p < pools.size(); ++p) {

@@ -269,6 +269,12 @@ void ClientConnection::CompleteLocal(PendingRequest* p, absl::string_view reply)
 
 void ClientConnection::SendLocalError(absl::string_view text) {
   answered_locally_ = true;
+  if (!current_->request.expects_reply) {
+    // A refused noreply request (memcache) stays silent like every other noreply outcome.
+    current_->outcome.kind = Outcome::Kind::kError;
+    CompleteLocal(current_, "");
+    return;
+  }
   std::string reply;
   pool_.PoolCodec().EncodeError(text, &reply);
   current_->outcome.kind = Outcome::Kind::kError;

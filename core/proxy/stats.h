@@ -8,6 +8,7 @@
 #include <mutex>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/stats.h"
 
@@ -102,6 +103,26 @@ class ScopeImpl : public Scope {
     for (const auto& [name, c] : counters_) fn(prefix + name, static_cast<int64_t>(c->Value()));
     for (const auto& [name, g] : gauges_) fn(prefix + name, g->Value());
     for (const auto& [name, child] : children_) child->ForEach(prefix + name + ".", fn);
+  }
+  // Visits counters and gauges separately (type matters for export).
+  template <class Fn>
+  void ForEachCounter(const std::string& prefix, Fn fn) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [name, c] : counters_) fn(prefix + name, static_cast<int64_t>(c->Value()));
+    for (const auto& [name, child] : children_) child->ForEachCounter(prefix + name + ".", fn);
+  }
+  template <class Fn>
+  void ForEachGauge(const std::string& prefix, Fn fn) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [name, g] : gauges_) fn(prefix + name, g->Value());
+    for (const auto& [name, child] : children_) child->ForEachGauge(prefix + name + ".", fn);
+  }
+  // Names of the direct children.
+  std::vector<std::string> ChildNames() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::string> names;
+    for (const auto& [name, child] : children_) names.push_back(name);
+    return names;
   }
   // Visits every histogram with its dotted name.
   template <class Fn>

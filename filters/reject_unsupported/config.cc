@@ -29,7 +29,6 @@ class RejectUnsupportedFactory final : public FilterFactory {
     PROXY_ASSIGN_OR_RETURN(RejectUnsupportedConfig typed,
                            common::TypedConfig<RejectUnsupportedConfig>(config));
     PROXY_ASSIGN_OR_RETURN(std::shared_ptr<const DenyList> deny, DenyList::Create(typed));
-    UnsupportedReason("");  // builds the static reason table now, not on the first request
     return FilterFactoryFn([deny = std::move(deny)]() -> FilterPtr {
       return std::make_unique<RejectUnsupportedFilter>(deny);
     });

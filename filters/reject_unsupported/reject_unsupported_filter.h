@@ -13,18 +13,12 @@
 #include "api/codec.h"
 #include "api/config/filters/v1/reject_unsupported.pb.h"
 #include "api/filter.h"
+#include "filters/common/case_insensitive.h"
 
 namespace proxy::filters::reject_unsupported {
 
-// ASCII case-insensitive hashing and equality, so that lookups need no upper-cased copy.
-struct CaseInsensitiveHash {
-  using is_transparent = void;
-  size_t operator()(absl::string_view s) const;
-};
-struct CaseInsensitiveEq {
-  using is_transparent = void;
-  bool operator()(absl::string_view a, absl::string_view b) const;
-};
+using common::CaseInsensitiveEq;
+using common::CaseInsensitiveHash;
 
 // The validated filter config, shared read-only by every filter instance of a pool.
 class DenyList {
@@ -44,13 +38,10 @@ class DenyList {
 // upper-cased name in args[0]; empty when there is neither.
 absl::string_view CommandName(const Request& request);
 
-// Why a command the proxy knows cannot be proxied ("" when there is no specific reason).
-// Case-insensitive; covers redis and memcache names.
-absl::string_view UnsupportedReason(absl::string_view command);
-
 // The error text for a kUnsupported request, e.g. "unsupported command 'KEYS': keys are spread
-// over several servers; run it on each server directly" or "unknown or unsupported command 'FOO'".
-std::string UnsupportedMessage(const Request& request);
+// over several servers; run it on each server directly" (the reason comes from the pool's codec,
+// Codec::UnsupportedReason) or "unknown or unsupported command 'FOO'".
+std::string UnsupportedMessage(const Request& request, const Codec& codec);
 
 // The error text for a denied command: "command 'FLUSHALL' is disabled on this pool".
 std::string DisabledMessage(const Request& request);

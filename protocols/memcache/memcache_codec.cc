@@ -3,13 +3,20 @@
 #include "protocols/memcache/memcache_codec.h"
 
 #include <algorithm>
+#include <cstring>
+#include <iterator>
 #include <memory>
 #include <numeric>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "protocols/memcache/command_table.h"
 #include "protocols/memcache/reply_decoder.h"
 #include "protocols/memcache/request_decoder.h"
@@ -60,6 +67,136 @@ bool ReadValue(absl::string_view reply, size_t* pos, std::vector<absl::string_vi
   return true;
 }
 
+// The exptime of a multi-key gat/gats for Split(): the decoder leaves it alone in `rewritten`;
+// after a key-rewriting filter replaced `rewritten` by the whole rewritten request
+// ("gat <exptime> <key>+\r\n", has_rewrite), it is that line's second token.
+absl::string_view GatExptime(const Request& request) {
+  if (!request.has_rewrite) {
+    return request.rewritten;
+  }
+  absl::string_view line = request.rewritten;
+  line = line.substr(0, line.find('\n'));
+  std::vector<absl::string_view> tokens;
+  Tokenize(absl::StripSuffix(line, "\r"), &tokens);
+  return tokens.size() >= 3 ? tokens[1] : absl::string_view();
+}
+
+// The offset of the first LF among the first `limit` bytes of `wire`, or npos.
+size_t FindLineFeed(const Buffer& wire, size_t limit) {
+  Slice slices[16];
+  size_t offset = 0;
+  while (offset < limit) {
+    const size_t count =
+        std::min(wire.Peek(offset, limit - offset, absl::MakeSpan(slices)), std::size(slices));
+    if (count == 0) {
+      break;
+    }
+    for (size_t i = 0; i < count; ++i) {
+      const void* lf = std::memchr(slices[i].data, '\n', slices[i].size);
+      if (lf != nullptr) {
+        return offset + static_cast<size_t>(static_cast<const char*>(lf) - slices[i].data);
+      }
+      offset += slices[i].size;
+    }
+  }
+  return absl::string_view::npos;
+}
+
+// True when one of the meta flags is the bare `b` (the key is base64-encoded binary).
+bool HasBase64Flag(absl::Span<const absl::string_view> flags) {
+  return std::any_of(flags.begin(), flags.end(),
+                     [](absl::string_view flag) { return flag == "b"; });
+}
+
+// map() over a key token as it is on the wire: base64-encoded binary keys are mapped decoded
+// and encoded again. False when such a token is not valid base64.
+bool MapKeyToken(absl::string_view token, bool base64,
+                 absl::FunctionRef<std::string(absl::string_view)> map, std::string* out) {
+  if (!base64) {
+    out->append(map(token));
+    return true;
+  }
+  std::string decoded;
+  if (!absl::Base64Unescape(token, &decoded)) {
+    return false;
+  }
+  out->append(absl::Base64Escape(map(decoded)));
+  return true;
+}
+
+// Retrieval replies: every "VALUE <key> ..." line gets map(key); everything else is copied.
+// False when the reply has no VALUE block (nothing to rewrite) or a malformed one.
+bool RewriteValueKeys(absl::string_view reply,
+                      absl::FunctionRef<std::string(absl::string_view)> map, std::string* out) {
+  std::string result;
+  std::vector<absl::string_view> tokens;
+  size_t pos = 0;
+  while (absl::StartsWith(reply.substr(pos), "VALUE ")) {
+    const size_t start = pos;
+    absl::string_view key;
+    absl::string_view block;
+    if (!ReadValue(reply, &pos, &tokens, &key, &block)) {
+      return false;
+    }
+    const size_t key_at = static_cast<size_t>(key.data() - reply.data());
+    const size_t key_end = key_at + key.size();
+    result.reserve(reply.size() + 32);
+    absl::StrAppend(&result, reply.substr(start, key_at - start), map(key),
+                    reply.substr(key_end, pos - key_end));
+  }
+  if (pos == 0) {
+    return false;
+  }
+  absl::StrAppend(&result, reply.substr(pos));  // END (or whatever ended the reply)
+  out->append(result);
+  return true;
+}
+
+// Meta replies: the key returned by the k flag ("HD k<key> ...", "VA 2 k<key> ...", base64
+// with the b flag) and the key of a "ME <key> ..." line get map(key). False when the reply
+// carries no key.
+bool RewriteMetaKey(absl::string_view reply, absl::FunctionRef<std::string(absl::string_view)> map,
+                    std::string* out) {
+  const size_t crlf = reply.find("\r\n");
+  if (crlf == absl::string_view::npos) {
+    return false;
+  }
+  std::vector<absl::string_view> tokens;
+  Tokenize(reply.substr(0, crlf), &tokens);
+  if (tokens.size() < 2) {
+    return false;
+  }
+  const absl::string_view status = tokens[0];
+  size_t key_at = tokens.size();
+  absl::string_view key;
+  bool base64 = false;
+  if (status == "ME") {
+    key_at = 1;
+    key = tokens[1];
+  } else if (status == "VA" || status == "HD" || status == "NS" || status == "EX" ||
+             status == "NF" || status == "EN") {
+    const size_t first_flag = status == "VA" ? 2 : 1;
+    for (size_t i = first_flag; i < tokens.size(); ++i) {
+      if (tokens[i][0] == 'k' && key_at == tokens.size()) {
+        key_at = i;
+        key = tokens[i].substr(1);
+      }
+    }
+    base64 = HasBase64Flag(absl::MakeConstSpan(tokens).subspan(first_flag));
+  }
+  if (key_at == tokens.size() || key.empty()) {
+    return false;
+  }
+  std::string mapped;
+  if (!MapKeyToken(key, base64, map, &mapped)) {
+    return false;
+  }
+  const size_t key_offset = static_cast<size_t>(key.data() - reply.data());
+  out->reserve(out->size() + reply.size() + mapped.size());
+  absl::StrAppend(out, reply.substr(0, key_offset), mapped, reply.substr(key_offset + key.size()));
+  return true;
+}
+
 }  // namespace
 
 RequestDecoderPtr MemcacheCodec::NewRequestDecoder(const DecoderLimits& limits) const {
@@ -98,7 +235,8 @@ std::vector<Fragment> MemcacheCodec::Split(const Request& request,
   }
   const size_t keys = request.KeyCount();
   const bool gat = spec->syntax == Syntax::kGat;
-  if (keys == 0 || key_servers.size() != keys || (gat && request.rewritten.empty()) ||
+  const absl::string_view exptime = gat ? GatExptime(request) : absl::string_view();
+  if (keys == 0 || key_servers.size() != keys || (gat && exptime.empty()) ||
       std::all_of(key_servers.begin(), key_servers.end(),
                   [&](uint32_t server) { return server == key_servers[0]; })) {
     return {};
@@ -111,7 +249,7 @@ std::vector<Fragment> MemcacheCodec::Split(const Request& request,
   for (size_t begin = 0; begin < keys;) {
     const uint32_t server = key_servers[order[begin]];
     size_t end = begin;
-    size_t bytes = spec->name.size() + 3 + (gat ? request.rewritten.size() + 1 : 0);
+    size_t bytes = spec->name.size() + 3 + (gat ? exptime.size() + 1 : 0);
     while (end < keys && key_servers[order[end]] == server) {
       bytes += request.Key(order[end]).size() + 1;
       ++end;
@@ -124,7 +262,7 @@ std::vector<Fragment> MemcacheCodec::Split(const Request& request,
     wire.append(spec->name.data(), spec->name.size());
     if (gat) {
       wire.push_back(' ');
-      wire.append(request.rewritten);
+      wire.append(exptime.data(), exptime.size());
     }
     for (const uint32_t key : fragment.keys) {
       const absl::string_view name = request.Key(key);
@@ -206,6 +344,104 @@ bool MemcacheCodec::Merge(const Request& request, absl::Span<const Fragment> fra
   return true;
 }
 
+bool MemcacheCodec::RewriteKeys(const Request& request, const Buffer& wire,
+                                absl::FunctionRef<std::string(absl::string_view)> map,
+                                std::string* out) const {
+  const CommandSpec* spec = CommandTable::Get().ById(request.command_id);
+  if (spec == nullptr || request.wire_size == 0 || wire.Length() < request.wire_size) {
+    return false;
+  }
+  const size_t lf = FindLineFeed(wire, request.wire_size);
+  if (lf == absl::string_view::npos) {
+    return false;
+  }
+  // Only the command line is copied here; the data block goes straight into the result.
+  std::string copied(lf, '\0');
+  wire.CopyOut(0, lf, copied.data());
+  const absl::string_view line = absl::StripSuffix(copied, "\r");
+  const size_t data_size = request.wire_size - lf - 1;
+  std::vector<absl::string_view> tokens;
+  Tokenize(line, &tokens);
+  const size_t n = tokens.size();
+  size_t first = 1;  // the keys are tokens [first, end)
+  size_t end = 2;
+  bool base64 = false;
+  switch (spec->syntax) {
+    case Syntax::kRetrieval:
+      end = n;
+      break;
+    case Syntax::kGat:
+      first = 2;
+      end = n;
+      break;
+    case Syntax::kStorage:
+    case Syntax::kCas:
+    case Syntax::kArithmetic:
+    case Syntax::kTouch:
+    case Syntax::kDelete:
+      break;
+    case Syntax::kMeta:
+      base64 = n > 2 && HasBase64Flag(absl::MakeConstSpan(tokens).subspan(2));
+      break;
+    case Syntax::kMetaSet:
+      base64 = n > 3 && HasBase64Flag(absl::MakeConstSpan(tokens).subspan(3));
+      break;
+    case Syntax::kVersion: {
+      // Routed by "placeholder": no key of the client's to map.
+      const size_t start = out->size();
+      out->resize(start + request.wire_size);
+      wire.CopyOut(0, request.wire_size, out->data() + start);
+      return true;
+    }
+    case Syntax::kNoop:
+    case Syntax::kQuit:
+    case Syntax::kAdmin:
+      return false;
+  }
+  if (end > n || first >= end || end - first != request.KeyCount()) {
+    return false;
+  }
+  std::string result;
+  result.reserve(request.wire_size + 32 * (end - first));
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) {
+      result.push_back(' ');
+    }
+    if (i >= first && i < end) {
+      if (!MapKeyToken(tokens[i], base64, map, &result)) {
+        return false;
+      }
+    } else {
+      result.append(tokens[i].data(), tokens[i].size());
+    }
+  }
+  result.append("\r\n");
+  const size_t data_at = result.size();
+  result.resize(data_at + data_size);
+  wire.CopyOut(lf + 1, data_size, result.data() + data_at);
+  out->append(result);
+  return true;
+}
+
+bool MemcacheCodec::RewriteReplyKeys(const Request& request, absl::string_view reply,
+                                     absl::FunctionRef<std::string(absl::string_view)> map,
+                                     std::string* out) const {
+  const CommandSpec* spec = CommandTable::Get().ById(request.command_id);
+  if (spec == nullptr) {
+    return false;
+  }
+  switch (spec->syntax) {
+    case Syntax::kRetrieval:
+    case Syntax::kGat:
+      return RewriteValueKeys(reply, map, out);
+    case Syntax::kMeta:
+    case Syntax::kMetaSet:
+      return RewriteMetaKey(reply, map, out);
+    default:
+      return false;
+  }
+}
+
 LocalAction MemcacheSession::OnRequest(const Request& request, std::string* reply) {
   if (request.kind != CommandKind::kLocal) {
     return LocalAction::kForward;
@@ -220,6 +456,19 @@ LocalAction MemcacheSession::OnRequest(const Request& request, std::string* repl
   }
   reply->append(kError.data(), kError.size());
   return LocalAction::kReply;
+}
+
+absl::string_view MemcacheCodec::UnsupportedReason(absl::string_view command) const {
+  // Known memcached commands the proxy does not forward (spec 5.1).
+  if (command == "flush_all") {
+    return "keys are spread over several servers; run it on each server directly";
+  }
+  if (command == "stats" || command == "verbosity" || command == "shutdown" ||
+      command == "cache_memlimit" || command == "slabs" || command == "lru_crawler" ||
+      command == "watch" || command == "lru" || command == "misbehave") {
+    return "it addresses one server, not the pool; run it on each server directly";
+  }
+  return {};
 }
 
 }  // namespace proxy::protocols::memcache

@@ -5,8 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "api/buffer.h"
 #include "api/codec.h"
 
 namespace proxy::protocols::memcache {
@@ -27,10 +29,13 @@ class MemcacheCodec final : public Codec {
   ReplyDecoderPtr NewReplyDecoder(const DecoderLimits& limits) const override;
   SessionPtr NewSession() const override;
   void EncodeError(absl::string_view text, std::string* out) const override;
+  absl::string_view UnsupportedReason(absl::string_view command) const override;
   // get/gets/gat/gats with keys on several servers: one fragment per server in ascending server
   // order, "get k1 k2\r\n" (gat/gats: "gat <exptime> k1 k2\r\n", the exptime read from
-  // Request::rewritten, see request_decoder.h), keys in their original relative order. Nothing
-  // when every key maps to one server or the request is not a multi-key retrieval.
+  // Request::rewritten, see request_decoder.h, or from its second token when a key-rewriting
+  // filter put the whole rewritten request there, has_rewrite), keys in their original relative
+  // order. Nothing when every key maps to one server or the request is not a multi-key
+  // retrieval.
   std::vector<Fragment> Split(const Request& request,
                               absl::Span<const uint32_t> key_servers) const override;
   // Each fragment reply must be VALUE blocks for that fragment's keys (at most one per
@@ -41,6 +46,22 @@ class MemcacheCodec final : public Codec {
   // values. False (and `out` untouched) for anything else, e.g. a SERVER_ERROR fragment reply.
   bool Merge(const Request& request, absl::Span<const Fragment> fragments,
              absl::Span<const std::string> replies, std::string* out) const override;
+  // Rebuilds the command line with every key token replaced by map(key) (get/gets/gat/gats: all
+  // keys; storage, cas, incr/decr, touch, delete and meta commands: the key; with the meta `b`
+  // flag the key is mapped base64-decoded and encoded again), tokens joined by single spaces,
+  // ended by CRLF, followed by the request's data block unchanged. `version` (routed by
+  // "placeholder") is appended unchanged. False for mn, quit, admin commands and bytes that are
+  // not the decoded request.
+  bool RewriteKeys(const Request& request, const Buffer& wire,
+                   absl::FunctionRef<std::string(absl::string_view)> map,
+                   std::string* out) const override;
+  // get/gets/gat/gats: every `VALUE <key> ...` line gets map(key) (data blocks and END are
+  // copied); false when the reply has no VALUE block (END alone, errors). Meta commands: the key
+  // a reply returns (the k flag: "HD k<key>", "VA <size> k<key>", base64 when the reply has the
+  // b flag; "ME <key> ..." of me) gets map(key); false when there is none.
+  bool RewriteReplyKeys(const Request& request, absl::string_view reply,
+                        absl::FunctionRef<std::string(absl::string_view)> map,
+                        std::string* out) const override;
 };
 
 // Per client connection: mn → "MN\r\n"; quit → close after earlier replies, no reply of its

@@ -45,7 +45,8 @@ namespace proxy::protocols::memcache {
 //   get/gets/gat/gats  args = the keys; kRead with one key, kMultiKey with several. For a
 //                      kMultiKey gat/gats, `rewritten` holds the exptime token with has_rewrite
 //                      = false (api/codec.h has no codec-private field for it; Split() reads it
-//                      there; it is never sent because has_rewrite stays false).
+//                      there; it is never sent because has_rewrite stays false, unless a
+//                      key-rewriting filter replaces it with the whole rewritten request).
 //   other keyed        args = {key}, kRead/kWrite (meta commands route by the raw key token, also
 //                      with the b flag); expects_reply = false with noreply.
 //   version            args = {"placeholder"}, synthetic_key.

@@ -1,11 +1,17 @@
 // RedisCodec (error encoding, split/merge, server handshake) and RedisSession (local commands).
 #include "protocols/redis/redis_codec.h"
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+
 #include <algorithm>
 #include <memory>
 #include <numeric>
+#include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "protocols/redis/command_table.h"
 #include "protocols/redis/reply_decoder.h"
@@ -116,6 +122,101 @@ bool MergeOk(absl::Span<const std::string> replies, std::string* out) {
   return true;
 }
 
+// The arguments of one request from its whole wire bytes: a RESP array or an inline line, after
+// any blank lines (which the decoder counts into the request's wire size). Array arguments are
+// views into `wire`; inline ones into `inline_args`. False when the bytes are not exactly one
+// such request.
+bool ParseArgs(absl::string_view wire, ArgList* inline_args, std::vector<absl::string_view>* args) {
+  size_t pos = 0;
+  while (pos < wire.size() && wire[pos] != '*') {
+    const size_t lf = wire.find('\n', pos);
+    if (lf == absl::string_view::npos) {
+      return false;
+    }
+    std::string line(wire.substr(pos, lf - pos));
+    if (!line.empty() && line.back() == '\r') {
+      line.pop_back();
+    }
+    absl::string_view error;
+    if (!SplitInlineArgs(line.c_str(), inline_args, &error)) {
+      return false;
+    }
+    if (!inline_args->empty()) {
+      for (size_t i = 0; i < inline_args->size(); ++i) {
+        args->push_back((*inline_args)[i]);
+      }
+      return lf + 1 == wire.size();
+    }
+    pos = lf + 1;  // a blank line
+  }
+  int64_t count = 0;
+  if (!ReadHeader(wire, '*', &pos, &count) || count < 1) {
+    return false;
+  }
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t size = 0;
+    if (!ReadHeader(wire, '$', &pos, &size) || size < 0 ||
+        wire.size() - pos < static_cast<size_t>(size) + 2 ||
+        wire.substr(pos + static_cast<size_t>(size), 2) != "\r\n") {
+      return false;
+    }
+    args->push_back(wire.substr(pos, static_cast<size_t>(size)));
+    pos += static_cast<size_t>(size) + 2;
+  }
+  return pos == wire.size();
+}
+
+// Marks the arguments of `argv` (name included) that are keys under `spec`, as the request
+// decoder finds them; returns how many, or -1 when the arguments do not fit the spec.
+int64_t MarkKeys(const CommandSpec& spec, absl::Span<const absl::string_view> argv,
+                 std::vector<bool>* is_key) {
+  const size_t argc = argv.size();
+  is_key->assign(argc, false);
+  int64_t keys = 0;
+  auto mark = [&](size_t i) {
+    (*is_key)[i] = true;
+    ++keys;
+  };
+  switch (spec.rule) {
+    case KeyRule::kRange: {
+      const size_t first = static_cast<size_t>(spec.first_key);
+      const int64_t last =
+          spec.last_key < 0 ? static_cast<int64_t>(argc) + spec.last_key : spec.last_key;
+      if (last >= static_cast<int64_t>(argc)) {
+        return -1;
+      }
+      for (size_t i = first; static_cast<int64_t>(i) <= last; i += spec.key_step) {
+        mark(i);
+      }
+      return keys;
+    }
+    case KeyRule::kSplit:
+      for (size_t i = 1; i < argc; i += spec.key_step) {
+        mark(i);
+      }
+      return keys;
+    case KeyRule::kNumkeys: {
+      const size_t at = static_cast<size_t>(spec.numkeys_at);
+      int64_t numkeys = 0;
+      if (at >= argc || !ParseStrictInt64(argv[at], &numkeys) || numkeys < 0 ||
+          static_cast<uint64_t>(numkeys) > argc - at - 1) {
+        return -1;
+      }
+      if (spec.dest_key) {
+        mark(1);
+      }
+      for (size_t i = at + 1; i < at + 1 + static_cast<size_t>(numkeys); ++i) {
+        mark(i);
+      }
+      return keys;
+    }
+    case KeyRule::kNone:
+    case KeyRule::kPlaceholder:
+      break;
+  }
+  return -1;
+}
+
 // Compares equal-sized passwords without an early exit on the first differing byte.
 bool SamePassword(absl::string_view given, absl::string_view expected) {
   if (given.size() != expected.size()) {
@@ -130,6 +231,54 @@ bool SamePassword(absl::string_view given, absl::string_view expected) {
 
 void AppendWrongArity(const CommandSpec& spec, std::string* reply) {
   absl::StrAppend(reply, "-ERR wrong number of arguments for '", spec.lower, "' command\r\n");
+}
+
+
+// Why unsupported commands are refused (spec 4.2: everything not classified is unsupported).
+constexpr absl::string_view kSpread =
+    "keys are spread over several servers; run it on each server directly";
+constexpr absl::string_view kCrossKey =
+    "its keys may live on different servers and it cannot be split";
+constexpr absl::string_view kTransaction = "transactions cannot span a sharding proxy";
+constexpr absl::string_view kPubSub = "pub/sub is not proxied";
+constexpr absl::string_view kBlocking = "blocking commands are not proxied";
+constexpr absl::string_view kServerAdmin =
+    "it addresses one server, not the pool; run it on each server directly";
+constexpr absl::string_view kDatabase = "the database is fixed by the pool's redis_db setting";
+constexpr absl::string_view kConnection = "connection-level state is not proxied";
+
+// Keyed by the upper-cased command name.
+using ReasonTable = absl::flat_hash_map<std::string, absl::string_view>;
+
+const ReasonTable& Reasons() {
+  static const ReasonTable* const table = [] {
+    auto* t = new ReasonTable();
+    auto add = [t](std::initializer_list<absl::string_view> names, absl::string_view reason) {
+      for (absl::string_view name : names) {
+        t->emplace(std::string(name), reason);
+      }
+    };
+    add({"KEYS", "SCAN", "RANDOMKEY", "DBSIZE", "FLUSHALL", "FLUSHDB"}, kSpread);
+    add({"RENAME", "RENAMENX", "MSETNX", "BITOP", "MIGRATE", "SINTERCARD", "ZINTERCARD", "LMPOP",
+         "ZMPOP", "LCS"},
+        kCrossKey);
+    add({"MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH"}, kTransaction);
+    add({"SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
+         "PUBLISH", "SPUBLISH", "PUBSUB"},
+        kPubSub);
+    add({"BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP",
+         "WAIT", "WAITAOF"},
+        kBlocking);
+    add({"INFO",         "CONFIG",   "CLIENT",   "TIME",      "LASTSAVE", "SAVE",    "BGSAVE",
+         "BGREWRITEAOF", "SHUTDOWN", "SLAVEOF",  "REPLICAOF", "ROLE",     "SYNC",    "PSYNC",
+         "DEBUG",        "SLOWLOG",  "LATENCY",  "MEMORY",    "MODULE",   "ACL",     "MONITOR",
+         "FAILOVER",     "CLUSTER",  "READONLY", "READWRITE", "SCRIPT",   "FUNCTION"},
+        kServerAdmin);
+    add({"SELECT", "SWAPDB", "MOVE"}, kDatabase);
+    add({"HELLO", "RESET"}, kConnection);
+    return t;
+  }();
+  return *table;
 }
 
 }  // namespace
@@ -220,6 +369,39 @@ bool RedisCodec::Merge(const Request& request, absl::Span<const Fragment> fragme
     default:
       return false;
   }
+}
+
+bool RedisCodec::RewriteKeys(const Request& request, const Buffer& wire,
+                             absl::FunctionRef<std::string(absl::string_view)> map,
+                             std::string* out) const {
+  const CommandSpec* spec = CommandTable::Get().ById(request.command_id);
+  if (spec == nullptr || request.kind == CommandKind::kUnsupported || request.wire_size == 0 ||
+      wire.Length() < request.wire_size) {
+    return false;
+  }
+  std::string bytes(request.wire_size, '\0');
+  wire.CopyOut(0, request.wire_size, bytes.data());
+  if (spec->rule == KeyRule::kPlaceholder) {
+    out->append(bytes);  // routed by "placeholder": no key of the client's to map
+    return true;
+  }
+  ArgList inline_args;
+  std::vector<absl::string_view> argv;
+  std::vector<bool> is_key;
+  if (!ParseArgs(bytes, &inline_args, &argv) || !absl::EqualsIgnoreCase(argv[0], spec->name) ||
+      MarkKeys(*spec, argv, &is_key) != static_cast<int64_t>(request.KeyCount())) {
+    return false;
+  }
+  out->reserve(out->size() + bytes.size() + 32 * argv.size());
+  AppendArrayHeader(argv.size(), out);
+  for (size_t i = 0; i < argv.size(); ++i) {
+    if (is_key[i]) {
+      AppendBulk(map(argv[i]), out);
+    } else {
+      AppendBulk(argv[i], out);
+    }
+  }
+  return true;
 }
 
 std::vector<std::string> RedisCodec::ServerHandshake() const {
@@ -320,6 +502,12 @@ LocalAction RedisSession::OnRequest(const Request& request, std::string* reply) 
       reply->append("-ERR unknown local command\r\n");
       return LocalAction::kReply;
   }
+}
+
+absl::string_view RedisCodec::UnsupportedReason(absl::string_view command) const {
+  const ReasonTable& table = Reasons();
+  auto it = table.find(absl::AsciiStrToUpper(command));
+  return it == table.end() ? absl::string_view() : it->second;
 }
 
 }  // namespace proxy::protocols::redis

@@ -6,8 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "api/buffer.h"
 #include "api/codec.h"
 
 namespace proxy::protocols::redis {
@@ -38,6 +40,22 @@ class RedisCodec final : public Codec {
   // AUTH <redis_auth> (when set), then SELECT <redis_db> (when > 0): AUTH must come first or
   // a password-protected server refuses the SELECT (twemproxy's order is the wrong one).
   std::vector<std::string> ServerHandshake() const override;
+  absl::string_view UnsupportedReason(absl::string_view command) const override;
+  // Re-encodes the request (array or inline, from its wire bytes) as a RESP array with every
+  // key argument (as the command table places them: the key, every key of a split command,
+  // MSET's every other argument, numkeys-counted keys and ZUNIONSTORE's destination) replaced
+  // by map(key); the command name and other arguments are kept byte for byte. COMMAND and
+  // LOLWUT (routed by "placeholder") carry no key: their bytes are appended unchanged. False
+  // for unknown, unsupported and local commands, or bytes that are not the decoded request.
+  bool RewriteKeys(const Request& request, const Buffer& wire,
+                   absl::FunctionRef<std::string(absl::string_view)> map,
+                   std::string* out) const override;
+  // No reply the proxy forwards carries keys: always false (the reply is left unchanged).
+  bool RewriteReplyKeys(const Request& request, absl::string_view reply,
+                        absl::FunctionRef<std::string(absl::string_view)> map,
+                        std::string* out) const override {
+    return false;
+  }
 
   const std::string& auth() const { return auth_; }
   uint32_t db() const { return db_; }

@@ -26,6 +26,7 @@ constexpr uint32_t kMaxDigits = 18;
 constexpr size_t kKeptRanges = 4096;
 
 constexpr absl::string_view kPlaceholderKey = "placeholder";
+constexpr absl::string_view kUnbalancedQuotes = "Protocol error: unbalanced quotes in request";
 
 // Read access to the arguments of a complete request, wherever they are: ranges of the input
 // buffer (arrays) or the decoder's inline scratch list.
@@ -270,6 +271,118 @@ int HexValue(char c) {
 }
 
 }  // namespace
+
+bool SplitInlineArgs(const char* line, ArgList* args, absl::string_view* error) {
+  args->Clear();
+  // redis's sdssplitargs over a NUL-terminated line: a NUL byte ends the line.
+  const char* p = line;
+  for (;;) {
+    while (*p != '\0' && IsSpace(*p)) {
+      ++p;
+    }
+    if (*p == '\0') {
+      break;
+    }
+    bool in_double = false;
+    bool in_single = false;
+    bool done = false;
+    args->StartArg();
+    while (!done) {
+      if (in_double) {
+        if (p[0] == '\\' && p[1] == 'x' && IsHexDigit(p[2]) && IsHexDigit(p[3])) {
+          const char byte = static_cast<char>(HexValue(p[2]) * 16 + HexValue(p[3]));
+          args->AppendToLast(absl::string_view(&byte, 1));
+          p += 3;
+        } else if (p[0] == '\\' && p[1] != '\0') {
+          ++p;
+          char byte = *p;
+          switch (*p) {
+            case 'n':
+              byte = '\n';
+              break;
+            case 'r':
+              byte = '\r';
+              break;
+            case 't':
+              byte = '\t';
+              break;
+            case 'b':
+              byte = '\b';
+              break;
+            case 'a':
+              byte = '\a';
+              break;
+            default:
+              break;
+          }
+          args->AppendToLast(absl::string_view(&byte, 1));
+        } else if (*p == '"') {
+          // The closing quote must be followed by a space or nothing at all.
+          if (p[1] != '\0' && !IsSpace(p[1])) {
+            *error = kUnbalancedQuotes;
+            return false;
+          }
+          done = true;
+        } else if (*p == '\0') {
+          *error = kUnbalancedQuotes;
+          return false;
+        } else {
+          args->AppendToLast(absl::string_view(p, 1));
+        }
+      } else if (in_single) {
+        if (p[0] == '\\' && p[1] == '\'') {
+          ++p;
+          args->AppendToLast("'");
+        } else if (*p == '\'') {
+          if (p[1] != '\0' && !IsSpace(p[1])) {
+            *error = kUnbalancedQuotes;
+            return false;
+          }
+          done = true;
+        } else if (*p == '\0') {
+          *error = kUnbalancedQuotes;
+          return false;
+        } else {
+          args->AppendToLast(absl::string_view(p, 1));
+        }
+      } else {
+        switch (*p) {
+          case ' ':
+          case '\n':
+          case '\r':
+          case '\t':
+          case '\0':
+            done = true;
+            break;
+          case '"':
+            in_double = true;
+            break;
+          case '\'':
+            in_single = true;
+            break;
+          default: {
+            // Copy the run of plain bytes at once.
+            const char* run = p;
+            while (p[1] != '\0' && p[1] != ' ' && p[1] != '\n' && p[1] != '\r' && p[1] != '\t' &&
+                   p[1] != '"' && p[1] != '\'') {
+              ++p;
+            }
+            args->AppendToLast(absl::string_view(run, static_cast<size_t>(p - run + 1)));
+            break;
+          }
+        }
+      }
+      if (*p != '\0') {
+        ++p;
+      }
+    }
+  }
+  if (!args->empty() && (*args)[0].empty()) {
+    *error = "Protocol error: empty command name";
+    return false;
+  }
+  return true;
+}
 
 RedisRequestDecoder::RedisRequestDecoder(const DecoderLimits& limits) : limits_(limits) {}
 
@@ -537,112 +650,9 @@ bool RedisRequestDecoder::SplitInline(const Buffer& in) {
   if (size > 0 && line_[size - 1] == '\r') {
     line_.resize(--size);
   }
-  inline_args_.Clear();
-  // redis's sdssplitargs over a NUL-terminated line: a NUL byte ends the line.
-  const char* p = line_.c_str();
-  for (;;) {
-    while (*p != '\0' && IsSpace(*p)) {
-      ++p;
-    }
-    if (*p == '\0') {
-      break;
-    }
-    bool in_double = false;
-    bool in_single = false;
-    bool done = false;
-    inline_args_.StartArg();
-    while (!done) {
-      if (in_double) {
-        if (p[0] == '\\' && p[1] == 'x' && IsHexDigit(p[2]) && IsHexDigit(p[3])) {
-          const char byte = static_cast<char>(HexValue(p[2]) * 16 + HexValue(p[3]));
-          inline_args_.AppendToLast(absl::string_view(&byte, 1));
-          p += 3;
-        } else if (p[0] == '\\' && p[1] != '\0') {
-          ++p;
-          char byte = *p;
-          switch (*p) {
-            case 'n':
-              byte = '\n';
-              break;
-            case 'r':
-              byte = '\r';
-              break;
-            case 't':
-              byte = '\t';
-              break;
-            case 'b':
-              byte = '\b';
-              break;
-            case 'a':
-              byte = '\a';
-              break;
-            default:
-              break;
-          }
-          inline_args_.AppendToLast(absl::string_view(&byte, 1));
-        } else if (*p == '"') {
-          // The closing quote must be followed by a space or nothing at all.
-          if (p[1] != '\0' && !IsSpace(p[1])) {
-            Fail("Protocol error: unbalanced quotes in request");
-            return false;
-          }
-          done = true;
-        } else if (*p == '\0') {
-          Fail("Protocol error: unbalanced quotes in request");
-          return false;
-        } else {
-          inline_args_.AppendToLast(absl::string_view(p, 1));
-        }
-      } else if (in_single) {
-        if (p[0] == '\\' && p[1] == '\'') {
-          ++p;
-          inline_args_.AppendToLast("'");
-        } else if (*p == '\'') {
-          if (p[1] != '\0' && !IsSpace(p[1])) {
-            Fail("Protocol error: unbalanced quotes in request");
-            return false;
-          }
-          done = true;
-        } else if (*p == '\0') {
-          Fail("Protocol error: unbalanced quotes in request");
-          return false;
-        } else {
-          inline_args_.AppendToLast(absl::string_view(p, 1));
-        }
-      } else {
-        switch (*p) {
-          case ' ':
-          case '\n':
-          case '\r':
-          case '\t':
-          case '\0':
-            done = true;
-            break;
-          case '"':
-            in_double = true;
-            break;
-          case '\'':
-            in_single = true;
-            break;
-          default: {
-            // Copy the run of plain bytes at once.
-            const char* run = p;
-            while (p[1] != '\0' && p[1] != ' ' && p[1] != '\n' && p[1] != '\r' && p[1] != '\t' &&
-                   p[1] != '"' && p[1] != '\'') {
-              ++p;
-            }
-            inline_args_.AppendToLast(absl::string_view(run, static_cast<size_t>(p - run + 1)));
-            break;
-          }
-        }
-      }
-      if (*p != '\0') {
-        ++p;
-      }
-    }
-  }
-  if (!inline_args_.empty() && inline_args_[0].empty()) {
-    Fail("Protocol error: empty command name");
+  absl::string_view failure;
+  if (!SplitInlineArgs(line_.c_str(), &inline_args_, &failure)) {
+    Fail(std::string(failure));
     return false;
   }
   return true;

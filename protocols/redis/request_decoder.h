@@ -7,10 +7,17 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "api/buffer.h"
 #include "api/codec.h"
 
 namespace proxy::protocols::redis {
+
+// Splits one inline request line (without its line end; NUL-terminated, and a NUL byte ends it)
+// into `args` the way redis's sdssplitargs does (the `inline` rule below). `args` is cleared
+// first; an all-blank line leaves it empty. False, with a protocol error text in `error`, on
+// unbalanced quotes or an empty command name.
+bool SplitInlineArgs(const char* line, ArgList* args, absl::string_view* error);
 
 // Decodes one client request per call (contract: api/codec.h RequestDecoder).
 //

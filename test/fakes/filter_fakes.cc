@@ -164,4 +164,36 @@ void FakeFilterCallbacks::Reset() {
   local_replies_.clear();
 }
 
+absl::string_view FakeCodec::UnsupportedReason(absl::string_view command) const {
+  static const auto* reasons = new std::map<std::string, std::string>{
+      {"KEYS", "keys are spread over several servers; run it on each server directly"},
+      {"FLUSHALL", "keys are spread over several servers; run it on each server directly"},
+      {"flush_all", "keys are spread over several servers; run it on each server directly"},
+      {"MULTI", "transactions cannot span a sharding proxy"},
+      {"EXEC", "transactions cannot span a sharding proxy"},
+      {"WATCH", "transactions cannot span a sharding proxy"},
+      {"DISCARD", "transactions cannot span a sharding proxy"},
+      {"UNWATCH", "transactions cannot span a sharding proxy"},
+      {"PSUBSCRIBE", "pub/sub is not proxied"},
+      {"UNSUBSCRIBE", "pub/sub is not proxied"},
+      {"BRPOP", "blocking commands are not proxied"},
+      {"BLMOVE", "blocking commands are not proxied"},
+      {"BZPOPMIN", "blocking commands are not proxied"},
+      {"SUBSCRIBE", "pub/sub is not proxied"},
+      {"PUBLISH", "pub/sub is not proxied"},
+      {"BLPOP", "blocking commands are not proxied"},
+      {"INFO", "it addresses one server, not the pool; run it on each server directly"},
+      {"stats", "it addresses one server, not the pool; run it on each server directly"},
+      {"SELECT", "the database is fixed by the pool's redis_db setting"},
+      {"HELLO", "connection-level state is not proxied"},
+      {"RENAME", "its keys may live on different servers and it cannot be split"},
+  };
+  std::string key(command);
+  if (!key.empty() && key[0] >= 'a' && key != "flush_all" && key != "stats") {
+    for (char& c : key) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  auto it = reasons->find(key);
+  return it == reasons->end() ? absl::string_view() : absl::string_view(it->second);
+}
+
 }  // namespace proxy::test

@@ -52,6 +52,9 @@ class FakeCodec final : public Codec {
   ReplyDecoderPtr NewReplyDecoder(const DecoderLimits& limits) const override;
   SessionPtr NewSession() const override;
   void EncodeError(absl::string_view text, std::string* out) const override;
+  // A few reasons (KEYS, MULTI, SUBSCRIBE, BLPOP, INFO, SELECT, HELLO, stats, flush_all), like a
+  // real codec's, so filters can be tested without one.
+  absl::string_view UnsupportedReason(absl::string_view command) const override;
   std::vector<Fragment> Split(const Request& request,
                               absl::Span<const uint32_t> key_servers) const override;
   // Concatenates the replies.

@@ -237,3 +237,22 @@ TEST(MemcacheCodecTest, UnexpectedFragmentRepliesFailTheMerge) {
 
 }  // namespace
 }  // namespace proxy::protocols::memcache::test
+
+namespace proxy::protocols::memcache {
+namespace {
+
+TEST(MemcacheUnsupportedReasonTest, ExplainsAdminCommands) {
+  const CodecFactory* factory = Registry<CodecFactory>::Find("memcache");
+  ASSERT_NE(factory, nullptr);
+  config::v1::Pool pool;
+  pool.set_protocol("memcache");
+  CodecPtr codec = factory->Create(pool);
+  EXPECT_EQ(codec->UnsupportedReason("flush_all"),
+            "keys are spread over several servers; run it on each server directly");
+  EXPECT_EQ(codec->UnsupportedReason("stats"),
+            "it addresses one server, not the pool; run it on each server directly");
+  EXPECT_EQ(codec->UnsupportedReason("get"), "");
+}
+
+}  // namespace
+}  // namespace proxy::protocols::memcache

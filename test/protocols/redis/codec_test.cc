@@ -169,3 +169,26 @@ TEST(RedisCodecTest, UnexpectedFragmentRepliesFailTheMerge) {
 
 }  // namespace
 }  // namespace proxy::protocols::redis::test
+
+namespace proxy::protocols::redis {
+namespace {
+
+TEST(RedisUnsupportedReasonTest, ExplainsEachFamilyCaseInsensitively) {
+  const CodecFactory* factory = Registry<CodecFactory>::Find("redis");
+  ASSERT_NE(factory, nullptr);
+  config::v1::Pool pool;
+  pool.set_protocol("redis");
+  CodecPtr codec = factory->Create(pool);
+  EXPECT_EQ(codec->UnsupportedReason("KEYS"),
+            "keys are spread over several servers; run it on each server directly");
+  EXPECT_EQ(codec->UnsupportedReason("keys"), codec->UnsupportedReason("KEYS"));
+  EXPECT_EQ(codec->UnsupportedReason("MULTI"), "transactions cannot span a sharding proxy");
+  EXPECT_EQ(codec->UnsupportedReason("SUBSCRIBE"), "pub/sub is not proxied");
+  EXPECT_EQ(codec->UnsupportedReason("BLPOP"), "blocking commands are not proxied");
+  EXPECT_EQ(codec->UnsupportedReason("SELECT"),
+            "the database is fixed by the pool's redis_db setting");
+  EXPECT_EQ(codec->UnsupportedReason("NOSUCHCOMMAND"), "");
+}
+
+}  // namespace
+}  // namespace proxy::protocols::redis
