@@ -9,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "api/buffer.h"
 #include "api/codec.h"
+#include "test/fakes/decoder_feeding.h"
 
 namespace proxy::protocols::memcache::test {
 
@@ -19,14 +20,9 @@ std::string DescribeRequest(DecodeResult result, const Request& request, const s
 // "<result> wire=<n> [error]" or "protocol-error error=<text>".
 std::string DescribeReply(DecodeResult result, const Reply& reply, const std::string& error);
 
-// How the bytes reach the decoder: appended in pieces ending at `cuts` (ascending offsets;
-// empty = all at once) into a StringBuffer reporting slices of at most `chunk` bytes (0 = one
-// slice). After each append Decode() runs until kNeedMoreData or a protocol error, and every
-// decoded message's wire_size bytes are drained, as the core does.
-struct Feeding {
-  std::vector<size_t> cuts;
-  size_t chunk = 0;
-};
+using ::proxy::test::AllFeedings;
+using ::proxy::test::Feeding;
+using ::proxy::test::FeedingName;
 
 // Sets every field a decoder must overwrite to a stale value (the core reuses messages).
 void Poison(Request* request);
@@ -37,13 +33,7 @@ std::vector<std::string> DecodeRequests(absl::string_view wire, const Feeding& f
 std::vector<std::string> DecodeReplies(absl::string_view wire, const Feeding& feeding,
                                        const DecoderLimits& limits = DecoderLimits());
 
-// Every feeding the parser tests use: all at once with chunks 0..7, one byte at a time with
-// chunks 0..7, and every 2-way split (chunks 0 and 3). Inputs longer than `max_split_size`
-// bytes skip the 2-way splits.
-std::vector<Feeding> AllFeedings(size_t wire_size, size_t max_split_size = 4096);
 
-// A human-readable name for a feeding, for failure messages.
-std::string FeedingName(const Feeding& feeding);
 
 // A read-only Buffer of `prefix`, then `filler_size` copies of one byte (never allocated: its
 // slices point into a shared static block), then `suffix`. Only the first `visible` bytes are

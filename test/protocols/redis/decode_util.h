@@ -8,6 +8,7 @@
 
 #include "absl/strings/string_view.h"
 #include "api/codec.h"
+#include "test/fakes/decoder_feeding.h"
 
 namespace proxy::protocols::redis::test {
 
@@ -16,26 +17,15 @@ namespace proxy::protocols::redis::test {
 std::string DescribeRequest(DecodeResult result, const Request& request, const std::string& error);
 std::string DescribeReply(DecodeResult result, const Reply& reply, const std::string& error);
 
-// How the bytes reach the decoder: appended in pieces ending at `cuts` (ascending offsets;
-// empty = all at once) into a StringBuffer reporting slices of at most `chunk` bytes (0 = one
-// slice). After each append Decode() runs until kNeedMoreData or a protocol error, and every
-// decoded message's wire_size bytes are drained, as the core does.
-struct Feeding {
-  std::vector<size_t> cuts;
-  size_t chunk = 0;
-};
+using ::proxy::test::AllFeedings;
+using ::proxy::test::Feeding;
+using ::proxy::test::FeedingName;
 
 std::vector<std::string> DecodeRequests(absl::string_view wire, const Feeding& feeding,
                                         const DecoderLimits& limits = DecoderLimits());
 std::vector<std::string> DecodeReplies(absl::string_view wire, const Feeding& feeding,
                                        const DecoderLimits& limits = DecoderLimits());
 
-// Every feeding the parser tests use: all at once with chunks 0..7, one byte at a time with
-// chunks 0..7, and every 2-way split (chunks 0 and 3). Long inputs (> `max_split_size` bytes)
-// skip the 2-way splits.
-std::vector<Feeding> AllFeedings(size_t wire_size, size_t max_split_size = 4096);
 
-// A human-readable name for a feeding, for failure messages.
-std::string FeedingName(const Feeding& feeding);
 
 }  // namespace proxy::protocols::redis::test
