@@ -9,6 +9,7 @@
 namespace proxy {
 
 size_t EvBuffer::Peek(size_t offset, size_t len, absl::Span<Slice> out) const {
+  if (buffer_ == nullptr) return 0;
   const size_t length = evbuffer_get_length(buffer_);
   if (offset >= length || len == 0) return 0;
   if (len > length - offset) len = length - offset;
@@ -46,6 +47,7 @@ size_t EvBuffer::Peek(size_t offset, size_t len, absl::Span<Slice> out) const {
 }
 
 void EvBuffer::CopyOut(size_t offset, size_t len, char* dst) const {
+  if (buffer_ == nullptr) return;
   evbuffer_ptr start;
   if (evbuffer_ptr_set(buffer_, &start, offset, EVBUFFER_PTR_SET) != 0) return;
   evbuffer_copyout_from(buffer_, &start, dst, len);
@@ -57,6 +59,7 @@ void EvBuffer::MoveTo(Buffer& dst, size_t len) {
     return;
   }
   // Another Buffer implementation: copy through its Append.
+  if (buffer_ == nullptr) return;
   while (len > 0) {
     evbuffer_iovec vec[1];
     if (evbuffer_peek(buffer_, static_cast<ev_ssize_t>(len), nullptr, vec, 1) < 1) break;
@@ -69,7 +72,7 @@ void EvBuffer::MoveTo(Buffer& dst, size_t len) {
 
 ssize_t EvBuffer::ReadFrom(int fd, size_t max) {
   evbuffer_iovec vec[2];
-  const int n = evbuffer_reserve_space(buffer_, static_cast<ev_ssize_t>(max), vec, 2);
+  const int n = evbuffer_reserve_space(raw(), static_cast<ev_ssize_t>(max), vec, 2);
   if (n <= 0) {
     errno = ENOMEM;
     return -1;

@@ -8,36 +8,52 @@
 
 namespace proxy {
 
+// The evbuffer is created on first write, so that the buffers of an idle connection cost only
+// a pointer each.
 class EvBuffer : public Buffer {
  public:
-  EvBuffer() : buffer_(evbuffer_new()) {}
-  ~EvBuffer() override { evbuffer_free(buffer_); }
+  EvBuffer() = default;
+  ~EvBuffer() override {
+    if (buffer_ != nullptr) evbuffer_free(buffer_);
+  }
   EvBuffer(const EvBuffer&) = delete;
   EvBuffer& operator=(const EvBuffer&) = delete;
 
-  size_t Length() const override { return evbuffer_get_length(buffer_); }
+  size_t Length() const override {
+    return buffer_ == nullptr ? 0 : evbuffer_get_length(buffer_);
+  }
   size_t Peek(size_t offset, size_t len, absl::Span<Slice> out) const override;
   void CopyOut(size_t offset, size_t len, char* dst) const override;
-  void Drain(size_t len) override { evbuffer_drain(buffer_, len); }
+  void Drain(size_t len) override {
+    if (buffer_ != nullptr) evbuffer_drain(buffer_, len);
+  }
   void MoveTo(Buffer& dst, size_t len) override;
   void Append(absl::string_view bytes) override {
-    evbuffer_add(buffer_, bytes.data(), bytes.size());
+    evbuffer_add(raw(), bytes.data(), bytes.size());
   }
 
   // Moves the first `len` bytes into another EvBuffer (chain relink where possible).
-  void MoveTo(EvBuffer& dst, size_t len) { evbuffer_remove_buffer(buffer_, dst.buffer_, len); }
+  void MoveTo(EvBuffer& dst, size_t len) {
+    if (buffer_ != nullptr) evbuffer_remove_buffer(buffer_, dst.raw(), len);
+  }
   // Moves everything.
-  void MoveAllTo(EvBuffer& dst) { evbuffer_add_buffer(dst.buffer_, buffer_); }
+  void MoveAllTo(EvBuffer& dst) {
+    if (buffer_ != nullptr) evbuffer_add_buffer(dst.raw(), buffer_);
+  }
 
   // Reads once from `fd` into up to `max` bytes of new space. Returns read(2)'s result.
   ssize_t ReadFrom(int fd, size_t max);
   // Writes as much as the socket takes (writev over the chains). Returns write's result.
-  ssize_t WriteTo(int fd) { return evbuffer_write(buffer_, fd); }
+  ssize_t WriteTo(int fd) { return buffer_ == nullptr ? 0 : evbuffer_write(buffer_, fd); }
 
-  evbuffer* raw() { return buffer_; }
+  // The evbuffer, created on first use.
+  evbuffer* raw() {
+    if (buffer_ == nullptr) buffer_ = evbuffer_new();
+    return buffer_;
+  }
 
  private:
-  evbuffer* buffer_;
+  evbuffer* buffer_ = nullptr;
 };
 
 }  // namespace proxy
