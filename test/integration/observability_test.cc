@@ -125,6 +125,11 @@ TEST(ObservabilityTest, HealthAndServersFollowEjection) {
   EXPECT_NE(HttpGet(admin, "/healthz").second.find("cache"), std::string::npos);
   servers = HttpGet(admin, "/servers").second;
   EXPECT_NE(servers.find("\"state\": \"ejected\""), std::string::npos) << servers;
+  // The ejection is counted in the twemproxy JSON too, with its time.
+  const std::string stats = HttpGet(admin, "/stats").second;
+  EXPECT_NE(stats.find("\"server_ejects\":1, "), std::string::npos) << stats;
+  EXPECT_EQ(stats.find("\"server_ejected_at\":0, "), std::string::npos) << stats;
+  EXPECT_NE(stats.find("\"forward_error\":1, "), std::string::npos) << stats;
   EXPECT_NE(servers.find("\"retry_in_ms\": 5"), std::string::npos) << servers;
 }
 
