@@ -4,7 +4,6 @@
 
 #include <event2/event.h>
 
-#include <deque>
 #include <string>
 #include <vector>
 
