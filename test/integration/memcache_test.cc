@@ -49,6 +49,7 @@
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
+#include "test/integration/traffic_loop.h"
 
 namespace proxy::test {
 namespace {
@@ -1184,93 +1185,19 @@ TEST(MemcacheProxyLimit, ValueOverMaxRequestBytesIsRefusedWithAClearError) {
 // ---------------------------------------------------------------------------------------------
 // 4. A backend killed under traffic
 
-enum Phase { kBeforeKill = 0, kKilled = 1, kRestarted = 2 };
-
-struct Outcome {
-  int phase_sent;
-  int phase_done;
-  bool victim;  // the key belongs to the killed backend
-  std::string command;
-  std::string key;
-  std::string reply;
-  bool ok;
-};
-
-// One client doing set then get on each of its keys, round and round, until stopped.
-class TrafficLoop {
- public:
-  TrafficLoop(int port, std::vector<std::string> keys, std::vector<bool> victim,
-              const std::atomic<int>& phase)
-      : port_(port), keys_(std::move(keys)), victim_(std::move(victim)), phase_(phase) {}
-  ~TrafficLoop() { Stop(); }
-
-  void Start() {
-    thread_ = std::thread([this] { Run(); });
-  }
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  // Counters the main thread polls.
-  int Count(bool victim, int phase_sent, bool ok, absl::string_view reply = "") {
-    std::lock_guard<std::mutex> lock(mu_);
-    int n = 0;
-    for (const Outcome& o : outcomes_) {
-      if (o.victim == victim && o.phase_sent == phase_sent && o.ok == ok &&
-          (reply.empty() || o.reply == reply)) {
-        ++n;
-      }
-    }
-    return n;
-  }
-  bool broken() const { return broken_; }
-  std::vector<Outcome> outcomes() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return outcomes_;
-  }
-
- private:
-  void Run() {
-    Client client(port_, milliseconds(5000));
-    if (!client.connected()) {
-      broken_ = true;
-      return;
-    }
-    for (int round = 0; !stop_; ++round) {
-      for (size_t i = 0; i < keys_.size() && !stop_; ++i) {
-        const std::string value = absl::StrCat("r", round, "-", i);
-        int sent = phase_.load();
-        std::string reply = Roundtrip(client, Set(keys_[i], value));
-        const bool set_ok = reply == kStored;
-        Record(sent, victim_[i], "set", keys_[i], reply, set_ok);
-        if (reply.empty()) return;
-        sent = phase_.load();
-        reply = Roundtrip(client, Get(keys_[i]));
-        // After a failed set the value may be older (or gone after a restart).
-        const bool get_ok = set_ok ? reply == Hit(keys_[i], value)
-                                   : (absl::StartsWith(reply, "VALUE ") || reply == kEnd);
-        Record(sent, victim_[i], "get", keys_[i], reply, get_ok);
-        if (reply.empty()) return;
-      }
-    }
-  }
-  void Record(int sent, bool victim, const char* command, const std::string& key,
-              const std::string& reply, bool ok) {
-    std::lock_guard<std::mutex> lock(mu_);
-    outcomes_.push_back(Outcome{sent, phase_.load(), victim, command, key, reply, ok});
-    if (reply.empty()) broken_ = true;
-  }
-
-  const int port_;
-  const std::vector<std::string> keys_;
-  const std::vector<bool> victim_;
-  const std::atomic<int>& phase_;
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> broken_{false};
-  std::mutex mu_;
-  std::vector<Outcome> outcomes_;
-  std::thread thread_;
-};
+// set then get on each key, round and round.
+bool MemcacheSetGet(TrafficLoop::Turn& t) {
+  int sent = t.phase();
+  std::string reply = Roundtrip(t.client, Set(t.key, t.value));
+  const bool set_ok = reply == kStored;
+  if (!t.record(sent, "set", reply, set_ok)) return false;
+  sent = t.phase();
+  reply = Roundtrip(t.client, Get(t.key));
+  // After a failed set the value may be older (or gone after a restart).
+  const bool get_ok = set_ok ? reply == Hit(t.key, t.value)
+                             : (absl::StartsWith(reply, "VALUE ") || reply == kEnd);
+  return t.record(sent, "get", reply, get_ok);
+}
 
 TEST(MemcacheBackendFailure, KilledBackendFailsOnlyItsOwnKeysAndNoreplyStaysSilent) {
   ASSERT_TRUE(MemcachedInstalled());
@@ -1320,8 +1247,9 @@ TEST(MemcacheBackendFailure, KilledBackendFailsOnlyItsOwnKeysAndNoreplyStaysSile
   ASSERT_EQ(Roundtrip(probe, Set(victim_probe, "probe")), kStored);
 
   std::atomic<int> phase{kBeforeKill};
-  TrafficLoop mixed(listen, mixed_keys, mixed_victim, phase);
-  TrafficLoop live(listen, live_keys, std::vector<bool>(live_keys.size(), false), phase);
+  TrafficLoop mixed(listen, mixed_keys, mixed_victim, phase, &MemcacheSetGet);
+  TrafficLoop live(listen, live_keys, std::vector<bool>(live_keys.size(), false), phase,
+                   &MemcacheSetGet);
   mixed.Start();
   live.Start();
 
