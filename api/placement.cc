@@ -8,14 +8,10 @@
 #include "api/registry.h"
 
 namespace proxy {
-namespace {
-
 bool TwemproxyLess(absl::string_view a, absl::string_view b) {
   if (a.size() != b.size()) return a.size() < b.size();
   return std::memcmp(a.data(), b.data(), a.size()) < 0;
 }
-
-}  // namespace
 
 absl::string_view HashTagKey(absl::string_view key, absl::string_view tag) {
   if (tag.size() != 2) return key;

@@ -20,6 +20,9 @@ namespace proxy {
 // between the first tag[0] and the first tag[1] after it, if that is non-empty; else the key.
 absl::string_view HashTagKey(absl::string_view key, absl::string_view tag);
 
+// twemproxy's order for server node names and pool names: shorter first, then bytewise.
+bool TwemproxyLess(absl::string_view a, absl::string_view b);
+
 // Config indexes of the pool's servers in twemproxy's order (node name length, then bytes).
 std::vector<uint32_t> SortedServerOrder(const config::v1::Pool& pool);
 

@@ -3,10 +3,10 @@
 
 #include <sys/un.h>
 
-#include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "api/status_macros.h"
 #include "absl/strings/str_format.h"
 
 namespace proxy::config {
@@ -38,6 +38,14 @@ absl::StatusOr<uint32_t> ParsePort(absl::string_view text) {
     return absl::InvalidArgumentError(absl::StrCat("invalid port '", text, "' (1..65535)"));
   }
   return port;
+}
+
+// A unix socket path must fit in sockaddr_un (twemproxy: "has an invalid value").
+absl::Status CheckUnixPath(absl::string_view path) {
+  if (path.size() < sizeof(sockaddr_un::sun_path)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("unix socket path is ", path.size(),
+                                                 " bytes; the limit is ",
+                                                 sizeof(sockaddr_un::sun_path) - 1));
 }
 
 }  // namespace
@@ -109,11 +117,7 @@ absl::StatusOr<config::v1::Listen> ParseListen(absl::string_view text,
       }
       perm = static_cast<uint32_t>(value);
     }
-    if (path.size() >= sizeof(sockaddr_un::sun_path)) {
-      return absl::InvalidArgumentError(absl::StrCat("unix socket path is ", path.size(),
-                                                     " bytes; the limit is ",
-                                                     sizeof(sockaddr_un::sun_path) - 1));
-    }
+    PROXY_RETURN_IF_ERROR(CheckUnixPath(path));
     listen.mutable_unix_socket()->set_path(std::string(path));
     listen.mutable_unix_socket()->set_permissions(perm);
     return listen;
@@ -193,11 +197,7 @@ absl::StatusOr<config::v1::Server> ParseServer(absl::string_view text, std::stri
   server.set_weight(weight->value);
   if (is_unix) {
     server.set_unix_path(std::string(address));
-    if (address.size() >= sizeof(sockaddr_un::sun_path)) {
-      return absl::InvalidArgumentError(absl::StrCat("unix socket path is ", address.size(),
-                                                     " bytes; the limit is ",
-                                                     sizeof(sockaddr_un::sun_path) - 1));
-    }
+    PROXY_RETURN_IF_ERROR(CheckUnixPath(address));
   } else {
     server.mutable_tcp()->set_host(std::string(host));
     server.mutable_tcp()->set_port(port);
@@ -212,11 +212,6 @@ absl::StatusOr<config::v1::Server> ParseServer(absl::string_view text, std::stri
     server.set_node_name(std::string(address));
   }
   return server;
-}
-
-bool TwemproxyLess(absl::string_view a, absl::string_view b) {
-  if (a.size() != b.size()) return a.size() < b.size();
-  return std::memcmp(a.data(), b.data(), a.size()) < 0;
 }
 
 }  // namespace proxy::config

@@ -33,7 +33,4 @@ absl::StatusOr<config::v1::Listen> ParseListen(absl::string_view text,
 // `weight_note` is set when the weight wrapped (see ParsedNumber).
 absl::StatusOr<config::v1::Server> ParseServer(absl::string_view text, std::string* weight_note);
 
-// twemproxy's sort order for servers and pools: shorter first, then bytewise.
-bool TwemproxyLess(absl::string_view a, absl::string_view b);
-
 }  // namespace proxy::config

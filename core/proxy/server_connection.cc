@@ -347,7 +347,8 @@ void ServerConnection::FailEntry(Entry& entry, int error) {
 }
 
 void ServerConnection::ArmTimer() {
-  if (timer_ == nullptr) return;
+  // Without a pool timeout no entry has a deadline: skip the scan (it runs after every read).
+  if (timer_ == nullptr || pool_.Config().timeout_ms() == 0) return;
   for (const Entry& entry : entries_) {
     if (entry.deadline_us == 0) continue;
     const uint64_t now = pool_.worker().now_us();

@@ -266,19 +266,17 @@ void PoolRuntime::DoRestoreEjected(uint64_t now_us) {
 }
 
 void PoolRuntime::RebuildPlacement() {
-  std::vector<bool> live_bits(servers_.size());
+  std::unique_ptr<bool[]> live(new bool[servers_.size()]);
   bool any = false;
   for (size_t i = 0; i < servers_.size(); ++i) {
-    live_bits[i] = !servers_[i]->ejected;
-    any = any || live_bits[i];
+    live[i] = !servers_[i]->ejected;
+    any = any || live[i];
   }
   if (!any) {
     all_ejected_ = true;  // keep the old ring; requests fail until a retry time passes
     all_ejected_shared_ = true;
     return;
   }
-  std::unique_ptr<bool[]> live(new bool[servers_.size()]);
-  for (size_t i = 0; i < servers_.size(); ++i) live[i] = live_bits[i];
   absl::StatusOr<KeyPlacementPtr> placement =
       KeyPlacement::Create(shared_.config, absl::MakeConstSpan(live.get(), servers_.size()));
   if (!placement.ok()) {

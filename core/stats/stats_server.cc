@@ -18,11 +18,6 @@
 namespace proxy {
 namespace {
 
-bool TwemproxyLess(absl::string_view a, absl::string_view b) {
-  if (a.size() != b.size()) return a.size() < b.size();
-  return std::memcmp(a.data(), b.data(), a.size()) < 0;
-}
-
 // Appends `"key":value, ` like twemproxy's stats_add_num.
 void AddNum(std::string* out, absl::string_view key, int64_t value) {
   absl::StrAppend(out, "\"", key, "\":", value, ", ");

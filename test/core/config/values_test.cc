@@ -2,6 +2,8 @@
 // `servers:` entries, and the node-name sort order.
 #include "core/config/values.h"
 
+#include "api/placement.h"
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -370,6 +372,7 @@ TEST(ParseServerTest, UnixPathMustFitSunPath) {
 // --- sort order -----------------------------------------------------------------------------
 
 TEST(TwemproxyLessTest, ComparesLengthFirstThenBytes) {
+  using ::proxy::TwemproxyLess;
   // twemproxy's string_compare (spec 1.4): length first, so the 13-byte "/x/fake.sock:" sorts
   // before the 14-byte "127.0.0.1:9000".
   std::vector<std::string> names = {"/x/fake.sock:", "127.0.0.1:32013", "zname",
