@@ -55,12 +55,13 @@ TEST(ObservabilityTest, MetricsPassPromtoolAndHistogramsSeeInjectedLatency) {
   ASSERT_TRUE(proxy.ok()) << proxy.Log();
   Client client(port);
   for (int i = 0; i < 20; ++i) ASSERT_EQ(client.Command({"SET", "k", "v"}), "+OK\r\n");
-  // The backend sleeps 300 ms; a GET sent meanwhile waits for it.
+  // The backend sleeps 600 ms; a GET sent 100 ms later waits for it (at least ~250 ms even when
+  // the sleeper's connection starts late on a loaded machine).
   std::thread sleeper([&] {
     Client direct(redis.port());
-    direct.Command({"DEBUG", "SLEEP", "0.3"});
+    direct.Command({"DEBUG", "SLEEP", "0.6"});
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ASSERT_EQ(client.Command({"GET", "k"}), "$1\r\nv\r\n");
   sleeper.join();
 
@@ -81,7 +82,7 @@ TEST(ObservabilityTest, MetricsPassPromtoolAndHistogramsSeeInjectedLatency) {
   EXPECT_NE(metrics.find("shardproxy_slow_requests_total{pool=\"cache\"} 1"), std::string::npos);
   EXPECT_NE(proxy.Log().find("slow request: pool cache"), std::string::npos) << proxy.Log();
 
-  // proxyctl stats reads the same and prints the percentiles (p99 of GET >= 250 ms).
+  // proxyctl stats reads the same and prints the percentiles (p99 of GET in 250..1000 ms).
   const CommandResult stats = RunCommand(
       {Runfile("proxyctl"), "stats", "--admin", absl::StrCat("127.0.0.1:", admin)},
       std::chrono::seconds(20));
@@ -101,7 +102,7 @@ TEST(ObservabilityTest, MetricsPassPromtoolAndHistogramsSeeInjectedLatency) {
   double p99 = 0;
   ASSERT_TRUE(absl::SimpleAtod(fields[6], &p99)) << line;
   EXPECT_GE(p99, 250.0) << line;
-  EXPECT_LE(p99, 500.0) << line;
+  EXPECT_LE(p99, 1000.0) << line;
 }
 
 TEST(ObservabilityTest, HealthAndServersFollowEjection) {
