@@ -41,6 +41,60 @@ std::string ResolveListen(const config::v1::TcpAddress& tcp, std::string* error)
   return key;
 }
 
+// Warnings about a `filters:` chain that loads but does nothing useful (proxy -t and proxyctl
+// check print them; the proxy logs them at start).
+void CheckFilterChain(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) {
+  if (pool.filters_size() == 0) return;  // the default chain
+  const std::string& name = pool.name();
+  auto pos_of = [&source](int i) {
+    return static_cast<size_t>(i) < source.filters.size() ? source.filters[i] : source.name;
+  };
+  const SourcePos chain_pos = source.KeyOrPool("filters");
+  int router = -1;
+  int reject_unsupported = -1;
+  int hash_tag = -1;
+  absl::flat_hash_map<std::string, int> first_of;
+  for (int i = 0; i < pool.filters_size(); ++i) {
+    const config::v1::Filter& filter = pool.filters(i);
+    auto [it, inserted] = first_of.emplace(filter.name(), i);
+    if (!inserted) {
+      const config::v1::Filter& first = pool.filters(it->second);
+      sink->Warning(
+          pos_of(i), name, absl::StrCat("filters: ", filter.name()),
+          absl::StrCat("is listed twice (first at line ", pos_of(it->second).line, ")",
+                       first.typed_config() == filter.typed_config()
+                           ? " with the same config: the second one has no further effect"
+                           : ": every request passes through both"));
+    }
+    if (filter.name() == "router" && router < 0) router = i;
+    if (filter.name() == "reject_unsupported" && reject_unsupported < 0) reject_unsupported = i;
+    if (filter.name() == "hash_tag" && hash_tag < 0) hash_tag = i;
+  }
+  if (router < 0) {
+    sink->Warning(chain_pos, name, "filters",
+                  "has no router: no request is ever sent to a server, every one fails with an "
+                  "error; add router (the default chain is [reject_unsupported, hash_tag, "
+                  "router, stats])");
+  }
+  if (hash_tag >= 0 && router >= 0 && hash_tag > router) {
+    sink->Warning(pos_of(hash_tag), name, "filters: hash_tag",
+                  "comes after router, which has already chosen the server: it has no effect; "
+                  "put hash_tag before router");
+  }
+  if (hash_tag < 0 && !pool.hash_tag().empty()) {
+    sink->Warning(source.KeyOrPool("hash_tag"), name, "hash_tag",
+                  absl::StrCat("\"", pool.hash_tag(), "\" has no effect: the pool's filters: "
+                               "chain has no hash_tag filter, so keys are hashed whole"));
+  }
+  if (reject_unsupported < 0) {
+    sink->Warning(chain_pos, name, "filters",
+                  "has no reject_unsupported: the proxy itself still refuses the commands it "
+                  "cannot proxy safely (transactions, pub/sub, blocking and connection-state "
+                  "commands), but no deny_commands list of reject_unsupported applies to this "
+                  "pool");
+  }
+}
+
 void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) {
   const std::string& name = pool.name();
   // 1. listen is required.
@@ -95,6 +149,7 @@ void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* si
                   absl::StrCat("cannot resolve host '", pool.listen().tcp().host(), "': ", error));
     }
   }
+  CheckFilterChain(pool, source, sink);
   // Filters validate their own configs.
   for (int i = 0; i < pool.filters_size(); ++i) {
     const config::v1::Filter& entry = pool.filters(i);
