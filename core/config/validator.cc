@@ -7,6 +7,10 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 #include "absl/strings/str_cat.h"
 #include "api/filter.h"
 #include "api/registry.h"
@@ -173,6 +177,74 @@ void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* si
   }
 }
 
+// The `prefix` of a pool's key_prefix filter (read through the filter's own config message by
+// reflection, so the core does not depend on the plugin), or false when it has none.
+bool KeyPrefixOf(const Pool& pool, std::string* prefix) {
+  for (const config::v1::Filter& entry : pool.filters()) {
+    if (entry.name() != "key_prefix") continue;
+    const FilterFactory* factory = Registry<FilterFactory>::Find(entry.name());
+    if (factory == nullptr) return false;
+    std::unique_ptr<google::protobuf::Message> config = factory->NewConfigProto();
+    if (config == nullptr || !config->ParseFromString(entry.typed_config())) return false;
+    const google::protobuf::FieldDescriptor* field =
+        config->GetDescriptor()->FindFieldByName("prefix");
+    if (field == nullptr || field->type() != google::protobuf::FieldDescriptor::TYPE_STRING ||
+        field->is_repeated()) {
+      return false;
+    }
+    *prefix = config->GetReflection()->GetString(*config, field);
+    return !prefix->empty();
+  }
+  return false;
+}
+
+// Tenants separated by key_prefix on shared backends must have prefixes that are not prefixes of
+// one another: with "app1" and "app10", app1's key "0:x" IS app10's key "x".
+void CheckPrefixOverlap(const config::v1::Bootstrap& bootstrap, const SourceMap& sources,
+                        DiagnosticSink* sink) {
+  struct Tenant {
+    int pool;
+    std::string prefix;
+    absl::flat_hash_set<std::string> servers;  // host:port as written
+  };
+  std::vector<Tenant> tenants;
+  tenants.reserve(static_cast<size_t>(bootstrap.pools_size()));
+  for (int i = 0; i < bootstrap.pools_size(); ++i) {
+    Tenant tenant{i, "", {}};
+    if (!KeyPrefixOf(bootstrap.pools(i), &tenant.prefix)) continue;
+    for (const config::v1::Server& server : bootstrap.pools(i).servers()) {
+      tenant.servers.insert(server.has_tcp() ? absl::StrCat(server.tcp().host(), ":",
+                                                             server.tcp().port())
+                                             : server.unix_path());
+    }
+    tenants.push_back(std::move(tenant));
+  }
+  for (const Tenant& a : tenants) {
+    for (const Tenant& b : tenants) {
+      if (a.pool == b.pool || a.prefix == b.prefix || !absl::StartsWith(b.prefix, a.prefix)) {
+        continue;
+      }
+      std::string shared;
+      for (const std::string& server : a.servers) {
+        if (b.servers.contains(server)) {
+          shared = server;
+          break;
+        }
+      }
+      if (shared.empty()) continue;
+      const Pool& pool_a = bootstrap.pools(a.pool);
+      const Pool& pool_b = bootstrap.pools(b.pool);
+      sink->Error(sources.pools[b.pool].KeyOrPool("filters"), pool_b.name(),
+                  "filters: key_prefix",
+                  absl::StrCat("prefix '", b.prefix, "' starts with the prefix '", a.prefix,
+                               "' of pool '", pool_a.name(), "', which shares server ", shared,
+                               ": its clients could read and write this pool's keys (their key '",
+                               b.prefix.substr(a.prefix.size()), "x' is this pool's 'x'); end "
+                               "every prefix with a separator no prefix contains, e.g. 'app1:'"));
+    }
+  }
+}
+
 }  // namespace
 
 void ValidateBootstrap(const config::v1::Bootstrap& bootstrap, const SourceMap& sources,
@@ -180,6 +252,7 @@ void ValidateBootstrap(const config::v1::Bootstrap& bootstrap, const SourceMap& 
   for (int i = 0; i < bootstrap.pools_size(); ++i) {
     ValidatePool(bootstrap.pools(i), sources.pools[i], sink);
   }
+  CheckPrefixOverlap(bootstrap, sources, sink);
   // 7. listen addresses must differ: as written (twemproxy's check) and as resolved (ours:
   // localhost:X and 127.0.0.1:X would otherwise fail only at bind time).
   absl::flat_hash_map<std::string, int> by_raw;

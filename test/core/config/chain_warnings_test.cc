@@ -79,5 +79,36 @@ TEST(ChainWarningsTest, ChainWithoutRejectUnsupportedExplainsWhatIsLost) {
   EXPECT_EQ(result.warnings.size(), 1u) << Describe(result);
 }
 
+// Two tenants on the same backend whose prefixes are prefixes of one another are not isolated.
+std::string Tenant(const std::string& name, int port, const std::string& prefix,
+                   const std::string& server) {
+  return name + ":\n  listen: 127.0.0.1:" + std::to_string(port) +
+         "\n  redis: true\n  servers:\n   - " + server +
+         "\n  filters:\n   - name: key_prefix\n     config: {prefix: \"" + prefix +
+         "\"}\n   - reject_unsupported\n   - hash_tag\n   - router\n";
+}
+
+TEST(PrefixOverlapTest, OverlappingPrefixesOnASharedServerAreAnError) {
+  const config::LoadResult result =
+      Load(Tenant("one", 22121, "app1", "127.0.0.1:6379:1") +
+           Tenant("ten", 22122, "app10", "127.0.0.1:6379:1 other-name"));
+  EXPECT_FALSE(result.ok());
+  EXPECT_TRUE(HasError(result, 18, 4, "ten", "filters: key_prefix",
+                       "prefix 'app10' starts with the prefix 'app1' of pool 'one', which shares "
+                       "server 127.0.0.1:6379"))
+      << Describe(result);
+}
+
+TEST(PrefixOverlapTest, DistinctOrUnsharedPrefixesAreFine) {
+  EXPECT_TRUE(LoadsCleanly(Load(Tenant("one", 22121, "app1:", "127.0.0.1:6379:1") +
+                                Tenant("ten", 22122, "app10:", "127.0.0.1:6379:1"))));
+  // The same prefix twice: one tenant with two listeners.
+  EXPECT_TRUE(LoadsCleanly(Load(Tenant("one", 22121, "app1:", "127.0.0.1:6379:1") +
+                                Tenant("two", 22122, "app1:", "127.0.0.1:6379:1"))));
+  // Overlapping prefixes on different backends share no keys.
+  EXPECT_TRUE(LoadsCleanly(Load(Tenant("one", 22121, "app1", "127.0.0.1:6379:1") +
+                                Tenant("ten", 22122, "app10", "127.0.0.1:6380:1"))));
+}
+
 }  // namespace
 }  // namespace proxy::test
