@@ -176,6 +176,13 @@ bool PidFile::Create(const std::string& path) {
     close(fd);
     return false;
   }
+  // A hard link would make us truncate and write another file (O_NOFOLLOW cannot see it).
+  if (st.st_nlink != 1) {
+    PidFileError(absl::StrCat("pid file '", path, "' has ", st.st_nlink,
+                              " hard links: refusing to write through them"));
+    close(fd);
+    return false;
+  }
   const pid_t self = getpid();
   const pid_t other = ReadPid(fd);
   const bool locked = flock(fd, LOCK_EX | LOCK_NB) == 0;

@@ -19,8 +19,9 @@ class PidFile {
 
   // Creates or takes over `path` and writes our pid in it (twemproxy's format: no newline, mode
   // 0644). Refused (false, with the reason logged and printed to stderr): `path` is a symlink
-  // (never followed) or not a regular file; another proxy holds it (an flock on it) or it names
-  // another live process (a second instance on the same pid file).
+  // (never followed), not a regular file, or a file with several hard links; another proxy
+  // holds it (an flock on it) or it names another live process (a second instance on the same
+  // pid file).
   bool Create(const std::string& path);
   // Unlinks the file if it still holds our pid (another instance may have replaced it).
   void Remove();

@@ -168,6 +168,28 @@ TEST(PidFileTest, SymlinkIsNeverFollowed) {
   unlink(target.c_str());
 }
 
+TEST(PidFileTest, HardLinkIsRefused) {
+  RedisServer redis;
+  ASSERT_TRUE(redis.ok());
+  const std::string target = Fresh("hardlink-target");
+  std::ofstream(target) << "precious";
+  const std::string pid_path = Fresh("hardlink.pid");
+  ASSERT_EQ(link(target.c_str(), pid_path.c_str()), 0);
+
+  const int port = FreePort();
+  const std::string log = Fresh("hardlink.log");
+  ProxyChild proxy;
+  ASSERT_TRUE(
+      proxy.Start(Args(WriteConfig("hardlink", port, redis.port()), FreePort(), {"-p", pid_path}),
+                  log));
+  ASSERT_TRUE(proxy.WaitExit(kStartTimeout)) << ReadFileText(log);
+  EXPECT_TRUE(WIFEXITED(proxy.status()) && WEXITSTATUS(proxy.status()) == 1);
+  EXPECT_TRUE(absl::StrContains(ReadFileText(log), "has 2 hard links")) << ReadFileText(log);
+  EXPECT_EQ(ReadFileText(target), "precious");
+  unlink(pid_path.c_str());
+  unlink(target.c_str());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Open files.
 
