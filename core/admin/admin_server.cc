@@ -2,17 +2,21 @@
 #include "core/admin/admin_server.h"
 
 #include <event2/buffer.h>
+#include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "api/placement.h"
+#include "core/common/log.h"
 #include "core/proxy/clock.h"
 #include "core/stats/stats_server.h"
 
@@ -40,6 +44,17 @@ std::string Label(absl::string_view value) {
 void Header(std::string* out, absl::string_view name, absl::string_view type,
             absl::string_view help) {
   absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+}
+
+// The admin server of each listener: libevent hands the error callback evhttp's pointer, not
+// ours.
+struct ListenerRegistry {
+  std::mutex mu;
+  std::map<const evconnlistener*, AdminServer*> by_listener;
+};
+ListenerRegistry& Registry() {
+  static auto* registry = new ListenerRegistry();
+  return *registry;
 }
 
 std::string Seconds(double us) { return absl::StrFormat("%.6g", us / 1e6); }
@@ -310,10 +325,23 @@ AdminServer::~AdminServer() { Stop(); }
 absl::Status AdminServer::Start(const std::string& addr, uint16_t port) {
   base_ = event_base_new();
   http_ = evhttp_new(base_);
-  if (evhttp_bind_socket(http_, addr.c_str(), port) != 0) {
+  evhttp_bound_socket* bound = evhttp_bind_socket_with_handle(http_, addr.c_str(), port);
+  if (bound == nullptr) {
     return absl::UnavailableError(
         absl::StrCat("bind of the admin endpoint to '", addr, ":", port, "' failed: ",
                      std::strerror(errno)));
+  }
+  // Only small GETs are served: anything bigger is refused as it arrives (never buffered), and
+  // a connection that does not finish its request (or read its reply) in time is closed.
+  evhttp_set_max_headers_size(http_, kMaxHeadersBytes);
+  evhttp_set_max_body_size(http_, kMaxBodyBytes);
+  evhttp_set_timeout(http_, kRequestTimeoutSeconds);
+  listener_ = evhttp_bound_socket_get_listener(bound);
+  evconnlistener_set_error_cb(listener_, &OnAcceptError);
+  resume_event_ = evtimer_new(base_, &OnResume, this);
+  {
+    std::lock_guard<std::mutex> lock(Registry().mu);
+    Registry().by_listener[listener_] = this;
   }
   evhttp_set_gencb(http_, &Handle, this);
   stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -333,6 +361,13 @@ void AdminServer::Stop() {
     thread_.join();
   }
   if (stop_event_ != nullptr) event_free(stop_event_);
+  if (listener_ != nullptr) {
+    std::lock_guard<std::mutex> lock(Registry().mu);
+    Registry().by_listener.erase(listener_);
+  }
+  if (resume_event_ != nullptr) event_free(resume_event_);
+  resume_event_ = nullptr;
+  listener_ = nullptr;
   if (http_ != nullptr) evhttp_free(http_);
   if (base_ != nullptr) event_base_free(base_);
   if (stop_fd_ >= 0) close(stop_fd_);
@@ -340,6 +375,42 @@ void AdminServer::Stop() {
   http_ = nullptr;
   base_ = nullptr;
   stop_fd_ = -1;
+}
+
+void AdminServer::OnAcceptError(evconnlistener* listener, void* /*arg*/) {
+  const int error = EVUTIL_SOCKET_ERROR();
+  // The listener's user data is evhttp's; ours is found through the base's only admin server.
+  AdminServer* self = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(Registry().mu);
+    auto it = Registry().by_listener.find(listener);
+    if (it != Registry().by_listener.end()) self = it->second;
+  }
+  if (self == nullptr) return;
+  self->PauseAccepting(error);
+}
+
+void AdminServer::PauseAccepting(int error) {
+  refused_accepts_.fetch_add(1, std::memory_order_relaxed);
+  ++accept_failures_;
+  const uint64_t now = WallMicros();
+  if (last_accept_log_us_ == 0 || now - last_accept_log_us_ >= kAcceptErrorLogIntervalUs) {
+    PROXY_LOG(log::kError,
+              "admin: accept failed: %s (%d time%s in the last interval); pausing accepts",
+              std::strerror(error), static_cast<long long>(accept_failures_),
+              accept_failures_ == 1 ? "" : "s");
+    last_accept_log_us_ = now;
+    accept_failures_ = 0;
+  }
+  // The pending connection waits in the backlog; accepting resumes after a short pause.
+  evconnlistener_disable(listener_);
+  timeval pause{0, kAcceptBackoffMs * 1000};
+  evtimer_add(resume_event_, &pause);
+}
+
+void AdminServer::OnResume(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<AdminServer*>(arg);
+  if (self->listener_ != nullptr) evconnlistener_enable(self->listener_);
 }
 
 void AdminServer::Handle(evhttp_request* request, void* arg) {

@@ -5,7 +5,10 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,9 +32,25 @@ class AdminServer {
 
   absl::Status Start(const std::string& addr, uint16_t port);
   void Stop();
+  // Accepts that failed (out of descriptors...): each one paused accepting.
+  uint64_t refused_accepts() const { return refused_accepts_.load(std::memory_order_relaxed); }
+
+  // Limits of one request: the endpoint serves small GETs only, so a larger header block or any
+  // body beyond kMaxBodyBytes is refused as it arrives (never buffered), and a connection whose
+  // request (or reply) is not done in kRequestTimeoutSeconds is closed.
+  static constexpr size_t kMaxHeadersBytes = 8 * 1024;
+  static constexpr size_t kMaxBodyBytes = 4 * 1024;
+  static constexpr int kRequestTimeoutSeconds = 10;
+  // A failed accept (EMFILE...) pauses accepting this long instead of failing again at once;
+  // logged at most once per interval.
+  static constexpr int kAcceptBackoffMs = 100;
+  static constexpr uint64_t kAcceptErrorLogIntervalUs = 5u * 1000 * 1000;
 
  private:
   static void Handle(evhttp_request* request, void* arg);
+  static void OnAcceptError(evconnlistener* listener, void* arg);
+  static void OnResume(evutil_socket_t fd, short what, void* arg);
+  void PauseAccepting(int error);
 
   std::vector<Worker*> workers_;
   uint64_t start_wall_us_;
@@ -39,6 +58,11 @@ class AdminServer {
   evhttp* http_ = nullptr;
   int stop_fd_ = -1;
   event* stop_event_ = nullptr;
+  evconnlistener* listener_ = nullptr;  // owned by http_
+  event* resume_event_ = nullptr;       // re-enables listener_ after a pause
+  std::atomic<uint64_t> refused_accepts_{0};
+  uint64_t accept_failures_ = 0;        // since the last log line (admin thread only)
+  uint64_t last_accept_log_us_ = 0;
   std::thread thread_;
 };
 

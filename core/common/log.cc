@@ -34,13 +34,36 @@ bool Init(int level, const std::string& path) {
   return true;
 }
 
-void Reopen() {
+bool Reopen() {
   std::lock_guard<std::mutex> lock(g_mu);
-  if (g_path.empty()) return;
-  int fd = open(g_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return;
-  int old = g_fd.exchange(fd);
-  if (old != STDERR_FILENO) close(old);
+  if (g_path.empty()) return true;
+  const int fd = open(g_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  const int current = g_fd.load();
+  if (current == STDERR_FILENO) {
+    g_fd = fd;  // never replace stderr itself
+    return true;
+  }
+  // Atomically re-points `current` at the new file: no moment where it is closed.
+  int rc;
+  do {
+    rc = dup3(fd, current, O_CLOEXEC);
+  } while (rc < 0 && errno == EINTR);
+  const int error = errno;
+  close(fd);
+  errno = error;
+  return rc >= 0;
+}
+
+void WriteRaw(const char* data, size_t size) {
+  const int fd = g_fd.load();
+  while (size > 0) {
+    const ssize_t n = write(fd, data, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
 }
 
 void SetLevel(int level) {

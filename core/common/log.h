@@ -23,8 +23,13 @@ enum Level : int {
 
 // Opens `path` in append mode (empty = stderr). False with errno set on failure.
 bool Init(int level, const std::string& path);
-// Reopens the log file (logrotate); no-op for stderr.
-void Reopen();
+// Reopens the log file (logrotate); no-op for stderr. The new file is opened first and put in
+// place of the old one with dup3() on the same descriptor number, so a thread writing at that
+// moment never writes into a descriptor that was closed and reused for something else.
+// False (errno set) when the file could not be opened: logging goes on to the old file.
+bool Reopen();
+// Async-signal-safe: writes `size` bytes as they are to the log (no timestamp, no lock).
+void WriteRaw(const char* data, size_t size);
 void SetLevel(int level);
 int GetLevel();
 bool Enabled(int level);

@@ -7,6 +7,10 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 #include "absl/strings/str_cat.h"
 #include "api/filter.h"
 #include "api/registry.h"
@@ -39,6 +43,60 @@ std::string ResolveListen(const config::v1::TcpAddress& tcp, std::string* error)
   }
   freeaddrinfo(result);
   return key;
+}
+
+// Warnings about a `filters:` chain that loads but does nothing useful (proxy -t and proxyctl
+// check print them; the proxy logs them at start).
+void CheckFilterChain(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) {
+  if (pool.filters_size() == 0) return;  // the default chain
+  const std::string& name = pool.name();
+  auto pos_of = [&source](int i) {
+    return static_cast<size_t>(i) < source.filters.size() ? source.filters[i] : source.name;
+  };
+  const SourcePos chain_pos = source.KeyOrPool("filters");
+  int router = -1;
+  int reject_unsupported = -1;
+  int hash_tag = -1;
+  absl::flat_hash_map<std::string, int> first_of;
+  for (int i = 0; i < pool.filters_size(); ++i) {
+    const config::v1::Filter& filter = pool.filters(i);
+    auto [it, inserted] = first_of.emplace(filter.name(), i);
+    if (!inserted) {
+      const config::v1::Filter& first = pool.filters(it->second);
+      sink->Warning(
+          pos_of(i), name, absl::StrCat("filters: ", filter.name()),
+          absl::StrCat("is listed twice (first at line ", pos_of(it->second).line, ")",
+                       first.typed_config() == filter.typed_config()
+                           ? " with the same config: the second one has no further effect"
+                           : ": every request passes through both"));
+    }
+    if (filter.name() == "router" && router < 0) router = i;
+    if (filter.name() == "reject_unsupported" && reject_unsupported < 0) reject_unsupported = i;
+    if (filter.name() == "hash_tag" && hash_tag < 0) hash_tag = i;
+  }
+  if (router < 0) {
+    sink->Warning(chain_pos, name, "filters",
+                  "has no router: no request is ever sent to a server, every one fails with an "
+                  "error; add router (the default chain is [reject_unsupported, hash_tag, "
+                  "router, stats])");
+  }
+  if (hash_tag >= 0 && router >= 0 && hash_tag > router) {
+    sink->Warning(pos_of(hash_tag), name, "filters: hash_tag",
+                  "comes after router, which has already chosen the server: it has no effect; "
+                  "put hash_tag before router");
+  }
+  if (hash_tag < 0 && !pool.hash_tag().empty()) {
+    sink->Warning(source.KeyOrPool("hash_tag"), name, "hash_tag",
+                  absl::StrCat("\"", pool.hash_tag(), "\" has no effect: the pool's filters: "
+                               "chain has no hash_tag filter, so keys are hashed whole"));
+  }
+  if (reject_unsupported < 0) {
+    sink->Warning(chain_pos, name, "filters",
+                  "has no reject_unsupported: the proxy itself still refuses the commands it "
+                  "cannot proxy safely (transactions, pub/sub, blocking and connection-state "
+                  "commands), but no deny_commands list of reject_unsupported applies to this "
+                  "pool");
+  }
 }
 
 void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) {
@@ -95,6 +153,7 @@ void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* si
                   absl::StrCat("cannot resolve host '", pool.listen().tcp().host(), "': ", error));
     }
   }
+  CheckFilterChain(pool, source, sink);
   // Filters validate their own configs.
   for (int i = 0; i < pool.filters_size(); ++i) {
     const config::v1::Filter& entry = pool.filters(i);
@@ -118,6 +177,74 @@ void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* si
   }
 }
 
+// The `prefix` of a pool's key_prefix filter (read through the filter's own config message by
+// reflection, so the core does not depend on the plugin), or false when it has none.
+bool KeyPrefixOf(const Pool& pool, std::string* prefix) {
+  for (const config::v1::Filter& entry : pool.filters()) {
+    if (entry.name() != "key_prefix") continue;
+    const FilterFactory* factory = Registry<FilterFactory>::Find(entry.name());
+    if (factory == nullptr) return false;
+    std::unique_ptr<google::protobuf::Message> config = factory->NewConfigProto();
+    if (config == nullptr || !config->ParseFromString(entry.typed_config())) return false;
+    const google::protobuf::FieldDescriptor* field =
+        config->GetDescriptor()->FindFieldByName("prefix");
+    if (field == nullptr || field->type() != google::protobuf::FieldDescriptor::TYPE_STRING ||
+        field->is_repeated()) {
+      return false;
+    }
+    *prefix = config->GetReflection()->GetString(*config, field);
+    return !prefix->empty();
+  }
+  return false;
+}
+
+// Tenants separated by key_prefix on shared backends must have prefixes that are not prefixes of
+// one another: with "app1" and "app10", app1's key "0:x" IS app10's key "x".
+void CheckPrefixOverlap(const config::v1::Bootstrap& bootstrap, const SourceMap& sources,
+                        DiagnosticSink* sink) {
+  struct Tenant {
+    int pool;
+    std::string prefix;
+    absl::flat_hash_set<std::string> servers;  // host:port as written
+  };
+  std::vector<Tenant> tenants;
+  tenants.reserve(static_cast<size_t>(bootstrap.pools_size()));
+  for (int i = 0; i < bootstrap.pools_size(); ++i) {
+    Tenant tenant{i, "", {}};
+    if (!KeyPrefixOf(bootstrap.pools(i), &tenant.prefix)) continue;
+    for (const config::v1::Server& server : bootstrap.pools(i).servers()) {
+      tenant.servers.insert(server.has_tcp() ? absl::StrCat(server.tcp().host(), ":",
+                                                             server.tcp().port())
+                                             : server.unix_path());
+    }
+    tenants.push_back(std::move(tenant));
+  }
+  for (const Tenant& a : tenants) {
+    for (const Tenant& b : tenants) {
+      if (a.pool == b.pool || a.prefix == b.prefix || !absl::StartsWith(b.prefix, a.prefix)) {
+        continue;
+      }
+      std::string shared;
+      for (const std::string& server : a.servers) {
+        if (b.servers.contains(server)) {
+          shared = server;
+          break;
+        }
+      }
+      if (shared.empty()) continue;
+      const Pool& pool_a = bootstrap.pools(a.pool);
+      const Pool& pool_b = bootstrap.pools(b.pool);
+      sink->Error(sources.pools[b.pool].KeyOrPool("filters"), pool_b.name(),
+                  "filters: key_prefix",
+                  absl::StrCat("prefix '", b.prefix, "' starts with the prefix '", a.prefix,
+                               "' of pool '", pool_a.name(), "', which shares server ", shared,
+                               ": its clients could read and write this pool's keys (their key '",
+                               b.prefix.substr(a.prefix.size()), "x' is this pool's 'x'); end "
+                               "every prefix with a separator no prefix contains, e.g. 'app1:'"));
+    }
+  }
+}
+
 }  // namespace
 
 void ValidateBootstrap(const config::v1::Bootstrap& bootstrap, const SourceMap& sources,
@@ -125,6 +252,7 @@ void ValidateBootstrap(const config::v1::Bootstrap& bootstrap, const SourceMap& 
   for (int i = 0; i < bootstrap.pools_size(); ++i) {
     ValidatePool(bootstrap.pools(i), sources.pools[i], sink);
   }
+  CheckPrefixOverlap(bootstrap, sources, sink);
   // 7. listen addresses must differ: as written (twemproxy's check) and as resolved (ours:
   // localhost:X and 127.0.0.1:X would otherwise fail only at bind time).
   absl::flat_hash_map<std::string, int> by_raw;

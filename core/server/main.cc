@@ -16,6 +16,7 @@
 #include "core/common/version.h"
 #include "core/config/config.h"
 #include "core/server/options.h"
+#include "core/server/process.h"
 #include "core/server/server.h"
 
 namespace proxy {
@@ -48,19 +49,6 @@ bool Daemonize() {
   return true;
 }
 
-// The pid without a newline, mode 0644 (twemproxy's format).
-bool WritePidFile(const std::string& path) {
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) {
-    PROXY_LOG(log::kError, "opening pid file '%s' failed: %s", path, std::strerror(errno));
-    return false;
-  }
-  const std::string pid = std::to_string(getpid());
-  const bool ok = write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
-  close(fd);
-  return ok;
-}
-
 int TestConf(const Options& options) {
   config::LoadResult result = config::LoadConfigFile(options.conf_file);
   Print(config::FormatDiagnostics(result.errors));
@@ -76,6 +64,7 @@ int TestConf(const Options& options) {
 }
 
 int Main(int argc, char** argv) {
+  const char* argv0 = argc > 0 ? argv[0] : "proxy";
   ParsedOptions parsed = ParseOptions(argc, argv);
   if (parsed.exit_now) {
     Print(parsed.message + "\n");
@@ -100,13 +89,16 @@ int Main(int argc, char** argv) {
     return 1;
   }
   if (options.daemonize && !Daemonize()) return 1;
-  if (!options.pid_file.empty() && !WritePidFile(options.pid_file)) return 1;
+  InstallCrashHandler(argv0);
+  PidFile pid_file;
+  if (!options.pid_file.empty() && !pid_file.Create(options.pid_file)) return 1;
   PROXY_LOG(log::kNotice, "shardproxy-%s (nutcracker-%s compatible) started on pid %d",
             kProxyVersion, kCompatVersion, static_cast<int>(getpid()));
+  RaiseFileLimit();
 
   config::LoadResult result = config::LoadConfigFile(options.conf_file);
   if (!result.ok()) {
-    if (!options.pid_file.empty()) unlink(options.pid_file.c_str());
+    pid_file.Remove();
     for (const config::Diagnostic& error : result.errors) {
       PROXY_LOG(log::kError, "%s", error.ToString());
     }
@@ -118,7 +110,7 @@ int Main(int argc, char** argv) {
     PROXY_LOG(log::kWarn, "%s", warning.ToString());
   }
   const int code = RunServer(options, result.bootstrap);
-  if (!options.pid_file.empty()) unlink(options.pid_file.c_str());
+  pid_file.Remove();
   return code;
 }
 

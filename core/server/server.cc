@@ -25,7 +25,9 @@
 namespace proxy {
 namespace {
 
-// Binds a unix-domain listener once for all workers: unlinks a stale file, chmods when asked.
+// Binds a unix-domain listener once for all workers: unlinks a stale file, and sets the asked
+// permissions before listen(): until then a connect() to the path is refused, so no client can
+// get in under the default mode.
 int ListenUnix(const config::v1::Pool& pool) {
   const config::v1::UnixSocket& unix_socket = pool.listen().unix_socket();
   sockaddr_un addr{};
@@ -35,13 +37,14 @@ int ListenUnix(const config::v1::Pool& pool) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      (unix_socket.permissions() != 0 &&
+       chmod(unix_socket.path().c_str(), unix_socket.permissions()) != 0) ||
       listen(fd, static_cast<int>(pool.backlog())) != 0) {
     const int error = errno;
     close(fd);
     errno = error;
     return -1;
   }
-  if (unix_socket.permissions() != 0) chmod(unix_socket.path().c_str(), unix_socket.permissions());
   return fd;
 }
 
@@ -137,7 +140,9 @@ int RunServer(const Options& options, const config::v1::Bootstrap& bootstrap) {
     }
     if (sig == SIGHUP) {
       PROXY_LOG(log::kNotice, "signal %d (SIGHUP) received, reopening log file", sig);
-      log::Reopen();
+      if (!log::Reopen()) {
+        PROXY_LOG(log::kError, "reopening the log file failed: %s", std::strerror(errno));
+      }
     } else if (sig == SIGTTIN) {
       log::SetLevel(log::GetLevel() + 1);
       PROXY_LOG(log::kNotice, "signal %d (SIGTTIN) received, up logging level", sig);

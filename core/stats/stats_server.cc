@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "core/common/log.h"
 #include "core/common/version.h"
 #include "core/proxy/clock.h"
 
@@ -156,29 +157,80 @@ void StatsServer::Stop() {
   listen_fd_ = stop_fd_ = -1;
 }
 
+namespace {
+
+// Out of descriptors (or kernel memory): accepting again at once would fail the same way.
+bool IsResourceError(int error) {
+  return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
+}
+
+}  // namespace
+
 void StatsServer::Serve() {
+  int backoff_ms = 0;         // > 0 while accepting is paused after a resource error
+  uint64_t last_log_us = 0;   // the last "accept failed" line
+  uint64_t failures = 0;      // failed accepts since that line
   for (;;) {
     pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
+    // While paused only the stop event is watched: the pending connection stays queued.
+    const int rc = backoff_ms > 0 ? poll(&fds[1], 1, backoff_ms) : poll(fds, 2, -1);
+    if (rc < 0) {
       if (errno == EINTR) continue;
       return;
     }
     if (fds[1].revents != 0) return;
-    if ((fds[0].revents & POLLIN) == 0) continue;
-    const int client = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (client < 0) continue;
-    // One document, then close; whatever the client sent is ignored (twemproxy's protocol).
-    timeval tv{2, 0};
-    setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    const std::string json = StatsJson(workers_, start_wall_us_);
-    size_t sent = 0;
-    while (sent < json.size()) {
-      const ssize_t n = send(client, json.data() + sent, json.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) break;
-      sent += static_cast<size_t>(n);
+    if (backoff_ms > 0) {
+      backoff_ms = 0;  // the pause is over: try again
+      continue;
     }
-    close(client);
+    if ((fds[0].revents & POLLIN) == 0) continue;
+    const int client = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (client < 0) {
+      const int error = errno;
+      if (!IsResourceError(error)) continue;  // the peer left first (ECONNABORTED...)
+      refused_accepts_.fetch_add(1, std::memory_order_relaxed);
+      ++failures;
+      const uint64_t now = WallMicros();
+      if (last_log_us == 0 || now - last_log_us >= kAcceptErrorLogIntervalUs) {
+        PROXY_LOG(log::kError,
+                  "stats: accept failed: %s (%d time%s in the last interval); pausing accepts",
+                  std::strerror(error), static_cast<long long>(failures),
+                  failures == 1 ? "" : "s");
+        last_log_us = now;
+        failures = 0;
+      }
+      backoff_ms = kAcceptBackoffMs;
+      continue;
+    }
+    ServeClient(client);
   }
+}
+
+void StatsServer::ServeClient(int client) {
+  // One document, then close; whatever the client sent is ignored (twemproxy's protocol). A
+  // client that does not read gets at most kClientDeadlineMs, in total, of this thread.
+  const std::string json = StatsJson(workers_, start_wall_us_);
+  const uint64_t deadline = WallMicros() + kClientDeadlineMs * 1000u;
+  size_t sent = 0;
+  while (sent < json.size()) {
+    const ssize_t n = send(client, json.data() + sent, json.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      const uint64_t now = WallMicros();
+      if (now >= deadline) break;
+      pollfd out = {client, POLLOUT, 0};
+      pollfd fds[2] = {out, {stop_fd_, POLLIN, 0}};
+      const int wait_ms = static_cast<int>((deadline - now + 999) / 1000);
+      if (poll(fds, 2, wait_ms) <= 0 || fds[1].revents != 0) break;
+      continue;
+    }
+    break;
+  }
+  close(client);
 }
 
 }  // namespace proxy

@@ -24,14 +24,26 @@ class StatsServer {
   // Binds addr:port (SO_REUSEADDR) and starts serving; kUnavailable on bind failure.
   absl::Status Start(const std::string& addr, uint16_t port);
   void Stop();
+  // Accepts that failed for want of descriptors or memory (each one paused accepting).
+  uint64_t refused_accepts() const { return refused_accepts_.load(std::memory_order_relaxed); }
+
+  // After an accept fails with EMFILE/ENFILE/ENOBUFS/ENOMEM, accepting pauses this long (the
+  // connection waits in the backlog) instead of failing again at once in a busy loop; the
+  // failure is logged at most once per kAcceptErrorLogIntervalUs.
+  static constexpr int kAcceptBackoffMs = 100;
+  static constexpr uint64_t kAcceptErrorLogIntervalUs = 5u * 1000 * 1000;
+  // Longest time one client may take to receive its document (a client that never reads).
+  static constexpr uint64_t kClientDeadlineMs = 2000;
 
  private:
   void Serve();
+  void ServeClient(int client);
 
   std::vector<Worker*> workers_;
   uint64_t start_wall_us_;
   int listen_fd_ = -1;
   int stop_fd_ = -1;
+  std::atomic<uint64_t> refused_accepts_{0};
   std::thread thread_;
 };
 

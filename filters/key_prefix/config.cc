@@ -36,6 +36,7 @@ class KeyPrefixFactory final : public FilterFactory {
     settings->prefix = typed.prefix();
     // memcache keys are limited to 250 bytes and its replies carry keys; redis has neither.
     const bool redis = context.pool.protocol() == "redis";
+    settings->redis = redis;
     settings->limit_key_size = !redis;
     settings->rewrite_replies = !redis;
     return FilterFactoryFn(

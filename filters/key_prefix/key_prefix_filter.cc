@@ -2,8 +2,11 @@
 #include "filters/key_prefix/key_prefix_filter.h"
 
 #include <utility>
+#include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace proxy::filters::key_prefix {
@@ -32,7 +35,127 @@ std::string QuotedCommand(const Request& request) {
   return out;
 }
 
+// The request's command name in upper case (an unknown command: the decoder's copy of its name).
+std::string UpperName(const Request& request) {
+  absl::string_view name = request.command;
+  if (name.empty() && !request.args.empty()) name = request.args[0];
+  return absl::AsciiStrToUpper(name.substr(0, kMaxQuotedName));
+}
+
+// Splits a canonical RESP array of bulk strings ("*N\r\n" then N times "$len\r\n<bytes>\r\n",
+// as the redis codec's RewriteKeys writes it) into its arguments. False on anything else.
+bool SplitRespArray(absl::string_view wire, std::vector<absl::string_view>* argv) {
+  argv->clear();
+  auto read_number = [&wire](char marker, uint64_t* value) {
+    if (wire.empty() || wire[0] != marker) return false;
+    const size_t end = wire.find("\r\n");
+    if (end == absl::string_view::npos || end < 2 || end > 20) return false;
+    if (!absl::SimpleAtoi(wire.substr(1, end - 1), value)) return false;
+    wire.remove_prefix(end + 2);
+    return true;
+  };
+  uint64_t count = 0;
+  if (!read_number('*', &count) || count == 0 || count > wire.size()) return false;
+  argv->reserve(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t length = 0;
+    if (!read_number('$', &length) || length > wire.size() || wire.size() - length < 2 ||
+        wire.substr(length, 2) != "\r\n") {
+      return false;
+    }
+    argv->push_back(wire.substr(0, length));
+    wire.remove_prefix(length + 2);
+  }
+  return wire.empty();
+}
+
+void AppendResp(const std::vector<std::string>& argv, std::string* out) {
+  absl::StrAppend(out, "*", argv.size(), "\r\n");
+  for (const std::string& arg : argv) absl::StrAppend(out, "$", arg.size(), "\r\n", arg, "\r\n");
+}
+
 }  // namespace
+
+bool IsUnconfinedRedisCommand(absl::string_view upper_name) {
+  // Scripts and functions run arbitrary code that may name any key; the others take key
+  // patterns, enumerate or sample the keyspace, or move keys outside it.
+  static constexpr absl::string_view kNames[] = {
+      "EVAL",     "EVALSHA", "EVAL_RO",   "EVALSHA_RO", "FCALL",   "FCALL_RO", "SCRIPT",
+      "FUNCTION", "KEYS",    "SCAN",      "RANDOMKEY",  "MIGRATE", "OBJECT",   "MOVE",
+      "SWAPDB",   "FLUSHDB", "FLUSHALL",  "DBSIZE",     "MEMORY",  "DEBUG",    "SORT_RO",
+      "MONITOR",  "CLIENT",  "CONFIG",    "PUBLISH",    "SPUBLISH", "PUBSUB",  "SUBSCRIBE",
+      "PSUBSCRIBE", "SSUBSCRIBE", "XREAD", "XREADGROUP", "GEORADIUS_RO",
+      "GEORADIUSBYMEMBER_RO", "WAIT", "WAITAOF", "MULTI", "EXEC", "WATCH"};
+  for (absl::string_view name : kNames) {
+    if (upper_name == name) return true;
+  }
+  return false;
+}
+
+ArgumentRewrite RewriteRedisArguments(absl::string_view prefix, std::vector<std::string>* argv) {
+  if (argv->empty()) return ArgumentRewrite::kUnchanged;
+  const std::string name = absl::AsciiStrToUpper((*argv)[0]);
+  std::vector<std::string>& a = *argv;
+  const size_t n = a.size();
+  bool changed = false;
+  auto eq = [&a](size_t i, absl::string_view word) { return absl::EqualsIgnoreCase(a[i], word); };
+  // A key pattern is only confined when the prefix holds no '*' (redis substitutes the first
+  // '*' of the pattern, which would then be the prefix's).
+  const bool patterns_ok = !absl::StrContains(prefix, '*');
+  if (name == "SORT") {
+    // redis's sortCommand option parser, in its order: ASC DESC ALPHA, LIMIT o c, STORE k,
+    // BY pattern, GET pattern; anything else is a syntax error (nothing runs).
+    for (size_t j = 2; j < n;) {
+      const size_t left = n - j - 1;
+      if (eq(j, "ASC") || eq(j, "DESC") || eq(j, "ALPHA")) {
+        j += 1;
+      } else if (eq(j, "LIMIT") && left >= 2) {
+        j += 3;
+      } else if (eq(j, "STORE") && left >= 1) {
+        a[j + 1] = absl::StrCat(prefix, a[j + 1]);
+        changed = true;
+        j += 2;
+      } else if (eq(j, "BY") && left >= 1) {
+        // A pattern without '*' (e.g. "nosort") only disables sorting: no key is read.
+        if (absl::StrContains(a[j + 1], '*')) {
+          if (!patterns_ok) return ArgumentRewrite::kRefuse;
+          a[j + 1] = absl::StrCat(prefix, a[j + 1]);
+          changed = true;
+        }
+        j += 2;
+      } else if (eq(j, "GET") && left >= 1) {
+        // "#" is the element itself; a pattern without '*' reads no key (redis returns nil).
+        if (a[j + 1] != "#" && absl::StrContains(a[j + 1], '*')) {
+          if (!patterns_ok) return ArgumentRewrite::kRefuse;
+          a[j + 1] = absl::StrCat(prefix, a[j + 1]);
+          changed = true;
+        }
+        j += 2;
+      } else {
+        break;  // redis answers a syntax error and runs nothing
+      }
+    }
+  } else if (name == "GEORADIUS" || name == "GEORADIUSBYMEMBER") {
+    // redis's georadiusGeneric option parser: WITHDIST WITHHASH WITHCOORD ANY ASC DESC,
+    // COUNT n, STORE k, STOREDIST k; anything else is a syntax error.
+    for (size_t j = name == "GEORADIUS" ? 6 : 5; j < n;) {
+      const size_t left = n - j - 1;
+      if (eq(j, "WITHDIST") || eq(j, "WITHHASH") || eq(j, "WITHCOORD") || eq(j, "ANY") ||
+          eq(j, "ASC") || eq(j, "DESC")) {
+        j += 1;
+      } else if (eq(j, "COUNT") && left >= 1) {
+        j += 2;
+      } else if ((eq(j, "STORE") || eq(j, "STOREDIST")) && left >= 1) {
+        a[j + 1] = absl::StrCat(prefix, a[j + 1]);
+        changed = true;
+        j += 2;
+      } else {
+        break;
+      }
+    }
+  }
+  return changed ? ArgumentRewrite::kRewritten : ArgumentRewrite::kUnchanged;
+}
 
 absl::Status ValidatePrefix(absl::string_view prefix) {
   if (prefix.empty()) {
@@ -99,9 +222,18 @@ FilterStatus KeyPrefixFilter::OnRequest(Request& request, FilterCallbacks& callb
                   absl::StrCat("key_prefix: cannot rewrite '", QuotedCommand(request), "'"),
                   callbacks);
   }
+  if (settings_->redis && IsUnconfinedRedisCommand(UpperName(request))) {
+    return Refuse(request,
+                  absl::StrCat("key_prefix: '", QuotedCommand(request),
+                               "' can reach keys outside the pool's prefix"),
+                  callbacks);
+  }
   const size_t count = request.KeyCount();
   if (count == 0) {
-    return FilterStatus::kContinue;
+    // Nothing to prefix: forwarding it would run unconfined on the shared keyspace.
+    return Refuse(request,
+                  absl::StrCat("key_prefix: cannot rewrite '", QuotedCommand(request), "'"),
+                  callbacks);
   }
   if (settings_->limit_key_size) {
     for (size_t i = 0; i < count; ++i) {
@@ -118,6 +250,32 @@ FilterStatus KeyPrefixFilter::OnRequest(Request& request, FilterCallbacks& callb
     return Refuse(request,
                   absl::StrCat("key_prefix: cannot rewrite '", QuotedCommand(request), "'"),
                   callbacks);
+  }
+  if (settings_->redis) {
+    // redis: key names inside options (SORT BY/GET/STORE, GEORADIUS STORE/STOREDIST) too.
+    const std::string upper = UpperName(request);
+    if (upper == "SORT" || upper == "GEORADIUS" || upper == "GEORADIUSBYMEMBER") {
+      std::vector<absl::string_view> views;
+      if (!SplitRespArray(rewritten, &views)) {
+        return Refuse(request,
+                      absl::StrCat("key_prefix: cannot rewrite '", QuotedCommand(request), "'"),
+                      callbacks);
+      }
+      std::vector<std::string> argv(views.begin(), views.end());
+      switch (RewriteRedisArguments(prefix, &argv)) {
+        case ArgumentRewrite::kUnchanged:
+          break;
+        case ArgumentRewrite::kRewritten:
+          rewritten.clear();
+          AppendResp(argv, &rewritten);
+          break;
+        case ArgumentRewrite::kRefuse:
+          return Refuse(request,
+                        absl::StrCat("key_prefix: '", QuotedCommand(request),
+                                     "' patterns cannot be confined to a prefix holding '*'"),
+                        callbacks);
+      }
+    }
   }
   // The prefixed arguments, rebuilt in one pass (ArgList::Set per key would be quadratic for a
   // large MGET).

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -26,6 +27,8 @@ inline constexpr absl::string_view kKeyTooLong =
 // The validated config, shared read-only by every filter instance of a pool.
 struct Settings {
   std::string prefix;
+  // redis pools: unconfinable commands are refused and option keys (SORT ... STORE) prefixed.
+  bool redis = false;
   // memcache pools: keys are limited to kMaxMemcacheKeySize bytes.
   bool limit_key_size = false;
   // Pools whose replies may carry keys (memcache VALUE lines, meta k flags): strip the prefix.
@@ -45,15 +48,34 @@ absl::Status CheckHashTag(absl::string_view prefix, absl::string_view hash_tag);
 // key_prefix: they would hash and split the keys before they are prefixed.
 absl::Status CheckChainOrder(const config::v1::Pool& pool);
 
+// redis commands that no prefix can confine (by upper-case name): scripts and functions (their
+// code names any key), key patterns and keyspace enumeration (KEYS, SCAN, RANDOMKEY), moves out
+// of the keyspace (MIGRATE, MOVE, SWAPDB), whole-keyspace effects (FLUSHDB, FLUSHALL, DBSIZE)
+// and commands whose key arguments the codec does not mark (OBJECT, MEMORY, XREAD, *_RO
+// variants). Refused by the filter whatever the codec's table says of them.
+bool IsUnconfinedRedisCommand(absl::string_view upper_name);
+
+enum class ArgumentRewrite { kUnchanged, kRewritten, kRefuse };
+
+// Prefixes the key names redis reads from a command's options, parsed exactly as redis parses
+// them: SORT's BY and GET patterns (those holding '*': "#" and "nosort"-like patterns name no
+// key and stay) and STORE destination; GEORADIUS/GEORADIUSBYMEMBER's STORE and STOREDIST.
+// `argv` is the whole command with its keys already prefixed. kRefuse when a pattern would have
+// to be prefixed but the prefix holds a '*' (redis would substitute inside the prefix).
+ArgumentRewrite RewriteRedisArguments(absl::string_view prefix, std::vector<std::string>* argv);
+
 // Per client connection.
 //
 // OnRequest, for requests with keys (not local, not routed by the synthetic "placeholder"):
 // every key in Request::args becomes prefix+key (so hash_tag, the router and split fragments all
 // see the prefixed keys), and the request's bytes are re-encoded by the pool codec's
-// RewriteKeys into Request::rewritten (has_rewrite). Refused with an error reply (and kStop):
-// commands the codec cannot rewrite and kUnsupported requests ("key_prefix: cannot rewrite
-// 'KEYS'": forwarding them unprefixed would reach other applications' keys), and memcache keys
-// longer than 250 bytes with the prefix (kKeyTooLong). memcache noreply requests get no reply.
+// RewriteKeys into Request::rewritten (has_rewrite); redis option keys and patterns by
+// RewriteRedisArguments. Refused with an error reply (and kStop): commands the codec cannot
+// rewrite, kUnsupported requests and requests without a key ("key_prefix: cannot rewrite
+// 'KEYS'": forwarding them unprefixed would reach other applications' keys), redis commands of
+// IsUnconfinedRedisCommand (EVAL: "key_prefix: 'EVAL' can reach keys outside the pool's
+// prefix"), and memcache keys longer than 250 bytes with the prefix (kKeyTooLong). memcache
+// noreply requests get no reply.
 //
 // OnReply (pools with rewrite_replies): the pool codec's RewriteReplyKeys with a map that strips
 // the prefix; a reply it does not rewrite is left unchanged.

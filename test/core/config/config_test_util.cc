@@ -72,6 +72,14 @@ testing::AssertionResult LoadsCleanly(const config::LoadResult& result) {
   return testing::AssertionFailure() << Describe(result);
 }
 
+testing::AssertionResult LoadsCleanlyButForChainWarnings(const config::LoadResult& result) {
+  if (!result.ok() || result.unreadable) return testing::AssertionFailure() << Describe(result);
+  for (const config::Diagnostic& warning : result.warnings) {
+    if (warning.key.rfind("filters", 0) != 0) return testing::AssertionFailure() << Describe(result);
+  }
+  return testing::AssertionSuccess();
+}
+
 const config::v1::Pool* FindPool(const config::LoadResult& result, absl::string_view name) {
   for (const config::v1::Pool& pool : result.bootstrap.pools()) {
     if (pool.name() == name) {

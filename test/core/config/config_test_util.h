@@ -36,6 +36,10 @@ testing::AssertionResult HasWarning(const config::LoadResult& result, int line, 
 // Success when there are no errors and no warnings.
 testing::AssertionResult LoadsCleanly(const config::LoadResult& result);
 
+// Like LoadsCleanly, but the warnings CheckFilterChain gives about a `filters:` chain (no router,
+// no reject_unsupported, ...) are allowed: for tests of chains that are not meant to serve.
+testing::AssertionResult LoadsCleanlyButForChainWarnings(const config::LoadResult& result);
+
 // The pool named `name`, or nullptr.
 const config::v1::Pool* FindPool(const config::LoadResult& result, absl::string_view name);
 

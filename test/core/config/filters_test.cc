@@ -54,7 +54,7 @@ TEST(FiltersTest, AcceptsABareFilterName) {
   filters:
    - test_filter
 )EOF");
-  ASSERT_TRUE(LoadsCleanly(result));
+  ASSERT_TRUE(LoadsCleanlyButForChainWarnings(result));
   const config::v1::Pool& pool = result.bootstrap.pools(0);
   ASSERT_EQ(pool.filters_size(), 1);
   EXPECT_EQ(pool.filters(0).name(), "test_filter");
@@ -74,7 +74,7 @@ TEST(FiltersTest, ValidationCallsCreateInValidateOnlyMode) {
   filters:
    - test_filter
 )EOF");
-  ASSERT_TRUE(LoadsCleanly(result));
+  ASSERT_TRUE(LoadsCleanlyButForChainWarnings(result));
   const TestFilterCalls& calls = LastTestFilterCalls();
   EXPECT_EQ(calls.creates, 1);
   EXPECT_TRUE(calls.validate_only);
@@ -107,7 +107,7 @@ TEST(FiltersTest, AcceptsNameAndConfigMapping) {
         - max_keys: 1
         - max_keys: 2
 )EOF");
-  ASSERT_TRUE(LoadsCleanly(result));
+  ASSERT_TRUE(LoadsCleanlyButForChainWarnings(result));
   const config::v1::Pool& pool = result.bootstrap.pools(0);
   ASSERT_EQ(pool.filters_size(), 1);
   EXPECT_EQ(pool.filters(0).name(), "test_filter");
@@ -135,7 +135,7 @@ TEST(FiltersTest, NameAndEmptyConfigIsAnEmptyConfig) {
      config:
    - name: test_filter
 )EOF");
-  ASSERT_TRUE(LoadsCleanly(result));
+  ASSERT_TRUE(LoadsCleanlyButForChainWarnings(result));
   ASSERT_EQ(result.bootstrap.pools(0).filters_size(), 2);
   EXPECT_EQ(ConfigOf(result.bootstrap.pools(0).filters(0)).limit(), 0u);
 }
@@ -369,7 +369,7 @@ TEST(FiltersTest, FiltersKeyIsNotRequired) {
   servers:
    - 127.0.0.1:6379:1
 )EOF");
-  ASSERT_TRUE(LoadsCleanly(result));
+  ASSERT_TRUE(LoadsCleanlyButForChainWarnings(result));
   EXPECT_EQ(result.bootstrap.pools(0).filters_size(), 0);
 }
 

@@ -269,12 +269,76 @@ TEST_F(KeyPrefixFilterTest, RedisHashTagSeesThePrefixedKeys) {
   EXPECT_EQ(request_.rewritten, Resp({"SINTER", "app1:{u1}:a", "app1:{u1}:b"}));
 }
 
-TEST_F(KeyPrefixFilterTest, RedisEvalPrefixesOnlyItsKeys) {
+TEST_F(KeyPrefixFilterTest, RedisScriptsAndUnconfinableCommandsAreRefused) {
   UsePool("redis", "app1:", "{}");
-  EXPECT_EQ(Run(Resp({"EVAL", "return KEYS[1]", "2", "{t}a", "{t}b", "{t}a"})),
+  // A script names any key in its code: its KEYS alone cannot be confined.
+  EXPECT_EQ(Run(Resp({"EVAL", "return redis.call('get','app2:secret')", "1", "x"})),
+            FilterStatus::kStop);
+  EXPECT_EQ(callbacks_->EncodedErrors(),
+            "-ERR key_prefix: 'EVAL' can reach keys outside the pool's prefix\r\n");
+  EXPECT_FALSE(request_.has_rewrite);
+  EXPECT_EQ(Run(Resp({"EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "1", "x"})),
+            FilterStatus::kStop);
+  EXPECT_THAT(callbacks_->EncodedErrors(), HasSubstr("'EVALSHA' can reach keys outside"));
+  for (const char* name : {"EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO", "SCRIPT", "FUNCTION",
+                           "KEYS", "SCAN", "RANDOMKEY", "MIGRATE", "OBJECT", "MOVE", "SORT_RO",
+                           "GEORADIUS_RO", "MEMORY", "FLUSHALL", "DBSIZE", "SWAPDB"}) {
+    EXPECT_EQ(Run(Resp({name, "a", "b", "c"})), FilterStatus::kStop) << name;
+    EXPECT_THAT(callbacks_->EncodedErrors(), HasSubstr("key_prefix:")) << name;
+  }
+  for (const char* name : {"EVAL", "FCALL", "SCAN", "OBJECT", "SORT_RO", "MIGRATE"}) {
+    EXPECT_TRUE(IsUnconfinedRedisCommand(name)) << name;
+  }
+  for (const char* name : {"GET", "SORT", "GEORADIUS", "SET", "COPY"}) {
+    EXPECT_FALSE(IsUnconfinedRedisCommand(name)) << name;
+  }
+}
+
+TEST_F(KeyPrefixFilterTest, RedisSortPatternsAndStoreArePrefixed) {
+  UsePool("redis");
+  EXPECT_EQ(Run(Resp({"SORT", "l", "BY", "nosort", "GET", "app2:*", "GET", "#"})),
             FilterStatus::kContinue);
   EXPECT_EQ(request_.rewritten,
-            Resp({"EVAL", "return KEYS[1]", "2", "app1:{t}a", "app1:{t}b", "{t}a"}));
+            Resp({"SORT", "app1:l", "BY", "nosort", "GET", "app1:app2:*", "GET", "#"}));
+  EXPECT_EQ(Run(Resp({"sort", "l", "limit", "0", "10", "by", "w_*", "get", "o_*->f", "desc",
+                      "alpha", "store", "app2:dst"})),
+            FilterStatus::kContinue);
+  EXPECT_EQ(request_.rewritten,
+            Resp({"sort", "app1:l", "limit", "0", "10", "by", "app1:w_*", "get",
+                  "app1:o_*->f", "desc", "alpha", "store", "app1:app2:dst"}));
+  // LIMIT's two arguments are not options even when they look like one.
+  EXPECT_EQ(Run(Resp({"SORT", "l", "LIMIT", "GET", "STORE", "GET", "x*"})),
+            FilterStatus::kContinue);
+  EXPECT_EQ(request_.rewritten,
+            Resp({"SORT", "app1:l", "LIMIT", "GET", "STORE", "GET", "app1:x*"}));
+  // A plain SORT is only re-encoded with its key.
+  EXPECT_EQ(Run(Resp({"SORT", "l"})), FilterStatus::kContinue);
+  EXPECT_EQ(request_.rewritten, Resp({"SORT", "app1:l"}));
+  EXPECT_EQ(Run("SORT l BY nosort GET app2:*\r\n"), FilterStatus::kContinue);
+  EXPECT_EQ(request_.rewritten,
+            Resp({"SORT", "app1:l", "BY", "nosort", "GET", "app1:app2:*"}));
+}
+
+TEST_F(KeyPrefixFilterTest, RedisSortPatternsAreRefusedWhenThePrefixHoldsAStar) {
+  UsePool("redis", "a*:");
+  EXPECT_EQ(Run(Resp({"SORT", "l", "GET", "x*"})), FilterStatus::kStop);
+  EXPECT_THAT(callbacks_->EncodedErrors(), HasSubstr("cannot be confined"));
+  EXPECT_EQ(Run(Resp({"SORT", "l", "STORE", "d", "GET", "#"})), FilterStatus::kContinue);
+  EXPECT_EQ(request_.rewritten, Resp({"SORT", "a*:l", "STORE", "a*:d", "GET", "#"}));
+}
+
+TEST_F(KeyPrefixFilterTest, RedisGeoradiusStoreKeysArePrefixed) {
+  UsePool("redis");
+  EXPECT_EQ(Run(Resp({"GEORADIUS", "g", "15", "37", "200", "km", "COUNT", "5", "STORE", "d",
+                      "storedist", "e"})),
+            FilterStatus::kContinue);
+  EXPECT_EQ(request_.rewritten, Resp({"GEORADIUS", "app1:g", "15", "37", "200", "km", "COUNT",
+                                      "5", "STORE", "app1:d", "storedist", "app1:e"}));
+  // A member named STORE is not an option.
+  EXPECT_EQ(Run(Resp({"GEORADIUSBYMEMBER", "g", "STORE", "1", "km", "STORE", "d"})),
+            FilterStatus::kContinue);
+  EXPECT_EQ(request_.rewritten,
+            Resp({"GEORADIUSBYMEMBER", "app1:g", "STORE", "1", "km", "STORE", "app1:d"}));
 }
 
 TEST_F(KeyPrefixFilterTest, RedisPlaceholderCommandsPassUnchanged) {
