@@ -1,1 +1,0 @@
-../../../integration/harness.cc
