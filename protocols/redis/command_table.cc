@@ -77,6 +77,12 @@ constexpr CommandSpec Unsupported(absl::string_view name) {
   return Base(name, CommandKind::kUnsupported, -1, KeyRule::kNone);
 }
 
+// The same spec with a special-handling op.
+constexpr CommandSpec WithOp(CommandSpec spec, Op op) {
+  spec.op = op;
+  return spec;
+}
+
 // Arity values are redis 7.2's (so options added in 7.x, e.g. EXPIRE ... NX, are accepted).
 constexpr CommandSpec kCommands[] = {
     // Answered by the proxy.
@@ -160,7 +166,8 @@ constexpr CommandSpec kCommands[] = {
 
     // Key + any number of arguments.
     Key("SORT", kWrite, -2),
-    Keys("COPY", kWrite, -3, 1, 2),
+    // COPY ... DB n would write into another database than the pool's: refused (Op::kCopy).
+    WithOp(Keys("COPY", kWrite, -3, 1, 2), Op::kCopy),
     Key("BITCOUNT", kRead, -2),
     Key("BITPOS", kRead, -3),
     Key("BITFIELD", kWrite, -2),
@@ -245,6 +252,9 @@ constexpr CommandSpec kCommands[] = {
     Numkeys("EVALSHA", kWrite, -3, 2, false, Op::kEval),
 
     // Known but not proxied: no key, server state, transactions, pub/sub, blocking, admin.
+    // Everything that changes the mode of a connection (transactions, pub/sub, MONITOR,
+    // CLIENT REPLY, RESET, HELLO, READONLY...) or blocks it is here: never forwarded on a
+    // shared server connection, whatever the filter chain (the core refuses kUnsupported).
     Unsupported("ACL"),
     Unsupported("ASKING"),
     Unsupported("BGREWRITEAOF"),
@@ -262,10 +272,10 @@ constexpr CommandSpec kCommands[] = {
     Unsupported("CONFIG"),
     Unsupported("DBSIZE"),
     Unsupported("DEBUG"),
-    Unsupported("DISCARD"),
+    WithOp(Unsupported("DISCARD"), Op::kDiscard),
     Unsupported("EVAL_RO"),
     Unsupported("EVALSHA_RO"),
-    Unsupported("EXEC"),
+    WithOp(Unsupported("EXEC"), Op::kExec),
     Unsupported("FAILOVER"),
     Unsupported("FCALL"),
     Unsupported("FCALL_RO"),
@@ -283,7 +293,7 @@ constexpr CommandSpec kCommands[] = {
     Unsupported("MODULE"),
     Unsupported("MONITOR"),
     Unsupported("MOVE"),
-    Unsupported("MULTI"),
+    WithOp(Unsupported("MULTI"), Op::kMulti),
     Unsupported("OBJECT"),
     Unsupported("PSUBSCRIBE"),
     Unsupported("PSYNC"),

@@ -25,6 +25,10 @@ enum class Op : uint8_t {
   kTouch,   // split; merged as the sum of integers
   kExists,  // split; merged as the sum of integers
   kMset,    // split by pairs; merged as +OK
+  kCopy,    // COPY: refused (kUnsupported) when it has a DB option
+  kMulti,   // unsupported; the session refuses the whole transaction up to EXEC/DISCARD
+  kExec,    // unsupported; ends a refused transaction with -EXECABORT
+  kDiscard, // unsupported; ends a refused transaction with +OK
 };
 
 // Where a command's keys are.

@@ -13,6 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "protocols/redis/auth.h"
 #include "protocols/redis/command_table.h"
 #include "protocols/redis/reply_decoder.h"
 #include "protocols/redis/request_decoder.h"
@@ -27,6 +28,16 @@ constexpr absl::string_view kNoAuth = "-NOAUTH Authentication required\r\n";
 constexpr absl::string_view kInvalidPassword = "-ERR invalid password\r\n";
 constexpr absl::string_view kNoPasswordSet = "-ERR Client sent AUTH, but no password is set\r\n";
 constexpr absl::string_view kNotAnInteger = "-ERR value is not an integer or out of range\r\n";
+constexpr absl::string_view kMultiRefused =
+    "-ERR MULTI is not supported by the proxy: transactions cannot span a sharding proxy; the "
+    "commands up to EXEC or DISCARD will not run\r\n";
+constexpr absl::string_view kNotQueued =
+    "-ERR command not run: the proxy refused this connection's MULTI (transactions cannot span "
+    "a sharding proxy); send EXEC or DISCARD\r\n";
+constexpr absl::string_view kNestedMulti = "-ERR MULTI calls can not be nested\r\n";
+constexpr absl::string_view kExecAbort =
+    "-EXECABORT Transaction discarded because of previous errors: MULTI is not supported by the "
+    "proxy (transactions cannot span a sharding proxy); no command of it was run\r\n";
 
 // Reads "<type><integer>\r\n" at `*pos` of a whole reply and moves past it.
 bool ReadHeader(absl::string_view reply, char type, size_t* pos, int64_t* value) {
@@ -217,18 +228,6 @@ int64_t MarkKeys(const CommandSpec& spec, absl::Span<const absl::string_view> ar
   return -1;
 }
 
-// Compares equal-sized passwords without an early exit on the first differing byte.
-bool SamePassword(absl::string_view given, absl::string_view expected) {
-  if (given.size() != expected.size()) {
-    return false;
-  }
-  unsigned char diff = 0;
-  for (size_t i = 0; i < given.size(); ++i) {
-    diff |= static_cast<unsigned char>(given[i] ^ expected[i]);
-  }
-  return diff == 0;
-}
-
 void AppendWrongArity(const CommandSpec& spec, std::string* reply) {
   absl::StrAppend(reply, "-ERR wrong number of arguments for '", spec.lower, "' command\r\n");
 }
@@ -267,14 +266,15 @@ const ReasonTable& Reasons() {
          "PUBLISH", "SPUBLISH", "PUBSUB"},
         kPubSub);
     add({"BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP",
-         "WAIT", "WAITAOF"},
+         "WAIT", "WAITAOF", "XREAD", "XREADGROUP"},
         kBlocking);
     add({"INFO",         "CONFIG",   "CLIENT",   "TIME",      "LASTSAVE", "SAVE",    "BGSAVE",
          "BGREWRITEAOF", "SHUTDOWN", "SLAVEOF",  "REPLICAOF", "ROLE",     "SYNC",    "PSYNC",
          "DEBUG",        "SLOWLOG",  "LATENCY",  "MEMORY",    "MODULE",   "ACL",     "MONITOR",
-         "FAILOVER",     "CLUSTER",  "READONLY", "READWRITE", "SCRIPT",   "FUNCTION"},
+         "FAILOVER",     "CLUSTER",  "READONLY", "READWRITE", "SCRIPT",   "FUNCTION",
+         "ASKING"},
         kServerAdmin);
-    add({"SELECT", "SWAPDB", "MOVE"}, kDatabase);
+    add({"SELECT", "SWAPDB", "MOVE", "COPY"}, kDatabase);
     add({"HELLO", "RESET"}, kConnection);
     return t;
   }();
@@ -286,7 +286,7 @@ const ReasonTable& Reasons() {
 RedisCodec::RedisCodec(std::string auth, uint32_t db) : auth_(std::move(auth)), db_(db) {}
 
 RequestDecoderPtr RedisCodec::NewRequestDecoder(const DecoderLimits& limits) const {
-  return std::make_unique<RedisRequestDecoder>(limits);
+  return std::make_unique<RedisRequestDecoder>(limits, auth_);
 }
 
 ReplyDecoderPtr RedisCodec::NewReplyDecoder(const DecoderLimits& limits) const {
@@ -379,8 +379,15 @@ bool RedisCodec::RewriteKeys(const Request& request, const Buffer& wire,
       wire.Length() < request.wire_size) {
     return false;
   }
-  std::string bytes(request.wire_size, '\0');
-  wire.CopyOut(0, request.wire_size, bytes.data());
+  // A request the decoder (or an earlier filter) re-encoded is sent as `rewritten`: that is
+  // the request to rewrite (inline commands, requests after skipped blank lines).
+  std::string bytes;
+  if (request.has_rewrite) {
+    bytes = request.rewritten;
+  } else {
+    bytes.resize(request.wire_size);
+    wire.CopyOut(0, request.wire_size, bytes.data());
+  }
   if (spec->rule == KeyRule::kPlaceholder) {
     out->append(bytes);  // routed by "placeholder": no key of the client's to map
     return true;
@@ -426,8 +433,40 @@ RedisSession::RedisSession(const RedisCodec& codec) : codec_(codec) {}
 LocalAction RedisSession::OnRequest(const Request& request, std::string* reply) {
   const CommandSpec* spec = CommandTable::Get().ById(request.command_id);
   const Op op = request.kind == CommandKind::kLocal && spec != nullptr ? spec->op : Op::kNone;
+  const Op transaction_op =
+      request.kind == CommandKind::kUnsupported && spec != nullptr ? spec->op : Op::kNone;
+  if (in_refused_multi_ && op != Op::kQuit) {
+    // After a refused MULTI nothing runs until EXEC or DISCARD: redis would have queued these
+    // commands, and running them one by one would apply half a transaction.
+    switch (transaction_op) {
+      case Op::kExec:
+        in_refused_multi_ = false;
+        reply->append(kExecAbort.data(), kExecAbort.size());
+        break;
+      case Op::kDiscard:
+        in_refused_multi_ = false;
+        reply->append(kOk.data(), kOk.size());  // nothing was run: discarded indeed
+        break;
+      case Op::kMulti:
+        reply->append(kNestedMulti.data(), kNestedMulti.size());
+        break;
+      default:
+        reply->append(kNotQueued.data(), kNotQueued.size());
+        break;
+    }
+    return LocalAction::kReply;
+  }
   if (!codec_.auth().empty() && !authenticated_ && op != Op::kAuth && op != Op::kQuit) {
+    // Before AUTH, MULTI too gets -NOAUTH and starts nothing (as in redis): the decoder, which
+    // tracks AUTH for its limits, then agrees with the session on every later AUTH.
     reply->append(kNoAuth.data(), kNoAuth.size());
+    return LocalAction::kReply;
+  }
+  if (transaction_op == Op::kMulti) {
+    // Refused here rather than by the filter chain, so that the session knows the commands
+    // that follow belong to a refused transaction.
+    in_refused_multi_ = true;
+    reply->append(kMultiRefused.data(), kMultiRefused.size());
     return LocalAction::kReply;
   }
   if (request.kind != CommandKind::kLocal) {
@@ -487,10 +526,10 @@ LocalAction RedisSession::OnRequest(const Request& request, std::string* reply) 
         reply->append(kNoPasswordSet.data(), kNoPasswordSet.size());
         return LocalAction::kReply;
       }
-      const bool user_ok = args.size() == 1 || args[0] == "default";
-      const bool password_ok = SamePassword(args[args.size() - 1], codec_.auth());
-      authenticated_ = user_ok && password_ok;
-      if (authenticated_) {
+      // The same check as the request decoder's (auth.h), so both agree on the state. A
+      // failed AUTH keeps an earlier success, as redis does.
+      if (AuthArgsMatch(args, codec_.auth())) {
+        authenticated_ = true;
         reply->append(kOk.data(), kOk.size());
       } else {
         reply->append(kInvalidPassword.data(), kInvalidPassword.size());

@@ -47,6 +47,8 @@ class RedisCodec final : public Codec {
   // by map(key); the command name and other arguments are kept byte for byte. COMMAND and
   // LOLWUT (routed by "placeholder") carry no key: their bytes are appended unchanged. False
   // for unknown, unsupported and local commands, or bytes that are not the decoded request.
+  // When the request has_rewrite (inline commands, which the decoder re-encodes as RESP, and
+  // requests after skipped blank lines) `rewritten` is the request rewritten, not `wire`.
   bool RewriteKeys(const Request& request, const Buffer& wire,
                    absl::FunctionRef<std::string(absl::string_view)> map,
                    std::string* out) const override;
@@ -69,11 +71,27 @@ class RedisCodec final : public Codec {
 //
 //   redis_auth set, not authenticated: everything but AUTH and QUIT → -NOAUTH Authentication
 //                                      required (twemproxy's text, no trailing period)
-//   AUTH pw / AUTH default pw          → +OK when pw matches, else -ERR invalid password (and
-//                                      the connection is unauthenticated again)
+//   AUTH pw / AUTH default pw          → +OK when pw matches, else -ERR invalid password (an
+//                                      authenticated connection stays authenticated, as in
+//                                      redis); the comparison takes constant time (auth.h)
 //   AUTH without redis_auth            → -ERR Client sent AUTH, but no password is set
 //   PING → +PONG, PING msg → $msg, ECHO msg → $msg, QUIT → +OK then close,
 //   SELECT db → +OK for the pool's redis_db, an error naming that database otherwise.
+//
+// Transactions. MULTI is refused (a transaction cannot span servers, and it would change the
+// mode of a shared server connection), and so is everything up to the EXEC or DISCARD that
+// ends it, so that no command of a refused transaction ever runs:
+//   MULTI                    → an error naming the reason; the refused-transaction state begins
+//                              (before AUTH on a redis_auth pool: -NOAUTH, no state, as redis)
+//   any command in the state → -ERR command not run ... (never forwarded, never local), except
+//                              QUIT, which still closes
+//   MULTI in the state       → -ERR MULTI calls can not be nested
+//   EXEC                     → -EXECABORT Transaction discarded because of previous errors: ...
+//                              (redis-py raises the MULTI error, as redis's own EXECABORT makes
+//                              it do)
+//   DISCARD                  → +OK (nothing was run: the transaction is discarded indeed)
+// EXEC, DISCARD, WATCH, UNWATCH outside the state are ordinary unsupported commands (refused
+// by the core with the codec's UnsupportedReason).
 class RedisSession final : public Session {
  public:
   explicit RedisSession(const RedisCodec& codec);
@@ -83,6 +101,7 @@ class RedisSession final : public Session {
  private:
   const RedisCodec& codec_;
   bool authenticated_ = false;
+  bool in_refused_multi_ = false;
 };
 
 }  // namespace proxy::protocols::redis

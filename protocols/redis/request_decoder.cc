@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "protocols/redis/auth.h"
 #include "protocols/redis/command_table.h"
 #include "protocols/redis/resp.h"
 
@@ -114,6 +115,19 @@ bool KeyFits(const ArgSource& args, size_t i, const DecoderLimits& limits, std::
   return false;
 }
 
+// COPY's options (argv[3...]) name a DB (redis: any "db" option, case-insensitive).
+bool HasDbOption(const ArgSource& args) {
+  for (size_t i = 3; i < args.size(); ++i) {
+    char word[2];
+    if (args.Size(i) == 2 && args.Read(i, word, 2) == 2 &&
+        absl::ascii_toupper(static_cast<unsigned char>(word[0])) == 'D' &&
+        absl::ascii_toupper(static_cast<unsigned char>(word[1])) == 'B') {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Fills `out` (already Reset) from a complete request. Only kMessage or kInvalidRequest.
 DecodeResult Classify(const ArgSource& args, const DecoderLimits& limits, Request* out,
                       std::string* error) {
@@ -145,6 +159,12 @@ DecodeResult Classify(const ArgSource& args, const DecoderLimits& limits, Reques
                         (spec->max_argc == 0 || argc <= static_cast<size_t>(spec->max_argc));
   if (!arity_ok) {
     return Invalid(WrongArity(*spec), error);
+  }
+  if (spec->op == Op::kCopy && HasDbOption(args)) {
+    // COPY src dst DB n writes into another database than the pool's: never forwarded.
+    out->kind = CommandKind::kUnsupported;
+    out->args.Add(spec->name);
+    return DecodeResult::kMessage;
   }
 
   switch (spec->rule) {
@@ -384,7 +404,8 @@ bool SplitInlineArgs(const char* line, ArgList* args, absl::string_view* error) 
   return true;
 }
 
-RedisRequestDecoder::RedisRequestDecoder(const DecoderLimits& limits) : limits_(limits) {}
+RedisRequestDecoder::RedisRequestDecoder(const DecoderLimits& limits, absl::string_view password)
+    : limits_(limits), password_(password), authenticated_(password.empty()) {}
 
 DecodeResult RedisRequestDecoder::Decode(const Buffer& in, Request* out, std::string* error) {
   if (state_ == State::kFailed) {
@@ -430,9 +451,9 @@ DecodeResult RedisRequestDecoder::Decode(const Buffer& in, Request* out, std::st
           if (!inline_args_.empty()) {
             return Finish(in, /*is_inline=*/true, out, error);
           }
-          // A blank line: ignored like redis does; its bytes join the next request.
-          if (pos_ > kMaxInlineSize) {
-            Fail("Protocol error: too many blank lines before a request");
+          // A blank line: redis answers nothing; its bytes join the next request, which is
+          // then forwarded without them.
+          if (!SkipPrefix(pos_)) {
             return ProtocolError(out, error);
           }
           state_ = State::kStart;
@@ -495,6 +516,7 @@ RedisRequestDecoder::Step RedisRequestDecoder::Scan(const char* data, size_t siz
         if (c == '*') {
           number_ = 0;
           digits_ = 0;
+          negative_ = false;
           state_ = State::kCount;
           ++p;
         } else {
@@ -505,6 +527,11 @@ RedisRequestDecoder::Step RedisRequestDecoder::Scan(const char* data, size_t siz
 
       case State::kCount:
         if (c != '\r') {
+          if (c == '-' && digits_ == 0 && !negative_) {
+            negative_ = true;  // string2ll's sign: "*-1" is an empty array to redis
+            ++p;
+            break;
+          }
           if (!AddDigit(c, "multibulk")) {
             return Step::kError;
           }
@@ -514,16 +541,25 @@ RedisRequestDecoder::Step RedisRequestDecoder::Scan(const char* data, size_t siz
         if (digits_ == 0) {
           return Fail("Protocol error: invalid multibulk length (no digits)");
         }
-        if (number_ == 0) {
-          return Fail(
-              "Protocol error: invalid multibulk length 0 (a request needs a command name)");
+        if (negative_ && number_ == 0) {
+          return Fail("Protocol error: invalid multibulk length (-0)");
         }
-        if (number_ > limits_.max_args) {
-          return Fail(absl::StrCat("Protocol error: request of ", number_,
-                                   " arguments exceeds the proxy's limit of ", limits_.max_args,
-                                   " arguments"));
+        if (negative_ || number_ == 0) {
+          args_expected_ = 0;  // redis skips it without a reply: see kCountLf
+        } else {
+          if (number_ > kMaxMultibulkCount) {
+            return Fail("Protocol error: invalid multibulk length");
+          }
+          if (number_ > kUnauthMaxArgs && !authenticated_) {
+            return Fail("Protocol error: unauthenticated multibulk length");
+          }
+          if (number_ > limits_.max_args) {
+            return Fail(absl::StrCat("Protocol error: request of ", number_,
+                                     " arguments exceeds the proxy's limit of ",
+                                     limits_.max_args, " arguments"));
+          }
+          args_expected_ = number_;
         }
-        args_expected_ = number_;
         state_ = State::kCountLf;
         ++p;
         break;
@@ -537,7 +573,15 @@ RedisRequestDecoder::Step RedisRequestDecoder::Scan(const char* data, size_t siz
         }
         ++p;
         if (state_ == State::kCountLf) {
-          state_ = State::kDollar;
+          if (args_expected_ == 0) {
+            // "*0" or "*-N": redis answers nothing. Skipped like a blank line.
+            if (!SkipPrefix(offset())) {
+              return Step::kError;
+            }
+            state_ = State::kStart;
+          } else {
+            state_ = State::kDollar;
+          }
         } else if (state_ == State::kLengthLf) {
           ranges_.push_back(ArgRange{offset(), bulk_size_});
           bulk_remaining_ = bulk_size_;
@@ -571,10 +615,16 @@ RedisRequestDecoder::Step RedisRequestDecoder::Scan(const char* data, size_t siz
         if (digits_ == 0) {
           return Fail("Protocol error: invalid bulk length (no digits)");
         }
+        if (number_ > kProtoMaxBulkLen) {
+          return Fail("Protocol error: invalid bulk length");  // redis refuses it as well
+        }
         if (number_ > limits_.max_message_bytes) {
           return Fail(absl::StrCat("Protocol error: bulk length of ", number_,
                                    " bytes exceeds the proxy's limit of ",
                                    limits_.max_message_bytes, " bytes"));
+        }
+        if (number_ > kUnauthMaxBulk && !authenticated_) {
+          return Fail("Protocol error: unauthenticated bulk length");
         }
         // The request ends at least after "\r\n", the payload and its "\r\n".
         const uint64_t at_least = offset() + 2 + number_ + 2;
@@ -619,6 +669,12 @@ RedisRequestDecoder::Step RedisRequestDecoder::Scan(const char* data, size_t siz
       case State::kInline: {
         const size_t limit = std::min(kMaxInlineSize, limits_.max_message_bytes);
         const void* newline = std::memchr(p, '\n', static_cast<size_t>(end - p));
+        const char* const line_end = newline == nullptr ? end : static_cast<const char*>(newline);
+        if (std::memchr(p, '\0', static_cast<size_t>(line_end - p)) != nullptr) {
+          // redis finds the line end with strchr: it would stop at the NUL and wait for a
+          // newline forever, blocking the shared connection.
+          return Fail("Protocol error: NUL byte in an inline request");
+        }
         if (newline == nullptr) {
           p = end;
           if (offset() - line_start_ > limit) {
@@ -658,12 +714,49 @@ bool RedisRequestDecoder::SplitInline(const Buffer& in) {
   return true;
 }
 
+bool RedisRequestDecoder::SkipPrefix(size_t prefix_end) {
+  prefix_end_ = prefix_end;
+  if (prefix_end_ > kMaxInlineSize) {
+    Fail("Protocol error: too many blank lines or empty arrays before a request");
+    return false;
+  }
+  return true;
+}
+
+void RedisRequestDecoder::TrackAuth(const Request& request) {
+  if (authenticated_ || request.kind != CommandKind::kLocal) {
+    return;
+  }
+  const CommandSpec* spec = CommandTable::Get().ById(request.command_id);
+  if (spec != nullptr && spec->op == Op::kAuth && AuthArgsMatch(request.args, password_)) {
+    authenticated_ = true;
+  }
+}
+
 DecodeResult RedisRequestDecoder::Finish(const Buffer& in, bool is_inline, Request* out,
                                          std::string* error) {
   out->Reset();
   const DecodeResult result = is_inline ? Classify(ArgSource(inline_args_), limits_, out, error)
                                         : Classify(ArgSource(in, ranges_), limits_, out, error);
   out->wire_size = pos_;
+  if (result == DecodeResult::kMessage) {
+    if (is_inline) {
+      // Never forwarded as typed: the canonical RESP array of the split arguments.
+      std::string& bytes = out->rewritten;
+      bytes.reserve(16 + inline_args_.ByteSize() + 16 * inline_args_.size());
+      AppendArrayHeader(inline_args_.size(), &bytes);
+      for (size_t i = 0; i < inline_args_.size(); ++i) {
+        AppendBulk(inline_args_[i], &bytes);
+      }
+      out->has_rewrite = true;
+    } else if (prefix_end_ > 0) {
+      // The array alone, without the skipped bytes before it.
+      out->rewritten.resize(pos_ - prefix_end_);
+      in.CopyOut(prefix_end_, pos_ - prefix_end_, out->rewritten.data());
+      out->has_rewrite = true;
+    }
+    TrackAuth(*out);
+  }
   ResetMessage();
   return result;
 }
@@ -675,6 +768,7 @@ void RedisRequestDecoder::ResetMessage() {
   bulk_size_ = 0;
   bulk_remaining_ = 0;
   line_start_ = 0;
+  prefix_end_ = 0;
   if (ranges_.capacity() > kKeptRanges) {
     std::vector<ArgRange>().swap(ranges_);
   } else {

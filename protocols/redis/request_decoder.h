@@ -23,14 +23,52 @@ bool SplitInlineArgs(const char* line, ArgList* args, absl::string_view* error);
 //
 // Wire grammar (RESP2 requests, plus redis's inline form for telnet-style clients):
 //
-//   request  = *blank ( array / inline )
-//   array    = "*" count CRLF count( bulk )         ; 1 <= count <= max_args
-//   bulk     = "$" length CRLF payload CRLF          ; 0 <= length; payload = length bytes
-//   count, length = "0" / %x31-39 *DIGIT            ; no sign, no leading zeros (as redis)
+//   request  = *skipped ( array / inline )
+//   array    = "*" count CRLF count( bulk )         ; 1 <= count <= max_args (and INT_MAX)
+//   bulk     = "$" length CRLF payload CRLF          ; 0 <= length <= 512 MiB and max_message_bytes
+//   count    = ["-"] number                          ; <= 0: an empty array, see `skipped`
+//   length, number = "0" / %x31-39 *17DIGIT         ; as redis's string2ll: no '+', no spaces,
+//                                                    ; no leading zeros, "-0" is invalid
 //   inline   = line ( CRLF / LF )                    ; line split like redis's sdssplitargs:
 //                                                    ; space-separated, "..." with \n \r \t \b
 //                                                    ; \a \\ \" \xHH escapes, '...' with \'
-//   blank    = a line of only white space (ignored, like redis; its bytes join the next request)
+//   skipped  = blank / "*" ( "0" / "-" number ) CRLF ; redis answers nothing to these
+//   blank    = a line of only white space
+//
+// The framing rules. The proxy shares one connection per server among all its clients and
+// forwards a request's bytes, so it accepts only what redis 7 frames exactly the same way, and
+// never forwards anything redis would not answer exactly once:
+//
+//   * Array requests are forwarded as received (no copy), and only when every header is exactly
+//     what redis's string2ll accepts and every CRLF is present where redis's framing skips two
+//     bytes without looking at them (after a header's '\r', after a payload). Redis itself
+//     does not check those bytes; the proxy refuses anything else there, so the two never
+//     disagree on where a request ends.
+//   * Inline requests are never forwarded as bytes: they are re-encoded as a canonical RESP
+//     array in Request::rewritten (has_rewrite), which the core sends instead. An inline line
+//     holding a NUL byte is a protocol error (redis looks for the line end with strchr and
+//     would wait forever, blocking every client of that server). The line is split exactly
+//     like sdssplitargs (isspace() blanks between arguments, ' \t \r \n ends an unquoted
+//     argument, quotes and escapes as above); unbalanced quotes are a protocol error, as in
+//     redis.
+//   * `skipped` input (blank lines, "*0", "*-1", any "*-N") gets no reply from redis. The proxy
+//     consumes it with the next request (at most kMaxInlineSize bytes of it) and never forwards
+//     it: a request preceded by skipped bytes is sent from Request::rewritten (a copy of the
+//     request alone), so a backend only ever receives requests that get exactly one reply.
+//   * Redis's own limits: a line without its end longer than PROTO_INLINE_MAX_SIZE (64 KiB),
+//     a bulk longer than proto-max-bulk-len (512 MiB, or max_message_bytes when smaller), more
+//     than INT_MAX (or max_args) arguments. A request larger than max_message_bytes in total is
+//     refused as well (redis's limit, client-query-buffer-limit, is 1 GiB).
+//   * Before AUTH succeeds on a pool with redis_auth (a password given to the constructor),
+//     the limits of redis for unauthenticated clients apply: more than 10 arguments →
+//     "Protocol error: unauthenticated multibulk length", a bulk longer than 16384 bytes →
+//     "Protocol error: unauthenticated bulk length" (redis's texts), both checked on the header,
+//     before any payload is buffered. The decoder sees every AUTH and checks it with the same
+//     function as the session (auth.h), so both agree on when the client is authenticated; a
+//     failed AUTH never revokes an earlier success (as in redis).
+//
+// Every violation is kProtocolError: the client gets the error text and is closed; nothing of
+// the offending request reaches a server.
 //
 // Bulk payloads are skipped by length, never scanned. Only the arguments a command needs are
 // copied into Request::args, after the whole request arrived (never for kNeedMoreData).
@@ -43,9 +81,10 @@ bool SplitInlineArgs(const char* line, ArgList* args, absl::string_view* error);
 //                 MSET: key, value, key, value... with key_step = 2).
 //   kLocal        args = the arguments after the name (PING, QUIT, ECHO, SELECT, AUTH).
 //   kUnsupported  args[0] = the upper-case command name: `command` is the canonical name for
-//                 commands redis has but the proxy does not proxy (KEYS, MULTI...), and empty
-//                 for unknown commands, whose name (the client's, upper-cased, at most 128
-//                 bytes) is then only in args[0]. KeyCount() is meaningless for this kind.
+//                 commands redis has but the proxy does not proxy (KEYS, MULTI, COPY with a DB
+//                 option...), and empty for unknown commands, whose name (the client's,
+//                 upper-cased, at most 128 bytes) is then only in args[0]. KeyCount() is
+//                 meaningless for this kind.
 //
 // Results: kInvalidRequest (wrong arity, bad numkeys, a key longer than max_key_bytes) leaves
 // the stream in sync; kProtocolError (bad framing, limits) does not, and every later call
@@ -53,13 +92,24 @@ bool SplitInlineArgs(const char* line, ArgList* args, absl::string_view* error);
 // Codec::EncodeError.
 class RedisRequestDecoder final : public RequestDecoder {
  public:
-  explicit RedisRequestDecoder(const DecoderLimits& limits);
+  // `password`: the pool's redis_auth ("" = none); it must outlive the decoder (the codec's).
+  explicit RedisRequestDecoder(const DecoderLimits& limits, absl::string_view password = {});
 
   DecodeResult Decode(const Buffer& in, Request* out, std::string* error) override;
 
   // Longest inline line (redis's PROTO_INLINE_MAX_SIZE); also the most blank-line bytes
   // accepted before a request (they stay in the input buffer until the request completes).
   static constexpr size_t kMaxInlineSize = 64 * 1024;
+  // redis's proto-max-bulk-len default: a longer bulk is "invalid bulk length" to redis.
+  static constexpr uint64_t kProtoMaxBulkLen = 512ull << 20;
+  // redis's multibulk count limit.
+  static constexpr uint64_t kMaxMultibulkCount = 2147483647;
+  // redis's limits for clients that have not authenticated yet.
+  static constexpr uint64_t kUnauthMaxArgs = 10;
+  static constexpr uint64_t kUnauthMaxBulk = 16384;
+
+  // True once an AUTH with the right password was decoded (always true without a password).
+  bool authenticated() const { return authenticated_; }
 
   // Where one bulk payload lies, relative to the start of the request.
   struct ArgRange {
@@ -101,6 +151,11 @@ class RedisRequestDecoder final : public RequestDecoder {
   DecodeResult Finish(const Buffer& in, bool is_inline, Request* out, std::string* error);
   // Splits the inline line [line_start_, pos_) into inline_args_; false on unbalanced quotes.
   bool SplitInline(const Buffer& in);
+  // Bytes skipped before the request (blank lines, empty arrays) now total prefix_end_; false
+  // (after Fail()) when there are too many.
+  bool SkipPrefix(size_t prefix_end);
+  // After a decoded AUTH: marks the connection authenticated when its password is right.
+  void TrackAuth(const Request& request);
   void ResetMessage();
 
   DecoderLimits limits_;
@@ -112,6 +167,10 @@ class RedisRequestDecoder final : public RequestDecoder {
   size_t bulk_size_ = 0;       // size of the current bulk payload
   size_t bulk_remaining_ = 0;  // payload bytes not yet skipped
   size_t line_start_ = 0;      // kInline: where the line starts
+  size_t prefix_end_ = 0;      // skipped bytes (blank lines, empty arrays) before the request
+  bool negative_ = false;      // kCount: a '-' was read
+  absl::string_view password_;
+  bool authenticated_ = true;
   std::vector<ArgRange> ranges_;
   std::string failure_;
   // Scratch for inline requests (reused).

@@ -115,8 +115,7 @@ TEST(RedisRequestDecoderTest, ProtocolErrorsHaveRedisStyleTexts) {
       {"*2\r\n$3\r\nGET\r\n\r\n", "Protocol error: expected '$', got '\\r'"},
       {"*x\r\n", "Protocol error: invalid multibulk length (expected a digit, got 'x')"},
       {"*\r\n", "Protocol error: invalid multibulk length (no digits)"},
-      {"*0\r\n", "Protocol error: invalid multibulk length 0 (a request needs a command name)"},
-      {"*-1\r\n", "Protocol error: invalid multibulk length (negative)"},
+      {"*-0\r\n", "Protocol error: invalid multibulk length (-0)"},
       {"*01\r\n", "Protocol error: invalid multibulk length (leading zero)"},
       {"*1\rx", "Protocol error: expected '\\n' after '\\r', got 'x'"},
       {"*1\r\n$-1\r\n", "Protocol error: invalid bulk length (negative)"},
@@ -258,9 +257,15 @@ TEST(RedisRequestDecoderTest, TooManyArgumentsIsAProtocolError) {
 
 TEST(RedisRequestDecoderTest, OversizedRequestsAreRefusedBeforeTheyArrive) {
   // A bulk length above the limit fails as soon as its header is read.
+  // Above redis's proto-max-bulk-len (512 MiB): redis's own text.
   ExpectEverywhere({{"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$600000000\r\n",
-                     "protocol-error error=Protocol error: bulk length of 600000000 bytes "
-                     "exceeds the proxy's limit of 536870912 bytes"}});
+                     "protocol-error error=Protocol error: invalid bulk length"}});
+  DecoderLimits small;
+  small.max_message_bytes = 1000;
+  ExpectEverywhere({{"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$6000\r\n",
+                     "protocol-error error=Protocol error: bulk length of 6000 bytes "
+                     "exceeds the proxy's limit of 1000 bytes"}},
+                   small);
   DecoderLimits limits;
   limits.max_message_bytes = 33;
   // 4 + 9 + 7 + 13 = 33 bytes: exactly at the limit.
@@ -292,7 +297,8 @@ TEST(RedisRequestDecoderTest, InlineRequestsHaveRedisLimits) {
   }
   EXPECT_EQ(DecodeRequests(blanks, Feeding{{}, 0}),
             std::vector<std::string>{
-                "protocol-error error=Protocol error: too many blank lines before a request"});
+                "protocol-error error=Protocol error: too many blank lines or empty arrays "
+                "before a request"});
 }
 
 TEST(RedisRequestDecoderTest, UnknownCommandNameIsReportedUpperCasedAndBounded) {
