@@ -27,6 +27,14 @@ namespace proxy::protocols::redis {
 // OOM, BUSY or LOADING (spec 4.4: passed to the client, counted as a server failure). Anything
 // else is kProtocolError (the server connection must be closed), as is a reply larger than
 // DecoderLimits::max_message_bytes.
+//
+// Reply counting is what keeps a shared server connection in sync: the core pairs the n-th
+// reply with the n-th forwarded request. The proxy never lets a connection leave RESP2 (HELLO,
+// RESET, CLIENT, SUBSCRIBE and MONITOR are never forwarded, see request_decoder.h), so a
+// RESP3 type byte (> _ # , ( = % ~ | !), a push message, an unknown type byte, a malformed
+// header or a missing CRLF is never guessed at: it is kProtocolError and the connection is
+// closed (its pending requests fail; nothing is paired with the wrong reply). Top-level arrays
+// are one reply however many elements they hold; "*-1", "$-1" and "*0" are complete values.
 class RedisReplyDecoder final : public ReplyDecoder {
  public:
   explicit RedisReplyDecoder(const DecoderLimits& limits);

@@ -55,6 +55,8 @@ bool SplitInlineArgs(const char* line, ArgList* args, absl::string_view* error);
 //     consumes it with the next request (at most kMaxInlineSize bytes of it) and never forwards
 //     it: a request preceded by skipped bytes is sent from Request::rewritten (a copy of the
 //     request alone), so a backend only ever receives requests that get exactly one reply.
+//     That copy (at most max_message_bytes) is the only one an array request can cost; client
+//     libraries do not send blank lines before arrays, so the common path copies nothing.
 //   * Redis's own limits: a line without its end longer than PROTO_INLINE_MAX_SIZE (64 KiB),
 //     a bulk longer than proto-max-bulk-len (512 MiB, or max_message_bytes when smaller), more
 //     than INT_MAX (or max_args) arguments. A request larger than max_message_bytes in total is
