@@ -29,8 +29,8 @@ constexpr absl::string_view kInvalidPassword = "-ERR invalid password\r\n";
 constexpr absl::string_view kNoPasswordSet = "-ERR Client sent AUTH, but no password is set\r\n";
 constexpr absl::string_view kNotAnInteger = "-ERR value is not an integer or out of range\r\n";
 constexpr absl::string_view kMultiRefused =
-    "-ERR MULTI is not supported by the proxy: transactions cannot span a sharding proxy; the "
-    "commands up to EXEC or DISCARD will not run\r\n";
+    "-ERR unsupported command 'MULTI': transactions cannot span a sharding proxy; the commands "
+    "up to EXEC or DISCARD will not run\r\n";
 constexpr absl::string_view kNotQueued =
     "-ERR command not run: the proxy refused this connection's MULTI (transactions cannot span "
     "a sharding proxy); send EXEC or DISCARD\r\n";

@@ -516,7 +516,6 @@ RedisRequestDecoder::Step RedisRequestDecoder::Scan(const char* data, size_t siz
         if (c == '*') {
           number_ = 0;
           digits_ = 0;
-          negative_ = false;
           state_ = State::kCount;
           ++p;
         } else {
@@ -527,12 +526,7 @@ RedisRequestDecoder::Step RedisRequestDecoder::Scan(const char* data, size_t siz
 
       case State::kCount:
         if (c != '\r') {
-          if (c == '-' && digits_ == 0 && !negative_) {
-            negative_ = true;  // string2ll's sign: "*-1" is an empty array to redis
-            ++p;
-            break;
-          }
-          if (!AddDigit(c, "multibulk")) {
+          if (!AddDigit(c, "multibulk")) {  // a '-' too: see "*0" below
             return Step::kError;
           }
           ++p;
@@ -541,25 +535,24 @@ RedisRequestDecoder::Step RedisRequestDecoder::Scan(const char* data, size_t siz
         if (digits_ == 0) {
           return Fail("Protocol error: invalid multibulk length (no digits)");
         }
-        if (negative_ && number_ == 0) {
-          return Fail("Protocol error: invalid multibulk length (-0)");
+        if (number_ == 0) {
+          // Redis skips "*0" and "*-N" without a reply: never forwarded, and refused rather than
+          // skipped (no client library sends them).
+          return Fail(
+              "Protocol error: invalid multibulk length 0 (a request needs a command name)");
         }
-        if (negative_ || number_ == 0) {
-          args_expected_ = 0;  // redis skips it without a reply: see kCountLf
-        } else {
-          if (number_ > kMaxMultibulkCount) {
-            return Fail("Protocol error: invalid multibulk length");
-          }
-          if (number_ > kUnauthMaxArgs && !authenticated_) {
-            return Fail("Protocol error: unauthenticated multibulk length");
-          }
-          if (number_ > limits_.max_args) {
-            return Fail(absl::StrCat("Protocol error: request of ", number_,
-                                     " arguments exceeds the proxy's limit of ",
-                                     limits_.max_args, " arguments"));
-          }
-          args_expected_ = number_;
+        if (number_ > kMaxMultibulkCount) {
+          return Fail("Protocol error: invalid multibulk length");
         }
+        if (number_ > kUnauthMaxArgs && !authenticated_) {
+          return Fail("Protocol error: unauthenticated multibulk length");
+        }
+        if (number_ > limits_.max_args) {
+          return Fail(absl::StrCat("Protocol error: request of ", number_,
+                                   " arguments exceeds the proxy's limit of ", limits_.max_args,
+                                   " arguments"));
+        }
+        args_expected_ = number_;
         state_ = State::kCountLf;
         ++p;
         break;
@@ -573,15 +566,7 @@ RedisRequestDecoder::Step RedisRequestDecoder::Scan(const char* data, size_t siz
         }
         ++p;
         if (state_ == State::kCountLf) {
-          if (args_expected_ == 0) {
-            // "*0" or "*-N": redis answers nothing. Skipped like a blank line.
-            if (!SkipPrefix(offset())) {
-              return Step::kError;
-            }
-            state_ = State::kStart;
-          } else {
-            state_ = State::kDollar;
-          }
+          state_ = State::kDollar;
         } else if (state_ == State::kLengthLf) {
           ranges_.push_back(ArgRange{offset(), bulk_size_});
           bulk_remaining_ = bulk_size_;
@@ -717,7 +702,7 @@ bool RedisRequestDecoder::SplitInline(const Buffer& in) {
 bool RedisRequestDecoder::SkipPrefix(size_t prefix_end) {
   prefix_end_ = prefix_end;
   if (prefix_end_ > kMaxInlineSize) {
-    Fail("Protocol error: too many blank lines or empty arrays before a request");
+    Fail("Protocol error: too many blank lines before a request");
     return false;
   }
   return true;

@@ -23,17 +23,15 @@ bool SplitInlineArgs(const char* line, ArgList* args, absl::string_view* error);
 //
 // Wire grammar (RESP2 requests, plus redis's inline form for telnet-style clients):
 //
-//   request  = *skipped ( array / inline )
+//   request  = *blank ( array / inline )
 //   array    = "*" count CRLF count( bulk )         ; 1 <= count <= max_args (and INT_MAX)
 //   bulk     = "$" length CRLF payload CRLF          ; 0 <= length <= 512 MiB and max_message_bytes
-//   count    = ["-"] number                          ; <= 0: an empty array, see `skipped`
-//   length, number = "0" / %x31-39 *17DIGIT         ; as redis's string2ll: no '+', no spaces,
-//                                                    ; no leading zeros, "-0" is invalid
+//   count, length = %x31-39 *17DIGIT / "0"          ; as redis's string2ll: no '+', no spaces,
+//                                                    ; no leading zeros; no '-' (see below)
 //   inline   = line ( CRLF / LF )                    ; line split like redis's sdssplitargs:
 //                                                    ; space-separated, "..." with \n \r \t \b
 //                                                    ; \a \\ \" \xHH escapes, '...' with \'
-//   skipped  = blank / "*" ( "0" / "-" number ) CRLF ; redis answers nothing to these
-//   blank    = a line of only white space
+//   blank    = a line of only white space            ; redis answers nothing to it
 //
 // The framing rules. The proxy shares one connection per server among all its clients and
 // forwards a request's bytes, so it accepts only what redis 7 frames exactly the same way, and
@@ -51,10 +49,12 @@ bool SplitInlineArgs(const char* line, ArgList* args, absl::string_view* error);
 //     like sdssplitargs (isspace() blanks between arguments, ' \t \r \n ends an unquoted
 //     argument, quotes and escapes as above); unbalanced quotes are a protocol error, as in
 //     redis.
-//   * `skipped` input (blank lines, "*0", "*-1", any "*-N") gets no reply from redis. The proxy
-//     consumes it with the next request (at most kMaxInlineSize bytes of it) and never forwards
-//     it: a request preceded by skipped bytes is sent from Request::rewritten (a copy of the
-//     request alone), so a backend only ever receives requests that get exactly one reply.
+//   * Blank lines get no reply from redis. The proxy consumes them with the next request (at
+//     most kMaxInlineSize bytes of them) and never forwards them: a request preceded by blank
+//     lines is sent from Request::rewritten (a copy of the request alone), so a backend only
+//     ever receives requests that get exactly one reply.
+//   * "*0" and "*-N" (any negative count), which redis also skips without a reply, are a
+//     protocol error: never forwarded, and no client library sends them.
 //     That copy (at most max_message_bytes) is the only one an array request can cost; client
 //     libraries do not send blank lines before arrays, so the common path copies nothing.
 //   * Redis's own limits: a line without its end longer than PROTO_INLINE_MAX_SIZE (64 KiB),
@@ -153,8 +153,8 @@ class RedisRequestDecoder final : public RequestDecoder {
   DecodeResult Finish(const Buffer& in, bool is_inline, Request* out, std::string* error);
   // Splits the inline line [line_start_, pos_) into inline_args_; false on unbalanced quotes.
   bool SplitInline(const Buffer& in);
-  // Bytes skipped before the request (blank lines, empty arrays) now total prefix_end_; false
-  // (after Fail()) when there are too many.
+  // Blank lines before the request now total prefix_end_ bytes; false (after Fail()) when
+  // there are too many.
   bool SkipPrefix(size_t prefix_end);
   // After a decoded AUTH: marks the connection authenticated when its password is right.
   void TrackAuth(const Request& request);
@@ -169,8 +169,7 @@ class RedisRequestDecoder final : public RequestDecoder {
   size_t bulk_size_ = 0;       // size of the current bulk payload
   size_t bulk_remaining_ = 0;  // payload bytes not yet skipped
   size_t line_start_ = 0;      // kInline: where the line starts
-  size_t prefix_end_ = 0;      // skipped bytes (blank lines, empty arrays) before the request
-  bool negative_ = false;      // kCount: a '-' was read
+  size_t prefix_end_ = 0;      // blank-line bytes before the request
   absl::string_view password_;
   bool authenticated_ = true;
   std::vector<ArgRange> ranges_;

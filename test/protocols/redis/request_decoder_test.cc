@@ -115,7 +115,8 @@ TEST(RedisRequestDecoderTest, ProtocolErrorsHaveRedisStyleTexts) {
       {"*2\r\n$3\r\nGET\r\n\r\n", "Protocol error: expected '$', got '\\r'"},
       {"*x\r\n", "Protocol error: invalid multibulk length (expected a digit, got 'x')"},
       {"*\r\n", "Protocol error: invalid multibulk length (no digits)"},
-      {"*-0\r\n", "Protocol error: invalid multibulk length (-0)"},
+      {"*0\r\n", "Protocol error: invalid multibulk length 0 (a request needs a command name)"},
+      {"*-1\r\n", "Protocol error: invalid multibulk length (negative)"},
       {"*01\r\n", "Protocol error: invalid multibulk length (leading zero)"},
       {"*1\rx", "Protocol error: expected '\\n' after '\\r', got 'x'"},
       {"*1\r\n$-1\r\n", "Protocol error: invalid bulk length (negative)"},
@@ -297,8 +298,7 @@ TEST(RedisRequestDecoderTest, InlineRequestsHaveRedisLimits) {
   }
   EXPECT_EQ(DecodeRequests(blanks, Feeding{{}, 0}),
             std::vector<std::string>{
-                "protocol-error error=Protocol error: too many blank lines or empty arrays "
-                "before a request"});
+                "protocol-error error=Protocol error: too many blank lines before a request"});
 }
 
 TEST(RedisRequestDecoderTest, UnknownCommandNameIsReportedUpperCasedAndBounded) {
