@@ -20,7 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
-#include "test/safety/redis/backends.h"
+#include "test/integration/harness.h"
 
 namespace proxy::test::safety {
 namespace {
@@ -65,7 +65,7 @@ class SharedPool {
         options.timeout ? "  timeout: 2000\n" : "",
         options.password.empty() ? "" : absl::StrCat("  redis_auth: ", options.password, "\n"),
         options.extra_yaml, "  servers:\n   - 127.0.0.1:", redis_->port(), ":1 s1\n");
-    proxy_ = std::make_unique<ProxyProcess>(yaml, port_);
+    proxy_ = std::make_unique<ProxyProcess>(yaml, std::vector<int>{port_});
     if (!proxy_->ok()) {
       return ::testing::AssertionFailure() << "the proxy did not start with\n"
                                            << yaml << "log:\n"
