@@ -254,7 +254,13 @@ void ServerConnection::Flush() {
       if (!waiters_.empty() && out_.Length() <= unsent_limit_ / 2) WakeWaiters();
       return;
     }
-    Fail(n < 0 ? errno : EPIPE, false, !last_reply_error_);
+    const int error = n < 0 ? errno : EPIPE;
+    // The server may have answered (with an error) before it closed: read what it sent first,
+    // so that a close caused by a client's request is recognised as such (see the rule above).
+    for (int i = 0; i < 64 && state_ == State::kConnected; ++i) {
+      if (!HandleReadable()) break;
+    }
+    Fail(error, false, !last_reply_error_);
     return;
   }
   if (!waiters_.empty()) WakeWaiters();
@@ -270,18 +276,18 @@ void ServerConnection::WakeWaiters() {
   for (ClientConnection* client : waiters) client->OnServerDrained();
 }
 
-void ServerConnection::HandleReadable() {
+bool ServerConnection::HandleReadable() {
   size_t chunk = pool_.shared().limits.read_chunk;
   if (in_.Length() > chunk) chunk = std::min<size_t>(in_.Length(), 4u << 20);
   const ssize_t n = in_.ReadFrom(fd_, chunk);
   if (n == 0) {
     Fail(0, true, !last_reply_error_);  // EOF with requests pending: twemproxy's "unknown"
-    return;
+    return false;
   }
   if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return false;
     Fail(errno, false, !last_reply_error_);
-    return;
+    return false;
   }
   std::string error;
   for (;;) {
@@ -292,7 +298,7 @@ void ServerConnection::HandleReadable() {
       PROXY_LOG(log::kWarn, "pool %s: bad reply from server %s: %s", pool_.Name(),
                 pool_.Config().servers(server_.index).raw(), error);
       Fail(EINVAL, false, /*counts=*/false);
-      return;
+      return false;
     }
     // Written no-reply requests ahead of this reply are done.
     while (!entries_.empty() && !entries_.front().expects_reply &&
@@ -309,7 +315,7 @@ void ServerConnection::HandleReadable() {
       PROXY_LOG(log::kWarn, "pool %s: stray reply from server %s", pool_.Name(),
                 pool_.Config().servers(server_.index).raw());
       Fail(EINVAL, false, /*counts=*/false);
-      return;
+      return false;
     }
     Entry entry = entries_.front();
     entries_.pop_front();
@@ -333,9 +339,10 @@ void ServerConnection::HandleReadable() {
       pool_.RecordServerSuccess(server_.index);
     }
     Deliver(entry, reply_.wire_size);
-    if (state_ == State::kClosed) return;
+    if (state_ == State::kClosed) return false;
   }
   ArmTimer();
+  return true;
 }
 
 void ServerConnection::Deliver(Entry& entry, size_t wire_size) {

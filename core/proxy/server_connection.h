@@ -68,7 +68,8 @@ class ServerConnection {
   static void OnEvent(evutil_socket_t fd, short what, void* arg);
   static void OnTimeout(evutil_socket_t fd, short what, void* arg);
   void HandleConnected();
-  void HandleReadable();
+  // One read and the replies it completes; false when nothing was read or it closed.
+  bool HandleReadable();
   void ArmTimer();
   // Closes the connection: every queued request fails with `error` (errno). `counts` says
   // whether this counts toward the server's failures (see the rule in server_connection.cc).
