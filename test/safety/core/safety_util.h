@@ -1,0 +1,139 @@
+// Helpers for the core safety tests (self-contained; loopback only): processes started by the
+// test and stopped by their destructors (redis-server that can be paused with SIGSTOP, //:proxy
+// with an optional launcher such as prlimit), a blocking RESP client, stats JSON fields and
+// /proc readings of the proxy process.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace proxy::safety_test {
+
+using std::chrono::milliseconds;
+
+// A 127.0.0.1 port that was free a moment ago.
+int FreePort();
+// TEST_TMPDIR (or /tmp) + "/" + name.
+std::string TempPath(absl::string_view name);
+// Path of a data dependency in the runfiles tree ("proxy").
+std::string Runfile(absl::string_view path);
+// Full path of an executable in $PATH, /usr/bin or /usr/sbin; "" when missing.
+std::string FindExecutable(absl::string_view name);
+// Polls `done` every 10 ms until it is true or `timeout` passes.
+bool WaitUntil(const std::function<bool()>& done, milliseconds timeout);
+// A TCP connection to 127.0.0.1:port, or -1.
+int ConnectTo(int port);
+
+// A child process: SIGCONT + SIGTERM (then SIGKILL) on Stop() or destruction.
+class Process {
+ public:
+  Process() = default;
+  ~Process() { Stop(); }
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  // Starts argv[0] (a path) with stdout/stderr appended to `log_path`.
+  bool Start(const std::vector<std::string>& argv, const std::string& log_path);
+  // The exit status (-1 when killed by a signal).
+  int Stop(milliseconds grace = milliseconds(5000));
+  void Kill(int signal);
+  bool Running();
+  // Waits up to `timeout` for the process to exit by itself; its exit status, or -2 if still
+  // running (it is then left running).
+  int WaitExit(milliseconds timeout);
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1;
+};
+
+// redis-server on a free port that can be paused (SIGSTOP: it neither reads nor answers).
+class Redis {
+ public:
+  explicit Redis(std::vector<std::string> extra = {});
+  ~Redis();
+  bool ok() const { return ok_; }
+  int port() const { return port_; }
+  void Pause();
+  void Resume();
+  // A command sent straight to the backend; its raw reply.
+  std::string Direct(const std::vector<std::string>& args);
+
+ private:
+  int port_;
+  bool ok_ = false;
+  bool paused_ = false;
+  Process process_;
+};
+
+// //:proxy on `yaml`, with a stats port of its own; waits until every listen port accepts.
+class Proxy {
+ public:
+  // `launcher` goes before the proxy's path (e.g. {"/usr/bin/prlimit", "--nofile=64:64"}).
+  Proxy(const std::string& yaml, const std::vector<int>& listen_ports,
+        std::vector<std::string> extra_args = {}, std::vector<std::string> launcher = {});
+  bool ok() const { return ok_; }
+  int stats_port() const { return stats_port_; }
+  pid_t pid() const { return process_.pid(); }
+  Process& process() { return process_; }
+  std::string Log() const;
+  // The stats JSON document ("" when unreadable).
+  std::string Stats() const;
+
+ private:
+  bool ok_ = false;
+  int stats_port_;
+  std::string log_path_;
+  Process process_;
+};
+
+// A blocking RESP client with receive/send timeouts.
+class Conn {
+ public:
+  explicit Conn(int port, milliseconds timeout = milliseconds(10000));
+  ~Conn();
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+  bool connected() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+  bool Send(absl::string_view bytes);
+  // One complete RESP reply, or "" on timeout/close.
+  std::string ReadReply();
+  std::string Command(const std::vector<std::string>& args);
+  // Everything until the peer closes or the timeout passes; `closed` says which.
+  std::string ReadAll(bool* closed = nullptr);
+  void Close();
+
+ private:
+  bool Fill();
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+std::string Resp(const std::vector<std::string>& args);
+// Length of the first complete RESP reply in `data`, 0 if incomplete.
+size_t RespLength(absl::string_view data);
+
+// The number after "key": inside the object "object" of a stats JSON document; -1 if absent.
+long long StatsField(const std::string& json, const std::string& object, const std::string& key);
+// A field of /proc/PID/status in kB (VmRSS, VmHWM); -1 when unreadable.
+long long ProcStatusKb(pid_t pid, const std::string& field);
+// User + system CPU time of a process in clock ticks; -1 when unreadable.
+long long CpuTicks(pid_t pid);
+// Open file descriptors of a process; -1 when unreadable.
+int OpenFds(pid_t pid);
+// TCP sockets in CLOSE_WAIT whose local port is `port` (/proc/net/tcp and tcp6).
+int CloseWaitCount(int port);
+
+// A redis pool: "NAME:\n  listen: 127.0.0.1:PORT\n  redis: true\n  <extra>\n  servers: ...".
+std::string RedisPoolYaml(const std::string& name, int listen_port,
+                          const std::vector<int>& server_ports,
+                          const std::vector<std::string>& extra_lines = {});
+
+}  // namespace proxy::safety_test
