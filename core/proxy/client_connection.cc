@@ -61,6 +61,7 @@ ClientConnection::~ClientConnection() {
   if (read_event_ != nullptr) event_free(read_event_);
   if (write_event_ != nullptr) event_free(write_event_);
   if (close_timer_ != nullptr) event_free(close_timer_);
+  if (peer_closed_event_ != nullptr) event_free(peer_closed_event_);
 }
 
 const PoolView& ClientConnection::Pool() const { return pool_; }
@@ -468,6 +469,7 @@ void ClientConnection::DrainFinished() {
 
 void ClientConnection::Finish(PendingRequest* p) {
   Unhold(p);
+  ++finished_;
   p->outcome.latency_us = worker_.now_us() - p->start_us;
   const uint64_t slow = pool_.shared().limits.slowlog_us;
   if (slow > 0 && p->outcome.latency_us >= slow) LogSlow(*p);
@@ -536,10 +538,23 @@ void ClientConnection::PauseReading() {
     event_del(read_event_);
     reading_ = false;
   }
+  if (!input_closed_ && !closed_ && !watching_peer_close_ && !eof_) {
+    // A client may hang up while it is not read from: notice it (EPOLLRDHUP) without reading.
+    if (peer_closed_event_ == nullptr) {
+      peer_closed_event_ = event_new(worker_.base(), fd_, EV_CLOSED, &OnPeerClosed, this);
+    }
+    if (peer_closed_event_ != nullptr && event_add(peer_closed_event_, nullptr) == 0) {
+      watching_peer_close_ = true;
+    }
+  }
 }
 
 void ClientConnection::ResumeReading() {
   if (!reading_ && !input_closed_ && !closed_) {
+    if (watching_peer_close_) {
+      event_del(peer_closed_event_);
+      watching_peer_close_ = false;
+    }
     event_add(read_event_, nullptr);
     reading_ = true;
   }
@@ -556,22 +571,43 @@ void ClientConnection::MaybeClose() {
 }
 
 void ClientConnection::ArmCloseTimer() {
-  if (close_timer_ != nullptr) return;  // armed once: the grace period does not restart
+  if (close_timer_ == nullptr) {
+    close_timer_ = evtimer_new(worker_.base(), &OnCloseTimer, this);
+  } else if (evtimer_pending(close_timer_, nullptr)) {
+    return;  // already counting
+  }
+  finished_at_arm_ = finished_;
   const uint64_t grace_ms =
       std::max<uint64_t>(pool_.shared().limits.client_eof_grace_ms, 1);
-  close_timer_ = evtimer_new(worker_.base(), &OnCloseTimer, this);
   timeval tv{static_cast<time_t>(grace_ms / 1000),
              static_cast<suseconds_t>((grace_ms % 1000) * 1000)};
   evtimer_add(close_timer_, &tv);
+}
+
+void ClientConnection::OnPeerClosed(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<ClientConnection*>(arg);
+  self->worker_.UpdateClock();
+  if (self->closed_) return;
+  // Reading is paused (backpressure or limits), so the EOF itself is not read yet; the bytes
+  // before it are still answered when reading resumes. Meanwhile the wait is bounded.
+  event_del(self->peer_closed_event_);
+  self->watching_peer_close_ = false;
+  self->eof_ = true;
+  self->ArmCloseTimer();
 }
 
 void ClientConnection::OnCloseTimer(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<ClientConnection*>(arg);
   self->worker_.UpdateClock();
   if (self->closed_) return;
+  if (self->finished_ != self->finished_at_arm_) {
+    // Replies are still going out: count the grace period from this progress.
+    self->ArmCloseTimer();
+    return;
+  }
   PROXY_LOG(log::kInfo,
-            "pool %s: closing a client that stopped sending %u ms ago with %zu requests and "
-            "%zu reply bytes still pending",
+            "pool %s: closing a client that hung up, with no reply going out for %u ms and "
+            "%zu requests and %zu reply bytes still pending",
             self->pool_.Name(), self->pool_.shared().limits.client_eof_grace_ms,
             self->queue_.size(), self->out_.Length());
   self->pool_.stats().client_eof_pending.Add(1);
@@ -609,6 +645,7 @@ void ClientConnection::Close(bool eof) {
   event_del(read_event_);
   if (write_event_ != nullptr) event_del(write_event_);
   if (close_timer_ != nullptr) evtimer_del(close_timer_);
+  if (peer_closed_event_ != nullptr) event_del(peer_closed_event_);
   close(fd_);
   fd_ = -1;
   pool_.ClientClosed(eof);

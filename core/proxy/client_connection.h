@@ -90,6 +90,8 @@ class ClientConnection : public FilterCallbacks {
   // The client's input is closed but replies are still owed: close after the grace period.
   void ArmCloseTimer();
   static void OnCloseTimer(evutil_socket_t fd, short what, void* arg);
+  // The peer shut its side while reading was paused (EV_CLOSED): bound the wait like an EOF.
+  static void OnPeerClosed(evutil_socket_t fd, short what, void* arg);
 
   PoolRuntime& pool_;
   Worker& worker_;
@@ -118,6 +120,13 @@ class ClientConnection : public FilterCallbacks {
   // reading stops until it drains (null = not waiting).
   ServerConnection* waiting_on_ = nullptr;
   event* close_timer_ = nullptr;  // made when the input closes with replies still owed
+  // Watches for the peer's close while reading is paused (made on the first pause).
+  event* peer_closed_event_ = nullptr;
+  bool watching_peer_close_ = false;
+  // Requests finished so far, and when the close timer was last armed: the grace period is
+  // counted from the last progress, so a slow but moving pipeline is not cut.
+  uint64_t finished_ = 0;
+  uint64_t finished_at_arm_ = 0;
   PendingRequest* spare_ = nullptr;
   std::string scratch_;
   bool reading_ = false;

@@ -61,6 +61,9 @@ class ServerConnection {
     bool expects_reply;
     uint64_t queued_us;  // for the server latency histogram
   };
+  // --max-request-bytes allows up to 4 GiB (core/server/options.cc): every size on the path
+  // (Entry::bytes, the write accounting, the queue byte gauges) is 64-bit.
+  static_assert(sizeof(Entry::bytes) >= sizeof(uint64_t), "request sizes may exceed 4 GiB - 1");
 
   static void OnResolved(int result, evutil_addrinfo* addresses, void* arg);
   // Opens the socket and starts connecting to `addr`; false with errno on immediate failure.

@@ -66,6 +66,40 @@ TEST(HungUpClientTest, ClosedWhenRequestsArePendingAtAStoppedBackend) {
   EXPECT_TRUE(closed);
 }
 
+TEST(HungUpClientTest, ClosedWhileNotReadFromBecauseOfBackpressure) {
+  Redis redis;
+  ASSERT_TRUE(redis.ok());
+  const int listen = FreePort();
+  Proxy proxy(RedisPoolYaml("alpha", listen, {redis.port()}), {listen});
+  ASSERT_TRUE(proxy.ok()) << proxy.Log();
+  redis.Pause();
+  {
+    // 64 KiB SETs toward a stopped server, one at a time, until the proxy stops forwarding
+    // them (backpressure: it no longer reads this client). The client then hangs up; its
+    // EOF is not read (reading is paused), yet the proxy must notice it.
+    Conn client(listen, milliseconds(3000));
+    const std::string value(64u << 10, 'v');
+    bool paused = false;
+    for (int i = 0; i < 2000 && !paused; ++i) {
+      ASSERT_TRUE(client.Send(Resp({"SET", absl::StrCat("k", i), value})));
+      paused = !WaitUntil(
+          [&] { return StatsField(proxy.Stats(), "s0", "requests") == i + 1; },
+          milliseconds(1000));
+    }
+    ASSERT_TRUE(paused) << "the proxy forwarded 125 MiB to a stopped server";
+    EXPECT_EQ(StatsField(proxy.Stats(), "alpha", "client_connections"), 1);
+  }
+  const bool dropped = WaitUntil(
+      [&] { return StatsField(proxy.Stats(), "alpha", "client_connections") == 0; },
+      milliseconds(60000));
+  EXPECT_TRUE(dropped) << proxy.Stats();
+  EXPECT_TRUE(WaitUntil([&] { return CloseWaitCount(listen) == 0; }, milliseconds(30000)))
+      << CloseWaitCount(listen) << " sockets of port " << listen << " left in CLOSE_WAIT";
+  redis.Resume();
+  Conn after(listen);
+  EXPECT_EQ(after.Command({"SET", "after", "1"}), "+OK\r\n");
+}
+
 TEST(DescriptorExhaustionTest, ListenerBacksOffAndServesAgain) {
   const std::string prlimit = FindExecutable("prlimit");
   ASSERT_FALSE(prlimit.empty()) << "prlimit (util-linux) is needed to lower the proxy's fd limit";
