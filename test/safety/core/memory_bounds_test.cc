@@ -4,6 +4,7 @@
 //     --client-output-limit: a client that pipelines many of them and reads nothing is
 //     disconnected at the limit instead of growing the proxy without bound, while a client
 //     under the limit gets its merged replies intact;
+//   * so do replies rewritten by a filter (memcache behind key_prefix);
 //   * a backend that stops reading (SIGSTOP) makes the proxy stop reading the clients that send
 //     to it, so its memory stays bounded; a client of another server is served meanwhile, and
 //     after SIGCONT every reply arrives, in order.
@@ -87,11 +88,71 @@ TEST(ClientOutputLimitTest, HeldMergedRepliesCountAndAreBounded) {
                           "still connected";
   // 16 MiB of replies plus what is in flight; without the bound the proxy holds > 160 MiB.
   EXPECT_LT(peak - baseline, 64 * kMiB) << "VmHWM " << peak << " kB, baseline " << baseline;
-  EXPECT_TRUE(absl::StrContains(proxy.Log(), "over the client output limit")) << proxy.Log();
+  EXPECT_TRUE(WaitUntil([&] { return absl::StrContains(proxy.Log(), "over the client output limit"); },
+                        milliseconds(20000)))
+      << proxy.Log();
 
   // Everyone else is unaffected.
   Conn after(listen, milliseconds(60000));
   EXPECT_EQ(after.Command(mget), expected);
+}
+
+TEST(ClientOutputLimitTest, HeldRewrittenRepliesCountAndAreBounded) {
+  // key_prefix rewrites every memcache reply (VALUE lines carry keys): those texts are held
+  // behind a request waiting on a stopped server and must count against the limit too.
+  Memcached slow, fast;
+  ASSERT_TRUE(slow.ok() && fast.ok());
+  const int listen = FreePort();
+  const std::string yaml = absl::StrCat(
+      "alpha:\n  listen: 127.0.0.1:", listen,
+      "\n  redis: false\n  filters:\n    - name: key_prefix\n      config:\n"
+      "        prefix: \"t:\"\n    - router\n  servers:\n   - 127.0.0.1:",
+      slow.port(), ":1 s0\n   - 127.0.0.1:", fast.port(), ":1 s1\n");
+  Proxy proxy(yaml, {listen}, {"--client-output-limit=16777216"});
+  ASSERT_TRUE(proxy.ok()) << proxy.Log();
+  Conn setup(listen, milliseconds(60000));
+  std::string slow_key, fast_key;
+  for (int n = 0; n < 1000 && (slow_key.empty() || fast_key.empty()); ++n) {
+    const std::string key = absl::StrCat("key", n);
+    ASSERT_TRUE(setup.Send(absl::StrCat("set ", key, " 0 0 1\r\nx\r\n")));
+    ASSERT_EQ(setup.ReadMemcacheReply(), "STORED\r\n");
+    const bool on_slow =
+        absl::StartsWith(slow.Direct(absl::StrCat("get t:", key, "\r\n")), "VALUE ");
+    std::string& slot = on_slow ? slow_key : fast_key;
+    if (slot.empty()) slot = key;
+  }
+  ASSERT_FALSE(slow_key.empty() || fast_key.empty());
+  const std::string value(512u << 10, 'm');
+  ASSERT_TRUE(setup.Send(absl::StrCat("set ", fast_key, " 0 0 ", value.size(), "\r\n", value,
+                                      "\r\n")));
+  ASSERT_EQ(setup.ReadMemcacheReply(), "STORED\r\n");
+  const std::string expected =
+      absl::StrCat("VALUE ", fast_key, " 0 ", value.size(), "\r\n", value, "\r\nEND\r\n");
+  ASSERT_TRUE(setup.Send(absl::StrCat("get ", fast_key, "\r\n")));
+  ASSERT_EQ(setup.ReadMemcacheReply(), expected);
+  setup.Close();
+  ASSERT_TRUE(WaitUntil([&] { return StatsField(proxy.Stats(), "alpha", "client_connections") == 0; },
+                        milliseconds(30000)));
+
+  const long long baseline = ProcStatusKb(proxy.pid(), "VmRSS");
+  slow.Pause();
+  // 160 rewritten replies of 512 KiB (80 MiB) held behind a get on the stopped server.
+  Conn greedy(listen, milliseconds(60000));
+  std::string pipeline = absl::StrCat("get ", slow_key, "\r\n");
+  for (int i = 0; i < 160; ++i) absl::StrAppend(&pipeline, "get ", fast_key, "\r\n");
+  ASSERT_TRUE(greedy.Send(pipeline));
+  const bool dropped = WaitUntil(
+      [&] { return StatsField(proxy.Stats(), "alpha", "client_connections") == 0; },
+      milliseconds(60000));
+  const long long peak = ProcStatusKb(proxy.pid(), "VmHWM");
+  slow.Resume();
+  std::printf("held rewritten replies: VmHWM %lld kB over a VmRSS baseline of %lld kB\n",
+              peak - baseline, baseline);
+  EXPECT_TRUE(dropped) << proxy.Stats();
+  EXPECT_LT(peak - baseline, 64 * kMiB) << "VmHWM " << peak << " kB, baseline " << baseline;
+  Conn after(listen, milliseconds(60000));
+  ASSERT_TRUE(after.Send(absl::StrCat("get ", fast_key, "\r\n")));
+  EXPECT_EQ(after.ReadMemcacheReply(), expected);
 }
 
 TEST(ServerBackpressureTest, StoppedBackendBoundsMemoryAndRepliesStayInOrder) {

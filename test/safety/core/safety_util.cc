@@ -185,6 +185,59 @@ std::string Redis::Direct(const std::vector<std::string>& args) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Memcached
+
+Memcached::Memcached() : port_(FreePort()) {
+  std::vector<std::string> argv = {FindExecutable("memcached"), "-p", std::to_string(port_),
+                                   "-l", "127.0.0.1", "-U", "0", "-t", "1", "-m", "256"};
+  if (geteuid() == 0) argv.insert(argv.end(), {"-u", "root"});  // it refuses to run as root
+  if (!process_.Start(argv, TempPath(absl::StrCat("memcached-", port_, ".log")))) return;
+  ok_ = WaitUntil(
+      [&] {
+        const int fd = ConnectTo(port_);
+        if (fd >= 0) close(fd);
+        return fd >= 0 || !process_.Running();
+      },
+      milliseconds(10000)) &&
+        process_.Running();
+}
+
+Memcached::~Memcached() { process_.Stop(); }
+
+void Memcached::Pause() { process_.Kill(SIGSTOP); }
+
+void Memcached::Resume() { process_.Kill(SIGCONT); }
+
+std::string Memcached::Direct(const std::string& request) {
+  Conn conn(port_);
+  if (!conn.Send(request)) return "";
+  return conn.ReadMemcacheReply();
+}
+
+size_t MemcacheReplyLength(absl::string_view data) {
+  if (!absl::StartsWith(data, "VALUE ")) {
+    const size_t eol = data.find("\r\n");
+    return eol == absl::string_view::npos ? 0 : eol + 2;
+  }
+  size_t pos = 0;
+  while (absl::StartsWith(data.substr(pos), "VALUE ")) {
+    const size_t eol = data.find("\r\n", pos);
+    if (eol == absl::string_view::npos) return 0;
+    // VALUE <key> <flags> <bytes> [<cas>]
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(data.substr(pos, eol - pos), ' ', absl::SkipEmpty());
+    size_t bytes = 0;
+    if (fields.size() < 4 || !absl::SimpleAtoi(fields[3], &bytes)) return 0;
+    pos = eol + 2 + bytes + 2;
+    if (data.size() < pos) return 0;
+  }
+  if (!absl::StartsWith(data.substr(pos), "END\r\n")) {
+    return data.size() >= pos + 5 ? pos : 0;  // malformed: give back what was framed
+  }
+  return pos + 5;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Proxy
 
 Proxy::Proxy(const std::string& yaml, const std::vector<int>& listen_ports,
@@ -274,6 +327,18 @@ bool Conn::Fill() {
 std::string Conn::ReadReply() {
   for (;;) {
     const size_t len = RespLength(buffer_);
+    if (len > 0) {
+      std::string reply = buffer_.substr(0, len);
+      buffer_.erase(0, len);
+      return reply;
+    }
+    if (fd_ < 0 || !Fill()) return "";
+  }
+}
+
+std::string Conn::ReadMemcacheReply() {
+  for (;;) {
+    const size_t len = MemcacheReplyLength(buffer_);
     if (len > 0) {
       std::string reply = buffer_.substr(0, len);
       buffer_.erase(0, len);

@@ -72,6 +72,29 @@ class Redis {
   Process process_;
 };
 
+// memcached on a free port that can be paused.
+class Memcached {
+ public:
+  Memcached();
+  ~Memcached();
+  bool ok() const { return ok_; }
+  int port() const { return port_; }
+  void Pause();
+  void Resume();
+  // One request line (with its data block) sent straight to the backend; the reply: one line,
+  // or VALUE blocks up to END.
+  std::string Direct(const std::string& request);
+
+ private:
+  int port_;
+  bool ok_ = false;
+  Process process_;
+};
+
+// One memcache reply at the head of `data` (a line, or VALUE blocks through END); 0 when
+// incomplete.
+size_t MemcacheReplyLength(absl::string_view data);
+
 // //:proxy on `yaml`, with a stats port of its own; waits until every listen port accepts.
 class Proxy {
  public:
@@ -106,6 +129,8 @@ class Conn {
   // One complete RESP reply, or "" on timeout/close.
   std::string ReadReply();
   std::string Command(const std::vector<std::string>& args);
+  // One memcache reply (see MemcacheReplyLength), or "" on timeout/close.
+  std::string ReadMemcacheReply();
   // Everything until the peer closes or the timeout passes; `closed` says which.
   std::string ReadAll(bool* closed = nullptr);
   void Close();
