@@ -171,7 +171,7 @@ TEST(ReusePortTest, SecondInstanceFailsWithoutReusePort) {
   Process second;
   const std::string log = TempPath(absl::StrCat("second-", listen, ".log"));
   StartRaw(&second, yaml, log);
-  const int status = second.WaitExit(milliseconds(20000));
+  const int status = WaitExit(second, milliseconds(20000));
   EXPECT_NE(status, -2) << "the second instance is still running: it shares the port";
   EXPECT_NE(status, 0);
   const std::string text = ReadFile(log);

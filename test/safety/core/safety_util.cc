@@ -25,46 +25,6 @@
 
 namespace proxy::safety_test {
 
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
-std::string TempPath(absl::string_view name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name);
-}
-
-std::string Runfile(absl::string_view path) {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  return absl::StrCat(srcdir != nullptr ? srcdir : ".", "/",
-                      workspace != nullptr ? workspace : "shardproxy", "/", path);
-}
-
-std::string FindExecutable(absl::string_view name) {
-  const char* path = std::getenv("PATH");
-  std::vector<std::string> dirs = absl::StrSplit(path != nullptr ? path : "", ':', absl::SkipEmpty());
-  dirs.push_back("/usr/bin");
-  dirs.push_back("/usr/sbin");
-  for (const std::string& dir : dirs) {
-    const std::string candidate = absl::StrCat(dir, "/", name);
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
-}
-
 bool WaitUntil(const std::function<bool()>& done, milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
@@ -90,62 +50,9 @@ int ConnectTo(int port) {
   return fd;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Process
-
-bool Process::Start(const std::vector<std::string>& argv, const std::string& log_path) {
-  if (argv.empty() || argv[0].empty()) return false;
-  const pid_t pid = fork();
-  if (pid < 0) return false;
-  if (pid == 0) {
-    const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (log >= 0) {
-      dup2(log, 1);
-      dup2(log, 2);
-    }
-    const int null = open("/dev/null", O_RDONLY);
-    if (null >= 0) dup2(null, 0);
-    std::vector<char*> args;
-    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  pid_ = pid;
-  return true;
-}
-
-bool Process::Running() {
-  if (pid_ <= 0) return false;
-  int status = 0;
-  if (waitpid(pid_, &status, WNOHANG) == pid_) {
-    status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    pid_ = -1;
-    return false;
-  }
-  return true;
-}
-
-int Process::WaitExit(milliseconds timeout) {
-  if (!WaitUntil([&] { return !Running(); }, timeout)) return -2;
-  return status_;
-}
-
-void Process::Kill(int signal) {
-  if (pid_ > 0) kill(pid_, signal);
-}
-
-int Process::Stop(milliseconds grace) {
-  if (pid_ <= 0) return status_;
-  kill(pid_, SIGCONT);
-  kill(pid_, SIGTERM);
-  if (WaitUntil([&] { return !Running(); }, grace)) return status_;
-  kill(pid_, SIGKILL);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
-  status_ = -1;
-  return status_;
+int WaitExit(Process& process, milliseconds timeout) {
+  if (!WaitUntil([&] { return !process.Running(); }, timeout)) return -2;
+  return process.Stop();  // already reaped: its recorded exit status
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -167,7 +74,10 @@ Redis::Redis(std::vector<std::string> extra) : port_(FreePort()) {
         process_.Running();
 }
 
-Redis::~Redis() { process_.Stop(); }
+Redis::~Redis() {
+  process_.Kill(SIGCONT);  // a stopped process would only die of the SIGKILL after the grace
+  process_.Stop();
+}
 
 void Redis::Pause() {
   process_.Kill(SIGSTOP);
@@ -202,7 +112,10 @@ Memcached::Memcached() : port_(FreePort()) {
         process_.Running();
 }
 
-Memcached::~Memcached() { process_.Stop(); }
+Memcached::~Memcached() {
+  process_.Kill(SIGCONT);
+  process_.Stop();
+}
 
 void Memcached::Pause() { process_.Kill(SIGSTOP); }
 
@@ -368,37 +281,6 @@ std::string Conn::ReadAll(bool* closed) {
   std::string all;
   all.swap(buffer_);
   return all;
-}
-
-std::string Resp(const std::vector<std::string>& args) {
-  std::string out = absl::StrCat("*", args.size(), "\r\n");
-  for (const std::string& arg : args) absl::StrAppend(&out, "$", arg.size(), "\r\n", arg, "\r\n");
-  return out;
-}
-
-size_t RespLength(absl::string_view data) {
-  if (data.empty()) return 0;
-  const size_t eol = data.find("\r\n");
-  if (eol == absl::string_view::npos) return 0;
-  const char type = data[0];
-  if (type == '+' || type == '-' || type == ':') return eol + 2;
-  int64_t n = 0;
-  if (!absl::SimpleAtoi(data.substr(1, eol - 1), &n)) return 0;
-  if (type == '$') {
-    if (n < 0) return eol + 2;
-    const size_t total = eol + 2 + static_cast<size_t>(n) + 2;
-    return data.size() >= total ? total : 0;
-  }
-  if (type == '*') {
-    size_t pos = eol + 2;
-    for (int64_t i = 0; i < n; ++i) {
-      const size_t len = RespLength(data.substr(pos));
-      if (len == 0) return 0;
-      pos += len;
-    }
-    return pos;
-  }
-  return 0;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
-// Helpers for the core safety tests (self-contained; loopback only): processes started by the
-// test and stopped by their destructors (redis-server that can be paused with SIGSTOP, //:proxy
-// with an optional launcher such as prlimit), a blocking RESP client, stats JSON fields and
-// /proc readings of the proxy process.
+// Helpers for the core safety tests, on top of the integration harness (loopback only): backends
+// that can be paused with SIGSTOP (redis-server, memcached), //:proxy with its stats port and an
+// optional launcher such as prlimit, a blocking client that can close or half-close and tell a
+// close from a timeout, stats JSON fields and /proc readings of the proxy process.
 #pragma once
 
 #include <sys/types.h>
@@ -12,46 +12,27 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "test/integration/harness.h"
 
 namespace proxy::safety_test {
 
 using std::chrono::milliseconds;
+// From the integration harness (test/integration/harness.h).
+using test::FindExecutable;
+using test::FreePort;
+using test::Process;
+using test::Resp;
+using test::RespLength;
+using test::Runfile;
+using test::TempPath;
 
-// A 127.0.0.1 port that was free a moment ago.
-int FreePort();
-// TEST_TMPDIR (or /tmp) + "/" + name.
-std::string TempPath(absl::string_view name);
-// Path of a data dependency in the runfiles tree ("proxy").
-std::string Runfile(absl::string_view path);
-// Full path of an executable in $PATH, /usr/bin or /usr/sbin; "" when missing.
-std::string FindExecutable(absl::string_view name);
 // Polls `done` every 10 ms until it is true or `timeout` passes.
 bool WaitUntil(const std::function<bool()>& done, milliseconds timeout);
 // A TCP connection to 127.0.0.1:port, or -1.
 int ConnectTo(int port);
-
-// A child process: SIGCONT + SIGTERM (then SIGKILL) on Stop() or destruction.
-class Process {
- public:
-  Process() = default;
-  ~Process() { Stop(); }
-  Process(const Process&) = delete;
-  Process& operator=(const Process&) = delete;
-  // Starts argv[0] (a path) with stdout/stderr appended to `log_path`.
-  bool Start(const std::vector<std::string>& argv, const std::string& log_path);
-  // The exit status (-1 when killed by a signal).
-  int Stop(milliseconds grace = milliseconds(5000));
-  void Kill(int signal);
-  bool Running();
-  // Waits up to `timeout` for the process to exit by itself; its exit status, or -2 if still
-  // running (it is then left running).
-  int WaitExit(milliseconds timeout);
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-  int status_ = -1;
-};
+// Waits up to `timeout` for `process` to exit by itself: its exit status, or -2 if it is still
+// running (it is then left running).
+int WaitExit(Process& process, milliseconds timeout);
 
 // redis-server on a free port that can be paused (SIGSTOP: it neither reads nor answers).
 class Redis {
@@ -116,7 +97,8 @@ class Proxy {
   Process process_;
 };
 
-// A blocking RESP client with receive/send timeouts.
+// A blocking RESP/memcache client with receive/send timeouts (unlike test::Client it can close
+// early, exposes its socket for shutdown(2), and ReadAll says whether the peer closed).
 class Conn {
  public:
   explicit Conn(int port, milliseconds timeout = milliseconds(10000));
@@ -140,10 +122,6 @@ class Conn {
   int fd_ = -1;
   std::string buffer_;
 };
-
-std::string Resp(const std::vector<std::string>& args);
-// Length of the first complete RESP reply in `data`, 0 if incomplete.
-size_t RespLength(absl::string_view data);
 
 // The number after "key": inside the object "object" of a stats JSON document; -1 if absent.
 long long StatsField(const std::string& json, const std::string& object, const std::string& key);
