@@ -18,6 +18,35 @@ namespace {
 // twemproxy's reply text for a failure: strerror(), or "unknown" without an errno (EOF).
 const char* ErrorText(int error) { return error <= 0 ? "unknown" : std::strerror(error); }
 
+// Longest command name quoted in an error reply; longer (client-chosen) names are cut.
+constexpr size_t kMaxQuotedName = 64;
+
+// The client's command name made safe to quote in a one-line error: printable ASCII, bounded.
+void AppendQuotable(absl::string_view name, std::string* out) {
+  const size_t n = std::min(name.size(), kMaxQuotedName);
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char c = static_cast<unsigned char>(name[i]);
+    out->push_back(c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?');
+  }
+  if (n < name.size()) out->append("...");
+}
+
+// The core's refusal of a CommandKind::kUnsupported request that the filter chain let through:
+// the codec's reason when it has one (same wording as the reject_unsupported filter).
+std::string UnsupportedText(const Request& request, const Codec& codec) {
+  absl::string_view name = request.command;
+  if (name.empty() && !request.args.empty()) name = request.args[0];
+  if (name.empty()) return "unknown or unsupported command";
+  std::string text = request.command.empty() ? "unknown or unsupported command '"
+                                             : "unsupported command '";
+  AppendQuotable(name, &text);
+  text.push_back('\'');
+  if (request.command.empty()) return text;
+  const absl::string_view reason = codec.UnsupportedReason(name);
+  absl::StrAppend(&text, ": ", reason.empty() ? absl::string_view("it is not proxied") : reason);
+  return text;
+}
+
 }  // namespace
 
 ClientConnection::ClientConnection(PoolRuntime& pool, int fd)
@@ -31,6 +60,8 @@ ClientConnection::ClientConnection(PoolRuntime& pool, int fd)
 ClientConnection::~ClientConnection() {
   if (read_event_ != nullptr) event_free(read_event_);
   if (write_event_ != nullptr) event_free(write_event_);
+  if (close_timer_ != nullptr) event_free(close_timer_);
+  if (peer_closed_event_ != nullptr) event_free(peer_closed_event_);
 }
 
 const PoolView& ClientConnection::Pool() const { return pool_; }
@@ -60,7 +91,8 @@ void ClientConnection::HandleReadable() {
   }
   if (n == 0) {
     // Half-close: answer what was fully received, then close (an incomplete request is
-    // discarded).
+    // discarded). Bounded: MaybeClose arms a grace timer while replies are still owed, and a
+    // failed write closes at once (a client that hung up must not stay in CLOSE_WAIT).
     eof_ = true;
     input_closed_ = true;
     PauseReading();
@@ -75,8 +107,8 @@ void ClientConnection::HandleReadable() {
 
 bool ClientConnection::OverLimits() const {
   const ProxyLimits& limits = pool_.shared().limits;
-  return queue_.size() >= limits.max_pending_requests ||
-         out_.Length() >= limits.max_client_output_bytes;
+  return waiting_on_ != nullptr || queue_.size() >= limits.max_pending_requests ||
+         out_.Length() + held_bytes_ >= limits.max_client_output_bytes;
 }
 
 void ClientConnection::InitProtocol() {
@@ -155,26 +187,49 @@ void ClientConnection::ProcessInput() {
     // The filter chain. Ejected servers whose retry time has passed rejoin first, so that
     // this request is already routed with them (twemproxy's order).
     pool_.RestoreEjected(worker_.now_us());
+    // A local answer is only recorded while the chain runs (SendLocalError/SendLocalReply) and
+    // completed after it has returned: `p` stays valid for every filter, and an answered
+    // request is never forwarded, whatever the filter returned.
     const size_t wire_size = p->request.wire_size;
+    const bool unsupported = p->request.kind == CommandKind::kUnsupported;
     current_ = p;
     answered_locally_ = false;
     bool stopped = false;
     for (const FilterPtr& filter : filters_) {
-      if (filter->OnRequest(p->request, *this) == FilterStatus::kStop) {
+      if (filter->OnRequest(p->request, *this) == FilterStatus::kStop || answered_locally_) {
         stopped = true;
         break;
       }
     }
     current_ = nullptr;
-    if (stopped) {
-      // The local reply may already have released `p`: use the size saved before the chain.
+    if (answered_locally_) {
       in_.Drain(wire_size);
-      if (!answered_locally_) {
-        // A filter stopped without answering: never leave the client waiting.
-        std::string reply;
-        codec.EncodeError("request stopped by a filter without a reply", &reply);
-        CompleteLocal(p, reply);
+      CompleteAnswered(p);
+      continue;
+    }
+    if (stopped) {
+      // A filter stopped without answering: never leave the client waiting.
+      in_.Drain(wire_size);
+      std::string reply;
+      codec.EncodeError("request stopped by a filter without a reply", &reply);
+      p->outcome.kind = Outcome::Kind::kError;
+      CompleteLocal(p, reply);
+      continue;
+    }
+    if (unsupported || p->request.kind == CommandKind::kUnsupported) {
+      // Commands that change a shared server connection's mode (MULTI, SUBSCRIBE, MONITOR...)
+      // or cannot be proxied are never forwarded, whatever the pool's chain: filters may
+      // refuse more, never less (a filter cannot turn an unsupported command into another).
+      in_.Drain(wire_size);
+      pool_.stats().unsupported_refused.Add(1);
+      p->outcome.kind = Outcome::Kind::kError;
+      if (!p->request.expects_reply) {
+        CompleteLocal(p, "");
+        continue;
       }
+      std::string reply;
+      codec.EncodeError(UnsupportedText(p->request, codec), &reply);
+      CompleteLocal(p, reply);
       continue;
     }
     Forward(p);
@@ -221,6 +276,7 @@ void ClientConnection::Forward(PendingRequest* p) {
       p->done = true;
       DrainFinished();
     }
+    if (connection->OverUnsentLimit()) WaitFor(connection);
     return;
   }
   // A split request: one fragment per server.
@@ -229,6 +285,7 @@ void ClientConnection::Forward(PendingRequest* p) {
   p->fragments_left = static_cast<uint32_t>(count);
   p->fragment_replies.assign(count, std::string());
   pool_.stats().fragments.Add(static_cast<int64_t>(count));
+  ServerConnection* full = nullptr;
   for (size_t i = 0; i < count; ++i) {
     const Fragment& fragment = context.fragments[i];
     ServerConnection* connection = pool_.PickConnection(fragment.server);
@@ -239,24 +296,59 @@ void ClientConnection::Forward(PendingRequest* p) {
     }
     connection->output().Append(fragment.bytes);
     connection->Enqueue(p, static_cast<int32_t>(i), fragment.bytes.size(), true);
+    if (full == nullptr && connection->OverUnsentLimit()) full = connection;
   }
   if (p->fragments_left == 0) OnFragmentsDone(p);
+  if (full != nullptr) WaitFor(full);
+}
+
+void ClientConnection::WaitFor(ServerConnection* connection) {
+  if (closed_ || waiting_on_ != nullptr) return;
+  waiting_on_ = connection;
+  connection->AddWaiter(this);
+  pool_.stats().server_backpressure.Add(1);
+  PauseReading();
+}
+
+void ClientConnection::OnServerDrained() {
+  waiting_on_ = nullptr;
+  // Flush() resumes reading (and decodes what is already buffered) when nothing else holds.
+  ScheduleFlush();
+}
+
+void ClientConnection::OnFragmentReply(PendingRequest* p, int32_t fragment, EvBuffer& from,
+                                       size_t wire_size) {
+  std::string& slot = p->fragment_replies[static_cast<size_t>(fragment)];
+  slot.resize(wire_size);
+  from.CopyOut(0, wire_size, slot.data());
+  from.Drain(wire_size);
+  Hold(p, wire_size);
+  CheckOutputLimit();
+  if (closed_) return;  // `p` is an orphan now
+  if (--p->fragments_left == 0) OnFragmentsDone(p);
 }
 
 void ClientConnection::OnFragmentsDone(PendingRequest* p) {
+  // The fragments' replies are released before the merged reply is made; the merged text is
+  // counted in their place.
+  Unhold(p);
   if (p->error != 0) {
+    for (std::string& reply : p->fragment_replies) std::string().swap(reply);
     FailRequest(p, p->error);
     return;
   }
   p->reply_text.clear();
-  if (!pool_.PoolCodec().Merge(p->request, p->context.fragments, p->fragment_replies,
-                               &p->reply_text)) {
+  const bool merged = pool_.PoolCodec().Merge(p->request, p->context.fragments,
+                                              p->fragment_replies, &p->reply_text);
+  for (std::string& reply : p->fragment_replies) std::string().swap(reply);
+  if (!merged) {
     FailRequest(p, EINVAL);
     return;
   }
   if (rewrites_replies_) RewriteReply(p, &p->reply_text);
   p->outcome.kind = Outcome::Kind::kReply;
   p->outcome.reply_bytes = p->reply_text.size();
+  Hold(p, p->reply_text.size());
   OnRequestDone(p);
 }
 
@@ -264,29 +356,40 @@ void ClientConnection::CompleteLocal(PendingRequest* p, absl::string_view reply)
   p->reply_text.assign(reply.data(), reply.size());
   if (p->outcome.kind == Outcome::Kind::kReply) p->outcome.kind = Outcome::Kind::kLocalReply;
   p->outcome.reply_bytes = reply.size();
+  Hold(p, p->reply_text.size());
+  OnRequestDone(p);
+}
+
+void ClientConnection::CompleteAnswered(PendingRequest* p) {
+  // The recorded answer becomes the reply (a swap: no copy, and answer_ keeps a buffer).
+  p->reply_text.swap(answer_);
+  answer_.clear();
+  p->outcome.kind = answer_kind_;
+  p->outcome.reply_bytes = p->reply_text.size();
+  Hold(p, p->reply_text.size());
   OnRequestDone(p);
 }
 
 void ClientConnection::SendLocalError(absl::string_view text) {
+  // Only recorded here; completed by ProcessInput once the chain has returned. The first
+  // answer of a chain run wins.
+  if (current_ == nullptr || answered_locally_) return;
   answered_locally_ = true;
-  if (!current_->request.expects_reply) {
-    // A refused noreply request (memcache) stays silent like every other noreply outcome.
-    current_->outcome.kind = Outcome::Kind::kError;
-    CompleteLocal(current_, "");
-    return;
-  }
-  std::string reply;
-  pool_.PoolCodec().EncodeError(text, &reply);
-  current_->outcome.kind = Outcome::Kind::kError;
-  CompleteLocal(current_, reply);
+  answer_kind_ = Outcome::Kind::kError;
+  answer_.clear();
+  // A refused noreply request (memcache) stays silent like every other noreply outcome.
+  if (current_->request.expects_reply) pool_.PoolCodec().EncodeError(text, &answer_);
 }
 
 void ClientConnection::SendLocalReply(absl::string_view bytes) {
+  if (current_ == nullptr || answered_locally_) return;
   answered_locally_ = true;
-  CompleteLocal(current_, bytes);
+  answer_kind_ = Outcome::Kind::kLocalReply;
+  answer_.assign(bytes.data(), bytes.size());
 }
 
 void ClientConnection::FailRequest(PendingRequest* p, int error) {
+  Unhold(p);
   p->reply_text.clear();
   if (!p->request.expects_reply) {
     // noreply (memcache): the client expects nothing, not even an error.
@@ -299,6 +402,7 @@ void ClientConnection::FailRequest(PendingRequest* p, int error) {
   p->outcome.kind = Outcome::Kind::kError;
   p->outcome.reply_bytes = p->reply_text.size();
   pool_.stats().forward_error.Add(1);
+  Hold(p, p->reply_text.size());
   OnRequestDone(p);
 }
 
@@ -316,6 +420,7 @@ void ClientConnection::OnServerReply(PendingRequest* p, EvBuffer& from, size_t w
     from.CopyOut(0, wire_size, p->reply_text.data());
     from.Drain(wire_size);
     RewriteReply(p, &p->reply_text);
+    Hold(p, p->reply_text.size());
     OnRequestDone(p);
     return;
   }
@@ -331,7 +436,7 @@ void ClientConnection::OnServerReply(PendingRequest* p, EvBuffer& from, size_t w
   from.MoveTo(*p->reply_buffer, wire_size);
   p->reply_in_buffer = true;
   p->done = true;
-  held_bytes_ += wire_size;
+  Hold(p, wire_size);
   CheckOutputLimit();
 }
 
@@ -342,6 +447,7 @@ void ClientConnection::CheckOutputLimit() {
             "pool %s: closing a client with %zu reply bytes waiting: over the client output "
             "limit of %zu bytes (it is not reading its replies)",
             pool_.Name(), out_.Length() + held_bytes_, limit);
+  pool_.stats().client_output_overflow.Add(1);
   error_ = true;
   Close(false);
 }
@@ -351,7 +457,6 @@ void ClientConnection::DrainFinished() {
     PendingRequest* p = queue_.front();
     queue_.pop_front();
     if (p->reply_in_buffer) {
-      held_bytes_ -= std::min(held_bytes_, p->reply_buffer->Length());
       p->reply_buffer->MoveAllTo(out_);
     } else if (!p->reply_text.empty()) {
       out_.Append(p->reply_text);
@@ -363,6 +468,8 @@ void ClientConnection::DrainFinished() {
 }
 
 void ClientConnection::Finish(PendingRequest* p) {
+  Unhold(p);
+  ++finished_;
   p->outcome.latency_us = worker_.now_us() - p->start_us;
   const uint64_t slow = pool_.shared().limits.slowlog_us;
   if (slow > 0 && p->outcome.latency_us >= slow) LogSlow(*p);
@@ -412,6 +519,7 @@ void ClientConnection::Flush() {
       return;
     }
     // The client went away while we were writing.
+    if (eof_ && !queue_.empty()) pool_.stats().client_eof_pending.Add(1);
     error_ = !eof_;
     Close(eof_);
     return;
@@ -430,10 +538,23 @@ void ClientConnection::PauseReading() {
     event_del(read_event_);
     reading_ = false;
   }
+  if (!input_closed_ && !closed_ && !watching_peer_close_ && !eof_) {
+    // A client may hang up while it is not read from: notice it (EPOLLRDHUP) without reading.
+    if (peer_closed_event_ == nullptr) {
+      peer_closed_event_ = event_new(worker_.base(), fd_, EV_CLOSED, &OnPeerClosed, this);
+    }
+    if (peer_closed_event_ != nullptr && event_add(peer_closed_event_, nullptr) == 0) {
+      watching_peer_close_ = true;
+    }
+  }
 }
 
 void ClientConnection::ResumeReading() {
   if (!reading_ && !input_closed_ && !closed_) {
+    if (watching_peer_close_) {
+      event_del(peer_closed_event_);
+      watching_peer_close_ = false;
+    }
     event_add(read_event_, nullptr);
     reading_ = true;
   }
@@ -441,9 +562,56 @@ void ClientConnection::ResumeReading() {
 
 void ClientConnection::MaybeClose() {
   if (closed_) return;
-  if ((input_closed_ || close_after_flush_) && queue_.empty() && out_.Length() == 0) {
+  if (!input_closed_ && !close_after_flush_) return;
+  if (queue_.empty() && out_.Length() == 0) {
     Close(eof_ && !error_);
+    return;
   }
+  ArmCloseTimer();
+}
+
+void ClientConnection::ArmCloseTimer() {
+  if (close_timer_ == nullptr) {
+    close_timer_ = evtimer_new(worker_.base(), &OnCloseTimer, this);
+  } else if (evtimer_pending(close_timer_, nullptr)) {
+    return;  // already counting
+  }
+  finished_at_arm_ = finished_;
+  const uint64_t grace_ms =
+      std::max<uint64_t>(pool_.shared().limits.client_eof_grace_ms, 1);
+  timeval tv{static_cast<time_t>(grace_ms / 1000),
+             static_cast<suseconds_t>((grace_ms % 1000) * 1000)};
+  evtimer_add(close_timer_, &tv);
+}
+
+void ClientConnection::OnPeerClosed(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<ClientConnection*>(arg);
+  self->worker_.UpdateClock();
+  if (self->closed_) return;
+  // Reading is paused (backpressure or limits), so the EOF itself is not read yet; the bytes
+  // before it are still answered when reading resumes. Meanwhile the wait is bounded.
+  event_del(self->peer_closed_event_);
+  self->watching_peer_close_ = false;
+  self->eof_ = true;
+  self->ArmCloseTimer();
+}
+
+void ClientConnection::OnCloseTimer(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<ClientConnection*>(arg);
+  self->worker_.UpdateClock();
+  if (self->closed_) return;
+  if (self->finished_ != self->finished_at_arm_) {
+    // Replies are still going out: count the grace period from this progress.
+    self->ArmCloseTimer();
+    return;
+  }
+  PROXY_LOG(log::kInfo,
+            "pool %s: closing a client that hung up, with no reply going out for %u ms and "
+            "%zu requests and %zu reply bytes still pending",
+            self->pool_.Name(), self->pool_.shared().limits.client_eof_grace_ms,
+            self->queue_.size(), self->out_.Length());
+  self->pool_.stats().client_eof_pending.Add(1);
+  self->Close(self->eof_ && !self->error_);
 }
 
 void ClientConnection::RefuseAndClose(absl::string_view error) {
@@ -470,8 +638,14 @@ void ClientConnection::Close(bool eof) {
     worker_.Release(spare_);
     spare_ = nullptr;
   }
+  if (waiting_on_ != nullptr) {
+    waiting_on_->RemoveWaiter(this);
+    waiting_on_ = nullptr;
+  }
   event_del(read_event_);
   if (write_event_ != nullptr) event_del(write_event_);
+  if (close_timer_ != nullptr) evtimer_del(close_timer_);
+  if (peer_closed_event_ != nullptr) event_del(peer_closed_event_);
   close(fd_);
   fd_ = -1;
   pool_.ClientClosed(eof);

@@ -15,6 +15,7 @@
 namespace proxy {
 
 class PoolRuntime;
+class ServerConnection;
 class Worker;
 
 class ClientConnection : public FilterCallbacks {
@@ -31,8 +32,14 @@ class ClientConnection : public FilterCallbacks {
   void OnRequestDone(PendingRequest* request);
   // Errors produced by the proxy for a request (counted as forward_error).
   void FailRequest(PendingRequest* request, int error);
+  // The reply to fragment `fragment` of a split request: `wire_size` bytes at the head of
+  // `from` (kept, and counted against the output limit, until every fragment has answered).
+  void OnFragmentReply(PendingRequest* request, int32_t fragment, EvBuffer& from,
+                       size_t wire_size);
   // Every fragment of a split request has answered (or failed).
   void OnFragmentsDone(PendingRequest* request);
+  // The server connection this client waits on (backpressure) has drained, or closed.
+  void OnServerDrained();
 
   // Writes what is queued (called by the worker at the end of a batch of events).
   void Flush();
@@ -66,6 +73,25 @@ class ClientConnection : public FilterCallbacks {
   bool OverLimits() const;
   // Disconnects the client when its waiting replies exceed the hard output limit.
   void CheckOutputLimit();
+  // Stops reading until `connection` (over its unsent-bytes bound) drains.
+  void WaitFor(ServerConnection* connection);
+  // Bytes a waiting request holds (see PendingRequest::held_bytes).
+  void Hold(PendingRequest* request, size_t bytes) {
+    request->held_bytes += bytes;
+    held_bytes_ += bytes;
+  }
+  void Unhold(PendingRequest* request) {
+    held_bytes_ -= request->held_bytes;
+    request->held_bytes = 0;
+  }
+  // The filter chain answered `request` (SendLocalError/SendLocalReply): complete it now that
+  // the chain has returned.
+  void CompleteAnswered(PendingRequest* request);
+  // The client's input is closed but replies are still owed: close after the grace period.
+  void ArmCloseTimer();
+  static void OnCloseTimer(evutil_socket_t fd, short what, void* arg);
+  // The peer shut its side while reading was paused (EV_CLOSED): bound the wait like an EOF.
+  static void OnPeerClosed(evutil_socket_t fd, short what, void* arg);
 
   PoolRuntime& pool_;
   Worker& worker_;
@@ -79,10 +105,28 @@ class ClientConnection : public FilterCallbacks {
   SessionPtr session_;
   std::vector<FilterPtr> filters_;
   RequestQueue queue_;
+  // The request the filter chain is running on (null outside the chain).
   PendingRequest* current_ = nullptr;
+  // A local answer recorded during the chain (SendLocalError/SendLocalReply). It is only
+  // recorded there and completed once the chain has returned, so that a filter never sees its
+  // request finished (and recycled) under it, and an answered request is never forwarded.
   bool answered_locally_ = false;
+  Outcome::Kind answer_kind_ = Outcome::Kind::kLocalReply;
+  std::string answer_;
   bool rewrites_replies_ = false;  // some filter changes replies (OnReply)
-  size_t held_bytes_ = 0;  // replies held for ordering (not yet in out_)  // the filter chain answered current_ itself
+  // Reply bytes held for ordering (not yet in out_): the sum of the queue's held_bytes.
+  size_t held_bytes_ = 0;
+  // The server connection whose unsent bytes are over their bound and that this client fed:
+  // reading stops until it drains (null = not waiting).
+  ServerConnection* waiting_on_ = nullptr;
+  event* close_timer_ = nullptr;  // made when the input closes with replies still owed
+  // Watches for the peer's close while reading is paused (made on the first pause).
+  event* peer_closed_event_ = nullptr;
+  bool watching_peer_close_ = false;
+  // Requests finished so far, and when the close timer was last armed: the grace period is
+  // counted from the last progress, so a slow but moving pipeline is not cut.
+  uint64_t finished_ = 0;
+  uint64_t finished_at_arm_ = 0;
   PendingRequest* spare_ = nullptr;
   std::string scratch_;
   bool reading_ = false;

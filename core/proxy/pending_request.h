@@ -35,6 +35,10 @@ struct PendingRequest {
   uint32_t fragments_left = 0;
   std::vector<std::string> fragment_replies;
   int error = 0;  // errno of the first failure, 0 = none
+  // Reply bytes this request holds while it waits for the requests ahead of it (fragment
+  // replies being collected, merged or rewritten text, a buffered reply): counted in its
+  // client's held bytes, so that --client-output-limit sees every byte kept for ordering.
+  size_t held_bytes = 0;
   // For OnComplete.
   Outcome outcome;
   uint64_t start_us = 0;
@@ -60,6 +64,7 @@ struct PendingRequest {
     if (fragment_replies.capacity() > 64) std::vector<std::string>().swap(fragment_replies);
     if (context.fragments.capacity() > 64) std::vector<Fragment>().swap(context.fragments);
     error = 0;
+    held_bytes = 0;
     outcome = Outcome();
     start_us = 0;
     next = nullptr;

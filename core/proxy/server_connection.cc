@@ -1,5 +1,25 @@
 // ServerConnection: connect, handshake, batched writes, in-order reply matching, timeouts and
 // failure handling (spec 7.1-7.3, 7.7).
+//
+// What counts toward a server's failures (server_failure_limit, auto_eject_hosts). The rule:
+// only what the server or the network does on its own, never what one client's input alone
+// can cause, because every client shares this connection and an ejection remaps everyone's
+// keys.
+//   Counted:     a connect that fails (refused, unreachable, lookup failure); the connection
+//                reset, closed by the server or failing a write while no error reply has just
+//                been read; a request that gets no reply within the pool's `timeout`; an
+//                -OOM/-BUSY/-LOADING reply to the proxy's own connection setup (AUTH/SELECT).
+//   Not counted: any reply to a client's request, error replies included, even -OOM, -BUSY,
+//                -LOADING (a client picks the text of an error, e.g. a script's error_reply);
+//                a reply the proxy cannot decode or did not expect (too large for
+//                --max-request-bytes, or framed differently: both follow from what a client
+//                sent; the connection is still closed, since the stream cannot be resynchronised);
+//                a close right after an error reply (the server dropped the connection because
+//                of that request, e.g. redis's "Protocol error"); the proxy's own lack of
+//                descriptors or memory when opening a connection (see PoolRuntime::PickConnection).
+// Limit: a command whose running time the client controls (a long script, a huge SORT) can
+// still hold a server past the pool's timeout, which is counted as the server not answering;
+// refuse such commands with command_policy on pools shared by untrusted clients.
 #include "core/proxy/server_connection.h"
 
 #include <netinet/in.h>
@@ -7,6 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "core/common/log.h"
@@ -16,7 +37,8 @@
 namespace proxy {
 
 ServerConnection::ServerConnection(PoolRuntime& pool, ServerState& server)
-    : pool_(pool), server_(server) {
+    : pool_(pool), server_(server),
+      unsent_limit_(std::max<size_t>(pool.shared().limits.max_server_unsent_bytes, 1)) {
   decoder_ = pool.shared().codec->NewReplyDecoder(pool.shared().limits.decoder);
 }
 
@@ -35,8 +57,7 @@ bool ServerConnection::Connect() {
   // The proxy's own AUTH / SELECT go first; their replies are consumed here.
   for (const std::string& request : pool_.shared().codec->ServerHandshake()) {
     out_.Append(request);
-    entries_.push_back(Entry{nullptr, -1, static_cast<uint32_t>(request.size()), 0, true,
-                             pool_.worker().now_us()});
+    entries_.push_back(Entry{nullptr, -1, request.size(), 0, true, pool_.worker().now_us()});
     ++unsent_entries_;
   }
   if (address.resolved) {
@@ -80,7 +101,11 @@ void ServerConnection::OnResolved(int result, evutil_addrinfo* addresses, void* 
                                      static_cast<socklen_t>(addresses->ai_addrlen), false);
   const int error = errno;
   evutil_freeaddrinfo(addresses);
-  if (!ok) self->Fail(error, false);
+  // The proxy's own lack of descriptors or memory is not the server's failure.
+  if (!ok) {
+    self->Fail(error, false,
+               error != EMFILE && error != ENFILE && error != ENOBUFS && error != ENOMEM);
+  }
 }
 
 bool ServerConnection::StartConnect(const sockaddr* addr, socklen_t len, bool is_unix) {
@@ -164,9 +189,8 @@ void ServerConnection::Enqueue(PendingRequest* request, int32_t fragment, size_t
   if (expects_reply && timeout_ms > 0) {
     deadline = pool_.worker().now_us() + static_cast<uint64_t>(timeout_ms) * 1000u;
   }
-  entries_.push_back(Entry{expects_reply ? request : nullptr, fragment,
-                           static_cast<uint32_t>(bytes), deadline, expects_reply,
-                           pool_.worker().now_us()});
+  entries_.push_back(Entry{expects_reply ? request : nullptr, fragment, bytes, deadline,
+                           expects_reply, pool_.worker().now_us()});
   if (expects_reply) ++request->refs;
   ++unsent_entries_;
   ServerStats& stats = server_.stats;
@@ -215,7 +239,7 @@ void ServerConnection::Flush() {
         stats.in_queue_bytes.Add(-static_cast<int64_t>(entry.bytes));
         if (entry.expects_reply) {
           stats.out_queue.Add(1);
-          stats.out_queue_bytes.Add(entry.bytes);
+          stats.out_queue_bytes.Add(static_cast<int64_t>(entry.bytes));
         }
       }
       // Written requests that expect no reply leave the queue once nothing is ahead of them.
@@ -227,25 +251,43 @@ void ServerConnection::Flush() {
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
       event_add(write_event_, nullptr);
+      if (!waiters_.empty() && out_.Length() <= unsent_limit_ / 2) WakeWaiters();
       return;
     }
-    Fail(n < 0 ? errno : EPIPE, false);
+    const int error = n < 0 ? errno : EPIPE;
+    // The server may have answered (with an error) before it closed: read what it sent first,
+    // so that a close caused by a client's request is recognised as such (see the rule above).
+    for (int i = 0; i < 64 && state_ == State::kConnected; ++i) {
+      if (!HandleReadable()) break;
+    }
+    Fail(error, false, !last_reply_error_);
     return;
   }
+  if (!waiters_.empty()) WakeWaiters();
 }
 
-void ServerConnection::HandleReadable() {
+void ServerConnection::RemoveWaiter(ClientConnection* client) {
+  waiters_.erase(std::remove(waiters_.begin(), waiters_.end(), client), waiters_.end());
+}
+
+void ServerConnection::WakeWaiters() {
+  std::vector<ClientConnection*> waiters;
+  waiters.swap(waiters_);
+  for (ClientConnection* client : waiters) client->OnServerDrained();
+}
+
+bool ServerConnection::HandleReadable() {
   size_t chunk = pool_.shared().limits.read_chunk;
   if (in_.Length() > chunk) chunk = std::min<size_t>(in_.Length(), 4u << 20);
   const ssize_t n = in_.ReadFrom(fd_, chunk);
   if (n == 0) {
-    Fail(0, true);  // EOF with requests pending: twemproxy's "unknown"
-    return;
+    Fail(0, true, !last_reply_error_);  // EOF with requests pending: twemproxy's "unknown"
+    return false;
   }
   if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-    Fail(errno, false);
-    return;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return false;
+    Fail(errno, false, !last_reply_error_);
+    return false;
   }
   std::string error;
   for (;;) {
@@ -255,8 +297,8 @@ void ServerConnection::HandleReadable() {
     if (result != DecodeResult::kMessage) {
       PROXY_LOG(log::kWarn, "pool %s: bad reply from server %s: %s", pool_.Name(),
                 pool_.Config().servers(server_.index).raw(), error);
-      Fail(EINVAL, false);
-      return;
+      Fail(EINVAL, false, /*counts=*/false);
+      return false;
     }
     // Written no-reply requests ahead of this reply are done.
     while (!entries_.empty() && !entries_.front().expects_reply &&
@@ -272,8 +314,8 @@ void ServerConnection::HandleReadable() {
     if (!head_written && !head_partly_written) {
       PROXY_LOG(log::kWarn, "pool %s: stray reply from server %s", pool_.Name(),
                 pool_.Config().servers(server_.index).raw());
-      Fail(EINVAL, false);
-      return;
+      Fail(EINVAL, false, /*counts=*/false);
+      return false;
     }
     Entry entry = entries_.front();
     entries_.pop_front();
@@ -288,15 +330,19 @@ void ServerConnection::HandleReadable() {
       server_.stats.in_queue.Add(-1);
       server_.stats.in_queue_bytes.Add(-static_cast<int64_t>(entry.bytes));
     }
-    if (reply_.server_failure) {
+    // Any reply shows the server alive; only the proxy's own setup requests can count a
+    // -OOM/-BUSY/-LOADING (a client's request may choose its error text).
+    last_reply_error_ = reply_.is_error;
+    if (reply_.server_failure && entry.request == nullptr && entry.expects_reply) {
       pool_.RecordServerFailure(server_.index);
     } else {
       pool_.RecordServerSuccess(server_.index);
     }
     Deliver(entry, reply_.wire_size);
-    if (state_ == State::kClosed) return;
+    if (state_ == State::kClosed) return false;
   }
   ArmTimer();
+  return true;
 }
 
 void ServerConnection::Deliver(Entry& entry, size_t wire_size) {
@@ -322,11 +368,7 @@ void ServerConnection::Deliver(Entry& entry, size_t wire_size) {
   } else if (entry.fragment < 0) {
     client->OnServerReply(p, in_, wire_size);
   } else {
-    std::string& slot = p->fragment_replies[static_cast<size_t>(entry.fragment)];
-    slot.resize(wire_size);
-    in_.CopyOut(0, wire_size, slot.data());
-    in_.Drain(wire_size);
-    if (--p->fragments_left == 0) client->OnFragmentsDone(p);
+    client->OnFragmentReply(p, entry.fragment, in_, wire_size);
   }
   if (--p->refs == 0) pool_.worker().Release(p);
 }
@@ -364,7 +406,7 @@ void ServerConnection::ArmTimer() {
   }
 }
 
-void ServerConnection::Fail(int error, bool eof) {
+void ServerConnection::Fail(int error, bool eof, bool counts) {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
   error_ = error;
@@ -408,7 +450,9 @@ void ServerConnection::Fail(int error, bool eof) {
     lookup_ = nullptr;
   }
   pool_.ConnectionClosed(this);
-  pool_.RecordServerFailure(server_.index);
+  if (counts) pool_.RecordServerFailure(server_.index);
+  // Clients held back by this connection's backlog go on (their next requests open another).
+  WakeWaiters();
   for (Entry& entry : entries) FailEntry(entry, eof ? 0 : error);
   pool_.worker().DeferDelete(this);
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <vector>
 
 #include "api/codec.h"
 #include "core/buffer/evbuffer_buffer.h"
@@ -15,6 +16,7 @@
 
 namespace proxy {
 
+class ClientConnection;
 class PoolRuntime;
 struct ServerState;
 
@@ -41,17 +43,27 @@ class ServerConnection {
   int error() const { return error_; }
   ServerState& server() { return server_; }
 
+  // Backpressure: more than ProxyLimits::max_server_unsent_bytes are waiting to be written
+  // (the server stops reading). Clients that fed it wait (AddWaiter) until it drains below
+  // half of the bound, or closes.
+  bool OverUnsentLimit() const { return out_.Length() >= unsent_limit_; }
+  void AddWaiter(ClientConnection* client) { waiters_.push_back(client); }
+  void RemoveWaiter(ClientConnection* client);
+
  private:
   enum class State { kResolving, kConnecting, kConnected, kClosed };
 
   struct Entry {
     PendingRequest* request;  // null for the proxy's own handshake requests
     int32_t fragment;
-    uint32_t bytes;
+    uint64_t bytes;  // as large as --max-request-bytes allows (up to 4 GiB)
     uint64_t deadline_us;  // 0 = no timeout
     bool expects_reply;
     uint64_t queued_us;  // for the server latency histogram
   };
+  // --max-request-bytes allows up to 4 GiB (core/server/options.cc): every size on the path
+  // (Entry::bytes, the write accounting, the queue byte gauges) is 64-bit.
+  static_assert(sizeof(Entry::bytes) >= sizeof(uint64_t), "request sizes may exceed 4 GiB - 1");
 
   static void OnResolved(int result, evutil_addrinfo* addresses, void* arg);
   // Opens the socket and starts connecting to `addr`; false with errno on immediate failure.
@@ -59,10 +71,13 @@ class ServerConnection {
   static void OnEvent(evutil_socket_t fd, short what, void* arg);
   static void OnTimeout(evutil_socket_t fd, short what, void* arg);
   void HandleConnected();
-  void HandleReadable();
+  // One read and the replies it completes; false when nothing was read or it closed.
+  bool HandleReadable();
   void ArmTimer();
-  // Closes the connection: every queued request fails with `error` (errno).
-  void Fail(int error, bool eof);
+  // Closes the connection: every queued request fails with `error` (errno). `counts` says
+  // whether this counts toward the server's failures (see the rule in server_connection.cc).
+  void Fail(int error, bool eof, bool counts = true);
+  void WakeWaiters();
   void Deliver(Entry& entry, size_t wire_size);
   void FailEntry(Entry& entry, int error);
 
@@ -84,7 +99,11 @@ class ServerConnection {
   size_t unsent_head_bytes_ = 0;  // bytes of the first unsent entry already written
   size_t answered_unsent_bytes_ = 0;  // unwritten bytes of requests answered early
   bool counted_connected_ = false;
+  // The last reply read was an error: a close right after it was caused by that request.
+  bool last_reply_error_ = false;
   int error_ = 0;
+  size_t unsent_limit_;
+  std::vector<ClientConnection*> waiters_;  // clients not read from until out_ drains
   evdns_getaddrinfo_request* lookup_ = nullptr;
 };
 

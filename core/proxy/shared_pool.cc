@@ -1,10 +1,16 @@
 // Resolution of a pool's plugins by name.
 #include "core/proxy/shared_pool.h"
 
+#include <unistd.h>
+
 #include "absl/strings/str_cat.h"
 #include "api/registry.h"
 
 namespace proxy {
+
+SharedPool::~SharedPool() {
+  if (tcp_listen_fd >= 0) close(tcp_listen_fd);
+}
 
 const std::vector<std::string>& DefaultFilterChain() {
   static const auto* chain =

@@ -26,6 +26,15 @@ struct ProxyLimits {
   size_t client_output_limit = 1u << 30;
   // Requests slower than this are counted and logged (rate-limited); 0 = off.
   uint64_t slowlog_us = 0;
+  // Bytes queued on one server connection but not yet written to the server (a backend that
+  // stops reading). Past this, clients whose requests go to that connection are not read from
+  // until it drains below half of it (backpressure); one request is always accepted, so a
+  // request larger than the bound still goes through.
+  size_t max_server_unsent_bytes = 8u << 20;
+  // After a client's EOF with requests still pending, its replies are still written (TCP
+  // half-close, as twemproxy does) until the queue drains or this grace period passes; then
+  // the connection is closed (a client that hung up must not linger in CLOSE_WAIT).
+  uint32_t client_eof_grace_ms = 5000;
 };
 
 struct SharedPool {
@@ -40,6 +49,14 @@ struct SharedPool {
   std::vector<FilterEntry> filters;
   ProxyLimits limits;
   int unix_listen_fd = -1;  // shared by all workers for unix-socket listeners
+  // The TCP listener shared by every worker when the pool does not say `reuseport: true`:
+  // made by the first worker's PoolRuntime::Listen, closed with the pool (workers go first).
+  mutable int tcp_listen_fd = -1;
+
+  SharedPool() = default;
+  SharedPool(const SharedPool&) = delete;
+  SharedPool& operator=(const SharedPool&) = delete;
+  ~SharedPool();
 };
 using SharedPoolPtr = std::unique_ptr<SharedPool>;
 

@@ -75,6 +75,21 @@ struct PoolStats {
 #undef PROXY_STAT_FIELD_
   // Ours (not in the twemproxy JSON): requests over the slow-log threshold.
   StatValue slow_requests;
+  // Ours: accept(2) calls that failed for lack of file descriptors or memory (EMFILE, ENFILE,
+  // ENOBUFS, ENOMEM); the listener then pauses for a backoff (100 ms doubling to 1 s).
+  StatValue accept_refused;
+  // Ours: unsupported commands (CommandKind::kUnsupported) that the filter chain let through
+  // and the core refused itself (0 when the chain has reject_unsupported).
+  StatValue unsupported_refused;
+  // Ours: clients closed because their waiting replies (socket queue + replies held for
+  // ordering, merged and rewritten ones included) exceeded --client-output-limit.
+  StatValue client_output_overflow;
+  // Ours: clients that hung up (EOF) with requests still pending and were closed after the
+  // grace period or a failed write instead of when their last reply went out.
+  StatValue client_eof_pending;
+  // Ours: times a client stopped being read because a server connection it sends to had more
+  // than ProxyLimits::max_server_unsent_bytes unwritten (backpressure).
+  StatValue server_backpressure;
 };
 
 struct ServerStats {

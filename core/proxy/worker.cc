@@ -76,6 +76,7 @@ PoolRuntime::PoolRuntime(Worker& worker, const SharedPool& shared)
 
 PoolRuntime::~PoolRuntime() {
   if (accept_event_ != nullptr) event_free(accept_event_);
+  if (accept_timer_ != nullptr) event_free(accept_timer_);
   if (owns_listen_fd_ && listen_fd_ >= 0) close(listen_fd_);
   for (auto& server : servers_) {
     for (ServerConnection* connection : server->connections) delete connection;
@@ -100,46 +101,77 @@ absl::Status PoolRuntime::BuildFilters() {
   return absl::OkStatus();
 }
 
+absl::Status PoolRuntime::OpenTcpListener(bool reuseport, int* out) {
+  const config::v1::Pool& config = shared_.config;
+  const config::v1::TcpAddress& tcp = config.listen().tcp();
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+  addrinfo* result = nullptr;
+  const std::string port = std::to_string(tcp.port());
+  int rc = getaddrinfo(tcp.host().c_str(), port.c_str(), &hints, &result);
+  if (rc != 0 || result == nullptr) {
+    return absl::UnavailableError(absl::StrCat("pool '", Name(), "': cannot resolve '",
+                                               config.listen().raw(), "': ", gai_strerror(rc)));
+  }
+  int fd = socket(result->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int one = 1;
+  absl::Status status;
+  if (fd < 0) {
+    status = absl::UnavailableError(absl::StrCat("pool '", Name(), "': socket for '",
+                                                 config.listen().raw(),
+                                                 "' failed: ", std::strerror(errno)));
+  } else {
+    // SO_REUSEADDR only lets a restart bind over TIME_WAIT sockets; it never lets two
+    // listening sockets share an address on Linux.
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    // SO_REUSEPORT only when the pool asks for it: it would let a second instance (or any
+    // process of the same user) bind the same address and silently take half the clients.
+    if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    if (bind(fd, result->ai_addr, result->ai_addrlen) != 0 ||
+        listen(fd, static_cast<int>(config.backlog())) != 0) {
+      const int error = errno;
+      status = absl::UnavailableError(absl::StrCat(
+          "pool '", Name(), "': bind to '", config.listen().raw(), "' failed: ",
+          std::strerror(error),
+          error == EADDRINUSE
+              ? (reuseport ? " (another process listens there with SO_REUSEPORT under a "
+                             "different user, or without it)"
+                           : " (is another instance running? `reuseport: true` is needed to "
+                             "share the address on purpose)")
+              : ""));
+      close(fd);
+      fd = -1;
+    }
+  }
+  freeaddrinfo(result);
+  if (!status.ok()) return status;
+  *out = fd;
+  return absl::OkStatus();
+}
+
 absl::Status PoolRuntime::Listen(int shared_unix_fd) {
   const config::v1::Pool& config = shared_.config;
   if (config.listen().has_unix_socket()) {
     listen_fd_ = shared_unix_fd;
     owns_listen_fd_ = false;
-  } else {
-    const config::v1::TcpAddress& tcp = config.listen().tcp();
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-    addrinfo* result = nullptr;
-    const std::string port = std::to_string(tcp.port());
-    int rc = getaddrinfo(tcp.host().c_str(), port.c_str(), &hints, &result);
-    if (rc != 0 || result == nullptr) {
-      return absl::UnavailableError(absl::StrCat("pool '", Name(), "': cannot resolve '",
-                                                 config.listen().raw(), "': ", gai_strerror(rc)));
-    }
-    int fd = socket(result->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int one = 1;
-    absl::Status status;
-    if (fd < 0) {
-      status = absl::UnavailableError(absl::StrCat("socket: ", std::strerror(errno)));
-    } else {
-      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-      // Every worker binds its own listener on the same address; the kernel spreads clients.
-      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-      if (bind(fd, result->ai_addr, result->ai_addrlen) != 0 ||
-          listen(fd, static_cast<int>(config.backlog())) != 0) {
-        status = absl::UnavailableError(absl::StrCat("pool '", Name(), "': bind to '",
-                                                     config.listen().raw(),
-                                                     "' failed: ", std::strerror(errno)));
-        close(fd);
-        fd = -1;
-      }
-    }
-    freeaddrinfo(result);
+  } else if (config.reuseport()) {
+    // One socket per worker; the kernel spreads clients between them.
+    absl::Status status = OpenTcpListener(/*reuseport=*/true, &listen_fd_);
     if (!status.ok()) return status;
-    listen_fd_ = fd;
     owns_listen_fd_ = true;
+  } else {
+    // One socket for every worker, made by the first (workers are initialised one after the
+    // other on the main thread) and owned by the SharedPool.
+    if (shared_.tcp_listen_fd < 0) {
+      int fd = -1;
+      absl::Status status = OpenTcpListener(/*reuseport=*/false, &fd);
+      if (!status.ok()) return status;
+      shared_.tcp_listen_fd = fd;
+    }
+    listen_fd_ = shared_.tcp_listen_fd;
+    owns_listen_fd_ = false;
   }
   accept_event_ = event_new(worker_.base(), listen_fd_, EV_READ | EV_PERSIST, &OnAccept, this);
   event_add(accept_event_, nullptr);
@@ -164,16 +196,44 @@ void PoolRuntime::OnAccept(evutil_socket_t, short, void* arg) {
   self->Accept();
 }
 
+void PoolRuntime::OnAcceptResume(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<PoolRuntime*>(arg);
+  self->worker_.UpdateClock();
+  event_add(self->accept_event_, nullptr);
+  self->Accept();
+}
+
+void PoolRuntime::PauseAccepting(int error) {
+  // The pending connection stays in the kernel's backlog; accepting again at once would fail
+  // again at once (a busy loop). Pause, doubling the pause while it keeps failing.
+  stats_.accept_refused.Add(1);
+  accept_backoff_ms_ = accept_backoff_ms_ == 0 ? 100 : std::min<uint32_t>(accept_backoff_ms_ * 2, 1000);
+  event_del(accept_event_);
+  if (accept_timer_ == nullptr) accept_timer_ = evtimer_new(worker_.base(), &OnAcceptResume, this);
+  timeval tv{0, static_cast<suseconds_t>(accept_backoff_ms_) * 1000};
+  if (accept_backoff_ms_ >= 1000) tv = timeval{1, 0};
+  evtimer_add(accept_timer_, &tv);
+  // One line per pause (at most 10 a second, 1 a second once the backoff is at its cap).
+  const uint64_t refused = static_cast<uint64_t>(stats_.accept_refused.Get());
+  PROXY_LOG(log::kWarn,
+            "pool %s: accept failed: %s (%llu refused since the last such line); not accepting for %u ms", Name(),
+            std::strerror(error), static_cast<unsigned long long>(refused - accept_refused_logged_),
+            accept_backoff_ms_);
+  accept_refused_logged_ = refused;
+}
+
 void PoolRuntime::Accept() {
   const config::v1::Pool& config = shared_.config;
   for (int i = 0; i < 64; ++i) {
     const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-      if (errno == EMFILE || errno == ENFILE) {
-        PROXY_LOG(log::kWarn, "pool %s: accept failed: %s", Name(), std::strerror(errno));
+      const int error = errno;
+      if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM) {
+        PauseAccepting(error);
       }
       return;  // EAGAIN (another worker took it), or retried on the next event
     }
+    accept_backoff_ms_ = 0;
     if (!config.listen().has_unix_socket()) {
       int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -205,7 +265,11 @@ ServerConnection* PoolRuntime::PickConnection(uint32_t index) {
       const int error = errno;
       delete connection;
       server.stats.server_err.Add(1);
-      RecordServerFailure(index);
+      // The proxy's own lack of descriptors or memory (e.g. a flood of clients) says nothing
+      // about the server: not counted toward its failures.
+      if (error != EMFILE && error != ENFILE && error != ENOBUFS && error != ENOMEM) {
+        RecordServerFailure(index);
+      }
       errno = error;
       return nullptr;
     }

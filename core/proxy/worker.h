@@ -54,7 +54,9 @@ class PoolRuntime : public PoolView {
   PoolRuntime(Worker& worker, const SharedPool& shared);
   ~PoolRuntime() override;
 
-  // Listener (per worker for TCP with SO_REUSEPORT, shared fd for unix sockets).
+  // Listener: with `reuseport: true` one SO_REUSEPORT socket per worker (the kernel spreads
+  // clients); otherwise one socket shared by every worker (a second instance on the same
+  // address then fails to bind). Unix sockets: the fd made by the server, shared.
   absl::Status Listen(int shared_unix_fd);
   // Opens one connection per server (twemproxy's preconnect).
   void Preconnect();
@@ -95,7 +97,11 @@ class PoolRuntime : public PoolView {
 
  private:
   static void OnAccept(evutil_socket_t fd, short what, void* arg);
+  static void OnAcceptResume(evutil_socket_t fd, short what, void* arg);
   void Accept();
+  // Out of descriptors (or memory): stop accepting for a backoff that doubles up to 1 s.
+  void PauseAccepting(int error);
+  absl::Status OpenTcpListener(bool reuseport, int* fd);
   void DoRestoreEjected(uint64_t now_us);
   void RebuildPlacement();
 
@@ -110,6 +116,9 @@ class PoolRuntime : public PoolView {
   int listen_fd_ = -1;
   bool owns_listen_fd_ = false;
   event* accept_event_ = nullptr;
+  event* accept_timer_ = nullptr;  // made on the first EMFILE
+  uint32_t accept_backoff_ms_ = 0;  // 0 = accepting normally
+  uint64_t accept_refused_logged_ = 0;  // accept_refused when last logged
   uint64_t clients_ = 0;
   PoolStats stats_;
   ScopeImpl scope_;

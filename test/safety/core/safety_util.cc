@@ -1,0 +1,377 @@
+// Helpers for the core safety tests (see safety_util.h).
+#include "test/safety/core/safety_util.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace proxy::safety_test {
+
+bool WaitUntil(const std::function<bool()>& done, milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+}
+
+int ConnectTo(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return fd;
+}
+
+int WaitExit(Process& process, milliseconds timeout) {
+  if (!WaitUntil([&] { return !process.Running(); }, timeout)) return -2;
+  return process.Stop();  // already reaped: its recorded exit status
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis
+
+Redis::Redis(std::vector<std::string> extra) : port_(FreePort()) {
+  std::vector<std::string> argv = {FindExecutable("redis-server"), "--port", std::to_string(port_),
+                                   "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                   "--daemonize", "no", "--protected-mode", "no"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  if (!process_.Start(argv, TempPath(absl::StrCat("redis-", port_, ".log")))) return;
+  ok_ = WaitUntil(
+      [&] {
+        const int fd = ConnectTo(port_);
+        if (fd >= 0) close(fd);
+        return fd >= 0 || !process_.Running();
+      },
+      milliseconds(10000)) &&
+        process_.Running();
+}
+
+Redis::~Redis() {
+  process_.Kill(SIGCONT);  // a stopped process would only die of the SIGKILL after the grace
+  process_.Stop();
+}
+
+void Redis::Pause() {
+  process_.Kill(SIGSTOP);
+  paused_ = true;
+}
+
+void Redis::Resume() {
+  process_.Kill(SIGCONT);
+  paused_ = false;
+}
+
+std::string Redis::Direct(const std::vector<std::string>& args) {
+  Conn conn(port_);
+  return conn.Command(args);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memcached
+
+Memcached::Memcached() : port_(FreePort()) {
+  std::vector<std::string> argv = {FindExecutable("memcached"), "-p", std::to_string(port_),
+                                   "-l", "127.0.0.1", "-U", "0", "-t", "1", "-m", "256"};
+  if (geteuid() == 0) argv.insert(argv.end(), {"-u", "root"});  // it refuses to run as root
+  if (!process_.Start(argv, TempPath(absl::StrCat("memcached-", port_, ".log")))) return;
+  ok_ = WaitUntil(
+      [&] {
+        const int fd = ConnectTo(port_);
+        if (fd >= 0) close(fd);
+        return fd >= 0 || !process_.Running();
+      },
+      milliseconds(10000)) &&
+        process_.Running();
+}
+
+Memcached::~Memcached() {
+  process_.Kill(SIGCONT);
+  process_.Stop();
+}
+
+void Memcached::Pause() { process_.Kill(SIGSTOP); }
+
+void Memcached::Resume() { process_.Kill(SIGCONT); }
+
+std::string Memcached::Direct(const std::string& request) {
+  Conn conn(port_);
+  if (!conn.Send(request)) return "";
+  return conn.ReadMemcacheReply();
+}
+
+size_t MemcacheReplyLength(absl::string_view data) {
+  if (!absl::StartsWith(data, "VALUE ")) {
+    const size_t eol = data.find("\r\n");
+    return eol == absl::string_view::npos ? 0 : eol + 2;
+  }
+  size_t pos = 0;
+  while (absl::StartsWith(data.substr(pos), "VALUE ")) {
+    const size_t eol = data.find("\r\n", pos);
+    if (eol == absl::string_view::npos) return 0;
+    // VALUE <key> <flags> <bytes> [<cas>]
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(data.substr(pos, eol - pos), ' ', absl::SkipEmpty());
+    size_t bytes = 0;
+    if (fields.size() < 4 || !absl::SimpleAtoi(fields[3], &bytes)) return 0;
+    pos = eol + 2 + bytes + 2;
+    if (data.size() < pos) return 0;
+  }
+  if (!absl::StartsWith(data.substr(pos), "END\r\n")) {
+    return data.size() >= pos + 5 ? pos : 0;  // malformed: give back what was framed
+  }
+  return pos + 5;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Proxy
+
+Proxy::Proxy(const std::string& yaml, const std::vector<int>& listen_ports,
+             std::vector<std::string> extra_args, std::vector<std::string> launcher)
+    : stats_port_(FreePort()) {
+  static int counter = 0;
+  const std::string conf = TempPath(absl::StrCat("safety-", getpid(), "-", ++counter, ".yml"));
+  std::ofstream(conf) << yaml;
+  log_path_ = conf + ".log";
+  std::vector<std::string> argv = launcher;
+  argv.insert(argv.end(), {Runfile("proxy"), "-c", conf, "-v", "6", "-s",
+                           std::to_string(stats_port_), "-a", "127.0.0.1"});
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  if (!process_.Start(argv, log_path_)) return;
+  for (int port : listen_ports) {
+    const bool up = WaitUntil(
+        [&] {
+          const int fd = ConnectTo(port);
+          if (fd >= 0) close(fd);
+          return fd >= 0 || !process_.Running();
+        },
+        milliseconds(10000));
+    if (!up || !process_.Running()) return;
+  }
+  ok_ = process_.Running();
+}
+
+std::string Proxy::Log() const {
+  std::ifstream in(log_path_);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string Proxy::Stats() const {
+  Conn conn(stats_port_);
+  if (!conn.connected()) return "";
+  return conn.ReadAll();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conn
+
+Conn::Conn(int port, milliseconds timeout) {
+  fd_ = ConnectTo(port);
+  if (fd_ >= 0) {
+    timeval tv{static_cast<time_t>(timeout.count() / 1000),
+               static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  }
+}
+
+Conn::~Conn() { Close(); }
+
+void Conn::Close() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
+
+bool Conn::Send(absl::string_view bytes) {
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    const ssize_t n = send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      return false;
+    }
+    sent += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+bool Conn::Fill() {
+  char chunk[65536];
+  for (;;) {
+    const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
+    if (n > 0) {
+      buffer_.append(chunk, static_cast<size_t>(n));
+      return true;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return false;
+  }
+}
+
+std::string Conn::ReadReply() {
+  for (;;) {
+    const size_t len = RespLength(buffer_);
+    if (len > 0) {
+      std::string reply = buffer_.substr(0, len);
+      buffer_.erase(0, len);
+      return reply;
+    }
+    if (fd_ < 0 || !Fill()) return "";
+  }
+}
+
+std::string Conn::ReadMemcacheReply() {
+  for (;;) {
+    const size_t len = MemcacheReplyLength(buffer_);
+    if (len > 0) {
+      std::string reply = buffer_.substr(0, len);
+      buffer_.erase(0, len);
+      return reply;
+    }
+    if (fd_ < 0 || !Fill()) return "";
+  }
+}
+
+std::string Conn::Command(const std::vector<std::string>& args) {
+  if (!Send(Resp(args))) return "";
+  return ReadReply();
+}
+
+std::string Conn::ReadAll(bool* closed) {
+  char chunk[65536];
+  for (;;) {
+    const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
+    if (n > 0) {
+      buffer_.append(chunk, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (closed != nullptr) *closed = n == 0 || (n < 0 && errno == ECONNRESET);
+    break;
+  }
+  std::string all;
+  all.swap(buffer_);
+  return all;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Readings
+
+long long StatsField(const std::string& json, const std::string& object, const std::string& key) {
+  size_t at = json.find(absl::StrCat("\"", object, "\": {"));
+  if (at == std::string::npos) return -1;
+  at = json.find(absl::StrCat("\"", key, "\":"), at);
+  if (at == std::string::npos) return -1;
+  size_t begin = at + key.size() + 3;
+  while (begin < json.size() && json[begin] == ' ') ++begin;
+  size_t end = begin;
+  while (end < json.size() &&
+         (std::isdigit(static_cast<unsigned char>(json[end])) || json[end] == '-')) {
+    ++end;
+  }
+  long long value = -1;
+  if (!absl::SimpleAtoi(json.substr(begin, end - begin), &value)) return -1;
+  return value;
+}
+
+long long ProcStatusKb(pid_t pid, const std::string& field) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) != 0) continue;
+    std::istringstream fields(line.substr(field.size() + 1));
+    long long kb = -1;
+    fields >> kb;
+    return kb;
+  }
+  return -1;
+}
+
+long long CpuTicks(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= stat.size()) return -1;
+  // After "pid (comm) " the fields start at state (field 3); utime and stime are 14 and 15.
+  std::vector<std::string> fields = absl::StrSplit(stat.substr(paren + 2), ' ');
+  if (fields.size() < 13) return -1;
+  long long utime = 0, stime = 0;
+  if (!absl::SimpleAtoi(fields[11], &utime) || !absl::SimpleAtoi(fields[12], &stime)) return -1;
+  return utime + stime;
+}
+
+int OpenFds(pid_t pid) {
+  DIR* dir = opendir(absl::StrCat("/proc/", pid, "/fd").c_str());
+  if (dir == nullptr) return -1;
+  int count = 0;
+  while (dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] != '.') ++count;
+  }
+  closedir(dir);
+  return count;
+}
+
+int CloseWaitCount(int port) {
+  int count = 0;
+  for (const char* path : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state;
+      fields >> slot >> local >> remote >> state;
+      const size_t colon = local.rfind(':');
+      if (colon == std::string::npos) continue;
+      unsigned int local_port = 0;
+      if (!absl::SimpleHexAtoi(local.substr(colon + 1), &local_port)) continue;
+      if (static_cast<int>(local_port) == port && state == "08") ++count;  // 08: CLOSE_WAIT
+    }
+  }
+  return count;
+}
+
+std::string RedisPoolYaml(const std::string& name, int listen_port,
+                          const std::vector<int>& server_ports,
+                          const std::vector<std::string>& extra_lines) {
+  std::string yaml =
+      absl::StrCat(name, ":\n  listen: 127.0.0.1:", listen_port, "\n  redis: true\n");
+  for (const std::string& line : extra_lines) absl::StrAppend(&yaml, "  ", line, "\n");
+  absl::StrAppend(&yaml, "  servers:\n");
+  int i = 0;
+  for (int port : server_ports) {
+    absl::StrAppend(&yaml, "   - 127.0.0.1:", port, ":1 s", i++, "\n");
+  }
+  return yaml;
+}
+
+}  // namespace proxy::safety_test
