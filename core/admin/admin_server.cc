@@ -125,6 +125,16 @@ std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_w
   PROXY_POOL_FAMILY_(fragments, "counter", "_total", "Fragments of split requests.")
   PROXY_POOL_FAMILY_(slow_requests, "counter", "_total",
                      "Requests slower than the slow-log threshold.")
+  PROXY_POOL_FAMILY_(accept_refused, "counter", "_total",
+                     "Client connections not accepted for lack of file descriptors or memory.")
+  PROXY_POOL_FAMILY_(unsupported_refused, "counter", "_total",
+                     "Unsupported commands the filter chain let through, refused by the core.")
+  PROXY_POOL_FAMILY_(client_output_overflow, "counter", "_total",
+                     "Clients closed for exceeding the client output limit.")
+  PROXY_POOL_FAMILY_(client_eof_pending, "counter", "_total",
+                     "Hung-up clients closed with requests still pending.")
+  PROXY_POOL_FAMILY_(server_backpressure, "counter", "_total",
+                     "Times a client was paused because a server connection had too much unsent.")
 #undef PROXY_POOL_FAMILY_
 
   // Server metrics.

@@ -189,9 +189,10 @@ ParsedOptions ParseOptions(int argc, char** argv) {
       case kMaxRequestBytesOption: {
         uint64_t v = 0;
         if (!absl::SimpleAtoi(absl::string_view(optarg), &v) || v < 1024 ||
-            v > (uint64_t{4} << 30)) {
+            v > (uint64_t{4} << 30) - 1) {
+          // A request's arguments are indexed with 32-bit offsets (api/codec.h ArgList).
           return Fail(
-              "shardproxy: option --max-request-bytes requires a number from 1024 to 4294967296");
+              "shardproxy: option --max-request-bytes requires a number from 1024 to 4294967295");
         }
         o.max_request_bytes = v;
         break;

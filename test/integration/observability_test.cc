@@ -80,6 +80,13 @@ TEST(ObservabilityTest, MetricsPassPromtoolAndHistogramsSeeInjectedLatency) {
   EXPECT_NE(metrics.find("shardproxy_requests_total{pool=\"cache\",command=\"SET\"} 20"),
             std::string::npos);
   EXPECT_NE(metrics.find("shardproxy_slow_requests_total{pool=\"cache\"} 1"), std::string::npos);
+  // The safety counters are exported (nothing was refused or overflowed here).
+  for (const char* family : {"accept_refused", "unsupported_refused", "client_output_overflow",
+                             "client_eof_pending", "server_backpressure"}) {
+    EXPECT_NE(metrics.find(absl::StrCat("shardproxy_", family, "_total{pool=\"cache\"} 0")),
+              std::string::npos)
+        << family;
+  }
   EXPECT_NE(proxy.Log().find("slow request: pool cache"), std::string::npos) << proxy.Log();
 
   // proxyctl stats reads the same and prints the percentiles (p99 of GET in 250..1000 ms).
