@@ -408,12 +408,21 @@ bool MemcacheCodec::RewriteKeys(const Request& request, const Buffer& wire,
       result.push_back(' ');
     }
     if (i >= first && i < end) {
-      if (!MapKeyToken(tokens[i], base64, map, &result)) {
+      const size_t before = result.size();
+      // A mapped key over memcached's limit is refused by memcached without reading a data
+      // block (and, in a get, after dropping the replies already queued on the connection).
+      if (!MapKeyToken(tokens[i], base64, map, &result) || result.size() - before > kMaxKeySize) {
         return false;
       }
     } else {
       result.append(tokens[i].data(), tokens[i].size());
     }
+  }
+  // memcached closes the connection on a line over kMaxLineSize bytes (CR included) that is
+  // not a get/gets: a rewritten line must still fit.
+  if (spec->syntax != Syntax::kRetrieval &&
+      result.size() + 1 > MemcacheRequestDecoder::kMaxLineSize) {
+    return false;
   }
   result.append("\r\n");
   const size_t data_at = result.size();
@@ -460,15 +469,7 @@ LocalAction MemcacheSession::OnRequest(const Request& request, std::string* repl
 
 absl::string_view MemcacheCodec::UnsupportedReason(absl::string_view command) const {
   // Known memcached commands the proxy does not forward (spec 5.1).
-  if (command == "flush_all") {
-    return "keys are spread over several servers; run it on each server directly";
-  }
-  if (command == "stats" || command == "verbosity" || command == "shutdown" ||
-      command == "cache_memlimit" || command == "slabs" || command == "lru_crawler" ||
-      command == "watch" || command == "lru" || command == "misbehave") {
-    return "it addresses one server, not the pool; run it on each server directly";
-  }
-  return {};
+  return UnsupportedCommandReason(command);
 }
 
 }  // namespace proxy::protocols::memcache

@@ -107,6 +107,11 @@ class MemcacheRequestDecoder final : public RequestDecoder {
   bool LongLineAllowed(absl::string_view head) const;
   LineResult ParseLine(const Buffer& in, size_t line_end, Request* out, std::string* error,
                        DecodeResult* result);
+  // A get/gets line over kMaxLineSize bytes: counted and checked in place, then parsed straight
+  // into `out` (no token list), so that its cost stays a small multiple of its size.
+  DecodeResult ParseLongRetrieval(const Buffer& in, size_t line_end, Request* out,
+                                  std::string* error);
+  std::string TooManyKeys() const;
   // Classifies the tokens of a line that needs no data block.
   DecodeResult Classify(const CommandSpec& spec, Request* out, std::string* error);
   // Storage and ms lines: checks the line and starts skipping its data block.

@@ -85,16 +85,16 @@ TEST(MemcacheRequestDecoderTest, EveryRequestFormUnderEveryFeeding) {
       {"mn x\r\n", "message mn local wire=* args=[]"},
       {"quit\r\n", "message quit local wire=* args=[]"},
       {"version\r\n", "message version read wire=* synthetic args=[placeholder]"},
-      {"stats\r\n", "message stats unsupported wire=* args=[stats]"},
-      {"stats slabs\r\n", "message stats unsupported wire=* args=[stats]"},
-      {"flush_all 10\r\n", "message flush_all unsupported wire=* args=[flush_all]"},
-      {"verbosity 1\r\n", "message verbosity unsupported wire=* args=[verbosity]"},
-      {"shutdown\r\n", "message shutdown unsupported wire=* args=[shutdown]"},
-      {"lru_crawler metadump all\r\n", "message lru_crawler unsupported wire=* args=[lru_crawler]"},
-      {"watch fetchers\r\n", "message watch unsupported wire=* args=[watch]"},
-      {"cache_memlimit 100\r\n", "message cache_memlimit unsupported wire=* args=[cache_memlimit]"},
-      {"slabs reassign 1 2\r\n", "message slabs unsupported wire=* args=[slabs]"},
-      {"misbehave\r\n", "message misbehave unsupported wire=* args=[misbehave]"},
+      {"stats\r\n", "invalid stats unsupported wire=* args=[] error=unsupported command 'stats': it addresses one server, not the pool; run it on each server directly"},
+      {"stats slabs\r\n", "invalid stats unsupported wire=* args=[] error=unsupported command 'stats': it addresses one server, not the pool; run it on each server directly"},
+      {"flush_all 10\r\n", "invalid flush_all unsupported wire=* args=[] error=unsupported command 'flush_all': keys are spread over several servers; run it on each server directly"},
+      {"verbosity 1\r\n", "invalid verbosity unsupported wire=* args=[] error=unsupported command 'verbosity': it addresses one server, not the pool; run it on each server directly"},
+      {"shutdown\r\n", "invalid shutdown unsupported wire=* args=[] error=unsupported command 'shutdown': it would stop a server every client of the pool uses"},
+      {"lru_crawler metadump all\r\n", "invalid lru_crawler unsupported wire=* args=[] error=unsupported command 'lru_crawler': it addresses one server, not the pool; run it on each server directly"},
+      {"watch fetchers\r\n", "invalid watch unsupported wire=* args=[] error=unsupported command 'watch': it would turn the server connection the proxy shares into a log stream"},
+      {"cache_memlimit 100\r\n", "invalid cache_memlimit unsupported wire=* args=[] error=unsupported command 'cache_memlimit': it addresses one server, not the pool; run it on each server directly"},
+      {"slabs reassign 1 2\r\n", "invalid slabs unsupported wire=* args=[] error=unsupported command 'slabs': it addresses one server, not the pool; run it on each server directly"},
+      {"misbehave\r\n", "invalid misbehave unsupported wire=* args=[] error=unsupported command 'misbehave': it addresses one server, not the pool; run it on each server directly"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(absl::CEscape(c.wire));
@@ -111,7 +111,7 @@ TEST(MemcacheRequestDecoderTest, PipelineOfAThousandMixedCommands) {
       {"get a bb ccc\r\n", "message get multikey wire=* args=[a|bb|ccc]"},
       {"incr counter 1\n", "message incr write wire=* args=[counter]"},
       {"GET a\r\n", "invalid - read wire=* args=[] error=ERROR"},
-      {"stats\r\n", "message stats unsupported wire=* args=[stats]"},
+      {"stats\r\n", "invalid stats unsupported wire=* args=[] error=unsupported command 'stats': it addresses one server, not the pool; run it on each server directly"},
       {"delete gone noreply\r\n", "message delete write wire=* noreply args=[gone]"},
       {"ms m 3\r\nabc\r\n", "message ms write wire=* args=[m]"},
       {"gats 5 x y\r\n", "message gats multikey wire=* args=[x|y] exptime=5"},
@@ -135,7 +135,7 @@ TEST(MemcacheRequestDecoderTest, InvalidRequestsAnswerWithMemcachedTextsAndStayI
       // memcached answers ERROR for unknown commands and wrong token counts.
       {"GET a\r\n", "invalid - read wire=* args=[] error=ERROR"},
       {"foo bar\r\n", "invalid - read wire=* args=[] error=ERROR"},
-      {"get\ta\r\n", "invalid - read wire=* args=[] error=ERROR"},
+      {"get\ta\r\n", "invalid - read wire=* args=[] error=CLIENT_ERROR bad command line format: control character in the command line"},
       {"\r\n", "invalid - read wire=* args=[] error=ERROR"},
       {"   \n", "invalid - read wire=* args=[] error=ERROR"},
       {"get\r\n", "invalid get read wire=* args=[] error=ERROR"},
@@ -155,15 +155,15 @@ TEST(MemcacheRequestDecoderTest, InvalidRequestsAnswerWithMemcachedTextsAndStayI
        "invalid get read wire=* args=[] error=CLIENT_ERROR bad command line format"},
       {"get a\x01"
        "b\r\n",
-       "invalid get read wire=* args=[] error=CLIENT_ERROR bad command line format"},
+       "invalid - read wire=* args=[] error=CLIENT_ERROR bad command line format: control character in the command line"},
       {"get a\tb\r\n",
-       "invalid get read wire=* args=[] error=CLIENT_ERROR bad command line format"},
+       "invalid - read wire=* args=[] error=CLIENT_ERROR bad command line format: control character in the command line"},
       {"get a\x7f\r\n",
-       "invalid get read wire=* args=[] error=CLIENT_ERROR bad command line format"},
+       "invalid - read wire=* args=[] error=CLIENT_ERROR bad command line format: control character in the command line"},
       {"get a\rb\r\n",
-       "invalid get read wire=* args=[] error=CLIENT_ERROR bad command line format"},
+       "invalid - read wire=* args=[] error=CLIENT_ERROR bad command line format: control character in the command line"},
       {"gets a\r\r\n",
-       "invalid gets read wire=* args=[] error=CLIENT_ERROR bad command line format"},
+       "invalid - read wire=* args=[] error=CLIENT_ERROR bad command line format: control character in the command line"},
       {"incr " + k251 + " 1\r\n",
        "invalid incr write wire=* args=[] error=CLIENT_ERROR bad command line format"},
       {"touch " + k251 + " 1\r\n",
@@ -225,8 +225,7 @@ TEST(MemcacheRequestDecoderTest, NoreplyRequestsThatCannotBeServedGetNoReplyAtAl
        "invalid set write wire=* noreply args=[] error="},
       {"cas k x 0 1 1 noreply\r\nx\r\n", "invalid cas write wire=* noreply args=[] error="},
       {"incr " + k251 + " 1 noreply\r\n", "invalid incr write wire=* noreply args=[] error="},
-      {"touch k\x01 1 noreply\r\n", "invalid touch write wire=* noreply args=[] error="},
-      {"delete k 1 noreply\r\n", "invalid delete write wire=* noreply args=[] error="},
+            {"delete k 1 noreply\r\n", "invalid delete write wire=* noreply args=[] error="},
       {"delete " + k251 + " noreply\r\n", "invalid delete write wire=* noreply args=[] error="},
   };
   for (const Case& c : cases) {
@@ -291,21 +290,24 @@ TEST(MemcacheRequestDecoderTest, ErrorAfterGoodRequestsKeepsTheGoodOnes) {
                     {"set k 0 0 1\r\nxy", "protocol-error error=CLIENT_ERROR bad data chunk"}});
 }
 
-TEST(MemcacheRequestDecoderTest, LinesOver2048BytesAreRefusedExceptMultiGets) {
-  // 2048 bytes before the line end are fine, 2049 are not, whether or not the end arrived.
-  const std::string at_limit = "version" + std::string(2048 - 7, ' ');
-  ExpectEverywhere({{at_limit + "\r\n", "message version read wire=* synthetic args=[placeholder]"},
-                    {at_limit + "\n", "message version read wire=* synthetic args=[placeholder]"}});
-  const std::string too_long = at_limit + "x";
-  // 2049 bytes without an LF: a CR and LF may still follow and make a 2048-byte line.
+TEST(MemcacheRequestDecoderTest, LinesOver2048BytesAreRefusedExceptGetAndGets) {
+  // memcached 1.6.18 closes a connection that holds more than 2048 bytes without an LF (CR
+  // included) unless they start a get/gets: 2048 bytes before the LF are fine, 2049 are not.
+  const std::string with_cr = "version" + std::string(2047 - 7, ' ') + "\r\n";
+  const std::string bare_lf = "version" + std::string(2048 - 7, ' ') + "\n";
+  ASSERT_EQ(with_cr.size(), 2049u);
+  ExpectEverywhere({{with_cr, "message version read wire=* synthetic args=[placeholder]"},
+                    {bare_lf, "message version read wire=* synthetic args=[placeholder]"}});
+  const std::string too_long = "version" + std::string(2048 - 7, ' ');  // 2048 bytes
+  // 2048 bytes without an LF: the LF may still come.
   EXPECT_TRUE(DecodeRequests(too_long, Feeding{}).empty());
-  for (const std::string& wire : {too_long + "\r\n", too_long + "\n", too_long + "\r\r",
+  for (const std::string& wire : {too_long + "\r\n", too_long + "x\n", too_long + "\r\r",
                                   too_long + "yy", "set " + std::string(3000, 'k')}) {
     SCOPED_TRACE(wire.size());
     ExpectEverywhere({{wire, "protocol-error error=CLIENT_ERROR line too long"}});
   }
   // Large multi-gets: memcached reads them too. 1,000 keys make a line of ~8 KB.
-  for (const char* command : {"get", "gets", "gat 10", "gats 10"}) {
+  for (const char* command : {"get", "gets"}) {
     std::string line = command;
     std::string args;
     for (int i = 0; i < 1000; ++i) {
@@ -313,15 +315,156 @@ TEST(MemcacheRequestDecoderTest, LinesOver2048BytesAreRefusedExceptMultiGets) {
       absl::StrAppend(&args, i == 0 ? "" : "|", "key:", i);
     }
     line += "\r\n";
-    const std::string name = std::string(command).substr(0, std::string(command).find(' '));
-    const bool gat = name.size() > 1 && name[1] == 'a';
-    ExpectEverywhere({{line, "message " + name + " multikey wire=* args=[" + args + "]" +
-                                 (gat ? " exptime=10" : "")},
+    ExpectEverywhere({{line, absl::StrCat("message ", command, " multikey wire=* args=[", args,
+                                          "]")},
                       kNext});
   }
-  // ...but only when they start within memcached's 100 leading spaces.
+  // ...but not gat/gats (finding 11: memcached closes the connection on them)...
+  for (const char* command : {"gat 10", "gats 10"}) {
+    std::string line = command;
+    for (int i = 0; i < 1000; ++i) {
+      absl::StrAppend(&line, " key:", i);
+    }
+    ExpectEverywhere({{line + "\r\n", "protocol-error error=CLIENT_ERROR line too long"}});
+  }
+  // ...and only when they start within memcached's 100 leading spaces.
   ExpectEverywhere({{std::string(101, ' ') + "get " + std::string(3000, 'k') + "\r\n",
                      "protocol-error error=CLIENT_ERROR line too long"}});
+  ExpectEverywhere({{std::string(100, ' ') + "get " + std::string(3000, 'k') + "\r\n",
+                     "invalid get read wire=* args=[] error=CLIENT_ERROR bad command line "
+                     "format"},
+                    kNext});
+}
+
+TEST(MemcacheRequestDecoderTest, LongMultiGetsAreCheckedLikeShortOnes) {
+  // Control bytes, bad keys and too many keys in a line over 2048 bytes (the in-place path).
+  std::string keys;
+  for (int i = 0; i < 600; ++i) absl::StrAppend(&keys, " k", i);
+  ExpectEverywhere({{"get" + keys + " a\x01" + "b\r\n",
+                     "invalid - read wire=* args=[] error=CLIENT_ERROR bad command line format: "
+                     "control character in the command line"},
+                    {"gets" + keys + " " + std::string(251, 'x') + "\r\n",
+                     "invalid gets read wire=* args=[] error=CLIENT_ERROR bad command line "
+                     "format"},
+                    kNext});
+  DecoderLimits limits;
+  limits.max_args = 600;
+  ExpectEverywhere({{"get" + keys + "\r\n", "message get multikey wire=* args=[" +
+                                                absl::StrReplaceAll(keys.substr(1), {{" ", "|"}}) +
+                                                "]"},
+                    {"get" + keys + " one_more\r\n",
+                     "invalid get read wire=* args=[] error=too many keys in one request; the "
+                     "proxy's limit is 600"},
+                    kNext},
+                   limits);
+}
+
+TEST(MemcacheRequestDecoderTest, ControlBytesInALineAreNeverForwarded) {
+  // memcached cuts its line at a NUL (finding 1): "incr k 1 noreply\0" would be answered although
+  // the proxy saw noreply... and the reverse. Every control byte but the CR before the LF is
+  // refused; the connection stays open unless the line may carry a data block.
+  const std::string ce =
+      "CLIENT_ERROR bad command line format: control character in the command line";
+  for (const std::string& wire :
+       {std::string("incr k 1 noreply\0\r\n", 19), std::string("incr k 1\0 noreply\r\n", 19),
+        std::string("decr k 1 noreply\0\r\n", 19), std::string("touch k 0\0 noreply\r\n", 20),
+        std::string("get a\0b\r\n", 9), std::string("delete k\0 noreply\r\n", 19),
+        std::string("mg k\tv\r\n"), std::string("mn\x7f\r\n"), std::string("\0\r\n", 3),
+        std::string("version\x0b\r\n"), std::string("\x1bget k\r\n")}) {
+    SCOPED_TRACE(absl::CEscape(wire));
+    ExpectEverywhere({{wire, "invalid - read wire=* args=[] error=" + ce}, kNext});
+  }
+  for (const std::string& wire :
+       {std::string("set k 0 0 1 noreply\0\r\nx\r\n", 26), std::string("set k 0 0 1\0\r\nx\r\n", 17),
+        std::string("cas k 0 0 1 1\0 noreply\r\nx\r\n", 28), std::string("s\0et k 0 0 1\r\n", 14),
+        std::string("ms k 1 T1\0\r\nx\r\n", 15), std::string("append k 0 0\t1\r\nx\r\n"),
+        std::string("\0prepend k 0 0 1\r\n", 18), std::string("add k\r0 0 1\r\nx\r\n")}) {
+    SCOPED_TRACE(absl::CEscape(wire));
+    ExpectEverywhere({{wire, "protocol-error error=" + ce}});
+  }
+}
+
+TEST(MemcacheRequestDecoderTest, MetaFlagsAreOnlyThoseMemcachedFramesLikeTheProxy) {
+  auto flags = [](int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) absl::StrAppend(&out, " O", i);
+    return out;
+  };
+  auto invalid = [](const char* command, const char* kind, absl::string_view text) {
+    return absl::StrCat("invalid ", command, " ", kind, " wire=* args=[] error=", text);
+  };
+  const std::vector<Case> cases = {
+      // memcached refuses more than 20 tokens (its count includes an empty last one) before it
+      // reads ms's data length, then runs the data block as commands (finding 2). The proxy
+      // allows 19 tokens: ms with 16 flags, the others with 17, and skips the block itself.
+      {"ms k 9 T1" + flags(16) + "\r\nflush_all\r\n",
+       invalid("ms", "write", "CLIENT_ERROR options flags are too long")},
+      {"mg k T1" + flags(17) + "\r\n", invalid("mg", "read", "CLIENT_ERROR options flags are too long")},
+      // Unknown letters, duplicates, values where none is taken, bad numbers and modes.
+      {"ms k 2 Z\r\nhi\r\n", invalid("ms", "write", "CLIENT_ERROR invalid flag")},
+      {"ms k 2 T1 T2\r\nhi\r\n", invalid("ms", "write", "CLIENT_ERROR duplicate flag")},
+      {"ms k 2 Tx\r\nhi\r\n", invalid("ms", "write", "CLIENT_ERROR bad token in command line format")},
+      {"ms k 2 T2147483648\r\nhi\r\n",
+       invalid("ms", "write", "CLIENT_ERROR bad token in command line format")},
+      {"ms k 2 F4294967296\r\nhi\r\n",
+       invalid("ms", "write", "CLIENT_ERROR bad token in command line format")},
+      {"ms k 2 Me\r\nhi\r\n", invalid("ms", "write", "CLIENT_ERROR bad token in command line format")},
+      {"ms k 2 kx\r\nhi\r\n", invalid("ms", "write", "CLIENT_ERROR bad token in command line format")},
+      {"ms k 2 \x80x\r\nhi\r\n", invalid("ms", "write", "CLIENT_ERROR invalid flag")},
+      {"ms !!!! 2 b\r\nhi\r\n", invalid("ms", "write", "CLIENT_ERROR error decoding key")},
+      {"mg k E1\r\n", invalid("mg", "read", "CLIENT_ERROR invalid flag")},
+      {"mg k C1\r\n", invalid("mg", "read", "CLIENT_ERROR invalid flag")},
+      {"mg k T\r\n", invalid("mg", "read", "CLIENT_ERROR bad token in command line format")},
+      {"mg k O" + std::string(32, 'x') + "\r\n", invalid("mg", "read", "CLIENT_ERROR opaque token too long")},
+      {"mg Zm8 b v\r\n", invalid("mg", "read", "CLIENT_ERROR error decoding key")},
+      {"mg Zm8=x b\r\n", invalid("mg", "read", "CLIENT_ERROR error decoding key")},
+      {"md k x\r\n", invalid("md", "write", "CLIENT_ERROR invalid flag")},
+      {"ma k Mi\r\n", invalid("ma", "write", "CLIENT_ERROR bad token in command line format")},
+      {"ma k D-1\r\n", invalid("ma", "write", "CLIENT_ERROR bad token in command line format")},
+      {"me k v\r\n", invalid("me", "read", "CLIENT_ERROR bad command line format")},
+      {"me !!!! b\r\n", invalid("me", "read", "CLIENT_ERROR bad command line format")},
+      {"me k b x\r\n", invalid("me", "read", "CLIENT_ERROR bad command line format")},
+      // Accepted: what memcached certainly parses as the proxy does.
+      // Duplicates are refused, so a line of distinct flags stays below the token limit.
+      {"ms k 2 T1" + flags(15) + "\r\nhi\r\n", invalid("ms", "write", "CLIENT_ERROR duplicate flag")},
+      {"ms Zm9v 2 b c C0 F4294967295 I k O" + std::string(31, 'o') + " s T-2147483648 MS N5\r\nhi\r\n",
+       "message ms write wire=* args=[Zm9v]"},
+      {"ms Zm8= 2 b\r\nhi\r\n", "message ms write wire=* args=[Zm8=]"},
+      {"mg Zm9v b c f h k l O s t u v N30 R30 T30\r\n",
+       "message mg read wire=* args=[Zm9v]"},
+      {"md k C1 I k O1 T1\r\n", "message md write wire=* args=[k]"},
+      {"ma k c C1 D18446744073709551615 J0 k M- N0 O t T1 v\r\n", "message ma write wire=* args=[k]"},
+      {"me Zm9v b\r\n", "message me read wire=* args=[Zm9v]"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(absl::CEscape(c.wire));
+    ExpectEverywhere({c, kNext});
+  }
+}
+
+TEST(MemcacheRequestDecoderTest, StorageNumbersAreOnlyThoseMemcachedCertainlyAccepts) {
+  // memcached refuses a bad flags/exptime/cas number without reading the data block: the proxy
+  // forwards only numbers memcached accepts (32-bit flags and exptime) and skips the block of
+  // the others itself.
+  const std::string bad = "CLIENT_ERROR bad command line format";
+  const std::vector<Case> cases = {
+      {"set k 4294967296 0 1\r\nx\r\n", "invalid set write wire=* args=[] error=" + bad},
+      {"set k 0 2147483648 1\r\nx\r\n", "invalid set write wire=* args=[] error=" + bad},
+      {"set k 0 -2147483649 1\r\nx\r\n", "invalid set write wire=* args=[] error=" + bad},
+      {"set k -0 0 1\r\nx\r\n", "invalid set write wire=* args=[] error=" + bad},
+      {"set k 0 0x10 1\r\nx\r\n", "invalid set write wire=* args=[] error=" + bad},
+      {"add k 4294967296 0 1 noreply\r\nx\r\n",
+       "invalid add write wire=* noreply args=[] error="},
+      {"set k 4294967295 2147483647 1\r\nx\r\n", "message set write wire=* args=[k]"},
+      {"set k +5 -2147483648 01\r\nx\r\n", "message set write wire=* args=[k]"},
+      {"cas k 0 0 1 18446744073709551615\r\nx\r\n", "message cas write wire=* args=[k]"},
+      {"gat 2147483648 a b\r\n",
+       "invalid gat read wire=* args=[] error=CLIENT_ERROR invalid exptime argument"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(absl::CEscape(c.wire));
+    ExpectEverywhere({c, kNext});
+  }
 }
 
 TEST(MemcacheRequestDecoderTest, MultiGetLinesAndKeyCountsAreBounded) {
@@ -330,8 +473,8 @@ TEST(MemcacheRequestDecoderTest, MultiGetLinesAndKeyCountsAreBounded) {
   limits.max_args = 3;
   ExpectEverywhere({{"get a b c\r\n", "message get multikey wire=* args=[a|b|c]"},
                     {"get a b c d\r\n",
-                     "invalid get read wire=* args=[] error=too many keys in one request: 4; the "
-                     "proxy's limit is 3"},
+                     "invalid get read wire=* args=[] error=too many keys in one request; the proxy's "
+                     "limit is 3"},
                     kNext},
                    limits);
   std::string line = "get";

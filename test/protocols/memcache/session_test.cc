@@ -36,7 +36,7 @@ TEST(MemcacheSessionTest, QuitClosesWithoutAReply) {
 
 TEST(MemcacheSessionTest, EverythingElseIsForwarded) {
   for (const char* wire : {"get a\r\n", "get a b\r\n", "set k 0 0 1\r\nx\r\n", "version\r\n",
-                           "mg k v\r\n", "stats\r\n", "delete k noreply\r\n"}) {
+                           "mg k v\r\n", "ms k 1 T0\r\nx\r\n", "delete k noreply\r\n"}) {
     std::string reply;
     EXPECT_EQ(RunSession(wire, &reply), LocalAction::kForward) << wire;
     EXPECT_EQ(reply, "") << wire;
