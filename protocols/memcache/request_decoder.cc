@@ -362,16 +362,16 @@ MemcacheRequestDecoder::LineResult MemcacheRequestDecoder::ParseLine(const Buffe
   if (!line.empty() && line.back() == '\r') {
     line.remove_suffix(1);
   }
-  if (TokenizeChecked(line, &tokens_)) {
-    // memcached would cut the line at a NUL or read a number up to a CR/TAB: never forwarded.
-    if (MayCarryData(line)) {
-      *result = Fail(std::string(kControlByte), out, error);
-    } else {
-      *result = Invalid(nullptr, std::string(kControlByte), out, error);
+  const bool control = TokenizeChecked(line, &tokens_);
+  const CommandSpec* spec = tokens_.empty() ? nullptr : CommandTable::Get().Find(tokens_[0]);
+  if (control) {
+    // memcached would cut the line at a NUL or end a number at a CR/TAB: never forwarded.
+    *result = RefuseControlBytes(spec, line, out, error);
+    if (state_ == State::kData) {
+      return LineResult::kNeedData;
     }
     return LineResult::kDone;
   }
-  const CommandSpec* spec = tokens_.empty() ? nullptr : CommandTable::Get().Find(tokens_[0]);
   if (spec == nullptr) {
     *result = Invalid(nullptr, std::string(kError), out, error);
     return LineResult::kDone;
@@ -385,6 +385,49 @@ MemcacheRequestDecoder::LineResult MemcacheRequestDecoder::ParseLine(const Buffe
       *result = Classify(*spec, out, error);
       return LineResult::kDone;
   }
+}
+
+DecodeResult MemcacheRequestDecoder::RefuseControlBytes(const CommandSpec* spec,
+                                                       absl::string_view line, Request* out,
+                                                       std::string* error) {
+  const std::vector<absl::string_view>& t = tokens_;
+  // Only the key token holds control bytes: the line is read as the client wrote it, and the key
+  // check refuses it (a storage/ms line's data block is skipped by its clean length token).
+  bool only_key = spec != nullptr && t.size() >= 2;
+  for (size_t i = 0; only_key && i < t.size(); ++i) {
+    if (i != 1 && std::any_of(t[i].begin(), t[i].end(), IsControlByte)) {
+      only_key = false;
+    }
+  }
+  if (only_key) {
+    switch (spec->syntax) {
+      case Syntax::kStorage:
+      case Syntax::kCas:
+      case Syntax::kMetaSet: {
+        DecodeResult result = DecodeResult::kNeedMoreData;
+        if (StartData(*spec, line, out, error, &result) == LineResult::kNeedData) {
+          return DecodeResult::kNeedMoreData;  // state_ is kData: the caller goes on
+        }
+        return result;
+      }
+      case Syntax::kArithmetic:
+      case Syntax::kTouch:
+      case Syntax::kDelete: {
+        // Silent with a clean trailing noreply, as memcached is for a bad key.
+        const bool noreply = t.size() >= 3 && t.back() == kNoreply;
+        return Invalid(spec, noreply ? std::string() : std::string(kBadFormat), out, error,
+                       noreply);
+      }
+      default:
+        break;
+    }
+  }
+  // Anything else: where this line would end for memcached is unknown. When it may carry a data
+  // block, so is the client's stream: error, then close.
+  if (MayCarryData(line)) {
+    return Fail(std::string(kControlByte), out, error);
+  }
+  return Invalid(spec, std::string(kBadFormat), out, error);
 }
 
 DecodeResult MemcacheRequestDecoder::ParseLongRetrieval(const Buffer& in, size_t line_end,
@@ -432,7 +475,7 @@ DecodeResult MemcacheRequestDecoder::ParseLongRetrieval(const Buffer& in, size_t
     return Fail(std::string(kLineTooLong), out, error);  // not reached: LongLineAllowed()
   }
   if (control) {
-    return Invalid(nullptr, std::string(kControlByte), out, error);
+    return Invalid(spec, std::string(kBadFormat), out, error);
   }
   if (tokens > max_tokens) {
     return Invalid(spec, TooManyKeys(), out, error);
@@ -470,6 +513,9 @@ DecodeResult MemcacheRequestDecoder::ParseLongRetrieval(const Buffer& in, size_t
     }
     out->args.Add(key);
     ++keys;
+  }
+  if (keys == 0) {
+    return Invalid(spec, std::string(kError), out, error);  // "get" and spaces: memcached's ERROR
   }
   if (keys > 1) {
     out->kind = CommandKind::kMultiKey;

@@ -135,7 +135,7 @@ TEST(MemcacheRequestDecoderTest, InvalidRequestsAnswerWithMemcachedTextsAndStayI
       // memcached answers ERROR for unknown commands and wrong token counts.
       {"GET a\r\n", "invalid - read wire=* args=[] error=ERROR"},
       {"foo bar\r\n", "invalid - read wire=* args=[] error=ERROR"},
-      {"get\ta\r\n", "invalid - read wire=* args=[] error=CLIENT_ERROR bad command line format: control character in the command line"},
+      {"get\ta\r\n", "invalid - read wire=* args=[] error=CLIENT_ERROR bad command line format"},
       {"\r\n", "invalid - read wire=* args=[] error=ERROR"},
       {"   \n", "invalid - read wire=* args=[] error=ERROR"},
       {"get\r\n", "invalid get read wire=* args=[] error=ERROR"},
@@ -155,15 +155,15 @@ TEST(MemcacheRequestDecoderTest, InvalidRequestsAnswerWithMemcachedTextsAndStayI
        "invalid get read wire=* args=[] error=CLIENT_ERROR bad command line format"},
       {"get a\x01"
        "b\r\n",
-       "invalid - read wire=* args=[] error=CLIENT_ERROR bad command line format: control character in the command line"},
+       "invalid get read wire=* args=[] error=CLIENT_ERROR bad command line format"},
       {"get a\tb\r\n",
-       "invalid - read wire=* args=[] error=CLIENT_ERROR bad command line format: control character in the command line"},
+       "invalid get read wire=* args=[] error=CLIENT_ERROR bad command line format"},
       {"get a\x7f\r\n",
-       "invalid - read wire=* args=[] error=CLIENT_ERROR bad command line format: control character in the command line"},
+       "invalid get read wire=* args=[] error=CLIENT_ERROR bad command line format"},
       {"get a\rb\r\n",
-       "invalid - read wire=* args=[] error=CLIENT_ERROR bad command line format: control character in the command line"},
+       "invalid get read wire=* args=[] error=CLIENT_ERROR bad command line format"},
       {"gets a\r\r\n",
-       "invalid - read wire=* args=[] error=CLIENT_ERROR bad command line format: control character in the command line"},
+       "invalid gets read wire=* args=[] error=CLIENT_ERROR bad command line format"},
       {"incr " + k251 + " 1\r\n",
        "invalid incr write wire=* args=[] error=CLIENT_ERROR bad command line format"},
       {"touch " + k251 + " 1\r\n",
@@ -341,11 +341,12 @@ TEST(MemcacheRequestDecoderTest, LongMultiGetsAreCheckedLikeShortOnes) {
   std::string keys;
   for (int i = 0; i < 600; ++i) absl::StrAppend(&keys, " k", i);
   ExpectEverywhere({{"get" + keys + " a\x01" + "b\r\n",
-                     "invalid - read wire=* args=[] error=CLIENT_ERROR bad command line format: "
-                     "control character in the command line"},
+                     "invalid get read wire=* args=[] error=CLIENT_ERROR bad command line format"},
                     {"gets" + keys + " " + std::string(251, 'x') + "\r\n",
                      "invalid gets read wire=* args=[] error=CLIENT_ERROR bad command line "
                      "format"},
+                    kNext});
+  ExpectEverywhere({{"get" + std::string(3000, ' ') + "\r\n", "invalid get read wire=* args=[] error=ERROR"},
                     kNext});
   DecoderLimits limits;
   limits.max_args = 600;
@@ -361,24 +362,46 @@ TEST(MemcacheRequestDecoderTest, LongMultiGetsAreCheckedLikeShortOnes) {
 
 TEST(MemcacheRequestDecoderTest, ControlBytesInALineAreNeverForwarded) {
   // memcached cuts its line at a NUL (finding 1): "incr k 1 noreply\0" would be answered although
-  // the proxy saw noreply... and the reverse. Every control byte but the CR before the LF is
-  // refused; the connection stays open unless the line may carry a data block.
-  const std::string ce =
-      "CLIENT_ERROR bad command line format: control character in the command line";
-  for (const std::string& wire :
-       {std::string("incr k 1 noreply\0\r\n", 19), std::string("incr k 1\0 noreply\r\n", 19),
-        std::string("decr k 1 noreply\0\r\n", 19), std::string("touch k 0\0 noreply\r\n", 20),
-        std::string("get a\0b\r\n", 9), std::string("delete k\0 noreply\r\n", 19),
-        std::string("mg k\tv\r\n"), std::string("mn\x7f\r\n"), std::string("\0\r\n", 3),
-        std::string("version\x0b\r\n"), std::string("\x1bget k\r\n")}) {
-    SCOPED_TRACE(absl::CEscape(wire));
-    ExpectEverywhere({{wire, "invalid - read wire=* args=[] error=" + ce}, kNext});
+  // the proxy saw noreply, and the reverse. Every control byte but the CR before the LF is
+  // refused, never forwarded:
+  //   - only in the key token: memcached's answer to a bad key (silent with a clean noreply; a
+  //     storage line's block skipped by its clean length);
+  //   - anywhere else: "bad command line format"; when the line may carry a data block (its
+  //     first token, control bytes left out, names set/add/.../cas/ms), error and close.
+  const std::string bf = "CLIENT_ERROR bad command line format";
+  const std::string ce = bf + ": control character in the command line";
+  const std::vector<Case> keep_open = {
+      {std::string("incr k 1 noreply\0\r\n", 19), "invalid incr write wire=* args=[] error=" + bf},
+      {std::string("incr k 1\0 noreply\r\n", 19), "invalid incr write wire=* args=[] error=" + bf},
+      {std::string("decr k 1 noreply\0\r\n", 19), "invalid decr write wire=* args=[] error=" + bf},
+      {std::string("touch k 0\0 noreply\r\n", 20),
+       "invalid touch write wire=* args=[] error=" + bf},
+      {std::string("incr k\0 1 noreply\r\n", 19), "invalid incr write wire=* noreply args=[] error="},
+      {std::string("delete k\0 noreply\r\n", 19),
+       "invalid delete write wire=* noreply args=[] error="},
+      {std::string("delete k\0\r\n", 11), "invalid delete write wire=* args=[] error=" + bf},
+      {std::string("get a\0b\r\n", 9), "invalid get read wire=* args=[] error=" + bf},
+      {"mg k\tv\r\n", "invalid mg read wire=* args=[] error=" + bf},
+      {"mn\x7f\r\n", "invalid - read wire=* args=[] error=" + bf},
+      {std::string("\0\r\n", 3), "invalid - read wire=* args=[] error=" + bf},
+      {"version\x0b\r\n", "invalid - read wire=* args=[] error=" + bf},
+      {"\x1bget k\r\n", "invalid - read wire=* args=[] error=" + bf},
+      // Storage lines with a dirty key only: the block is skipped by its clean length.
+      {std::string("set k\0 0 0 1\r\nx\r\n", 17), "invalid set write wire=* args=[] error=" + bf},
+      {std::string("set k\0 0 0 1 noreply\r\nx\r\n", 25),
+       "invalid set write wire=* noreply args=[] error="},
+      {"ms k\x01 1 T0\r\nx\r\n", "invalid ms write wire=* args=[] error=" + bf},
+  };
+  for (const Case& c : keep_open) {
+    SCOPED_TRACE(absl::CEscape(c.wire));
+    ExpectEverywhere({c, kNext});
   }
   for (const std::string& wire :
        {std::string("set k 0 0 1 noreply\0\r\nx\r\n", 26), std::string("set k 0 0 1\0\r\nx\r\n", 17),
         std::string("cas k 0 0 1 1\0 noreply\r\nx\r\n", 28), std::string("s\0et k 0 0 1\r\n", 14),
         std::string("ms k 1 T1\0\r\nx\r\n", 15), std::string("append k 0 0\t1\r\nx\r\n"),
-        std::string("\0prepend k 0 0 1\r\n", 18), std::string("add k\r0 0 1\r\nx\r\n")}) {
+        std::string("\0prepend k 0 0 1\r\n", 18), std::string("add k 0\r0 1\r\nx\r\n"),
+        std::string("set\0 k 0 0 1\r\nx\r\n", 17)}) {
     SCOPED_TRACE(absl::CEscape(wire));
     ExpectEverywhere({{wire, "protocol-error error=" + ce}});
   }
