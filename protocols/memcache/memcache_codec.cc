@@ -452,6 +452,17 @@ bool MemcacheCodec::RewriteReplyKeys(const Request& request, absl::string_view r
 }
 
 LocalAction MemcacheSession::OnRequest(const Request& request, std::string* reply) {
+  if (request.kind == CommandKind::kUnsupported) {
+    // memcached's admin commands are never forwarded, whatever the pool's filters: they act on
+    // a whole server (flush_all, shutdown), change the shared connection's mode (watch,
+    // verbosity) or answer in a form the proxy does not frame (stats). The session runs before
+    // the filter chain, so a chain without reject_unsupported cannot let them through.
+    const CommandSpec* spec = CommandTable::Get().ById(request.command_id);
+    const absl::string_view name = spec != nullptr ? spec->name : absl::string_view("?");
+    absl::StrAppend(reply, "SERVER_ERROR unsupported command '", name,
+                    "': ", UnsupportedCommandReason(name), "\r\n");
+    return LocalAction::kReply;
+  }
   if (request.kind != CommandKind::kLocal) {
     return LocalAction::kForward;
   }

@@ -656,13 +656,9 @@ DecodeResult MemcacheRequestDecoder::Classify(const CommandSpec& spec, Request* 
                                  "can only be reported by closing the connection"),
                     out, error);
       }
-      // Never forwarded, whatever the pool's filters: they act on a whole server (flush_all,
-      // shutdown), change the shared connection's mode (watch, verbosity) or answer in a form
-      // the proxy does not frame (stats).
-      return Invalid(&spec,
-                     absl::StrCat("unsupported command '", spec.name,
-                                  "': ", UnsupportedCommandReason(spec.name)),
-                     out, error);
+      // Never forwarded, whatever the pool's filters: MemcacheSession answers it.
+      out->args.Add(spec.name);
+      return Done(DecodeResult::kMessage, out);
 
     case Syntax::kStorage:
     case Syntax::kCas:

@@ -37,13 +37,16 @@ namespace proxy::protocols::memcache {
 //   ms <key> <datalen> <flag>*             + data-block
 //   mn                                     version                 quit
 //   stats|flush_all|verbosity|shutdown|cache_memlimit|slabs|lru|lru_crawler|watch|extstore|
-//   misbehave|debugtime <arg>*             ; known, never forwarded (whatever the filters)
+//   misbehave|debugtime <arg>*             ; known, kUnsupported: MemcacheSession refuses them
+//                                          ; before the filter chain runs, never forwarded
 //
 // The rules, each against a measured memcached 1.6.18 behaviour:
 //   - Control bytes: a line holding any byte 0x00-0x1f or 0x7f, other than the one CR right
 //     before the LF, is refused (memcached's tokenizer stops at a NUL, its strtol stops at CR,
-//     TAB...). When its first token, with control bytes left out, names a storage command or ms,
-//     the data length cannot be trusted: error, then the connection closes.
+//     TAB...). When only the key token holds them, the line is refused as memcached refuses a bad
+//     key (a storage line's block skipped by its clean length). Otherwise, when its first token,
+//     with control bytes left out, names a storage command or ms, the data length cannot be
+//     trusted: error, then the connection closes.
 //   - Line length: at most kMaxLineSize (2048) bytes before the LF, CR included (memcached
 //     closes a connection holding 2049 bytes without an LF), except get/gets starting within 100
 //     leading spaces, which may grow to DecoderLimits::max_message_bytes. gat/gats are not
@@ -74,6 +77,8 @@ namespace proxy::protocols::memcache {
 //                      with the b flag); expects_reply = false with noreply.
 //   version            args = {"placeholder"}, synthetic_key.
 //   mn, quit           kLocal, no args (MemcacheSession answers them).
+//   admin commands     kUnsupported, command = the name, args = {name}; MemcacheSession answers
+//                      "SERVER_ERROR unsupported command '<name>': <reason>".
 //
 // Cost: a line of at most 2048 bytes is tokenized once, in place when it lies in one buffer
 // chunk. A longer get/gets line is first counted where it lies (more than
@@ -84,8 +89,9 @@ namespace proxy::protocols::memcache {
 //   kInvalidRequest (the line, and its data block when its length is known, are dropped; the
 //   connection stays open):
 //     unknown command / empty line / wrong token count   "ERROR" (memcached's reply)
-//     a control byte (not a storage/ms line)             "CLIENT_ERROR bad command line format:
-//                                                        control character in the command line"
+//     a control byte (only in the key token, or in a     "CLIENT_ERROR bad command line format"
+//     line that carries no data block)                   (silent for a dirty key with a clean
+//                                                        noreply, as memcached for a bad key)
 //     invalid key, bad numbers with a known data length  "CLIENT_ERROR bad command line format"
 //     delete <key> <not 0>                               memcached's delete usage text
 //     gat/gats with a bad exptime                        "CLIENT_ERROR invalid exptime argument"
@@ -98,14 +104,13 @@ namespace proxy::protocols::memcache {
 //     a meta command with the q flag                     "CLIENT_ERROR quiet mode (q flag) is not
 //                                                        supported by the proxy"
 //     more keys than DecoderLimits::max_args             a SERVER_ERROR text
-//     an admin command                                   "SERVER_ERROR unsupported command
-//                                                        '<name>': <reason>"
 //   and "" (no reply at all, with expects_reply = false) instead of the CLIENT_ERROR texts when
 //   the request says noreply, as memcached stays silent then (MemcacheCodec::EncodeError("")
 //   appends nothing).
 //   kProtocolError (reply, then the connection closes; every later call returns it again):
 //     storage/ms line whose data length cannot be known  "CLIENT_ERROR bad command line format"
-//     a storage/ms line with a control byte              the control character text above
+//     a control byte outside the key of a line that may  "CLIENT_ERROR bad command line format:
+//     carry a data block                                 control character in the command line"
 //     data block not followed by CRLF                    "CLIENT_ERROR bad data chunk"
 //     a line over kMaxLineSize (not a get/gets)          "CLIENT_ERROR line too long"
 //     a data block over max_message_bytes                "object too large for the proxy: ..."

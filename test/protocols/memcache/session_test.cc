@@ -1,6 +1,8 @@
-// Tests of the memcache session: mn is answered locally, quit closes without a reply, and
-// everything else is forwarded.
+// Tests of the memcache session: mn is answered locally, quit closes without a reply, admin
+// commands are refused, and everything else is forwarded.
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -40,6 +42,32 @@ TEST(MemcacheSessionTest, EverythingElseIsForwarded) {
     std::string reply;
     EXPECT_EQ(RunSession(wire, &reply), LocalAction::kForward) << wire;
     EXPECT_EQ(reply, "") << wire;
+  }
+}
+
+TEST(MemcacheSessionTest, AdminCommandsAreRefusedWhateverTheFilters) {
+  // The session runs before the pool's filter chain: these never reach a shared connection.
+  const std::vector<std::pair<const char*, const char*>> cases = {
+      {"flush_all\r\n",
+       "SERVER_ERROR unsupported command 'flush_all': keys are spread over several servers; run "
+       "it on each server directly\r\n"},
+      {"watch fetchers\r\n",
+       "SERVER_ERROR unsupported command 'watch': it would turn the server connection the proxy "
+       "shares into a log stream\r\n"},
+      {"shutdown\r\n",
+       "SERVER_ERROR unsupported command 'shutdown': it would stop a server every client of the "
+       "pool uses\r\n"},
+      {"stats items\r\n",
+       "SERVER_ERROR unsupported command 'stats': it addresses one server, not the pool; run it "
+       "on each server directly\r\n"},
+      {"verbosity 1\r\n",
+       "SERVER_ERROR unsupported command 'verbosity': it addresses one server, not the pool; run "
+       "it on each server directly\r\n"},
+  };
+  for (const auto& [wire, expected] : cases) {
+    std::string reply;
+    EXPECT_EQ(RunSession(wire, &reply), LocalAction::kReply) << wire;
+    EXPECT_EQ(reply, expected);
   }
 }
 
