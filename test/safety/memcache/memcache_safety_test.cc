@@ -5,25 +5,17 @@
 // executed anything the proxy refused (canary key intact, cmd_flush/cmd_set/cmd_touch counters,
 // no reset of the proxy's backend connection). Plus the proxy's peak RSS on a 20 MB multi-get.
 //
-// memcached and the proxy are started by the test on free 127.0.0.1 ports and stopped at the
-// end; every wait is a poll with a generous deadline.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
+// memcached and the proxy are started through //test/integration:harness on free 127.0.0.1 ports
+// and stopped at the end; every wait is a poll with a generous deadline.
+#include <sys/types.h>
 
 #include <chrono>
-#include <cstdlib>
+#include <cstdint>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -34,174 +26,12 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
+#include "test/integration/harness.h"
 
 namespace proxy::test {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-// ---------------------------------------------------------------------------------------------
-// Processes, ports and a blocking client
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(fd);
-    return -1;
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-int ConnectTo(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-std::string TempPath(absl::string_view name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name);
-}
-
-class Process {
- public:
-  ~Process() { Stop(); }
-  bool Start(const std::vector<std::string>& argv, const std::string& log) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(out, 1);
-      dup2(out, 2);
-      std::vector<char*> args;
-      for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      execvp(args[0], args.data());
-      _exit(127);
-    }
-    return pid_ > 0;
-  }
-  void Stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    const auto deadline = Clock::now() + milliseconds(5000);
-    while (waitpid(pid_, nullptr, WNOHANG) == 0) {
-      if (Clock::now() > deadline) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, nullptr, 0);
-        break;
-      }
-      std::this_thread::sleep_for(milliseconds(10));
-    }
-    pid_ = -1;
-  }
-  bool Running() { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-};
-
-bool WaitForPort(Process& process, int port) {
-  const auto deadline = Clock::now() + milliseconds(20000);
-  while (Clock::now() < deadline) {
-    const int fd = ConnectTo(port);
-    if (fd >= 0) {
-      close(fd);
-      return true;
-    }
-    if (!process.Running()) return false;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return false;
-}
-
-// A blocking client with a receive deadline per read.
-class Client {
- public:
-  explicit Client(int port, milliseconds timeout = milliseconds(10000))
-      : fd_(ConnectTo(port)), timeout_(timeout) {}
-  ~Client() {
-    if (fd_ >= 0) close(fd_);
-  }
-  bool connected() const { return fd_ >= 0; }
-  bool Send(absl::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      bytes.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
-  // One memcache reply: VALUE blocks up to END, or one line. "" on timeout or close.
-  std::string ReadReply() {
-    for (;;) {
-      const size_t size = ReplySize();
-      if (size > 0) {
-        std::string reply = buffer_.substr(0, size);
-        buffer_.erase(0, size);
-        return reply;
-      }
-      if (!Fill()) return "";
-    }
-  }
-  // True when the peer closed the connection (after any buffered bytes) within the timeout.
-  bool WaitForClose() {
-    while (Fill()) {
-    }
-    return closed_;
-  }
-  const std::string& buffered() const { return buffer_; }
-
- private:
-  size_t ReplySize() const {
-    if (absl::StartsWith(buffer_, "VALUE ")) {
-      size_t pos = 0;
-      while (absl::StartsWith(absl::string_view(buffer_).substr(pos), "VALUE ")) {
-        const size_t crlf = buffer_.find("\r\n", pos);
-        if (crlf == std::string::npos) return 0;
-        std::vector<absl::string_view> t =
-            absl::StrSplit(absl::string_view(buffer_).substr(pos, crlf - pos), ' ');
-        size_t bytes = 0;
-        if (t.size() < 4 || !absl::SimpleAtoi(t[3], &bytes)) return 0;
-        pos = crlf + 2 + bytes + 2;
-        if (pos > buffer_.size()) return 0;
-      }
-      return absl::StartsWith(absl::string_view(buffer_).substr(pos), "END\r\n") ? pos + 5 : 0;
-    }
-    const size_t crlf = buffer_.find("\r\n");
-    return crlf == std::string::npos ? 0 : crlf + 2;
-  }
-  bool Fill() {
-    pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(timeout_.count())) <= 0) return false;
-    char chunk[65536];
-    const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
-    if (n <= 0) {
-      closed_ = true;
-      return false;
-    }
-    buffer_.append(chunk, static_cast<size_t>(n));
-    return true;
-  }
-  int fd_;
-  milliseconds timeout_;
-  std::string buffer_;
-  bool closed_ = false;
-};
 
 std::string Show(absl::string_view bytes) {
   return absl::StrCat("\"", absl::CHexEscape(bytes.substr(0, 300)), "\"",
@@ -216,53 +46,30 @@ constexpr char kCanary[] = "VALUE canary 0 6\r\nstill!\r\nEND\r\n";
 constexpr char kCounter[] = "VALUE k 0 1\r\n5\r\nEND\r\n";
 
 class SharedConnection : public ::testing::TestWithParam<bool> {
- public:
-  static std::string Runfile(absl::string_view path) {
-    const char* srcdir = std::getenv("TEST_SRCDIR");
-    const char* workspace = std::getenv("TEST_WORKSPACE");
-    return absl::StrCat(srcdir != nullptr ? srcdir : ".", "/",
-                        workspace != nullptr ? workspace : "shardproxy", "/", path);
-  }
-
  protected:
   void SetUp() override {
-    memcached_port_ = FreePort();
-    std::vector<std::string> argv = {"memcached", "-p", std::to_string(memcached_port_), "-l",
-                                     "127.0.0.1", "-U", "0", "-t", "1", "-m", "64"};
-    if (geteuid() == 0) argv.insert(argv.end(), {"-u", "root"});
-    ASSERT_TRUE(memcached_.Start(argv, TempPath("safety-memcached.log")));
-    ASSERT_TRUE(WaitForPort(memcached_, memcached_port_))
-        << "memcached did not start (apt-get install memcached)";
+    ASSERT_FALSE(FindExecutable("memcached").empty()) << "apt-get install memcached";
+    memcached_ = std::make_unique<MemcachedServer>();
+    ASSERT_TRUE(memcached_->ok());
     listen_ = FreePort();
-    const std::string conf = TempPath(absl::StrCat("safety-", listen_, ".yml"));
-    std::ofstream(conf) << "alpha:\n  listen: 127.0.0.1:" << listen_
-                        << "\n  server_connections: 1\n"
-                        << (GetParam() ? "  timeout: 3000\n" : "") << "  servers:\n   - 127.0.0.1:"
-                        << memcached_port_ << ":1\n";
-    log_ = conf + ".log";
-    ASSERT_TRUE(proxy_.Start({Runfile("proxy"), "-c", conf, "-s", std::to_string(FreePort()), "-a",
-                              "127.0.0.1", "--workers", "1"},
-                             log_));
-    ASSERT_TRUE(WaitForPort(proxy_, listen_)) << Log();
-    direct_ = std::make_unique<Client>(memcached_port_);
+    proxy_ = std::make_unique<ProxyProcess>(
+        absl::StrCat("alpha:\n  listen: 127.0.0.1:", listen_, "\n  server_connections: 1\n",
+                     GetParam() ? "  timeout: 3000\n" : "", "  servers:\n   - 127.0.0.1:",
+                     memcached_->port(), ":1\n"),
+        std::vector<int>{listen_}, std::vector<std::string>{"--workers", "1"});
+    ASSERT_TRUE(proxy_->ok()) << proxy_->Log();
+    direct_ = std::make_unique<Client>(memcached_->port());
     ASSERT_TRUE(direct_->connected());
     Reset();
     // Opens the proxy's one backend connection (memcached's total_connections is compared).
     Client warm(listen_);
     ASSERT_TRUE(warm.Send("get k\r\n"));
-    ASSERT_EQ(warm.ReadReply(), kCounter) << Log();
-  }
-
-  std::string Log() const {
-    std::ifstream in(log_);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
+    ASSERT_EQ(warm.ReadMemcacheReply(), kCounter) << proxy_->Log();
   }
 
   std::string Direct(absl::string_view bytes) {
     EXPECT_TRUE(direct_->Send(bytes));
-    return direct_->ReadReply();
+    return direct_->ReadMemcacheReply();
   }
   // Known data on the backend, written directly.
   void Reset() {
@@ -275,7 +82,7 @@ class SharedConnection : public ::testing::TestWithParam<bool> {
     EXPECT_TRUE(direct_->Send("stats\r\n"));
     std::map<std::string, uint64_t> stats;
     for (;;) {
-      const std::string line = direct_->ReadReply();
+      const std::string line = direct_->ReadMemcacheReply();
       if (line.empty() || line == "END\r\n") break;
       std::vector<std::string> t = absl::StrSplit(absl::StripSuffix(line, "\r\n"), ' ');
       uint64_t v = 0;
@@ -301,21 +108,21 @@ class SharedConnection : public ::testing::TestWithParam<bool> {
     ASSERT_TRUE(a.connected() && b.connected());
     ASSERT_TRUE(a.Send(attack));
     if (!error_prefix.empty()) {  // else A said noreply: its next reply must be its own get's
-      const std::string error = a.ReadReply();
+      const std::string error = a.ReadMemcacheReply();
       EXPECT_TRUE(absl::StartsWith(error, error_prefix)) << Show(error);
     }
     ASSERT_TRUE(b.Send("get secret1\r\n"));
-    EXPECT_EQ(b.ReadReply(), kSecret) << "B did not get exactly its own reply";
+    EXPECT_EQ(b.ReadMemcacheReply(), kSecret) << "B did not get exactly its own reply";
     if (closes) {
+      EXPECT_EQ(a.ReadAll(), "") << "A received more than its error";
       EXPECT_TRUE(a.WaitForClose()) << "A's connection stayed open";
-      EXPECT_EQ(a.buffered(), "") << "A received more than its error";
     } else {
       // A's own stream is in sync: its next request gets its own reply.
       ASSERT_TRUE(a.Send("get k\r\n"));
-      EXPECT_EQ(a.ReadReply(), kCounter);
+      EXPECT_EQ(a.ReadMemcacheReply(), kCounter);
     }
     ASSERT_TRUE(b.Send("get canary k\r\n"));
-    EXPECT_EQ(b.ReadReply(), absl::StrCat(absl::StripSuffix(kCanary, "END\r\n"),
+    EXPECT_EQ(b.ReadMemcacheReply(), absl::StrCat(absl::StripSuffix(kCanary, "END\r\n"),
                                           absl::StripSuffix(kCounter, "END\r\n"), "END\r\n"));
     ExpectBackendUntouched();
     const auto after = Stats();
@@ -325,11 +132,9 @@ class SharedConnection : public ::testing::TestWithParam<bool> {
     EXPECT_EQ(after.at("cmd_touch"), before.at("cmd_touch")) << "a refused touch ran";
   }
 
-  Process memcached_;
-  Process proxy_;
-  int memcached_port_ = 0;
+  std::unique_ptr<MemcachedServer> memcached_;
+  std::unique_ptr<ProxyProcess> proxy_;
   int listen_ = 0;
-  std::string log_;
   std::unique_ptr<Client> direct_;
 };
 
@@ -397,7 +202,7 @@ TEST_P(SharedConnection, LongLinesThatMemcachedWouldCloseOnAreRefused) {
   std::string get = "get";
   for (int i = 0; i < 3000; ++i) absl::StrAppend(&get, " key", i);
   ASSERT_TRUE(a.Send(get + " secret1\r\n"));
-  EXPECT_EQ(a.ReadReply(), kSecret);
+  EXPECT_EQ(a.ReadMemcacheReply(), kSecret);
 }
 
 INSTANTIATE_TEST_SUITE_P(WithAndWithoutTimeout, SharedConnection, ::testing::Bool(),
@@ -425,7 +230,7 @@ class HugeMultiGet : public SharedConnection {};
 
 TEST_P(HugeMultiGet, PeakMemoryStaysASmallMultipleOfTheLine) {
   constexpr size_t kLine = 20u << 20;
-  const uint64_t before = PeakRssKiB(proxy_.pid());
+  const uint64_t before = PeakRssKiB(proxy_->process().pid());
   ASSERT_GT(before, 0u);
   std::string line;
   if (GetParam()) {
@@ -441,7 +246,7 @@ TEST_P(HugeMultiGet, PeakMemoryStaysASmallMultipleOfTheLine) {
   line += "\r\n";
   Client a(listen_, milliseconds(60000));
   ASSERT_TRUE(a.Send(line));
-  const std::string reply = a.ReadReply();
+  const std::string reply = a.ReadMemcacheReply();
   if (GetParam()) {
     EXPECT_TRUE(absl::StartsWith(reply, "SERVER_ERROR too many keys in one request")) << Show(reply);
   } else {
@@ -449,8 +254,8 @@ TEST_P(HugeMultiGet, PeakMemoryStaysASmallMultipleOfTheLine) {
   }
   Client b(listen_);
   ASSERT_TRUE(b.Send("get secret1\r\n"));
-  EXPECT_EQ(b.ReadReply(), kSecret);
-  const uint64_t after = PeakRssKiB(proxy_.pid());
+  EXPECT_EQ(b.ReadMemcacheReply(), kSecret);
+  const uint64_t after = PeakRssKiB(proxy_->process().pid());
   const uint64_t growth_mib = (after - before) / 1024;
   std::cerr << "proxy VmHWM " << before / 1024 << " MiB -> " << after / 1024 << " MiB for a "
             << line.size() / (1 << 20) << " MiB get line\n";
@@ -461,26 +266,18 @@ TEST_P(HugeMultiGet, PeakMemoryStaysASmallMultipleOfTheLine) {
 // The same million keys split over two servers: the fragments and the merge of the replies
 // add a few bytes per key, not a hash map of them (before: ~170 MB for the 20 MB line).
 TEST(HugeSplitMultiGet, PeakMemoryStaysASmallMultipleOfTheLine) {
-  Process memcached[2];
-  int ports[2];
-  for (int i = 0; i < 2; ++i) {
-    ports[i] = FreePort();
-    std::vector<std::string> argv = {"memcached", "-p", std::to_string(ports[i]), "-l",
-                                     "127.0.0.1", "-U", "0", "-t", "1", "-m", "64"};
-    if (geteuid() == 0) argv.insert(argv.end(), {"-u", "root"});
-    ASSERT_TRUE(memcached[i].Start(argv, TempPath("safety-split-memcached.log")));
-    ASSERT_TRUE(WaitForPort(memcached[i], ports[i]));
-  }
+  ASSERT_FALSE(FindExecutable("memcached").empty()) << "apt-get install memcached";
+  MemcachedServer first;
+  MemcachedServer second;
+  ASSERT_TRUE(first.ok() && second.ok());
+  const int ports[] = {first.port(), second.port()};
   const int listen = FreePort();
-  const std::string conf = TempPath(absl::StrCat("safety-split-", listen, ".yml"));
-  std::ofstream(conf) << "alpha:\n  listen: 127.0.0.1:" << listen << "\n  servers:\n   - 127.0.0.1:"
-                      << ports[0] << ":1\n   - 127.0.0.1:" << ports[1] << ":1\n";
-  Process proxy;
-  ASSERT_TRUE(proxy.Start({SharedConnection::Runfile("proxy"), "-c", conf, "-s",
-                           std::to_string(FreePort()), "-a", "127.0.0.1"},
-                          conf + ".log"));
-  ASSERT_TRUE(WaitForPort(proxy, listen));
-  const uint64_t before = PeakRssKiB(proxy.pid());
+  ProxyProcess proxy(absl::StrCat("alpha:\n  listen: 127.0.0.1:", listen,
+                                  "\n  servers:\n   - 127.0.0.1:", ports[0],
+                                  ":1\n   - 127.0.0.1:", ports[1], ":1\n"),
+                     {listen});
+  ASSERT_TRUE(proxy.ok()) << proxy.Log();
+  const uint64_t before = PeakRssKiB(proxy.process().pid());
   std::string line = "get";
   for (int i = 0; line.size() < (20u << 20) - 32; ++i) {
     absl::StrAppend(&line, " key-", 100000000000000 + i);
@@ -488,8 +285,8 @@ TEST(HugeSplitMultiGet, PeakMemoryStaysASmallMultipleOfTheLine) {
   line += "\r\n";
   Client a(listen, milliseconds(60000));
   ASSERT_TRUE(a.Send(line));
-  EXPECT_EQ(a.ReadReply(), "END\r\n");
-  const uint64_t after = PeakRssKiB(proxy.pid());
+  EXPECT_EQ(a.ReadMemcacheReply(), "END\r\n");
+  const uint64_t after = PeakRssKiB(proxy.process().pid());
   std::cerr << "proxy VmHWM " << before / 1024 << " MiB -> " << after / 1024
             << " MiB for a split " << line.size() / (1 << 20) << " MiB get line\n";
   EXPECT_LE((after - before) / 1024, 6 * 20u);
@@ -498,8 +295,8 @@ TEST(HugeSplitMultiGet, PeakMemoryStaysASmallMultipleOfTheLine) {
     Client direct(port);
     ASSERT_TRUE(direct.Send("stats\r\n"));
     uint64_t misses = 0;
-    for (std::string stat = direct.ReadReply(); !stat.empty() && stat != "END\r\n";
-         stat = direct.ReadReply()) {
+    for (std::string stat = direct.ReadMemcacheReply(); !stat.empty() && stat != "END\r\n";
+         stat = direct.ReadMemcacheReply()) {
       if (absl::StartsWith(stat, "STAT get_misses ")) {
         EXPECT_TRUE(absl::SimpleAtoi(absl::StripSuffix(stat.substr(16), "\r\n"), &misses));
       }
