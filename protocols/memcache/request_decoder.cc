@@ -90,20 +90,38 @@ constexpr absl::string_view kMaModes = "ID+-";
 //   - T N R take a signed 32-bit number, C D J an unsigned 64-bit one, F an unsigned 32-bit one
 //     (memcached's safe_strtol / safe_strtoull / safe_strtoflags); M one mode letter;
 //   - with b, the key must be canonical base64.
+// Bit of a flag letter in a 52-bit set (A-Z, a-z); 0 for any other byte.
+constexpr uint64_t FlagBit(char c) {
+  return c >= 'A' && c <= 'Z'   ? uint64_t{1} << (c - 'A')
+         : c >= 'a' && c <= 'z' ? uint64_t{1} << (c - 'a' + 26)
+                                : 0;
+}
+constexpr uint64_t FlagSet(absl::string_view letters) {
+  uint64_t set = 0;
+  for (const char c : letters) {
+    set |= FlagBit(c);
+  }
+  return set;
+}
+
 absl::string_view CheckMetaFlags(absl::string_view command, absl::string_view key,
                                  absl::Span<const absl::string_view> flags) {
-  absl::string_view allowed = kMgFlags;
+  static constexpr uint64_t kMg = FlagSet(kMgFlags);
+  static constexpr uint64_t kMs = FlagSet(kMsFlags);
+  static constexpr uint64_t kMd = FlagSet(kMdFlags);
+  static constexpr uint64_t kMa = FlagSet(kMaFlags);
+  uint64_t allowed = kMg;
   absl::string_view modes;
   switch (command[1]) {
     case 's':
-      allowed = kMsFlags;
+      allowed = kMs;
       modes = kMsModes;
       break;
     case 'd':
-      allowed = kMdFlags;
+      allowed = kMd;
       break;
     case 'a':
-      allowed = kMaFlags;
+      allowed = kMa;
       modes = kMaModes;
       break;
     default:
@@ -116,10 +134,10 @@ absl::string_view CheckMetaFlags(absl::string_view command, absl::string_view ke
     if (letter == 'q') {
       return kQuietMode;
     }
-    if (allowed.find(letter) == absl::string_view::npos) {
+    const uint64_t bit = FlagBit(letter);
+    if ((allowed & bit) == 0) {
       return kInvalidFlag;
     }
-    const uint64_t bit = uint64_t{1} << (letter >= 'a' ? letter - 'a' + 26 : letter - 'A');
     if ((seen & bit) != 0) {
       return kDuplicateFlag;
     }
