@@ -102,4 +102,21 @@ const CommandSpec* CommandTable::ById(uint16_t id) const {
 
 size_t CommandTable::size() const { return kCommandCount; }
 
+absl::string_view UnsupportedCommandReason(absl::string_view command) {
+  if (command == "flush_all") {
+    return "keys are spread over several servers; run it on each server directly";
+  }
+  if (command == "watch") {
+    return "it would turn the server connection the proxy shares into a log stream";
+  }
+  if (command == "shutdown") {
+    return "it would stop a server every client of the pool uses";
+  }
+  const CommandSpec* spec = CommandTable::Get().Find(command);
+  if (spec != nullptr && spec->syntax == Syntax::kAdmin) {
+    return "it addresses one server, not the pool; run it on each server directly";
+  }
+  return {};
+}
+
 }  // namespace proxy::protocols::memcache

@@ -38,6 +38,10 @@ struct CommandSpec {
 // No name in the table is longer ("cache_memlimit"; a test checks it).
 inline constexpr size_t kMaxCommandNameSize = 14;
 
+// Why a kAdmin command is not proxied (for the error reply), e.g. for flush_all "keys are spread
+// over several servers; run it on each server directly".
+absl::string_view UnsupportedCommandReason(absl::string_view command);
+
 // Immutable after construction; built once per process and shared by every thread.
 class CommandTable {
  public:

@@ -281,41 +281,36 @@ bool MemcacheCodec::Merge(const Request& request, absl::Span<const Fragment> fra
       fragments.size() != replies.size()) {
     return false;
   }
-  // Every key of the request, with the fragment that carries it and the blocks returned for it.
-  struct Entry {
-    size_t fragment = 0;
-    uint32_t requested = 0;
-    uint32_t next = 0;
-    absl::InlinedVector<absl::string_view, 1> blocks;
-  };
+  // Every key of the request is carried by exactly one fragment.
   const size_t total = request.KeyCount();
-  absl::flat_hash_map<absl::string_view, Entry> entries;
-  entries.reserve(total);
   std::vector<bool> seen(total, false);
   size_t covered = 0;
-  for (size_t f = 0; f < fragments.size(); ++f) {
-    for (const uint32_t index : fragments[f].keys) {
+  for (const Fragment& fragment : fragments) {
+    for (const uint32_t index : fragment.keys) {
       if (index >= total || seen[index]) {
         return false;
       }
       seen[index] = true;
       ++covered;
-      auto [it, inserted] = entries.try_emplace(request.Key(index));
-      if (inserted) {
-        it->second.fragment = f;
-      } else if (it->second.fragment != f) {
-        return false;
-      }
-      ++it->second.requested;
     }
   }
   if (covered != total) {
     return false;
   }
+  // memcached answers a multi-get's hits in the order of its keys (misses are left out), and a
+  // fragment lists its keys in request order: each VALUE block normally belongs to the next key
+  // of its fragment with the same name, found by one forward scan. One view per key, no map of
+  // the keys (a huge multi-get costs 16 bytes per key here); only a reply out of that order
+  // builds a map of its fragment's unanswered keys.
+  std::vector<absl::string_view> blocks(total);
   size_t bytes = kEnd.size();
   std::vector<absl::string_view> tokens;
   for (size_t f = 0; f < replies.size(); ++f) {
     const absl::string_view reply = replies[f];
+    const std::vector<uint32_t>& keys = fragments[f].keys;
+    absl::flat_hash_map<absl::string_view, std::vector<uint32_t>> unanswered;  // reversed order
+    bool in_order = true;
+    size_t next = 0;
     size_t pos = 0;
     while (reply.substr(pos) != kEnd) {
       absl::string_view key;
@@ -323,22 +318,39 @@ bool MemcacheCodec::Merge(const Request& request, absl::Span<const Fragment> fra
       if (!ReadValue(reply, &pos, &tokens, &key, &block)) {
         return false;
       }
-      auto it = entries.find(key);
-      if (it == entries.end() || it->second.fragment != f ||
-          it->second.blocks.size() >= it->second.requested) {
-        return false;
+      uint32_t index = 0;
+      if (in_order) {
+        size_t at = next;
+        while (at < keys.size() && request.Key(keys[at]) != key) {
+          ++at;
+        }
+        if (at < keys.size()) {
+          index = keys[at];
+          next = at + 1;
+        } else {
+          in_order = false;
+          for (size_t i = keys.size(); i-- > 0;) {
+            if (blocks[keys[i]].data() == nullptr) {
+              unanswered[request.Key(keys[i])].push_back(keys[i]);
+            }
+          }
+        }
       }
-      it->second.blocks.push_back(block);
+      if (!in_order) {
+        auto it = unanswered.find(key);
+        if (it == unanswered.end() || it->second.empty()) {
+          return false;  // a key this fragment did not ask for (or more often than asked)
+        }
+        index = it->second.back();
+        it->second.pop_back();
+      }
+      blocks[index] = block;
       bytes += block.size();
     }
   }
   out->reserve(out->size() + bytes);
-  for (size_t i = 0; i < total; ++i) {
-    Entry& entry = entries.find(request.Key(i))->second;
-    if (entry.next < entry.blocks.size()) {
-      const absl::string_view block = entry.blocks[entry.next++];
-      out->append(block.data(), block.size());
-    }
+  for (const absl::string_view block : blocks) {
+    out->append(block.data(), block.size());
   }
   out->append(kEnd.data(), kEnd.size());
   return true;
@@ -408,12 +420,21 @@ bool MemcacheCodec::RewriteKeys(const Request& request, const Buffer& wire,
       result.push_back(' ');
     }
     if (i >= first && i < end) {
-      if (!MapKeyToken(tokens[i], base64, map, &result)) {
+      const size_t before = result.size();
+      // A mapped key over memcached's limit is refused by memcached without reading a data
+      // block (and, in a get, after dropping the replies already queued on the connection).
+      if (!MapKeyToken(tokens[i], base64, map, &result) || result.size() - before > kMaxKeySize) {
         return false;
       }
     } else {
       result.append(tokens[i].data(), tokens[i].size());
     }
+  }
+  // memcached closes the connection on a line over kMaxLineSize bytes (CR included) that is
+  // not a get/gets: a rewritten line must still fit.
+  if (spec->syntax != Syntax::kRetrieval &&
+      result.size() + 1 > MemcacheRequestDecoder::kMaxLineSize) {
+    return false;
   }
   result.append("\r\n");
   const size_t data_at = result.size();
@@ -443,6 +464,17 @@ bool MemcacheCodec::RewriteReplyKeys(const Request& request, absl::string_view r
 }
 
 LocalAction MemcacheSession::OnRequest(const Request& request, std::string* reply) {
+  if (request.kind == CommandKind::kUnsupported) {
+    // memcached's admin commands are never forwarded, whatever the pool's filters: they act on
+    // a whole server (flush_all, shutdown), change the shared connection's mode (watch,
+    // verbosity) or answer in a form the proxy does not frame (stats). The session runs before
+    // the filter chain, so a chain without reject_unsupported cannot let them through.
+    const CommandSpec* spec = CommandTable::Get().ById(request.command_id);
+    const absl::string_view name = spec != nullptr ? spec->name : absl::string_view("?");
+    absl::StrAppend(reply, "SERVER_ERROR unsupported command '", name,
+                    "': ", UnsupportedCommandReason(name), "\r\n");
+    return LocalAction::kReply;
+  }
   if (request.kind != CommandKind::kLocal) {
     return LocalAction::kForward;
   }
@@ -460,15 +492,7 @@ LocalAction MemcacheSession::OnRequest(const Request& request, std::string* repl
 
 absl::string_view MemcacheCodec::UnsupportedReason(absl::string_view command) const {
   // Known memcached commands the proxy does not forward (spec 5.1).
-  if (command == "flush_all") {
-    return "keys are spread over several servers; run it on each server directly";
-  }
-  if (command == "stats" || command == "verbosity" || command == "shutdown" ||
-      command == "cache_memlimit" || command == "slabs" || command == "lru_crawler" ||
-      command == "watch" || command == "lru" || command == "misbehave") {
-    return "it addresses one server, not the pool; run it on each server directly";
-  }
-  return {};
+  return UnsupportedCommandReason(command);
 }
 
 }  // namespace proxy::protocols::memcache

@@ -1,5 +1,5 @@
 // The memcache Codec (error encoding, split/merge of multi-key retrievals) and the
-// per-connection Session that answers mn and quit.
+// per-connection Session that answers mn and quit and refuses admin commands.
 #pragma once
 
 #include <string>
@@ -65,7 +65,9 @@ class MemcacheCodec final : public Codec {
 };
 
 // Per client connection: mn → "MN\r\n"; quit → close after earlier replies, no reply of its
-// own; every other request is forwarded (memcache has no authentication).
+// own; admin commands (kUnsupported: flush_all, stats, watch, ...) → "SERVER_ERROR unsupported
+// command '<name>': <reason>", before and whatever the filter chain; every other request is
+// forwarded (memcache has no authentication).
 class MemcacheSession final : public Session {
  public:
   LocalAction OnRequest(const Request& request, std::string* reply) override;

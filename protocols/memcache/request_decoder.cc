@@ -34,6 +34,14 @@ constexpr absl::string_view kBadDataChunk = "CLIENT_ERROR bad data chunk";
 constexpr absl::string_view kLineTooLong = "CLIENT_ERROR line too long";
 constexpr absl::string_view kQuietMode =
     "CLIENT_ERROR quiet mode (q flag) is not supported by the proxy";
+constexpr absl::string_view kControlByte =
+    "CLIENT_ERROR bad command line format: control character in the command line";
+constexpr absl::string_view kTooManyFlags = "CLIENT_ERROR options flags are too long";
+constexpr absl::string_view kInvalidFlag = "CLIENT_ERROR invalid flag";
+constexpr absl::string_view kDuplicateFlag = "CLIENT_ERROR duplicate flag";
+constexpr absl::string_view kBadFlagToken = "CLIENT_ERROR bad token in command line format";
+constexpr absl::string_view kOpaqueTooLong = "CLIENT_ERROR opaque token too long";
+constexpr absl::string_view kBadBase64Key = "CLIENT_ERROR error decoding key";
 constexpr absl::string_view kBinaryProtocol =
     "the memcache binary protocol is not supported by the proxy; use the ASCII protocol";
 
@@ -59,10 +67,153 @@ void AppendArg(const Buffer& in, size_t offset, size_t size, ArgList* list) {
   }
 }
 
-// Meta flags are single letters, each optionally followed by a value: "q" asks for quiet mode.
-bool HasQuietFlag(absl::Span<const absl::string_view> flags) {
-  return std::any_of(flags.begin(), flags.end(),
-                     [](absl::string_view flag) { return flag[0] == 'q'; });
+// memcached 1.6.18 refuses a meta line of more than 20 tokens (its ntokens counts a final empty
+// token) *before* it reads ms's data length, and then runs the data block as commands. The proxy
+// allows at most 19 tokens: the command, the key, (ms: the data length,) and the flags.
+constexpr size_t kMaxMetaTokens = 19;
+// memcached's MFLAG_MAX_OPAQUE_LENGTH: the whole O token, letter included.
+constexpr size_t kMaxOpaqueToken = 32;
+
+// The flags the proxy forwards per meta command (memcached 1.6.18's documented ones; q is
+// answered with kQuietMode), and the modes of the M flag.
+constexpr absl::string_view kMgFlags = "bcfhklOqstuvNRT";
+constexpr absl::string_view kMsFlags = "bcCFIkOqsTMN";
+constexpr absl::string_view kMdFlags = "bCIkOqT";
+constexpr absl::string_view kMaFlags = "bcCDJkMNOqtTv";
+constexpr absl::string_view kMsModes = "EAPRS";
+constexpr absl::string_view kMaModes = "ID+-";
+
+// Checks the flag tokens of mg/ms/md/ma (`key` is the key token): "" when memcached 1.6.18
+// parses every one of them as the proxy does, else the CLIENT_ERROR text to answer with.
+//   - a flag is one letter from the command's list, at most once;
+//   - b c f h I k l q s t u v take no value; O takes at most 31 bytes;
+//   - T N R take a signed 32-bit number, C D J an unsigned 64-bit one, F an unsigned 32-bit one
+//     (memcached's safe_strtol / safe_strtoull / safe_strtoflags); M one mode letter;
+//   - with b, the key must be canonical base64.
+// Bit of a flag letter in a 52-bit set (A-Z, a-z); 0 for any other byte.
+constexpr uint64_t FlagBit(char c) {
+  return c >= 'A' && c <= 'Z'   ? uint64_t{1} << (c - 'A')
+         : c >= 'a' && c <= 'z' ? uint64_t{1} << (c - 'a' + 26)
+                                : 0;
+}
+constexpr uint64_t FlagSet(absl::string_view letters) {
+  uint64_t set = 0;
+  for (const char c : letters) {
+    set |= FlagBit(c);
+  }
+  return set;
+}
+
+absl::string_view CheckMetaFlags(absl::string_view command, absl::string_view key,
+                                 absl::Span<const absl::string_view> flags) {
+  static constexpr uint64_t kMg = FlagSet(kMgFlags);
+  static constexpr uint64_t kMs = FlagSet(kMsFlags);
+  static constexpr uint64_t kMd = FlagSet(kMdFlags);
+  static constexpr uint64_t kMa = FlagSet(kMaFlags);
+  uint64_t allowed = kMg;
+  absl::string_view modes;
+  switch (command[1]) {
+    case 's':
+      allowed = kMs;
+      modes = kMsModes;
+      break;
+    case 'd':
+      allowed = kMd;
+      break;
+    case 'a':
+      allowed = kMa;
+      modes = kMaModes;
+      break;
+    default:
+      break;
+  }
+  uint64_t seen = 0;
+  bool base64 = false;
+  for (const absl::string_view flag : flags) {
+    const char letter = flag[0];
+    if (letter == 'q') {
+      return kQuietMode;
+    }
+    const uint64_t bit = FlagBit(letter);
+    if ((allowed & bit) == 0) {
+      return kInvalidFlag;
+    }
+    if ((seen & bit) != 0) {
+      return kDuplicateFlag;
+    }
+    seen |= bit;
+    const absl::string_view value = flag.substr(1);
+    switch (letter) {
+      case 'T':
+      case 'N':
+      case 'R': {
+        int64_t v = 0;
+        if (!ParseSigned(value, &v) || v < INT32_MIN || v > INT32_MAX) {
+          return kBadFlagToken;
+        }
+        break;
+      }
+      case 'C':
+      case 'D':
+      case 'J': {
+        uint64_t v = 0;
+        if (!ParseUnsigned(value, &v)) {
+          return kBadFlagToken;
+        }
+        break;
+      }
+      case 'F': {
+        uint64_t v = 0;
+        if (!ParseUnsigned(value, &v) || v > UINT32_MAX) {
+          return kBadFlagToken;
+        }
+        break;
+      }
+      case 'M':
+        if (value.size() != 1 || modes.find(value[0]) == absl::string_view::npos) {
+          return kBadFlagToken;
+        }
+        break;
+      case 'O':
+        if (flag.size() > kMaxOpaqueToken) {
+          return kOpaqueTooLong;
+        }
+        break;
+      default:
+        if (!value.empty()) {
+          return kBadFlagToken;
+        }
+        base64 = base64 || letter == 'b';
+        break;
+    }
+  }
+  if (base64 && !IsBase64Key(key)) {
+    return kBadBase64Key;
+  }
+  return {};
+}
+
+// True when a line holding a control byte may be a storage or ms line (its first token, with
+// the control bytes left out, names one): the length of its data block cannot be trusted.
+bool MayCarryData(absl::string_view line) {
+  size_t i = 0;
+  while (i < line.size() && (line[i] == ' ' || IsControlByte(line[i]))) {
+    ++i;
+  }
+  char name[kMaxCommandNameSize];
+  size_t size = 0;
+  for (; i < line.size() && line[i] != ' '; ++i) {
+    if (IsControlByte(line[i])) {
+      continue;
+    }
+    if (size == sizeof(name)) {
+      return false;
+    }
+    name[size++] = line[i];
+  }
+  const CommandSpec* spec = CommandTable::Get().Find(absl::string_view(name, size));
+  return spec != nullptr && (spec->syntax == Syntax::kStorage || spec->syntax == Syntax::kCas ||
+                             spec->syntax == Syntax::kMetaSet);
 }
 
 }  // namespace
@@ -162,8 +313,10 @@ bool MemcacheRequestDecoder::FindLineEnd(const Buffer& in, size_t length, size_t
         state_ = State::kFailed;
         return false;
       }
-      if (pos_ > kMaxLineSize + 1 && !long_line_ok_) {
-        char head[kMaxLineSize + 2];
+      // memcached closes a connection holding more than kMaxLineSize bytes without an LF
+      // (unless they start a get/gets), so that is the limit on the bytes before the LF.
+      if (pos_ > kMaxLineSize && !long_line_ok_) {
+        char head[kMaxLineSize + 1];
         in.CopyOut(0, sizeof(head), head);
         if (!LongLineAllowed(absl::string_view(head, sizeof(head)))) {
           failure_ = std::string(kLineTooLong);
@@ -186,8 +339,8 @@ bool MemcacheRequestDecoder::LongLineAllowed(absl::string_view head) const {
     return false;
   }
   head.remove_prefix(spaces);
-  return absl::StartsWith(head, "get ") || absl::StartsWith(head, "gets ") ||
-         absl::StartsWith(head, "gat ") || absl::StartsWith(head, "gats ");
+  // Only these: memcached 1.6.18 closes the connection on a long gat/gats line.
+  return absl::StartsWith(head, "get ") || absl::StartsWith(head, "gets ");
 }
 
 MemcacheRequestDecoder::LineResult MemcacheRequestDecoder::ParseLine(const Buffer& in,
@@ -200,7 +353,19 @@ MemcacheRequestDecoder::LineResult MemcacheRequestDecoder::ParseLine(const Buffe
                    out, error);
     return LineResult::kDone;
   }
-  // The line without its LF, viewed in place when it lies in one chunk, else copied once.
+  if (line_end > kMaxLineSize) {
+    // Only a get/gets may be that long (FindLineEnd() checked it unless the LF came at once).
+    char head[kMaxLineSize + 1];
+    in.CopyOut(0, sizeof(head), head);
+    if (!LongLineAllowed(absl::string_view(head, sizeof(head)))) {
+      *result = Fail(std::string(kLineTooLong), out, error);
+      return LineResult::kDone;
+    }
+    *result = ParseLongRetrieval(in, line_end, out, error);
+    return LineResult::kDone;
+  }
+  // The line without its LF (at most kMaxLineSize bytes), viewed in place when it lies in one
+  // chunk, else copied once.
   absl::string_view line;
   if (line_end > 0) {
     Slice slices[2];
@@ -215,12 +380,16 @@ MemcacheRequestDecoder::LineResult MemcacheRequestDecoder::ParseLine(const Buffe
   if (!line.empty() && line.back() == '\r') {
     line.remove_suffix(1);
   }
-  if (line.size() > kMaxLineSize && !LongLineAllowed(line.substr(0, kMaxLineSize + 2))) {
-    *result = Fail(std::string(kLineTooLong), out, error);
+  const bool control = TokenizeChecked(line, &tokens_);
+  const CommandSpec* spec = tokens_.empty() ? nullptr : CommandTable::Get().Find(tokens_[0]);
+  if (control) {
+    // memcached would cut the line at a NUL or end a number at a CR/TAB: never forwarded.
+    *result = RefuseControlBytes(spec, line, out, error);
+    if (state_ == State::kData) {
+      return LineResult::kNeedData;
+    }
     return LineResult::kDone;
   }
-  Tokenize(line, &tokens_);
-  const CommandSpec* spec = tokens_.empty() ? nullptr : CommandTable::Get().Find(tokens_[0]);
   if (spec == nullptr) {
     *result = Invalid(nullptr, std::string(kError), out, error);
     return LineResult::kDone;
@@ -234,6 +403,146 @@ MemcacheRequestDecoder::LineResult MemcacheRequestDecoder::ParseLine(const Buffe
       *result = Classify(*spec, out, error);
       return LineResult::kDone;
   }
+}
+
+DecodeResult MemcacheRequestDecoder::RefuseControlBytes(const CommandSpec* spec,
+                                                       absl::string_view line, Request* out,
+                                                       std::string* error) {
+  const std::vector<absl::string_view>& t = tokens_;
+  // Only the key token holds control bytes: the line is read as the client wrote it, and the key
+  // check refuses it (a storage/ms line's data block is skipped by its clean length token).
+  bool only_key = spec != nullptr && t.size() >= 2;
+  for (size_t i = 0; only_key && i < t.size(); ++i) {
+    if (i != 1 && std::any_of(t[i].begin(), t[i].end(), IsControlByte)) {
+      only_key = false;
+    }
+  }
+  if (only_key) {
+    switch (spec->syntax) {
+      case Syntax::kStorage:
+      case Syntax::kCas:
+      case Syntax::kMetaSet: {
+        DecodeResult result = DecodeResult::kNeedMoreData;
+        if (StartData(*spec, line, out, error, &result) == LineResult::kNeedData) {
+          return DecodeResult::kNeedMoreData;  // state_ is kData: the caller goes on
+        }
+        return result;
+      }
+      case Syntax::kArithmetic:
+      case Syntax::kTouch:
+      case Syntax::kDelete: {
+        // Silent with a clean trailing noreply, as memcached is for a bad key.
+        const bool noreply = t.size() >= 3 && t.back() == kNoreply;
+        return Invalid(spec, noreply ? std::string() : std::string(kBadFormat), out, error,
+                       noreply);
+      }
+      default:
+        break;
+    }
+  }
+  // Anything else: where this line would end for memcached is unknown. When it may carry a data
+  // block, so is the client's stream: error, then close.
+  if (MayCarryData(line)) {
+    return Fail(std::string(kControlByte), out, error);
+  }
+  return Invalid(spec, std::string(kBadFormat), out, error);
+}
+
+DecodeResult MemcacheRequestDecoder::ParseLongRetrieval(const Buffer& in, size_t line_end,
+                                                       Request* out, std::string* error) {
+  size_t content = line_end;
+  char last = 0;
+  in.CopyOut(line_end - 1, 1, &last);
+  if (last == '\r') {
+    --content;
+  }
+  // First one pass over the line where it lies (no copy, no token list): count its tokens up to
+  // one more than the limit allows and look for control bytes.
+  const size_t max_tokens = limits_.max_args + 1;  // the command and its keys
+  size_t tokens = 0;
+  bool control = false;
+  bool in_token = false;
+  for (size_t offset = 0; offset < content && tokens <= max_tokens;) {
+    Slice slices[kPeekSlices];
+    const size_t count =
+        std::min(in.Peek(offset, content - offset, absl::MakeSpan(slices)), kPeekSlices);
+    if (count == 0) {
+      break;
+    }
+    for (size_t i = 0; i < count; ++i) {
+      const char* p = slices[i].data;
+      for (size_t j = 0; j < slices[i].size; ++j) {
+        const bool space = p[j] == ' ';
+        tokens += (!space && !in_token) ? 1 : 0;
+        in_token = !space;
+        control = control || IsControlByte(p[j]);
+      }
+      offset += slices[i].size;
+    }
+  }
+  const CommandSpec* spec = nullptr;
+  {
+    // LongLineAllowed() saw "get " or "gets " after the leading spaces.
+    char head[kMaxLeadingSpaces + 5];
+    in.CopyOut(0, sizeof(head), head);
+    const absl::string_view h(head, sizeof(head));
+    const size_t start = h.find_first_not_of(' ');
+    spec = CommandTable::Get().Find(h.substr(start, h.substr(start).find(' ')));
+  }
+  if (spec == nullptr || spec->syntax != Syntax::kRetrieval) {
+    return Fail(std::string(kLineTooLong), out, error);  // not reached: LongLineAllowed()
+  }
+  if (control) {
+    return Invalid(spec, std::string(kBadFormat), out, error);
+  }
+  if (tokens > max_tokens) {
+    return Invalid(spec, TooManyKeys(), out, error);
+  }
+  // Then the keys, straight from one copy of the line into the request.
+  line_.resize(content);
+  in.CopyOut(0, content, line_.data());
+  out->Reset();
+  out->command = spec->name;
+  out->command_id = CommandTable::Get().IdOf(*spec);
+  out->kind = spec->kind;
+  out->is_write = false;
+  const absl::string_view line = line_;
+  size_t i = 0;
+  size_t keys = 0;
+  bool command = true;
+  while (i < line.size()) {
+    while (i < line.size() && line[i] == ' ') {
+      ++i;
+    }
+    if (i == line.size()) {
+      break;
+    }
+    const size_t start = i;
+    while (i < line.size() && line[i] != ' ') {
+      ++i;
+    }
+    if (command) {
+      command = false;
+      continue;
+    }
+    const absl::string_view key = line.substr(start, i - start);
+    if (!IsValidKey(key, max_key_size_)) {
+      return Invalid(spec, std::string(kBadFormat), out, error);
+    }
+    out->args.Add(key);
+    ++keys;
+  }
+  if (keys == 0) {
+    return Invalid(spec, std::string(kError), out, error);  // "get" and spaces: memcached's ERROR
+  }
+  if (keys > 1) {
+    out->kind = CommandKind::kMultiKey;
+  }
+  return Done(DecodeResult::kMessage, out);
+}
+
+std::string MemcacheRequestDecoder::TooManyKeys() const {
+  return absl::StrCat("too many keys in one request; the proxy's limit is ", limits_.max_args);
 }
 
 DecodeResult MemcacheRequestDecoder::Classify(const CommandSpec& spec, Request* out,
@@ -254,15 +563,12 @@ DecodeResult MemcacheRequestDecoder::Classify(const CommandSpec& spec, Request* 
         return Invalid(&spec, std::string(kError), out, error);
       }
       int64_t exptime = 0;
-      if (gat && !ParseSigned(t[1], &exptime)) {
+      if (gat && (!ParseSigned(t[1], &exptime) || exptime < INT32_MIN || exptime > INT32_MAX)) {
         return Invalid(&spec, std::string(kBadExptime), out, error);
       }
       const size_t keys = n - first;
       if (keys > limits_.max_args) {
-        return Invalid(&spec,
-                       absl::StrCat("too many keys in one request: ", keys,
-                                    "; the proxy's limit is ", limits_.max_args),
-                       out, error);
+        return Invalid(&spec, TooManyKeys(), out, error);
       }
       for (size_t i = first; i < n; ++i) {
         if (!IsValidKey(t[i], max_key_size_)) {
@@ -329,8 +635,23 @@ DecodeResult MemcacheRequestDecoder::Classify(const CommandSpec& spec, Request* 
       if (!IsValidKey(t[1], max_key_size_)) {
         return Invalid(&spec, std::string(kBadFormat), out, error);
       }
-      if (HasQuietFlag(absl::MakeConstSpan(t).subspan(2))) {
-        return Invalid(&spec, std::string(kQuietMode), out, error);
+      if (spec.name == "me") {
+        // memcached reads only "me <key>" and "me <key> b" (base64 key); refuse anything else.
+        if (n > 3 || (n == 3 && t[2] != "b")) {
+          return Invalid(&spec, std::string(kBadFormat), out, error);
+        }
+        if (n == 3 && !IsBase64Key(t[1])) {
+          return Invalid(&spec, std::string(kBadFormat), out, error);
+        }
+      } else {
+        if (n > kMaxMetaTokens) {
+          return Invalid(&spec, std::string(kTooManyFlags), out, error);
+        }
+        const absl::string_view problem =
+            CheckMetaFlags(spec.name, t[1], absl::MakeConstSpan(t).subspan(2));
+        if (!problem.empty()) {
+          return Invalid(&spec, std::string(problem), out, error);
+        }
       }
       out->args.Add(t[1]);
       return Done(DecodeResult::kMessage, out);
@@ -353,6 +674,7 @@ DecodeResult MemcacheRequestDecoder::Classify(const CommandSpec& spec, Request* 
                                  "can only be reported by closing the connection"),
                     out, error);
       }
+      // Never forwarded, whatever the pool's filters: MemcacheSession answers it.
       out->args.Add(spec.name);
       return Done(DecodeResult::kMessage, out);
 
@@ -406,14 +728,19 @@ MemcacheRequestDecoder::LineResult MemcacheRequestDecoder::StartData(const Comma
   if (!IsValidKey(t[1], max_key_size_)) {
     problem = kBadFormat;
   } else if (meta) {
-    if (HasQuietFlag(absl::MakeConstSpan(t).subspan(3))) {
-      problem = kQuietMode;
+    if (n > kMaxMetaTokens) {
+      problem = kTooManyFlags;
+    } else {
+      problem = CheckMetaFlags(spec.name, t[1], absl::MakeConstSpan(t).subspan(3));
     }
   } else {
+    // memcached refuses a bad number *without* reading the data block (it then runs the block as
+    // commands): forward only numbers it certainly accepts, refuse the rest here.
     uint64_t flags = 0;
     int64_t exptime = 0;
     uint64_t cas = 0;
-    if (!ParseUnsigned(t[2], &flags) || !ParseSigned(t[3], &exptime) ||
+    if (!ParseUnsigned(t[2], &flags) || flags > UINT32_MAX || !ParseSigned(t[3], &exptime) ||
+        exptime < INT32_MIN || exptime > INT32_MAX ||
         (spec.syntax == Syntax::kCas && !ParseUnsigned(t[5], &cas))) {
       problem = kBadFormat;
     }

@@ -16,11 +16,16 @@ namespace proxy::protocols::memcache {
 
 // Decodes one client request per call (contract: api/codec.h RequestDecoder).
 //
-// Wire grammar (memcached 1.6 text protocol, as memcached itself reads it):
+// Safety rule (the proxy shares one connection per memcached among all its clients and forwards
+// the client's bytes): a request is forwarded only when memcached 1.6.18 certainly frames it
+// exactly as this decoder does (same line end, same data-block length, same number of replies);
+// everything else is answered here and never reaches a server.
+//
+// Wire grammar (memcached 1.6 text protocol, restricted to what memcached frames like us):
 //
 //   request   = line [ data-block ]
-//   line      = *SP token *( 1*SP token ) *SP ( CRLF / LF )   ; bare LF accepted, as memcached
-//   token     = 1*( any byte but SP, LF )                      ; split at ' ' only
+//   line      = *SP token *( 1*SP token ) *SP [ CR ] LF      ; bare LF accepted, as memcached
+//   token     = 1*( byte 0x21-0x7e or 0x80-0xff )            ; split at ' ' only
 //   data-block = <bytes> octets CRLF                           ; storage commands and ms only
 //
 //   get|gets  <key>+                       gat|gats <exptime> <key>+
@@ -28,18 +33,39 @@ namespace proxy::protocols::memcache {
 //   cas       <key> <flags> <exptime> <bytes> <cas unique> [noreply]           + data-block
 //   incr|decr <key> <delta> [noreply]      touch <key> <exptime> [noreply]
 //   delete    <key> [0] [noreply]          ; the legacy "0" is accepted, as memcached 1.6 does
-//   mg|md|ma|me <key> <flag>*              ms <key> <datalen> <flag>*          + data-block
+//   mg|md|ma  <key> <flag>*                me <key> [b]
+//   ms <key> <datalen> <flag>*             + data-block
 //   mn                                     version                 quit
 //   stats|flush_all|verbosity|shutdown|cache_memlimit|slabs|lru|lru_crawler|watch|extstore|
-//   misbehave|debugtime <arg>*             ; known, not proxied
+//   misbehave|debugtime <arg>*             ; known, kUnsupported: MemcacheSession refuses them
+//                                          ; before the filter chain runs, never forwarded
 //
-//   key = 1..250 bytes, no control characters (0x00-0x1f, 0x7f); numbers as memcached's
-//   strtol/strtoull checks; `noreply` means "the last token is exactly noreply" (memcached's
-//   set_noreply_maybe). Command names are lower case only.
-//
-// Line limits: at most kMaxLineSize bytes before the line end, except for get/gets/gat/gats
-// (large multi-gets, which memcached allows too), whose line may grow to
-// DecoderLimits::max_message_bytes. Data blocks are skipped by length, never scanned.
+// The rules, each against a measured memcached 1.6.18 behaviour:
+//   - Control bytes: a line holding any byte 0x00-0x1f or 0x7f, other than the one CR right
+//     before the LF, is refused (memcached's tokenizer stops at a NUL, its strtol stops at CR,
+//     TAB...). When only the key token holds them, the line is refused as memcached refuses a bad
+//     key (a storage line's block skipped by its clean length). Otherwise, when its first token,
+//     with control bytes left out, names a storage command or ms, the data length cannot be
+//     trusted: error, then the connection closes.
+//   - Line length: at most kMaxLineSize (2048) bytes before the LF, CR included (memcached
+//     closes a connection holding 2049 bytes without an LF), except get/gets starting within 100
+//     leading spaces, which may grow to DecoderLimits::max_message_bytes. gat/gats are not
+//     exempt (memcached closes on them too).
+//   - key = 1..250 bytes (memcached drops the replies it has queued when a get key is longer).
+//   - Numbers as memcached's safe_strto*: optional '+', digits, leading zeros fine; storage
+//     <flags> <= 2^32-1, <exptime> and gat's exptime within a signed 32-bit range, <cas> <= 2^64-1,
+//     <bytes> <= 2^31-3. (memcached refuses a bad storage number *without* reading the data
+//     block and runs the block as commands; the proxy skips the block itself.)
+//   - `noreply` means "the last token is exactly noreply" (memcached's set_noreply_maybe).
+//   - Meta commands: at most kMaxMetaTokens (19) tokens (memcached refuses more than 20 with its
+//     empty last token, for ms before reading the data length); flags are single letters from
+//     a per-command list (mg: b c f h k l O s t u v N R T; ms: b c C F I k O s T M N; md: b C I k
+//     O T; ma: b c C D J k M N O t T v), each at most once; b c f h I k l s t u v take no value,
+//     O at most 31 bytes, T N R a signed 32-bit number, C D J an unsigned 64-bit one, F an
+//     unsigned 32-bit one, M one mode (ms: E A P R S; ma: I D + -); with b the key is canonical
+//     base64. q (quiet mode) is refused: its replies could not be counted.
+//   - Command names are lower case only; a first byte 0x80 (binary protocol) closes the
+//     connection.
 //
 // What a decoded Request holds:
 //   get/gets/gat/gats  args = the keys; kRead with one key, kMultiKey with several. For a
@@ -51,15 +77,30 @@ namespace proxy::protocols::memcache {
 //                      with the b flag); expects_reply = false with noreply.
 //   version            args = {"placeholder"}, synthetic_key.
 //   mn, quit           kLocal, no args (MemcacheSession answers them).
-//   admin commands     kUnsupported, command = the name, args = {name}.
+//   admin commands     kUnsupported, command = the name, args = {name}; MemcacheSession answers
+//                      "SERVER_ERROR unsupported command '<name>': <reason>".
+//
+// Cost: a line of at most 2048 bytes is tokenized once, in place when it lies in one buffer
+// chunk. A longer get/gets line is first counted where it lies (more than
+// DecoderLimits::max_args keys are refused without any copy), then copied once and its keys
+// go straight into Request::args: no per-key token list.
 //
 // Results and error texts (`error` is what Codec::EncodeError turns into the client's reply):
 //   kInvalidRequest (the line, and its data block when its length is known, are dropped; the
 //   connection stays open):
 //     unknown command / empty line / wrong token count   "ERROR" (memcached's reply)
+//     a control byte (only in the key token, or in a     "CLIENT_ERROR bad command line format"
+//     line that carries no data block)                   (silent for a dirty key with a clean
+//                                                        noreply, as memcached for a bad key)
 //     invalid key, bad numbers with a known data length  "CLIENT_ERROR bad command line format"
 //     delete <key> <not 0>                               memcached's delete usage text
 //     gat/gats with a bad exptime                        "CLIENT_ERROR invalid exptime argument"
+//     meta flags                                         memcached's texts: "CLIENT_ERROR options
+//                                                        flags are too long", "... invalid
+//                                                        flag", "... duplicate flag", "... bad
+//                                                        token in command line format", "...
+//                                                        opaque token too long", "... error
+//                                                        decoding key"
 //     a meta command with the q flag                     "CLIENT_ERROR quiet mode (q flag) is not
 //                                                        supported by the proxy"
 //     more keys than DecoderLimits::max_args             a SERVER_ERROR text
@@ -68,21 +109,27 @@ namespace proxy::protocols::memcache {
 //   appends nothing).
 //   kProtocolError (reply, then the connection closes; every later call returns it again):
 //     storage/ms line whose data length cannot be known  "CLIENT_ERROR bad command line format"
+//     a control byte outside the key of a line that may  "CLIENT_ERROR bad command line format:
+//     carry a data block                                 control character in the command line"
 //     data block not followed by CRLF                    "CLIENT_ERROR bad data chunk"
-//     a line over kMaxLineSize (not a multi-get)         "CLIENT_ERROR line too long"
+//     a line over kMaxLineSize (not a get/gets)          "CLIENT_ERROR line too long"
 //     a data block over max_message_bytes                "object too large for the proxy: ..."
 //                                                        (the limit bounds the data block; its
 //                                                        line adds at most kMaxLineSize bytes)
 //     a binary-protocol request (magic byte 0x80)        a SERVER_ERROR text
 //     an admin command with noreply                      a SERVER_ERROR text (refusing it with a
 //                                                        reply would break the client's stream)
+//
+// MemcacheCodec keeps what it builds within the same limits: Split() fragments carry a subset
+// of the request's keys (a gat fragment is never longer than its line), and RewriteKeys()
+// refuses a mapped key over 250 bytes or a rewritten non-get line over kMaxLineSize.
 class MemcacheRequestDecoder final : public RequestDecoder {
  public:
   explicit MemcacheRequestDecoder(const DecoderLimits& limits);
 
   DecodeResult Decode(const Buffer& in, Request* out, std::string* error) override;
 
-  // memcached's limit for a line without its end (except multi-gets).
+  // memcached's limit for the bytes before a line's LF, CR included (except get/gets).
   static constexpr size_t kMaxLineSize = 2048;
 
  private:
@@ -107,6 +154,14 @@ class MemcacheRequestDecoder final : public RequestDecoder {
   bool LongLineAllowed(absl::string_view head) const;
   LineResult ParseLine(const Buffer& in, size_t line_end, Request* out, std::string* error,
                        DecodeResult* result);
+  // A line holding control bytes: refused (kData when a storage line's block is to be skipped).
+  DecodeResult RefuseControlBytes(const CommandSpec* spec, absl::string_view line, Request* out,
+                                  std::string* error);
+  // A get/gets line over kMaxLineSize bytes: counted and checked in place, then parsed straight
+  // into `out` (no token list), so that its cost stays a small multiple of its size.
+  DecodeResult ParseLongRetrieval(const Buffer& in, size_t line_end, Request* out,
+                                  std::string* error);
+  std::string TooManyKeys() const;
   // Classifies the tokens of a line that needs no data block.
   DecodeResult Classify(const CommandSpec& spec, Request* out, std::string* error);
   // Storage and ms lines: checks the line and starts skipping its data block.

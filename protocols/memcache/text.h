@@ -36,6 +36,60 @@ inline void Tokenize(absl::string_view line, std::vector<absl::string_view>* tok
   }
 }
 
+// A control byte as memcached's C-string parser could treat it differently from the proxy:
+// 0x00 ends memcached's line early (its tokenizer runs on a C string), CR/LF/TAB/VT/FF end
+// strtol's numbers, and none of them belongs in a command line.
+inline bool IsControlByte(char c) {
+  const unsigned char u = static_cast<unsigned char>(c);
+  return u < 0x20 || u == 0x7f;
+}
+
+// Tokenize(), also reporting whether the line holds a control byte (one pass over the line).
+inline bool TokenizeChecked(absl::string_view line, std::vector<absl::string_view>* tokens) {
+  tokens->clear();
+  bool control = false;
+  size_t i = 0;
+  const size_t n = line.size();
+  const char* p = line.data();
+  while (i < n) {
+    while (i < n && p[i] == ' ') {
+      ++i;
+    }
+    if (i == n) {
+      break;
+    }
+    const size_t start = i;
+    while (i < n && p[i] != ' ') {
+      control |= IsControlByte(p[i]);
+      ++i;
+    }
+    tokens->push_back(line.substr(start, i - start));
+  }
+  return control;
+}
+
+// The base64 form memcached's base64_decode() accepts for a `b` (binary) key, restricted to the
+// canonical one: groups of 4 characters of A-Z a-z 0-9 + /, '=' padding only at the very end,
+// at least one decoded byte.
+inline bool IsBase64Key(absl::string_view token) {
+  const size_t n = token.size();
+  if (n < 4 || n % 4 != 0) {
+    return false;
+  }
+  auto alphabet = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '+' || c == '/';
+  };
+  for (size_t i = 0; i + 2 < n; ++i) {
+    if (!alphabet(token[i])) {
+      return false;
+    }
+  }
+  const char a = token[n - 2];
+  const char b = token[n - 1];
+  return (alphabet(a) && (alphabet(b) || b == '=')) || (a == '=' && b == '=');
+}
+
 // A key memcached's protocol allows: 1..max_size bytes, no control characters (0x00-0x1f,
 // 0x7f) and no spaces. Bytes >= 0x80 (UTF-8) are allowed.
 inline bool IsValidKey(absl::string_view key, size_t max_size) {

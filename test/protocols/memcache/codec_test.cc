@@ -110,6 +110,31 @@ TEST(MemcacheCodecTest, MergeEmitsValuesInRequestOrderWhereTwemproxyReorders) {
   EXPECT_EQ(out, Value("alpha", "a") + Value("bravo", "b") + Value("charlie", "c") + "END\r\n");
 }
 
+TEST(MemcacheCodecTest, MergeMatchesInOrderRepliesByOneScanAndRefusesForeignOrExtraKeys) {
+  MemcacheCodec codec;
+  const Request request = Decode("get a b a c d");
+  const std::vector<Fragment> fragments = codec.Split(request, {0, 0, 0, 1, 0});
+  ASSERT_EQ(fragments.size(), 2u);
+  std::string out;
+  // In memcached's order (misses left out), and out of it: the same merge.
+  for (const std::string& first :
+       {Value("a", "1") + Value("a", "1") + Value("d", "4") + "END\r\n",
+        Value("d", "4") + Value("a", "1") + Value("a", "1") + "END\r\n"}) {
+    out.clear();
+    ASSERT_TRUE(codec.Merge(request, fragments, {first, Value("c", "3") + "END\r\n"}, &out));
+    EXPECT_EQ(out, Value("a", "1") + Value("a", "1") + Value("c", "3") + Value("d", "4") +
+                       "END\r\n");
+  }
+  // A key the fragment did not ask for, or more often than asked: not merged.
+  EXPECT_FALSE(codec.Merge(request, fragments,
+                           {Value("c", "3") + "END\r\n", Value("c", "3") + "END\r\n"}, &out));
+  EXPECT_FALSE(codec.Merge(
+      request, fragments,
+      {Value("a", "1") + Value("a", "1") + Value("a", "1") + "END\r\n", "END\r\n"}, &out));
+  EXPECT_FALSE(codec.Merge(request, fragments,
+                           {Value("b", "2") + Value("b", "2") + "END\r\n", "END\r\n"}, &out));
+}
+
 TEST(MemcacheCodecTest, GatAndGatsCarryTheirExptimeIntoEveryFragment) {
   MemcacheCodec codec;
   for (const char* command : {"gat", "gats"}) {

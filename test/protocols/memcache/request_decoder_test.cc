@@ -135,7 +135,7 @@ TEST(MemcacheRequestDecoderTest, InvalidRequestsAnswerWithMemcachedTextsAndStayI
       // memcached answers ERROR for unknown commands and wrong token counts.
       {"GET a\r\n", "invalid - read wire=* args=[] error=ERROR"},
       {"foo bar\r\n", "invalid - read wire=* args=[] error=ERROR"},
-      {"get\ta\r\n", "invalid - read wire=* args=[] error=ERROR"},
+      {"get\ta\r\n", "invalid - read wire=* args=[] error=CLIENT_ERROR bad command line format"},
       {"\r\n", "invalid - read wire=* args=[] error=ERROR"},
       {"   \n", "invalid - read wire=* args=[] error=ERROR"},
       {"get\r\n", "invalid get read wire=* args=[] error=ERROR"},
@@ -225,8 +225,7 @@ TEST(MemcacheRequestDecoderTest, NoreplyRequestsThatCannotBeServedGetNoReplyAtAl
        "invalid set write wire=* noreply args=[] error="},
       {"cas k x 0 1 1 noreply\r\nx\r\n", "invalid cas write wire=* noreply args=[] error="},
       {"incr " + k251 + " 1 noreply\r\n", "invalid incr write wire=* noreply args=[] error="},
-      {"touch k\x01 1 noreply\r\n", "invalid touch write wire=* noreply args=[] error="},
-      {"delete k 1 noreply\r\n", "invalid delete write wire=* noreply args=[] error="},
+            {"delete k 1 noreply\r\n", "invalid delete write wire=* noreply args=[] error="},
       {"delete " + k251 + " noreply\r\n", "invalid delete write wire=* noreply args=[] error="},
   };
   for (const Case& c : cases) {
@@ -291,21 +290,24 @@ TEST(MemcacheRequestDecoderTest, ErrorAfterGoodRequestsKeepsTheGoodOnes) {
                     {"set k 0 0 1\r\nxy", "protocol-error error=CLIENT_ERROR bad data chunk"}});
 }
 
-TEST(MemcacheRequestDecoderTest, LinesOver2048BytesAreRefusedExceptMultiGets) {
-  // 2048 bytes before the line end are fine, 2049 are not, whether or not the end arrived.
-  const std::string at_limit = "version" + std::string(2048 - 7, ' ');
-  ExpectEverywhere({{at_limit + "\r\n", "message version read wire=* synthetic args=[placeholder]"},
-                    {at_limit + "\n", "message version read wire=* synthetic args=[placeholder]"}});
-  const std::string too_long = at_limit + "x";
-  // 2049 bytes without an LF: a CR and LF may still follow and make a 2048-byte line.
+TEST(MemcacheRequestDecoderTest, LinesOver2048BytesAreRefusedExceptGetAndGets) {
+  // memcached 1.6.18 closes a connection that holds more than 2048 bytes without an LF (CR
+  // included) unless they start a get/gets: 2048 bytes before the LF are fine, 2049 are not.
+  const std::string with_cr = "version" + std::string(2047 - 7, ' ') + "\r\n";
+  const std::string bare_lf = "version" + std::string(2048 - 7, ' ') + "\n";
+  ASSERT_EQ(with_cr.size(), 2049u);
+  ExpectEverywhere({{with_cr, "message version read wire=* synthetic args=[placeholder]"},
+                    {bare_lf, "message version read wire=* synthetic args=[placeholder]"}});
+  const std::string too_long = "version" + std::string(2048 - 7, ' ');  // 2048 bytes
+  // 2048 bytes without an LF: the LF may still come.
   EXPECT_TRUE(DecodeRequests(too_long, Feeding{}).empty());
-  for (const std::string& wire : {too_long + "\r\n", too_long + "\n", too_long + "\r\r",
+  for (const std::string& wire : {too_long + "\r\n", too_long + "x\n", too_long + "\r\r",
                                   too_long + "yy", "set " + std::string(3000, 'k')}) {
     SCOPED_TRACE(wire.size());
     ExpectEverywhere({{wire, "protocol-error error=CLIENT_ERROR line too long"}});
   }
   // Large multi-gets: memcached reads them too. 1,000 keys make a line of ~8 KB.
-  for (const char* command : {"get", "gets", "gat 10", "gats 10"}) {
+  for (const char* command : {"get", "gets"}) {
     std::string line = command;
     std::string args;
     for (int i = 0; i < 1000; ++i) {
@@ -313,15 +315,179 @@ TEST(MemcacheRequestDecoderTest, LinesOver2048BytesAreRefusedExceptMultiGets) {
       absl::StrAppend(&args, i == 0 ? "" : "|", "key:", i);
     }
     line += "\r\n";
-    const std::string name = std::string(command).substr(0, std::string(command).find(' '));
-    const bool gat = name.size() > 1 && name[1] == 'a';
-    ExpectEverywhere({{line, "message " + name + " multikey wire=* args=[" + args + "]" +
-                                 (gat ? " exptime=10" : "")},
+    ExpectEverywhere({{line, absl::StrCat("message ", command, " multikey wire=* args=[", args,
+                                          "]")},
                       kNext});
   }
-  // ...but only when they start within memcached's 100 leading spaces.
+  // ...but not gat/gats (finding 11: memcached closes the connection on them)...
+  for (const char* command : {"gat 10", "gats 10"}) {
+    std::string line = command;
+    for (int i = 0; i < 1000; ++i) {
+      absl::StrAppend(&line, " key:", i);
+    }
+    ExpectEverywhere({{line + "\r\n", "protocol-error error=CLIENT_ERROR line too long"}});
+  }
+  // ...and only when they start within memcached's 100 leading spaces.
   ExpectEverywhere({{std::string(101, ' ') + "get " + std::string(3000, 'k') + "\r\n",
                      "protocol-error error=CLIENT_ERROR line too long"}});
+  ExpectEverywhere({{std::string(100, ' ') + "get " + std::string(3000, 'k') + "\r\n",
+                     "invalid get read wire=* args=[] error=CLIENT_ERROR bad command line "
+                     "format"},
+                    kNext});
+}
+
+TEST(MemcacheRequestDecoderTest, LongMultiGetsAreCheckedLikeShortOnes) {
+  // Control bytes, bad keys and too many keys in a line over 2048 bytes (the in-place path).
+  std::string keys;
+  for (int i = 0; i < 600; ++i) absl::StrAppend(&keys, " k", i);
+  ExpectEverywhere({{"get" + keys + " a\x01" + "b\r\n",
+                     "invalid get read wire=* args=[] error=CLIENT_ERROR bad command line format"},
+                    {"gets" + keys + " " + std::string(251, 'x') + "\r\n",
+                     "invalid gets read wire=* args=[] error=CLIENT_ERROR bad command line "
+                     "format"},
+                    kNext});
+  ExpectEverywhere({{"get" + std::string(3000, ' ') + "\r\n", "invalid get read wire=* args=[] error=ERROR"},
+                    kNext});
+  DecoderLimits limits;
+  limits.max_args = 600;
+  ExpectEverywhere({{"get" + keys + "\r\n", "message get multikey wire=* args=[" +
+                                                absl::StrReplaceAll(keys.substr(1), {{" ", "|"}}) +
+                                                "]"},
+                    {"get" + keys + " one_more\r\n",
+                     "invalid get read wire=* args=[] error=too many keys in one request; the "
+                     "proxy's limit is 600"},
+                    kNext},
+                   limits);
+}
+
+TEST(MemcacheRequestDecoderTest, ControlBytesInALineAreNeverForwarded) {
+  // memcached cuts its line at a NUL (finding 1): "incr k 1 noreply\0" would be answered although
+  // the proxy saw noreply, and the reverse. Every control byte but the CR before the LF is
+  // refused, never forwarded:
+  //   - only in the key token: memcached's answer to a bad key (silent with a clean noreply; a
+  //     storage line's block skipped by its clean length);
+  //   - anywhere else: "bad command line format"; when the line may carry a data block (its
+  //     first token, control bytes left out, names set/add/.../cas/ms), error and close.
+  const std::string bf = "CLIENT_ERROR bad command line format";
+  const std::string ce = bf + ": control character in the command line";
+  const std::vector<Case> keep_open = {
+      {std::string("incr k 1 noreply\0\r\n", 19), "invalid incr write wire=* args=[] error=" + bf},
+      {std::string("incr k 1\0 noreply\r\n", 19), "invalid incr write wire=* args=[] error=" + bf},
+      {std::string("decr k 1 noreply\0\r\n", 19), "invalid decr write wire=* args=[] error=" + bf},
+      {std::string("touch k 0\0 noreply\r\n", 20),
+       "invalid touch write wire=* args=[] error=" + bf},
+      {std::string("incr k\0 1 noreply\r\n", 19), "invalid incr write wire=* noreply args=[] error="},
+      {std::string("delete k\0 noreply\r\n", 19),
+       "invalid delete write wire=* noreply args=[] error="},
+      {std::string("delete k\0\r\n", 11), "invalid delete write wire=* args=[] error=" + bf},
+      {std::string("get a\0b\r\n", 9), "invalid get read wire=* args=[] error=" + bf},
+      {"mg k\tv\r\n", "invalid mg read wire=* args=[] error=" + bf},
+      {"mn\x7f\r\n", "invalid - read wire=* args=[] error=" + bf},
+      {std::string("\0\r\n", 3), "invalid - read wire=* args=[] error=" + bf},
+      {"version\x0b\r\n", "invalid - read wire=* args=[] error=" + bf},
+      {"\x1bget k\r\n", "invalid - read wire=* args=[] error=" + bf},
+      // Storage lines with a dirty key only: the block is skipped by its clean length.
+      {std::string("set k\0 0 0 1\r\nx\r\n", 17), "invalid set write wire=* args=[] error=" + bf},
+      {std::string("set k\0 0 0 1 noreply\r\nx\r\n", 25),
+       "invalid set write wire=* noreply args=[] error="},
+      {"ms k\x01 1 T0\r\nx\r\n", "invalid ms write wire=* args=[] error=" + bf},
+  };
+  for (const Case& c : keep_open) {
+    SCOPED_TRACE(absl::CEscape(c.wire));
+    ExpectEverywhere({c, kNext});
+  }
+  for (const std::string& wire :
+       {std::string("set k 0 0 1 noreply\0\r\nx\r\n", 26), std::string("set k 0 0 1\0\r\nx\r\n", 17),
+        std::string("cas k 0 0 1 1\0 noreply\r\nx\r\n", 28), std::string("s\0et k 0 0 1\r\n", 14),
+        std::string("ms k 1 T1\0\r\nx\r\n", 15), std::string("append k 0 0\t1\r\nx\r\n"),
+        std::string("\0prepend k 0 0 1\r\n", 18), std::string("add k 0\r0 1\r\nx\r\n"),
+        std::string("set\0 k 0 0 1\r\nx\r\n", 17)}) {
+    SCOPED_TRACE(absl::CEscape(wire));
+    ExpectEverywhere({{wire, "protocol-error error=" + ce}});
+  }
+}
+
+TEST(MemcacheRequestDecoderTest, MetaFlagsAreOnlyThoseMemcachedFramesLikeTheProxy) {
+  auto flags = [](int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) absl::StrAppend(&out, " O", i);
+    return out;
+  };
+  auto invalid = [](const char* command, const char* kind, absl::string_view text) {
+    return absl::StrCat("invalid ", command, " ", kind, " wire=* args=[] error=", text);
+  };
+  const std::vector<Case> cases = {
+      // memcached refuses more than 20 tokens (its count includes an empty last one) before it
+      // reads ms's data length, then runs the data block as commands (finding 2). The proxy
+      // allows 19 tokens: ms with 16 flags, the others with 17, and skips the block itself.
+      {"ms k 9 T1" + flags(16) + "\r\nflush_all\r\n",
+       invalid("ms", "write", "CLIENT_ERROR options flags are too long")},
+      {"mg k T1" + flags(17) + "\r\n", invalid("mg", "read", "CLIENT_ERROR options flags are too long")},
+      // Unknown letters, duplicates, values where none is taken, bad numbers and modes.
+      {"ms k 2 Z\r\nhi\r\n", invalid("ms", "write", "CLIENT_ERROR invalid flag")},
+      {"ms k 2 T1 T2\r\nhi\r\n", invalid("ms", "write", "CLIENT_ERROR duplicate flag")},
+      {"ms k 2 Tx\r\nhi\r\n", invalid("ms", "write", "CLIENT_ERROR bad token in command line format")},
+      {"ms k 2 T2147483648\r\nhi\r\n",
+       invalid("ms", "write", "CLIENT_ERROR bad token in command line format")},
+      {"ms k 2 F4294967296\r\nhi\r\n",
+       invalid("ms", "write", "CLIENT_ERROR bad token in command line format")},
+      {"ms k 2 Me\r\nhi\r\n", invalid("ms", "write", "CLIENT_ERROR bad token in command line format")},
+      {"ms k 2 kx\r\nhi\r\n", invalid("ms", "write", "CLIENT_ERROR bad token in command line format")},
+      {"ms k 2 \x80x\r\nhi\r\n", invalid("ms", "write", "CLIENT_ERROR invalid flag")},
+      {"ms !!!! 2 b\r\nhi\r\n", invalid("ms", "write", "CLIENT_ERROR error decoding key")},
+      {"mg k E1\r\n", invalid("mg", "read", "CLIENT_ERROR invalid flag")},
+      {"mg k C1\r\n", invalid("mg", "read", "CLIENT_ERROR invalid flag")},
+      {"mg k T\r\n", invalid("mg", "read", "CLIENT_ERROR bad token in command line format")},
+      {"mg k O" + std::string(32, 'x') + "\r\n", invalid("mg", "read", "CLIENT_ERROR opaque token too long")},
+      {"mg Zm8 b v\r\n", invalid("mg", "read", "CLIENT_ERROR error decoding key")},
+      {"mg Zm8=x b\r\n", invalid("mg", "read", "CLIENT_ERROR error decoding key")},
+      {"md k x\r\n", invalid("md", "write", "CLIENT_ERROR invalid flag")},
+      {"ma k Mi\r\n", invalid("ma", "write", "CLIENT_ERROR bad token in command line format")},
+      {"ma k D-1\r\n", invalid("ma", "write", "CLIENT_ERROR bad token in command line format")},
+      {"me k v\r\n", invalid("me", "read", "CLIENT_ERROR bad command line format")},
+      {"me !!!! b\r\n", invalid("me", "read", "CLIENT_ERROR bad command line format")},
+      {"me k b x\r\n", invalid("me", "read", "CLIENT_ERROR bad command line format")},
+      // Accepted: what memcached certainly parses as the proxy does.
+      // Duplicates are refused, so a line of distinct flags stays below the token limit.
+      {"ms k 2 T1" + flags(15) + "\r\nhi\r\n", invalid("ms", "write", "CLIENT_ERROR duplicate flag")},
+      {"ms Zm9v 2 b c C0 F4294967295 I k O" + std::string(31, 'o') + " s T-2147483648 MS N5\r\nhi\r\n",
+       "message ms write wire=* args=[Zm9v]"},
+      {"ms Zm8= 2 b\r\nhi\r\n", "message ms write wire=* args=[Zm8=]"},
+      {"mg Zm9v b c f h k l O s t u v N30 R30 T30\r\n",
+       "message mg read wire=* args=[Zm9v]"},
+      {"md k C1 I k O1 T1\r\n", "message md write wire=* args=[k]"},
+      {"ma k c C1 D18446744073709551615 J0 k M- N0 O t T1 v\r\n", "message ma write wire=* args=[k]"},
+      {"me Zm9v b\r\n", "message me read wire=* args=[Zm9v]"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(absl::CEscape(c.wire));
+    ExpectEverywhere({c, kNext});
+  }
+}
+
+TEST(MemcacheRequestDecoderTest, StorageNumbersAreOnlyThoseMemcachedCertainlyAccepts) {
+  // memcached refuses a bad flags/exptime/cas number without reading the data block: the proxy
+  // forwards only numbers memcached accepts (32-bit flags and exptime) and skips the block of
+  // the others itself.
+  const std::string bad = "CLIENT_ERROR bad command line format";
+  const std::vector<Case> cases = {
+      {"set k 4294967296 0 1\r\nx\r\n", "invalid set write wire=* args=[] error=" + bad},
+      {"set k 0 2147483648 1\r\nx\r\n", "invalid set write wire=* args=[] error=" + bad},
+      {"set k 0 -2147483649 1\r\nx\r\n", "invalid set write wire=* args=[] error=" + bad},
+      {"set k -0 0 1\r\nx\r\n", "invalid set write wire=* args=[] error=" + bad},
+      {"set k 0 0x10 1\r\nx\r\n", "invalid set write wire=* args=[] error=" + bad},
+      {"add k 4294967296 0 1 noreply\r\nx\r\n",
+       "invalid add write wire=* noreply args=[] error="},
+      {"set k 4294967295 2147483647 1\r\nx\r\n", "message set write wire=* args=[k]"},
+      {"set k +5 -2147483648 01\r\nx\r\n", "message set write wire=* args=[k]"},
+      {"cas k 0 0 1 18446744073709551615\r\nx\r\n", "message cas write wire=* args=[k]"},
+      {"gat 2147483648 a b\r\n",
+       "invalid gat read wire=* args=[] error=CLIENT_ERROR invalid exptime argument"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(absl::CEscape(c.wire));
+    ExpectEverywhere({c, kNext});
+  }
 }
 
 TEST(MemcacheRequestDecoderTest, MultiGetLinesAndKeyCountsAreBounded) {
@@ -330,8 +496,8 @@ TEST(MemcacheRequestDecoderTest, MultiGetLinesAndKeyCountsAreBounded) {
   limits.max_args = 3;
   ExpectEverywhere({{"get a b c\r\n", "message get multikey wire=* args=[a|b|c]"},
                     {"get a b c d\r\n",
-                     "invalid get read wire=* args=[] error=too many keys in one request: 4; the "
-                     "proxy's limit is 3"},
+                     "invalid get read wire=* args=[] error=too many keys in one request; the proxy's "
+                     "limit is 3"},
                     kNext},
                    limits);
   std::string line = "get";

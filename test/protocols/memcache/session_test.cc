@@ -1,6 +1,8 @@
-// Tests of the memcache session: mn is answered locally, quit closes without a reply, and
-// everything else is forwarded.
+// Tests of the memcache session: mn is answered locally, quit closes without a reply, admin
+// commands are refused, and everything else is forwarded.
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -36,10 +38,36 @@ TEST(MemcacheSessionTest, QuitClosesWithoutAReply) {
 
 TEST(MemcacheSessionTest, EverythingElseIsForwarded) {
   for (const char* wire : {"get a\r\n", "get a b\r\n", "set k 0 0 1\r\nx\r\n", "version\r\n",
-                           "mg k v\r\n", "stats\r\n", "delete k noreply\r\n"}) {
+                           "mg k v\r\n", "ms k 1 T0\r\nx\r\n", "delete k noreply\r\n"}) {
     std::string reply;
     EXPECT_EQ(RunSession(wire, &reply), LocalAction::kForward) << wire;
     EXPECT_EQ(reply, "") << wire;
+  }
+}
+
+TEST(MemcacheSessionTest, AdminCommandsAreRefusedWhateverTheFilters) {
+  // The session runs before the pool's filter chain: these never reach a shared connection.
+  const std::vector<std::pair<const char*, const char*>> cases = {
+      {"flush_all\r\n",
+       "SERVER_ERROR unsupported command 'flush_all': keys are spread over several servers; run "
+       "it on each server directly\r\n"},
+      {"watch fetchers\r\n",
+       "SERVER_ERROR unsupported command 'watch': it would turn the server connection the proxy "
+       "shares into a log stream\r\n"},
+      {"shutdown\r\n",
+       "SERVER_ERROR unsupported command 'shutdown': it would stop a server every client of the "
+       "pool uses\r\n"},
+      {"stats items\r\n",
+       "SERVER_ERROR unsupported command 'stats': it addresses one server, not the pool; run it "
+       "on each server directly\r\n"},
+      {"verbosity 1\r\n",
+       "SERVER_ERROR unsupported command 'verbosity': it addresses one server, not the pool; run "
+       "it on each server directly\r\n"},
+  };
+  for (const auto& [wire, expected] : cases) {
+    std::string reply;
+    EXPECT_EQ(RunSession(wire, &reply), LocalAction::kReply) << wire;
+    EXPECT_EQ(reply, expected);
   }
 }
 
