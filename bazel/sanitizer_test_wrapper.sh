@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs one test under `--config=asan` (see .bazelrc): every sanitized process the test starts
+# (the test binary itself, and the //:proxy processes of the integration tests, which inherit
+# this environment) writes any AddressSanitizer / UndefinedBehaviorSanitizer / LeakSanitizer
+# report to a file under $TEST_TMPDIR/sanitizer; after the test those files are printed and the
+# test fails when there is one, even if every assertion passed (a proxy that reported an error
+# while being stopped, or in a child process whose exit status nobody reads, still fails it).
+set -u
+dir="${TEST_TMPDIR:-/tmp}/sanitizer"
+rm -rf "$dir"
+mkdir -p "$dir"
+common="halt_on_error=1:abort_on_error=1:print_stacktrace=1:log_path=$dir/report"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}$common:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}$common"
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}log_path=$dir/report"
+"$@"
+rc=$?
+reports=$(find "$dir" -type f -name 'report*' -size +0 2>/dev/null | sort)
+if [ -n "$reports" ]; then
+  for f in $reports; do
+    echo "==== sanitizer report $f"
+    cat "$f"
+  done >&2
+  echo "sanitizer: $(echo "$reports" | wc -l) report(s) above; the test fails" >&2
+  # Count it in the JUnit XML too (tools/test.sh totals test cases from it).
+  xml="${XML_OUTPUT_FILE:-}"
+  if [ -n "$xml" ] && [ -f "$xml" ]; then
+    awk 'BEGIN { done = 0 }
+      !done && match($0, /<testsuites? [^>]*failures="[0-9]+"/) {
+        s = substr($0, RSTART, RLENGTH)
+        match(s, /failures="[0-9]+"/)
+        n = substr(s, RSTART + 10, RLENGTH - 11) + 1
+        sub(/failures="[0-9]+"/, "failures=\"" n "\"", $0)
+        done = 1
+      }
+      { print }' "$xml" > "$xml.tmp" && mv "$xml.tmp" "$xml"
+  fi
+  [ "$rc" -eq 0 ] && rc=1
+fi
+exit "$rc"
