@@ -120,7 +120,7 @@ std::vector<std::string> RDestructiveCommand(Rng& rng) {
   }
 }
 
-std::vector<std::string> RDataCommand(Rng& rng) {
+std::vector<std::string> RDataCommand(Rng& rng, const AttackOptions& options) {
   const std::string k = RKey(rng);
   switch (rng.Below(26)) {
     case 0: return {"GET", k};
@@ -129,7 +129,8 @@ std::vector<std::string> RDataCommand(Rng& rng) {
     case 3: return {"DEL", k, RKey(rng), RKey(rng)};
     case 4: {
       std::vector<std::string> args = {"MGET"};
-      const size_t n = rng.Percent(5) ? rng.Between(100, 3000) : rng.Between(1, 6);
+      const size_t n = rng.Percent(5) && !options.Skips("many_keys") ? rng.Between(100, 3000)
+                                                                     : rng.Between(1, 6);
       for (size_t i = 0; i < n; ++i) args.push_back(RKey(rng));
       return args;
     }
@@ -159,9 +160,9 @@ std::vector<std::string> RDataCommand(Rng& rng) {
 
 std::vector<std::string> RCommand(Rng& rng, const AttackOptions& options) {
   const size_t roll = rng.Below(100);
-  if (roll < 15) return RModeCommand(rng);
+  if (roll < 15 && !options.Skips("mode")) return RModeCommand(rng);
   if (roll < 20 && !options.no_reject_filter) return RDestructiveCommand(rng);
-  std::vector<std::string> args = RDataCommand(rng);
+  std::vector<std::string> args = RDataCommand(rng, options);
   if (rng.Percent(5)) args[0] = absl::AsciiStrToLower(args[0]);
   return args;
 }
@@ -268,12 +269,11 @@ std::string InlineTrick(Rng& rng) {
 std::string MultiBlock(Rng& rng, const AttackOptions& options) {
   std::vector<std::vector<std::string>> commands = {{"MULTI"}};
   const size_t n = rng.Between(1, 3);
-  for (size_t i = 0; i < n; ++i) commands.push_back(RDataCommand(rng));
+  for (size_t i = 0; i < n; ++i) commands.push_back(RDataCommand(rng, options));
   if (rng.Percent(50)) commands.push_back(RModeCommand(rng));
   commands.push_back({rng.Percent(70) ? "EXEC" : "DISCARD"});
   std::string out;
   for (const auto& c : commands) out += EncodeCommand(rng, c);
-  (void)options;
   return out;
 }
 
@@ -319,13 +319,13 @@ std::string Noreply(Rng& rng) {
   }
 }
 
-std::string MetaFlags(Rng& rng) {
+std::string MetaFlags(Rng& rng, const AttackOptions& options) {
   static const auto* valid = new std::vector<std::string>{
       "b", "c", "f", "h", "k", "l", "O123", "q", "s", "t", "v", "E5", "N30", "R30", "T30",
       "I", "MS", "ME", "MA", "MP", "MR", "D5", "F7", "C0", "S3", "x", "u", "P", "L", "Oabc"};
   std::string out;
   size_t n = rng.Below(5);
-  if (rng.Percent(20)) n = rng.Between(15, 40);
+  if (rng.Percent(20) && !options.Skips("many_flags")) n = rng.Between(15, 40);
   for (size_t i = 0; i < n; ++i) {
     out += ' ';
     switch (rng.Below(12)) {
@@ -356,13 +356,13 @@ std::string MStorage(Rng& rng) {
   return absl::StrCat(line, "\r\n", data, "\r\n");
 }
 
-std::string MRetrieval(Rng& rng) {
+std::string MRetrieval(Rng& rng, const AttackOptions& options) {
   static const auto* names = new std::vector<std::string>{"get", "gets", "gat", "gats"};
   const std::string& name = rng.Pick(*names);
   std::string line = name;
   if (name[1] == 'a') absl::StrAppend(&line, " ", rng.Percent(80) ? "0" : Number(rng));
   size_t n = rng.Between(1, 6);
-  if (rng.Percent(8)) n = rng.Between(300, 4000);
+  if (rng.Percent(8) && !options.Skips("many_keys")) n = rng.Between(300, 4000);
   for (size_t i = 0; i < n; ++i) absl::StrAppend(&line, " ", MKey(rng));
   return absl::StrCat(line, rng.Percent(5) ? "\n" : "\r\n");
 }
@@ -375,14 +375,14 @@ std::string MOther(Rng& rng, const AttackOptions& options) {
     case 2: return absl::StrCat("touch ", k, " ", Number(rng), Noreply(rng), "\r\n");
     case 3: return absl::StrCat("delete ", k, Noreply(rng), "\r\n");
     case 4: return absl::StrCat("delete ", k, " ", Number(rng), Noreply(rng), "\r\n");
-    case 5: return absl::StrCat("mg ", k, MetaFlags(rng), "\r\n");
+    case 5: return absl::StrCat("mg ", k, MetaFlags(rng, options), "\r\n");
     case 6: {
       const std::string data = MPayload(rng);
       std::string length = rng.Percent(85) ? std::to_string(data.size()) : Number(rng);
-      return absl::StrCat("ms ", k, " ", length, MetaFlags(rng), "\r\n", data, "\r\n");
+      return absl::StrCat("ms ", k, " ", length, MetaFlags(rng, options), "\r\n", data, "\r\n");
     }
-    case 7: return absl::StrCat("md ", k, MetaFlags(rng), "\r\n");
-    case 8: return absl::StrCat("ma ", k, MetaFlags(rng), "\r\n");
+    case 7: return absl::StrCat("md ", k, MetaFlags(rng, options), "\r\n");
+    case 8: return absl::StrCat("ma ", k, MetaFlags(rng, options), "\r\n");
     case 9: return absl::StrCat("me ", k, "\r\n");
     case 10: return "mn\r\n";
     case 11: return "version\r\n";
@@ -397,6 +397,7 @@ std::string MOther(Rng& rng, const AttackOptions& options) {
       return absl::StrCat("incr ", k, " 1", rng.Percent(50) ? " noreply" : "",
                           std::string(1, '\0'), rng.Percent(50) ? " noreply" : "", "\r\n");
     case 20:  // finding 2 exactly: ms with more flags than memcached accepts, data = a command
+      if (options.Skips("many_flags")) return "mn\r\n";
       return absl::StrCat("ms ", k, " 9 T1 x ", Filler(rng, 30), "\r\nflush_all\r\n");
     default: return absl::StrCat(Filler(rng, rng.Between(1, 10)), "\r\n");
   }
@@ -405,7 +406,7 @@ std::string MOther(Rng& rng, const AttackOptions& options) {
 std::string MCommand(Rng& rng, const AttackOptions& options) {
   const size_t roll = rng.Below(100);
   if (roll < 30) return MStorage(rng);
-  if (roll < 50) return MRetrieval(rng);
+  if (roll < 50) return MRetrieval(rng, options);
   return MOther(rng, options);
 }
 
@@ -421,6 +422,11 @@ void Blank(absl::string_view word, std::string* bytes) {
       for (size_t j = 0; j < word.size(); ++j) (*bytes)[i + j] = 'x';
     }
   }
+}
+
+void Finish(bool redis, const AttackOptions& options, std::string* bytes) {
+  if (options.no_reject_filter) Scrub(redis, bytes);
+  if (options.Skips("nul")) std::replace(bytes->begin(), bytes->end(), '\0', 'z');
 }
 
 }  // namespace
@@ -503,7 +509,7 @@ void Scrub(bool redis, std::string* bytes) {
 AttackInput RedisAttack(Rng& rng, const AttackOptions& options, uint64_t serial) {
   AttackInput input;
   const size_t roll = rng.Below(100);
-  if (roll < 5) {
+  if (roll < 5 && !options.Skips("transaction")) {
     // A canonical MULTI block on a fresh connection: MULTI is refused, so the writes after it
     // must not happen either (finding 6). The keys are unique: the test checks the backends.
     input.kind = AttackKind::kTransaction;
@@ -531,7 +537,7 @@ AttackInput RedisAttack(Rng& rng, const AttackOptions& options, uint64_t serial)
     input.bytes = InlineTrick(rng);
   } else if (roll < 23) {
     input.bytes = BadFraming(rng);
-  } else if (roll < 33) {
+  } else if (roll < 33 && !options.Skips("mode")) {
     input.bytes = MultiBlock(rng, options);
   } else {
     const size_t n = rng.Percent(60) ? 1 : rng.Between(2, 6);
@@ -539,7 +545,7 @@ AttackInput RedisAttack(Rng& rng, const AttackOptions& options, uint64_t serial)
   }
   if (rng.Percent(25)) input.bytes = EncodeCommand(rng, RCommand(rng, options)) + input.bytes;
   if (rng.Percent(40)) Mutate(rng, true, &input.bytes);
-  if (options.no_reject_filter) Scrub(true, &input.bytes);
+  Finish(true, options, &input.bytes);
   return input;
 }
 
@@ -549,7 +555,7 @@ AttackInput MemcacheAttack(Rng& rng, const AttackOptions& options, uint64_t seri
   const size_t n = rng.Percent(60) ? 1 : rng.Between(2, 6);
   for (size_t i = 0; i < n; ++i) input.bytes += MCommand(rng, options);
   if (rng.Percent(45)) Mutate(rng, false, &input.bytes);
-  if (options.no_reject_filter) Scrub(false, &input.bytes);
+  Finish(false, options, &input.bytes);
   return input;
 }
 

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,14 @@ struct AttackOptions {
   bool no_reject_filter = false;
   // Distinct name of the pool, used to keep transaction keys unique.
   std::string pool;
+  // Classes of input not to generate (to tell one bug from another, DIFF_FUZZ_SKIP):
+  //   transaction  the canonical refused-MULTI blocks whose writes are checked (finding 6)
+  //   mode         connection-mode and blocking redis commands (MULTI, SUBSCRIBE, BLPOP, ...)
+  //   nul          NUL bytes (every NUL becomes 'z')
+  //   many_keys    multi-gets / MGET with hundreds or thousands of keys
+  //   many_flags   meta commands with 15 or more flags
+  std::set<std::string> skip;
+  bool Skips(const char* what) const { return skip.count(what) > 0; }
 };
 
 // One redis attack input: RESP arrays and inline commands, pipelines, MULTI/SUBSCRIBE/MONITOR/

@@ -95,6 +95,8 @@ struct Settings {
   uint64_t seconds = 0;
   int deadline_ms = 10000;
   std::set<std::string> pools;  // empty = all
+  std::set<std::string> skip;   // input classes not generated (see AttackOptions::skip)
+  uint64_t max_seconds = 75;    // the count-bounded run stops here in any case
 };
 
 Settings ReadSettings() {
@@ -103,9 +105,15 @@ Settings ReadSettings() {
   s.seconds = EnvNumber("DIFF_FUZZ_SECONDS", 0);
   s.inputs = EnvNumber("DIFF_FUZZ_INPUTS", s.seconds > 0 ? 0 : kDefaultInputs);
   s.deadline_ms = static_cast<int>(EnvNumber("DIFF_FUZZ_DEADLINE_MS", 10000));
-  if (const char* pools = std::getenv("DIFF_FUZZ_POOLS"); pools != nullptr && *pools != '\0') {
+  s.max_seconds = EnvNumber("DIFF_FUZZ_MAX_SECONDS", 75);
+  if (const char* pools = std::getenv("DIFF_FUZZ_POOLS"); pools != nullptr) {
     for (absl::string_view p : absl::StrSplit(pools, ',', absl::SkipEmpty())) {
       s.pools.insert(std::string(p));
+    }
+  }
+  if (const char* skip = std::getenv("DIFF_FUZZ_SKIP"); skip != nullptr) {
+    for (absl::string_view p : absl::StrSplit(skip, ',', absl::SkipEmpty())) {
+      s.skip.insert(std::string(p));
     }
   }
   return s;
@@ -367,6 +375,7 @@ struct AttackRecord {
   uint64_t index = 0;       // inputs sent on that connection before this one
   std::string bytes;
   std::vector<size_t> splits;
+  std::vector<std::string> transaction_keys;  // see AttackKind::kTransaction
 };
 
 std::string Describe(const AttackRecord& r) {
@@ -468,10 +477,12 @@ struct AttackerPlan {
   uint64_t seed = 0;
 };
 
-void RunAttacker(PoolRun& pool, int id, const AttackerPlan& plan) {
+void RunAttacker(PoolRun& pool, int id, const AttackerPlan& plan,
+                 const std::set<std::string>& skip) {
   Rng rng(plan.seed);
   const PoolSpec& spec = pool.spec();
   AttackOptions options;
+  options.skip = skip;
   options.no_reject_filter = spec.no_reject;
   options.pool = spec.name;
   int fd = -1;
@@ -483,7 +494,7 @@ void RunAttacker(PoolRun& pool, int id, const AttackerPlan& plan) {
     index = 0;
   };
   while (!pool.stopped()) {
-    if (plan.quota > 0 ? sent >= plan.quota : Clock::now() >= plan.until) break;
+    if ((plan.quota > 0 && sent >= plan.quota) || Clock::now() >= plan.until) break;
     const uint64_t serial = (static_cast<uint64_t>(id) << 40) | sent;
     AttackInput input =
         spec.redis ? RedisAttack(rng, options, serial) : MemcacheAttack(rng, options, serial);
@@ -501,6 +512,7 @@ void RunAttacker(PoolRun& pool, int id, const AttackerPlan& plan) {
     record.index = index++;
     record.bytes = input.bytes;
     record.splits = splits;
+    record.transaction_keys = input.transaction_keys;
     pool.Record(std::move(record));
     ++sent;
     pool.inputs.fetch_add(1);
@@ -977,14 +989,20 @@ int64_t Ejections(int stats_port, std::string* json) {
 
 class Deployment {
  public:
-  explicit Deployment(const std::vector<PoolSpec>& specs, Clock::time_point start) {
+  // With `backend_ports` (one pool only), the pool uses those running backends.
+  Deployment(const std::vector<PoolSpec>& specs, Clock::time_point start,
+             const std::vector<int>* backend_ports = nullptr) {
     for (const PoolSpec& spec : specs) {
       pools_.push_back(std::make_unique<PoolRun>(spec, start));
       PoolRun& pool = *pools_.back();
-      for (int i = 0; i < 2; ++i) {
-        backends_.push_back(spec.redis ? Server::Redis() : Server::Memcached());
-        ok_ = ok_ && backends_.back()->ok();
-        pool.backends.push_back(backends_.back()->port());
+      if (backend_ports != nullptr) {
+        pool.backends = *backend_ports;
+      } else {
+        for (int i = 0; i < 2; ++i) {
+          backends_.push_back(spec.redis ? Server::Redis() : Server::Memcached());
+          ok_ = ok_ && backends_.back()->ok();
+          pool.backends.push_back(backends_.back()->port());
+        }
       }
       pool.port = FreePort();
       yaml_ += PoolYaml(spec, pool.port, pool.backends);
@@ -1018,6 +1036,11 @@ class Deployment {
   std::vector<std::unique_ptr<PoolRun>>& pools() { return pools_; }
   BackendWatch& watch(size_t i) { return *watches_[i]; }
   Server& proxy() { return *proxy_; }
+  std::vector<int> backend_ports() const {
+    std::vector<int> ports;
+    for (const auto& b : backends_) ports.push_back(b->port());
+    return ports;
+  }
   int stats_port() const { return stats_port_; }
 
  private:
@@ -1049,36 +1072,40 @@ void RunMonitor(Deployment& d, size_t index, std::atomic<bool>& done) {
   }
 }
 
-// Replays one attack input alone (after the inputs that preceded it on its connection) against
-// a fresh proxy and fresh backends of the same pool shape, with one victim: true if the victim
-// or the backend evidence fails.
-bool ReproducesAlone(const PoolSpec& spec, const std::vector<AttackRecord>& connection_inputs,
-                     std::string* how) {
-  Deployment d({spec}, Clock::now());
+// Replays the inputs of one attacker connection against a fresh proxy (on `backends`, of the
+// same pool shape) with one victim before and one after: true if a victim or the backend
+// evidence fails; `how` says how.
+bool Replay(const PoolSpec& spec, const std::vector<int>& backends,
+            const std::vector<AttackRecord>& inputs, std::string* how) {
+  Deployment d({spec}, Clock::now(), &backends);
   if (!d.ok()) {
     *how = d.problem();
     return false;
   }
   PoolRun& pool = *d.pools()[0];
-  Victim before(pool, 0, 7, 4000);
-  if (!before.Run(5)) {
+  static std::atomic<uint64_t> runs{0};
+  const uint64_t run = ++runs;
+  Victim before(pool, static_cast<int>(2 * run), run, 4000);
+  if (!before.Run(3)) {
     *how = "the fresh pool failed before the replay";
     return false;
   }
   const int fd = Connect(pool.port);
-  for (const AttackRecord& r : connection_inputs) {
+  for (const AttackRecord& r : inputs) {
+    pool.AddTransactionKeys(r.transaction_keys);
     size_t from = 0;
     for (size_t i = 0; i <= r.splits.size(); ++i) {
-      const size_t to = i < r.splits.size() ? r.splits[i] : r.bytes.size();
-      SendAll(fd, absl::string_view(r.bytes).substr(from, to - from), Clock::now() + milliseconds(2000));
+      const size_t to = i < r.splits.size() ? std::min(r.splits[i], r.bytes.size()) : r.bytes.size();
+      if (to < from) continue;
+      SendAll(fd, absl::string_view(r.bytes).substr(from, to - from),
+              Clock::now() + milliseconds(2000));
       from = to;
       std::this_thread::sleep_for(milliseconds(1));
     }
     ReadAvailable(fd, 2, nullptr);
   }
-  Victim after(pool, 1, 8, spec.timeout ? kPoolTimeoutMs + 2500 : 3000);
-  pool.victims_stop = false;
-  bool ok = after.Run(30);
+  Victim after(pool, static_cast<int>(2 * run + 1), run, spec.timeout ? kPoolTimeoutMs + 2500 : 3000);
+  bool ok = after.Run(20);
   ReadAvailable(fd, 0, nullptr);
   CloseSocket(fd, true);
   if (ok) {
@@ -1088,8 +1115,66 @@ bool ReproducesAlone(const PoolSpec& spec, const std::vector<AttackRecord>& conn
       ok = false;
     }
   }
+  if (ok && !d.proxy().Running()) {
+    pool.Fail("the proxy died", 0, pool.Now());
+    ok = false;
+  }
   if (!ok) *how = pool.failure();
   return !ok;
+}
+
+std::string DescribeAll(const std::vector<AttackRecord>& inputs) {
+  std::string out;
+  for (const AttackRecord& r : inputs) absl::StrAppend(&out, "\n    ", Describe(r));
+  return out;
+}
+
+// Makes a reproducing connection smaller: drops whole inputs, then write boundaries, then
+// chunks of bytes (halving the chunk size), keeping every step that still reproduces.
+std::vector<AttackRecord> Minimize(const PoolSpec& spec, const std::vector<int>& backends,
+                                   std::vector<AttackRecord> inputs, Clock::time_point until,
+                                   std::string* how) {
+  auto still = [&](const std::vector<AttackRecord>& candidate) {
+    if (Clock::now() > until) return false;
+    std::string h;
+    if (!Replay(spec, backends, candidate, &h)) return false;
+    *how = h;
+    return true;
+  };
+  for (size_t i = 0; inputs.size() > 1 && i < inputs.size();) {
+    std::vector<AttackRecord> candidate = inputs;
+    candidate.erase(candidate.begin() + static_cast<std::ptrdiff_t>(i));
+    if (still(candidate)) {
+      inputs = candidate;
+    } else {
+      ++i;
+    }
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].splits.empty()) continue;
+    std::vector<AttackRecord> candidate = inputs;
+    candidate[i].splits.clear();
+    if (still(candidate)) inputs = candidate;
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    for (size_t chunk = std::max<size_t>(1, inputs[i].bytes.size() / 2); chunk >= 1; chunk /= 2) {
+      for (size_t at = 0; at < inputs[i].bytes.size();) {
+        std::vector<AttackRecord> candidate = inputs;
+        candidate[i].bytes.erase(at, chunk);
+        std::vector<size_t>& cuts = candidate[i].splits;
+        cuts.erase(std::remove_if(cuts.begin(), cuts.end(),
+                                  [&](size_t c) { return c >= candidate[i].bytes.size(); }),
+                   cuts.end());
+        if (still(candidate)) {
+          inputs = candidate;
+        } else {
+          at += chunk;
+        }
+      }
+      if (chunk == 1) break;
+    }
+  }
+  return inputs;
 }
 
 TEST(DifferentialFuzzTest, VictimsNeverSeeAnAttackersBytes) {
@@ -1107,6 +1192,7 @@ TEST(DifferentialFuzzTest, VictimsNeverSeeAnAttackersBytes) {
             << ", pools " << absl::StrJoin(specs, ",", [](std::string* out, const PoolSpec& s) {
                  out->append(s.name);
                })
+            << (settings.skip.empty() ? "" : ", skipping ") << absl::StrJoin(settings.skip, ",")
             << std::endl;
 
   const auto start = Clock::now();
@@ -1125,13 +1211,16 @@ TEST(DifferentialFuzzTest, VictimsNeverSeeAnAttackersBytes) {
     for (int a = 0; a < kAttackersPerPool; ++a) {
       AttackerPlan plan;
       plan.seed = settings.seed * 1000003 + p * 101 + static_cast<uint64_t>(a);
-      plan.until = attack_start + std::chrono::seconds(settings.seconds);
+      plan.until = attack_start + std::chrono::seconds(settings.seconds > 0 ? settings.seconds
+                                                                            : settings.max_seconds);
       if (settings.inputs > 0) {
         const uint64_t share = pools_of_protocol * kAttackersPerPool;
         const uint64_t nth = attacker_of_protocol[pool.spec().redis ? 1 : 0]++;
         plan.quota = settings.inputs / share + (nth < settings.inputs % share ? 1 : 0);
       }
-      attackers.emplace_back([&pool, a, plan] { RunAttacker(pool, a, plan); });
+      attackers.emplace_back([&pool, a, plan, &settings] {
+        RunAttacker(pool, a, plan, settings.skip);
+      });
     }
     for (int v = 0; v < kVictimsPerPool; ++v) {
       const uint64_t seed = settings.seed * 7919 + p * 13 + static_cast<uint64_t>(v);
@@ -1194,13 +1283,22 @@ TEST(DifferentialFuzzTest, VictimsNeverSeeAnAttackersBytes) {
     ADD_FAILURE() << report;
   }
 
-  // Name the input that breaks a fresh pool by itself (newest first; bounded).
+  // Name the connection that breaks a fresh pool by itself (newest suspects first; bounded),
+  // and with DIFF_FUZZ_MINIMIZE=SECONDS make it as small as possible.
+  const uint64_t minimize_seconds = EnvNumber("DIFF_FUZZ_MINIMIZE", 0);
   for (auto& pool : d.pools()) {
     if (!pool->failed()) continue;
     const std::vector<AttackRecord> context = pool->context();
     const std::vector<AttackRecord> history = pool->history();
+    std::vector<std::unique_ptr<Server>> backends;
+    std::vector<int> ports;
+    for (int i = 0; i < 2; ++i) {
+      backends.push_back(pool->spec().redis ? Server::Redis() : Server::Memcached());
+      ports.push_back(backends.back()->port());
+    }
     int tried = 0;
-    for (size_t i = context.size(); i-- > 0 && tried < 16;) {
+    bool reproduced = false;
+    for (size_t i = context.size(); i-- > 0 && tried < 16 && !reproduced;) {
       std::vector<AttackRecord> connection_inputs;
       for (const AttackRecord& r : history) {
         if (r.attacker == context[i].attacker && r.connection == context[i].connection &&
@@ -1211,17 +1309,32 @@ TEST(DifferentialFuzzTest, VictimsNeverSeeAnAttackersBytes) {
       if (connection_inputs.empty() || connection_inputs.front().index != 0) {
         continue;  // the start of that connection is not known
       }
+      if (i + 1 < context.size() && context[i + 1].attacker == context[i].attacker &&
+          context[i + 1].connection == context[i].connection) {
+        continue;  // a longer prefix of the same connection was tried already
+      }
       ++tried;
       std::string how;
-      if (ReproducesAlone(pool->spec(), connection_inputs, &how)) {
-        std::string inputs;
-        for (const AttackRecord& r : connection_inputs) {
-          absl::StrAppend(&inputs, "\n    ", Describe(r));
-        }
-        std::cout << "[differential] REPRODUCED on a fresh " << pool->spec().name
-                  << " pool by one connection sending:" << inputs << "\n  -> " << how << std::endl;
-        break;
+      if (!Replay(pool->spec(), ports, connection_inputs, &how)) continue;
+      reproduced = true;
+      std::cout << "[differential] REPRODUCED on a fresh " << pool->spec().name
+                << " pool by one connection sending:" << DescribeAll(connection_inputs)
+                << "\n  -> " << how << std::endl;
+      if (minimize_seconds > 0) {
+        std::vector<AttackRecord> small =
+            Minimize(pool->spec(), ports, connection_inputs,
+                     Clock::now() + std::chrono::seconds(minimize_seconds), &how);
+        small.erase(std::remove_if(small.begin(), small.end(),
+                                   [](const AttackRecord& r) { return r.bytes.empty(); }),
+                    small.end());
+        std::cout << "[differential] MINIMIZED (" << pool->spec().name << "):" << DescribeAll(small)
+                  << "\n  -> " << how << std::endl;
       }
+    }
+    if (!reproduced) {
+      std::cout << "[differential] " << pool->spec().name << ": no single connection among the "
+                << tried << " newest suspects reproduces it alone (an interaction of several "
+                << "connections, or timing)" << std::endl;
     }
   }
 }
