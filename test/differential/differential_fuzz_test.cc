@@ -1156,6 +1156,22 @@ std::vector<AttackRecord> Minimize(const PoolSpec& spec, const std::vector<int>&
     candidate[i].splits.clear();
     if (still(candidate)) inputs = candidate;
   }
+  // Whole lines first (cheap on long pipelines), then ever smaller chunks of bytes.
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    for (size_t at = 0; at < inputs[i].bytes.size();) {
+      size_t end = inputs[i].bytes.find('\n', at);
+      end = end == std::string::npos ? inputs[i].bytes.size() : end + 1;
+      if (at == 0 && end == inputs[i].bytes.size()) break;
+      std::vector<AttackRecord> candidate = inputs;
+      candidate[i].bytes.erase(at, end - at);
+      candidate[i].splits.clear();
+      if (still(candidate)) {
+        inputs = candidate;
+      } else {
+        at = end;
+      }
+    }
+  }
   for (size_t i = 0; i < inputs.size(); ++i) {
     for (size_t chunk = std::max<size_t>(1, inputs[i].bytes.size() / 2); chunk >= 1; chunk /= 2) {
       for (size_t at = 0; at < inputs[i].bytes.size();) {
