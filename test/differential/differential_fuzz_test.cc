@@ -69,7 +69,7 @@ using std::chrono::milliseconds;
 constexpr uint64_t kDefaultSeed = 20261206;
 // Per protocol. Sized so that the CI run (plain and sanitized) stays well under 2 minutes on a
 // loaded 2-core machine.
-constexpr uint64_t kDefaultInputs = 6000;
+constexpr uint64_t kDefaultInputs = 30000;
 constexpr int kAttackersPerPool = 2;
 constexpr int kVictimsPerPool = 2;
 constexpr int kPoolTimeoutMs = 1500;
