@@ -1123,6 +1123,48 @@ bool Replay(const PoolSpec& spec, const std::vector<int>& backends,
   return !ok;
 }
 
+// Replays every recorded connection together, in the recorded order (each on its own socket),
+// while one victim runs on a fresh proxy: for failures that no connection causes alone.
+bool ReplayTogether(const PoolSpec& spec, const std::vector<int>& backends,
+                    const std::vector<AttackRecord>& records, std::string* how) {
+  Deployment d({spec}, Clock::now(), &backends);
+  if (!d.ok()) {
+    *how = d.problem();
+    return false;
+  }
+  PoolRun& pool = *d.pools()[0];
+  static std::atomic<uint64_t> runs{0};
+  const uint64_t run = 1000 + ++runs;
+  std::thread victim([&pool, run] { Victim(pool, static_cast<int>(run), run, 5000).Run(0); });
+  std::map<std::pair<int, uint64_t>, int> sockets;
+  for (const AttackRecord& r : records) {
+    pool.AddTransactionKeys(r.transaction_keys);
+    int& fd = sockets.try_emplace({r.attacker, r.connection}, -1).first->second;
+    if (fd < 0) fd = Connect(pool.port);
+    size_t from = 0;
+    for (size_t i = 0; i <= r.splits.size(); ++i) {
+      const size_t to = i < r.splits.size() ? std::min(r.splits[i], r.bytes.size()) : r.bytes.size();
+      if (to < from) continue;
+      SendAll(fd, absl::string_view(r.bytes).substr(from, to - from),
+              Clock::now() + milliseconds(2000));
+      from = to;
+    }
+    ReadAvailable(fd, 0, nullptr);
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  std::this_thread::sleep_for(milliseconds(spec.timeout ? kPoolTimeoutMs + 1000 : 1000));
+  pool.victims_stop = true;
+  victim.join();
+  for (auto& [key, fd] : sockets) CloseSocket(fd, true);
+  if (!pool.failed()) {
+    const std::string evidence = d.watch(0).Check();
+    if (!evidence.empty()) pool.Fail(evidence, 0, pool.Now());
+  }
+  if (!pool.failed()) return false;
+  *how = pool.failure();
+  return true;
+}
+
 std::string DescribeAll(const std::vector<AttackRecord>& inputs) {
   std::string out;
   for (const AttackRecord& r : inputs) absl::StrAppend(&out, "\n    ", Describe(r));
@@ -1349,8 +1391,39 @@ TEST(DifferentialFuzzTest, VictimsNeverSeeAnAttackersBytes) {
     }
     if (!reproduced) {
       std::cout << "[differential] " << pool->spec().name << ": no single connection among the "
-                << tried << " newest suspects reproduces it alone (an interaction of several "
-                << "connections, or timing)" << std::endl;
+                << tried << " newest suspects reproduces it alone" << std::endl;
+      // All the recorded connections together (those whose start is known), then without each
+      // connection in turn while it still fails.
+      std::set<std::pair<int, uint64_t>> complete;
+      for (const AttackRecord& r : history) {
+        if (r.index == 0) complete.insert({r.attacker, r.connection});
+      }
+      std::vector<AttackRecord> together;
+      for (const AttackRecord& r : history) {
+        if (complete.count({r.attacker, r.connection})) together.push_back(r);
+      }
+      std::string how;
+      if (ReplayTogether(pool->spec(), ports, together, &how)) {
+        const auto until = Clock::now() + std::chrono::seconds(std::max<uint64_t>(60, minimize_seconds));
+        for (auto it = complete.begin(); it != complete.end() && Clock::now() < until;) {
+          std::vector<AttackRecord> fewer;
+          for (const AttackRecord& r : together) {
+            if (std::make_pair(r.attacker, r.connection) != *it) fewer.push_back(r);
+          }
+          std::string h;
+          if (!fewer.empty() && ReplayTogether(pool->spec(), ports, fewer, &h)) {
+            together = fewer;
+            how = h;
+          }
+          ++it;
+        }
+        std::cout << "[differential] REPRODUCED on a fresh " << pool->spec().name << " pool by "
+                  << "these connections together (each on its own socket, in this order):"
+                  << DescribeAll(together) << "\n  -> " << how << std::endl;
+      } else {
+        std::cout << "[differential] " << pool->spec().name << ": the recorded connections "
+                  << "together do not reproduce it either (timing)" << std::endl;
+      }
     }
   }
 }
