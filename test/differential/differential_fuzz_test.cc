@@ -422,7 +422,7 @@ class PoolRun {
     failed_at_ = Now();
     history_.assign(recent_.begin(), recent_.end());
     for (const AttackRecord& r : recent_) {
-      if (r.at >= since - 0.05 && r.at <= until + 0.05) context_.push_back(r);
+      if (r.at >= since - 0.05 && r.at <= until + 0.002) context_.push_back(r);
     }
     stop_ = true;
   }
@@ -770,7 +770,7 @@ class Victim {
           ":\n    expected ", Esc(*ops[i].expected, 300), "\n    got      ", Esc(reply, 300));
       // The culprit was sent before this batch (a request stuck behind it, or the one whose
       // reply it got, is older than the batch): up to a pool timeout and a deadline earlier.
-      Fail(what, sent_at - deadline_ms_ / 1000.0 - kPoolTimeoutMs / 1000.0 - 1, sent_at + 0.2);
+      Fail(what, sent_at - deadline_ms_ / 1000.0 - kPoolTimeoutMs / 1000.0 - 1, sent_at);
       return false;
     }
     return true;
@@ -1356,7 +1356,7 @@ TEST(DifferentialFuzzTest, VictimsNeverSeeAnAttackersBytes) {
     }
     int tried = 0;
     bool reproduced = false;
-    for (size_t i = context.size(); i-- > 0 && tried < 16 && !reproduced;) {
+    for (size_t i = context.size(); i-- > 0 && tried < 24 && !reproduced;) {
       std::vector<AttackRecord> connection_inputs;
       for (const AttackRecord& r : history) {
         if (r.attacker == context[i].attacker && r.connection == context[i].connection &&
