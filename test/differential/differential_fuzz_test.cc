@@ -1072,60 +1072,11 @@ void RunMonitor(Deployment& d, size_t index, std::atomic<bool>& done) {
   }
 }
 
-// Replays the inputs of one attacker connection against a fresh proxy (on `backends`, of the
-// same pool shape) with one victim before and one after: true if a victim or the backend
-// evidence fails; `how` says how.
+// Replays recorded attacker connections (one, or several together: each on its own socket, in
+// the recorded order, with the recorded write boundaries) against a fresh proxy on `backends`,
+// of the same pool shape, while one victim runs: true if the victim or the backend evidence
+// fails; `how` says how.
 bool Replay(const PoolSpec& spec, const std::vector<int>& backends,
-            const std::vector<AttackRecord>& inputs, std::string* how) {
-  Deployment d({spec}, Clock::now(), &backends);
-  if (!d.ok()) {
-    *how = d.problem();
-    return false;
-  }
-  PoolRun& pool = *d.pools()[0];
-  static std::atomic<uint64_t> runs{0};
-  const uint64_t run = ++runs;
-  Victim before(pool, static_cast<int>(2 * run), run, 4000);
-  if (!before.Run(3)) {
-    *how = "the fresh pool failed before the replay";
-    return false;
-  }
-  const int fd = Connect(pool.port);
-  for (const AttackRecord& r : inputs) {
-    pool.AddTransactionKeys(r.transaction_keys);
-    size_t from = 0;
-    for (size_t i = 0; i <= r.splits.size(); ++i) {
-      const size_t to = i < r.splits.size() ? std::min(r.splits[i], r.bytes.size()) : r.bytes.size();
-      if (to < from) continue;
-      SendAll(fd, absl::string_view(r.bytes).substr(from, to - from),
-              Clock::now() + milliseconds(2000));
-      from = to;
-      std::this_thread::sleep_for(milliseconds(1));
-    }
-    ReadAvailable(fd, 2, nullptr);
-  }
-  Victim after(pool, static_cast<int>(2 * run + 1), run, spec.timeout ? kPoolTimeoutMs + 2500 : 3000);
-  bool ok = after.Run(20);
-  ReadAvailable(fd, 0, nullptr);
-  CloseSocket(fd, true);
-  if (ok) {
-    const std::string evidence = d.watch(0).Check();
-    if (!evidence.empty()) {
-      pool.Fail(evidence, 0, pool.Now());
-      ok = false;
-    }
-  }
-  if (ok && !d.proxy().Running()) {
-    pool.Fail("the proxy died", 0, pool.Now());
-    ok = false;
-  }
-  if (!ok) *how = pool.failure();
-  return !ok;
-}
-
-// Replays every recorded connection together, in the recorded order (each on its own socket),
-// while one victim runs on a fresh proxy: for failures that no connection causes alone.
-bool ReplayTogether(const PoolSpec& spec, const std::vector<int>& backends,
                     const std::vector<AttackRecord>& records, std::string* how) {
   Deployment d({spec}, Clock::now(), &backends);
   if (!d.ok()) {
@@ -1403,7 +1354,7 @@ TEST(DifferentialFuzzTest, VictimsNeverSeeAnAttackersBytes) {
         if (complete.count({r.attacker, r.connection})) together.push_back(r);
       }
       std::string how;
-      if (ReplayTogether(pool->spec(), ports, together, &how)) {
+      if (Replay(pool->spec(), ports, together, &how)) {
         const auto until = Clock::now() + std::chrono::seconds(std::max<uint64_t>(60, minimize_seconds));
         for (auto it = complete.begin(); it != complete.end() && Clock::now() < until;) {
           std::vector<AttackRecord> fewer;
@@ -1411,7 +1362,7 @@ TEST(DifferentialFuzzTest, VictimsNeverSeeAnAttackersBytes) {
             if (std::make_pair(r.attacker, r.connection) != *it) fewer.push_back(r);
           }
           std::string h;
-          if (!fewer.empty() && ReplayTogether(pool->spec(), ports, fewer, &h)) {
+          if (!fewer.empty() && Replay(pool->spec(), ports, fewer, &h)) {
             together = fewer;
             how = h;
           }
@@ -1420,6 +1371,16 @@ TEST(DifferentialFuzzTest, VictimsNeverSeeAnAttackersBytes) {
         std::cout << "[differential] REPRODUCED on a fresh " << pool->spec().name << " pool by "
                   << "these connections together (each on its own socket, in this order):"
                   << DescribeAll(together) << "\n  -> " << how << std::endl;
+        if (minimize_seconds > 0) {
+          std::vector<AttackRecord> small =
+              Minimize(pool->spec(), ports, together,
+                       Clock::now() + std::chrono::seconds(minimize_seconds), &how);
+          small.erase(std::remove_if(small.begin(), small.end(),
+                                     [](const AttackRecord& r) { return r.bytes.empty(); }),
+                      small.end());
+          std::cout << "[differential] MINIMIZED (" << pool->spec().name
+                    << "):" << DescribeAll(small) << "\n  -> " << how << std::endl;
+        }
       } else {
         std::cout << "[differential] " << pool->spec().name << ": the recorded connections "
                   << "together do not reproduce it either (timing)" << std::endl;
