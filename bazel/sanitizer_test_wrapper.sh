@@ -7,12 +7,22 @@
 # while being stopped, or in a child process whose exit status nobody reads, still fails it).
 set -u
 dir="${TEST_TMPDIR:-/tmp}/sanitizer"
+# The suppressions file sits next to this script (in the runfiles tree when run by bazel).
+here="$(cd "$(dirname "$0")" && pwd)"
+supp=""
+for f in "$0.runfiles/${TEST_WORKSPACE:-shardproxy}/bazel/lsan_suppressions.txt" \
+         "$here/lsan_suppressions.txt" \
+         "${TEST_SRCDIR:-}/${TEST_WORKSPACE:-shardproxy}/bazel/lsan_suppressions.txt"; do
+  if [ -f "$f" ]; then supp="$f"; break; fi
+done
+[ -n "$supp" ] || echo "sanitizer wrapper: bazel/lsan_suppressions.txt not found" >&2
 rm -rf "$dir"
 mkdir -p "$dir"
 common="halt_on_error=1:abort_on_error=1:print_stacktrace=1:log_path=$dir/report"
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}$common:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1"
-export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}$common"
-export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}log_path=$dir/report"
+# Options given by the caller come last, so that they win (e.g. ASAN_OPTIONS=detect_leaks=0).
+export ASAN_OPTIONS="$common:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="$common${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+export LSAN_OPTIONS="log_path=$dir/report${supp:+:suppressions=$supp}${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 "$@"
 rc=$?
 reports=$(find "$dir" -type f -name 'report*' -size +0 2>/dev/null | sort)
