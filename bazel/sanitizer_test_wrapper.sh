@@ -22,10 +22,12 @@ common="halt_on_error=1:abort_on_error=1:print_stacktrace=1:log_path=$dir/report
 # Options given by the caller come last, so that they win (e.g. ASAN_OPTIONS=detect_leaks=0).
 export ASAN_OPTIONS="$common:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="$common${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
-export LSAN_OPTIONS="log_path=$dir/report${supp:+:suppressions=$supp}${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS="log_path=$dir/report:print_suppressions=0${supp:+:suppressions=$supp}${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 "$@"
 rc=$?
-reports=$(find "$dir" -type f -name 'report*' -size +0 2>/dev/null | sort)
+# A report is a file with an error in it (not, e.g., only a list of the suppressions used).
+reports=$(grep -l -E 'ERROR: (Address|Leak|Undefined|Thread)Sanitizer|runtime error:|SUMMARY: ' \
+  $(find "$dir" -type f -name 'report*' 2>/dev/null | sort) /dev/null 2>/dev/null)
 if [ -n "$reports" ]; then
   for f in $reports; do
     echo "==== sanitizer report $f"
