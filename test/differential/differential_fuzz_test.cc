@@ -8,7 +8,7 @@
 // the backend checks see it.
 //
 // Pools (each with its own two backends, server_connections: 1, auto_eject_hosts on):
-//   redis_timeout / memcache_timeout    default filter chain, pool `timeout: 1500`
+//   redis_timeout / memcache_timeout    default filter chain, pool `timeout: 3000`
 //   redis_plain   / memcache_plain      default filter chain, no timeout
 //   redis_nofilter / memcache_nofilter  `filters:` without reject_unsupported, no timeout
 //
@@ -72,7 +72,7 @@ constexpr uint64_t kDefaultSeed = 20261206;
 constexpr uint64_t kDefaultInputs = 30000;
 constexpr int kAttackersPerPool = 2;
 constexpr int kVictimsPerPool = 2;
-constexpr int kPoolTimeoutMs = 1500;
+constexpr int kPoolTimeoutMs = 3000;
 constexpr size_t kRecentRecords = 512;
 
 std::string Esc(absl::string_view bytes, size_t max = 600) {
