@@ -1,9 +1,41 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of the four decoders with libFuzzer + ASan + UBSan (clang 14 and
-# Debian's libclang-rt-14-dev). Usage: tools/fuzz.sh [SECONDS]   (default 120)
-# The same entry point (test/protocols/fuzz/decoder_fuzz.cc) runs deterministically in CI.
+# Two fuzzers:
+#
+#   tools/fuzz.sh [SECONDS]
+#     Coverage-guided fuzzing of the four decoders with libFuzzer + ASan + UBSan (clang 14 and
+#     Debian's libclang-rt-14-dev), default 120 s. The same entry point
+#     (test/protocols/fuzz/decoder_fuzz.cc) runs deterministically in CI.
+#
+#   tools/fuzz.sh --differential SECONDS [--sanitize]
+#     The differential framing fuzzer (test/differential/differential_fuzz_test.cc: attacker and
+#     victim clients sharing the proxy's server connections to real redis-server and memcached)
+#     for SECONDS with a random seed, printed first (DIFF_FUZZ_SEED=N repeats a run; CI runs a
+#     fixed seed and a bounded number of inputs). A failure is replayed alone and minimized
+#     (DIFF_FUZZ_MINIMIZE=SECONDS, default 300). DIFF_FUZZ_POOLS, DIFF_FUZZ_SKIP and
+#     DIFF_FUZZ_DEADLINE_MS are passed through (see the test's header comment). --sanitize runs
+#     the proxy and the test built with --config=asan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = "--differential" ]; then
+  seconds="${2:?usage: tools/fuzz.sh --differential SECONDS [--sanitize]}"
+  config=()
+  [ "${3:-}" = "--sanitize" ] && config=(--config=asan)
+  seed="${DIFF_FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
+  echo "differential fuzzer: ${seconds} s, seed ${seed} (repeat with DIFF_FUZZ_SEED=${seed})"
+  tools/setup.sh
+  env_args=(--test_env=DIFF_FUZZ_SECONDS="$seconds" --test_env=DIFF_FUZZ_SEED="$seed"
+            --test_env=DIFF_FUZZ_MINIMIZE="${DIFF_FUZZ_MINIMIZE:-300}")
+  for var in DIFF_FUZZ_POOLS DIFF_FUZZ_SKIP DIFF_FUZZ_DEADLINE_MS; do
+    [ -n "${!var:-}" ] && env_args+=(--test_env="$var=${!var}")
+  done
+  rc=0
+  bazel test "${config[@]}" //test/differential:differential_fuzz_test "${env_args[@]}" \
+    --test_timeout=$((seconds + 3600)) --test_output=all --nocache_test_results || rc=$?
+  echo "differential fuzzer: seed ${seed}, exit ${rc}"
+  exit "$rc"
+fi
+
 seconds="${1:-120}"
 if ! dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "install ok installed"; then
   apt-get install -y -qq libclang-rt-14-dev clang-14 >/dev/null
