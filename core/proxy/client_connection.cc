@@ -52,7 +52,7 @@ std::string UnsupportedText(const Request& request, const Codec& codec) {
 ClientConnection::ClientConnection(PoolRuntime& pool, int fd)
     : pool_(pool), worker_(pool.worker()), fd_(fd) {
   read_event_ = event_new(worker_.base(), fd_, EV_READ | EV_PERSIST, &OnRead, this);
-  pool_.ClientOpened();
+  pool_.ClientOpened(this);
   worker_.ConnectionOpened();
   ResumeReading();
 }
@@ -648,7 +648,7 @@ void ClientConnection::Close(bool eof) {
   if (peer_closed_event_ != nullptr) event_del(peer_closed_event_);
   close(fd_);
   fd_ = -1;
-  pool_.ClientClosed(eof);
+  pool_.ClientClosed(this, eof);
   worker_.ConnectionClosed();
   worker_.DeferDelete(this);
 }

@@ -23,6 +23,9 @@ class ClientConnection : public FilterCallbacks {
   ClientConnection(PoolRuntime& pool, int fd);
   ~ClientConnection() override;
 
+  // Closes at once, whatever is pending (the proxy is shutting down).
+  void CloseForShutdown() { Close(false); }
+
   // Sends `error` (Codec::EncodeError) and closes; used when refusing a connection.
   void RefuseAndClose(absl::string_view error);
 

@@ -373,6 +373,15 @@ void ServerConnection::Deliver(Entry& entry, size_t wire_size) {
   if (--p->refs == 0) pool_.worker().Release(p);
 }
 
+void ServerConnection::ReleaseRequests() {
+  for (Entry& entry : entries_) {
+    PendingRequest* p = entry.request;
+    entry.request = nullptr;
+    if (p != nullptr && --p->refs == 0) pool_.worker().Release(p);
+  }
+  entries_.clear();
+}
+
 void ServerConnection::FailEntry(Entry& entry, int error) {
   PendingRequest* p = entry.request;
   if (p == nullptr) return;

@@ -24,6 +24,9 @@ class ServerConnection {
  public:
   ServerConnection(PoolRuntime& pool, ServerState& server);
   ~ServerConnection();
+  // Shutdown only (every client is already closed): drops this connection's references to the
+  // requests still queued on it, freeing those no one else holds.
+  void ReleaseRequests();
 
   // Starts a non-blocking connect (and queues the AUTH/SELECT handshake). False with errno set
   // when no socket could be created.

@@ -78,8 +78,16 @@ PoolRuntime::~PoolRuntime() {
   if (accept_event_ != nullptr) event_free(accept_event_);
   if (accept_timer_ != nullptr) event_free(accept_timer_);
   if (owns_listen_fd_ && listen_fd_ >= 0) close(listen_fd_);
+  // Shutdown: clients still connected are closed first (they drop their references to the
+  // requests in flight and are freed with the worker's dead connections), then the server
+  // connections release the requests they still hold.
+  const std::vector<ClientConnection*> clients(live_clients_.begin(), live_clients_.end());
+  for (ClientConnection* client : clients) client->CloseForShutdown();
   for (auto& server : servers_) {
-    for (ServerConnection* connection : server->connections) delete connection;
+    for (ServerConnection* connection : server->connections) {
+      connection->ReleaseRequests();
+      delete connection;
+    }
   }
 }
 
@@ -246,7 +254,8 @@ void PoolRuntime::Accept() {
   }
 }
 
-void PoolRuntime::ClientClosed(bool eof) {
+void PoolRuntime::ClientClosed(ClientConnection* client, bool eof) {
+  live_clients_.erase(client);
   --clients_;
   stats_.client_connections.Add(-1);
   if (eof) {

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "api/filter.h"
 #include "api/placement.h"
 #include "core/proxy/pending_request.h"
@@ -83,8 +84,12 @@ class PoolRuntime : public PoolView {
   void RecordServerSuccess(uint32_t index) { servers_[index]->failures = 0; }
   void ConnectionClosed(ServerConnection* connection);
 
-  void ClientOpened() { stats_.client_connections.Add(1); ++clients_; }
-  void ClientClosed(bool eof);
+  void ClientOpened(ClientConnection* client) {
+    stats_.client_connections.Add(1);
+    ++clients_;
+    live_clients_.insert(client);
+  }
+  void ClientClosed(ClientConnection* client, bool eof);
 
   Worker& worker() { return worker_; }
   const SharedPool& shared() const { return shared_; }
@@ -120,6 +125,8 @@ class PoolRuntime : public PoolView {
   uint32_t accept_backoff_ms_ = 0;  // 0 = accepting normally
   uint64_t accept_refused_logged_ = 0;  // accept_refused when last logged
   uint64_t clients_ = 0;
+  // Open client connections, closed (and so freed) when the pool is destroyed at shutdown.
+  absl::flat_hash_set<ClientConnection*> live_clients_;
   PoolStats stats_;
   ScopeImpl scope_;
   std::vector<FilterFactoryFn> filter_factories_;
