@@ -1,4 +1,4 @@
-// twemproxy's routing: spec 6.2-6.6.
+// twemproxy's routing: hash tag, hash, distribution, server order (api/placement.h).
 #include "api/placement.h"
 
 #include <algorithm>

@@ -16,7 +16,7 @@
 
 namespace proxy {
 
-// The bytes twemproxy hashes for `key` under a two-byte `tag` (spec 6.2): the bytes strictly
+// The bytes twemproxy hashes for `key` under a two-byte `tag` (twemproxy's hash_tag): the bytes strictly
 // between the first tag[0] and the first tag[1] after it, if that is non-empty; else the key.
 absl::string_view HashTagKey(absl::string_view key, absl::string_view tag);
 

@@ -1,4 +1,4 @@
-// Semantic checks that need a whole pool or the whole file (spec 1.4, in twemproxy's order).
+// Semantic checks that need a whole pool or the whole file (twemproxy's, in its order, then ours; README "Compatibility").
 #include "core/config/validator.h"
 
 #include <netdb.h>

@@ -1,4 +1,4 @@
-// Post-parse validation of a loaded Bootstrap (spec 1.4 plus our checks): every problem is
+// Post-parse validation of a loaded Bootstrap (twemproxy's checks, in its order, plus ours; README "Compatibility"): every problem is
 // reported with its file:line:col; nothing here opens a socket.
 #pragma once
 

@@ -1,4 +1,4 @@
-// ClientConnection: the per-client request pipeline (DESIGN.md section 0).
+// ClientConnection: the per-client request pipeline (decode, local commands, filter chain, forward, replies in order; docs/design-notes.md).
 #include "core/proxy/client_connection.h"
 
 #include <sys/socket.h>

@@ -1,5 +1,5 @@
 // ServerConnection: connect, handshake, batched writes, in-order reply matching, timeouts and
-// failure handling (spec 7.1-7.3, 7.7).
+// failure handling (twemproxy's timeouts and ejection; the counting rule is below).
 //
 // What counts toward a server's failures (server_failure_limit, auto_eject_hosts). The rule:
 // only what the server or the network does on its own, never what one client's input alone

@@ -233,7 +233,7 @@ void AppendWrongArity(const CommandSpec& spec, std::string* reply) {
 }
 
 
-// Why unsupported commands are refused (spec 4.2: everything not classified is unsupported).
+// Why unsupported commands are refused (every command the table does not classify is unsupported; README FAQ).
 constexpr absl::string_view kSpread =
     "keys are spread over several servers; run it on each server directly";
 constexpr absl::string_view kCrossKey =

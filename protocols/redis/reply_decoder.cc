@@ -20,7 +20,7 @@ constexpr uint32_t kMaxDigits = 19;
 // The smallest RESP value ("+\r\n") is three bytes: a count implies at least 3 bytes each.
 constexpr uint64_t kMinElementSize = 3;
 
-// True for the first words of errors that mean "the server cannot serve now" (spec 4.4).
+// True for the first words of errors that mean "the server cannot serve now" (passed to the client; see core/proxy/server_connection.cc for what counts as a failure).
 bool IsServerFailure(absl::string_view word) {
   return absl::EqualsIgnoreCase(word, "OOM") || absl::EqualsIgnoreCase(word, "BUSY") ||
          absl::EqualsIgnoreCase(word, "LOADING");

@@ -24,7 +24,8 @@ namespace proxy::protocols::redis {
 //   array   = "*" ( "-1" / count ) CRLF count( reply )     ; nested at most kMaxDepth deep
 //
 // Reply::is_error is set for a top-level error; Reply::server_failure when its first word is
-// OOM, BUSY or LOADING (spec 4.4: passed to the client, counted as a server failure). Anything
+// OOM, BUSY or LOADING (passed to the client; counted as a server failure only when it answers the
+// proxy's own AUTH/SELECT, see core/proxy/server_connection.cc). Anything
 // else is kProtocolError (the server connection must be closed), as is a reply larger than
 // DecoderLimits::max_message_bytes.
 //
