@@ -27,7 +27,6 @@
 #include "absl/strings/str_split.h"
 
 namespace proxy::test {
-namespace {
 
 int ConnectTo(int port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -59,6 +58,8 @@ bool WaitForPortWhileRunning(Process& process, int port, std::chrono::millisecon
   }
   return false;
 }
+
+namespace {
 
 bool HasFlag(const std::vector<std::string>& args, absl::string_view short_flag,
              absl::string_view long_flag) {

@@ -54,6 +54,12 @@ class Process {
   int status_ = -1;
 };
 
+// A blocking TCP connection to 127.0.0.1:port with TCP_NODELAY; -1 when it fails.
+int ConnectTo(int port);
+// WaitForPort that gives up as soon as `process` has exited (e.g. exec failed, port taken);
+// true when the port answers and the process still runs.
+bool WaitForPortWhileRunning(Process& process, int port, std::chrono::milliseconds timeout);
+
 // Polls until a TCP connection to 127.0.0.1:port succeeds or the deadline passes.
 bool WaitForPort(int port, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
 

@@ -34,22 +34,6 @@ bool WaitUntil(const std::function<bool()>& done, milliseconds timeout) {
   }
 }
 
-int ConnectTo(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  return fd;
-}
-
 int WaitExit(Process& process, milliseconds timeout) {
   if (!WaitUntil([&] { return !process.Running(); }, timeout)) return -2;
   return process.Stop();  // already reaped: its recorded exit status
@@ -64,14 +48,7 @@ Redis::Redis(std::vector<std::string> extra) : port_(FreePort()) {
                                    "--daemonize", "no", "--protected-mode", "no"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   if (!process_.Start(argv, TempPath(absl::StrCat("redis-", port_, ".log")))) return;
-  ok_ = WaitUntil(
-      [&] {
-        const int fd = ConnectTo(port_);
-        if (fd >= 0) close(fd);
-        return fd >= 0 || !process_.Running();
-      },
-      milliseconds(10000)) &&
-        process_.Running();
+  ok_ = WaitForPortWhileRunning(process_, port_, milliseconds(10000));
 }
 
 Redis::~Redis() {
@@ -102,14 +79,7 @@ Memcached::Memcached() : port_(FreePort()) {
                                    "-l", "127.0.0.1", "-U", "0", "-t", "1", "-m", "256"};
   if (geteuid() == 0) argv.insert(argv.end(), {"-u", "root"});  // it refuses to run as root
   if (!process_.Start(argv, TempPath(absl::StrCat("memcached-", port_, ".log")))) return;
-  ok_ = WaitUntil(
-      [&] {
-        const int fd = ConnectTo(port_);
-        if (fd >= 0) close(fd);
-        return fd >= 0 || !process_.Running();
-      },
-      milliseconds(10000)) &&
-        process_.Running();
+  ok_ = WaitForPortWhileRunning(process_, port_, milliseconds(10000));
 }
 
 Memcached::~Memcached() {

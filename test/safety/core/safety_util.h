@@ -28,8 +28,10 @@ using test::TempPath;
 
 // Polls `done` every 10 ms until it is true or `timeout` passes.
 bool WaitUntil(const std::function<bool()>& done, milliseconds timeout);
-// A TCP connection to 127.0.0.1:port, or -1.
-int ConnectTo(int port);
+
+using test::ConnectTo;
+using test::WaitForPortWhileRunning;
+
 // Waits up to `timeout` for `process` to exit by itself: its exit status, or -2 if it is still
 // running (it is then left running).
 int WaitExit(Process& process, milliseconds timeout);
