@@ -1,44 +1,22 @@
-// The processes of the differential fuzzer: real redis-server and memcached on free 127.0.0.1
-// ports and the //:proxy binary, each stopped (SIGTERM, then SIGKILL) by its destructor.
-// (//test/integration:harness does the same for the integration tests, but is private to its
-// package.)
+// The servers of the differential fuzzer: real redis-server and memcached on free 127.0.0.1
+// ports and the //:proxy binary, each stopped (SIGTERM, then SIGKILL) by its destructor. The
+// process, port and path helpers are the integration harness's (test/integration/harness.h).
 #pragma once
-
-#include <sys/types.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/strings/string_view.h"
+#include "test/integration/harness.h"
 
 namespace proxy::test::differential {
 
-// A 127.0.0.1 port that was free a moment ago; never the same one twice in this process.
-int FreePort();
-// $TEST_TMPDIR (or /tmp) + "/" + name.
-std::string TempPath(absl::string_view name);
-// Path of a data dependency in the runfiles tree (e.g. "proxy").
-std::string Runfile(absl::string_view path);
-// Full path of a program found in $PATH, /usr/bin, /usr/sbin; "" when missing.
-std::string FindExecutable(absl::string_view name);
-// The RESP array encoding of a command.
-std::string Resp(const std::vector<std::string>& args);
-
-class Process {
- public:
-  Process() = default;
-  ~Process() { Stop(); }
-  Process(const Process&) = delete;
-  Process& operator=(const Process&) = delete;
-  // Starts argv with stdout/stderr appended to `log_path`.
-  bool Start(const std::vector<std::string>& argv, const std::string& log_path);
-  bool Running();
-  void Stop();
-
- private:
-  pid_t pid_ = -1;
-};
+using test::FindExecutable;
+using test::FreePort;
+using test::Process;
+using test::Resp;
+using test::Runfile;
+using test::TempPath;
 
 // A backend or the proxy, listening on 127.0.0.1 ports once ok().
 class Server {
