@@ -79,6 +79,7 @@ struct Request {
   CommandKind kind = CommandKind::kRead;
   uint16_t command_id = 0;  // codec-private
   uint16_t codec_flags = 0;  // codec-private
+  uint32_t codec_tag = 0;    // codec-private (memcache binary: the request's opaque)
   // False for requests that get no reply (memcache noreply): no timeout, no error reply.
   bool expects_reply = true;
   // The routing key is not the client's (COMMAND, version are routed by "placeholder").
@@ -89,6 +90,10 @@ struct Request {
   // Several keys that must all live on one server (SINTER, RPOPLPUSH, EVAL keys, ...): routed
   // by Key(0); the router refuses the request when the keys map to different servers.
   bool colocated_keys = false;
+  // Sent to every live server of the pool (redis INFO): the core asks Codec::Split for one
+  // fragment per server and Codec::MergeBroadcast for the client's reply. Routed like a
+  // synthetic-key request by the filter chain (so filters see it), then fanned out.
+  bool broadcast = false;
   // Size of the request on the wire, at the head of the input when decoded.
   size_t wire_size = 0;
   // Single-key commands: the key. kMultiKey: every argument after the command name
@@ -107,9 +112,11 @@ struct Request {
     kind = CommandKind::kRead;
     command_id = 0;
     codec_flags = 0;
+    codec_tag = 0;
     expects_reply = true;
     synthetic_key = false;
     colocated_keys = false;
+    broadcast = false;
     is_write = false;
     wire_size = 0;
     args.Clear();
@@ -181,11 +188,51 @@ enum class LocalAction {
   kReplyThenClose,  // send `reply` (may be empty), then close once earlier replies are out
 };
 
+// Transactions (redis MULTI/EXEC, WATCH): a session may pin its client to a dedicated server
+// connection of its own, so that a connection-state command never reaches a shared one. After
+// Session::OnRequest the core asks Session::Pin() what to do with the request:
+enum class PinAction : uint8_t {
+  kNone,  // Not pinned: routed and forwarded as usual. Pinned: routed by the chain, then sent
+          // on the pinned connection when it maps to the pinned server (a split request, or
+          // one whose server differs, goes through the shared connections unless
+          // Session::PinnedOnly() says the transaction requires its server: then the core
+          // answers an error and calls Session::OnPinRefused()).
+  kPin,   // Route the request, take a dedicated connection to its server (bounded per server;
+          // refused with an error when none is free: OnPinRefused()), send PinPrelude() first
+          // (its replies are the proxy's: dropped), then the request; the client stays pinned.
+          // A request that maps to several servers is refused (OnPinRefused()).
+  kPinned,   // Keyless: sent on the pinned connection without routing (MULTI after WATCH).
+  kRelease,  // Like kPinned, and the pin ends: the connection is free again for another client
+             // once this request is answered (EXEC, DISCARD, UNWATCH).
+  kReset,    // After a local reply (LocalAction::kReply): the pin ends and the codec's
+             // PinResetRequests() are sent first, so the connection is returned clean.
+};
+
 // Per client connection protocol state: local commands and authentication.
 class Session {
  public:
   virtual ~Session() = default;
   virtual LocalAction OnRequest(const Request& request, std::string* reply) = 0;
+
+  // The server connection class this client's requests use from now on (Codec::Variant): the
+  // core reads it after every OnRequest, so a HELLO 3 moves the next requests to RESP3 server
+  // connections while earlier ones finish where they were sent.
+  virtual uint8_t Variant() const { return 0; }
+
+  // Pinning (see PinAction), read by the core after every OnRequest of the current request.
+  virtual PinAction Pin() const { return PinAction::kNone; }
+  // While pinned: requests must go to the pinned server (inside MULTI); otherwise requests for
+  // other servers use the shared connections (between WATCH and MULTI).
+  virtual bool PinnedOnly() const { return false; }
+  // Bytes sent on a newly pinned connection before the request (MULTI held by the session).
+  virtual std::string PinPrelude() const { return {}; }
+  // The core refused the current request for the pin (key on another server, no dedicated
+  // connection free): `reason` is what the client was told. The session marks its transaction
+  // failed (EXEC then aborts).
+  virtual void OnPinRefused() {}
+  // The pinned connection was lost (server closed) or the pin could not be kept: the session
+  // forgets the server-side state (a transaction in progress is then failed).
+  virtual void OnPinLost() {}
 };
 using SessionPtr = std::unique_ptr<Session>;
 
@@ -198,9 +245,25 @@ class Codec {
   virtual SessionPtr NewSession() const = 0;
   // Appends a protocol-correct error reply: "-ERR text\r\n" (redis), "SERVER_ERROR text\r\n".
   virtual void EncodeError(absl::string_view text, std::string* out) const = 0;
+  // The error reply to one request (a failure, a timeout, an invalid request): binary
+  // protocols echo the request's opcode and opaque. Default: EncodeError. The core uses this
+  // form whenever it answers a decoded request.
+  virtual void EncodeErrorFor(const Request& request, absl::string_view text,
+                              std::string* out) const {
+    EncodeError(text, out);
+  }
+  // The reply to a valid request the proxy refuses (unsupported command, a filter's refusal):
+  // memcache answers CLIENT_ERROR, since clients treat SERVER_ERROR as a dead server (node
+  // `memcached`). Default: EncodeErrorFor.
+  virtual void EncodeRefusal(const Request& request, absl::string_view text,
+                             std::string* out) const {
+    EncodeErrorFor(request, text, out);
+  }
   // Splits a kMultiKey request; `key_servers[i]` is the server of Key(i). Returns one fragment
   // per server in server-index order, or nothing when the request should go as is (all keys
-  // on one server and the request is valid unsplit).
+  // on one server and the request is valid unsplit). For a Request::broadcast request
+  // `key_servers` lists each target server once (ascending) and the codec returns one fragment
+  // for each of them.
   virtual std::vector<Fragment> Split(const Request& request,
                                       absl::Span<const uint32_t> key_servers) const = 0;
   // Merges the fragments' replies (`replies[i]` answers `fragments[i]`, whole wire bytes) into
@@ -211,6 +274,43 @@ class Codec {
   // Requests the proxy itself sends first on every new server connection (AUTH, SELECT); their
   // replies are consumed by the proxy, one each.
   virtual std::vector<std::string> ServerHandshake() const { return {}; }
+
+  // Connection classes. A pool's codec may have variants, each with its own server connections
+  // (opened with that variant's ServerHandshake and read with its NewReplyDecoder), so that the
+  // proxy never converts between wire forms: redis RESP3 (variant 1, after HELLO 3), memcache
+  // binary (variant 1). Variant 0 is the pool's codec itself; nullptr for an unknown variant.
+  virtual const Codec* Variant(uint8_t id) const { return id == 0 ? this : nullptr; }
+  // The codec a new client connection uses, chosen by its first bytes (at least one byte):
+  // memcache's binary protocol starts with 0x80. Default: this codec. Its NewSession() makes
+  // the connection's session; Split/Merge/EncodeError then follow Session::Variant().
+  virtual const Codec& ForClient(absl::string_view first_bytes) const { return *this; }
+  // Requests that return a pinned connection to a clean state (redis: DISCARD, UNWATCH); their
+  // replies are dropped, whatever they are.
+  virtual std::vector<std::string> PinResetRequests() const { return {}; }
+
+  // What the proxy knows of the pool, for a broadcast request's reply (redis INFO).
+  struct PoolFacts {
+    absl::string_view pool;
+    absl::string_view proxy_version;
+    absl::string_view listen;
+    uint32_t servers = 0;
+    uint32_t servers_ejected = 0;
+    uint64_t uptime_s = 0;
+    uint64_t client_connections = 0;   // open now, this pool, every worker
+    uint64_t total_connections = 0;    // accepted since start, every pool
+    uint64_t requests = 0;             // this pool, every worker
+    uint64_t refused = 0;              // requests refused by the proxy (this pool)
+    uint32_t workers = 1;
+    uint32_t process_id = 0;
+  };
+  // The client's reply to a Request::broadcast request: `fragments[i]` went to
+  // fragments[i].server and `replies[i]` is its whole reply. False when a reply is not what
+  // the command returns (the client then gets an error).
+  virtual bool MergeBroadcast(const Request& request, absl::Span<const Fragment> fragments,
+                              absl::Span<const std::string> replies, const PoolFacts& facts,
+                              std::string* out) const {
+    return false;
+  }
 
   // Why a well-formed command (named as the client sent it) cannot be proxied, for the
   // reject_unsupported filter's error reply ("keys are spread over several servers; ..."); empty
