@@ -28,7 +28,14 @@ enum class Op : uint8_t {
   kCopy,    // COPY: refused (kUnsupported) when it has a DB option
   kMulti,   // unsupported; the session refuses the whole transaction up to EXEC/DISCARD
   kExec,    // unsupported; ends a refused transaction with -EXECABORT
-  kDiscard, // unsupported; ends a refused transaction with +OK
+  kDiscard, // DISCARD (protocols/redis/transaction.h)
+  kWatch,   // WATCH key...: keys colocated; pins the client (transaction.h)
+  kUnwatch, // UNWATCH (transaction.h)
+  kHello,   // HELLO: answered by the session (protocol version, AUTH, SETNAME)
+  kClient,  // CLIENT subcommands: answered by the session
+  kInfo,    // INFO: broadcast to every server, merged with the proxy's own facts
+  kReadonly,   // READONLY / READWRITE: accepted as no-ops on a non-cluster pool
+  kReset,   // RESET: the session's state back to a new connection's
 };
 
 // Where a command's keys are.
