@@ -4,6 +4,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/codec.h"
 #include "api/distribution.h"
 #include "api/filter.h"
 #include "api/hash.h"
@@ -100,6 +101,13 @@ class PoolLoader {
       return SetRegisteredName<DistributionFactory>(value, name_, key, sink_,
                                                     pool_->mutable_distribution());
     }
+    if (key == "protocol") {
+      // Any registered CodecFactory name: a new protocol plugin needs no change here.
+      std::string protocol;
+      SetRegisteredName<CodecFactory>(value, name_, key, sink_, &protocol);
+      if (!protocol.empty()) protocol_key_ = NamedAt{protocol, value.pos};
+      return;
+    }
     const YamlNode* scalar = RequireScalar(value, name_, key, sink_);
     if (scalar == nullptr) return;
     const std::string& text = scalar->value;
@@ -114,7 +122,7 @@ class PoolLoader {
     }
     if (key == "redis_auth") return pool_->set_redis_auth(text);
     if (key == "redis") {
-      if (auto b = Bool(value, key)) pool_->set_protocol(*b ? "redis" : "memcache");
+      if (auto b = Bool(value, key)) redis_key_ = NamedAt{*b ? "redis" : "memcache", value.pos};
       return;
     }
     if (key == "tcpkeepalive") return SetBool(value, key, &Pool::set_tcpkeepalive);
@@ -134,7 +142,29 @@ class PoolLoader {
     }
   }
 
+  // After every key: the pool's protocol from `protocol:` (our extension) or twemproxy's
+  // `redis: true|false`; both may be given when they agree.
+  void Finish() {
+    if (protocol_key_.has_value()) {
+      pool_->set_protocol(protocol_key_->name);
+      if (redis_key_.has_value() && redis_key_->name != protocol_key_->name) {
+        sink_->Error(protocol_key_->pos, name_, "protocol",
+                     absl::StrCat("protocol '", protocol_key_->name, "' disagrees with 'redis: ",
+                                  redis_key_->name == "redis" ? "true" : "false", "' (line ",
+                                  redis_key_->pos.line, ", which means protocol '",
+                                  redis_key_->name, "'); remove one of the two keys"));
+      }
+    } else if (redis_key_.has_value()) {
+      pool_->set_protocol(redis_key_->name);
+    }
+  }
+
  private:
+  struct NamedAt {
+    std::string name;
+    SourcePos pos;
+  };
+
   void Error(const YamlNode& node, const std::string& key, std::string message) {
     sink_->Error(node.pos, name_, key, std::move(message));
   }
@@ -264,6 +294,8 @@ class PoolLoader {
   Pool* pool_;
   PoolSource* source_;
   DiagnosticSink* sink_;
+  std::optional<NamedAt> redis_key_;     // `redis:`, as the protocol name it means
+  std::optional<NamedAt> protocol_key_;  // `protocol:`, when it names a registered protocol
 };
 
 void ApplyDefaults(Pool* pool) {
@@ -292,7 +324,7 @@ const std::vector<std::string>& KnownPoolKeys() {
       "auto_eject_hosts", "server_connections",
       "server_retry_timeout", "server_failure_limit",
       "servers",          "reuseport",
-      "filters",
+      "filters",          "protocol",
   };
   return *keys;
 }
@@ -377,6 +409,7 @@ void LoadYaml(const std::string& text, config::v1::Bootstrap* bootstrap, SourceM
       }
       loader.LoadEntry(key, *v);
     }
+    loader.Finish();
   }
 }
 

@@ -439,7 +439,8 @@ TEST(YamlLoaderTest, KnownKeysAreTwemproxysPlusOurs) {
       ElementsAre("listen", "hash", "hash_tag", "distribution", "timeout", "backlog",
                   "client_connections", "redis", "tcpkeepalive", "redis_auth", "redis_db",
                   "preconnect", "auto_eject_hosts", "server_connections", "server_retry_timeout",
-                  "server_failure_limit", "servers", "reuseport", "filters"));
+                  "server_failure_limit", "servers", "reuseport", "filters",
+                  "protocol"));
 }
 
 TEST(YamlLoaderTest, KeysAreCaseSensitive) {
