@@ -189,6 +189,7 @@ class ClientMatrixTest : public ::testing::Test {
   static void RunPython(const std::string& script, const std::string& prefix, int port,
                         const std::string& expected) {
     std::string python = "/usr/bin/python3";  // Debian's, where python3-redis is installed
+    setenv("PYTHONDONTWRITEBYTECODE", "1", 1);  // no __pycache__ next to the scripts
     if (access(python.c_str(), X_OK) != 0) python = FindExecutable("python3");
     Check(RunCommand({python, Runfile("test/clients/" + script), "127.0.0.1",
                       std::to_string(port), prefix},
