@@ -261,7 +261,7 @@ beta:
      "unknown key (valid: listen, hash, hash_tag, distribution, timeout, backlog, "
      "client_connections, redis, tcpkeepalive, redis_auth, redis_db, preconnect, "
      "auto_eject_hosts, server_connections, server_retry_timeout, server_failure_limit, servers, "
-     "reuseport, filters)"},
+     "reuseport, filters, protocol)"},
 
     {"BoolYes", R"EOF(alpha:
   listen: 127.0.0.1:22121
