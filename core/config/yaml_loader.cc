@@ -149,10 +149,10 @@ class PoolLoader {
       pool_->set_protocol(protocol_key_->name);
       if (redis_key_.has_value() && redis_key_->name != protocol_key_->name) {
         sink_->Error(protocol_key_->pos, name_, "protocol",
-                     absl::StrCat("protocol '", protocol_key_->name, "' disagrees with 'redis: ",
+                     absl::StrCat("'", protocol_key_->name, "' disagrees with 'redis: ",
                                   redis_key_->name == "redis" ? "true" : "false", "' (line ",
-                                  redis_key_->pos.line, ", which means protocol '",
-                                  redis_key_->name, "'); remove one of the two keys"));
+                                  redis_key_->pos.line, ", which means '", redis_key_->name,
+                                  "'); remove one of the two keys"));
       }
     } else if (redis_key_.has_value()) {
       pool_->set_protocol(redis_key_->name);

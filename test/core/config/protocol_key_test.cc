@@ -77,14 +77,15 @@ TEST(ProtocolKeyTest, BothKeysDisagreeingIsAnErrorAtTheProtocolKey) {
   config::LoadResult result = Load(Pool("  redis: true\n  protocol: memcache\n"));
   ASSERT_EQ(result.errors.size(), 1u) << Describe(result);
   EXPECT_TRUE(HasError(result, 4, 13, "alpha", "protocol",
-                       "protocol 'memcache' disagrees with 'redis: true' (line 3, which means "
-                       "protocol 'redis'); remove one of the two keys"))
+                       "'memcache' disagrees with 'redis: true' (line 3, which means 'redis'); "
+                       "remove one of the two keys"))
       << Describe(result);
   EXPECT_THAT(result.errors[0].ToString(), HasSubstr("test.yml:4:13:"));
 
   config::LoadResult custom = Load(Pool("  protocol: lineproto\n  redis: false\n"));
   EXPECT_TRUE(HasError(custom, 3, 13, "alpha", "protocol",
-                       "protocol 'lineproto' disagrees with 'redis: false' (line 4"))
+                       "'lineproto' disagrees with 'redis: false' (line 4, which means "
+                       "'memcache')"))
       << Describe(custom);
 }
 
