@@ -59,7 +59,8 @@ echo "setup: installing the node client libraries (test/clients/package.json) in
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp test/clients/package.json "$lock" "$tmp/"
-if (cd "$tmp" && npm ci --no-audit --no-fund --loglevel=error >npm.log 2>&1); then
+if (cd "$tmp" && npm ci --no-audit --no-fund --prefer-offline --fetch-retries=1 --fetch-timeout=30000 \
+      --loglevel=error >npm.log 2>&1); then
   rm -rf .clients
   mkdir -p .clients
   cp test/clients/package.json "$lock" .clients/
