@@ -129,8 +129,10 @@ class RedisCodec final : public Codec {
 //          username-password pair or user is disabled. Without AUTH on a connection not yet
 //          authenticated → redis's -NOAUTH HELLO must be called with the client already
 //          authenticated... . HELLO 3 makes Variant() 1: later requests use RESP3 server
-//          connections; HELLO 2 makes it 0. Refused while a transaction or WATCH is active
-//          (requests already sent are answered in the protocol they were sent in).
+//          connections; HELLO 2 makes it 0 (requests already sent are answered in the
+//          protocol they were sent in). A HELLO that would change the protocol while a
+//          transaction or WATCH is active (Transaction::Active: its pinned connection speaks
+//          the old one) is refused with an error; one that keeps it is answered.
 //   CLIENT SETNAME/GETNAME (the name lives in the session; redis's validation), SETINFO
 //          LIB-NAME/LIB-VER (+OK, kept for CLIENT INFO), ID, INFO (one line in redis's form,
 //          of this session), REPLY ON, TRACKING OFF, GETREDIR (-1), TRACKINGINFO (off) → as
