@@ -621,5 +621,55 @@ TEST(Resp3Test, PasswordProtectedBackendsAndHelloAuth) {
   EXPECT_TRUE(found);
 }
 
+// What node-redis, redis-py and ioredis send when they connect, pipelined as they send it:
+// every step answered the way each library accepts.
+TEST(Resp3Test, TodaysClientHandshakesPipelined) {
+  Cluster cluster;
+  ASSERT_TRUE(cluster.Start());
+  // node-redis: HELLO 3 with SETNAME, then CLIENT SETINFO (an error would be ignored, +OK is
+  // what redis 7.2 answers), then its commands.
+  {
+    Resp3Client client(cluster.port());
+    ASSERT_TRUE(client.Send(Resp({"HELLO", "3", "SETNAME", "node"}) +
+                            Resp({"CLIENT", "SETINFO", "LIB-NAME", "node-redis"}) +
+                            Resp({"CLIENT", "SETINFO", "LIB-VER", "5.0.0"}) +
+                            Resp({"SET", "hs:node", "1"}) + Resp({"HGETALL", "nohash"})));
+    const std::string hello = client.ReadReply();
+    EXPECT_TRUE(absl::StartsWith(hello, "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n"))
+        << Show(hello);
+    EXPECT_NE(hello.find("$5\r\nproto\r\n:3\r\n"), std::string::npos) << Show(hello);
+    EXPECT_EQ(client.ReadReply(), kOk);
+    EXPECT_EQ(client.ReadReply(), kOk);
+    EXPECT_EQ(client.ReadReply(), kOk);
+    EXPECT_EQ(client.ReadReply(), "%0\r\n");  // RESP3 from a RESP3 server connection
+  }
+  // redis-py (protocol=3, maintenance notifications in "auto" mode): an unknown-subcommand
+  // error for MAINT_NOTIFICATIONS, which it tolerates, as from redis before 8.2.
+  {
+    Resp3Client client(cluster.port());
+    ASSERT_TRUE(client.Send(Resp({"HELLO", "3"}) + Resp({"CLIENT", "SETINFO", "LIB-NAME", "redis-py"}) +
+                            Resp({"CLIENT", "SETINFO", "LIB-VER", "6.0.0"}) +
+                            Resp({"CLIENT", "MAINT_NOTIFICATIONS", "ON", "moving-endpoint-type",
+                                  "internal-ip"}) +
+                            Resp({"SELECT", "0"}) + Resp({"PING"})));
+    EXPECT_TRUE(absl::StartsWith(client.ReadReply(), "%7\r\n"));
+    EXPECT_EQ(client.ReadReply(), kOk);
+    EXPECT_EQ(client.ReadReply(), kOk);
+    EXPECT_EQ(client.ReadReply(),
+              "-ERR unknown subcommand 'MAINT_NOTIFICATIONS'. Try CLIENT HELP.\r\n");
+    EXPECT_EQ(client.ReadReply(), kOk);
+    EXPECT_EQ(client.ReadReply(), "+PONG\r\n");
+  }
+  // ioredis (RESP2): the INFO ready check, then CLIENT SETNAME.
+  {
+    Client client(cluster.port());
+    const std::string info = client.Command({"INFO"});
+    EXPECT_TRUE(absl::StartsWith(info, "$")) << Show(info);
+    EXPECT_NE(info.find("\r\nloading:0\r\n"), std::string::npos) << Show(info, 3000);
+    EXPECT_EQ(client.Command({"CLIENT", "SETNAME", "io"}), kOk);
+    EXPECT_EQ(client.Command({"GET", "hs:node"}), Bulk("1"));
+  }
+}
+
 }  // namespace
 }  // namespace proxy::test
