@@ -295,11 +295,11 @@ const ReasonTable& Reasons() {
 
 RedisCodec::RedisCodec(std::string auth, uint32_t db)
     : auth_(std::move(auth)), db_(db), protocol_(2), resp2_(this) {
-  resp3_.reset(new RedisCodec(*this));
+  resp3_.reset(new RedisCodec(Resp3Sibling(), *this));
 }
 
-RedisCodec::RedisCodec(const RedisCodec& resp2)
-    : Codec(), auth_(resp2.auth_), db_(resp2.db_), protocol_(3), resp2_(&resp2) {}
+RedisCodec::RedisCodec(Resp3Sibling, const RedisCodec& resp2)
+    : auth_(resp2.auth_), db_(resp2.db_), protocol_(3), resp2_(&resp2) {}
 
 RedisCodec::~RedisCodec() = default;
 

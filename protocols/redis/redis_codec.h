@@ -39,6 +39,8 @@ class RedisCodec final : public Codec {
 
   // `auth`: the pool's redis_auth ("" = none); `db`: the pool's redis_db. The RESP2 codec.
   RedisCodec(std::string auth, uint32_t db);
+  RedisCodec(const RedisCodec&) = delete;
+  RedisCodec& operator=(const RedisCodec&) = delete;
   ~RedisCodec() override;
 
   RequestDecoderPtr NewRequestDecoder(const DecoderLimits& limits) const override;
@@ -96,8 +98,9 @@ class RedisCodec final : public Codec {
   int protocol() const { return protocol_; }
 
  private:
+  struct Resp3Sibling {};
   // The RESP3 sibling of `resp2`.
-  explicit RedisCodec(const RedisCodec& resp2);
+  RedisCodec(Resp3Sibling, const RedisCodec& resp2);
 
   std::string auth_;
   uint32_t db_;
