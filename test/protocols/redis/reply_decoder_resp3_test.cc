@@ -1,6 +1,7 @@
 // Tests of the RESP3 reply decoder (the server connections of RESP3 clients): every RESP3 type,
 // nested and with attributes, at every split point; push messages and RESP3 strictness; the
 // same limits as RESP2.
+#include <random>
 #include <string>
 #include <vector>
 
@@ -183,6 +184,40 @@ TEST(RedisReplyDecoderResp3Test, Resp2ConnectionsStillRefuseResp3) {
     const std::vector<std::string> lines = DecodeReplies(wire, Feeding{{}, 0});
     ASSERT_EQ(lines.size(), 1u);
     EXPECT_EQ(lines[0].rfind("protocol-error", 0), 0u) << lines[0];
+  }
+}
+
+TEST(RedisReplyDecoderResp3Test, MutatedInputGivesTheSameResultsUnderEveryFeeding) {
+  std::string base;
+  for (const Case& c : Resp3Types()) {
+    base += c.wire;
+  }
+  const char kAlphabet[] = "*$:+-_#,(!=%~|>\r\n0123-9 tfOK";
+  std::mt19937 random(20261206);
+  for (int round = 0; round < 300; ++round) {
+    std::string wire = base;
+    const int mutations = 1 + static_cast<int>(random() % 3);
+    for (int m = 0; m < mutations; ++m) {
+      const size_t at = random() % wire.size();
+      const char byte = kAlphabet[random() % (sizeof(kAlphabet) - 1)];
+      switch (random() % 3) {
+        case 0:
+          wire[at] = byte;
+          break;
+        case 1:
+          wire.insert(at, 1, byte);
+          break;
+        default:
+          wire.erase(at, 1);
+          break;
+      }
+    }
+    const std::vector<std::string> reference =
+        DecodeReplies(wire, Feeding{}, DecoderLimits(), true);
+    for (const Feeding& feeding : AllFeedings(wire.size(), /*max_split_size=*/0)) {
+      ASSERT_EQ(DecodeReplies(wire, feeding, DecoderLimits(), true), reference)
+          << FeedingName(feeding) << " for " << absl::CEscape(wire);
+    }
   }
 }
 
