@@ -591,7 +591,7 @@ LocalAction RedisSession::OnRequest(const Request& request, std::string* reply) 
     }
     absl::StrAppend(reply, "-ERR unsupported command '", spec->name,
                     "': transactions are not available on this connection\r\n");
-    return LocalAction::kReply;
+    return LocalAction::kRefused;
   }
   if (!local) {
     if (request.kind == CommandKind::kLocal) {
@@ -713,6 +713,7 @@ LocalAction RedisSession::Hello(const ArgList& args, std::string* reply) {
   }
   if (hello.protover != 0) {
     resp_ = static_cast<int>(hello.protover);
+    transaction_.SetResp3(resp_ == 3);
   }
   AppendHelloReply(reply);
   return LocalAction::kReply;
@@ -763,7 +764,7 @@ LocalAction RedisSession::Client(const CommandSpec& spec, const ArgList& args,
   };
   auto unsupported = [&](absl::string_view why) {
     absl::StrAppend(reply, "-ERR unsupported command 'CLIENT ", Quoted(sub), "': ", why, "\r\n");
-    return LocalAction::kReply;
+    return LocalAction::kRefused;
   };
   auto on_off = [&](absl::string_view what) {
     // Subcommands whose OFF is a new connection's state: OFF is +OK, ON is refused.
@@ -885,6 +886,7 @@ LocalAction RedisSession::Client(const CommandSpec& spec, const ArgList& args,
 
 void RedisSession::ResetConnection() {
   resp_ = 2;
+  transaction_.SetResp3(false);
   name_.clear();
   lib_name_.clear();
   lib_ver_.clear();

@@ -144,6 +144,7 @@ class RedisCodec final : public Codec {
 //          (what redis before 8.2 answers; redis-py and node-redis then carry on without
 //          notifications). REPLY OFF/SKIP, TRACKING ON, NO-EVICT, NO-TOUCH and the server-wide
 //          subcommands (LIST, KILL, PAUSE, UNPAUSE, UNBLOCK, ...) → -ERR unsupported ...
+//          (LocalAction::kRefused: counted and logged with the proxy's other refusals)
 //   READONLY, READWRITE → +OK (a pool is not a cluster: nothing to change)
 //   RESET → +RESET; back to a new connection's state: RESP2, no name, no library, no
 //          transaction (the pinned connection is reset: Pin() is kReset), and not
@@ -160,6 +161,7 @@ class RedisSession final : public Session {
   std::string PinPrelude() const override { return transaction_.PinPrelude(); }
   void OnPinRefused() override { transaction_.OnPinRefused(); }
   void OnPinLost() override { transaction_.OnPinLost(); }
+  void OnInvalidRequest() override { transaction_.OnInvalidRequest(); }
 
  private:
   LocalAction Hello(const ArgList& args, std::string* reply);

@@ -244,7 +244,8 @@ TEST(RedisSessionTest, ClientSubcommands) {
                               "CLIENT NO-EVICT on", "CLIENT LIST", "CLIENT KILL ID 1",
                               "CLIENT PAUSE 100"}) {
     const std::string reply = driver.Send(refused);
-    EXPECT_EQ(reply.rfind("reply -ERR unsupported command 'CLIENT ", 0), 0u) << refused << reply;
+    // Refusals: counted and logged by the core like its own (LocalAction::kRefused).
+    EXPECT_EQ(reply.rfind("refused -ERR unsupported command 'CLIENT ", 0), 0u) << refused << reply;
   }
   EXPECT_EQ(driver.Send("CLIENT NO-TOUCH off"), "reply +OK\r\n");
   EXPECT_EQ(driver.Send("CLIENT"), "not decoded: wrong number of arguments for 'client' command");
@@ -300,6 +301,91 @@ TEST(RedisSessionTest, ConnectionCommandsNeedAuthenticationExceptHelloResetAuthQ
                            "MULTI", "EXEC", "WATCH k", "UNWATCH", "DISCARD"}) {
     EXPECT_EQ(driver.Send(line), "reply -NOAUTH Authentication required\r\n") << line;
   }
+}
+
+// The session's wiring of protocols/redis/transaction.h: asked first, its pin exposed, the
+// core's callbacks forwarded, RESET and HELLO around it.
+TEST(RedisSessionTest, TransactionsArePinnedThroughTheSession) {
+  SessionDriver driver("", 0);
+  Session& session = driver.session();
+  EXPECT_EQ(driver.Send("MULTI"), "reply +OK\r\n");  // held by the proxy
+  EXPECT_EQ(session.Pin(), PinAction::kNone);
+  EXPECT_EQ(driver.Send("SET k v"), "forward ");
+  EXPECT_EQ(session.Pin(), PinAction::kPin);  // the first key picks the server
+  EXPECT_EQ(session.PinPrelude(), "*1\r\n$5\r\nMULTI\r\n");
+  EXPECT_TRUE(session.PinnedOnly());
+  EXPECT_EQ(driver.Send("PING"), "forward ");  // queued on the pinned server
+  EXPECT_EQ(session.Pin(), PinAction::kPinned);
+  EXPECT_EQ(driver.Send("CLIENT SETNAME x").rfind("reply -ERR ", 0), 0u);  // not queueable
+  EXPECT_EQ(driver.Send("EXEC"), "reply -EXECABORT Transaction discarded because of previous "
+                                 "errors.\r\n");
+  EXPECT_EQ(session.Pin(), PinAction::kReset);
+  EXPECT_FALSE(session.PinnedOnly());
+  // A clean one: EXEC goes to the pinned connection and releases it.
+  EXPECT_EQ(driver.Send("MULTI"), "reply +OK\r\n");
+  EXPECT_EQ(driver.Send("INCR n"), "forward ");
+  EXPECT_EQ(session.Pin(), PinAction::kPin);
+  EXPECT_EQ(driver.Send("EXEC"), "forward ");
+  EXPECT_EQ(session.Pin(), PinAction::kRelease);
+  // WATCH pins; MULTI follows on that connection.
+  EXPECT_EQ(driver.Send("WATCH a b"), "forward ");
+  EXPECT_EQ(session.Pin(), PinAction::kPin);
+  EXPECT_EQ(session.PinPrelude(), "");
+  EXPECT_EQ(driver.Send("MULTI"), "forward ");
+  EXPECT_EQ(session.Pin(), PinAction::kPinned);
+  EXPECT_EQ(driver.Send("DISCARD"), "forward ");
+  EXPECT_EQ(session.Pin(), PinAction::kRelease);
+  EXPECT_EQ(driver.Send("EXEC"), "reply -ERR EXEC without MULTI\r\n");
+  EXPECT_EQ(driver.Send("DISCARD"), "reply -ERR DISCARD without MULTI\r\n");
+  EXPECT_EQ(driver.Send("UNWATCH"), "reply +OK\r\n");
+}
+
+TEST(RedisSessionTest, TransactionCallbacksFailTheTransaction) {
+  SessionDriver driver("", 0);
+  Session& session = driver.session();
+  EXPECT_EQ(driver.Send("MULTI"), "reply +OK\r\n");
+  EXPECT_EQ(driver.Send("SET k v"), "forward ");
+  session.OnInvalidRequest();  // e.g. GET with two keys, refused by the decoder
+  EXPECT_EQ(driver.Send("EXEC").rfind("reply -EXECABORT ", 0), 0u);
+  EXPECT_EQ(driver.Send("MULTI"), "reply +OK\r\n");
+  EXPECT_EQ(driver.Send("SET k v"), "forward ");
+  session.OnPinRefused();  // no dedicated connection free
+  EXPECT_EQ(driver.Send("EXEC").rfind("reply -EXECABORT ", 0), 0u);
+  // A lost WATCH: EXEC answers the null reply of a failed optimistic lock, in the client's
+  // protocol.
+  ASSERT_EQ(driver.Send("HELLO 3").rfind("reply %7", 0), 0u);
+  EXPECT_EQ(driver.Send("WATCH k"), "forward ");
+  session.OnPinLost();
+  EXPECT_EQ(driver.Send("MULTI"), "reply +OK\r\n");
+  EXPECT_EQ(driver.Send("SET k v"), "forward ");
+  EXPECT_EQ(driver.Send("EXEC"), "reply _\r\n");
+}
+
+TEST(RedisSessionTest, ResetAndHelloAroundATransaction) {
+  SessionDriver driver("", 0);
+  Session& session = driver.session();
+  EXPECT_EQ(driver.Send("WATCH k"), "forward ");
+  ASSERT_EQ(session.Pin(), PinAction::kPin);
+  // The pinned connection speaks RESP2: no protocol change meanwhile; HELLO 2 is fine.
+  EXPECT_EQ(driver.Send("HELLO 3"),
+            "reply -ERR HELLO is not allowed while a transaction or WATCH is active on this "
+            "connection (the proxy keeps its protocol until EXEC, DISCARD or UNWATCH)\r\n");
+  EXPECT_EQ(session.Variant(), 0);
+  EXPECT_EQ(driver.Send("HELLO 2").rfind("reply *14", 0), 0u);
+  // RESET inside MULTI: the transaction ends, the pinned connection is reset.
+  EXPECT_EQ(driver.Send("MULTI"), "forward ");
+  EXPECT_EQ(driver.Send("RESET"), "reply +RESET\r\n");
+  EXPECT_EQ(session.Pin(), PinAction::kReset);
+  EXPECT_FALSE(session.PinnedOnly());
+  EXPECT_EQ(driver.Send("EXEC"), "reply -ERR EXEC without MULTI\r\n");
+  EXPECT_EQ(driver.Send("HELLO 3").rfind("reply %7", 0), 0u);
+  EXPECT_EQ(session.Variant(), 1);
+  // Inside MULTI (nothing pinned yet) HELLO is a connection command: refused, and it fails the
+  // transaction (protocols/redis/transaction.h).
+  EXPECT_EQ(driver.Send("MULTI"), "reply +OK\r\n");
+  EXPECT_EQ(driver.Send("HELLO 2").rfind("reply -ERR ", 0), 0u);
+  EXPECT_EQ(session.Variant(), 1);
+  EXPECT_EQ(driver.Send("DISCARD"), "reply +OK\r\n");
 }
 
 }  // namespace
