@@ -621,6 +621,45 @@ TEST(Resp3Test, PasswordProtectedBackendsAndHelloAuth) {
   EXPECT_TRUE(found);
 }
 
+// Transactions of a RESP3 client run on a pinned RESP3 connection: EXEC's reply is what redis
+// gives a direct HELLO 3 connection (doubles and maps inside it included).
+TEST(Resp3Test, TransactionsInResp3MatchRedis) {
+  Cluster cluster;
+  ASSERT_TRUE(cluster.Start());
+  RedisServer reference;
+  ASSERT_TRUE(reference.ok());
+  Resp3Client ref(reference.port());
+  ASSERT_TRUE(absl::StartsWith(ref.Command({"HELLO", "3"}), "%7\r\n"));
+  auto client = cluster.ConnectResp3();
+  const std::vector<std::vector<std::string>> transaction = {
+      {"MULTI"},
+      {"HSET", "{t}h", "a", "1"},
+      {"INCRBYFLOAT", "{t}f", "1.5"},
+      {"ZADD", "{t}z", "2.5", "m"},
+      {"ZSCORE", "{t}z", "m"},
+      {"HGETALL", "{t}h"},
+      {"GET", "{t}missing"},
+      {"EXEC"},
+      {"WATCH", "{t}h"},
+      {"MULTI"},
+      {"HINCRBY", "{t}h", "a", "2"},
+      {"EXEC"},
+      {"MULTI"},
+      {"SET", "{t}x", "1"},
+      {"DISCARD"},
+      {"EXISTS", "{t}x"},
+  };
+  for (const std::vector<std::string>& command : transaction) {
+    EXPECT_EQ(Show(client->Command(command)), Show(ref.Command(command))) << ShowArgs(command);
+  }
+  // While WATCH holds a pinned RESP3 connection, HELLO 2 would change its protocol: refused.
+  EXPECT_EQ(client->Command({"WATCH", "{t}h"}), kOk);
+  EXPECT_TRUE(absl::StartsWith(client->Command({"HELLO", "2"}), "-ERR HELLO is not allowed"));
+  EXPECT_EQ(client->Command({"UNWATCH"}), kOk);
+  EXPECT_TRUE(absl::StartsWith(client->Command({"HELLO", "2"}), "*14\r\n"));
+  EXPECT_EQ(client->Command({"HGETALL", "{t}h"}), "*2\r\n$1\r\na\r\n$1\r\n3\r\n");
+}
+
 // What node-redis, redis-py and ioredis send when they connect, pipelined as they send it:
 // every step answered the way each library accepts.
 TEST(Resp3Test, TodaysClientHandshakesPipelined) {
