@@ -78,7 +78,7 @@ namespace proxy::protocols::memcache {
 //   version            args = {"placeholder"}, synthetic_key.
 //   mn, quit           kLocal, no args (MemcacheSession answers them).
 //   admin commands     kUnsupported, command = the name, args = {name}; MemcacheSession answers
-//                      "SERVER_ERROR unsupported command '<name>': <reason>".
+//                      "CLIENT_ERROR unsupported command '<name>': <reason>".
 //
 // Cost: a line of at most 2048 bytes is tokenized once, in place when it lies in one buffer
 // chunk. A longer get/gets line is first counted where it lies (more than
@@ -116,7 +116,9 @@ namespace proxy::protocols::memcache {
 //     a data block over max_message_bytes                "object too large for the proxy: ..."
 //                                                        (the limit bounds the data block; its
 //                                                        line adds at most kMaxLineSize bytes)
-//     a binary-protocol request (magic byte 0x80)        a SERVER_ERROR text
+//     a byte 0x80 (binary magic) starting a request      a SERVER_ERROR text (a connection whose
+//     after ASCII requests                               first byte is 0x80 gets the binary codec
+//                                                        instead: MemcacheCodec::ForClient)
 //     an admin command with noreply                      a SERVER_ERROR text (refusing it with a
 //                                                        reply would break the client's stream)
 //
