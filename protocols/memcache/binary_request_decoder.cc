@@ -15,6 +15,9 @@ using binary::OpcodeSpec;
 using binary::SpecOf;
 using binary::Treatment;
 
+// The largest body memcached 1.6 handles: its value length (an int) + 2 must fit.
+constexpr uint32_t kMaxBodyLength = 2147483645;
+
 // The opaque as 4 wire bytes (big-endian, as received).
 void AppendOpaque(uint32_t opaque, std::string* out) { binary::Put32(opaque, out); }
 
@@ -42,6 +45,12 @@ std::string BinaryRequestDecoder::HeaderProblem(const Header& h) const {
   if (h.key_length > max_key_size_) {
     return absl::StrCat("binary protocol error: key of ", h.key_length,
                         " bytes (at most ", max_key_size_, ")");
+  }
+  if (h.body_length > kMaxBodyLength) {
+    // memcached computes the value length as an int and allocates value + 2 bytes: a larger
+    // body would overflow there, and the body would then be read as requests.
+    return absl::StrCat("binary protocol error: body of ", h.body_length,
+                        " bytes (memcached takes at most ", kMaxBodyLength, ")");
   }
   if (limits_.max_message_bytes < binary::kHeaderSize ||
       h.body_length > limits_.max_message_bytes - binary::kHeaderSize) {

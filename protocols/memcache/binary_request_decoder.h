@@ -80,7 +80,9 @@ inline bool IsBinaryRequest(const Request& request) {
 // Results (`error` is the text of the error response; `out` has the opcode and opaque):
 //   kProtocolError (memcached closes the connection on all of these too): magic other than
 //   0x80, key + extras > body, extras/key/body lengths not as in the table, a key over 250
-//   bytes (or DecoderLimits::max_key_bytes), a request over DecoderLimits::max_message_bytes.
+//   bytes (or DecoderLimits::max_key_bytes), a body over 2^31 - 3 bytes (memcached's value length
+//   is an int and it allocates value + 2 bytes: beyond that it would read the body as requests),
+//   a request over DecoderLimits::max_message_bytes.
 //   A batch before the bad header is returned first.
 //   kInvalidRequest (wire_size = the whole request, skipped): unknown opcode, data type not 0.
 class BinaryRequestDecoder final : public RequestDecoder {

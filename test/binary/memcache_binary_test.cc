@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -464,6 +465,113 @@ TEST_F(MemcacheBinary, AsciiAndBinaryClientsShareThePortAndTheServers) {
   const Resp r = Roundtrip(*client, wire::Get(0x0c, "ascii:0", 9));
   EXPECT_EQ(r.status, 0) << r.Show();
   EXPECT_EQ(r.key, "ascii:0");
+}
+
+// One attacker input: valid binary requests (including refused and quiet ones), mutated by byte
+// flips, length tampering, truncation and splices, sometimes starting with ASCII.
+std::string AttackInput(std::mt19937& rng) {
+  const auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  std::string bytes;
+  const int requests = 1 + pick(6);
+  for (int i = 0; i < requests; ++i) {
+    const std::string key = absl::StrCat("atk", pick(5));
+    Msg flush;
+    flush.opcode = 0x08;
+    Msg setq;
+    setq.opcode = 0x11;
+    setq.key = key;
+    setq.extras = wire::Extras32x2(0, 0);
+    setq.value = "x";
+    switch (pick(10)) {
+      case 0: bytes += wire::Set(key, std::string(pick(40), 'v'), rng()); break;
+      case 1: bytes += wire::Get(static_cast<uint8_t>(pick(2) ? 0x09 : 0x0d), key, rng()); break;
+      case 2: bytes += wire::Noop(rng()); break;
+      case 3: bytes += wire::Encode(flush); break;
+      case 4: bytes += wire::Encode(setq); break;
+      case 5: bytes += wire::Get(0x1c, key, rng()); break;
+      case 6: bytes += Incr(0x05, key, 1, 0, rng()); break;
+      case 7: bytes += wire::Get(0x00, key, rng()); break;
+      case 8: bytes += wire::Simple(static_cast<uint8_t>(pick(256)), rng()); break;
+      default: bytes += Delete(key, rng()); break;
+    }
+  }
+  const int edits = pick(4);
+  for (int e = 0; e < edits && !bytes.empty(); ++e) {
+    const size_t at = rng() % bytes.size();
+    switch (pick(4)) {
+      case 0: bytes[at] = static_cast<char>(rng()); break;
+      case 1: bytes.insert(at, 1, static_cast<char>(rng())); break;
+      case 2: bytes.erase(at, 1 + pick(8)); break;
+      default: {  // a header length field (key, extras or body) of the first request
+        static const size_t kFields[] = {2, 3, 4, 8, 9, 10, 11};
+        const size_t field = kFields[pick(7)];
+        if (field < bytes.size()) bytes[field] = static_cast<char>(rng());
+        break;
+      }
+    }
+  }
+  if (pick(20) == 0) bytes = "flush_all\r\n" + bytes;  // an ASCII client (refused there)
+  if (!bytes.empty() && pick(3) == 0) bytes[0] = '\x80';
+  return bytes;
+}
+
+// Attackers send mutated binary input on the server connections victims share (one per
+// server); every victim reply must stay exact, nothing may be flushed, the proxy must live.
+TEST_F(MemcacheBinary, MutatedBinaryInputNeverDisturbsOtherClients) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> victim_rounds{0};
+  std::atomic<int> victim_failures{0};
+  std::string first_failure;
+  std::thread victim([&] {
+    auto client = Connect();
+    auto ascii = Connect();
+    for (int i = 0; !stop.load() || i < 50; ++i) {
+      const std::string key = absl::StrCat("victim:", i % 10);
+      const std::string value = absl::StrCat("value", i);
+      const std::string other = absl::StrCat("victim:", (i + 3) % 10);
+      bool ok = Roundtrip(*client, wire::Set(key, value, i, 3)).Show() ==
+                Expect(0x01, 0, i, "", "", "");
+      ok = ok && client->Send(wire::Get(0x0d, key, 1) + wire::Get(0x09, "victim:none", 2) +
+                              wire::Noop(3));
+      ok = ok && ReadResp(*client).Show() == Expect(0x0d, 0, 1, Flags(3), key, value);
+      ok = ok && ReadResp(*client).Show() == Expect(0x0a, 0, 3, "", "", "");
+      ok = ok && ascii->Send(absl::StrCat("get ", key, " ", other, "\r\n"));
+      const std::string reply = ok ? ascii->ReadMemcacheReply() : std::string();
+      ok = ok && reply.rfind(absl::StrCat("VALUE ", key, " 3 ", value.size(), "\r\n", value,
+                                          "\r\n"),
+                             0) == 0;
+      if (!ok && victim_failures.fetch_add(1) == 0) {
+        first_failure = absl::StrCat("round ", i, " reply ", absl::CHexEscape(reply));
+      }
+      if (!ok) break;
+      ++victim_rounds;
+    }
+  });
+  std::mt19937 rng(20261207);
+  for (int i = 0; i < 400; ++i) {
+    Client attacker(port_, milliseconds(50));
+    if (!attacker.connected()) continue;
+    attacker.Send(AttackInput(rng));
+    if (i % 2 == 0) attacker.ReadAll();  // sometimes read what comes back for a while
+  }
+  stop = true;
+  victim.join();
+  EXPECT_EQ(victim_failures.load(), 0) << first_failure;
+  EXPECT_GE(victim_rounds.load(), 50);
+  // Nothing reached a server that the proxy refuses.
+  for (const auto& server : servers_) {
+    Client direct(server->port(), milliseconds(5000));
+    ASSERT_TRUE(direct.Send("stats\r\n"));
+    std::string stats;
+    for (int i = 0; i < 200; ++i) {
+      const std::string line = direct.ReadMemcacheReply();
+      if (line.empty() || line == "END\r\n") break;
+      stats += line;
+    }
+    EXPECT_NE(stats.find("STAT cmd_flush 0\r\n"), std::string::npos) << stats;
+  }
+  auto client = Connect();
+  EXPECT_EQ(Roundtrip(*client, wire::Noop(1)).Show(), Expect(0x0a, 0, 1, "", "", ""));
 }
 
 }  // namespace

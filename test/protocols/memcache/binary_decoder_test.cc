@@ -394,6 +394,14 @@ TEST(BinaryRequestDecoderTest, RequestsOverTheLimitAreRefusedFromTheHeader) {
                  "2000000024 bytes exceeds the proxy's limit of 1024 bytes"},
       },
       limits);
+  // Whatever --max-request-bytes allows, memcached's int value length bounds the body.
+  limits.max_message_bytes = 4294967295u;
+  big.body_length = 2147483646;
+  ExpectEverywhere({{Encode(big), "protocol-error op=1 opaque=0 error=binary protocol error: "
+                                  "body of 2147483646 bytes (memcached takes at most "
+                                  "2147483645)"}},
+                   limits);
+  limits.max_message_bytes = 1024;
   // At the limit it is fine.
   ExpectEverywhere({{Set("k", std::string(1024 - 24 - 9, 'v'), 1),
                      "message set write wire=* op=1 opaque=1 write args=[k]"}},
