@@ -670,7 +670,7 @@ DecodeResult MemcacheRequestDecoder::Classify(const CommandSpec& spec, Request* 
 
     case Syntax::kAdmin:
       if (n >= 2 && t[n - 1] == kNoreply) {
-        return Fail(absl::StrCat("command '", spec.name,
+        return Fail(absl::StrCat("CLIENT_ERROR command '", spec.name,
                                  "' is not supported by the proxy, and with noreply the refusal "
                                  "can only be reported by closing the connection"),
                     out, error);

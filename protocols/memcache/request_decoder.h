@@ -119,7 +119,7 @@ namespace proxy::protocols::memcache {
 //     a byte 0x80 (binary magic) starting a request      a SERVER_ERROR text (a connection whose
 //     after ASCII requests                               first byte is 0x80 gets the binary codec
 //                                                        instead: MemcacheCodec::ForClient)
-//     an admin command with noreply                      a SERVER_ERROR text (refusing it with a
+//     an admin command with noreply                      a CLIENT_ERROR text (refusing it with a
 //                                                        reply would break the client's stream)
 //
 // MemcacheCodec keeps what it builds within the same limits: Split() fragments carry a subset

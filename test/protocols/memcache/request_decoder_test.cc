@@ -273,11 +273,11 @@ TEST(MemcacheRequestDecoderTest, ProtocolErrorsHaveExactTextsAndAreSticky) {
        "a binary-protocol request after ASCII requests; a connection speaks one protocol, "
        "chosen by its first byte"},
       {"flush_all noreply\r\n",
-       "command 'flush_all' is not supported by the proxy, and with noreply the refusal can only "
-       "be reported by closing the connection"},
+       "CLIENT_ERROR command 'flush_all' is not supported by the proxy, and with noreply the "
+       "refusal can only be reported by closing the connection"},
       {"verbosity 1 noreply\r\n",
-       "command 'verbosity' is not supported by the proxy, and with noreply the refusal can only "
-       "be reported by closing the connection"},
+       "CLIENT_ERROR command 'verbosity' is not supported by the proxy, and with noreply the "
+       "refusal can only be reported by closing the connection"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(absl::CEscape(c.wire));

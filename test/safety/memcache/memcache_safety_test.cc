@@ -187,7 +187,7 @@ TEST_P(SharedConnection, MetaLinesThatWouldSmuggleTheDataBlockAreRefused) {
   // Refused whatever the pool's filters: they act on the whole server or the shared connection.
   Attack("flush_all\r\n", "CLIENT_ERROR unsupported command 'flush_all'", false);
   Attack("watch\r\n", "CLIENT_ERROR unsupported command 'watch'", false);
-  Attack("verbosity 1 noreply\r\n", "SERVER_ERROR ", true);
+  Attack("verbosity 1 noreply\r\n", "CLIENT_ERROR command 'verbosity' is not supported", true);
 }
 
 // Finding 11 and memcached's 2048-byte line limit: nothing the proxy forwards makes memcached
