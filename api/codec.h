@@ -186,6 +186,8 @@ enum class LocalAction {
   kForward,         // not handled locally: run the filter chain
   kReply,           // send `reply` and go on
   kReplyThenClose,  // send `reply` (may be empty), then close once earlier replies are out
+  kRefused,         // like kReply, and the reply refuses a valid request (memcache flush_all):
+                    // counted and logged with the proxy's other refusals
 };
 
 // Transactions (redis MULTI/EXEC, WATCH): a session may pin its client to a dedicated server
@@ -224,12 +226,17 @@ class Session {
   // While pinned: requests must go to the pinned server (inside MULTI); otherwise requests for
   // other servers use the shared connections (between WATCH and MULTI).
   virtual bool PinnedOnly() const { return false; }
-  // Bytes sent on a newly pinned connection before the request (MULTI held by the session).
+  // One request sent on a newly pinned connection before the current one (MULTI held by the
+  // session; empty = none); its reply is the proxy's and is dropped.
   virtual std::string PinPrelude() const { return {}; }
-  // The core refused the current request for the pin (key on another server, no dedicated
-  // connection free): `reason` is what the client was told. The session marks its transaction
-  // failed (EXEC then aborts).
+  // The core answered the current request (the one OnRequest just saw) with an error instead
+  // of forwarding it: a key on another server than the pinned one, no dedicated connection
+  // free, a filter's refusal, an unsupported command. The session marks its transaction failed
+  // (EXEC then aborts, as redis does after a bad queued command) and forgets a pin it asked for.
   virtual void OnPinRefused() {}
+  // The decoder refused a request (DecodeResult::kInvalidRequest: wrong arity, ...) before the
+  // session saw it; inside a transaction redis fails the transaction for it.
+  virtual void OnInvalidRequest() {}
   // The pinned connection was lost (server closed) or the pin could not be kept: the session
   // forgets the server-side state (a transaction in progress is then failed).
   virtual void OnPinLost() {}

@@ -233,7 +233,7 @@ std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_w
     for (Worker* w : workers) {
       const ScopeImpl& scope = w->pools()[p]->scope();
       for (const std::string& child : scope.ChildNames()) {
-        if (child == "cmd") continue;  // exported above
+        if (child == "cmd" || child == "refused") continue;  // exported on their own
         const ScopeImpl* sub = scope.FindChild(child);
         if (sub == nullptr) continue;
         sub->ForEachCounter(child + ".", [&](const std::string& n, int64_t v) { counters[n] += v; });
@@ -255,6 +255,23 @@ std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_w
   }
   out += filter_counters;
   out += filter_gauges;
+  // Requests the proxy refused, per command (the core's "refused" scope).
+  Header(&out, "shardproxy_refused_total", "counter",
+         "Valid requests refused by the proxy (unsupported, a filter's or the session's "
+         "refusal), per command.");
+  for (size_t p = 0; p < pools.size(); ++p) {
+    std::map<std::string, int64_t> refused;
+    for (Worker* w : workers) {
+      const ScopeImpl* sub = w->pools()[p]->scope().FindChild("refused");
+      if (sub == nullptr) continue;
+      sub->ForEachCounter("", [&](const std::string& n, int64_t v) { refused[n] += v; });
+    }
+    const std::string pool_label = Label(pools[p]->Name());
+    for (const auto& [command, value] : refused) {
+      absl::StrAppend(&out, "shardproxy_refused_total{pool=\"", pool_label, "\",command=\"",
+                      Label(command), "\"} ", value, "\n");
+    }
+  }
   Header(&out, "shardproxy_server_duration_seconds", "histogram",
          "Server latency: request queued on a server connection to its reply.");
   for (size_t p = 0; p < pools.size(); ++p) {

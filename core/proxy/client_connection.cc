@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "core/common/log.h"
+#include "core/common/version.h"
 #include "core/proxy/server_connection.h"
 #include "core/proxy/worker.h"
 
@@ -45,6 +47,17 @@ std::string UnsupportedText(const Request& request, const Codec& codec) {
   const absl::string_view reason = codec.UnsupportedReason(name);
   absl::StrAppend(&text, ": ", reason.empty() ? absl::string_view("it is not proxied") : reason);
   return text;
+}
+
+// When the process started (static initialisation), for INFO's uptime.
+const std::chrono::steady_clock::time_point kProcessStart = std::chrono::steady_clock::now();
+
+// A reply or reason made printable and short for one log line.
+std::string LogText(absl::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  std::string out;
+  AppendQuotable(text.substr(0, 200), &out);
+  return out;
 }
 
 }  // namespace
@@ -113,12 +126,29 @@ bool ClientConnection::OverLimits() const {
 
 void ClientConnection::InitProtocol() {
   // Made on the first bytes, so that an idle connection costs only its socket and buffers.
+  // The first byte chooses the codec (memcache's binary protocol starts with 0x80).
   const SharedPool& shared = pool_.shared();
-  decoder_ = shared.codec->NewRequestDecoder(shared.limits.decoder);
-  session_ = shared.codec->NewSession();
+  char first = 0;
+  const size_t have = in_.Length() > 0 ? 1 : 0;
+  if (have > 0) in_.CopyOut(0, 1, &first);
+  const Codec& codec = shared.codec->ForClient(absl::string_view(&first, have));
+  decoder_ = codec.NewRequestDecoder(shared.limits.decoder);
+  session_ = codec.NewSession();
+  codec_ = &codec;
+  variant_ = 0;
+  UpdateVariant();
   filters_.reserve(pool_.filter_factories().size());
   for (const FilterFactoryFn& make : pool_.filter_factories()) filters_.push_back(make());
   for (const FilterPtr& filter : filters_) rewrites_replies_ |= filter->RewritesReplies();
+}
+
+void ClientConnection::UpdateVariant() {
+  const uint8_t variant = session_->Variant();
+  if (variant == variant_ && codec_ != nullptr) return;
+  const Codec* codec = variant < kMaxVariants ? pool_.shared().codec->Variant(variant) : nullptr;
+  if (codec == nullptr) return;  // not a variant of this pool: stay where we are
+  variant_ = variant;
+  codec_ = codec;
 }
 
 void ClientConnection::RewriteReply(PendingRequest* p, std::string* reply) {
@@ -129,7 +159,6 @@ void ClientConnection::RewriteReply(PendingRequest* p, std::string* reply) {
 
 void ClientConnection::ProcessInput() {
   if (decoder_ == nullptr) InitProtocol();
-  const Codec& codec = *pool_.shared().codec;
   while (!input_closed_ && !closed_) {
     if (OverLimits()) {
       PauseReading();
@@ -148,7 +177,7 @@ void ClientConnection::ProcessInput() {
     if (result == DecodeResult::kProtocolError) {
       // The stream cannot be resynchronised: answer, then close once earlier replies are out.
       std::string reply;
-      codec.EncodeError(scratch_, &reply);
+      codec_->EncodeErrorFor(p->request, scratch_, &reply);
       input_closed_ = true;
       error_ = true;
       close_after_flush_ = true;
@@ -160,8 +189,9 @@ void ClientConnection::ProcessInput() {
     }
     if (result == DecodeResult::kInvalidRequest) {
       std::string reply;
-      codec.EncodeError(scratch_, &reply);
+      codec_->EncodeErrorFor(p->request, scratch_, &reply);
       in_.Drain(p->request.wire_size);
+      session_->OnInvalidRequest();
       p->outcome.kind = Outcome::Kind::kError;
       CompleteLocal(p, reply);
       continue;
@@ -169,8 +199,17 @@ void ClientConnection::ProcessInput() {
     // Local commands and authentication.
     scratch_.clear();
     const LocalAction action = session_->OnRequest(p->request, &scratch_);
-    if (action == LocalAction::kReply) {
+    UpdateVariant();
+    const PinAction pin = session_->Pin();
+    if (action == LocalAction::kReply || action == LocalAction::kRefused) {
       in_.Drain(p->request.wire_size);
+      // An aborted transaction (EXEC after a refused command, RESET): the pinned connection
+      // is reset and freed.
+      if (pin == PinAction::kReset) ReleasePin(/*reset=*/true);
+      if (action == LocalAction::kRefused) {
+        CountRefusal(p->request, scratch_);
+        p->outcome.kind = Outcome::Kind::kError;
+      }
       CompleteLocal(p, scratch_);
       continue;
     }
@@ -183,6 +222,12 @@ void ClientConnection::ProcessInput() {
       PauseReading();
       CompleteLocal(p, scratch_);
       break;
+    }
+    if (pin == PinAction::kPinned || pin == PinAction::kRelease) {
+      // Connection-state commands of a transaction (MULTI after WATCH, EXEC, DISCARD,
+      // UNWATCH): keyless, they go to the pinned connection without the chain's routing.
+      ForwardPinned(p, pin == PinAction::kRelease);
+      continue;
     }
     // The filter chain. Ejected servers whose retry time has passed rejoin first, so that
     // this request is already routed with them (twemproxy's order).
@@ -204,6 +249,7 @@ void ClientConnection::ProcessInput() {
     current_ = nullptr;
     if (answered_locally_) {
       in_.Drain(wire_size);
+      if (answer_kind_ == Outcome::Kind::kError) session_->OnPinRefused();
       CompleteAnswered(p);
       continue;
     }
@@ -211,7 +257,7 @@ void ClientConnection::ProcessInput() {
       // A filter stopped without answering: never leave the client waiting.
       in_.Drain(wire_size);
       std::string reply;
-      codec.EncodeError("request stopped by a filter without a reply", &reply);
+      codec_->EncodeErrorFor(p->request, "request stopped by a filter without a reply", &reply);
       p->outcome.kind = Outcome::Kind::kError;
       CompleteLocal(p, reply);
       continue;
@@ -220,67 +266,101 @@ void ClientConnection::ProcessInput() {
       // Commands that change a shared server connection's mode (MULTI, SUBSCRIBE, MONITOR...)
       // or cannot be proxied are never forwarded, whatever the pool's chain: filters may
       // refuse more, never less (a filter cannot turn an unsupported command into another).
-      in_.Drain(wire_size);
       pool_.stats().unsupported_refused.Add(1);
-      p->outcome.kind = Outcome::Kind::kError;
-      if (!p->request.expects_reply) {
-        CompleteLocal(p, "");
-        continue;
-      }
-      std::string reply;
-      codec.EncodeError(UnsupportedText(p->request, codec), &reply);
-      CompleteLocal(p, reply);
+      Refuse(p, UnsupportedText(p->request, *codec_));
+      session_->OnPinRefused();
       continue;
     }
-    Forward(p);
+    Forward(p, pin);
   }
 }
 
-void ClientConnection::Forward(PendingRequest* p) {
+void ClientConnection::Refuse(PendingRequest* p, absl::string_view text) {
+  in_.Drain(p->request.wire_size);
+  CountRefusal(p->request, text);
+  p->outcome.kind = Outcome::Kind::kError;
+  std::string reply;
+  // A refused noreply request (memcache) stays silent like every other noreply outcome.
+  if (p->request.expects_reply) codec_->EncodeRefusal(p->request, text, &reply);
+  CompleteLocal(p, reply);
+}
+
+void ClientConnection::CountRefusal(const Request& request, absl::string_view text) {
+  pool_.stats().refused.Add(1);
+  const absl::string_view command = request.command.empty() ? "unknown" : request.command;
+  pool_.scope().Child("refused").CounterFor(command).Add(1);
+  if (log::Enabled(log::kInfo) && worker_.AllowRefusalLog()) {
+    PROXY_LOG(log::kInfo, "pool %s: refused %s (fd %d): %s", pool_.Name(), command, fd_,
+              LogText(text));
+  }
+}
+
+void ClientConnection::Forward(PendingRequest* p, PinAction pin) {
   const Request& request = p->request;
   RequestContext& context = p->context;
   const size_t wire_size = request.wire_size;
   if (!context.routed) {
     in_.Drain(wire_size);
     std::string reply;
-    pool_.PoolCodec().EncodeError("request not routed: the pool's filter chain has no router",
-                                  &reply);
+    codec_->EncodeErrorFor(request, "request not routed: the pool's filter chain has no router",
+                           &reply);
     CompleteLocal(p, reply);
     return;
   }
+  if (request.broadcast) {
+    if (pinned_ != nullptr && session_->PinnedOnly()) {
+      Refuse(p, "a command sent to every server cannot be part of a transaction");
+      session_->OnPinRefused();
+      return;
+    }
+    ForwardBroadcast(p);
+    return;
+  }
+  if ((pinned_ != nullptr || pin == PinAction::kPin) && ForwardWithPin(p, pin)) return;
   if (pool_.AllEjected()) {
     in_.Drain(wire_size);
     FailRequest(p, ECONNREFUSED);
     return;
   }
   if (context.fragments.empty()) {
-    ServerConnection* connection = pool_.PickConnection(context.server);
+    ServerConnection* connection = pool_.PickConnection(context.server, variant_);
     if (connection == nullptr) {
       const int error = errno;
       in_.Drain(wire_size);
       FailRequest(p, error);
       return;
     }
-    size_t bytes = wire_size;
-    if (request.has_rewrite) {
-      connection->output().Append(request.rewritten);
-      in_.Drain(wire_size);
-      bytes = request.rewritten.size();
-    } else {
-      in_.MoveTo(connection->output(), wire_size);
-    }
-    p->outcome.server = static_cast<int32_t>(context.server);
-    connection->Enqueue(p, -1, bytes, request.expects_reply);
-    if (!request.expects_reply) {
-      p->outcome.kind = Outcome::Kind::kNoReply;
-      p->done = true;
-      DrainFinished();
-    }
-    if (connection->OverUnsentLimit()) WaitFor(connection);
+    SendOn(connection, p, context.server);
     return;
   }
   // A split request: one fragment per server.
   in_.Drain(wire_size);
+  SendFragments(p);
+}
+
+void ClientConnection::SendOn(ServerConnection* connection, PendingRequest* p, uint32_t server) {
+  const Request& request = p->request;
+  const size_t wire_size = request.wire_size;
+  size_t bytes = wire_size;
+  if (request.has_rewrite) {
+    connection->output().Append(request.rewritten);
+    in_.Drain(wire_size);
+    bytes = request.rewritten.size();
+  } else {
+    in_.MoveTo(connection->output(), wire_size);
+  }
+  p->outcome.server = static_cast<int32_t>(server);
+  connection->Enqueue(p, -1, bytes, request.expects_reply);
+  if (!request.expects_reply) {
+    p->outcome.kind = Outcome::Kind::kNoReply;
+    p->done = true;
+    DrainFinished();
+  }
+  if (connection->OverUnsentLimit()) WaitFor(connection);
+}
+
+void ClientConnection::SendFragments(PendingRequest* p) {
+  RequestContext& context = p->context;
   const size_t count = context.fragments.size();
   p->fragments_left = static_cast<uint32_t>(count);
   p->fragment_replies.assign(count, std::string());
@@ -288,7 +368,7 @@ void ClientConnection::Forward(PendingRequest* p) {
   ServerConnection* full = nullptr;
   for (size_t i = 0; i < count; ++i) {
     const Fragment& fragment = context.fragments[i];
-    ServerConnection* connection = pool_.PickConnection(fragment.server);
+    ServerConnection* connection = pool_.PickConnection(fragment.server, variant_);
     if (connection == nullptr) {
       if (p->error == 0) p->error = errno != 0 ? errno : ECONNREFUSED;
       --p->fragments_left;
@@ -300,6 +380,120 @@ void ClientConnection::Forward(PendingRequest* p) {
   }
   if (p->fragments_left == 0) OnFragmentsDone(p);
   if (full != nullptr) WaitFor(full);
+}
+
+void ClientConnection::ForwardBroadcast(PendingRequest* p) {
+  in_.Drain(p->request.wire_size);
+  std::vector<uint32_t> servers;
+  servers.reserve(pool_.server_count());
+  for (uint32_t i = 0; i < pool_.server_count(); ++i) {
+    if (!pool_.server(i).ejected) servers.push_back(i);
+  }
+  if (servers.empty()) {
+    FailRequest(p, ECONNREFUSED);
+    return;
+  }
+  p->context.fragments = codec_->Split(p->request, servers);
+  if (p->context.fragments.empty()) {
+    FailRequest(p, EINVAL);
+    return;
+  }
+  SendFragments(p);
+}
+
+bool ClientConnection::ForwardWithPin(PendingRequest* p, PinAction pin) {
+  const RequestContext& context = p->context;
+  const bool split = !context.fragments.empty();
+  const uint32_t server = context.server;
+  const config::v1::Pool& config = pool_.Config();
+  if (pinned_ != nullptr) {
+    if (!split && server == pinned_server_) {
+      SendOn(pinned_, p, server);
+      return true;
+    }
+    // Between WATCH and MULTI other servers' keys are ordinary requests.
+    if (pin != PinAction::kPin && !session_->PinnedOnly()) return false;
+    Refuse(p, split ? absl::StrCat("the keys of this command live on ",
+                                   context.fragments.size(),
+                                   " servers; in a transaction every key must live on its "
+                                   "server '",
+                                   config.servers(pinned_server_).node_name(),
+                                   "' (use hash tags, e.g. {user1}:a and {user1}:b)")
+                    : absl::StrCat("key lives on server '", config.servers(server).node_name(),
+                                   "' but this transaction runs on server '",
+                                   config.servers(pinned_server_).node_name(),
+                                   "'; every key of a transaction must live on one server (use "
+                                   "hash tags, e.g. {user1}:a and {user1}:b)"));
+    session_->OnPinRefused();
+    return true;
+  }
+  // PinAction::kPin: the first keyed command of a transaction, or WATCH.
+  if (split) {
+    Refuse(p, absl::StrCat("the keys of this command live on ", context.fragments.size(),
+                           " servers; every key of a transaction must live on one server (use "
+                           "hash tags, e.g. {user1}:a and {user1}:b)"));
+    session_->OnPinRefused();
+    return true;
+  }
+  ServerConnection* connection = pool_.AcquireDedicated(server, variant_);
+  if (connection == nullptr) {
+    const int error = errno;
+    if (error == EBUSY) {
+      Refuse(p, absl::StrCat("too many transactions in progress on server '",
+                             config.servers(server).node_name(), "' (at most ",
+                             pool_.shared().limits.max_pinned_connections,
+                             " per server and worker); try again"));
+    } else {
+      in_.Drain(p->request.wire_size);
+      FailRequest(p, error);
+    }
+    session_->OnPinRefused();
+    return true;
+  }
+  pinned_ = connection;
+  pinned_server_ = server;
+  connection->SetPinnedClient(this);
+  const std::string prelude = session_->PinPrelude();
+  if (!prelude.empty()) connection->SendInternal(prelude);
+  SendOn(connection, p, server);
+  return true;
+}
+
+void ClientConnection::ForwardPinned(PendingRequest* p, bool release) {
+  if (pinned_ == nullptr) {
+    // The session believes it is pinned but the connection is gone (it closed): the
+    // server-side state (a transaction, watched keys) is lost with it.
+    session_->OnPinLost();
+    in_.Drain(p->request.wire_size);
+    std::string reply;
+    codec_->EncodeErrorFor(p->request,
+                           "the transaction's server connection was lost; nothing of it ran",
+                           &reply);
+    p->outcome.kind = Outcome::Kind::kError;
+    CompleteLocal(p, reply);
+    return;
+  }
+  ServerConnection* connection = pinned_;
+  SendOn(connection, p, pinned_server_);
+  if (release && pinned_ == connection) ReleasePin(/*reset=*/false);
+}
+
+void ClientConnection::ReleasePin(bool reset) {
+  ServerConnection* connection = pinned_;
+  if (connection == nullptr) return;
+  pinned_ = nullptr;
+  if (reset && !connection->closed()) {
+    const Codec* codec = pool_.shared().codec->Variant(connection->variant());
+    if (codec == nullptr) codec = pool_.shared().codec.get();
+    for (const std::string& request : codec->PinResetRequests()) connection->SendInternal(request);
+  }
+  pool_.ReleaseDedicated(connection);
+}
+
+void ClientConnection::OnPinLost(ServerConnection* connection) {
+  if (pinned_ != connection) return;
+  pinned_ = nullptr;
+  if (session_ != nullptr) session_->OnPinLost();
 }
 
 void ClientConnection::WaitFor(ServerConnection* connection) {
@@ -338,8 +532,30 @@ void ClientConnection::OnFragmentsDone(PendingRequest* p) {
     return;
   }
   p->reply_text.clear();
-  const bool merged = pool_.PoolCodec().Merge(p->request, p->context.fragments,
-                                              p->fragment_replies, &p->reply_text);
+  bool merged = false;
+  if (p->request.broadcast) {
+    Codec::PoolFacts facts;
+    facts.pool = pool_.Name();
+    facts.proxy_version = kProxyVersion;
+    facts.listen = pool_.Config().listen().raw();
+    facts.servers = static_cast<uint32_t>(pool_.server_count());
+    for (uint32_t i = 0; i < pool_.server_count(); ++i) {
+      if (pool_.server(i).ejected) ++facts.servers_ejected;
+      facts.requests += static_cast<uint64_t>(pool_.server(i).stats.requests.Get());
+    }
+    facts.uptime_s = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                               std::chrono::steady_clock::now() - kProcessStart)
+                                               .count());
+    facts.client_connections = static_cast<uint64_t>(pool_.stats().client_connections.Get());
+    facts.total_connections = static_cast<uint64_t>(worker_.total_connections());
+    facts.refused = static_cast<uint64_t>(pool_.stats().refused.Get());
+    facts.process_id = static_cast<uint32_t>(getpid());
+    merged = codec_->MergeBroadcast(p->request, p->context.fragments, p->fragment_replies, facts,
+                                    &p->reply_text);
+  } else {
+    merged = codec_->Merge(p->request, p->context.fragments, p->fragment_replies,
+                           &p->reply_text);
+  }
   for (std::string& reply : p->fragment_replies) std::string().swap(reply);
   if (!merged) {
     FailRequest(p, EINVAL);
@@ -377,8 +593,10 @@ void ClientConnection::SendLocalError(absl::string_view text) {
   answered_locally_ = true;
   answer_kind_ = Outcome::Kind::kError;
   answer_.clear();
+  // A filter's error refuses the request: counted and logged with the other refusals.
+  CountRefusal(current_->request, text);
   // A refused noreply request (memcache) stays silent like every other noreply outcome.
-  if (current_->request.expects_reply) pool_.PoolCodec().EncodeError(text, &answer_);
+  if (current_->request.expects_reply) codec_->EncodeRefusal(current_->request, text, &answer_);
 }
 
 void ClientConnection::SendLocalReply(absl::string_view bytes) {
@@ -398,7 +616,7 @@ void ClientConnection::FailRequest(PendingRequest* p, int error) {
     OnRequestDone(p);
     return;
   }
-  pool_.PoolCodec().EncodeError(ErrorText(error), &p->reply_text);
+  codec_->EncodeErrorFor(p->request, ErrorText(error), &p->reply_text);
   p->outcome.kind = Outcome::Kind::kError;
   p->outcome.reply_bytes = p->reply_text.size();
   pool_.stats().forward_error.Add(1);
@@ -616,7 +834,7 @@ void ClientConnection::OnCloseTimer(evutil_socket_t, short, void* arg) {
 
 void ClientConnection::RefuseAndClose(absl::string_view error) {
   std::string reply;
-  pool_.PoolCodec().EncodeError(error, &reply);
+  (codec_ != nullptr ? *codec_ : pool_.PoolCodec()).EncodeError(error, &reply);
   out_.Append(reply);
   input_closed_ = true;
   close_after_flush_ = true;
@@ -628,6 +846,8 @@ void ClientConnection::RefuseAndClose(absl::string_view error) {
 void ClientConnection::Close(bool eof) {
   if (closed_) return;
   closed_ = true;
+  // A client that leaves mid-transaction: its connection is reset before anyone reuses it.
+  ReleasePin(/*reset=*/true);
   while (!queue_.empty()) {
     PendingRequest* p = queue_.front();
     queue_.pop_front();

@@ -43,6 +43,8 @@ class ClientConnection : public FilterCallbacks {
   void OnFragmentsDone(PendingRequest* request);
   // The server connection this client waits on (backpressure) has drained, or closed.
   void OnServerDrained();
+  // The dedicated connection this client is pinned to has closed (its requests fail).
+  void OnPinLost(ServerConnection* connection);
 
   // Writes what is queued (called by the worker at the end of a batch of events).
   void Flush();
@@ -60,7 +62,25 @@ class ClientConnection : public FilterCallbacks {
   void HandleReadable();
   void InitProtocol();
   void ProcessInput();
-  void Forward(PendingRequest* request);
+  void Forward(PendingRequest* request, PinAction pin);
+  // Sends an unsplit request on `connection` (its wire bytes, or its rewrite).
+  void SendOn(ServerConnection* connection, PendingRequest* request, uint32_t server);
+  // A request for the pinned connection without routing (PinAction::kPinned / kRelease).
+  void ForwardPinned(PendingRequest* request, bool release);
+  // Sends a routed request while pinned, or pins (PinAction::kPin); false when it is refused
+  // (answered) or not for the pinned connection (then routed as usual).
+  bool ForwardWithPin(PendingRequest* request, PinAction pin);
+  // Ends the pin; `reset`: the codec's PinResetRequests go first (the client left or aborted).
+  void ReleasePin(bool reset);
+  // Sends the request's fragments (context.fragments), one per server.
+  void SendFragments(PendingRequest* request);
+  // One fragment per live server (Request::broadcast).
+  void ForwardBroadcast(PendingRequest* request);
+  // Answers a valid request the proxy refuses (counted per command, logged at -v 6).
+  void Refuse(PendingRequest* request, absl::string_view text);
+  void CountRefusal(const Request& request, absl::string_view text);
+  // The codec of the session's current variant (api/codec.h Session::Variant).
+  void UpdateVariant();
   void CompleteLocal(PendingRequest* request, absl::string_view reply);
   // Writes every finished reply at the head of the queue to the output.
   void DrainFinished();
@@ -106,6 +126,13 @@ class ClientConnection : public FilterCallbacks {
   EvBuffer out_;
   RequestDecoderPtr decoder_;
   SessionPtr session_;
+  // The client's codec: the pool's, or its variant chosen by the first bytes (memcache
+  // binary) or by the session (redis HELLO 3). Null until the first bytes arrive.
+  const Codec* codec_ = nullptr;
+  uint8_t variant_ = 0;
+  // The dedicated server connection this client is pinned to (transactions), and its server.
+  ServerConnection* pinned_ = nullptr;
+  uint32_t pinned_server_ = 0;
   std::vector<FilterPtr> filters_;
   RequestQueue queue_;
   // The request the filter chain is running on (null outside the chain).

@@ -36,10 +36,21 @@
 
 namespace proxy {
 
-ServerConnection::ServerConnection(PoolRuntime& pool, ServerState& server)
-    : pool_(pool), server_(server),
+namespace {
+
+const Codec& VariantCodec(const SharedPool& shared, uint8_t variant) {
+  const Codec* codec = shared.codec->Variant(variant);
+  return codec != nullptr ? *codec : *shared.codec;
+}
+
+}  // namespace
+
+ServerConnection::ServerConnection(PoolRuntime& pool, ServerState& server, uint8_t variant,
+                                   bool dedicated)
+    : pool_(pool), server_(server), codec_(VariantCodec(pool.shared(), variant)),
+      variant_(variant), dedicated_(dedicated),
       unsent_limit_(std::max<size_t>(pool.shared().limits.max_server_unsent_bytes, 1)) {
-  decoder_ = pool.shared().codec->NewReplyDecoder(pool.shared().limits.decoder);
+  decoder_ = codec_.NewReplyDecoder(pool.shared().limits.decoder);
 }
 
 ServerConnection::~ServerConnection() {
@@ -55,10 +66,14 @@ bool ServerConnection::Connect() {
   event_base* base = pool_.worker().base();
   timer_ = evtimer_new(base, &OnTimeout, this);
   // The proxy's own AUTH / SELECT go first; their replies are consumed here.
-  for (const std::string& request : pool_.shared().codec->ServerHandshake()) {
+  for (const std::string& request : codec_.ServerHandshake()) {
     out_.Append(request);
-    entries_.push_back(Entry{nullptr, -1, request.size(), 0, true, pool_.worker().now_us()});
+    entries_.push_back(
+        Entry{nullptr, -1, request.size(), 0, true, pool_.worker().now_us(), /*setup=*/true});
     ++unsent_entries_;
+    // Counted like every queued request: Flush() moves each written entry out of in_queue.
+    server_.stats.in_queue.Add(1);
+    server_.stats.in_queue_bytes.Add(static_cast<int64_t>(request.size()));
   }
   if (address.resolved) {
     return StartConnect(reinterpret_cast<const sockaddr*>(&address.addr), address.len,
@@ -202,6 +217,15 @@ void ServerConnection::Enqueue(PendingRequest* request, int32_t fragment, size_t
   ScheduleFlush();
 }
 
+void ServerConnection::SendInternal(absl::string_view bytes) {
+  out_.Append(bytes);
+  entries_.push_back(Entry{nullptr, -1, bytes.size(), 0, true, pool_.worker().now_us()});
+  ++unsent_entries_;
+  server_.stats.in_queue.Add(1);
+  server_.stats.in_queue_bytes.Add(static_cast<int64_t>(bytes.size()));
+  ScheduleFlush();
+}
+
 void ServerConnection::ScheduleFlush() {
   if (state_ != State::kConnected) return;  // flushed when the connect completes
   if (!flush_scheduled_) {
@@ -333,7 +357,7 @@ bool ServerConnection::HandleReadable() {
     // Any reply shows the server alive; only the proxy's own setup requests can count a
     // -OOM/-BUSY/-LOADING (a client's request may choose its error text).
     last_reply_error_ = reply_.is_error;
-    if (reply_.server_failure && entry.request == nullptr && entry.expects_reply) {
+    if (reply_.server_failure && entry.setup) {
       pool_.RecordServerFailure(server_.index);
     } else {
       pool_.RecordServerSuccess(server_.index);
@@ -348,8 +372,9 @@ bool ServerConnection::HandleReadable() {
 void ServerConnection::Deliver(Entry& entry, size_t wire_size) {
   PendingRequest* p = entry.request;
   if (p == nullptr) {
-    // The reply to our own AUTH/SELECT.
-    if (reply_.is_error) {
+    // The reply to our own AUTH/SELECT/HELLO, or to a pinned connection's prelude or reset
+    // (an error there is expected: DISCARD without MULTI).
+    if (reply_.is_error && entry.setup) {
       std::string text(std::min<size_t>(wire_size, 200), '\0');
       in_.CopyOut(0, text.size(), text.data());
       while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
@@ -460,6 +485,12 @@ void ServerConnection::Fail(int error, bool eof, bool counts) {
   }
   pool_.ConnectionClosed(this);
   if (counts) pool_.RecordServerFailure(server_.index);
+  // A pinned client loses its transaction's connection (its requests fail below).
+  if (pinned_client_ != nullptr) {
+    ClientConnection* client = pinned_client_;
+    pinned_client_ = nullptr;
+    client->OnPinLost(this);
+  }
   // Clients held back by this connection's backlog go on (their next requests open another).
   WakeWaiters();
   for (Entry& entry : entries) FailEntry(entry, eof ? 0 : error);

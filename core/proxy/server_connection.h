@@ -22,7 +22,10 @@ struct ServerState;
 
 class ServerConnection {
  public:
-  ServerConnection(PoolRuntime& pool, ServerState& server);
+  // `variant`: the connection class (api/codec.h Codec::Variant: RESP3, memcache binary);
+  // `dedicated`: reserved for pinned clients (transactions), never picked for shared traffic.
+  ServerConnection(PoolRuntime& pool, ServerState& server, uint8_t variant = 0,
+                   bool dedicated = false);
   ~ServerConnection();
   // Shutdown only (every client is already closed): drops this connection's references to the
   // requests still queued on it, freeing those no one else holds.
@@ -36,6 +39,15 @@ class ServerConnection {
   // -1). Requests that expect no reply are not tracked.
   void Enqueue(PendingRequest* request, int32_t fragment, size_t bytes, bool expects_reply);
   EvBuffer& output() { return out_; }
+  // Queues one request of the proxy's own (a pinned connection's prelude or reset); its reply
+  // is read and dropped, whatever it is.
+  void SendInternal(absl::string_view bytes);
+
+  uint8_t variant() const { return variant_; }
+  bool dedicated() const { return dedicated_; }
+  // The client pinned to this dedicated connection (null = free); told when it closes.
+  void SetPinnedClient(ClientConnection* client) { pinned_client_ = client; }
+  ClientConnection* pinned_client() const { return pinned_client_; }
   // Asks for a write at the end of the current batch of events.
   void ScheduleFlush();
 
@@ -57,12 +69,13 @@ class ServerConnection {
   enum class State { kResolving, kConnecting, kConnected, kClosed };
 
   struct Entry {
-    PendingRequest* request;  // null for the proxy's own handshake requests
+    PendingRequest* request;  // null for the proxy's own requests (handshake, pin prelude/reset)
     int32_t fragment;
     uint64_t bytes;  // as large as --max-request-bytes allows (up to 4 GiB)
     uint64_t deadline_us;  // 0 = no timeout
     bool expects_reply;
     uint64_t queued_us;  // for the server latency histogram
+    bool setup = false;  // the connection's handshake (AUTH/SELECT/HELLO): errors are logged
   };
   // --max-request-bytes allows up to 4 GiB (core/server/options.cc): every size on the path
   // (Entry::bytes, the write accounting, the queue byte gauges) is 64-bit.
@@ -86,6 +99,10 @@ class ServerConnection {
 
   PoolRuntime& pool_;
   ServerState& server_;
+  const Codec& codec_;  // the pool codec's variant this connection speaks
+  uint8_t variant_;
+  bool dedicated_;
+  ClientConnection* pinned_client_ = nullptr;
   int fd_ = -1;
   State state_ = State::kConnecting;
   event* io_event_ = nullptr;     // EV_READ|EV_PERSIST, plus EV_WRITE while output is blocked

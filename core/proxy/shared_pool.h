@@ -35,6 +35,10 @@ struct ProxyLimits {
   // half-close, as twemproxy does) until the queue drains or this grace period passes; then
   // the connection is closed (a client that hung up must not linger in CLOSE_WAIT).
   uint32_t client_eof_grace_ms = 5000;
+  // Dedicated server connections for pinned clients (transactions: api/codec.h PinAction), per
+  // server, per worker and per connection variant; a client that would need one more is
+  // refused with an error. Idle ones are kept for reuse.
+  uint32_t max_pinned_connections = 64;
 };
 
 struct SharedPool {

@@ -90,6 +90,10 @@ struct PoolStats {
   // Ours: times a client stopped being read because a server connection it sends to had more
   // than ProxyLimits::max_server_unsent_bytes unwritten (backpressure).
   StatValue server_backpressure;
+  // Ours: valid requests the proxy refused (unsupported commands, a filter's refusal, a
+  // session's refusal, a transaction's key on another server); per command in the pool scope's
+  // "refused" child, exported on /metrics as shardproxy_refused_total.
+  StatValue refused;
 };
 
 struct ServerStats {

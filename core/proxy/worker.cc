@@ -84,9 +84,16 @@ PoolRuntime::~PoolRuntime() {
   const std::vector<ClientConnection*> clients(live_clients_.begin(), live_clients_.end());
   for (ClientConnection* client : clients) client->CloseForShutdown();
   for (auto& server : servers_) {
-    for (ServerConnection* connection : server->connections) {
-      connection->ReleaseRequests();
-      delete connection;
+    for (uint8_t v = 0; v < kMaxVariants; ++v) {
+      for (ServerConnection* connection : server->connections[v]) {
+        connection->ReleaseRequests();
+        delete connection;
+      }
+      // Every client is closed: every dedicated connection is free again.
+      for (ServerConnection* connection : server->free_dedicated[v]) {
+        connection->ReleaseRequests();
+        delete connection;
+      }
     }
   }
 }
@@ -189,7 +196,7 @@ absl::Status PoolRuntime::Listen(int shared_unix_fd) {
 
 void PoolRuntime::Preconnect() {
   for (auto& server : servers_) {
-    if (server->connections.empty()) {
+    if (server->connections[0].empty()) {
       if (PickConnection(server->index) == nullptr) {
         PROXY_LOG(log::kWarn, "pool %s: preconnect to %s failed: %s", Name(),
                   shared_.config.servers(server->index).raw(), std::strerror(errno));
@@ -265,39 +272,85 @@ void PoolRuntime::ClientClosed(ClientConnection* client, bool eof) {
   }
 }
 
-ServerConnection* PoolRuntime::PickConnection(uint32_t index) {
-  ServerState& server = *servers_[index];
-  const uint32_t limit = std::max<uint32_t>(1, shared_.config.server_connections());
-  if (server.connections.size() < limit) {
-    auto* connection = new ServerConnection(*this, server);
-    if (!connection->Connect()) {
-      const int error = errno;
-      delete connection;
-      server.stats.server_err.Add(1);
-      // The proxy's own lack of descriptors or memory (e.g. a flood of clients) says nothing
-      // about the server: not counted toward its failures.
-      if (error != EMFILE && error != ENFILE && error != ENOBUFS && error != ENOMEM) {
-        RecordServerFailure(index);
-      }
-      errno = error;
-      return nullptr;
+namespace {
+
+// A new connection to `server`; nullptr with errno set when it cannot be made.
+ServerConnection* OpenConnection(PoolRuntime& pool, ServerState& server, uint8_t variant,
+                                 bool dedicated) {
+  auto* connection = new ServerConnection(pool, server, variant, dedicated);
+  if (!connection->Connect()) {
+    const int error = errno;
+    delete connection;
+    server.stats.server_err.Add(1);
+    // The proxy's own lack of descriptors or memory (e.g. a flood of clients) says nothing
+    // about the server: not counted toward its failures.
+    if (error != EMFILE && error != ENFILE && error != ENOBUFS && error != ENOMEM) {
+      pool.RecordServerFailure(server.index);
     }
-    if (connection->closed()) {
-      // Failed during a synchronous connect or lookup; it deletes itself (deferred).
-      errno = connection->error() != 0 ? connection->error() : ECONNREFUSED;
-      return nullptr;
-    }
-    server.connections.push_back(connection);
-    return connection;
+    errno = error;
+    return nullptr;
   }
-  const uint32_t count = static_cast<uint32_t>(server.connections.size());
-  ServerConnection* connection = server.connections[server.next_connection % count];
-  server.next_connection = (server.next_connection + 1) % count;
+  if (connection->closed()) {
+    // Failed during a synchronous connect or lookup; it deletes itself (deferred).
+    errno = connection->error() != 0 ? connection->error() : ECONNREFUSED;
+    return nullptr;
+  }
   return connection;
 }
 
+}  // namespace
+
+ServerConnection* PoolRuntime::PickConnection(uint32_t index, uint8_t variant) {
+  ServerState& server = *servers_[index];
+  if (variant >= kMaxVariants) variant = 0;
+  std::vector<ServerConnection*>& connections = server.connections[variant];
+  const uint32_t limit = std::max<uint32_t>(1, shared_.config.server_connections());
+  if (connections.size() < limit) {
+    ServerConnection* connection = OpenConnection(*this, server, variant, false);
+    if (connection != nullptr) connections.push_back(connection);
+    return connection;
+  }
+  const uint32_t count = static_cast<uint32_t>(connections.size());
+  uint32_t& next = server.next_connection[variant];
+  ServerConnection* connection = connections[next % count];
+  next = (next + 1) % count;
+  return connection;
+}
+
+ServerConnection* PoolRuntime::AcquireDedicated(uint32_t index, uint8_t variant) {
+  ServerState& server = *servers_[index];
+  if (variant >= kMaxVariants) variant = 0;
+  std::vector<ServerConnection*>& free = server.free_dedicated[variant];
+  if (!free.empty()) {
+    ServerConnection* connection = free.back();
+    free.pop_back();
+    return connection;
+  }
+  if (server.dedicated_count[variant] >= shared_.limits.max_pinned_connections) {
+    errno = EBUSY;
+    return nullptr;
+  }
+  ServerConnection* connection = OpenConnection(*this, server, variant, true);
+  if (connection != nullptr) ++server.dedicated_count[variant];
+  return connection;
+}
+
+void PoolRuntime::ReleaseDedicated(ServerConnection* connection) {
+  connection->SetPinnedClient(nullptr);
+  if (connection->closed()) return;  // already counted out by ConnectionClosed
+  connection->server().free_dedicated[connection->variant()].push_back(connection);
+}
+
 void PoolRuntime::ConnectionClosed(ServerConnection* connection) {
-  auto& list = connection->server().connections;
+  ServerState& server = connection->server();
+  const uint8_t variant = connection->variant();
+  if (connection->dedicated()) {
+    auto& free = server.free_dedicated[variant];
+    free.erase(std::remove(free.begin(), free.end(), connection), free.end());
+    --server.dedicated_count[variant];
+    return;
+  }
+  auto& list = server.connections[variant];
   list.erase(std::remove(list.begin(), list.end(), connection), list.end());
 }
 

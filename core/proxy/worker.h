@@ -37,11 +37,20 @@ struct ServerAddress {
 };
 
 // One backend server as seen by one worker: its connections, failures and ejection state.
+// Connection classes a pool's codec may have (api/codec.h Codec::Variant): 0 = the pool's
+// protocol as configured, 1 = redis RESP3 / memcache binary.
+inline constexpr uint8_t kMaxVariants = 2;
+
 struct ServerState {
   uint32_t index = 0;  // into the pool config's servers
   ServerAddress address;
-  std::vector<ServerConnection*> connections;
-  uint32_t next_connection = 0;
+  // Shared connections (up to server_connections per variant), picked round robin.
+  std::vector<ServerConnection*> connections[kMaxVariants];
+  uint32_t next_connection[kMaxVariants] = {};
+  // Dedicated connections for pinned clients (transactions): the free ones, and how many
+  // exist (free or pinned), bounded by ProxyLimits::max_pinned_connections per variant.
+  std::vector<ServerConnection*> free_dedicated[kMaxVariants];
+  uint32_t dedicated_count[kMaxVariants] = {};
   // Written by the owning worker only; read by the admin endpoint.
   Shared<uint32_t> failures;  // consecutive
   Shared<bool> ejected;
@@ -79,7 +88,13 @@ class PoolRuntime : public PoolView {
 
   // A connection to server `index` for one more request (opening one if fewer than
   // server_connections exist); nullptr when it cannot be created (errno set).
-  ServerConnection* PickConnection(uint32_t index);
+  ServerConnection* PickConnection(uint32_t index, uint8_t variant = 0);
+  // A dedicated connection to server `index` for a pinned client: a free one, or a new one
+  // while fewer than ProxyLimits::max_pinned_connections exist; nullptr otherwise (errno set:
+  // EBUSY when the bound is reached).
+  ServerConnection* AcquireDedicated(uint32_t index, uint8_t variant);
+  // A pinned client is done with `connection` (already reset if it had to be): free again.
+  void ReleaseDedicated(ServerConnection* connection);
   void RecordServerFailure(uint32_t index);
   void RecordServerSuccess(uint32_t index) { servers_[index]->failures = 0; }
   void ConnectionClosed(ServerConnection* connection);
@@ -181,6 +196,16 @@ class Worker {
     return ++slowlog_lines_ <= 10;
   }
 
+  // Refusal log lines (-v 6): at most 10 per second per worker.
+  bool AllowRefusalLog() {
+    const uint64_t second = now_us_ / 1000000u;
+    if (second != refusal_log_second_) {
+      refusal_log_second_ = second;
+      refusal_log_lines_ = 0;
+    }
+    return ++refusal_log_lines_ <= 10;
+  }
+
   // twemproxy's connection counters (listeners, clients and server connections).
   void ConnectionOpened() {
     total_connections_.Add(1);
@@ -220,6 +245,8 @@ class Worker {
   int stop_fd_ = -1;
   uint64_t slowlog_second_ = 0;
   uint32_t slowlog_lines_ = 0;
+  uint64_t refusal_log_second_ = 0;
+  uint32_t refusal_log_lines_ = 0;
   StatValue total_connections_;
   StatValue curr_connections_;
 };

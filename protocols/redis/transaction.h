@@ -17,6 +17,15 @@
 //   UNWATCH              → kRelease when pinned outside MULTI, +OK otherwise
 //   MULTI inside MULTI   → -ERR MULTI calls can not be nested (redis's text)
 //   EXEC/DISCARD without MULTI → -ERR EXEC without MULTI / -ERR DISCARD without MULTI
+//   WATCH inside MULTI   → -ERR WATCH inside MULTI is not allowed
+//   PING/ECHO inside MULTI → queued on the pinned server (before the first key: refused);
+//                          other local commands (AUTH, SELECT, CLIENT, HELLO) are refused
+//                          inside MULTI and fail the transaction; QUIT and RESET act at once
+//   a refused or invalid command inside MULTI fails the transaction (EXEC → -EXECABORT), as
+//                          redis does for a command it cannot queue
+//   the pinned connection closes → a transaction in progress fails; after a lost WATCH the
+//                          next EXEC answers a null reply (the optimistic lock failed: the
+//                          client retries), never runs without its watch
 #pragma once
 
 #include <string>
@@ -41,15 +50,22 @@ class Transaction {
   void OnPinLost();
   // Pinned, or inside MULTI: a protocol change (HELLO) is refused meanwhile.
   bool Active() const { return in_multi_ || pinned_; }
+  // A request the decoder refused (wrong arity...): fails a transaction in progress.
+  void OnInvalidRequest();
   // RESET: forgets everything; returns the pin action for it (kReset when pinned).
   PinAction Reset();
+  // The client speaks RESP3 (after HELLO 3): an aborted EXEC's null reply is `_`.
+  void SetResp3(bool resp3) { resp3_ = resp3; }
 
  private:
   PinAction pin_ = PinAction::kNone;
   bool in_multi_ = false;
-  bool multi_sent_ = false;  // MULTI reached the server (else the proxy holds it)
-  bool pinned_ = false;
-  bool failed_ = false;      // EXEC will abort
+  bool multi_sent_ = false;   // MULTI reached (or is on its way to) the server
+  bool pinned_ = false;       // the core holds a dedicated connection for this client
+  bool was_pinned_ = false;   // pinned before the current request (a refused kPin is undone)
+  bool failed_ = false;       // EXEC will abort with -EXECABORT
+  bool watch_lost_ = false;   // the WATCHing connection closed: EXEC answers a null reply
+  bool resp3_ = false;
 };
 
 }  // namespace proxy::protocols::redis

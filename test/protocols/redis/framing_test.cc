@@ -304,6 +304,8 @@ class SessionDriver {
         return reply;
       case LocalAction::kReplyThenClose:
         return "close " + reply;
+      case LocalAction::kRefused:
+        return "refused " + reply;
     }
     return "?";
   }

@@ -35,6 +35,8 @@ class SessionDriver {
         return "reply " + reply;
       case LocalAction::kReplyThenClose:
         return "close " + reply;
+      case LocalAction::kRefused:
+        return "refused " + reply;
     }
     return "?";
   }
