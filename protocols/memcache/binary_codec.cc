@@ -381,7 +381,7 @@ LocalAction MemcacheBinarySession::OnRequest(const Request& request, std::string
                            absl::StrCat("unsupported command '", request.command,
                                         "': ", binary::RefusalReason(opcode)),
                            reply);
-    return LocalAction::kReply;
+    return LocalAction::kRefused;
   }
   if (request.kind != CommandKind::kLocal) {
     return LocalAction::kForward;

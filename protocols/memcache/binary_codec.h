@@ -74,8 +74,8 @@ class MemcacheBinaryCodec final : public Codec {
 // Per binary client connection (Variant() == 1): noop → a noop response; version → a version
 // response with kBinaryVersion; quit → a quit response, then close; quitq → close without a
 // reply; refused opcodes (kUnsupported: flush, stat, verbosity, sasl, quiet mutations) → an
-// error response, status 0x0083, "unsupported command '<name>': <reason>", before and whatever
-// the filter chain. Everything else is forwarded.
+// error response, status 0x0083, "unsupported command '<name>': <reason>" (LocalAction::kRefused),
+// before and whatever the filter chain. Everything else is forwarded.
 class MemcacheBinarySession final : public Session {
  public:
   LocalAction OnRequest(const Request& request, std::string* reply) override;

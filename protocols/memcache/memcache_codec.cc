@@ -539,7 +539,7 @@ LocalAction MemcacheSession::OnRequest(const Request& request, std::string* repl
     const absl::string_view name = spec != nullptr ? spec->name : absl::string_view("?");
     absl::StrAppend(reply, "CLIENT_ERROR unsupported command '", name,
                     "': ", UnsupportedCommandReason(name), "\r\n");
-    return LocalAction::kReply;
+    return LocalAction::kRefused;
   }
   if (request.kind != CommandKind::kLocal) {
     return LocalAction::kForward;

@@ -91,8 +91,8 @@ class MemcacheCodec final : public Codec {
 
 // Per client connection: mn → "MN\r\n"; quit → close after earlier replies, no reply of its
 // own; admin commands (kUnsupported: flush_all, stats, watch, ...) → "CLIENT_ERROR unsupported
-// command '<name>': <reason>", before and whatever the filter chain; every other request is
-// forwarded (memcache has no authentication).
+// command '<name>': <reason>" (LocalAction::kRefused), before and whatever the filter chain;
+// every other request is forwarded (memcache has no authentication).
 class MemcacheSession final : public Session {
  public:
   LocalAction OnRequest(const Request& request, std::string* reply) override;

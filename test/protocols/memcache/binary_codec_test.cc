@@ -234,17 +234,17 @@ TEST_F(BinaryCodecTest, TheSessionAnswersLocalRequestsAndRefusals) {
       {Simple(0x0b, 2), LocalAction::kReply, Response(0x0b, 0, "1.6.0-shardproxy", 2)},
       {Simple(0x07, 3), LocalAction::kReplyThenClose, Response(0x07, 0, "", 3)},
       {Simple(0x17, 3), LocalAction::kReplyThenClose, ""},
-      {Encode(flush), LocalAction::kReply,
+      {Encode(flush), LocalAction::kRefused,
        Response(0x08, 0x0083,
                 "unsupported command 'flush': keys are spread over several servers; run it on "
                 "each server directly",
                 3)},
-      {Encode(setq), LocalAction::kReply,
+      {Encode(setq), LocalAction::kRefused,
        Response(0x11, 0x0083,
                 "unsupported command 'setq': quiet mutations are not supported by the proxy (it "
                 "could not know whether a response comes); use the non-quiet opcode",
                 4)},
-      {Simple(0x10, 5), LocalAction::kReply,
+      {Simple(0x10, 5), LocalAction::kRefused,
        Response(0x10, 0x0083,
                 "unsupported command 'stat': it addresses one server, not the pool; run it on "
                 "each server directly",

@@ -66,7 +66,7 @@ TEST(MemcacheSessionTest, AdminCommandsAreRefusedWhateverTheFilters) {
   };
   for (const auto& [wire, expected] : cases) {
     std::string reply;
-    EXPECT_EQ(RunSession(wire, &reply), LocalAction::kReply) << wire;
+    EXPECT_EQ(RunSession(wire, &reply), LocalAction::kRefused) << wire;
     EXPECT_EQ(reply, expected);
   }
 }
