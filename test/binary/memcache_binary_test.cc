@@ -135,13 +135,16 @@ class MemcacheBinary : public ::testing::Test {
     // ketama point range; the multi-get test needs keys on every server.
     std::string yaml = absl::StrCat("alpha:\n  listen: 127.0.0.1:", port_,
                                     "\n  hash: md5\n  distribution: ketama\n"
-                                    "  timeout: 3000\n  servers:\n");
+                                    "  timeout: 3000\n", PoolExtras(), "  servers:\n");
     for (const auto& server : servers_) {
       absl::StrAppend(&yaml, "   - 127.0.0.1:", server->port(), ":1\n");
     }
     proxy_ = std::make_unique<ProxyProcess>(yaml, std::vector<int>{port_});
     ASSERT_TRUE(proxy_->ok()) << proxy_->Log();
   }
+
+  // More pool settings (YAML lines), e.g. a filter chain.
+  virtual std::string PoolExtras() const { return ""; }
 
   std::unique_ptr<Client> Connect() {
     auto client = std::make_unique<Client>(port_, milliseconds(5000));
@@ -467,6 +470,62 @@ TEST_F(MemcacheBinary, AsciiAndBinaryClientsShareThePortAndTheServers) {
   const Resp r = Roundtrip(*client, wire::Get(0x0c, "ascii:0", 9));
   EXPECT_EQ(r.status, 0) << r.Show();
   EXPECT_EQ(r.key, "ascii:0");
+}
+
+// key_prefix: binary requests get the prefix (each quiet get of a batch too), responses that
+// carry a key get it back without it.
+class MemcacheBinaryKeyPrefix : public MemcacheBinary {
+ protected:
+  std::string PoolExtras() const override {
+    return "  filters:\n"
+           "    - name: key_prefix\n"
+           "      config:\n"
+           "        prefix: \"app:\"\n"
+           "    - reject_unsupported\n"
+           "    - hash_tag\n"
+           "    - router\n"
+           "    - stats\n";
+  }
+};
+
+TEST_F(MemcacheBinaryKeyPrefix, KeysArePrefixedOnTheServersAndNotInResponses) {
+  auto client = Connect();
+  std::set<int> used;
+  for (int i = 0; i < 30; ++i) {
+    const std::string key = absl::StrCat("pk", i);
+    ASSERT_EQ(Roundtrip(*client, wire::Set(key, absl::StrCat("v", i), i, i)).Show(),
+              Expect(0x01, 0, i, "", "", ""));
+    EXPECT_EQ(Locate(key), -1) << "stored without the prefix";
+    used.insert(Locate("app:" + key));
+  }
+  EXPECT_EQ(used, (std::set<int>{0, 1, 2}));
+  EXPECT_EQ(Roundtrip(*client, wire::Get(0x0c, "pk3", 1)).Show(),
+            Expect(0x0c, 0, 1, Flags(3), "pk3", "v3"));
+  EXPECT_EQ(Roundtrip(*client, wire::Get(0x0c, "absent", 2)).Show(),
+            Expect(0x0c, 1, 2, "", "absent", ""));
+  EXPECT_EQ(Roundtrip(*client, wire::Get(0x23, "pk4", 3)).Show(),
+            Expect(0x23, 0, 3, Flags(4), "pk4", "v4"));
+  // A batch over every server, with its noop, and one ended by a get.
+  std::string batch;
+  for (int i = 29; i >= 0; i -= 2) batch += wire::Get(0x0d, absl::StrCat("pk", i), 100 + i);
+  ASSERT_TRUE(client->Send(batch + wire::Noop(7)));
+  for (int i = 29; i >= 0; i -= 2) {
+    EXPECT_EQ(ReadResp(*client).Show(),
+              Expect(0x0d, 0, 100 + i, Flags(i), absl::StrCat("pk", i), absl::StrCat("v", i)));
+  }
+  EXPECT_EQ(ReadResp(*client).Show(), Expect(0x0a, 0, 7, "", "", ""));
+  ASSERT_TRUE(client->Send(wire::Get(0x0d, "pk1", 1) + wire::Get(0x0d, "pk2", 2) +
+                           wire::Get(0x0c, "pk5", 3)));
+  EXPECT_EQ(ReadResp(*client).Show(), Expect(0x0d, 0, 1, Flags(1), "pk1", "v1"));
+  EXPECT_EQ(ReadResp(*client).Show(), Expect(0x0d, 0, 2, Flags(2), "pk2", "v2"));
+  EXPECT_EQ(ReadResp(*client).Show(), Expect(0x0c, 0, 3, Flags(5), "pk5", "v5"));
+  // A key that the prefix would take past 250 bytes is refused, and nothing is stored.
+  const std::string long_key(248, 'k');
+  const Resp refused = Roundtrip(*client, wire::Set(long_key, "x", 9));
+  EXPECT_EQ(refused.opcode, 0x01);
+  EXPECT_EQ(refused.opaque, 9u);
+  EXPECT_EQ(refused.status, 0x0083) << refused.Show();
+  EXPECT_EQ(Roundtrip(*client, wire::Noop(10)).Show(), Expect(0x0a, 0, 10, "", "", ""));
 }
 
 // One attacker input: valid binary requests (including refused and quiet ones), mutated by byte
