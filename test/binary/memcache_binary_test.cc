@@ -97,7 +97,7 @@ std::string Incr(uint8_t opcode, absl::string_view key, uint64_t delta, uint64_t
                  uint32_t opaque) {
   Msg m;
   m.opcode = opcode;
-  m.key = key;
+  m.key = std::string(key);
   m.extras = wire::IncrExtras(delta, initial, 0);
   m.opaque = opaque;
   return wire::Encode(m);
@@ -106,7 +106,7 @@ std::string Incr(uint8_t opcode, absl::string_view key, uint64_t delta, uint64_t
 std::string Delete(absl::string_view key, uint32_t opaque) {
   Msg m;
   m.opcode = 0x04;
-  m.key = key;
+  m.key = std::string(key);
   m.opaque = opaque;
   return wire::Encode(m);
 }

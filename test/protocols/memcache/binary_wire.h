@@ -16,9 +16,9 @@ inline void PutBE(uint64_t value, int bytes, std::string* out) {
 struct Msg {
   uint8_t magic = 0x80;
   uint8_t opcode = 0;
-  absl::string_view key;
+  std::string key;
   std::string extras;
-  absl::string_view value;
+  std::string value;
   uint32_t opaque = 0;
   uint64_t cas = 0;
   uint16_t status = 0;  // vbucket in a request
@@ -44,8 +44,8 @@ inline std::string Encode(const Msg& m) {
   PutBE(m.opaque, 4, &out);
   PutBE(m.cas, 8, &out);
   out += m.extras;
-  out.append(m.key.data(), m.key.size());
-  out.append(m.value.data(), m.value.size());
+  out += m.key;
+  out += m.value;
   return out;
 }
 
@@ -67,7 +67,7 @@ inline std::string IncrExtras(uint64_t delta, uint64_t initial, uint32_t expirat
 inline std::string Get(uint8_t opcode, absl::string_view key, uint32_t opaque) {
   Msg m;
   m.opcode = opcode;
-  m.key = key;
+  m.key = std::string(key);
   m.opaque = opaque;
   if (opcode == 0x1d || opcode == 0x1e || opcode == 0x23 || opcode == 0x24 || opcode == 0x1c) {
     m.extras = Extras32(100);
@@ -78,8 +78,8 @@ inline std::string Set(absl::string_view key, absl::string_view value, uint32_t 
                        uint32_t flags = 0, uint8_t opcode = 0x01, uint64_t cas = 0) {
   Msg m;
   m.opcode = opcode;
-  m.key = key;
-  m.value = value;
+  m.key = std::string(key);
+  m.value = std::string(value);
   m.opaque = opaque;
   m.cas = cas;
   m.extras = Extras32x2(flags, 0);
@@ -99,8 +99,8 @@ inline std::string Hit(uint8_t opcode, absl::string_view key, absl::string_view 
   Msg m;
   m.magic = 0x81;
   m.opcode = opcode;
-  m.key = key;
-  m.value = value;
+  m.key = std::string(key);
+  m.value = std::string(value);
   m.opaque = opaque;
   m.cas = cas;
   m.extras = Extras32(flags);
@@ -112,7 +112,7 @@ inline std::string Response(uint8_t opcode, uint16_t status, absl::string_view v
   m.magic = 0x81;
   m.opcode = opcode;
   m.status = status;
-  m.value = value;
+  m.value = std::string(value);
   m.opaque = opaque;
   return Encode(m);
 }
