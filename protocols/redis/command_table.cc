@@ -91,10 +91,27 @@ constexpr CommandSpec kCommands[] = {
     Local("ECHO", Op::kEcho, 2, 0),
     Local("SELECT", Op::kSelect, 2, 0),
     Local("AUTH", Op::kAuth, -2, 3),
+    // Connection state, answered by the session (protocols/redis/redis_codec.h RedisSession):
+    // HELLO, CLIENT, READONLY/READWRITE, RESET, and the transaction commands, which
+    // protocols/redis/transaction.h serves on a dedicated (pinned) server connection.
+    Local("HELLO", Op::kHello, -1, 0),
+    Local("CLIENT", Op::kClient, -2, 0),
+    Local("READONLY", Op::kReadonly, 1, 0),
+    Local("READWRITE", Op::kReadonly, 1, 0),
+    Local("RESET", Op::kReset, 1, 0),
+    Local("MULTI", Op::kMulti, 1, 0),
+    Local("EXEC", Op::kExec, 1, 0),
+    Local("DISCARD", Op::kDiscard, 1, 0),
+    Local("UNWATCH", Op::kUnwatch, 1, 0),
+    // WATCH key...: its keys must live on one server, whose connection the client is pinned to.
+    WithOp(Keys("WATCH", kRead, -2, 1, -1), Op::kWatch),
 
     // Routed by "placeholder". twemproxy closes the connection on COMMAND's subcommands.
     Placeholder("COMMAND", -1),
     Placeholder("LOLWUT", -1),
+    // INFO [section ...]: sent to every live server of the pool (Request::broadcast) and merged
+    // with the proxy's own facts (RedisCodec::MergeBroadcast).
+    WithOp(Placeholder("INFO", -1), Op::kInfo),
 
     // Key only.
     Key("PERSIST", kWrite, 2),
@@ -251,10 +268,11 @@ constexpr CommandSpec kCommands[] = {
     Numkeys("EVAL", kWrite, -3, 2, false, Op::kEval),
     Numkeys("EVALSHA", kWrite, -3, 2, false, Op::kEval),
 
-    // Known but not proxied: no key, server state, transactions, pub/sub, blocking, admin.
-    // Everything that changes the mode of a connection (transactions, pub/sub, MONITOR,
-    // CLIENT REPLY, RESET, HELLO, READONLY...) or blocks it is here: never forwarded on a
-    // shared server connection, whatever the filter chain (the core refuses kUnsupported).
+    // Known but not proxied: no key, server state, pub/sub, blocking, admin. Everything that
+    // would change the mode of a shared server connection (pub/sub, MONITOR...) or blocks it is
+    // here: never forwarded on a shared server connection, whatever the filter chain (the core
+    // refuses kUnsupported). HELLO, CLIENT, RESET and the transaction commands, which would
+    // too, are local (above): they never reach a shared connection either.
     Unsupported("ACL"),
     Unsupported("ASKING"),
     Unsupported("BGREWRITEAOF"),
@@ -267,23 +285,18 @@ constexpr CommandSpec kCommands[] = {
     Unsupported("BZMPOP"),
     Unsupported("BZPOPMAX"),
     Unsupported("BZPOPMIN"),
-    Unsupported("CLIENT"),
     Unsupported("CLUSTER"),
     Unsupported("CONFIG"),
     Unsupported("DBSIZE"),
     Unsupported("DEBUG"),
-    WithOp(Unsupported("DISCARD"), Op::kDiscard),
     Unsupported("EVAL_RO"),
     Unsupported("EVALSHA_RO"),
-    WithOp(Unsupported("EXEC"), Op::kExec),
     Unsupported("FAILOVER"),
     Unsupported("FCALL"),
     Unsupported("FCALL_RO"),
     Unsupported("FLUSHALL"),
     Unsupported("FLUSHDB"),
     Unsupported("FUNCTION"),
-    Unsupported("HELLO"),
-    Unsupported("INFO"),
     Unsupported("KEYS"),
     Unsupported("LASTSAVE"),
     Unsupported("LATENCY"),
@@ -293,7 +306,6 @@ constexpr CommandSpec kCommands[] = {
     Unsupported("MODULE"),
     Unsupported("MONITOR"),
     Unsupported("MOVE"),
-    WithOp(Unsupported("MULTI"), Op::kMulti),
     Unsupported("OBJECT"),
     Unsupported("PSUBSCRIBE"),
     Unsupported("PSYNC"),
@@ -301,10 +313,7 @@ constexpr CommandSpec kCommands[] = {
     Unsupported("PUBSUB"),
     Unsupported("PUNSUBSCRIBE"),
     Unsupported("RANDOMKEY"),
-    Unsupported("READONLY"),
-    Unsupported("READWRITE"),
     Unsupported("REPLICAOF"),
-    Unsupported("RESET"),
     Unsupported("ROLE"),
     Unsupported("SAVE"),
     Unsupported("SCAN"),
@@ -320,10 +329,8 @@ constexpr CommandSpec kCommands[] = {
     Unsupported("SYNC"),
     Unsupported("TIME"),
     Unsupported("UNSUBSCRIBE"),
-    Unsupported("UNWATCH"),
     Unsupported("WAIT"),
     Unsupported("WAITAOF"),
-    Unsupported("WATCH"),
     Unsupported("XREAD"),
     Unsupported("XREADGROUP"),
     Unsupported("ZMPOP"),

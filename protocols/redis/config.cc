@@ -13,8 +13,9 @@ class RedisCodecFactory final : public CodecFactory {
  public:
   absl::string_view Name() const override { return "redis"; }
   absl::string_view Description() const override {
-    return "Redis RESP2 and inline requests: twemproxy's command set, local PING/ECHO/AUTH/"
-           "SELECT/QUIT, split MGET/DEL/UNLINK/TOUCH/EXISTS/MSET";
+    return "Redis RESP2/RESP3 (HELLO 3) and inline requests: twemproxy's command set, local "
+           "PING/ECHO/AUTH/SELECT/QUIT/HELLO/CLIENT/RESET, split MGET/DEL/UNLINK/TOUCH/EXISTS/"
+           "MSET, INFO merged over the servers, MULTI/EXEC/WATCH on a pinned connection";
   }
   CodecPtr Create(const config::v1::Pool& pool) const override {
     return std::make_unique<RedisCodec>(pool.redis_auth(), pool.redis_db());

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -15,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "protocols/redis/auth.h"
 #include "protocols/redis/command_table.h"
+#include "protocols/redis/info.h"
 #include "protocols/redis/reply_decoder.h"
 #include "protocols/redis/request_decoder.h"
 #include "protocols/redis/resp.h"
@@ -28,16 +30,20 @@ constexpr absl::string_view kNoAuth = "-NOAUTH Authentication required\r\n";
 constexpr absl::string_view kInvalidPassword = "-ERR invalid password\r\n";
 constexpr absl::string_view kNoPasswordSet = "-ERR Client sent AUTH, but no password is set\r\n";
 constexpr absl::string_view kNotAnInteger = "-ERR value is not an integer or out of range\r\n";
-constexpr absl::string_view kMultiRefused =
-    "-ERR unsupported command 'MULTI': transactions cannot span a sharding proxy; the commands "
-    "up to EXEC or DISCARD will not run\r\n";
-constexpr absl::string_view kNotQueued =
-    "-ERR command not run: the proxy refused this connection's MULTI (transactions cannot span "
-    "a sharding proxy); send EXEC or DISCARD\r\n";
-constexpr absl::string_view kNestedMulti = "-ERR MULTI calls can not be nested\r\n";
-constexpr absl::string_view kExecAbort =
-    "-EXECABORT Transaction discarded because of previous errors: MULTI is not supported by the "
-    "proxy (transactions cannot span a sharding proxy); no command of it was run\r\n";
+constexpr absl::string_view kWrongPass =
+    "-WRONGPASS invalid username-password pair or user is disabled.\r\n";
+constexpr absl::string_view kHelloNoAuth =
+    "-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
+    "<proto> AUTH <user> <pass> option can be used to authenticate the client and select the "
+    "RESP protocol version at the same time\r\n";
+constexpr absl::string_view kHelloInTransaction =
+    "-ERR HELLO is not allowed while a transaction or WATCH is active on this connection (the "
+    "proxy keeps its protocol until EXEC, DISCARD or UNWATCH)\r\n";
+constexpr absl::string_view kBadClientName =
+    "-ERR Client names cannot contain spaces, newlines or special characters.\r\n";
+
+// Client ids (CLIENT ID, HELLO's id): unique in the process, from 1.
+std::atomic<uint64_t> next_client_id{1};
 
 // Reads "<type><integer>\r\n" at `*pos` of a whole reply and moves past it.
 bool ReadHeader(absl::string_view reply, char type, size_t* pos, int64_t* value) {
@@ -53,9 +59,15 @@ bool ReadHeader(absl::string_view reply, char type, size_t* pos, int64_t* value)
   return true;
 }
 
-// Reads one bulk string or null bulk at `*pos`; `element` views its whole wire form.
-bool ReadBulk(absl::string_view reply, size_t* pos, absl::string_view* element) {
+// Reads one bulk string or null bulk at `*pos` (RESP3: or the null "_"); `element` views its
+// whole wire form.
+bool ReadBulk(absl::string_view reply, bool resp3, size_t* pos, absl::string_view* element) {
   const size_t start = *pos;
+  if (resp3 && reply.substr(*pos, 3) == "_\r\n") {
+    *pos += 3;
+    *element = reply.substr(start, 3);
+    return true;
+  }
   int64_t size = 0;
   if (!ReadHeader(reply, '$', pos, &size) || size < -1) {
     return false;
@@ -73,7 +85,7 @@ bool ReadBulk(absl::string_view reply, size_t* pos, absl::string_view* element) 
 }
 
 bool MergeArray(const Request& request, absl::Span<const Fragment> fragments,
-                absl::Span<const std::string> replies, std::string* out) {
+                absl::Span<const std::string> replies, bool resp3, std::string* out) {
   const size_t total = request.KeyCount();
   std::vector<absl::string_view> elements(total);
   size_t bytes = 0;
@@ -87,7 +99,7 @@ bool MergeArray(const Request& request, absl::Span<const Fragment> fragments,
     }
     for (const uint32_t key : fragments[f].keys) {
       if (key >= total || elements[key].data() != nullptr ||
-          !ReadBulk(reply, &pos, &elements[key])) {
+          !ReadBulk(reply, resp3, &pos, &elements[key])) {
         return false;
       }
       bytes += elements[key].size();
@@ -233,18 +245,20 @@ void AppendWrongArity(const CommandSpec& spec, std::string* reply) {
 }
 
 
-// Why unsupported commands are refused (every command the table does not classify is unsupported; README FAQ).
+// Why unsupported commands are refused: every name here is kUnsupported in the command table
+// (test/protocols/redis/codec_test.cc checks it); commands the table does not know get the
+// filter's generic text.
 constexpr absl::string_view kSpread =
     "keys are spread over several servers; run it on each server directly";
 constexpr absl::string_view kCrossKey =
     "its keys may live on different servers and it cannot be split";
-constexpr absl::string_view kTransaction = "transactions cannot span a sharding proxy";
+constexpr absl::string_view kScriptNoKeys =
+    "the proxy does not route it (use EVAL or EVALSHA with numkeys of at least 1)";
 constexpr absl::string_view kPubSub = "pub/sub is not proxied";
 constexpr absl::string_view kBlocking = "blocking commands are not proxied";
 constexpr absl::string_view kServerAdmin =
     "it addresses one server, not the pool; run it on each server directly";
 constexpr absl::string_view kDatabase = "the database is fixed by the pool's redis_db setting";
-constexpr absl::string_view kConnection = "connection-level state is not proxied";
 
 // Keyed by the upper-cased command name.
 using ReasonTable = absl::flat_hash_map<std::string, absl::string_view>;
@@ -258,24 +272,20 @@ const ReasonTable& Reasons() {
       }
     };
     add({"KEYS", "SCAN", "RANDOMKEY", "DBSIZE", "FLUSHALL", "FLUSHDB"}, kSpread);
-    add({"RENAME", "RENAMENX", "MSETNX", "BITOP", "MIGRATE", "SINTERCARD", "ZINTERCARD", "LMPOP",
-         "ZMPOP", "LCS"},
-        kCrossKey);
-    add({"MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH"}, kTransaction);
+    add({"MIGRATE", "LMPOP", "ZMPOP"}, kCrossKey);
     add({"SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
          "PUBLISH", "SPUBLISH", "PUBSUB"},
         kPubSub);
     add({"BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP",
          "WAIT", "WAITAOF", "XREAD", "XREADGROUP"},
         kBlocking);
-    add({"INFO",         "CONFIG",   "CLIENT",   "TIME",      "LASTSAVE", "SAVE",    "BGSAVE",
-         "BGREWRITEAOF", "SHUTDOWN", "SLAVEOF",  "REPLICAOF", "ROLE",     "SYNC",    "PSYNC",
-         "DEBUG",        "SLOWLOG",  "LATENCY",  "MEMORY",    "MODULE",   "ACL",     "MONITOR",
-         "FAILOVER",     "CLUSTER",  "READONLY", "READWRITE", "SCRIPT",   "FUNCTION",
-         "ASKING"},
+    add({"CONFIG",   "TIME",    "LASTSAVE", "SAVE",     "BGSAVE",  "BGREWRITEAOF", "SHUTDOWN",
+         "SLAVEOF",  "REPLICAOF", "ROLE",   "SYNC",     "PSYNC",   "DEBUG",        "SLOWLOG",
+         "LATENCY",  "MEMORY",  "MODULE",   "ACL",      "MONITOR", "FAILOVER",     "CLUSTER",
+         "SCRIPT",   "FUNCTION", "ASKING",  "OBJECT"},
         kServerAdmin);
-    add({"SELECT", "SWAPDB", "MOVE", "COPY"}, kDatabase);
-    add({"HELLO", "RESET"}, kConnection);
+    add({"SWAPDB", "MOVE", "COPY"}, kDatabase);
+    add({"EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"}, kScriptNoKeys);
     return t;
   }();
   return *table;
@@ -283,17 +293,53 @@ const ReasonTable& Reasons() {
 
 }  // namespace
 
-RedisCodec::RedisCodec(std::string auth, uint32_t db) : auth_(std::move(auth)), db_(db) {}
+RedisCodec::RedisCodec(std::string auth, uint32_t db)
+    : auth_(std::move(auth)), db_(db), protocol_(2), resp2_(this) {
+  resp3_.reset(new RedisCodec(Resp3Sibling(), *this));
+}
+
+RedisCodec::RedisCodec(Resp3Sibling, const RedisCodec& resp2)
+    : auth_(resp2.auth_), db_(resp2.db_), protocol_(3), resp2_(&resp2) {}
+
+RedisCodec::~RedisCodec() = default;
 
 RequestDecoderPtr RedisCodec::NewRequestDecoder(const DecoderLimits& limits) const {
-  return std::make_unique<RedisRequestDecoder>(limits, auth_);
+  // The pool's codec's password: it outlives every decoder (the sibling's is a copy).
+  return std::make_unique<RedisRequestDecoder>(limits, resp2_->auth_);
 }
 
 ReplyDecoderPtr RedisCodec::NewReplyDecoder(const DecoderLimits& limits) const {
-  return std::make_unique<RedisReplyDecoder>(limits);
+  return std::make_unique<RedisReplyDecoder>(limits, protocol_ == 3);
 }
 
-SessionPtr RedisCodec::NewSession() const { return std::make_unique<RedisSession>(*this); }
+SessionPtr RedisCodec::NewSession() const { return std::make_unique<RedisSession>(*resp2_); }
+
+const Codec* RedisCodec::Variant(uint8_t id) const {
+  switch (id) {
+    case 0:
+      return resp2_;
+    case 1:
+      return resp2_->resp3_.get();
+    default:
+      return nullptr;
+  }
+}
+
+std::vector<std::string> RedisCodec::PinResetRequests() const {
+  std::vector<std::string> requests(2);
+  AppendArrayHeader(1, &requests[0]);
+  AppendBulk("DISCARD", &requests[0]);
+  AppendArrayHeader(1, &requests[1]);
+  AppendBulk("UNWATCH", &requests[1]);
+  return requests;
+}
+
+std::vector<absl::string_view> RedisCodec::ReasonedCommands() {
+  std::vector<absl::string_view> names;
+  for (const auto& [name, reason] : Reasons()) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 void RedisCodec::EncodeError(absl::string_view text, std::string* out) const {
   const size_t start = out->size() + 5;
@@ -309,6 +355,15 @@ void RedisCodec::EncodeError(absl::string_view text, std::string* out) const {
 std::vector<Fragment> RedisCodec::Split(const Request& request,
                                         absl::Span<const uint32_t> key_servers) const {
   const CommandSpec* spec = CommandTable::Get().ById(request.command_id);
+  if (request.broadcast && spec != nullptr && spec->op == Op::kInfo) {
+    std::vector<Fragment> fragments(key_servers.size());
+    const std::string info = InfoServerRequest(request.codec_flags);
+    for (size_t i = 0; i < key_servers.size(); ++i) {
+      fragments[i].server = key_servers[i];
+      fragments[i].bytes = info;
+    }
+    return fragments;
+  }
   if (request.kind != CommandKind::kMultiKey || spec == nullptr || spec->rule != KeyRule::kSplit) {
     return {};
   }
@@ -358,7 +413,7 @@ bool RedisCodec::Merge(const Request& request, absl::Span<const Fragment> fragme
   }
   switch (spec->op) {
     case Op::kMget:
-      return MergeArray(request, fragments, replies, out);
+      return MergeArray(request, fragments, replies, protocol_ == 3, out);
     case Op::kDel:
     case Op::kUnlink:
     case Op::kTouch:
@@ -369,6 +424,28 @@ bool RedisCodec::Merge(const Request& request, absl::Span<const Fragment> fragme
     default:
       return false;
   }
+}
+
+bool RedisCodec::MergeBroadcast(const Request& request, absl::Span<const Fragment> fragments,
+                                absl::Span<const std::string> replies, const PoolFacts& facts,
+                                std::string* out) const {
+  const CommandSpec* spec = CommandTable::Get().ById(request.command_id);
+  if (spec == nullptr || spec->op != Op::kInfo || fragments.size() != replies.size()) {
+    return false;
+  }
+  std::vector<absl::string_view> texts(replies.size());
+  for (size_t i = 0; i < replies.size(); ++i) {
+    if (!InfoReplyText(replies[i], &texts[i])) {
+      return false;
+    }
+  }
+  const std::string doc = MergeInfoDocument(request.codec_flags, texts, facts);
+  if (protocol_ == 3) {
+    absl::StrAppend(out, "=", doc.size() + 4, "\r\ntxt:", doc, "\r\n");
+  } else {
+    AppendBulk(doc, out);
+  }
+  return true;
 }
 
 bool RedisCodec::RewriteKeys(const Request& request, const Buffer& wire,
@@ -419,6 +496,12 @@ std::vector<std::string> RedisCodec::ServerHandshake() const {
     AppendBulk("AUTH", &auth);
     AppendBulk(auth_, &auth);
   }
+  if (protocol_ == 3) {
+    std::string& hello = requests.emplace_back();
+    AppendArrayHeader(2, &hello);
+    AppendBulk("HELLO", &hello);
+    AppendBulk("3", &hello);
+  }
   if (db_ > 0) {
     std::string& select = requests.emplace_back();
     AppendArrayHeader(2, &select);
@@ -428,53 +511,94 @@ std::vector<std::string> RedisCodec::ServerHandshake() const {
   return requests;
 }
 
-RedisSession::RedisSession(const RedisCodec& codec) : codec_(codec) {}
+RedisSession::RedisSession(const RedisCodec& codec)
+    : codec_(codec),
+      id_(next_client_id.fetch_add(1, std::memory_order_relaxed)),
+      created_(std::chrono::steady_clock::now()) {}
+
+namespace {
+
+bool IsTransactionOp(Op op) {
+  return op == Op::kMulti || op == Op::kExec || op == Op::kDiscard || op == Op::kWatch ||
+         op == Op::kUnwatch;
+}
+
+// redis's rule for client names and library attributes: printable ASCII without spaces.
+bool ValidClientAttribute(absl::string_view value) {
+  for (const char c : value) {
+    if (c < '!' || c > '~') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The text with CR and LF as spaces and at most 128 bytes (redis's %.128s), for error replies.
+std::string Quoted(absl::string_view text) {
+  std::string out(text.substr(0, 128));
+  for (char& c : out) {
+    if (c == '\r' || c == '\n') c = ' ';
+  }
+  return out;
+}
+
+void AppendNull(int resp, std::string* reply) {
+  reply->append(resp == 3 ? "_\r\n" : "$-1\r\n");
+}
+
+// A text reply: a bulk string (RESP2) or a verbatim "txt" string (RESP3), as redis sends INFO.
+void AppendText(int resp, absl::string_view text, std::string* reply) {
+  if (resp == 3) {
+    absl::StrAppend(reply, "=", text.size() + 4, "\r\ntxt:", text, "\r\n");
+  } else {
+    AppendBulk(text, reply);
+  }
+}
+
+}  // namespace
 
 LocalAction RedisSession::OnRequest(const Request& request, std::string* reply) {
+  pin_ = PinAction::kNone;
   const CommandSpec* spec = CommandTable::Get().ById(request.command_id);
-  const Op op = request.kind == CommandKind::kLocal && spec != nullptr ? spec->op : Op::kNone;
-  const Op transaction_op =
-      request.kind == CommandKind::kUnsupported && spec != nullptr ? spec->op : Op::kNone;
-  if (in_refused_multi_ && op != Op::kQuit) {
-    // After a refused MULTI nothing runs until EXEC or DISCARD: redis would have queued these
-    // commands, and running them one by one would apply half a transaction.
-    switch (transaction_op) {
-      case Op::kExec:
-        in_refused_multi_ = false;
-        reply->append(kExecAbort.data(), kExecAbort.size());
-        break;
-      case Op::kDiscard:
-        in_refused_multi_ = false;
-        reply->append(kOk.data(), kOk.size());  // nothing was run: discarded indeed
-        break;
-      case Op::kMulti:
-        reply->append(kNestedMulti.data(), kNestedMulti.size());
-        break;
-      default:
-        reply->append(kNotQueued.data(), kNotQueued.size());
-        break;
-    }
-    return LocalAction::kReply;
-  }
-  if (!codec_.auth().empty() && !authenticated_ && op != Op::kAuth && op != Op::kQuit) {
+  const Op op = spec != nullptr && request.kind != CommandKind::kUnsupported ? spec->op : Op::kNone;
+  const bool local = request.kind == CommandKind::kLocal && spec != nullptr;
+  if (!codec_.auth().empty() && !authenticated_ &&
+      !(local && (op == Op::kAuth || op == Op::kQuit || op == Op::kHello || op == Op::kReset))) {
     // Before AUTH, MULTI too gets -NOAUTH and starts nothing (as in redis): the decoder, which
     // tracks AUTH for its limits, then agrees with the session on every later AUTH.
     reply->append(kNoAuth.data(), kNoAuth.size());
     return LocalAction::kReply;
   }
-  if (transaction_op == Op::kMulti) {
-    // Refused here rather than by the filter chain, so that the session knows the commands
-    // that follow belong to a refused transaction.
-    in_refused_multi_ = true;
-    reply->append(kMultiRefused.data(), kMultiRefused.size());
+  if (local && op == Op::kReset) {
+    // RESET is never queued (redis runs it inside MULTI too): the transaction ends here, and
+    // its pinned connection is reset (kReset) before it serves anyone else.
+    ResetConnection();
+    pin_ = transaction_.Reset();
+    reply->append("+RESET\r\n");
     return LocalAction::kReply;
   }
-  if (request.kind != CommandKind::kLocal) {
+  LocalAction action = LocalAction::kForward;
+  const bool decided = transaction_.OnRequest(request, spec, reply, &action);
+  pin_ = transaction_.Pin();
+  if (decided) {
+    return action;
+  }
+  if (IsTransactionOp(op)) {
+    // Transaction commands go where the transaction sends them (a pinned connection), never
+    // through the shared connections.
+    if (pin_ != PinAction::kNone) {
+      return LocalAction::kForward;
+    }
+    absl::StrAppend(reply, "-ERR unsupported command '", spec->name,
+                    "': transactions are not available on this connection\r\n");
+    return LocalAction::kRefused;
+  }
+  if (!local) {
+    if (request.kind == CommandKind::kLocal) {
+      reply->append("-ERR unknown local command\r\n");
+      return LocalAction::kReply;
+    }
     return LocalAction::kForward;
-  }
-  if (spec == nullptr) {
-    reply->append("-ERR unknown local command\r\n");
-    return LocalAction::kReply;
   }
   const ArgList& args = request.args;
   switch (op) {
@@ -537,10 +661,238 @@ LocalAction RedisSession::OnRequest(const Request& request, std::string* reply) 
       return LocalAction::kReply;
     }
 
+    case Op::kHello:
+      return Hello(args, reply);
+
+    case Op::kClient:
+      return Client(*spec, args, reply);
+
+    case Op::kReadonly:
+      if (!args.empty()) {
+        AppendWrongArity(*spec, reply);
+      } else {
+        reply->append(kOk.data(), kOk.size());
+      }
+      return LocalAction::kReply;
+
     default:
       reply->append("-ERR unknown local command\r\n");
       return LocalAction::kReply;
   }
+}
+
+LocalAction RedisSession::Hello(const ArgList& args, std::string* reply) {
+  HelloArgs hello;
+  std::string error;
+  if (!ParseHello(args, &hello, &error)) {
+    reply->append(error);
+    return LocalAction::kReply;
+  }
+  if (hello.has_auth) {
+    // The request decoder makes the same decision (HelloAuthMatches after ParseHello).
+    if (!HelloAuthMatches(hello, codec_.auth())) {
+      reply->append(kWrongPass.data(), kWrongPass.size());
+      return LocalAction::kReply;
+    }
+    authenticated_ = true;
+  }
+  if (!codec_.auth().empty() && !authenticated_) {
+    reply->append(kHelloNoAuth.data(), kHelloNoAuth.size());
+    return LocalAction::kReply;
+  }
+  if (hello.protover != 0 && hello.protover != resp_ && transaction_.Active()) {
+    reply->append(kHelloInTransaction.data(), kHelloInTransaction.size());
+    return LocalAction::kReply;
+  }
+  if (hello.has_setname) {
+    if (!ValidClientAttribute(hello.name)) {
+      reply->append(kBadClientName.data(), kBadClientName.size());
+      return LocalAction::kReply;
+    }
+    name_ = std::string(hello.name);
+  }
+  if (hello.protover != 0) {
+    resp_ = static_cast<int>(hello.protover);
+    transaction_.SetResp3(resp_ == 3);
+  }
+  AppendHelloReply(reply);
+  return LocalAction::kReply;
+}
+
+void RedisSession::AppendHelloReply(std::string* reply) const {
+  reply->append(resp_ == 3 ? "%7\r\n" : "*14\r\n");
+  AppendBulk("server", reply);
+  AppendBulk("redis", reply);
+  AppendBulk("version", reply);
+  AppendBulk(RedisCodec::kHelloVersion, reply);
+  AppendBulk("proto", reply);
+  absl::StrAppend(reply, ":", resp_, "\r\n");
+  AppendBulk("id", reply);
+  absl::StrAppend(reply, ":", id_, "\r\n");
+  AppendBulk("mode", reply);
+  AppendBulk("standalone", reply);
+  AppendBulk("role", reply);
+  AppendBulk("master", reply);
+  AppendBulk("modules", reply);
+  reply->append("*0\r\n");
+}
+
+std::string RedisSession::InfoLine() const {
+  const auto age = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::steady_clock::now() - created_)
+                       .count();
+  return absl::StrCat("id=", id_, " addr= laddr= fd=-1 name=", name_, " age=", age,
+                      " idle=0 flags=N db=", codec_.db(),
+                      " sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
+                      "rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=client|info "
+                      "user=default redir=-1 resp=",
+                      resp_, " lib-name=", lib_name_, " lib-ver=", lib_ver_, "\n");
+}
+
+LocalAction RedisSession::Client(const CommandSpec& spec, const ArgList& args,
+                                 std::string* reply) {
+  if (args.empty()) {
+    AppendWrongArity(spec, reply);
+    return LocalAction::kReply;
+  }
+  const std::string sub = absl::AsciiStrToUpper(args[0]);
+  const size_t argc = args.size() + 1;  // redis's count: CLIENT and the subcommand included
+  auto wrong_arity = [&]() {
+    absl::StrAppend(reply, "-ERR wrong number of arguments for 'client|",
+                    absl::AsciiStrToLower(Quoted(args[0])), "' command\r\n");
+    return LocalAction::kReply;
+  };
+  auto unsupported = [&](absl::string_view why) {
+    absl::StrAppend(reply, "-ERR unsupported command 'CLIENT ", Quoted(sub), "': ", why, "\r\n");
+    return LocalAction::kRefused;
+  };
+  auto on_off = [&](absl::string_view what) {
+    // Subcommands whose OFF is a new connection's state: OFF is +OK, ON is refused.
+    if (absl::EqualsIgnoreCase(args[1], "off")) {
+      reply->append(kOk.data(), kOk.size());
+      return LocalAction::kReply;
+    }
+    if (absl::EqualsIgnoreCase(args[1], "on")) {
+      return unsupported(what);
+    }
+    reply->append("-ERR syntax error\r\n");
+    return LocalAction::kReply;
+  };
+  constexpr absl::string_view kShared =
+      "the proxy shares its server connections among its clients";
+
+  if (sub == "SETNAME") {
+    if (argc != 3) return wrong_arity();
+    if (!ValidClientAttribute(args[1])) {
+      reply->append(kBadClientName.data(), kBadClientName.size());
+      return LocalAction::kReply;
+    }
+    name_ = std::string(args[1]);
+    reply->append(kOk.data(), kOk.size());
+    return LocalAction::kReply;
+  }
+  if (sub == "GETNAME") {
+    if (argc != 2) return wrong_arity();
+    if (name_.empty()) {
+      AppendNull(resp_, reply);
+    } else {
+      AppendBulk(name_, reply);
+    }
+    return LocalAction::kReply;
+  }
+  if (sub == "SETINFO") {
+    if (argc != 4) return wrong_arity();
+    std::string* field = nullptr;
+    if (absl::EqualsIgnoreCase(args[1], "lib-name")) {
+      field = &lib_name_;
+    } else if (absl::EqualsIgnoreCase(args[1], "lib-ver")) {
+      field = &lib_ver_;
+    } else {
+      absl::StrAppend(reply, "-ERR Unrecognized option '", Quoted(args[1]), "'\r\n");
+      return LocalAction::kReply;
+    }
+    if (!ValidClientAttribute(args[2])) {
+      absl::StrAppend(reply, "-ERR ", absl::AsciiStrToLower(args[1]),
+                      " cannot contain spaces, newlines or special characters.\r\n");
+      return LocalAction::kReply;
+    }
+    *field = std::string(args[2]);
+    reply->append(kOk.data(), kOk.size());
+    return LocalAction::kReply;
+  }
+  if (sub == "ID") {
+    if (argc != 2) return wrong_arity();
+    absl::StrAppend(reply, ":", id_, "\r\n");
+    return LocalAction::kReply;
+  }
+  if (sub == "INFO") {
+    if (argc != 2) return wrong_arity();
+    AppendText(resp_, InfoLine(), reply);
+    return LocalAction::kReply;
+  }
+  if (sub == "REPLY") {
+    if (argc != 3) return wrong_arity();
+    if (absl::EqualsIgnoreCase(args[1], "on")) {
+      reply->append(kOk.data(), kOk.size());
+      return LocalAction::kReply;
+    }
+    if (absl::EqualsIgnoreCase(args[1], "off") || absl::EqualsIgnoreCase(args[1], "skip")) {
+      return unsupported("every request through the proxy gets its reply");
+    }
+    reply->append("-ERR syntax error\r\n");
+    return LocalAction::kReply;
+  }
+  if (sub == "TRACKING") {
+    if (argc < 3) return wrong_arity();
+    return on_off("client-side caching (tracking) is not proxied");
+  }
+  if (sub == "CACHING") {
+    if (argc != 3) return wrong_arity();
+    reply->append(
+        "-ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN "
+        "or OPTOUT mode enabled\r\n");
+    return LocalAction::kReply;
+  }
+  if (sub == "GETREDIR") {
+    if (argc != 2) return wrong_arity();
+    reply->append(":-1\r\n");
+    return LocalAction::kReply;
+  }
+  if (sub == "TRACKINGINFO") {
+    if (argc != 2) return wrong_arity();
+    reply->append(resp_ == 3 ? "%3\r\n" : "*6\r\n");
+    AppendBulk("flags", reply);
+    reply->append(resp_ == 3 ? "~1\r\n" : "*1\r\n");
+    AppendBulk("off", reply);
+    AppendBulk("redirect", reply);
+    reply->append(":-1\r\n");
+    AppendBulk("prefixes", reply);
+    reply->append("*0\r\n");
+    return LocalAction::kReply;
+  }
+  if (sub == "NO-EVICT" || sub == "NO-TOUCH") {
+    if (argc != 3) return wrong_arity();
+    return on_off(kShared);
+  }
+  if (sub == "LIST" || sub == "KILL" || sub == "PAUSE" || sub == "UNPAUSE" ||
+      sub == "UNBLOCK" || sub == "HELP") {
+    return unsupported("it addresses one server, not the pool; run it on each server directly");
+  }
+  // CLIENT MAINT_NOTIFICATIONS included: redis before 8.2 answers exactly this, and the
+  // clients that ask for notifications in "auto" mode carry on without them.
+  absl::StrAppend(reply, "-ERR unknown subcommand '", Quoted(args[0]), "'. Try CLIENT HELP.\r\n");
+  return LocalAction::kReply;
+}
+
+void RedisSession::ResetConnection() {
+  resp_ = 2;
+  transaction_.SetResp3(false);
+  name_.clear();
+  lib_name_.clear();
+  lib_ver_.clear();
+  // redis's RESET authenticates the connection as the default user: without a password only
+  // when the pool has none (the request decoder applies the same rule to its limits).
+  authenticated_ = false;
 }
 
 absl::string_view RedisCodec::UnsupportedReason(absl::string_view command) const {

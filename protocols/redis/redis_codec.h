@@ -2,7 +2,9 @@
 // answers local commands and enforces AUTH.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,8 @@
 #include "absl/types/span.h"
 #include "api/buffer.h"
 #include "api/codec.h"
+#include "protocols/redis/command_table.h"
+#include "protocols/redis/transaction.h"
 
 namespace proxy::protocols::redis {
 
@@ -19,10 +23,25 @@ namespace proxy::protocols::redis {
 // EncodeError always produces "-ERR <text>\r\n" (CR and LF inside `text` become spaces, so a
 // reply can never be broken by its text). Replies that need another error code (-NOAUTH) are
 // produced by the Session, which writes whole replies.
+//
+// Connection variants (api/codec.h Codec::Variant). The pool's codec speaks RESP2 (variant 0)
+// and owns a RESP3 sibling (variant 1) for the clients that sent HELLO 3: the core sends their
+// requests on server connections whose handshake sent HELLO 3, read with a RESP3 reply
+// decoder, so replies travel to the client as the server wrote them; the proxy never converts
+// between the two. The sibling differs in: ServerHandshake (AUTH, HELLO 3, SELECT), its reply
+// decoder (RESP3 types), Merge (MGET's nulls may be "_"), MergeBroadcast (INFO as a verbatim
+// string). Everything else is shared. Variant(0) of either is the RESP2 codec.
 class RedisCodec final : public Codec {
  public:
-  // `auth`: the pool's redis_auth ("" = none); `db`: the pool's redis_db.
+  // The version the proxy reports in HELLO's reply (INFO reports the servers' lowest): the
+  // command set the proxy knows is redis 7's (protocols/redis/command_table.cc).
+  static constexpr absl::string_view kHelloVersion = "7.0.0";
+
+  // `auth`: the pool's redis_auth ("" = none); `db`: the pool's redis_db. The RESP2 codec.
   RedisCodec(std::string auth, uint32_t db);
+  RedisCodec(const RedisCodec&) = delete;
+  RedisCodec& operator=(const RedisCodec&) = delete;
+  ~RedisCodec() override;
 
   RequestDecoderPtr NewRequestDecoder(const DecoderLimits& limits) const override;
   ReplyDecoderPtr NewReplyDecoder(const DecoderLimits& limits) const override;
@@ -30,17 +49,31 @@ class RedisCodec final : public Codec {
   void EncodeError(absl::string_view text, std::string* out) const override;
   // MGET, DEL, UNLINK, TOUCH, EXISTS and MSET: one fragment per server in ascending server
   // order, keys in their original relative order, the command name in lower case (as
-  // twemproxy sends it). Nothing when every key maps to one server.
+  // twemproxy sends it). Nothing when every key maps to one server. A broadcast request (INFO):
+  // one fragment per listed server, each the INFO request of protocols/redis/info.h.
   std::vector<Fragment> Split(const Request& request,
                               absl::Span<const uint32_t> key_servers) const override;
   // MGET: one array in the original key order; DEL/UNLINK/TOUCH/EXISTS: the sum; MSET: +OK.
   // False (and `out` untouched) when a fragment reply is not exactly what its command returns.
   bool Merge(const Request& request, absl::Span<const Fragment> fragments,
              absl::Span<const std::string> replies, std::string* out) const override;
-  // AUTH <redis_auth> (when set), then SELECT <redis_db> (when > 0): AUTH must come first or
-  // a password-protected server refuses the SELECT (twemproxy's order is the wrong one).
+  // INFO: the document of protocols/redis/info.h, a bulk string (RESP2) or a verbatim string
+  // "=<n>\r\ntxt:<document>\r\n" (RESP3, as redis answers). False when a server's reply is
+  // not a bulk or verbatim string (an error).
+  bool MergeBroadcast(const Request& request, absl::Span<const Fragment> fragments,
+                      absl::Span<const std::string> replies, const PoolFacts& facts,
+                      std::string* out) const override;
+  // AUTH <redis_auth> (when set), then (RESP3) HELLO 3, then SELECT <redis_db> (when > 0):
+  // AUTH must come first or a password-protected server refuses the rest (twemproxy's order is
+  // the wrong one).
   std::vector<std::string> ServerHandshake() const override;
+  // 0: the RESP2 codec; 1: the RESP3 sibling; nullptr otherwise.
+  const Codec* Variant(uint8_t id) const override;
+  // DISCARD, then UNWATCH: a pinned connection back to a clean state (replies dropped).
+  std::vector<std::string> PinResetRequests() const override;
   absl::string_view UnsupportedReason(absl::string_view command) const override;
+  // The commands UnsupportedReason() has a reason for (upper case, sorted), for tests.
+  static std::vector<absl::string_view> ReasonedCommands();
   // Re-encodes the request (array or inline, from its wire bytes) as a RESP array with every
   // key argument (as the command table places them: the key, every key of a split command,
   // MSET's every other argument, numkeys-counted keys and ZUNIONSTORE's destination) replaced
@@ -61,16 +94,27 @@ class RedisCodec final : public Codec {
 
   const std::string& auth() const { return auth_; }
   uint32_t db() const { return db_; }
+  // 2 or 3: the protocol of this codec's server connections and merged replies.
+  int protocol() const { return protocol_; }
 
  private:
+  struct Resp3Sibling {};
+  // The RESP3 sibling of `resp2`.
+  RedisCodec(Resp3Sibling, const RedisCodec& resp2);
+
   std::string auth_;
   uint32_t db_;
+  int protocol_ = 2;
+  const RedisCodec* resp2_;            // variant 0 (this codec, or the sibling's owner)
+  std::unique_ptr<RedisCodec> resp3_;  // variant 1, owned by the RESP2 codec
 };
 
-// Per client connection: local commands and authentication (spec 4.5).
+// Per client connection: local commands, authentication, the connection's protocol and name,
+// and its transaction (protocols/redis/transaction.h, asked first about every authenticated
+// request).
 //
-//   redis_auth set, not authenticated: everything but AUTH and QUIT → -NOAUTH Authentication
-//                                      required (twemproxy's text, no trailing period)
+//   redis_auth set, not authenticated: everything but AUTH, HELLO, RESET and QUIT → -NOAUTH
+//                                      Authentication required (twemproxy's text, no period)
 //   AUTH pw / AUTH default pw          → +OK when pw matches, else -ERR invalid password (an
 //                                      authenticated connection stays authenticated, as in
 //                                      redis); the comparison takes constant time (auth.h)
@@ -78,30 +122,64 @@ class RedisCodec final : public Codec {
 //   PING → +PONG, PING msg → $msg, ECHO msg → $msg, QUIT → +OK then close,
 //   SELECT db → +OK for the pool's redis_db, an error naming that database otherwise.
 //
-// Transactions. MULTI is refused (a transaction cannot span servers, and it would change the
-// mode of a shared server connection), and so is everything up to the EXEC or DISCARD that
-// ends it, so that no command of a refused transaction ever runs:
-//   MULTI                    → an error naming the reason; the refused-transaction state begins
-//                              (before AUTH on a redis_auth pool: -NOAUTH, no state, as redis)
-//   any command in the state → -ERR command not run ... (never forwarded, never local), except
-//                              QUIT, which still closes
-//   MULTI in the state       → -ERR MULTI calls can not be nested
-//   EXEC                     → -EXECABORT Transaction discarded because of previous errors: ...
-//                              (redis-py raises the MULTI error, as redis's own EXECABORT makes
-//                              it do)
-//   DISCARD                  → +OK (nothing was run: the transaction is discarded indeed)
-// EXEC, DISCARD, WATCH, UNWATCH outside the state are ordinary unsupported commands (refused
-// by the core with the codec's UnsupportedReason).
+// Connection commands, answered as redis 7 answers them (its texts):
+//   HELLO [protover [AUTH user pass] [SETNAME name]]
+//        → redis's reply: a flat array (RESP2) or a map %7 (RESP3) of server "redis", version
+//          RedisCodec::kHelloVersion, proto, id (CLIENT ID), mode "standalone", role "master",
+//          modules []. protover not 2 or 3 → -NOPROTO unsupported protocol version. AUTH is
+//          checked like AUTH (user "default"; without redis_auth any password of "default" is
+//          accepted, as redis's nopass default user does), failure → -WRONGPASS invalid
+//          username-password pair or user is disabled. Without AUTH on a connection not yet
+//          authenticated → redis's -NOAUTH HELLO must be called with the client already
+//          authenticated... . HELLO 3 makes Variant() 1: later requests use RESP3 server
+//          connections; HELLO 2 makes it 0 (requests already sent are answered in the
+//          protocol they were sent in). A HELLO that would change the protocol while a
+//          transaction or WATCH is active (Transaction::Active: its pinned connection speaks
+//          the old one) is refused with an error; one that keeps it is answered.
+//   CLIENT SETNAME/GETNAME (the name lives in the session; redis's validation), SETINFO
+//          LIB-NAME/LIB-VER (+OK, kept for CLIENT INFO), ID, INFO (one line in redis's form,
+//          of this session), REPLY ON, TRACKING OFF, GETREDIR (-1), TRACKINGINFO (off) → as
+//          redis answers a connection without tracking. CLIENT CACHING → redis's error for a
+//          connection without tracking. CLIENT MAINT_NOTIFICATIONS → -ERR unknown subcommand
+//          (what redis before 8.2 answers; redis-py and node-redis then carry on without
+//          notifications). REPLY OFF/SKIP, TRACKING ON, NO-EVICT, NO-TOUCH and the server-wide
+//          subcommands (LIST, KILL, PAUSE, UNPAUSE, UNBLOCK, ...) → -ERR unsupported ...
+//          (LocalAction::kRefused: counted and logged with the proxy's other refusals)
+//   READONLY, READWRITE → +OK (a pool is not a cluster: nothing to change)
+//   RESET → +RESET; back to a new connection's state: RESP2, no name, no library, no
+//          transaction (the pinned connection is reset: Pin() is kReset), and not
+//          authenticated when the pool has redis_auth (redis's RESET authenticates the
+//          connection as the default user, which needs a password when one is set).
 class RedisSession final : public Session {
  public:
   explicit RedisSession(const RedisCodec& codec);
 
   LocalAction OnRequest(const Request& request, std::string* reply) override;
+  uint8_t Variant() const override { return resp_ == 3 ? 1 : 0; }
+  PinAction Pin() const override { return pin_; }
+  bool PinnedOnly() const override { return transaction_.PinnedOnly(); }
+  std::string PinPrelude() const override { return transaction_.PinPrelude(); }
+  void OnPinRefused() override { transaction_.OnPinRefused(); }
+  void OnPinLost() override { transaction_.OnPinLost(); }
+  void OnInvalidRequest() override { transaction_.OnInvalidRequest(); }
 
  private:
+  LocalAction Hello(const ArgList& args, std::string* reply);
+  LocalAction Client(const CommandSpec& spec, const ArgList& args, std::string* reply);
+  void AppendHelloReply(std::string* reply) const;
+  std::string InfoLine() const;
+  void ResetConnection();
+
   const RedisCodec& codec_;
   bool authenticated_ = false;
-  bool in_refused_multi_ = false;
+  int resp_ = 2;
+  PinAction pin_ = PinAction::kNone;
+  uint64_t id_;
+  std::chrono::steady_clock::time_point created_;
+  std::string name_;
+  std::string lib_name_;
+  std::string lib_ver_;
+  Transaction transaction_;
 };
 
 }  // namespace proxy::protocols::redis

@@ -1,4 +1,4 @@
-// RedisReplyDecoder: the resumable RESP2 reply state machine.
+// RedisReplyDecoder: the resumable RESP2/RESP3 reply state machine.
 #include "protocols/redis/reply_decoder.h"
 
 #include <algorithm>
@@ -28,7 +28,8 @@ bool IsServerFailure(absl::string_view word) {
 
 }  // namespace
 
-RedisReplyDecoder::RedisReplyDecoder(const DecoderLimits& limits) : limits_(limits) {}
+RedisReplyDecoder::RedisReplyDecoder(const DecoderLimits& limits, bool resp3)
+    : limits_(limits), resp3_(resp3) {}
 
 DecodeResult RedisReplyDecoder::Decode(const Buffer& in, Reply* out, std::string* error) {
   if (state_ == State::kFailed) {
@@ -123,10 +124,14 @@ bool RedisReplyDecoder::AddDigit(char c, const char* what) {
 
 bool RedisReplyDecoder::CompleteValue() {
   while (!stack_.empty()) {
-    if (--stack_.back() > 0) {
+    if (--stack_.back().remaining > 0) {
       return false;
     }
+    const bool attribute = stack_.back().attribute;
     stack_.pop_back();
+    if (attribute) {
+      return false;  // the value the attribute belongs to follows
+    }
   }
   return true;
 }
@@ -144,6 +149,7 @@ RedisReplyDecoder::Step RedisReplyDecoder::Scan(const char* data, size_t size) {
         number_ = 0;
         digits_ = 0;
         negative_ = false;
+        type_ = c;
         switch (c) {
           case '-':
             if (stack_.empty()) {
@@ -164,10 +170,78 @@ RedisReplyDecoder::Step RedisReplyDecoder::Scan(const char* data, size_t size) {
           case '*':
             state_ = State::kCount;
             break;
+          case '_':
+          case '#':
+          case ',':
+          case '(':
+          case '!':
+          case '=':
+          case '%':
+          case '~':
+          case '|':
+            if (!resp3_) {
+              return Fail(absl::StrCat("Protocol error: unexpected reply type byte '",
+                                       PrintableByte(c), "'"));
+            }
+            state_ = c == '_'                ? State::kCr
+                     : c == '#'              ? State::kBoolean
+                     : c == ','              ? State::kLine
+                     : c == '('              ? State::kBigNumber
+                     : c == '!' || c == '='  ? State::kLength
+                                             : State::kCount;
+            break;
+          case '>':
+            if (resp3_) {
+              return Fail(
+                  "Protocol error: unexpected push message in reply (the proxy never subscribes "
+                  "on a server connection)");
+            }
+            return Fail(absl::StrCat("Protocol error: unexpected reply type byte '",
+                                     PrintableByte(c), "'"));
           default:
             return Fail(absl::StrCat("Protocol error: unexpected reply type byte '",
                                      PrintableByte(c), "'"));
         }
+        ++p;
+        break;
+
+      case State::kBoolean:
+        if (c != 't' && c != 'f') {
+          return Fail(absl::StrCat("Protocol error: invalid boolean in reply (expected 't' or "
+                                   "'f', got '",
+                                   PrintableByte(c), "')"));
+        }
+        state_ = State::kCr;
+        ++p;
+        break;
+
+      case State::kCr:
+        if (c != '\r') {
+          return Fail(absl::StrCat("Protocol error: expected '\\r' in reply, got '",
+                                   PrintableByte(c), "'"));
+        }
+        header_ = Header::kValue;
+        state_ = State::kLf;
+        ++p;
+        break;
+
+      case State::kBigNumber:
+        if (c >= '0' && c <= '9') {
+          ++digits_;
+          ++p;
+          break;
+        }
+        if (c == '-' && digits_ == 0 && !negative_) {
+          negative_ = true;
+          ++p;
+          break;
+        }
+        if (c != '\r' || digits_ == 0) {
+          return Fail(absl::StrCat("Protocol error: invalid big number in reply (got '",
+                                   PrintableByte(c), "')"));
+        }
+        header_ = Header::kValue;
+        state_ = State::kLf;
         ++p;
         break;
 
@@ -222,7 +296,9 @@ RedisReplyDecoder::Step RedisReplyDecoder::Scan(const char* data, size_t size) {
                                    " in reply (no digits)"));
         }
         if (negative_) {
-          if (number_ != 1) {
+          // Only RESP2's null bulk and null array: RESP3's blob error, verbatim string, map,
+          // set and attribute have no null form.
+          if (number_ != 1 || (type_ != '$' && type_ != '*')) {
             return Fail(absl::StrCat("Protocol error: invalid ",
                                      is_count ? "multibulk length" : "bulk length", " in reply (-",
                                      number_, ")"));
@@ -234,19 +310,36 @@ RedisReplyDecoder::Step RedisReplyDecoder::Scan(const char* data, size_t size) {
           }
           bulk_size_ = static_cast<size_t>(number_);
           header_ = Header::kBulk;
+          if (type_ == '!' && stack_.empty()) {
+            // A top-level blob error: its text is the payload.
+            top_error_ = true;
+            error_start_ = offset() + 2;
+            error_end_ = error_start_ + bulk_size_;
+          }
         } else if (number_ == 0) {
-          header_ = Header::kValue;  // *0: an empty, complete array
+          // *0 %0 ~0: an empty, complete value; |0: an empty attribute, its value follows.
+          header_ = Header::kValue;
+          if (type_ == '|') {
+            state_ = State::kLf;
+            attribute_empty_ = true;
+            ++p;
+            break;
+          }
         } else {
           if (stack_.size() >= kMaxDepth) {
-            return Fail(
-                absl::StrCat("Protocol error: reply nested more than ", kMaxDepth, " arrays deep"));
+            return Fail(absl::StrCat("Protocol error: reply nested more than ", kMaxDepth,
+                                     resp3_ ? " aggregates deep" : " arrays deep"));
           }
+          const bool pairs = type_ == '%' || type_ == '|';
+          const uint64_t elements =
+              pairs ? (number_ > UINT64_MAX / 2 ? UINT64_MAX : number_ * 2) : number_;
           const uint64_t headroom = UINT64_MAX - offset() - 2;
-          if (!CheckSize(number_ > headroom / kMinElementSize
+          if (!CheckSize(elements > headroom / kMinElementSize
                              ? UINT64_MAX
-                             : offset() + 2 + number_ * kMinElementSize)) {
+                             : offset() + 2 + elements * kMinElementSize)) {
             return Step::kError;
           }
+          number_ = elements;
           header_ = Header::kArray;
         }
         state_ = State::kLf;
@@ -262,6 +355,11 @@ RedisReplyDecoder::Step RedisReplyDecoder::Scan(const char* data, size_t size) {
         ++p;
         switch (header_) {
           case Header::kValue:
+            if (attribute_empty_) {
+              attribute_empty_ = false;  // "|0": the value it belongs to follows
+              state_ = State::kType;
+              break;
+            }
             if (CompleteValue()) {
               if (offset() > limits_.max_message_bytes) {
                 return FailTooBig();
@@ -276,7 +374,7 @@ RedisReplyDecoder::Step RedisReplyDecoder::Scan(const char* data, size_t size) {
             state_ = State::kPayload;
             break;
           case Header::kArray:
-            stack_.push_back(number_);
+            stack_.push_back(Frame{number_, type_ == '|'});
             state_ = State::kType;
             break;
         }
@@ -331,6 +429,7 @@ void RedisReplyDecoder::Finish(const Buffer& in, Reply* out) {
   state_ = State::kType;
   pos_ = 0;
   top_error_ = false;
+  attribute_empty_ = false;
   error_start_ = 0;
   error_end_ = 0;
   stack_.clear();

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "protocols/redis/auth.h"
 #include "protocols/redis/command_table.h"
+#include "protocols/redis/info.h"
 #include "protocols/redis/resp.h"
 
 namespace proxy::protocols::redis {
@@ -177,6 +178,20 @@ DecodeResult Classify(const ArgSource& args, const DecoderLimits& limits, Reques
     case KeyRule::kPlaceholder:
       out->args.Add(kPlaceholderKey);
       out->synthetic_key = true;
+      if (spec->op == Op::kInfo) {
+        // INFO [section ...]: sent to every server; the sections asked for travel in
+        // codec_flags (protocols/redis/info.h).
+        out->broadcast = true;
+        uint16_t sections = argc == 1 ? kInfoEvery : 0;
+        for (size_t i = 1; i < argc; ++i) {
+          char section[16];
+          if (args.Size(i) <= sizeof(section)) {
+            const size_t size = args.Read(i, section, sizeof(section));
+            sections |= InfoSectionBits(absl::string_view(section, size));
+          }
+        }
+        out->codec_flags = sections;
+      }
       return DecodeResult::kMessage;
 
     case KeyRule::kRange: {
@@ -709,12 +724,29 @@ bool RedisRequestDecoder::SkipPrefix(size_t prefix_end) {
 }
 
 void RedisRequestDecoder::TrackAuth(const Request& request) {
-  if (authenticated_ || request.kind != CommandKind::kLocal) {
+  if (request.kind != CommandKind::kLocal) {
     return;
   }
   const CommandSpec* spec = CommandTable::Get().ById(request.command_id);
-  if (spec != nullptr && spec->op == Op::kAuth && AuthArgsMatch(request.args, password_)) {
+  if (spec == nullptr) {
+    return;
+  }
+  if (spec->op == Op::kReset) {
+    // RESET: the default user again, which needs the password when the pool has one (the
+    // session does the same, protocols/redis/redis_codec.h).
+    authenticated_ = password_.empty();
+    return;
+  }
+  if (authenticated_) {
+    return;
+  }
+  if (spec->op == Op::kAuth && AuthArgsMatch(request.args, password_)) {
     authenticated_ = true;
+  } else if (spec->op == Op::kHello) {
+    HelloArgs hello;
+    if (ParseHello(request.args, &hello, nullptr) && HelloAuthMatches(hello, password_)) {
+      authenticated_ = true;
+    }
   }
 }
 

@@ -65,9 +65,10 @@ bool SplitInlineArgs(const char* line, ArgList* args, absl::string_view* error);
 //     the limits of redis for unauthenticated clients apply: more than 10 arguments →
 //     "Protocol error: unauthenticated multibulk length", a bulk longer than 16384 bytes →
 //     "Protocol error: unauthenticated bulk length" (redis's texts), both checked on the header,
-//     before any payload is buffered. The decoder sees every AUTH and checks it with the same
-//     function as the session (auth.h), so both agree on when the client is authenticated; a
-//     failed AUTH never revokes an earlier success (as in redis).
+//     before any payload is buffered. The decoder sees every AUTH (and HELLO ... AUTH) and checks
+//     it with the same functions as the session (auth.h), so both agree on when the client is
+//     authenticated; a failed AUTH never revokes an earlier success (as in redis), RESET does
+//     (the session's rule, protocols/redis/redis_codec.h).
 //
 // Every violation is kProtocolError: the client gets the error text and is closed; nothing of
 // the offending request reaches a server.
@@ -78,10 +79,12 @@ bool SplitInlineArgs(const char* line, ArgList* args, absl::string_view* error);
 // What a decoded Request holds, by kind:
 //   kRead/kWrite  args = the keys (Key(0) routes). colocated_keys when there are several
 //                 (SINTER, RPOPLPUSH, EVAL's keys...): they must all live on one server.
-//                 COMMAND and LOLWUT: args = {"placeholder"}, synthetic_key = true.
+//                 COMMAND, LOLWUT and INFO: args = {"placeholder"}, synthetic_key = true;
+//                 INFO also broadcast = true, codec_flags = its sections (protocols/redis/info.h).
 //   kMultiKey     args = every argument after the name (MGET/DEL/UNLINK/TOUCH/EXISTS: keys;
 //                 MSET: key, value, key, value... with key_step = 2).
-//   kLocal        args = the arguments after the name (PING, QUIT, ECHO, SELECT, AUTH).
+//   kLocal        args = the arguments after the name (PING, QUIT, ECHO, SELECT, AUTH, HELLO,
+//                 CLIENT, RESET, MULTI...).
 //   kUnsupported  args[0] = the upper-case command name: `command` is the canonical name for
 //                 commands redis has but the proxy does not proxy (KEYS, MULTI, COPY with a DB
 //                 option...), and empty for unknown commands, whose name (the client's,

@@ -510,8 +510,9 @@ AttackInput RedisAttack(Rng& rng, const AttackOptions& options, uint64_t serial)
   AttackInput input;
   const size_t roll = rng.Below(100);
   if (roll < 5 && !options.Skips("transaction")) {
-    // A canonical MULTI block on a fresh connection: MULTI is refused, so the writes after it
-    // must not happen either (finding 6). The keys are unique: the test checks the backends.
+    // A canonical MULTI block on a fresh connection: it runs on one server over a dedicated
+    // connection, so its writes happen all together (EXEC, keys on one server) or not at all
+    // (DISCARD, or keys on several servers). The keys are unique: the test checks the backends.
     input.kind = AttackKind::kTransaction;
     const bool inline_form = rng.Percent(30);
     std::vector<std::vector<std::string>> commands = {{"MULTI"}};
@@ -521,7 +522,8 @@ AttackInput RedisAttack(Rng& rng, const AttackOptions& options, uint64_t serial)
       input.transaction_keys.push_back(key);
       commands.push_back({"SET", key, "1"});
     }
-    commands.push_back({rng.Percent(70) ? "EXEC" : "DISCARD"});
+    input.transaction_commits = rng.Percent(70);
+    commands.push_back({input.transaction_commits ? "EXEC" : "DISCARD"});
     for (const auto& c : commands) {
       if (inline_form) {
         input.bytes += absl::StrCat(absl::StrJoin(c, " "), "\r\n");

@@ -38,14 +38,18 @@ class Rng {
 // What an attack input is for; the test treats a few kinds specially.
 enum class AttackKind {
   kPlain,        // anything: generated, maybe mutated
-  kTransaction,  // a canonical MULTI block whose writes must never take effect (fresh connection)
+  kTransaction,  // a canonical MULTI block: its writes take effect all together or not at all
+                 // (fresh connection)
 };
 
 struct AttackInput {
   std::string bytes;
   AttackKind kind = AttackKind::kPlain;
-  // For kTransaction: the keys written inside the refused MULTI ... EXEC/DISCARD block.
+  // For kTransaction: the keys written inside the MULTI ... EXEC/DISCARD block, and whether it
+  // ends with EXEC (all keys or none may exist afterwards: none when they live on different
+  // servers) or DISCARD (none may exist).
   std::vector<std::string> transaction_keys;
+  bool transaction_commits = false;
 };
 
 struct AttackOptions {

@@ -16,10 +16,11 @@
 namespace proxy::test {
 namespace {
 
-template <class Decoder, class Message>
-void Drive(const std::string& wire, size_t chunk, const DecoderLimits& limits) {
+template <class Decoder, class Message, class... Options>
+void Drive(const std::string& wire, size_t chunk, const DecoderLimits& limits,
+           Options... options) {
   StringBuffer buffer("", chunk);
-  Decoder decoder(limits);
+  Decoder decoder(limits, options...);
   Message message;
   std::string error;
   for (char byte : wire) {
@@ -46,6 +47,7 @@ void FuzzDecoders(const uint8_t* data, size_t size) {
   limits.max_args = 1000;
   Drive<protocols::redis::RedisRequestDecoder, Request>(wire, chunk, limits);
   Drive<protocols::redis::RedisReplyDecoder, Reply>(wire, chunk, limits);
+  Drive<protocols::redis::RedisReplyDecoder, Reply>(wire, chunk, limits, /*resp3=*/true);
   Drive<protocols::memcache::MemcacheRequestDecoder, Request>(wire, chunk, limits);
   Drive<protocols::memcache::MemcacheReplyDecoder, Reply>(wire, chunk, limits);
   Drive<protocols::memcache::BinaryRequestDecoder, Request>(wire, chunk, limits);

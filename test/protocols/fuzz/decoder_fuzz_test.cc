@@ -18,6 +18,9 @@ const std::vector<std::string>& Seeds() {
       "SET k v\r\nPING\n",
       "*4\r\n$4\r\nEVAL\r\n$8\r\nreturn 1\r\n$1\r\n1\r\n$1\r\nk\r\n",
       "+OK\r\n-ERR x\r\n:12\r\n$3\r\nbar\r\n$-1\r\n*2\r\n*1\r\n:1\r\n*-1\r\n",
+      // redis RESP3 replies (the RESP3 reply decoder).
+      "_\r\n#t\r\n,1.5\r\n(123\r\n!3\r\nERR\r\n=8\r\ntxt:abcd\r\n%1\r\n+a\r\n~1\r\n_\r\n",
+      "|1\r\n+ttl\r\n:9\r\n*2\r\n%0\r\n|0\r\n~2\r\n#f\r\n,-inf\r\n>1\r\n+push\r\n",
       "get a b c\r\ngets k\r\n",
       "set k 0 0 3\r\nabc\r\ncas k 0 0 1 9 noreply\r\nx\r\n",
       "mg foo v t\r\nms k 2 T0\r\nhi\r\nmn\r\n",

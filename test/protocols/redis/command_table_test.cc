@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "protocols/redis/info.h"
 #include "protocols/redis/request_decoder.h"
 #include "test/fakes/string_buffer.h"
 
@@ -57,7 +58,8 @@ std::string Classify(absl::string_view line) {
   }
   return absl::StrCat(kind, " keys=", absl::StrJoin(keys, ","),
                       request.colocated_keys ? " colocated" : "",
-                      request.synthetic_key ? " synthetic" : "");
+                      request.synthetic_key ? " synthetic" : "",
+                      request.broadcast ? " broadcast" : "");
 }
 
 TEST(CommandTableTest, FindsUpperCaseNamesAndRoundTripsIds) {
@@ -153,18 +155,29 @@ TEST(CommandTableTest, EveryClassOfSpec42RoutesAsDocumented) {
       {"TOUCH a b", "multikey keys=a,b"},
       {"EXISTS a b c", "multikey keys=a,b,c"},
       {"MSET a 1 b 2", "multikey keys=a,b"},
+      // Connection commands answered by the session; transactions (transaction.h); INFO
+      // broadcast to every server.
+      {"MULTI", "local keys="},
+      {"EXEC", "local keys="},
+      {"DISCARD", "local keys="},
+      {"UNWATCH", "local keys="},
+      {"WATCH k", "read keys=k"},
+      {"WATCH a b", "read keys=a,b colocated"},
+      {"HELLO 3", "local keys="},
+      {"CLIENT LIST", "local keys="},
+      {"RESET", "local keys="},
+      {"READONLY", "local keys="},
+      {"READWRITE", "local keys="},
+      {"INFO", "read keys=placeholder synthetic broadcast"},
+      {"INFO keyspace server", "read keys=placeholder synthetic broadcast"},
       // Unsupported, forwarding nothing.
       {"KEYS *", "unsupported keys="},
       {"SCAN 0", "unsupported keys="},
-      {"MULTI", "unsupported keys="},
-      {"EXEC", "unsupported keys="},
-      {"WATCH k", "unsupported keys="},
       {"SUBSCRIBE c", "unsupported keys="},
       {"PUBLISH c m", "unsupported keys="},
       {"BLPOP l 0", "unsupported keys="},
       {"BRPOPLPUSH a b 0", "unsupported keys="},
       {"BZPOPMIN z 0", "unsupported keys="},
-      {"INFO", "unsupported keys="},
       {"CONFIG GET *", "unsupported keys="},
       {"FLUSHALL", "unsupported keys="},
       {"FLUSHDB", "unsupported keys="},
@@ -175,8 +188,6 @@ TEST(CommandTableTest, EveryClassOfSpec42RoutesAsDocumented) {
       {"OBJECT ENCODING k", "unsupported keys="},
       {"SCRIPT LOAD x", "unsupported keys="},
       {"WAIT 1 0", "unsupported keys="},
-      {"CLIENT LIST", "unsupported keys="},
-      {"HELLO 3", "unsupported keys="},
       {"XADD s * f v", "unsupported keys="},
       {"NOSUCHCOMMAND a", "unsupported keys="},
   };
@@ -217,6 +228,62 @@ TEST(CommandTableTest, FixedArityIsRedisOwn) {
   EXPECT_EQ(Classify("SINTERCARD 0 a"),
             "invalid: at least 1 input key is needed for 'sintercard' command");
   EXPECT_EQ(Classify("QUIT now"), "local keys=");  // redis ignores QUIT's arguments
+}
+
+TEST(CommandTableTest, ConnectionAndTransactionCommandsHaveTheirOps) {
+  const CommandTable& table = CommandTable::Get();
+  const std::vector<std::tuple<const char*, CommandKind, Op, int8_t>> expected = {
+      {"MULTI", CommandKind::kLocal, Op::kMulti, 1},
+      {"EXEC", CommandKind::kLocal, Op::kExec, 1},
+      {"DISCARD", CommandKind::kLocal, Op::kDiscard, 1},
+      {"UNWATCH", CommandKind::kLocal, Op::kUnwatch, 1},
+      {"WATCH", CommandKind::kRead, Op::kWatch, -2},
+      {"HELLO", CommandKind::kLocal, Op::kHello, -1},
+      {"CLIENT", CommandKind::kLocal, Op::kClient, -2},
+      {"READONLY", CommandKind::kLocal, Op::kReadonly, 1},
+      {"READWRITE", CommandKind::kLocal, Op::kReadonly, 1},
+      {"RESET", CommandKind::kLocal, Op::kReset, 1},
+      {"INFO", CommandKind::kRead, Op::kInfo, -1},
+  };
+  for (const auto& [name, kind, op, arity] : expected) {
+    const CommandSpec* spec = table.Find(name);
+    ASSERT_NE(spec, nullptr) << name;
+    EXPECT_EQ(spec->kind, kind) << name;
+    EXPECT_EQ(spec->op, op) << name;
+    EXPECT_EQ(spec->arity, arity) << name;
+  }
+  EXPECT_EQ(table.Find("WATCH")->rule, KeyRule::kRange);
+  EXPECT_EQ(table.Find("WATCH")->last_key, -1);
+  EXPECT_EQ(table.Find("INFO")->rule, KeyRule::kPlaceholder);
+  // Arity is redis's: MULTI with an argument is refused before the session sees it.
+  EXPECT_EQ(Classify("MULTI x"), "invalid: wrong number of arguments for 'multi' command");
+  EXPECT_EQ(Classify("WATCH"), "invalid: wrong number of arguments for 'watch' command");
+}
+
+TEST(CommandTableTest, InfoCarriesItsSectionsInCodecFlags) {
+  const std::vector<std::pair<std::string, uint16_t>> cases = {
+      {"INFO", kInfoEvery},
+      {"INFO default", kInfoEvery},
+      {"INFO ALL", kInfoEvery},
+      {"info everything", kInfoEvery},
+      {"INFO keyspace", kInfoKeyspace},
+      {"INFO Server", kInfoServer},
+      {"INFO server keyspace", kInfoServer | kInfoKeyspace},
+      {"INFO clients stats replication persistence",
+       kInfoClients | kInfoStats | kInfoReplication | kInfoPersistence},
+      {"INFO memory", 0},
+      {"INFO nosuchsection", 0},
+      {"INFO averyveryverylongsectionname", 0},
+  };
+  for (const auto& [line, flags] : cases) {
+    proxy::test::StringBuffer buffer(line + "\r\n");
+    RedisRequestDecoder decoder{DecoderLimits()};
+    Request request;
+    std::string error;
+    ASSERT_EQ(decoder.Decode(buffer, &request, &error), DecodeResult::kMessage) << line;
+    EXPECT_TRUE(request.broadcast) << line;
+    EXPECT_EQ(request.codec_flags, flags) << line;
+  }
 }
 
 }  // namespace

@@ -61,8 +61,8 @@ std::vector<std::string> DecodeRequests(absl::string_view wire, const Feeding& f
 }
 
 std::vector<std::string> DecodeReplies(absl::string_view wire, const Feeding& feeding,
-                                       const DecoderLimits& limits) {
-  RedisReplyDecoder decoder(limits);
+                                       const DecoderLimits& limits, bool resp3) {
+  RedisReplyDecoder decoder(limits, resp3);
   return FeedDecoder<RedisReplyDecoder, Reply>(
       decoder, wire, feeding, DescribeReply, [](Reply* r) { r->wire_size = 12345; });
 }

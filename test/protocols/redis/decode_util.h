@@ -23,8 +23,10 @@ using ::proxy::test::FeedingName;
 
 std::vector<std::string> DecodeRequests(absl::string_view wire, const Feeding& feeding,
                                         const DecoderLimits& limits = DecoderLimits());
+// `resp3`: a decoder of a RESP3 server connection (RedisReplyDecoder's resp3).
 std::vector<std::string> DecodeReplies(absl::string_view wire, const Feeding& feeding,
-                                       const DecoderLimits& limits = DecoderLimits());
+                                       const DecoderLimits& limits = DecoderLimits(),
+                                       bool resp3 = false);
 
 
 

@@ -236,11 +236,8 @@ TEST(RedisFramingTest, PasswordComparison) {
 TEST(RedisFramingTest, EveryModeChangingCommandIsUnsupportedWithAReason) {
   const RedisCodec codec("", 0);
   const std::vector<std::vector<std::string>> commands = {
-      {"MULTI"}, {"EXEC"}, {"DISCARD"}, {"WATCH", "k"}, {"UNWATCH"},
       {"SUBSCRIBE", "c"}, {"PSUBSCRIBE", "c*"}, {"SSUBSCRIBE", "c"}, {"UNSUBSCRIBE"},
-      {"PUNSUBSCRIBE"}, {"SUNSUBSCRIBE"}, {"MONITOR"}, {"CLIENT", "REPLY", "OFF"},
-      {"CLIENT", "SETNAME", "x"}, {"CLIENT", "KILL", "ID", "1"}, {"RESET"}, {"HELLO", "3"},
-      {"READONLY"}, {"READWRITE"}, {"SWAPDB", "0", "1"}, {"MOVE", "k", "1"},
+      {"PUNSUBSCRIBE"}, {"SUNSUBSCRIBE"}, {"MONITOR"}, {"SWAPDB", "0", "1"}, {"MOVE", "k", "1"},
       {"COPY", "a", "b", "DB", "0"}, {"copy", "a", "b", "REPLACE", "db", "3"},
       {"BLPOP", "k", "0"}, {"BRPOP", "k", "0"}, {"BRPOPLPUSH", "a", "b", "0"},
       {"BLMOVE", "a", "b", "LEFT", "LEFT", "0"}, {"BLMPOP", "0", "1", "k", "LEFT"},
@@ -264,8 +261,11 @@ TEST(RedisFramingTest, EveryModeChangingCommandIsUnsupportedWithAReason) {
     EXPECT_FALSE(request.command.empty()) << "must be a known command, refused by name";
     EXPECT_FALSE(codec.UnsupportedReason(request.args[0]).empty());
   }
-  // SELECT and AUTH are answered by the proxy, QUIT too; PUBLISH changes no mode but has no key.
-  for (const char* name : {"SELECT", "AUTH", "QUIT"}) {
+  // SELECT and AUTH are answered by the proxy, QUIT too, and the connection commands (the
+  // session answers them, transactions use a pinned connection: see below); PUBLISH changes no
+  // mode but has no key.
+  for (const char* name : {"SELECT", "AUTH", "QUIT", "HELLO", "CLIENT", "RESET", "READONLY",
+                           "READWRITE", "MULTI", "EXEC", "DISCARD", "UNWATCH"}) {
     const CommandSpec* spec = CommandTable::Get().Find(name);
     ASSERT_NE(spec, nullptr);
     EXPECT_EQ(spec->kind, CommandKind::kLocal) << name;
@@ -280,7 +280,10 @@ TEST(RedisFramingTest, EveryModeChangingCommandIsUnsupportedWithAReason) {
   EXPECT_EQ(request.KeyCount(), 2u);
 }
 
-// --- Finding 6: a refused MULTI runs nothing up to EXEC/DISCARD. ------------------------------
+// --- Finding 6 and 7: connection commands never reach a shared server connection. --------------
+// Transactions are served on a pinned connection (protocols/redis/transaction.h, tested with
+// it); whatever the transaction decides, a transaction command is either answered by the
+// session or sent with a pin, and HELLO/CLIENT/RESET/READONLY are always answered locally.
 
 class SessionDriver {
  public:
@@ -299,7 +302,7 @@ class SessionDriver {
     std::string reply;
     switch (session_->OnRequest(request, &reply)) {
       case LocalAction::kForward:
-        return "forward";
+        return session_->Pin() == PinAction::kNone ? "forward" : "forward pinned";
       case LocalAction::kReply:
         return reply;
       case LocalAction::kReplyThenClose:
@@ -310,64 +313,80 @@ class SessionDriver {
     return "?";
   }
 
+  // The decoder's view of authentication (its limits), which must be the session's.
+  bool DecoderAuthenticated() const {
+    return static_cast<const RedisRequestDecoder&>(*decoder_).authenticated();
+  }
+
  private:
   RedisCodec codec_;
   RequestDecoderPtr decoder_;
   SessionPtr session_;
 };
 
-constexpr char kNotRun[] =
-    "-ERR command not run: the proxy refused this connection's MULTI (transactions cannot span "
-    "a sharding proxy); send EXEC or DISCARD\r\n";
-
-TEST(RedisFramingTest, RefusedMultiRunsNothingUntilExec) {
+TEST(RedisFramingTest, TransactionCommandsAreAnsweredOrPinnedNeverShared) {
   SessionDriver driver;
-  EXPECT_EQ(driver.Send({"SET", "x", "1"}), "forward");
-  EXPECT_EQ(driver.Send({"MULTI"}),
-            "-ERR unsupported command 'MULTI': transactions cannot span a sharding proxy; the "
-            "commands up to EXEC or DISCARD will not run\r\n");
-  EXPECT_EQ(driver.Send({"SET", "x", "1"}), kNotRun);
-  EXPECT_EQ(driver.Send({"GET", "x"}), kNotRun);
-  EXPECT_EQ(driver.Send({"PING"}), kNotRun);
-  EXPECT_EQ(driver.Send({"MGET", "a", "b"}), kNotRun);
-  EXPECT_EQ(driver.Send({"WATCH", "x"}), kNotRun);
-  EXPECT_EQ(driver.Send({"SELECT", "0"}), kNotRun);
-  EXPECT_EQ(driver.Send({"MULTI"}), "-ERR MULTI calls can not be nested\r\n");
-  EXPECT_EQ(driver.Send({"EXEC"}),
-            "-EXECABORT Transaction discarded because of previous errors: MULTI is not "
-            "supported by the proxy (transactions cannot span a sharding proxy); no command of "
-            "it was run\r\n");
-  // Over: commands run again; EXEC alone is an ordinary unsupported command.
-  EXPECT_EQ(driver.Send({"SET", "x", "1"}), "forward");
-  EXPECT_EQ(driver.Send({"EXEC"}), "forward");
-  EXPECT_EQ(driver.Send({"PING"}), "+PONG\r\n");
+  const std::vector<std::vector<std::string>> sequence = {
+      {"MULTI"}, {"SET", "x", "1"}, {"EXEC"},    {"WATCH", "x"}, {"MULTI"},   {"INCR", "x"},
+      {"EXEC"},  {"WATCH", "y"},    {"UNWATCH"}, {"MULTI"},      {"DISCARD"}, {"DISCARD"},
+      {"EXEC"},  {"UNWATCH"},
+  };
+  for (const std::vector<std::string>& command : sequence) {
+    const std::string result = driver.Send(command);
+    const std::string& name = command[0];
+    if (name == "MULTI" || name == "EXEC" || name == "DISCARD" || name == "WATCH" ||
+        name == "UNWATCH") {
+      EXPECT_NE(result, "forward") << name << " would reach a shared connection";
+    }
+  }
+  for (const std::vector<std::string>& command :
+       std::vector<std::vector<std::string>>{{"HELLO"},
+                                             {"HELLO", "2"},
+                                             {"CLIENT", "SETNAME", "x"},
+                                             {"CLIENT", "REPLY", "OFF"},
+                                             {"CLIENT", "KILL", "ID", "1"},
+                                             {"CLIENT", "NOSUCH"},
+                                             {"READONLY"},
+                                             {"READWRITE"},
+                                             {"RESET"}}) {
+    const std::string result = driver.Send(command);
+    EXPECT_NE(result.rfind("forward", 0), 0u) << command[0] << " " << result;
+  }
 }
 
-TEST(RedisFramingTest, RefusedMultiEndsWithDiscardOrQuit) {
-  SessionDriver driver;
-  EXPECT_NE(driver.Send({"MULTI"}), "forward");
-  EXPECT_EQ(driver.Send({"INCR", "x"}), kNotRun);
-  EXPECT_EQ(driver.Send({"DISCARD"}), "+OK\r\n");
-  EXPECT_EQ(driver.Send({"INCR", "x"}), "forward");
-  EXPECT_EQ(driver.Send({"DISCARD"}), "forward");  // refused by the core as unsupported
-  EXPECT_NE(driver.Send({"MULTI"}), "forward");
-  EXPECT_EQ(driver.Send({"QUIT"}), "close +OK\r\n");
-}
-
-TEST(RedisFramingTest, AuthAndRefusedMulti) {
+TEST(RedisFramingTest, DecoderAndSessionAgreeOnAuthenticationThroughHelloAndReset) {
   SessionDriver driver("pw");
-  // Before AUTH: -NOAUTH and no transaction state (as redis).
+  EXPECT_FALSE(driver.DecoderAuthenticated());
+  // Before AUTH: -NOAUTH, no transaction state (as redis).
   EXPECT_EQ(driver.Send({"MULTI"}), "-NOAUTH Authentication required\r\n");
-  EXPECT_EQ(driver.Send({"AUTH", "pw"}), "+OK\r\n");
+  EXPECT_EQ(driver.Send({"HELLO", "3", "AUTH", "default", "nope"}),
+            "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+  EXPECT_FALSE(driver.DecoderAuthenticated());
+  EXPECT_EQ(driver.Send({"HELLO", "4", "AUTH", "default", "pw"}),
+            "-NOPROTO unsupported protocol version\r\n");
+  EXPECT_FALSE(driver.DecoderAuthenticated());
+  EXPECT_EQ(driver.Send({"HELLO", "2", "AUTH", "default", "pw", "BOGUS"}),
+            "-ERR Syntax error in HELLO option 'BOGUS'\r\n");
+  EXPECT_FALSE(driver.DecoderAuthenticated());
+  EXPECT_EQ(driver.Send({"GET", "x"}), "-NOAUTH Authentication required\r\n");
+  // A good HELLO AUTH authenticates both, even when its SETNAME is refused afterwards (redis
+  // authenticates first).
+  EXPECT_EQ(driver.Send({"HELLO", "2", "AUTH", "default", "pw", "SETNAME", "a\nb"}),
+            "-ERR Client names cannot contain spaces, newlines or special characters.\r\n");
+  EXPECT_TRUE(driver.DecoderAuthenticated());
   EXPECT_EQ(driver.Send({"GET", "x"}), "forward");
+  // RESET deauthenticates both.
+  EXPECT_EQ(driver.Send({"RESET"}), "+RESET\r\n");
+  EXPECT_FALSE(driver.DecoderAuthenticated());
+  EXPECT_EQ(driver.Send({"GET", "x"}), "-NOAUTH Authentication required\r\n");
+  EXPECT_EQ(driver.Send({"AUTH", "pw"}), "+OK\r\n");
+  EXPECT_TRUE(driver.DecoderAuthenticated());
   // A failed AUTH keeps the connection authenticated (as redis).
   EXPECT_EQ(driver.Send({"AUTH", "wrong"}), "-ERR invalid password\r\n");
+  EXPECT_EQ(driver.Send({"HELLO", "3", "AUTH", "default", "wrong"}),
+            "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+  EXPECT_TRUE(driver.DecoderAuthenticated());
   EXPECT_EQ(driver.Send({"GET", "x"}), "forward");
-  EXPECT_EQ(driver.Send({"AUTH", "much-longer-wrong-password"}), "-ERR invalid password\r\n");
-  EXPECT_EQ(driver.Send({"GET", "x"}), "forward");
-  EXPECT_NE(driver.Send({"MULTI"}), "forward");
-  EXPECT_EQ(driver.Send({"AUTH", "pw"}), kNotRun);
-  EXPECT_EQ(driver.Send({"DISCARD"}), "+OK\r\n");
 }
 
 // --- Key rewriting works on the re-encoded form. -----------------------------------------------

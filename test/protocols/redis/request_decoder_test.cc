@@ -93,7 +93,7 @@ TEST(RedisRequestDecoderTest, PipelineOfAThousandMixedCommands) {
       {"incr counter\n", "message INCR write wire=* args=[counter]"},
       {Resp({"GET", "a", "b"}),
        "invalid GET read wire=* args=[] error=wrong number of arguments for 'get' command"},
-      {Resp({"MULTI"}), "message MULTI unsupported wire=* args=[MULTI]"},
+      {Resp({"MULTI"}), "message MULTI local wire=* args=[]"},
       {Resp({"SINTER", "s1", "s2"}), "message SINTER read wire=* colocated args=[s1|s2]"},
   };
   std::string wire;

@@ -1,8 +1,10 @@
 // Issue 9, findings 5 and 4 (core part), against real redis-server backends and //:proxy:
-//   * a pool whose `filters:` chain has no reject_unsupported still never forwards MULTI,
-//     SUBSCRIBE, MONITOR, WATCH, CLIENT ... onto the shared server connection: the core refuses
-//     them with the codec's reason, a bystander on the same connection is unaffected, and the
-//     backend's command statistics show none of them;
+//   * a pool whose `filters:` chain has no reject_unsupported still never forwards SUBSCRIBE,
+//     MONITOR, CLIENT REPLY, blocking or admin commands: the core refuses them with the codec's
+//     reason, and the backend's command statistics show none of them; connection-state commands
+//     that are served (MULTI/EXEC and WATCH on a dedicated connection, HELLO, READONLY, RESET
+//     and CLIENT SETNAME by the proxy) never reach the shared server connection; a bystander on
+//     that connection is unaffected by each;
 //   * a client's bad input never counts toward a server's failures: error replies whose text a
 //     client chooses (a script's -LOADING / -OOM / -BUSY), a reply too large for the proxy,
 //     and a server closing the connection right after refusing a client's request leave a
@@ -38,48 +40,61 @@ TEST(UnsupportedTest, NeverForwardedWhateverTheChain) {
   ASSERT_TRUE(attacker.connected() && bystander.connected());
   ASSERT_EQ(bystander.Command({"SET", "bystander", "0"}), "+OK\r\n");
 
+  int round = 0;
+  auto bystander_unaffected = [&](const std::string& after) {
+    // The bystander shares the server connection: its requests behave normally after each.
+    const std::string value = absl::StrCat("v", ++round);
+    EXPECT_EQ(bystander.Command({"SET", "bystander", value}), "+OK\r\n") << "after " << after;
+    EXPECT_EQ(bystander.Command({"GET", "bystander"}),
+              absl::StrCat("$", value.size(), "\r\n", value, "\r\n"))
+        << "after " << after;
+  };
   const std::vector<std::vector<std::string>> refused = {
-      {"MULTI"},
       {"SUBSCRIBE", "channel"},
       {"PSUBSCRIBE", "chan*"},
       {"MONITOR"},
-      {"WATCH", "bystander"},
       {"CLIENT", "REPLY", "OFF"},
-      {"HELLO", "3"},
-      {"READONLY"},
-      {"RESET"},
+      {"CLIENT", "PAUSE", "100"},
       {"BLPOP", "list", "0"},
-      {"EXEC"},
       {"FLUSHALL"},
       {"NOSUCHCOMMAND", "x"},
   };
-  int round = 0;
   for (const auto& command : refused) {
     const std::string reply = attacker.Command(command);
     EXPECT_TRUE(StartsWith(reply, "-ERR ")) << command[0] << " got " << reply;
-    EXPECT_TRUE(absl::StrContains(reply, "unsupported") || absl::StrContains(reply, "unknown"))
-        << command[0] << " got " << reply;
-    // The redis session keeps a refused MULTI's commands from running until DISCARD or EXEC.
-    if (command[0] == "MULTI") {
-      EXPECT_EQ(attacker.Command({"DISCARD"}), "+OK\r\n");
-    }
-    // The bystander shares the server connection: its requests behave normally after each.
-    const std::string value = absl::StrCat("v", ++round);
-    EXPECT_EQ(bystander.Command({"SET", "bystander", value}), "+OK\r\n") << "after " << command[0];
-    EXPECT_EQ(bystander.Command({"GET", "bystander"}),
-              absl::StrCat("$", value.size(), "\r\n", value, "\r\n"))
-        << "after " << command[0];
+    bystander_unaffected(command[0]);
   }
+  // Connection-state commands are served without ever reaching a shared server connection:
+  // answered by the proxy (HELLO 2, READONLY, RESET, CLIENT SETNAME) or run on a dedicated
+  // connection (MULTI ... EXEC, WATCH). A MULTI or WATCH on the shared connection would make
+  // the bystander's next reply +QUEUED or its writes conditional.
+  const std::vector<std::vector<std::string>> served = {
+      {"MULTI"},   {"SET", "attacker:t", "1"}, {"EXEC"},    {"WATCH", "bystander"},
+      {"UNWATCH"}, {"HELLO", "2"},             {"READONLY"}, {"READWRITE"},
+      {"CLIENT", "SETNAME", "attacker"},       {"RESET"},
+  };
+  for (const auto& command : served) {
+    const std::string reply = attacker.Command(command);
+    EXPECT_FALSE(reply.empty()) << command[0];
+    EXPECT_FALSE(absl::StrContains(reply, "unsupported")) << command[0] << " got " << reply;
+    bystander_unaffected(command[0]);
+  }
+  // MULTI held open by the attacker: the bystander's commands still run at once.
+  ASSERT_EQ(attacker.Command({"MULTI"}), "+OK\r\n");
+  ASSERT_EQ(attacker.Command({"SET", "bystander", "attacker"}), "+QUEUED\r\n");
+  bystander_unaffected("an open MULTI");
+  ASSERT_EQ(attacker.Command({"DISCARD"}), "+OK\r\n");
+  bystander_unaffected("DISCARD");
   // The attacker's own connection still works too.
   EXPECT_EQ(attacker.Command({"SET", "attacker", "1"}), "+OK\r\n");
 
   // The backend never saw any of the refused commands.
   const std::string stats = Conn(redis.port()).Command({"INFO", "commandstats"});
   ASSERT_TRUE(absl::StrContains(stats, "cmdstat_set:")) << stats;
-  for (const char* name : {"cmdstat_multi:", "cmdstat_subscribe:", "cmdstat_psubscribe:",
-                           "cmdstat_monitor:", "cmdstat_watch:", "cmdstat_client", "cmdstat_hello:",
-                           "cmdstat_readonly:", "cmdstat_reset:", "cmdstat_blpop:",
-                           "cmdstat_exec:", "cmdstat_flushall:"}) {
+  for (const char* name : {"cmdstat_subscribe:", "cmdstat_psubscribe:", "cmdstat_monitor:",
+                           "cmdstat_client", "cmdstat_hello:", "cmdstat_readonly:",
+                           "cmdstat_readwrite:", "cmdstat_reset:", "cmdstat_blpop:",
+                           "cmdstat_flushall:"}) {
     EXPECT_FALSE(absl::StrContains(stats, name)) << name << " reached the backend:\n" << stats;
   }
 }

@@ -1,0 +1,714 @@
+// RESP3 end to end: a client that sends HELLO 3 to the proxy gets, for every command class of
+// test/integration/redis_commands_test.cc, exactly the bytes a redis-server gives a direct
+// HELLO 3 connection holding the same data: its requests travel on RESP3 server connections
+// (protocols/redis/redis_codec.h, the RESP3 variant), replies are never converted. Split
+// commands are merged in RESP3 (MGET's "_" nulls), INFO is one verbatim string whose keyspace
+// sums the servers', and RESP2 clients of the same proxy keep getting RESP2.
+//
+// Real redis-server processes and the real //:proxy on free 127.0.0.1 ports (test/integration/
+// harness.h); every wait is a poll with a deadline.
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "gtest/gtest.h"
+#include "test/integration/harness.h"
+
+namespace proxy::test {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr char kOk[] = "+OK\r\n";
+
+std::string Show(absl::string_view bytes, size_t max = 300) {
+  if (bytes.size() <= max) return absl::StrCat("\"", absl::CHexEscape(bytes), "\"");
+  return absl::StrCat("\"", absl::CHexEscape(bytes.substr(0, max)), "\"... (", bytes.size(),
+                      " bytes)");
+}
+
+std::string ShowArgs(const std::vector<std::string>& args) {
+  std::vector<std::string> shown;
+  for (const std::string& a : args) shown.push_back(Show(a, 60));
+  return absl::StrJoin(shown, " ");
+}
+
+std::string Bulk(absl::string_view s) { return absl::StrCat("$", s.size(), "\r\n", s, "\r\n"); }
+
+// Length of the first complete RESP2/RESP3 value in `data` (an attribute and the value it
+// belongs to count as one), or 0 when incomplete.
+size_t Resp3Length(absl::string_view data) {
+  if (data.empty()) return 0;
+  const size_t eol = data.find("\r\n");
+  if (eol == absl::string_view::npos) return 0;
+  const char type = data[0];
+  switch (type) {
+    case '+': case '-': case ':': case '_': case '#': case ',': case '(':
+      return eol + 2;
+    default:
+      break;
+  }
+  int64_t n = 0;
+  if (!absl::SimpleAtoi(data.substr(1, eol - 1), &n)) return 0;
+  if (type == '$' || type == '!' || type == '=') {
+    if (n < 0) return eol + 2;
+    const size_t total = eol + 2 + static_cast<size_t>(n) + 2;
+    return data.size() >= total ? total : 0;
+  }
+  if (type != '*' && type != '~' && type != '>' && type != '%' && type != '|') return 0;
+  const int64_t elements = n < 0 ? 0 : (type == '%' || type == '|') ? 2 * n : n;
+  size_t pos = eol + 2;
+  for (int64_t i = 0; i < elements; ++i) {
+    const size_t len = Resp3Length(data.substr(pos));
+    if (len == 0) return 0;
+    pos += len;
+  }
+  if (type == '|') {  // the attributed value follows
+    const size_t len = Resp3Length(data.substr(pos));
+    if (len == 0) return 0;
+    pos += len;
+  }
+  return pos;
+}
+
+// A blocking client that reads RESP3 replies (the harness's Client reads RESP2).
+class Resp3Client {
+ public:
+  explicit Resp3Client(int port, milliseconds timeout = milliseconds(10000))
+      : fd_(ConnectTo(port)) {
+    if (fd_ >= 0) {
+      timeval tv{};
+      tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+      tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+      setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    }
+  }
+  ~Resp3Client() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Resp3Client(const Resp3Client&) = delete;
+  Resp3Client& operator=(const Resp3Client&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+
+  bool Send(absl::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  std::string ReadReply() {
+    for (;;) {
+      const size_t len = Resp3Length(buffer_);
+      if (len > 0) {
+        std::string reply = buffer_.substr(0, len);
+        buffer_.erase(0, len);
+        return reply;
+      }
+      char chunk[65536];
+      const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return "";
+      buffer_.append(chunk, static_cast<size_t>(n));
+    }
+  }
+
+  std::string Command(const std::vector<std::string>& args) {
+    if (!Send(Resp(args))) return "";
+    return ReadReply();
+  }
+
+ private:
+  int fd_;
+  std::string buffer_;
+};
+
+struct ClusterOptions {
+  std::vector<std::string> redis_args;
+  std::string password;
+  std::string pool_yaml;
+};
+
+// Three redis-servers behind one pool, and direct RESP3 connections to each.
+class Cluster {
+ public:
+  ::testing::AssertionResult Start(const ClusterOptions& options = {}) {
+    options_ = options;
+    if (FindExecutable("redis-server").empty()) {
+      return ::testing::AssertionFailure()
+             << "redis-server not found (tools/setup.sh installs Debian's redis-server)";
+    }
+    std::string servers;
+    for (int i = 0; i < 3; ++i) {
+      auto server = std::make_unique<RedisServer>(options.redis_args);
+      if (!server->ok()) {
+        return ::testing::AssertionFailure() << "redis-server did not start on " << server->port();
+      }
+      absl::StrAppend(&servers, "   - 127.0.0.1:", server->port(), ":1 s", i + 1, "\n");
+      redis_.push_back(std::move(server));
+    }
+    port_ = FreePort();
+    const std::string yaml = absl::StrCat(
+        "pool:\n  listen: 127.0.0.1:", port_,
+        "\n  redis: true\n  hash: fnv1a_64\n  distribution: ketama\n  hash_tag: \"{}\"\n"
+        "  timeout: 30000\n",
+        options.pool_yaml, "  servers:\n", servers);
+    proxy_ = std::make_unique<ProxyProcess>(yaml, std::vector<int>{port_});
+    if (!proxy_->ok()) {
+      return ::testing::AssertionFailure() << "the proxy did not start:\n" << proxy_->Log();
+    }
+    for (size_t i = 0; i < redis_.size(); ++i) {
+      direct_.push_back(Direct(i));
+      if (!direct_.back()->connected()) {
+        return ::testing::AssertionFailure() << "cannot connect to backend " << i;
+      }
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  int port() const { return port_; }
+  size_t size() const { return redis_.size(); }
+  Resp3Client& backend(size_t i) { return *direct_[i]; }
+
+  // A direct HELLO 3 connection to backend i (authenticated when the backends need it).
+  std::unique_ptr<Resp3Client> Direct(size_t i) {
+    auto client = std::make_unique<Resp3Client>(redis_[i]->port());
+    std::vector<std::string> hello = {"HELLO", "3"};
+    if (!options_.password.empty()) {
+      hello.insert(hello.end(), {"AUTH", "default", options_.password});
+    }
+    const std::string reply = client->Command(hello);
+    EXPECT_TRUE(absl::StartsWith(reply, "%7\r\n")) << Show(reply);
+    return client;
+  }
+
+  // A client of the proxy that sent HELLO 3 (with `hello_extra` options).
+  std::unique_ptr<Resp3Client> ConnectResp3(std::vector<std::string> hello_extra = {}) {
+    auto client = std::make_unique<Resp3Client>(port_);
+    std::vector<std::string> hello = {"HELLO", "3"};
+    hello.insert(hello.end(), hello_extra.begin(), hello_extra.end());
+    const std::string reply = client->Command(hello);
+    EXPECT_TRUE(absl::StartsWith(reply, "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n")) << Show(reply);
+    return client;
+  }
+
+  // Index of the backend holding `key`, -1 if none, -2 if several.
+  int OwnerOf(absl::string_view key) {
+    int owner = -1;
+    for (size_t i = 0; i < direct_.size(); ++i) {
+      if (direct_[i]->Command({"EXISTS", std::string(key)}) == ":1\r\n") {
+        owner = owner == -1 ? static_cast<int>(i) : -2;
+      }
+    }
+    return owner;
+  }
+
+ private:
+  ClusterOptions options_;
+  std::vector<std::unique_ptr<RedisServer>> redis_;
+  std::unique_ptr<ProxyProcess> proxy_;
+  std::vector<std::unique_ptr<Resp3Client>> direct_;
+  int port_ = 0;
+};
+
+// The command matrix of test/integration/redis_commands_test.cc (CommandCases there), copied:
+// every command class, each run through the proxy and on a reference redis.
+struct Case {
+  std::vector<std::string> args;
+  bool read_only = false;  // also run directly on the owner of args[key_at]; same reply
+  int key_at = 1;          // the key checked for placement at the end; 0 = none
+};
+
+std::vector<Case> CommandCases() {
+  std::vector<Case> c;
+  auto w = [&](std::vector<std::string> args, int key_at = 1) {
+    c.push_back({std::move(args), false, key_at});
+  };
+  auto r = [&](std::vector<std::string> args) { c.push_back({std::move(args), true, 1}); };
+  // Strings.
+  w({"SET", "str:a", "hello"});
+  r({"GET", "str:a"});
+  r({"get", "str:a"});
+  w({"APPEND", "str:a", " world"});
+  r({"STRLEN", "str:a"});
+  r({"GETRANGE", "str:a", "0", "4"});
+  w({"SETRANGE", "str:a", "6", "WORLD"});
+  r({"GET", "str:a"});
+  w({"SET", "str:n", "10"});
+  w({"INCR", "str:n"});
+  w({"INCRBY", "str:n", "5"});
+  w({"DECR", "str:n"});
+  w({"DECRBY", "str:n", "3"});
+  w({"INCRBYFLOAT", "str:n", "1.5"});
+  w({"INCR", "str:a"});  // -ERR value is not an integer, passed through
+  w({"GETSET", "str:a", "new"});
+  w({"SETNX", "str:a", "x"});
+  w({"SETNX", "str:b", "y"});
+  w({"SETEX", "str:c", "1000", "v"});
+  w({"PSETEX", "str:d", "1000000", "v"});
+  w({"SET", "str:e", "v", "NX"});
+  w({"SET", "str:e", "w", "XX", "GET"});
+  w({"GETEX", "str:e", "PERSIST"});
+  w({"GETDEL", "str:e"});
+  r({"GET", "str:e"});
+  w({"SET", "str:f", ""});
+  r({"GET", "str:f"});
+  w({"GET", ""}, 0);
+  w({"MSETNX", "{str}x", "1", "{str}y", "2"});
+  w({"MGET", "{str}x", "{str}y", "{str}z"});
+  w({"SET", "str:g"});           // wrong arity: redis's own text
+  w({"GET", "str:a", "str:b"});  // wrong arity: redis's own text
+  r({"TYPE", "str:a"});
+  w({"EXISTS", "str:a"});
+  // Keys and expiry.
+  w({"SET", "ex:1", "v"});
+  w({"EXPIRE", "ex:1", "1000"});
+  r({"TTL", "ex:1"});
+  w({"EXPIRE", "ex:1", "500", "GT"});
+  w({"PEXPIRE", "ex:1", "2000000"});
+  r({"TTL", "ex:1"});
+  w({"PERSIST", "ex:1"});
+  r({"TTL", "ex:1"});
+  w({"EXPIREAT", "ex:1", "4102444800"});
+  w({"PEXPIREAT", "ex:1", "4102444800000"});
+  r({"TTL", "ex:missing"});
+  r({"PTTL", "ex:missing"});
+  w({"SET", "{k}a", "1"});
+  w({"COPY", "{k}a", "{k}b"});
+  w({"RENAME", "{k}b", "{k}c"});
+  w({"RENAMENX", "{k}c", "{k}a"});
+  w({"DEL", "{k}a"});
+  w({"UNLINK", "{k}c"});
+  w({"TOUCH", "str:a"});
+  // Hashes (few small fields: listpack encoding, deterministic order).
+  w({"HSET", "h:1", "f1", "v1", "f2", "v2"});
+  r({"HGET", "h:1", "f1"});
+  w({"HMSET", "h:1", "f3", "v3"});
+  r({"HMGET", "h:1", "f1", "f3", "nofield"});
+  r({"HGETALL", "h:1"});
+  r({"hgetall", "h:1"});
+  r({"HKEYS", "h:1"});
+  r({"HVALS", "h:1"});
+  r({"HLEN", "h:1"});
+  r({"HEXISTS", "h:1", "f2"});
+  w({"HDEL", "h:1", "f2"});
+  w({"HINCRBY", "h:1", "n", "5"});
+  w({"HINCRBYFLOAT", "h:1", "x", "2.5"});
+  w({"HSETNX", "h:1", "f1", "zz"});
+  r({"HSTRLEN", "h:1", "f1"});
+  r({"HSCAN", "h:1", "0"});
+  w({"HSET", "h:2", "only", "1"});
+  r({"HRANDFIELD", "h:2"});
+  w({"HSET", "h:1", "f"});    // wrong arity
+  w({"HGET", "str:a", "f"});  // -WRONGTYPE passed through
+  // Lists.
+  w({"RPUSH", "l:1", "a", "b", "c"});
+  w({"LPUSH", "l:1", "z"});
+  r({"LRANGE", "l:1", "0", "-1"});
+  r({"LINDEX", "l:1", "1"});
+  w({"LSET", "l:1", "0", "y"});
+  w({"LINSERT", "l:1", "BEFORE", "b", "x"});
+  r({"LLEN", "l:1"});
+  r({"LPOS", "l:1", "b"});
+  w({"LREM", "l:1", "1", "x"});
+  w({"LTRIM", "l:1", "0", "2"});
+  w({"LPOP", "l:1"});
+  w({"RPOP", "l:1"});
+  w({"LPUSHX", "l:1", "q"});
+  w({"RPUSHX", "l:nope", "q"});
+  w({"LPOP", "l:1", "2"});
+  w({"RPUSH", "{l}a", "1", "2", "3"});
+  w({"RPOPLPUSH", "{l}a", "{l}b"});
+  w({"LMOVE", "{l}a", "{l}b", "LEFT", "RIGHT"});
+  r({"LRANGE", "{l}b", "0", "-1"});
+  w({"RPUSH", "l:n", "3", "1", "2"});
+  w({"SORT", "l:n"});
+  w({"SORT", "l:n", "DESC", "LIMIT", "0", "2"});
+  w({"LPUSH", "str:a", "x"});  // -WRONGTYPE
+  // Sets (integer members: intset encoding, sorted and deterministic).
+  w({"SADD", "s:1", "3", "1", "2"});
+  r({"SMEMBERS", "s:1"});
+  r({"SISMEMBER", "s:1", "2"});
+  r({"SMISMEMBER", "s:1", "1", "9"});
+  r({"SCARD", "s:1"});
+  w({"SREM", "s:1", "3"});
+  r({"SSCAN", "s:1", "0"});
+  w({"SADD", "{s}a", "1", "2", "3"});
+  w({"SADD", "{s}b", "2", "3", "4"});
+  w({"SINTER", "{s}a", "{s}b"});
+  w({"SUNION", "{s}a", "{s}b"});
+  w({"SDIFF", "{s}a", "{s}b"});
+  w({"SINTERSTORE", "{s}i", "{s}a", "{s}b"});
+  w({"SUNIONSTORE", "{s}u", "{s}a", "{s}b"});
+  w({"SDIFFSTORE", "{s}d", "{s}a", "{s}b"});
+  w({"SMOVE", "{s}a", "{s}b", "1"});
+  w({"SINTERCARD", "2", "{s}a", "{s}b"}, 0);
+  w({"SADD", "s:one", "7"});
+  r({"SRANDMEMBER", "s:one"});
+  w({"SPOP", "s:one"});
+  // Sorted sets.
+  w({"ZADD", "z:1", "1", "a", "2", "b", "3", "c", "4", "d"});
+  r({"ZRANGE", "z:1", "0", "-1", "WITHSCORES"});
+  r({"ZSCORE", "z:1", "b"});
+  w({"ZINCRBY", "z:1", "2", "a"});
+  r({"ZRANK", "z:1", "a"});
+  r({"ZREVRANK", "z:1", "a"});
+  r({"ZCOUNT", "z:1", "1", "3"});
+  r({"ZLEXCOUNT", "z:1", "-", "+"});
+  r({"ZRANGEBYSCORE", "z:1", "1", "3", "WITHSCORES"});
+  r({"ZREVRANGE", "z:1", "0", "-1"});
+  r({"ZRANGEBYLEX", "z:1", "-", "+"});
+  r({"ZREVRANGEBYSCORE", "z:1", "+inf", "-inf"});
+  r({"ZREVRANGEBYLEX", "z:1", "+", "-"});
+  r({"ZMSCORE", "z:1", "a", "nope"});
+  r({"ZCARD", "z:1"});
+  r({"ZSCAN", "z:1", "0"});
+  w({"ZREM", "z:1", "c"});
+  w({"ZPOPMIN", "z:1"});
+  w({"ZPOPMAX", "z:1"});
+  w({"ZADD", "z:1", "5", "e", "6", "f", "7", "g", "8", "h"});
+  w({"ZREMRANGEBYRANK", "z:1", "0", "0"});
+  w({"ZREMRANGEBYSCORE", "z:1", "7", "7"});
+  w({"ZREMRANGEBYLEX", "z:1", "[h", "[h"});
+  w({"ZADD", "z:one", "1", "m"});
+  r({"ZRANDMEMBER", "z:one"});
+  w({"ZADD", "{z}a", "1", "x", "2", "y"});
+  w({"ZADD", "{z}b", "3", "y", "4", "w"});
+  w({"ZUNION", "2", "{z}a", "{z}b", "WITHSCORES"}, 0);
+  w({"ZINTER", "2", "{z}a", "{z}b"}, 0);
+  w({"ZDIFF", "2", "{z}a", "{z}b"}, 0);
+  w({"ZINTERCARD", "2", "{z}a", "{z}b"}, 0);
+  w({"ZUNIONSTORE", "{z}u", "2", "{z}a", "{z}b"});
+  w({"ZINTERSTORE", "{z}i", "2", "{z}a", "{z}b"});
+  w({"ZDIFFSTORE", "{z}d", "2", "{z}a", "{z}b"});
+  w({"ZRANGESTORE", "{z}r", "{z}a", "0", "-1"});
+  // HyperLogLog.
+  w({"PFADD", "hll:1", "a", "b", "c", "d"});
+  r({"PFCOUNT", "hll:1"});
+  w({"PFADD", "{hll}a", "a", "b"});
+  w({"PFADD", "{hll}b", "b", "c"});
+  w({"PFMERGE", "{hll}m", "{hll}a", "{hll}b"});
+  r({"PFCOUNT", "{hll}m"});
+  w({"PFCOUNT", "{hll}a", "{hll}b"});
+  // Geo.
+  w({"GEOADD", "geo:1", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"});
+  r({"GEODIST", "geo:1", "Palermo", "Catania", "km"});
+  r({"GEOPOS", "geo:1", "Palermo", "nowhere"});
+  r({"GEOHASH", "geo:1", "Palermo", "Catania"});
+  w({"GEORADIUS", "geo:1", "15", "37", "200", "km", "WITHDIST", "ASC"});
+  w({"GEORADIUSBYMEMBER", "geo:1", "Palermo", "200", "km", "ASC"});
+  r({"GEOSEARCH", "geo:1", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km", "ASC", "WITHCOORD"});
+  w({"GEOADD", "{geo}src", "13.361389", "38.115556", "Palermo"});
+  w({"GEOSEARCHSTORE", "{geo}dst", "{geo}src", "FROMLONLAT", "13", "38", "BYRADIUS", "100", "km"});
+  // Bitmaps.
+  w({"SETBIT", "bm:1", "7", "1"});
+  w({"SETBIT", "bm:1", "100", "1"});
+  r({"GETBIT", "bm:1", "7"});
+  r({"BITCOUNT", "bm:1"});
+  r({"BITCOUNT", "bm:1", "0", "0"});
+  r({"BITPOS", "bm:1", "1"});
+  r({"BITPOS", "bm:1", "0"});
+  w({"BITFIELD", "bm:1", "INCRBY", "u8", "16", "5", "GET", "u8", "16"});
+  w({"SET", "{bm}a", "foo"});
+  w({"SET", "{bm}b", "bar"});
+  w({"BITOP", "AND", "{bm}c", "{bm}a", "{bm}b"}, 2);
+  r({"GET", "{bm}c"});
+  // Scripts with one key (and two colocated keys).
+  w({"EVAL", "return redis.call('SET', KEYS[1], ARGV[1])", "1", "ev:1", "hello"}, 3);
+  w({"EVAL", "return redis.call('GET', KEYS[1])", "1", "ev:1"}, 3);
+  w({"EVAL", "return redis.call('INCR', KEYS[1])", "1", "ev:1"}, 3);  // script error
+  w({"EVAL", "return {KEYS[1], KEYS[2], ARGV[1]}", "2", "{ev}a", "{ev}b", "arg"}, 0);
+  // Answered by the proxy itself, exactly as redis does.
+  w({"PING"}, 0);
+  w({"ping", "hello"}, 0);
+  w({"ECHO", "hi there"}, 0);
+  w({"LOLWUT"}, 0);
+  w({"COMMAND", "COUNT"}, 0);
+  w({"COMMAND", "INFO", "get", "mset"}, 0);
+  return c;
+}
+
+TEST(Resp3Test, EveryCommandClassMatchesADirectResp3Connection) {
+  Cluster cluster;
+  ASSERT_TRUE(cluster.Start());
+  RedisServer reference;
+  ASSERT_TRUE(reference.ok());
+  Resp3Client ref(reference.port());
+  ASSERT_TRUE(absl::StartsWith(ref.Command({"HELLO", "3"}), "%7\r\n"));
+  auto client = cluster.ConnectResp3();
+  size_t resp3_only = 0;  // replies whose RESP3 form differs from RESP2 (maps, sets, doubles...)
+  for (const Case& test : CommandCases()) {
+    const std::string got = client->Command(test.args);
+    const std::string want = ref.Command(test.args);
+    ASSERT_FALSE(got.empty()) << "no reply through the proxy to " << ShowArgs(test.args);
+    EXPECT_EQ(Show(got), Show(want)) << "through the proxy vs redis: " << ShowArgs(test.args);
+    const char type = want.empty() ? 0 : want[0];
+    if (type == '%' || type == '~' || type == ',' || type == '_' || type == '=') ++resp3_only;
+    if (test.read_only && test.key_at > 0 && static_cast<size_t>(test.key_at) < test.args.size()) {
+      const int owner = cluster.OwnerOf(test.args[test.key_at]);
+      if (owner >= 0) {
+        EXPECT_EQ(Show(got), Show(cluster.backend(owner).Command(test.args)))
+            << "through the proxy vs directly on the owner: " << ShowArgs(test.args);
+      }
+    }
+  }
+  // The matrix did exercise RESP3's own types.
+  EXPECT_GT(resp3_only, 10u);
+}
+
+TEST(Resp3Test, SplitCommandsMergeInResp3) {
+  Cluster cluster;
+  ASSERT_TRUE(cluster.Start());
+  RedisServer reference;
+  ASSERT_TRUE(reference.ok());
+  Resp3Client ref(reference.port());
+  ASSERT_TRUE(absl::StartsWith(ref.Command({"HELLO", "3"}), "%7\r\n"));
+  auto client = cluster.ConnectResp3();
+  auto both = [&](const std::vector<std::string>& args) {
+    const std::string got = client->Command(args);
+    EXPECT_EQ(Show(got, 2000), Show(ref.Command(args), 2000)) << ShowArgs(args);
+    return got;
+  };
+  std::vector<std::string> mset = {"MSET"};
+  std::vector<std::string> mget = {"MGET"};
+  for (int i = 0; i < 30; ++i) {
+    mset.push_back(absl::StrCat("m3:", i, ":k"));
+    mset.push_back(absl::StrCat("v", i));
+    mget.push_back(absl::StrCat("m3:", i, ":k"));
+    if (i % 4 == 0) mget.push_back(absl::StrCat("missing:", i));
+  }
+  EXPECT_EQ(both(mset), kOk);
+  std::set<int> owners;
+  for (int i = 0; i < 30; ++i) owners.insert(cluster.OwnerOf(absl::StrCat("m3:", i, ":k")));
+  EXPECT_EQ(owners, (std::set<int>{0, 1, 2})) << "MSET did not spread over the 3 servers";
+  const std::string merged = both(mget);
+  EXPECT_NE(merged.find("_\r\n"), std::string::npos) << "RESP3 nulls expected: " << Show(merged);
+  both({"MGET", "missing:a", "missing:b", "missing:c"});
+  both({"EXISTS", "m3:1:k", "m3:2:k", "m3:3:k", "missing:x", "m3:1:k"});
+  both({"TOUCH", "m3:4:k", "m3:5:k", "m3:6:k"});
+  // Maps, sets and doubles straight from the owning server.
+  both({"HSET", "h3", "a", "1", "b", "2"});
+  EXPECT_TRUE(absl::StartsWith(both({"HGETALL", "h3"}), "%2\r\n"));
+  both({"SADD", "s3", "1", "2", "3"});
+  EXPECT_TRUE(absl::StartsWith(both({"SMEMBERS", "s3"}), "~3\r\n"));
+  both({"ZADD", "z3", "1.5", "m"});
+  EXPECT_EQ(both({"ZSCORE", "z3", "m"}), ",1.5\r\n");
+  EXPECT_EQ(both({"ZSCORE", "z3", "nope"}), "_\r\n");
+  EXPECT_EQ(both({"GET", "missing:z"}), "_\r\n");
+  both({"DEL", "m3:7:k", "m3:8:k", "m3:9:k", "h3", "s3", "z3", "missing:q"});
+  both(mget);
+}
+
+// "dbN:keys=K,expires=E,..." of every backend, summed by database (the proxy's rule: keys and
+// expires summed, avg_ttl weighted by expires).
+std::string SummedKeyspace(Cluster& cluster) {
+  std::map<int64_t, std::pair<int64_t, int64_t>> sums;
+  for (size_t i = 0; i < cluster.size(); ++i) {
+    const std::string reply = cluster.backend(i).Command({"INFO", "keyspace"});
+    for (absl::string_view line : absl::StrSplit(reply, "\r\n")) {
+      int64_t db = 0, keys = 0, expires = 0;
+      std::vector<std::string> parts = absl::StrSplit(line, absl::ByAnyChar(":,="));
+      if (parts.size() >= 5 && absl::StartsWith(parts[0], "db") &&
+          absl::SimpleAtoi(parts[0].substr(2), &db) && absl::SimpleAtoi(parts[2], &keys) &&
+          absl::SimpleAtoi(parts[4], &expires)) {
+        sums[db].first += keys;
+        sums[db].second += expires;
+      }
+    }
+  }
+  std::string text = "# Keyspace\r\n";
+  for (const auto& [db, sum] : sums) {
+    absl::StrAppend(&text, "db", db, ":keys=", sum.first, ",expires=", sum.second,
+                    ",avg_ttl=0\r\n");
+  }
+  return text;
+}
+
+TEST(Resp3Test, InfoIsOneVerbatimDocumentWithTheServersKeyspaceSummed) {
+  Cluster cluster;
+  ASSERT_TRUE(cluster.Start());
+  auto client = cluster.ConnectResp3();
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_EQ(client->Command({"SET", absl::StrCat("info:", i, ":k"), "v"}), kOk);
+  }
+  const std::string keyspace = SummedKeyspace(cluster);
+  EXPECT_NE(keyspace.find("db0:keys=40,expires=0"), std::string::npos) << keyspace;
+  const std::string expected = absl::StrCat("=", keyspace.size() + 4, "\r\ntxt:", keyspace, "\r\n");
+  EXPECT_EQ(Show(client->Command({"INFO", "keyspace"})), Show(expected));
+  // The whole document, as redis sends INFO to a RESP3 client.
+  const std::string info = client->Command({"INFO"});
+  ASSERT_TRUE(absl::StartsWith(info, "=")) << Show(info);
+  EXPECT_NE(info.find("\r\ntxt:# Server\r\nredis_version:"), std::string::npos) << Show(info);
+  EXPECT_NE(info.find("\r\nloading:0\r\n"), std::string::npos) << Show(info, 3000);
+  EXPECT_NE(info.find(keyspace), std::string::npos) << Show(info, 3000);
+  EXPECT_EQ(info.size(), Resp3Length(info));
+  // A RESP2 client of the same proxy gets the same document as a bulk string.
+  Client resp2(cluster.port());
+  EXPECT_EQ(Show(resp2.Command({"INFO", "keyspace"})), Show(Bulk(keyspace)));
+}
+
+TEST(Resp3Test, Resp2AndResp3ClientsShareTheProxyAndHelloSwitchesBack) {
+  Cluster cluster;
+  ASSERT_TRUE(cluster.Start());
+  auto resp3 = cluster.ConnectResp3({"SETNAME", "r3"});
+  Client resp2(cluster.port());
+  ASSERT_EQ(resp2.Command({"HSET", "mixed", "f", "v"}), ":1\r\n");
+  for (int round = 0; round < 20; ++round) {
+    EXPECT_EQ(resp3->Command({"HGETALL", "mixed"}), "%1\r\n$1\r\nf\r\n$1\r\nv\r\n");
+    EXPECT_EQ(resp2.Command({"HGETALL", "mixed"}), "*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
+    EXPECT_EQ(resp3->Command({"GET", "nothing"}), "_\r\n");
+    EXPECT_EQ(resp2.Command({"GET", "nothing"}), "$-1\r\n");
+  }
+  EXPECT_EQ(resp3->Command({"CLIENT", "GETNAME"}), Bulk("r3"));
+  // Pipelined across the switch: each reply in the protocol its request was sent in.
+  ASSERT_TRUE(resp3->Send(Resp({"HGETALL", "mixed"}) + Resp({"HELLO", "2"}) +
+                          Resp({"HGETALL", "mixed"}) + Resp({"GET", "nothing"})));
+  EXPECT_EQ(resp3->ReadReply(), "%1\r\n$1\r\nf\r\n$1\r\nv\r\n");
+  EXPECT_TRUE(absl::StartsWith(resp3->ReadReply(), "*14\r\n"));
+  EXPECT_EQ(resp3->ReadReply(), "*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
+  EXPECT_EQ(resp3->ReadReply(), "$-1\r\n");
+  EXPECT_EQ(resp3->Command({"CLIENT", "GETNAME"}), Bulk("r3"));
+  EXPECT_EQ(resp3->Command({"RESET"}), "+RESET\r\n");
+  EXPECT_EQ(resp3->Command({"CLIENT", "GETNAME"}), "$-1\r\n");
+}
+
+TEST(Resp3Test, PasswordProtectedBackendsAndHelloAuth) {
+  Cluster cluster;
+  ClusterOptions options;
+  options.redis_args = {"--requirepass", "s3cret"};
+  options.password = "s3cret";
+  options.pool_yaml = "  redis_auth: s3cret\n  redis_db: 2\n";
+  ASSERT_TRUE(cluster.Start(options));
+  Resp3Client client(cluster.port());
+  EXPECT_EQ(client.Command({"GET", "k"}), "-NOAUTH Authentication required\r\n");
+  EXPECT_EQ(client.Command({"HELLO", "3", "AUTH", "default", "wrong"}),
+            "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+  EXPECT_TRUE(absl::StartsWith(client.Command({"HELLO", "3", "AUTH", "default", "s3cret"}),
+                               "%7\r\n"));
+  EXPECT_EQ(client.Command({"SET", "auth3", "v"}), kOk);
+  EXPECT_EQ(client.Command({"GET", "auth3"}), "$1\r\nv\r\n");
+  EXPECT_EQ(client.Command({"GET", "missing"}), "_\r\n");
+  // The key went to database 2 of its backend (the RESP3 handshake: AUTH, HELLO 3, SELECT).
+  const int owner = cluster.OwnerOf("auth3");
+  EXPECT_EQ(owner, -1) << "the backends' direct connections use database 0";
+  bool found = false;
+  for (size_t i = 0; i < cluster.size(); ++i) {
+    auto direct = cluster.Direct(i);
+    ASSERT_EQ(direct->Command({"SELECT", "2"}), kOk);
+    found |= direct->Command({"GET", "auth3"}) == "$1\r\nv\r\n";
+  }
+  EXPECT_TRUE(found);
+}
+
+// Transactions of a RESP3 client run on a pinned RESP3 connection: EXEC's reply is what redis
+// gives a direct HELLO 3 connection (doubles and maps inside it included).
+TEST(Resp3Test, TransactionsInResp3MatchRedis) {
+  Cluster cluster;
+  ASSERT_TRUE(cluster.Start());
+  RedisServer reference;
+  ASSERT_TRUE(reference.ok());
+  Resp3Client ref(reference.port());
+  ASSERT_TRUE(absl::StartsWith(ref.Command({"HELLO", "3"}), "%7\r\n"));
+  auto client = cluster.ConnectResp3();
+  const std::vector<std::vector<std::string>> transaction = {
+      {"MULTI"},
+      {"HSET", "{t}h", "a", "1"},
+      {"INCRBYFLOAT", "{t}f", "1.5"},
+      {"ZADD", "{t}z", "2.5", "m"},
+      {"ZSCORE", "{t}z", "m"},
+      {"HGETALL", "{t}h"},
+      {"GET", "{t}missing"},
+      {"EXEC"},
+      {"WATCH", "{t}h"},
+      {"MULTI"},
+      {"HINCRBY", "{t}h", "a", "2"},
+      {"EXEC"},
+      {"MULTI"},
+      {"SET", "{t}x", "1"},
+      {"DISCARD"},
+      {"EXISTS", "{t}x"},
+  };
+  for (const std::vector<std::string>& command : transaction) {
+    EXPECT_EQ(Show(client->Command(command)), Show(ref.Command(command))) << ShowArgs(command);
+  }
+  // While WATCH holds a pinned RESP3 connection, HELLO 2 would change its protocol: refused.
+  EXPECT_EQ(client->Command({"WATCH", "{t}h"}), kOk);
+  EXPECT_TRUE(absl::StartsWith(client->Command({"HELLO", "2"}), "-ERR HELLO is not allowed"));
+  EXPECT_EQ(client->Command({"UNWATCH"}), kOk);
+  EXPECT_TRUE(absl::StartsWith(client->Command({"HELLO", "2"}), "*14\r\n"));
+  EXPECT_EQ(client->Command({"HGETALL", "{t}h"}), "*2\r\n$1\r\na\r\n$1\r\n3\r\n");
+}
+
+// What node-redis, redis-py and ioredis send when they connect, pipelined as they send it:
+// every step answered the way each library accepts.
+TEST(Resp3Test, TodaysClientHandshakesPipelined) {
+  Cluster cluster;
+  ASSERT_TRUE(cluster.Start());
+  // node-redis: HELLO 3 with SETNAME, then CLIENT SETINFO (an error would be ignored, +OK is
+  // what redis 7.2 answers), then its commands.
+  {
+    Resp3Client client(cluster.port());
+    ASSERT_TRUE(client.Send(Resp({"HELLO", "3", "SETNAME", "node"}) +
+                            Resp({"CLIENT", "SETINFO", "LIB-NAME", "node-redis"}) +
+                            Resp({"CLIENT", "SETINFO", "LIB-VER", "5.0.0"}) +
+                            Resp({"SET", "hs:node", "1"}) + Resp({"HGETALL", "nohash"})));
+    const std::string hello = client.ReadReply();
+    EXPECT_TRUE(absl::StartsWith(hello, "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n"))
+        << Show(hello);
+    EXPECT_NE(hello.find("$5\r\nproto\r\n:3\r\n"), std::string::npos) << Show(hello);
+    EXPECT_EQ(client.ReadReply(), kOk);
+    EXPECT_EQ(client.ReadReply(), kOk);
+    EXPECT_EQ(client.ReadReply(), kOk);
+    EXPECT_EQ(client.ReadReply(), "%0\r\n");  // RESP3 from a RESP3 server connection
+  }
+  // redis-py (protocol=3, maintenance notifications in "auto" mode): an unknown-subcommand
+  // error for MAINT_NOTIFICATIONS, which it tolerates, as from redis before 8.2.
+  {
+    Resp3Client client(cluster.port());
+    ASSERT_TRUE(client.Send(Resp({"HELLO", "3"}) + Resp({"CLIENT", "SETINFO", "LIB-NAME", "redis-py"}) +
+                            Resp({"CLIENT", "SETINFO", "LIB-VER", "6.0.0"}) +
+                            Resp({"CLIENT", "MAINT_NOTIFICATIONS", "ON", "moving-endpoint-type",
+                                  "internal-ip"}) +
+                            Resp({"SELECT", "0"}) + Resp({"PING"})));
+    EXPECT_TRUE(absl::StartsWith(client.ReadReply(), "%7\r\n"));
+    EXPECT_EQ(client.ReadReply(), kOk);
+    EXPECT_EQ(client.ReadReply(), kOk);
+    EXPECT_EQ(client.ReadReply(),
+              "-ERR unknown subcommand 'MAINT_NOTIFICATIONS'. Try CLIENT HELP.\r\n");
+    EXPECT_EQ(client.ReadReply(), kOk);
+    EXPECT_EQ(client.ReadReply(), "+PONG\r\n");
+  }
+  // ioredis (RESP2): the INFO ready check, then CLIENT SETNAME.
+  {
+    Client client(cluster.port());
+    const std::string info = client.Command({"INFO"});
+    EXPECT_TRUE(absl::StartsWith(info, "$")) << Show(info);
+    EXPECT_NE(info.find("\r\nloading:0\r\n"), std::string::npos) << Show(info, 3000);
+    EXPECT_EQ(client.Command({"CLIENT", "SETNAME", "io"}), kOk);
+    EXPECT_EQ(client.Command({"GET", "hs:node"}), Bulk("1"));
+  }
+}
+
+}  // namespace
+}  // namespace proxy::test
