@@ -149,9 +149,10 @@ void MemcacheBinaryCodec::EncodeErrorFor(const Request& request, absl::string_vi
     EncodeError(text, out);
     return;
   }
-  const uint16_t status = (request.codec_flags & binary_flags::kStatusHint) != 0
-                              ? static_cast<uint16_t>(request.codec_flags & binary_flags::kStatusMask)
-                              : static_cast<uint16_t>(binary::kInternalError);
+  const bool hinted = (request.codec_flags & binary_flags::kStatusHint) != 0;
+  const uint16_t status =
+      hinted ? static_cast<uint16_t>(request.codec_flags & binary_flags::kStatusMask)
+             : static_cast<uint16_t>(binary::kInternalError);
   binary::AppendResponse(static_cast<uint8_t>(request.command_id), status, request.codec_tag,
                          text, out);
 }

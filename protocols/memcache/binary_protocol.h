@@ -112,7 +112,9 @@ inline void Put16(uint16_t v, std::string* out) {
   out->push_back(static_cast<char>(v & 0xff));
 }
 inline void Put32(uint32_t v, std::string* out) {
-  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((v >> shift) & 0xff));
+  }
 }
 
 // Appends a header; the lengths are the caller's (body_length = extras + key + value).

@@ -187,7 +187,8 @@ TEST_F(MemcacheBinary, WireFormatOfMemcachedItself) {
   EXPECT_EQ(ReadResp(direct).Show(), Expect(0x0a, 0, 4, "", "", ""));
   EXPECT_EQ(Roundtrip(direct, Incr(0x05, "n", 5, 10, 5)).Show(),
             Expect(0x05, 0, 5, "", "", Counter(10)));
-  EXPECT_EQ(Roundtrip(direct, wire::Get(0x1c, "k1", 6)).Show(), Expect(0x1c, 0, 6, Flags(5), "", ""));
+  EXPECT_EQ(Roundtrip(direct, wire::Get(0x1c, "k1", 6)).Show(),
+            Expect(0x1c, 0, 6, Flags(5), "", ""));
   EXPECT_EQ(Roundtrip(direct, wire::Simple(0x0b, 7)).Show(), Expect(0x0b, 0, 7, "", "", "1.6.18"));
 }
 
@@ -293,7 +294,8 @@ TEST_F(MemcacheBinary, IncrDecrTouchGat) {
             Expect(0x05, 6, 5, "", "", "Non-numeric server-side value for incr or decr"));
   // touch and gat (exptime 100 in the builders).
   ASSERT_EQ(Roundtrip(*client, wire::Set("t", "tv", 6, 9)).Show(), Expect(0x01, 0, 6, "", "", ""));
-  EXPECT_EQ(Roundtrip(*client, wire::Get(0x1c, "t", 7)).Show(), Expect(0x1c, 0, 7, Flags(9), "", ""));
+  EXPECT_EQ(Roundtrip(*client, wire::Get(0x1c, "t", 7)).Show(),
+            Expect(0x1c, 0, 7, Flags(9), "", ""));
   EXPECT_EQ(Roundtrip(*client, wire::Get(0x1d, "t", 8)).Show(),
             Expect(0x1d, 0, 8, Flags(9), "", "tv"));
   EXPECT_EQ(Roundtrip(*client, wire::Get(0x23, "t", 9)).Show(),

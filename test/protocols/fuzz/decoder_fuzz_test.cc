@@ -1,5 +1,6 @@
-// The fuzz entry in CI: seeds from both protocols (memcache ASCII and binary), mutated deterministically (a fixed-seed
-// PRNG flips, inserts, deletes and splices bytes), 20,000 inputs through every decoder.
+// The fuzz entry in CI: seeds from both protocols (memcache ASCII and binary), mutated
+// deterministically (a fixed-seed PRNG flips, inserts, deletes and splices bytes), 20,000 inputs
+// through every decoder.
 #include <cstdint>
 #include <random>
 #include <string>

@@ -55,7 +55,8 @@ std::string DescribeReply(DecodeResult result, const Reply& reply, const std::st
   if (result == DecodeResult::kProtocolError) {
     return absl::StrCat(ResultName(result), " error=", error);
   }
-  return absl::StrCat(ResultName(result), " wire=", reply.wire_size, reply.is_error ? " error" : "");
+  return absl::StrCat(ResultName(result), " wire=", reply.wire_size,
+                      reply.is_error ? " error" : "");
 }
 
 void PoisonRequest(Request* r) {
@@ -242,11 +243,14 @@ TEST(BinaryRequestDecoderTest, QuietBatchEndingWithAnotherRequestLeavesItForTheN
       {Get(0x09, "a", 1) + Get(0x09, "b", 2),
        "message getq multikey wire=* op=9 opaque=1 batch args=[a|b] ops=09000000010900000002"},
       {Get(0x00, "c", 3), "message get read wire=* op=0 opaque=3 args=[c]"},
-      {Get(0x0d, "d", 4), "message getkq multikey wire=* op=d opaque=4 batch args=[d] ops=0d00000004"},
+      {Get(0x0d, "d", 4),
+       "message getkq multikey wire=* op=d opaque=4 batch args=[d] ops=0d00000004"},
       {Set("e", "v", 5), "message set write wire=* op=1 opaque=5 write args=[e]"},
-      {Get(0x0d, "f", 6), "message getkq multikey wire=* op=d opaque=6 batch args=[f] ops=0d00000006"},
+      {Get(0x0d, "f", 6),
+       "message getkq multikey wire=* op=d opaque=6 batch args=[f] ops=0d00000006"},
       {Simple(0x08, 7), "message flush unsupported wire=* op=8 opaque=7 write args=[]"},
-      {Get(0x0d, "g", 8), "message getkq multikey wire=* op=d opaque=8 batch args=[g] ops=0d00000008"},
+      {Get(0x0d, "g", 8),
+       "message getkq multikey wire=* op=d opaque=8 batch args=[g] ops=0d00000008"},
       {Simple(0x0b, 9), "message version local wire=* op=b opaque=9 args=[]"},
   });
   // A noop that is not a valid noop (it has a key) ends the batch and is then a protocol error.
@@ -254,13 +258,15 @@ TEST(BinaryRequestDecoderTest, QuietBatchEndingWithAnotherRequestLeavesItForTheN
   bad_noop.opcode = 0x0a;
   bad_noop.key = "x";
   ExpectEverywhere({
-      {Get(0x09, "a", 1), "message getq multikey wire=* op=9 opaque=1 batch args=[a] ops=0900000001"},
+      {Get(0x09, "a", 1),
+       "message getq multikey wire=* op=9 opaque=1 batch args=[a] ops=0900000001"},
       {Encode(bad_noop), "protocol-error op=a opaque=0 error=binary protocol error: 'noop' takes "
                          "no key"},
   });
   // A bad magic after a batch: the batch first, then the protocol error.
   ExpectEverywhere({
-      {Get(0x09, "a", 1), "message getq multikey wire=* op=9 opaque=1 batch args=[a] ops=0900000001"},
+      {Get(0x09, "a", 1),
+       "message getq multikey wire=* op=9 opaque=1 batch args=[a] ops=0900000001"},
       {std::string(24, 'x'),
        "protocol-error op=78 opaque=78787878 error=binary protocol error: bad magic byte 0x78 (a "
        "request starts with 0x80)"},
@@ -308,7 +314,8 @@ TEST(BinaryRequestDecoderTest, HeadersMemcachedWouldCloseOnAreProtocolErrors) {
   {
     Msg b = m;
     b.magic = 0x81;
-    add("response magic", b, "binary protocol error: bad magic byte 0x81 (a request starts with 0x80)");
+    add("response magic", b,
+        "binary protocol error: bad magic byte 0x81 (a request starts with 0x80)");
   }
   {
     Msg b = m;
