@@ -474,6 +474,45 @@ TEST_F(MemcacheBinary, AsciiAndBinaryClientsShareThePortAndTheServers) {
   EXPECT_EQ(r.key, "ascii:0");
 }
 
+TEST_F(MemcacheBinary, AServerDownAnswersInternalErrorsWithTheRequestsOpcodeAndOpaque) {
+  auto client = Connect();
+  // Keys on server 1 and on the others.
+  std::string down_key;
+  std::string up_key;
+  for (int i = 0; i < 60 && (down_key.empty() || up_key.empty()); ++i) {
+    const std::string key = absl::StrCat("f", i);
+    ASSERT_EQ(Roundtrip(*client, wire::Set(key, "v", 1)).Show(), Expect(0x01, 0, 1, "", "", ""));
+    (Locate(key) == 1 ? down_key : up_key) = key;
+  }
+  ASSERT_FALSE(down_key.empty());
+  ASSERT_FALSE(up_key.empty());
+  servers_[1]->Stop();
+  Resp r = Roundtrip(*client, wire::Get(0x0c, down_key, 0x1234));
+  EXPECT_EQ(r.opcode, 0x0c) << r.Show();
+  EXPECT_EQ(r.opaque, 0x1234u);
+  EXPECT_EQ(r.status, 0x0084);
+  EXPECT_FALSE(r.value.empty());
+  // A batch over a dead server: one error response, for the client's noop.
+  r = Roundtrip(*client,
+                wire::Get(0x0d, up_key, 1) + wire::Get(0x0d, down_key, 2) + wire::Noop(0x77));
+  EXPECT_EQ(r.opcode, 0x0a) << r.Show();
+  EXPECT_EQ(r.opaque, 0x77u);
+  EXPECT_EQ(r.status, 0x0084);
+  // The other servers still answer, on the same connection.
+  EXPECT_EQ(Roundtrip(*client, wire::Get(0x00, up_key, 3)).Show(),
+            Expect(0x00, 0, 3, Flags(0), "", "v"));
+  ASSERT_TRUE(servers_[1]->Restart());
+  bool back = false;
+  for (int i = 0; i < 100 && !back; ++i) {
+    back = Roundtrip(*client, wire::Set(down_key, "again", 4)).Show() ==
+           Expect(0x01, 0, 4, "", "", "");
+    if (!back) std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_TRUE(back);
+  EXPECT_EQ(Roundtrip(*client, wire::Get(0x00, down_key, 5)).Show(),
+            Expect(0x00, 0, 5, Flags(0), "", "again"));
+}
+
 // key_prefix: binary requests get the prefix (each quiet get of a batch too), responses that
 // carry a key get it back without it.
 class MemcacheBinaryKeyPrefix : public MemcacheBinary {
