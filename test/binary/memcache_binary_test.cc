@@ -407,8 +407,9 @@ TEST_F(MemcacheBinary, HeadersMemcachedWouldCloseOnCloseOnlyThatClient) {
     if (r.opcode == 0x0a && r.status == 0) r = ReadResp(*attacker);  // the noop's answer
     EXPECT_TRUE(r.ok);
     EXPECT_EQ(r.magic, 0x81);
-    // An error response (status 0x0004 when the error answers the request it is about).
-    EXPECT_NE(r.status, 0) << r.Show();
+    // memcached's answer before it closes: invalid arguments, with the proxy's reason.
+    EXPECT_EQ(r.status, 0x0004) << r.Show();
+    EXPECT_EQ(r.value.rfind("binary protocol error: ", 0), 0u) << r.Show();
     EXPECT_TRUE(attacker->WaitForClose());
     EXPECT_EQ(Roundtrip(*bystander, wire::Get(0x00, "safe", 2)).Show(),
               Expect(0x00, 0, 2, Flags(0), "", "value"));
