@@ -274,6 +274,10 @@ TEST_F(MemcacheBinary, QuietMultiGetAcrossThreeServersKeepsOrderAndOpaques) {
   EXPECT_EQ(ReadResp(*client).Show(), Expect(0x09, 0, 1, Flags(1), "", "v1"));
   EXPECT_EQ(ReadResp(*client).Show(), Expect(0x0d, 0, 3, Flags(2), keys[2], "v2"));
   EXPECT_EQ(ReadResp(*client).Show(), Expect(0x00, 0, 4, Flags(3), "", "v3"));
+  // A one-key batch (one server: forwarded as received, the server's noop response passed on).
+  ASSERT_TRUE(client->Send(wire::Get(0x0d, keys[7], 0x70) + wire::Noop(0x71)));
+  EXPECT_EQ(ReadResp(*client).Show(), Expect(0x0d, 0, 0x70, Flags(7), keys[7], "v7"));
+  EXPECT_EQ(ReadResp(*client).Show(), Expect(0x0a, 0, 0x71, "", "", ""));
   // A batch with no hit and its noop: just the noop.
   EXPECT_EQ(Roundtrip(*client, wire::Get(0x09, "none1", 1) + wire::Get(0x09, "none2", 2) +
                                    wire::Noop(3))
