@@ -64,8 +64,9 @@ namespace proxy::protocols::memcache {
 //     O at most 31 bytes, T N R a signed 32-bit number, C D J an unsigned 64-bit one, F an
 //     unsigned 32-bit one, M one mode (ms: E A P R S; ma: I D + -); with b the key is canonical
 //     base64. q (quiet mode) is refused: its replies could not be counted.
-//   - Command names are lower case only; a first byte 0x80 (binary protocol) closes the
-//     connection.
+//   - Command names are lower case only; a request starting with 0x80 (binary magic) closes the
+//     connection (a connection whose very first byte is 0x80 is given the binary decoder instead,
+//     binary_request_decoder.h).
 //
 // What a decoded Request holds:
 //   get/gets/gat/gats  args = the keys; kRead with one key, kMultiKey with several. For a
