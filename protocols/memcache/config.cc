@@ -13,7 +13,8 @@ class MemcacheCodecFactory final : public CodecFactory {
  public:
   absl::string_view Name() const override { return "memcache"; }
   absl::string_view Description() const override {
-    return "memcached ASCII protocol: storage, retrieval, gat/gats, meta commands (no q flag); "
+    return "memcached ASCII and binary protocols (per connection, by the first byte): storage, "
+           "retrieval, gat/gats, meta commands (no q flag), binary quiet multi-gets; "
            "local mn/quit, split get/gets/gat/gats";
   }
   // Nothing beyond the core's checks: redis_auth/redis_db on memcache pools are reported by

@@ -17,6 +17,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "protocols/memcache/binary_codec.h"
+#include "protocols/memcache/binary_protocol.h"
+#include "protocols/memcache/binary_request_decoder.h"
 #include "protocols/memcache/command_table.h"
 #include "protocols/memcache/reply_decoder.h"
 #include "protocols/memcache/request_decoder.h"
@@ -199,6 +202,32 @@ bool RewriteMetaKey(absl::string_view reply, absl::FunctionRef<std::string(absl:
 
 }  // namespace
 
+MemcacheCodec::MemcacheCodec() : binary_(std::make_unique<MemcacheBinaryCodec>(this)) {}
+
+MemcacheCodec::~MemcacheCodec() = default;
+
+const Codec* MemcacheCodec::Variant(uint8_t id) const {
+  if (id == 0) return this;
+  if (id == 1) return binary_.get();
+  return nullptr;
+}
+
+const Codec& MemcacheCodec::ForClient(absl::string_view first_bytes) const {
+  if (!first_bytes.empty() && static_cast<uint8_t>(first_bytes[0]) == binary::kRequestMagic) {
+    return *binary_;
+  }
+  return *this;
+}
+
+void MemcacheCodec::EncodeErrorFor(const Request& request, absl::string_view text,
+                                   std::string* out) const {
+  if (IsBinaryRequest(request)) {
+    binary_->EncodeErrorFor(request, text, out);
+    return;
+  }
+  EncodeError(text, out);
+}
+
 RequestDecoderPtr MemcacheCodec::NewRequestDecoder(const DecoderLimits& limits) const {
   return std::make_unique<MemcacheRequestDecoder>(limits);
 }
@@ -227,8 +256,36 @@ void MemcacheCodec::EncodeError(absl::string_view text, std::string* out) const 
   out->append("\r\n");
 }
 
+void MemcacheCodec::EncodeRefusal(const Request& request, absl::string_view text,
+                                  std::string* out) const {
+  if (IsBinaryRequest(request)) {
+    binary_->EncodeRefusal(request, text, out);
+    return;
+  }
+  if (text.empty()) {
+    return;  // noreply: the client expects nothing
+  }
+  const size_t start = out->size();
+  if (text != "ERROR" && !absl::StartsWith(text, "CLIENT_ERROR ")) {
+    // The request was valid and the servers are fine: SERVER_ERROR would make clients such as
+    // node's `memcached` mark the server dead.
+    out->append("CLIENT_ERROR ");
+    text = absl::StripPrefix(text, "SERVER_ERROR ");
+  }
+  out->append(text.data(), text.size());
+  for (size_t i = start; i < out->size(); ++i) {
+    if ((*out)[i] == '\r' || (*out)[i] == '\n') {
+      (*out)[i] = ' ';
+    }
+  }
+  out->append("\r\n");
+}
+
 std::vector<Fragment> MemcacheCodec::Split(const Request& request,
                                            absl::Span<const uint32_t> key_servers) const {
+  if (IsBinaryRequest(request)) {
+    return binary_->Split(request, key_servers);
+  }
   const CommandSpec* spec = MultiKeyRetrieval(request);
   if (spec == nullptr) {
     return {};
@@ -277,6 +334,9 @@ std::vector<Fragment> MemcacheCodec::Split(const Request& request,
 
 bool MemcacheCodec::Merge(const Request& request, absl::Span<const Fragment> fragments,
                           absl::Span<const std::string> replies, std::string* out) const {
+  if (IsBinaryRequest(request)) {
+    return binary_->Merge(request, fragments, replies, out);
+  }
   if (MultiKeyRetrieval(request) == nullptr || fragments.empty() ||
       fragments.size() != replies.size()) {
     return false;
@@ -359,6 +419,9 @@ bool MemcacheCodec::Merge(const Request& request, absl::Span<const Fragment> fra
 bool MemcacheCodec::RewriteKeys(const Request& request, const Buffer& wire,
                                 absl::FunctionRef<std::string(absl::string_view)> map,
                                 std::string* out) const {
+  if (IsBinaryRequest(request)) {
+    return binary_->RewriteKeys(request, wire, map, out);
+  }
   const CommandSpec* spec = CommandTable::Get().ById(request.command_id);
   if (spec == nullptr || request.wire_size == 0 || wire.Length() < request.wire_size) {
     return false;
@@ -447,6 +510,9 @@ bool MemcacheCodec::RewriteKeys(const Request& request, const Buffer& wire,
 bool MemcacheCodec::RewriteReplyKeys(const Request& request, absl::string_view reply,
                                      absl::FunctionRef<std::string(absl::string_view)> map,
                                      std::string* out) const {
+  if (IsBinaryRequest(request)) {
+    return binary_->RewriteReplyKeys(request, reply, map, out);
+  }
   const CommandSpec* spec = CommandTable::Get().ById(request.command_id);
   if (spec == nullptr) {
     return false;
@@ -471,9 +537,9 @@ LocalAction MemcacheSession::OnRequest(const Request& request, std::string* repl
     // the filter chain, so a chain without reject_unsupported cannot let them through.
     const CommandSpec* spec = CommandTable::Get().ById(request.command_id);
     const absl::string_view name = spec != nullptr ? spec->name : absl::string_view("?");
-    absl::StrAppend(reply, "SERVER_ERROR unsupported command '", name,
+    absl::StrAppend(reply, "CLIENT_ERROR unsupported command '", name,
                     "': ", UnsupportedCommandReason(name), "\r\n");
-    return LocalAction::kReply;
+    return LocalAction::kRefused;
   }
   if (request.kind != CommandKind::kLocal) {
     return LocalAction::kForward;

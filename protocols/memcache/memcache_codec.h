@@ -2,6 +2,7 @@
 // per-connection Session that answers mn and quit and refuses admin commands.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,12 +24,33 @@ namespace proxy::protocols::memcache {
 //   anything else                        "SERVER_ERROR <text>\r\n" (twemproxy's format for the
 //                                        proxy's own errors: "SERVER_ERROR Connection refused").
 //   CR and LF inside `text` become spaces, so a reply can never be broken by its text.
+//
+// EncodeRefusal(request, text): a valid request the proxy refuses (a filter, an unsupported
+// command): "CLIENT_ERROR <text>\r\n" ("" appends nothing, "ERROR" and "CLIENT_ERROR ..." are
+// kept, a leading "SERVER_ERROR " becomes "CLIENT_ERROR "): clients such as node's `memcached`
+// treat any SERVER_ERROR as a dead server.
+//
+// Binary protocol (docs/memcache-binary.md): the pool owns a MemcacheBinaryCodec, variant 1.
+// ForClient() returns it for a connection whose first byte is 0x80 (binary request magic, as
+// memcached decides per connection), else this codec. Requests decoded by the binary decoder
+// (IsBinaryRequest) given to this codec's Split/Merge/EncodeErrorFor/EncodeRefusal/RewriteKeys/
+// RewriteReplyKeys are handed to the binary codec, so a caller that asks the pool's codec
+// instead of the session's variant still answers binary clients in binary.
 class MemcacheCodec final : public Codec {
  public:
+  MemcacheCodec();
+  ~MemcacheCodec() override;
   RequestDecoderPtr NewRequestDecoder(const DecoderLimits& limits) const override;
   ReplyDecoderPtr NewReplyDecoder(const DecoderLimits& limits) const override;
   SessionPtr NewSession() const override;
   void EncodeError(absl::string_view text, std::string* out) const override;
+  void EncodeErrorFor(const Request& request, absl::string_view text,
+                      std::string* out) const override;
+  void EncodeRefusal(const Request& request, absl::string_view text,
+                     std::string* out) const override;
+  // 0: this codec; 1: the binary codec; nullptr otherwise.
+  const Codec* Variant(uint8_t id) const override;
+  const Codec& ForClient(absl::string_view first_bytes) const override;
   absl::string_view UnsupportedReason(absl::string_view command) const override;
   // get/gets/gat/gats with keys on several servers: one fragment per server in ascending server
   // order, "get k1 k2\r\n" (gat/gats: "gat <exptime> k1 k2\r\n", the exptime read from
@@ -62,12 +84,15 @@ class MemcacheCodec final : public Codec {
   bool RewriteReplyKeys(const Request& request, absl::string_view reply,
                         absl::FunctionRef<std::string(absl::string_view)> map,
                         std::string* out) const override;
+
+ private:
+  std::unique_ptr<Codec> binary_;
 };
 
 // Per client connection: mn → "MN\r\n"; quit → close after earlier replies, no reply of its
-// own; admin commands (kUnsupported: flush_all, stats, watch, ...) → "SERVER_ERROR unsupported
-// command '<name>': <reason>", before and whatever the filter chain; every other request is
-// forwarded (memcache has no authentication).
+// own; admin commands (kUnsupported: flush_all, stats, watch, ...) → "CLIENT_ERROR unsupported
+// command '<name>': <reason>" (LocalAction::kRefused), before and whatever the filter chain;
+// every other request is forwarded (memcache has no authentication).
 class MemcacheSession final : public Session {
  public:
   LocalAction OnRequest(const Request& request, std::string* reply) override;

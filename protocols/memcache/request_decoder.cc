@@ -43,7 +43,8 @@ constexpr absl::string_view kBadFlagToken = "CLIENT_ERROR bad token in command l
 constexpr absl::string_view kOpaqueTooLong = "CLIENT_ERROR opaque token too long";
 constexpr absl::string_view kBadBase64Key = "CLIENT_ERROR error decoding key";
 constexpr absl::string_view kBinaryProtocol =
-    "the memcache binary protocol is not supported by the proxy; use the ASCII protocol";
+    "a binary-protocol request after ASCII requests; a connection speaks one protocol, chosen "
+    "by its first byte";
 
 // Appends [offset, offset + size) of `in` to `list` as one argument; an argument straddling
 // buffer chunks is assembled piece by piece.
@@ -669,7 +670,7 @@ DecodeResult MemcacheRequestDecoder::Classify(const CommandSpec& spec, Request* 
 
     case Syntax::kAdmin:
       if (n >= 2 && t[n - 1] == kNoreply) {
-        return Fail(absl::StrCat("command '", spec.name,
+        return Fail(absl::StrCat("CLIENT_ERROR command '", spec.name,
                                  "' is not supported by the proxy, and with noreply the refusal "
                                  "can only be reported by closing the connection"),
                     out, error);

@@ -64,8 +64,9 @@ namespace proxy::protocols::memcache {
 //     O at most 31 bytes, T N R a signed 32-bit number, C D J an unsigned 64-bit one, F an
 //     unsigned 32-bit one, M one mode (ms: E A P R S; ma: I D + -); with b the key is canonical
 //     base64. q (quiet mode) is refused: its replies could not be counted.
-//   - Command names are lower case only; a first byte 0x80 (binary protocol) closes the
-//     connection.
+//   - Command names are lower case only; a request starting with 0x80 (binary magic) closes the
+//     connection (a connection whose very first byte is 0x80 is given the binary decoder instead,
+//     binary_request_decoder.h).
 //
 // What a decoded Request holds:
 //   get/gets/gat/gats  args = the keys; kRead with one key, kMultiKey with several. For a
@@ -78,7 +79,7 @@ namespace proxy::protocols::memcache {
 //   version            args = {"placeholder"}, synthetic_key.
 //   mn, quit           kLocal, no args (MemcacheSession answers them).
 //   admin commands     kUnsupported, command = the name, args = {name}; MemcacheSession answers
-//                      "SERVER_ERROR unsupported command '<name>': <reason>".
+//                      "CLIENT_ERROR unsupported command '<name>': <reason>".
 //
 // Cost: a line of at most 2048 bytes is tokenized once, in place when it lies in one buffer
 // chunk. A longer get/gets line is first counted where it lies (more than
@@ -116,8 +117,10 @@ namespace proxy::protocols::memcache {
 //     a data block over max_message_bytes                "object too large for the proxy: ..."
 //                                                        (the limit bounds the data block; its
 //                                                        line adds at most kMaxLineSize bytes)
-//     a binary-protocol request (magic byte 0x80)        a SERVER_ERROR text
-//     an admin command with noreply                      a SERVER_ERROR text (refusing it with a
+//     a byte 0x80 (binary magic) starting a request      a SERVER_ERROR text (a connection whose
+//     after ASCII requests                               first byte is 0x80 gets the binary codec
+//                                                        instead: MemcacheCodec::ForClient)
+//     an admin command with noreply                      a CLIENT_ERROR text (refusing it with a
 //                                                        reply would break the client's stream)
 //
 // MemcacheCodec keeps what it builds within the same limits: Split() fragments carry a subset

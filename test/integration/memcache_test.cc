@@ -1037,13 +1037,13 @@ TEST_F(MemcacheMalformed, UnknownCommandGetsErrorAndTheConnectionStaysUsable) {
   EXPECT_EQ(client->ReadMemcacheReply(), Hit("ok", "fine"));
 }
 
-TEST_F(MemcacheMalformed, UnsupportedCommandsGetServerErrorAndTheConnectionStaysUsable) {
+TEST_F(MemcacheMalformed, UnsupportedCommandsGetClientErrorAndTheConnectionStaysUsable) {
   auto client = Connect();
   ASSERT_EQ(Roundtrip(*client, Set("ok", "fine")), kStored);
   for (const char* command : {"stats", "flush_all", "verbosity 1", "stats items"}) {
     SCOPED_TRACE(command);
     const std::string reply = Roundtrip(*client, absl::StrCat(command, "\r\n"));
-    EXPECT_TRUE(absl::StartsWith(reply, "SERVER_ERROR unsupported command ") &&
+    EXPECT_TRUE(absl::StartsWith(reply, "CLIENT_ERROR unsupported command ") &&
                 absl::EndsWith(reply, "\r\n"))
         << Show(reply);
     EXPECT_EQ(Roundtrip(*client, Get("ok")), Hit("ok", "fine"));
@@ -1139,9 +1139,8 @@ TEST_F(MemcacheMalformed, UnframableRequestsGetAnErrorAndClose) {
       {"data length not a number", "set k 0 0 abc\r\nabc\r\n", std::string(kBadFormat)},
       {"negative data length", "set k 0 0 -1\r\n\r\n", std::string(kBadFormat)},
       {"storage line missing a token", "set k 0 3\r\nabc\r\n", std::string(kBadFormat)},
-      {"binary protocol", std::string("\x80\x01\x00\x03\x00\x00\x00\x00", 8) + "foo",
-       "SERVER_ERROR "},
-      {"admin command with noreply", "flush_all noreply\r\n", "SERVER_ERROR "},
+      {"admin command with noreply", "flush_all noreply\r\n",
+       "CLIENT_ERROR command 'flush_all' is not supported by the proxy"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
@@ -1149,6 +1148,21 @@ TEST_F(MemcacheMalformed, UnframableRequestsGetAnErrorAndClose) {
     ASSERT_TRUE(client->Send(c.bytes));
     const std::string reply = client->ReadMemcacheReply();
     EXPECT_TRUE(absl::StartsWith(reply, c.reply_prefix) && absl::EndsWith(reply, "\r\n"))
+        << Show(reply);
+    EXPECT_TRUE(client->WaitForClose());
+    EXPECT_EQ(Roundtrip(*bystander, Get("ok")), Hit("ok", "fine"));
+  }
+  {
+    // A connection speaks the protocol of its first byte: binary magic (0x80) after an ASCII
+    // request cannot be framed (a connection starting with 0x80 is a binary client,
+    // test/binary/).
+    SCOPED_TRACE("binary magic after an ASCII request");
+    auto client = Connect();
+    ASSERT_TRUE(client->Send("mn\r\n" + std::string("\x80\x01\x00\x03\x00\x00\x00\x00", 8) +
+                             "foo"));
+    EXPECT_EQ(client->ReadMemcacheReply(), "MN\r\n");
+    const std::string reply = client->ReadMemcacheReply();
+    EXPECT_TRUE(absl::StartsWith(reply, "SERVER_ERROR ") && absl::EndsWith(reply, "\r\n"))
         << Show(reply);
     EXPECT_TRUE(client->WaitForClose());
     EXPECT_EQ(Roundtrip(*bystander, Get("ok")), Hit("ok", "fine"));

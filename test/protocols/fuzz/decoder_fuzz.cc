@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "protocols/memcache/binary_reply_decoder.h"
+#include "protocols/memcache/binary_request_decoder.h"
 #include "protocols/memcache/reply_decoder.h"
 #include "protocols/memcache/request_decoder.h"
 #include "protocols/redis/reply_decoder.h"
@@ -48,6 +50,8 @@ void FuzzDecoders(const uint8_t* data, size_t size) {
   Drive<protocols::redis::RedisReplyDecoder, Reply>(wire, chunk, limits, /*resp3=*/true);
   Drive<protocols::memcache::MemcacheRequestDecoder, Request>(wire, chunk, limits);
   Drive<protocols::memcache::MemcacheReplyDecoder, Reply>(wire, chunk, limits);
+  Drive<protocols::memcache::BinaryRequestDecoder, Request>(wire, chunk, limits);
+  Drive<protocols::memcache::BinaryReplyDecoder, Reply>(wire, chunk, limits);
 }
 
 }  // namespace proxy::test

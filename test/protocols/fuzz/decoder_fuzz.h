@@ -1,4 +1,5 @@
-// Fuzz entry for the four decoders (redis/memcache, requests/replies): the same function is
+// Fuzz entry for the six decoders (redis, memcache ASCII and memcache binary; requests and
+// replies): the same function is
 // driven by libFuzzer (tools/fuzz.sh) and by a deterministic gtest in CI.
 #pragma once
 

@@ -270,13 +270,14 @@ TEST(MemcacheRequestDecoderTest, ProtocolErrorsHaveExactTextsAndAreSticky) {
       {"set " + std::string(300, 'k') + " 0 0 1\r\nxx", "CLIENT_ERROR bad data chunk"},
       // Binary protocol and admin commands with noreply.
       {std::string("\x80\x00\x00\x03get", 7),
-       "the memcache binary protocol is not supported by the proxy; use the ASCII protocol"},
+       "a binary-protocol request after ASCII requests; a connection speaks one protocol, "
+       "chosen by its first byte"},
       {"flush_all noreply\r\n",
-       "command 'flush_all' is not supported by the proxy, and with noreply the refusal can only "
-       "be reported by closing the connection"},
+       "CLIENT_ERROR command 'flush_all' is not supported by the proxy, and with noreply the "
+       "refusal can only be reported by closing the connection"},
       {"verbosity 1 noreply\r\n",
-       "command 'verbosity' is not supported by the proxy, and with noreply the refusal can only "
-       "be reported by closing the connection"},
+       "CLIENT_ERROR command 'verbosity' is not supported by the proxy, and with noreply the "
+       "refusal can only be reported by closing the connection"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(absl::CEscape(c.wire));

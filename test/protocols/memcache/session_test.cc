@@ -49,24 +49,24 @@ TEST(MemcacheSessionTest, AdminCommandsAreRefusedWhateverTheFilters) {
   // The session runs before the pool's filter chain: these never reach a shared connection.
   const std::vector<std::pair<const char*, const char*>> cases = {
       {"flush_all\r\n",
-       "SERVER_ERROR unsupported command 'flush_all': keys are spread over several servers; run "
+       "CLIENT_ERROR unsupported command 'flush_all': keys are spread over several servers; run "
        "it on each server directly\r\n"},
       {"watch fetchers\r\n",
-       "SERVER_ERROR unsupported command 'watch': it would turn the server connection the proxy "
+       "CLIENT_ERROR unsupported command 'watch': it would turn the server connection the proxy "
        "shares into a log stream\r\n"},
       {"shutdown\r\n",
-       "SERVER_ERROR unsupported command 'shutdown': it would stop a server every client of the "
+       "CLIENT_ERROR unsupported command 'shutdown': it would stop a server every client of the "
        "pool uses\r\n"},
       {"stats items\r\n",
-       "SERVER_ERROR unsupported command 'stats': it addresses one server, not the pool; run it "
+       "CLIENT_ERROR unsupported command 'stats': it addresses one server, not the pool; run it "
        "on each server directly\r\n"},
       {"verbosity 1\r\n",
-       "SERVER_ERROR unsupported command 'verbosity': it addresses one server, not the pool; run "
+       "CLIENT_ERROR unsupported command 'verbosity': it addresses one server, not the pool; run "
        "it on each server directly\r\n"},
   };
   for (const auto& [wire, expected] : cases) {
     std::string reply;
-    EXPECT_EQ(RunSession(wire, &reply), LocalAction::kReply) << wire;
+    EXPECT_EQ(RunSession(wire, &reply), LocalAction::kRefused) << wire;
     EXPECT_EQ(reply, expected);
   }
 }

@@ -185,9 +185,9 @@ TEST_P(SharedConnection, MetaLinesThatWouldSmuggleTheDataBlockAreRefused) {
   Attack("set " + std::string(251, 'x') + " 0 0 9\r\nflush_all\r\n",
          "CLIENT_ERROR bad command line format", false);
   // Refused whatever the pool's filters: they act on the whole server or the shared connection.
-  Attack("flush_all\r\n", "SERVER_ERROR unsupported command 'flush_all'", false);
-  Attack("watch\r\n", "SERVER_ERROR unsupported command 'watch'", false);
-  Attack("verbosity 1 noreply\r\n", "SERVER_ERROR ", true);
+  Attack("flush_all\r\n", "CLIENT_ERROR unsupported command 'flush_all'", false);
+  Attack("watch\r\n", "CLIENT_ERROR unsupported command 'watch'", false);
+  Attack("verbosity 1 noreply\r\n", "CLIENT_ERROR command 'verbosity' is not supported", true);
 }
 
 // Finding 11 and memcached's 2048-byte line limit: nothing the proxy forwards makes memcached
