@@ -47,11 +47,16 @@ printf '\003*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\n' > "$out/corpus/redis-request"
 printf '\001+OK\r\n$3\r\nbar\r\n*2\r\n:1\r\n$-1\r\n' > "$out/corpus/redis-reply"
 printf '\002get a b\r\nset k 0 0 3\r\nabc\r\nmg k v\r\n' > "$out/corpus/memcache-request"
 printf '\000VALUE k 0 3\r\nabc\r\nEND\r\nVA 2 t\r\nhi\r\n' > "$out/corpus/memcache-reply"
+printf '\001%%3\r\n+a\r\n_\r\n,1.5\r\n~1\r\n#t\r\n' > "$out/corpus/redis-resp3-reply"
+# memcache binary: getkq "k" (opaque 1) then noop, and a get hit response.
+printf '\002\x80\x0d\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00k\x80\x0a\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00' > "$out/corpus/memcache-binary-request"
 clang++-14 -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
   test/protocols/fuzz/libfuzzer_main.cc test/protocols/fuzz/decoder_fuzz.cc \
   protocols/redis/request_decoder.cc protocols/redis/reply_decoder.cc \
-  protocols/redis/command_table.cc protocols/memcache/request_decoder.cc \
-  protocols/memcache/reply_decoder.cc protocols/memcache/command_table.cc \
+  protocols/redis/command_table.cc protocols/redis/info.cc \
+  protocols/memcache/request_decoder.cc protocols/memcache/reply_decoder.cc \
+  protocols/memcache/command_table.cc protocols/memcache/binary_protocol.cc \
+  protocols/memcache/binary_request_decoder.cc protocols/memcache/binary_reply_decoder.cc \
   test/fakes/string_buffer.cc -o "$out/decoder_fuzz" \
   $(pkg-config --libs absl_strings absl_str_format absl_flat_hash_map absl_statusor)
 exec "$out/decoder_fuzz" -max_total_time="$seconds" -max_len=512 "$out/corpus"

@@ -6,7 +6,8 @@
 //   * allow lists (only GET/MGET/EXISTS pass; PING is answered by the proxy itself),
 //   * a rate limit (5 per second, burst 5: five GETs pass, the sixth is refused at once),
 //   * pipelines keep their order across refusals, and every connection stays open,
-//   * memcache: a read-only pool refuses set/delete/incr with SERVER_ERROR and serves get.
+//   * memcache: a read-only pool refuses set/delete/incr with CLIENT_ERROR (SERVER_ERROR would
+//     make clients such as node's `memcached` mark the server dead) and serves get.
 //
 // Every process is started by the test itself and stopped by the harness destructors; the only
 // sleep is where elapsed time is the behaviour (the token bucket refilling).
@@ -35,7 +36,7 @@ constexpr char kEnd[] = "END\r\n";
 
 std::string Bulk(absl::string_view s) { return absl::StrCat("$", s.size(), "\r\n", s, "\r\n"); }
 std::string Err(absl::string_view text) { return absl::StrCat("-ERR ", text, "\r\n"); }
-std::string McErr(absl::string_view text) { return absl::StrCat("SERVER_ERROR ", text, "\r\n"); }
+std::string McErr(absl::string_view text) { return absl::StrCat("CLIENT_ERROR ", text, "\r\n"); }
 
 // A reply in a readable form for failure messages.
 std::string Show(absl::string_view bytes) {
@@ -259,7 +260,7 @@ TEST_F(CommandPolicyTest, RateLimitRefusesTheRequestBeyondTheBurst) {
   EXPECT_EQ(replies[5], Err("command 'GET' is over its rate limit of 5 per second"));
 }
 
-TEST_F(CommandPolicyTest, MemcacheReadOnlyPoolRefusesWritesWithServerError) {
+TEST_F(CommandPolicyTest, MemcacheReadOnlyPoolRefusesWritesWithClientError) {
   Client direct(memcached_->port());
   ASSERT_TRUE(direct.Send("set mc:a 5 0 3\r\nabc\r\nset mc:n 0 0 2\r\n10\r\n"));
   ASSERT_EQ(direct.ReadMemcacheReply(), kStored);
