@@ -110,6 +110,14 @@ for pool in "${POOLS[@]}"; do
 done
 check_port "$STATS_PORT" "the proxy's stats port"
 
+# Build first, so that the backends do not wait for a cold build.
+if [ -n "${PROXY_BIN:-}" ]; then
+  bin=$PROXY_BIN
+else
+  bazel build //:proxy
+  bin=bazel-bin/proxy
+fi
+
 DATA=$(mktemp -d "${TMPDIR:-/tmp}/shardproxy-run.XXXXXX")
 PIDS=()
 cleanup() {
@@ -152,12 +160,6 @@ for port in "${BACKENDS[@]}"; do
   wait_port "$port" "$DATA/${BACKEND_KIND[$port]}-$port.log"
 done
 
-if [ -n "${PROXY_BIN:-}" ]; then
-  bin=$PROXY_BIN
-else
-  bazel build //:proxy
-  bin=bazel-bin/proxy
-fi
 "$bin" --conf-file "$CONF" --stats-addr 127.0.0.1 --stats-port "$STATS_PORT" &
 PIDS+=($!)
 proxy_pid=$!
