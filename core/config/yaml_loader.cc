@@ -1,6 +1,8 @@
 // The YAML → proto half of config loading. Semantic cross-checks live in validator.cc.
 #include "core/config/yaml_loader.h"
 
+#include <optional>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
