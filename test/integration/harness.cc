@@ -492,6 +492,17 @@ std::string Client::ReadAll() {
   return out;
 }
 
+std::pair<int, std::string> HttpGet(int port, const std::string& path) {
+  Client client(port);
+  if (!client.connected()) return {0, ""};
+  client.Send(absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: x\r\n\r\n"));
+  const std::string response = client.ReadAll();
+  int code = 0;
+  if (response.size() > 12) absl::SimpleAtoi(response.substr(9, 3), &code);
+  const size_t body = response.find("\r\n\r\n");
+  return {code, body == std::string::npos ? "" : response.substr(body + 4)};
+}
+
 std::string Resp(const std::vector<std::string>& args) {
   std::string out = absl::StrCat("*", args.size(), "\r\n");
   for (const std::string& a : args) absl::StrAppend(&out, "$", a.size(), "\r\n", a, "\r\n");

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -148,6 +149,10 @@ class Client {
   int fd_ = -1;
   std::string buffer_;
 };
+
+// GET `path` from the HTTP endpoint on 127.0.0.1:port (the admin endpoint): the status code and
+// the body; {0, ""} when no connection could be made.
+std::pair<int, std::string> HttpGet(int port, const std::string& path);
 
 // RESP encoding of a command.
 std::string Resp(const std::vector<std::string>& args);

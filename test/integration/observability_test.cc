@@ -17,17 +17,6 @@ namespace proxy::test {
 namespace {
 
 // GET http://127.0.0.1:port/path → (status code, body).
-std::pair<int, std::string> HttpGet(int port, const std::string& path) {
-  Client client(port);
-  if (!client.connected()) return {0, ""};
-  client.Send(absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: x\r\n\r\n"));
-  const std::string response = client.ReadAll();
-  int code = 0;
-  if (response.size() > 12) absl::SimpleAtoi(response.substr(9, 3), &code);
-  const size_t body = response.find("\r\n\r\n");
-  return {code, body == std::string::npos ? "" : response.substr(body + 4)};
-}
-
 std::string Pool(int listen, const std::vector<int>& servers, const std::string& extra = "") {
   std::string yaml = absl::StrCat("cache:\n  listen: 127.0.0.1:", listen, "\n  redis: true\n",
                                   extra, "  servers:\n");

@@ -19,17 +19,6 @@
 namespace proxy::test {
 namespace {
 
-std::pair<int, std::string> HttpGet(int port, const std::string& path) {
-  Client client(port);
-  if (!client.connected()) return {0, ""};
-  client.Send(absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: x\r\n\r\n"));
-  const std::string response = client.ReadAll();
-  int code = 0;
-  if (response.size() > 12) absl::SimpleAtoi(response.substr(9, 3), &code);
-  const size_t body = response.find("\r\n\r\n");
-  return {code, body == std::string::npos ? "" : response.substr(body + 4)};
-}
-
 int CountLines(const std::string& text, absl::string_view needle) {
   int n = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) n += absl::StrContains(line, needle);
