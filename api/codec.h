@@ -217,8 +217,9 @@ class Session {
   virtual LocalAction OnRequest(const Request& request, std::string* reply) = 0;
 
   // The server connection class this client's requests use from now on (Codec::Variant): the
-  // core reads it after every OnRequest, so a HELLO 3 moves the next requests to RESP3 server
-  // connections while earlier ones finish where they were sent.
+  // core reads it after every request the session answers itself (only those may change it),
+  // so a HELLO 3 moves the next requests to RESP3 server connections while earlier ones finish
+  // where they were sent.
   virtual uint8_t Variant() const { return 0; }
 
   // Pinning (see PinAction), read by the core after every OnRequest of the current request.

@@ -199,9 +199,10 @@ void ClientConnection::ProcessInput() {
     // Local commands and authentication.
     scratch_.clear();
     const LocalAction action = session_->OnRequest(p->request, &scratch_);
-    UpdateVariant();
     const PinAction pin = session_->Pin();
     if (action == LocalAction::kReply || action == LocalAction::kRefused) {
+      // Only a request the session answers itself (HELLO, RESET) changes its variant.
+      UpdateVariant();
       in_.Drain(p->request.wire_size);
       // An aborted transaction (EXEC after a refused command, RESET): the pinned connection
       // is reset and freed.

@@ -559,6 +559,16 @@ void AppendText(int resp, absl::string_view text, std::string* reply) {
 
 LocalAction RedisSession::OnRequest(const Request& request, std::string* reply) {
   pin_ = PinAction::kNone;
+  // The common case, on every request: a data command, no transaction, nothing to check.
+  static const uint16_t kWatchId = [] {
+    const CommandSpec* watch = CommandTable::Get().Find("WATCH");
+    return watch != nullptr ? CommandTable::Get().IdOf(*watch) : uint16_t{0};
+  }();
+  if (request.kind != CommandKind::kLocal && request.command_id != kWatchId &&
+      !transaction_.Active() && (authenticated_ || codec_.auth().empty())) {
+    transaction_.NoteOrdinaryRequest();
+    return LocalAction::kForward;
+  }
   const CommandSpec* spec = CommandTable::Get().ById(request.command_id);
   const Op op = spec != nullptr && request.kind != CommandKind::kUnsupported ? spec->op : Op::kNone;
   const bool local = request.kind == CommandKind::kLocal && spec != nullptr;

@@ -44,6 +44,12 @@ class Transaction {
                  LocalAction* action);
   // What the core does with the request just seen (api/codec.h PinAction).
   PinAction Pin() const { return pin_; }
+  // The session's fast path saw a request that concerns no transaction (a data command while
+  // not Active(), not WATCH): same effect as OnRequest returning false with no pin.
+  void NoteOrdinaryRequest() {
+    pin_ = PinAction::kNone;
+    was_pinned_ = pinned_;
+  }
   bool PinnedOnly() const { return in_multi_; }
   std::string PinPrelude() const;
   void OnPinRefused();
