@@ -49,7 +49,7 @@ class Scope {
   virtual Scope& Child(absl::string_view name) = 0;
 };
 
-// twemproxy's metric names and descriptions, verbatim (spec section 3). X-macros so that the
+// twemproxy's metric names and descriptions, verbatim (twemproxy 0.5.0's). X-macros so that the
 // stats server, `-D` and the stats filter share one list.
 #define PROXY_POOL_STATS(COUNTER, GAUGE)                                         \
   COUNTER(client_eof, "# eof on client connections")                            \

@@ -17,7 +17,7 @@ PACKAGES=(
   redis-server redis-tools memcached libmemcached-tools iproute2 netcat-openbsd
   # the client matrix (test/clients): python clients from Debian
   python3 python3-redis python3-pymemcache
-  # the reference twemproxy, for side-by-side checks and ../shared/bench
+  # the reference twemproxy, for side-by-side checks and benchmarks
   nutcracker
   # promtool, which checks our Prometheus /metrics output in the tests
   prometheus

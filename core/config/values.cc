@@ -1,4 +1,4 @@
-// twemproxy-compatible scalar parsing (spec sections 1.3 and 1.4).
+// twemproxy-compatible scalar parsing.
 #include "core/config/values.h"
 
 #include <sys/un.h>

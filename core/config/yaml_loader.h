@@ -1,5 +1,5 @@
 // YAML text → config::v1::Bootstrap, recording where every value was written and collecting
-// every structural and value error (twemproxy's nutcracker.yml grammar, spec section 1).
+// every structural and value error (twemproxy's nutcracker.yml grammar).
 #pragma once
 
 #include <string>

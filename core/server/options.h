@@ -1,4 +1,4 @@
-// twemproxy's command line (spec section 2) plus shardproxy's own flags.
+// twemproxy's command line plus shardproxy's own flags.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 // twemproxy's stats port: every connection receives one JSON document of all pool and server
-// metrics (spec section 3), summed over the workers, and is closed. Served by its own thread.
+// metrics, summed over the workers, and is closed. Served by its own thread.
 #pragma once
 
 #include <atomic>

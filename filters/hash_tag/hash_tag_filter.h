@@ -1,5 +1,5 @@
 // The hash_tag filter: records, for every key of a request, the bytes twemproxy hashes under the
-// pool's two-byte hash_tag (spec 6.2) in RequestContext::hash_keys.
+// pool's two-byte hash_tag in RequestContext::hash_keys.
 #pragma once
 
 #include <string>

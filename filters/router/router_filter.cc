@@ -1,5 +1,5 @@
-// Key → server routing for single-key, colocated and split multi-key requests (spec 4.2, 4.3,
-// 5.3); placement itself is the pool's (PoolView::ServerForHashKey).
+// Key → server routing for single-key, colocated and split multi-key requests;
+// placement itself is the pool's (PoolView::ServerForHashKey).
 #include "filters/router/router_filter.h"
 
 #include "absl/strings/str_cat.h"

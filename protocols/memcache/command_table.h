@@ -1,5 +1,5 @@
 // The memcache ASCII command table: every command memcached 1.6 knows, how its line is laid out
-// and how the proxy treats it (spec section 5.1, plus gat/gats and the meta commands).
+// and how the proxy treats it (twemproxy's commands, plus gat/gats and the meta commands).
 #pragma once
 
 #include <cstddef>

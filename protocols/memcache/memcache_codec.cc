@@ -557,7 +557,7 @@ LocalAction MemcacheSession::OnRequest(const Request& request, std::string* repl
 }
 
 absl::string_view MemcacheCodec::UnsupportedReason(absl::string_view command) const {
-  // Known memcached commands the proxy does not forward (spec 5.1).
+  // Known memcached commands the proxy does not forward.
   return UnsupportedCommandReason(command);
 }
 

@@ -32,7 +32,7 @@ namespace proxy::protocols::memcache {
 //
 // Lines end in CRLF (memcached never sends a bare LF) and are at most kMaxLineSize bytes.
 // Reply::is_error is set for ERROR, CLIENT_ERROR and SERVER_ERROR; memcache has no transient
-// failure replies (spec 5.4), so Reply::server_failure is never set. Anything else is
+// failure replies, so Reply::server_failure is never set. Anything else is
 // kProtocolError (the server connection must be closed), as is a reply larger than
 // DecoderLimits::max_message_bytes (detected from a VALUE/VA header, before buffering it).
 class MemcacheReplyDecoder final : public ReplyDecoder {

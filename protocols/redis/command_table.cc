@@ -1,4 +1,4 @@
-// The redis command table (spec section 4.2, plus a few strictly-better additions marked below).
+// The redis command table (twemproxy's classes, plus a few strictly-better additions marked below).
 #include "protocols/redis/command_table.h"
 
 #include <string>

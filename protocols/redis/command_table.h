@@ -1,5 +1,5 @@
 // The redis command table: every command the proxy knows, with its arity (redis's convention),
-// how its keys are found, and how the proxy treats it (twemproxy's classes, spec section 4.2).
+// how its keys are found, and how the proxy treats it (twemproxy's command classes).
 #pragma once
 
 #include <cstddef>

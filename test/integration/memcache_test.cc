@@ -1,5 +1,5 @@
 // End-to-end tests of memcache pools: real memcached backends on free 127.0.0.1 ports behind the
-// real //:proxy binary (spec sections 5, 6 and 7, plus shardproxy's deliberate improvements):
+// real //:proxy binary (twemproxy 0.5.0's behaviour plus the improvements README.md lists):
 //   * placement: every memcache-valid key of the golden distribution vectors (server set
 //     s3_named, ketama and modula x 4 hashes x hash_tag none / "{}") is stored on the memcached
 //     the vectors name;

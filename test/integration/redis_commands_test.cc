@@ -1,5 +1,5 @@
 // End-to-end tests of the redis data path: real redis-server backends on free 127.0.0.1 ports
-// behind the real //:proxy binary. Covers every command class of spec section 4.2 (replies
+// behind the real //:proxy binary. Covers every command class of the command table (replies
 // compared with what redis itself answers), the multi-key splits of 4.3, a 10,000-command
 // pipeline, 64 MiB and binary values, AUTH/redis_auth/redis_db (4.5, 4.6), the proxy's own
 // error replies (unsupported commands, wrong arity, protocol errors, client_connections), QUIT

@@ -1,4 +1,4 @@
-// End-to-end placement and failure handling of redis pools (spec sections 6 and 7) with real
+// End-to-end placement and failure handling of redis pools (twemproxy's semantics) with real
 // redis-server backends and the real //:proxy binary, all on free 127.0.0.1 ports:
 //   * every key of the golden distribution vectors lands on the backend the vectors name;
 //   * a backend killed under traffic fails only its own keys, and serves again after a restart;
@@ -601,7 +601,7 @@ TEST(RedisEjection, DeadServerIsEjectedAfterFailureLimitAndTriedAgainAfterRetryT
   // After server_retry_timeout it is back on probation: two more failures, then ejected again.
   std::this_thread::sleep_until(ejected_at + milliseconds(1500 + 300));
   EXPECT_EQ(client.Command({"GET", dead_key}), kRefused)
-      << "first request after the retry: spec 6.6 re-adds the server before routing it";
+      << "first request after the retry: twemproxy re-adds the server before routing it";
   EXPECT_EQ(client.Command({"GET", dead_key}), kRefused) << "second request after the retry";
   EXPECT_EQ(client.Command({"GET", dead_key}), Bulk("moved")) << "ejected again";
   EXPECT_EQ(client.Command({"GET", live_key}), Bulk("here"));
@@ -868,7 +868,7 @@ TEST(RedisConnectionPooling, PipelinedClientOpensAtMostServerConnectionsPerBacke
   monitor.Start();
   Client client(listen);
   // Writes then reads: with several backend connections a pipelined SET and GET of one key may
-  // run out of order on the backend (spec 7.5), so they are separate pipelines.
+  // run out of order on the backend, so they are separate pipelines.
   for (int round = 0; round < 3; ++round) {
     std::vector<std::vector<std::string>> sets;
     std::vector<std::vector<std::string>> gets;
@@ -906,7 +906,7 @@ TEST(RedisPreconnect, EachBackendGetsExactlyOneConnectionAtStartup) {
     ASSERT_TRUE(WaitUntil([&] { return OtherConnections(*direct[b]) == 0; }, milliseconds(2000)));
   }
 
-  // Only one connection per server even with server_connections: 3 (spec 7.4); a dead server
+  // Only one connection per server even with server_connections: 3; a dead server
   // does not stop the proxy.
   const int listen = FreePort();
   ProxyProcess proxy(
@@ -972,7 +972,7 @@ TEST(RedisFragmentedFailure, MultiKeyCommandsAcrossADeadBackendGiveOneErrorReply
   Client client(listen, milliseconds(3000));
   EXPECT_EQ(client.Command({"DEL", k0, k1, k2}), kRefused);
   EXPECT_EQ(client.Command({"PING"}), kPong);
-  // The fragments for live servers were executed (spec 4.3).
+  // The fragments for live servers were executed.
   {
     Client direct0(redis[0]->port());
     Client direct2(redis[2]->port());

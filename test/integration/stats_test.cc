@@ -1,6 +1,6 @@
 // The stats port against the real twemproxy: same config, same backends, same traffic; the JSON
 // documents must have the same keys, nesting, order and layout, and our counters must match
-// the traffic exactly (twemproxy's may lag, spec 3.4).
+// the traffic exactly (twemproxy's may lag by a stats interval).
 #include <chrono>
 #include <regex>
 #include <string>

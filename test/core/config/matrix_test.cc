@@ -1,4 +1,4 @@
-// The twemproxy validation matrix (spec 1.5), row by row: every invalid row is rejected with the
+// The twemproxy validation matrix, row by row: every invalid row is rejected with the
 // file:line:col of the offending value and a message naming the problem; every valid edge case
 // (and each of our deliberate deviations) loads with the values twemproxy would use.
 #include <ostream>

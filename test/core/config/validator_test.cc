@@ -1,4 +1,4 @@
-// Tests for the post-parse checks (spec 1.4): required keys, cross-field rules, duplicate node
+// Tests for the post-parse checks: required keys, cross-field rules, duplicate node
 // names and listen addresses, listen resolution, and that every error in a file is reported.
 #include "core/config/validator.h"
 

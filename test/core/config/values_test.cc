@@ -1,4 +1,4 @@
-// Tests for twemproxy's scalar value parsers (spec 1.3): numbers, booleans, `listen:` and
+// Tests for twemproxy's scalar value parsers: numbers, booleans, `listen:` and
 // `servers:` entries, and the node-name sort order.
 #include "core/config/values.h"
 
@@ -373,7 +373,7 @@ TEST(ParseServerTest, UnixPathMustFitSunPath) {
 
 TEST(TwemproxyLessTest, ComparesLengthFirstThenBytes) {
   using ::proxy::TwemproxyLess;
-  // twemproxy's string_compare (spec 1.4): length first, so the 13-byte "/x/fake.sock:" sorts
+  // twemproxy's string_compare: length first, so the 13-byte "/x/fake.sock:" sorts
   // before the 14-byte "127.0.0.1:9000".
   std::vector<std::string> names = {"/x/fake.sock:", "127.0.0.1:32013", "zname",
                                     "127.0.0.1",     "127.0.0.1:9000",  "/a/longer/path.sock:"};

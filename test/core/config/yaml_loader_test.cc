@@ -1,4 +1,4 @@
-// Tests for the YAML → Bootstrap conversion: defaults (spec 1.3), every key into its proto field,
+// Tests for the YAML → Bootstrap conversion: defaults, every key into its proto field,
 // registered hash/distribution names, and the YAML shapes the loader accepts or rejects.
 #include "core/config/yaml_loader.h"
 

@@ -1,4 +1,4 @@
-// Tests of the hash_tag filter: per-key tag extraction (spec 6.2) into RequestContext::hash_keys,
+// Tests of the hash_tag filter: per-key tag extraction into RequestContext::hash_keys,
 // the no-tag fast path, and config validation through the registered factory.
 #include "filters/hash_tag/hash_tag_filter.h"
 

@@ -95,7 +95,7 @@ TEST(MemcacheCodecTest, SplitsGetAcrossThreeServersInServerOrder) {
 }
 
 TEST(MemcacheCodecTest, MergeEmitsValuesInRequestOrderWhereTwemproxyReorders) {
-  // spec 5.3: twemproxy answered `get nokey1 alpha nokey2 bravo charlie` with charlie, alpha,
+  // twemproxy answered `get nokey1 alpha nokey2 bravo charlie` with charlie, alpha,
   // bravo. Here every value follows its key's position in the request.
   MemcacheCodec codec;
   const Request request = Decode("get nokey1 alpha nokey2 bravo charlie");

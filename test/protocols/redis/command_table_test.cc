@@ -1,4 +1,4 @@
-// Tests of the redis command table: lookups, and one decoded request per class of spec 4.2
+// Tests of the redis command table: lookups, and one decoded request per class of the table
 // (routing keys, kind, colocated and synthetic flags).
 #include "protocols/redis/command_table.h"
 
