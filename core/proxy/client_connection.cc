@@ -77,7 +77,18 @@ ClientConnection::~ClientConnection() {
   if (peer_closed_event_ != nullptr) event_free(peer_closed_event_);
 }
 
-const PoolView& ClientConnection::Pool() const { return pool_; }
+const PoolView& ClientConnection::Pool() const { return view_; }
+
+absl::string_view ClientConnection::ClientPoolView::Name() const { return client_.pool_.Name(); }
+const config::v1::Pool& ClientConnection::ClientPoolView::Config() const {
+  return client_.pool_.Config();
+}
+const Codec& ClientConnection::ClientPoolView::PoolCodec() const {
+  return client_.codec_ != nullptr ? *client_.codec_ : client_.pool_.PoolCodec();
+}
+uint32_t ClientConnection::ClientPoolView::ServerForHashKey(absl::string_view hash_key) const {
+  return client_.pool_.ServerForHashKey(hash_key);
+}
 
 void ClientConnection::OnRead(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<ClientConnection*>(arg);

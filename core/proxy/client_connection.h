@@ -116,7 +116,22 @@ class ClientConnection : public FilterCallbacks {
   // The peer shut its side while reading was paused (EV_CLOSED): bound the wait like an EOF.
   static void OnPeerClosed(evutil_socket_t fd, short what, void* arg);
 
+  // What filters see as their pool: the pool, with the client's own codec (a memcache binary
+  // or RESP3 client's), so that a filter's Split/RewriteKeys/UnsupportedReason speak its form.
+  class ClientPoolView final : public PoolView {
+   public:
+    explicit ClientPoolView(const ClientConnection& client) : client_(client) {}
+    absl::string_view Name() const override;
+    const config::v1::Pool& Config() const override;
+    const Codec& PoolCodec() const override;
+    uint32_t ServerForHashKey(absl::string_view hash_key) const override;
+
+   private:
+    const ClientConnection& client_;
+  };
+
   PoolRuntime& pool_;
+  ClientPoolView view_{*this};
   Worker& worker_;
   int fd_;
   event* read_event_ = nullptr;
