@@ -16,6 +16,24 @@
 #include "protocols/memcache/text.h"
 
 namespace proxy::protocols::memcache {
+
+bool EachKeyInOneFragment(absl::Span<const Fragment> fragments, size_t total) {
+  std::vector<bool> seen(total, false);
+  size_t covered = 0;
+  for (const Fragment& fragment : fragments) {
+    for (const uint32_t index : fragment.keys) {
+      if (index >= total || seen[index]) {
+        return false;
+      }
+      seen[index] = true;
+      ++covered;
+    }
+  }
+  if (covered != total) {
+    return false;
+  }
+  return true;
+}
 namespace {
 
 using binary::Header;
@@ -229,18 +247,7 @@ bool MemcacheBinaryCodec::Merge(const Request& request, absl::Span<const Fragmen
     return false;
   }
   const size_t total = ops.size();
-  std::vector<bool> seen(total, false);
-  size_t covered = 0;
-  for (const Fragment& fragment : fragments) {
-    for (const uint32_t index : fragment.keys) {
-      if (index >= total || seen[index]) {
-        return false;
-      }
-      seen[index] = true;
-      ++covered;
-    }
-  }
-  if (covered != total) {
+  if (!EachKeyInOneFragment(fragments, total)) {
     return false;
   }
   // memcached answers a batch in order, so each quiet response belongs to the next request of

@@ -13,6 +13,10 @@
 
 namespace proxy::protocols::memcache {
 
+// Split bookkeeping shared by the ASCII and binary merges: every key index in [0, total) is
+// carried by exactly one fragment.
+bool EachKeyInOneFragment(absl::Span<const Fragment> fragments, size_t total);
+
 // The version string a binary `version` request gets (answered by the proxy).
 inline constexpr absl::string_view kBinaryVersion = "1.6.0-shardproxy";
 

@@ -343,18 +343,7 @@ bool MemcacheCodec::Merge(const Request& request, absl::Span<const Fragment> fra
   }
   // Every key of the request is carried by exactly one fragment.
   const size_t total = request.KeyCount();
-  std::vector<bool> seen(total, false);
-  size_t covered = 0;
-  for (const Fragment& fragment : fragments) {
-    for (const uint32_t index : fragment.keys) {
-      if (index >= total || seen[index]) {
-        return false;
-      }
-      seen[index] = true;
-      ++covered;
-    }
-  }
-  if (covered != total) {
+  if (!EachKeyInOneFragment(fragments, total)) {
     return false;
   }
   // memcached answers a multi-get's hits in the order of its keys (misses are left out), and a

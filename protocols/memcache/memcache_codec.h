@@ -35,7 +35,8 @@ namespace proxy::protocols::memcache {
 // memcached decides per connection), else this codec. Requests decoded by the binary decoder
 // (IsBinaryRequest) given to this codec's Split/Merge/EncodeErrorFor/EncodeRefusal/RewriteKeys/
 // RewriteReplyKeys are handed to the binary codec, so a caller that asks the pool's codec
-// instead of the session's variant still answers binary clients in binary.
+// instead of the session's variant still answers binary clients in binary. (The core and the
+// filters, through FilterCallbacks::Pool(), already use the client's codec.)
 class MemcacheCodec final : public Codec {
  public:
   MemcacheCodec();
