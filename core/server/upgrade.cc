@@ -243,8 +243,10 @@ class Channel {
         return absl::InternalError(Errno("poll"));
       }
       if (fds[1].revents != 0) return absl::CancelledError("the upgrade server is stopping");
-      if (fds[2].revents != 0 && on_side_) on_side_();
+      // The current peer first: when it just left, the next one waits in the backlog to be
+      // served rather than refused as a second successor.
       if (fds[0].revents != 0) return absl::OkStatus();
+      if (fds[2].revents != 0 && on_side_) on_side_();
       if (n == 0 || absl::Now() >= deadline) {
         return absl::DeadlineExceededError("the upgrade peer did not answer in time");
       }
@@ -528,8 +530,9 @@ bool UpgradeServer::ServeSuccessor(int conn) {
         .IgnoreError();
     return false;
   };
-  if (cred.uid != geteuid()) {
-    return refuse(absl::StrCat("uid ", cred.uid, " is not the proxy's uid ", geteuid()));
+  const uid_t expected = expected_uid_ != static_cast<uid_t>(-1) ? expected_uid_ : geteuid();
+  if (cred.uid != expected) {
+    return refuse(absl::StrCat("uid ", cred.uid, " is not the proxy's uid ", expected));
   }
 
   absl::StatusOr<Message> hello = channel.Receive(absl::Now() + hello_timeout_);
@@ -703,7 +706,16 @@ absl::StatusOr<std::unique_ptr<UpgradeClient>> UpgradeClient::Connect(const std:
   PutU32(&hello, UpgradeLimits::kVersion);
   PutU32(&hello, static_cast<uint32_t>(getpid()));
   status = channel.Send(kHello, hello, {}, deadline);
-  if (!status.ok()) return status;
+  if (!status.ok()) {
+    // A refusal (busy, another uid) may be sent and the connection closed before our HELLO
+    // went out: the reason is waiting to be read.
+    absl::StatusOr<Message> refusal = channel.Receive(absl::Now() + absl::Milliseconds(100));
+    if (refusal.ok() && refusal->type == kError) {
+      return absl::UnavailableError(
+          absl::StrCat("the running proxy refused the upgrade: ", ErrorText(refusal->payload)));
+    }
+    return status;
+  }
 
   absl::StatusOr<Message> offer = channel.Receive(deadline);
   if (!offer.ok()) return offer.status();

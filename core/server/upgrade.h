@@ -83,6 +83,8 @@ class UpgradeServer {
   // the sockets (it loads its config and starts its workers in between). Set before Start().
   void set_hello_timeout(absl::Duration timeout) { hello_timeout_ = timeout; }
   void set_commit_timeout(absl::Duration timeout) { commit_timeout_ = timeout; }
+  // The uid a successor must run as (SO_PEERCRED); default: our effective uid.
+  void set_expected_uid(uid_t uid) { expected_uid_ = uid; }
 
  private:
   void Serve();
@@ -95,6 +97,7 @@ class UpgradeServer {
   std::function<void()> on_commit_;
   absl::Duration hello_timeout_ = absl::Seconds(5);
   absl::Duration commit_timeout_ = absl::Seconds(60);
+  uid_t expected_uid_ = static_cast<uid_t>(-1);  // -1: geteuid()
   int listen_fd_ = -1;
   int stop_fd_ = -1;  // eventfd: Stop() wakes the thread
   // The bound file's identity, to unlink only our own file.
