@@ -496,6 +496,110 @@ TEST_F(Fixture, TwoHundredSocketsInOneHandoff) {
   EXPECT_EQ(commits_.load(), 1);
 }
 
+// Accepts on `listener` (nonblocking) until `stop`, answering "+PONG\r\n" and closing.
+void AcceptLoop(int listener, const std::atomic<bool>& stop, std::atomic<int>& accepted) {
+  while (!stop) {
+    pollfd p{listener, POLLIN, 0};
+    if (poll(&p, 1, 20) != 1) continue;
+    const int conn = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (conn < 0) continue;  // the other process took it
+    (void)!send(conn, "+PONG\r\n", 7, MSG_NOSIGNAL);
+    close(conn);
+    ++accepted;
+  }
+}
+
+// Stops and joins a thread when the test ends early (a failed ASSERT).
+struct Joiner {
+  std::atomic<bool>& stop;
+  std::thread& thread;
+  ~Joiner() {
+    stop = true;
+    if (thread.joinable()) thread.join();
+  }
+};
+
+// The whole point, at the library's level: an old and a new "process" (accept loops on their own
+// copies of the socket) with clients connecting in a tight loop throughout the handoff, the
+// commit, and the old copy's close. Not one connection is refused or goes unanswered.
+TEST_F(Fixture, HandoffUnderAConnectLoopRefusesNothing) {
+  listeners_.push_back(ListenTcp());
+  const int port = LocalPort(listeners_[0]);
+  ASSERT_EQ(fcntl(listeners_[0], F_SETFL, fcntl(listeners_[0], F_GETFL) | O_NONBLOCK), 0);
+  std::atomic<bool> old_stop{false};
+  std::atomic<int> old_accepted{0};
+  std::thread old_loop([&] { AcceptLoop(listeners_[0], old_stop, old_accepted); });
+  Joiner old_joiner{old_stop, old_loop};
+
+  std::atomic<bool> clients_stop{false};
+  std::atomic<int> ok{0};
+  std::atomic<int> bad{0};
+  std::thread clients([&] {
+    while (!clients_stop) {
+      const int fd = ConnectTo(port);
+      if (fd < 0) {
+        ++bad;
+        continue;
+      }
+      char buf[8];
+      size_t got = 0;
+      while (got < 7) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, 2000) != 1) break;
+        const ssize_t n = read(fd, buf + got, 7 - got);
+        if (n <= 0) break;
+        got += static_cast<size_t>(n);
+      }
+      close(fd);
+      if (got == 7 && std::string(buf, 7) == "+PONG\r\n") {
+        ++ok;
+      } else {
+        ++bad;
+      }
+    }
+  });
+  Joiner clients_joiner{clients_stop, clients};
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+
+  const std::string path = SocketPath("loop");
+  UpgradeServer server;
+  ASSERT_TRUE(server
+                  .Start(
+                      path,
+                      [&] {
+                        return std::vector<InheritedSocket>{{"pool 127.0.0.1 0", listeners_[0]}};
+                      },
+                      [&] {
+                        old_stop = true;  // stop accepting, and really stopped on return
+                        old_loop.join();
+                      })
+                  .ok());
+  auto client = UpgradeClient::Connect(path, absl::Seconds(5));
+  ASSERT_TRUE(client.ok()) << client.status();
+  const int fd = (*client)->Take("pool 127.0.0.1 0");
+  ASSERT_GE(fd, 0);
+  std::atomic<bool> new_stop{false};
+  std::atomic<int> new_accepted{0};
+  std::thread new_loop([&] { AcceptLoop(fd, new_stop, new_accepted); });
+  Joiner new_joiner{new_stop, new_loop};
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // both accept
+  ASSERT_TRUE((*client)->Commit(absl::Seconds(5)).ok());
+  const int old_total = old_accepted.load();
+  close(listeners_[0]);  // the old process exits
+  listeners_[0] = fd;
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  clients_stop = true;
+  clients.join();
+  new_stop = true;
+  new_loop.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_GT(ok.load(), 100);
+  EXPECT_GT(old_total, 0);
+  EXPECT_GT(new_accepted.load(), 0);
+  EXPECT_EQ(old_accepted.load(), old_total);  // nothing accepted by the old one after the commit
+  EXPECT_EQ(ok.load(), old_accepted.load() + new_accepted.load());
+}
+
 // SO_PEERCRED: a successor that does not run as the uid the server expects is refused before
 // anything is handed over. (A child under another uid cannot be made inside bazel's sandbox,
 // whose user namespace maps root alone, so the server is told to expect another uid instead.)
