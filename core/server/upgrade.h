@@ -69,6 +69,7 @@ class UpgradeServer {
   //   on_commit(): called on that thread, at most once, when the successor commits; returns
   //     after the caller has stopped accepting and released its pid file. Then the upgrade
   //     socket is closed (the successor binds `path` next) and the ack is sent.
+  //   Neither callback may call Stop() (it joins that thread).
   absl::Status Start(const std::string& path, std::function<std::vector<InheritedSocket>()> sockets,
                      std::function<void()> on_commit);
   // Stops serving (a successor in the middle of a handoff sees the connection close, so its
