@@ -219,7 +219,22 @@ Mapping BuildMapping(const Pool& pool, NameTable* names) {
   return mapping;
 }
 
-using PairCounts = std::map<std::pair<uint32_t, uint32_t>, uint64_t>;
+// (before id, after id) → hash values; a hash map because a sweep adds to it millions of times.
+class PairCounts {
+ public:
+  void Add(uint32_t from, uint32_t to, uint64_t n) {
+    if (n != 0) counts_[(uint64_t{from} << 32) | to] += n;
+  }
+  template <class F>
+  void ForEach(F f) const {
+    for (const auto& [key, n] : counts_) {
+      f(static_cast<uint32_t>(key >> 32), static_cast<uint32_t>(key & 0xffffffffu), n);
+    }
+  }
+
+ private:
+  absl::flat_hash_map<uint64_t, uint64_t> counts_;
+};
 
 // Both piecewise constant: one sweep over the union of the boundaries.
 void RingVsRing(const Mapping& a, const Mapping& b, PairCounts* counts) {
@@ -228,62 +243,82 @@ void RingVsRing(const Mapping& a, const Mapping& b, PairCounts* counts) {
   size_t j = 0;
   while (h < kHashSpace) {
     const uint64_t end = std::min(a.ends[i], b.ends[j]);
-    (*counts)[{a.owners[i], b.owners[j]}] += end - h;
+    counts->Add(a.owners[i], b.owners[j], end - h);
     h = end;
     if (a.ends[i] == end) ++i;
     if (b.ends[j] == end) ++j;
   }
 }
 
-// For every ring interval: whole periods of the modulus give each modula server its slot count;
-// the remainder window of residues is intersected with the slot ranges it touches.
+// A ring interval [lo, hi) covers (hi - lo) / M whole periods of the modulus, which give each
+// modula server its slot count, plus a window of at most M - 1 residues. Per ring owner, the
+// windows become +1/-1 events on [0, M); one sweep over them and the slot boundaries then
+// yields, per modula server, how many of the owner's hash values fall in its slots. The cost is
+// O(W log W + owners × servers) for W ring intervals, whatever the modulus.
 // `ring_first` tells which side the ring is, so that pairs keep (before, after) order.
 void RingVsModulo(const Mapping& ring, const Mapping& modulo, bool ring_first,
                   PairCounts* counts) {
   const uint64_t modulus = modulo.slot_ends.back();
   const size_t servers = modulo.slot_ends.size();
-  auto add = [&](uint32_t ring_owner, uint32_t modulo_owner, uint64_t n) {
-    if (n == 0) return;
-    if (ring_first) {
-      (*counts)[{ring_owner, modulo_owner}] += n;
-    } else {
-      (*counts)[{modulo_owner, ring_owner}] += n;
-    }
+  struct Event {
+    uint64_t position;
+    int64_t delta;
   };
-  // Residue window [from, to) with to <= modulus.
-  auto window = [&](uint32_t ring_owner, uint64_t from, uint64_t to) {
-    size_t k = static_cast<size_t>(
-        std::upper_bound(modulo.slot_ends.begin(), modulo.slot_ends.end(), from) -
-        modulo.slot_ends.begin());
-    for (; k < servers && from < to; ++k) {
-      const uint64_t end = std::min<uint64_t>(modulo.slot_ends[k], to);
-      add(ring_owner, modulo.owners[k], end - from);
-      from = end;
-    }
+  struct Owner {
+    uint64_t periods = 0;
+    std::vector<Event> events;
   };
-  absl::flat_hash_map<uint32_t, uint64_t> periods;  // ring owner → whole periods covered
+  absl::flat_hash_map<uint32_t, Owner> owners;
   uint64_t lo = 0;
   for (size_t i = 0; i < ring.ends.size(); ++i) {
     const uint64_t hi = ring.ends[i];
-    const uint32_t owner = ring.owners[i];
+    Owner& owner = owners[ring.owners[i]];
     const uint64_t length = hi - lo;
-    periods[owner] += length / modulus;
+    owner.periods += length / modulus;
     const uint64_t rest = length % modulus;
     const uint64_t start = lo % modulus;
+    auto window = [&owner](uint64_t from, uint64_t to) {
+      if (from == to) return;
+      owner.events.push_back({from, 1});
+      owner.events.push_back({to, -1});
+    };
     if (start + rest <= modulus) {
-      window(owner, start, start + rest);
+      window(start, start + rest);
     } else {
-      window(owner, start, modulus);
-      window(owner, 0, start + rest - modulus);
+      window(start, modulus);
+      window(0, start + rest - modulus);
     }
     lo = hi;
   }
-  for (const auto& [owner, count] : periods) {
-    if (count == 0) continue;
+  std::vector<uint64_t> per_server(servers);
+  for (auto& [id, owner] : owners) {
+    std::fill(per_server.begin(), per_server.end(), 0);
+    std::sort(owner.events.begin(), owner.events.end(),
+              [](const Event& x, const Event& y) { return x.position < y.position; });
+    // Sweep [0, M): `coverage` windows cover the residues between consecutive boundaries.
+    int64_t coverage = 0;
+    uint64_t position = 0;
+    size_t e = 0;
+    size_t k = 0;
+    while (position < modulus) {
+      while (e < owner.events.size() && owner.events[e].position == position) {
+        coverage += owner.events[e++].delta;
+      }
+      while (modulo.slot_ends[k] <= position) ++k;
+      uint64_t next = modulo.slot_ends[k];
+      if (e < owner.events.size()) next = std::min(next, owner.events[e].position);
+      per_server[k] += static_cast<uint64_t>(coverage) * (next - position);
+      position = next;
+    }
     uint64_t previous = 0;
-    for (size_t k = 0; k < servers; ++k) {
-      add(owner, modulo.owners[k], count * (modulo.slot_ends[k] - previous));
-      previous = modulo.slot_ends[k];
+    for (size_t k2 = 0; k2 < servers; ++k2) {
+      const uint64_t n = per_server[k2] + owner.periods * (modulo.slot_ends[k2] - previous);
+      previous = modulo.slot_ends[k2];
+      if (ring_first) {
+        counts->Add(id, modulo.owners[k2], n);
+      } else {
+        counts->Add(modulo.owners[k2], id, n);
+      }
     }
   }
 }
@@ -307,7 +342,7 @@ void ModuloVsModulo(const Mapping& a, const Mapping& b, PairCounts* counts) {
     const uint64_t run = std::min({a.slot_ends[i1] - r1, b.slot_ends[i2] - r2, period - h});
     uint64_t n = run * repeats;
     if (h < rest) n += std::min(run, rest - h);
-    (*counts)[{a.owners[i1], b.owners[i2]}] += n;
+    counts->Add(a.owners[i1], b.owners[i2], n);
     h += run;
     r1 += run;
     r2 += run;
@@ -380,11 +415,11 @@ void DiffPlacement(const Pool& a, const Pool& b, PoolDiff* diff) {
   } else {
     ModuloVsModulo(before, after, &counts);
   }
-  for (const auto& [pair, count] : counts) {
-    if (pair.first == pair.second || count == 0) continue;
-    diff->moves.push_back({names.Name(pair.first), names.Name(pair.second), count});
+  counts.ForEach([&](uint32_t from, uint32_t to, uint64_t count) {
+    if (from == to) return;
+    diff->moves.push_back({names.Name(from), names.Name(to), count});
     diff->moved += count;
-  }
+  });
   std::sort(diff->moves.begin(), diff->moves.end(), TwemproxyMoveLess);
   diff->placement = diff->moved == 0 ? Placement::kSame : Placement::kExact;
 }

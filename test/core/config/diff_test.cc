@@ -305,6 +305,18 @@ TEST(DiffTest, KetamaToModulaAndBack) {
   EXPECT_EQ(diff.changed_keys, std::vector<std::string>{"distribution"});
 }
 
+TEST(DiffTest, KetamaToModulaWithHugeWeights) {
+  // Moduli far above and far below the ring's interval lengths (~2^32 / 480).
+  for (uint32_t weight : {7u, 100003u, 50000017u}) {
+    std::vector<std::string> heavy = {absl::StrCat("127.0.0.1:7001:", weight),
+                                      absl::StrCat("127.0.0.1:7002:", weight + 1),
+                                      absl::StrCat("127.0.0.1:7003:", 2 * weight)};
+    PoolDiff diff = ExpectExact(PoolYaml("p", "ketama", Servers(3)), PoolYaml("p", "modula", heavy));
+    EXPECT_GT(diff.moved, 0u) << weight;
+    ExpectExact(PoolYaml("p", "modula", heavy), PoolYaml("p", "ketama", Servers(4)));
+  }
+}
+
 TEST(DiffTest, SingleServerPoolsAreNotHashed) {
   // One server takes every key without hashing, so a hash change there is still exact.
   ExpectExact(PoolYaml("p", "ketama", Servers(1)),
