@@ -449,6 +449,7 @@ PoolDiff DiffPool(const v1::Pool* before, const v1::Pool* after) {
   diff.changed_keys = ChangedKeys(*before, *after);
   if (diff.changed_keys.empty()) return diff;
   diff.kind = PoolChange::kChanged;
+  diff.key_prefix_changed = KeyPrefixes(*before) != KeyPrefixes(*after);
   DiffServers(*before, *after, &diff);
   DiffPlacement(*before, *after, &diff);
   return diff;

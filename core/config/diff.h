@@ -64,6 +64,9 @@ struct PoolDiff {
   std::vector<ServerChange> servers_changed;  // same node name, another address or weight
   Placement placement = Placement::kSame;
   std::string placement_reason;  // why, for kAll and kKeyDependent
+  // The pool's key_prefix filter config differs: CountKeyMoves() (like `proxyctl route`) places
+  // keys as given, without the prefix the proxy prepends, so it cannot tell what moves.
+  bool key_prefix_changed = false;
   // kExact: hash values out of kHashSpace per (from, to), sorted by from then to in twemproxy's
   // node-name order; empty otherwise.
   std::vector<ServerMove> moves;

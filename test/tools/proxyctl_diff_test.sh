@@ -139,6 +139,17 @@ pool_yaml main 22121 md5 modula "127.0.0.1:7001:1" "127.0.0.1:7002:1" > "$tmp/d2
 "$ctl" diff "$tmp/d1.yml" "$tmp/d2.yml" >/dev/null
 expect_eq "reordered servers: exit 0" 0 "$?"
 
+# A new key_prefix: the keys hash differently, and --keys (placing keys as given, like route)
+# cannot see it: still exit 1.
+for prefix in app1: app2:; do
+  { pool_yaml main 22121 fnv1a_64 ketama "${old_servers[@]}"
+    printf '  filters:\n   - name: key_prefix\n     config: {prefix: "%s"}\n' "$prefix"
+    printf '   - reject_unsupported\n   - hash_tag\n   - router\n'; } > "$tmp/prefix_$prefix.yml"
+done
+out=$("$ctl" diff "$tmp/prefix_app1:.yml" "$tmp/prefix_app2:.yml" --keys "$tmp/keys" --format=tsv); rc=$?
+expect_eq "a key_prefix change: exit 1 even with --keys" 1 "$rc"
+expect_contains "key_prefix space" $'space\tmain\tkey-dependent' "$out"
+
 cat > "$tmp/bad.yml" <<'YAML'
 main:
   listen: 127.0.0.1:22121

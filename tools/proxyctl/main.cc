@@ -475,7 +475,8 @@ int Diff(const Args& args) {
     }
     if (diff.kind == config::PoolChange::kAdded || diff.kind == config::PoolChange::kRemoved) {
       moves = true;
-    } else if (diff.placement == config::Placement::kKeyDependent && key_moves.has_value()) {
+    } else if (diff.placement == config::Placement::kKeyDependent && key_moves.has_value() &&
+               !diff.key_prefix_changed) {
       moves = moves || key_moves->moved > 0;
     } else {
       moves = moves || config::MovesKeys(diff);

@@ -380,6 +380,30 @@ TEST(DiffTest, HashChangeIsKeyDependent) {
   }
 }
 
+TEST(DiffTest, KeyPrefixChangeIsKeyDependent) {
+  auto with_prefix = [](const std::string& prefix) {
+    return PoolYaml("p", "ketama", Servers(3),
+                    absl::StrCat("  filters:\n   - name: key_prefix\n     config: {prefix: \"",
+                                 prefix, "\"}\n   - reject_unsupported\n   - hash_tag\n"
+                                 "   - router\n"));
+  };
+  const v1::Bootstrap before = LoadOk(with_prefix("app1:"));
+  const v1::Bootstrap after = LoadOk(with_prefix("app2:"));
+  PoolDiff diff = DiffPool(&before.pools(0), &after.pools(0));
+  EXPECT_EQ(diff.changed_keys, std::vector<std::string>{"filters"});
+  EXPECT_EQ(diff.placement, Placement::kKeyDependent);
+  EXPECT_TRUE(diff.key_prefix_changed);
+  EXPECT_NE(diff.placement_reason.find("key_prefix"), std::string::npos) << diff.placement_reason;
+  // The same prefix with another filter list: the hashed bytes do not change.
+  const v1::Bootstrap same = LoadOk(PoolYaml(
+      "p", "ketama", Servers(3),
+      "  filters:\n   - name: key_prefix\n     config: {prefix: \"app1:\"}\n"
+      "   - reject_unsupported\n   - hash_tag\n   - router\n   - stats\n"));
+  PoolDiff same_prefix = DiffPool(&before.pools(0), &same.pools(0));
+  EXPECT_EQ(same_prefix.placement, Placement::kSame);
+  EXPECT_FALSE(same_prefix.key_prefix_changed);
+}
+
 TEST(DiffTest, KeyMovesAgreeWithTheHashSpace) {
   // Same hash: a key moves exactly when its hash lies in a moving range; summed over many keys
   // the key shares approach the hash-space shares.
