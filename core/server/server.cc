@@ -27,6 +27,7 @@
 #include "core/admin/admin_server.h"
 #include "core/common/log.h"
 #include "core/config/config.h"
+#include "core/config/diff.h"
 #include "core/proxy/clock.h"
 #include "core/proxy/shared_pool.h"
 #include "core/proxy/stats.h"
@@ -63,32 +64,6 @@ void OnEveryWorker(const std::vector<std::unique_ptr<Worker>>& workers,
   }
   std::unique_lock<std::mutex> lock(mu);
   done.wait(lock, [&] { return left == 0; });
-}
-
-// "pool NAME: added" / "removed" / "changed", by name.
-std::vector<std::string> ChangedPools(const config::v1::Bootstrap& before,
-                                      const config::v1::Bootstrap& after) {
-  std::vector<std::string> lines;
-  auto find = [](const config::v1::Bootstrap& b, const std::string& name) {
-    for (const config::v1::Pool& pool : b.pools()) {
-      if (pool.name() == name) return &pool;
-    }
-    return static_cast<const config::v1::Pool*>(nullptr);
-  };
-  for (const config::v1::Pool& pool : after.pools()) {
-    const config::v1::Pool* old = find(before, pool.name());
-    if (old == nullptr) {
-      lines.push_back(absl::StrCat("pool ", pool.name(), ": added"));
-    } else if (old->SerializeAsString() != pool.SerializeAsString()) {
-      lines.push_back(absl::StrCat("pool ", pool.name(), ": changed"));
-    }
-  }
-  for (const config::v1::Pool& pool : before.pools()) {
-    if (find(after, pool.name()) == nullptr) {
-      lines.push_back(absl::StrCat("pool ", pool.name(), ": removed"));
-    }
-  }
-  return lines;
 }
 
 // The TCP port a listening socket is bound to (0 if unknown).
@@ -421,6 +396,7 @@ std::pair<int, std::string> Server::Reload(const char* trigger) {
   std::vector<SharedPoolPtr> next;
   std::vector<Worker::PoolPlan> plan;
   std::vector<bool> claimed(pools_.size(), false);
+  std::vector<int> matched;  // per new pool: the current pool on its listen address, or -1
   for (const config::v1::Pool& config : result.bootstrap.pools()) {
     absl::StatusOr<SharedPoolPtr> pool = BuildSharedPool(config, limits_);
     if (!pool.ok()) {
@@ -456,6 +432,7 @@ std::pair<int, std::string> Server::Reload(const char* trigger) {
       (*pool)->listener = *std::move(listener);
     }
     plan.push_back(Worker::PoolPlan{*pool, keep});
+    matched.push_back(match);
     next.push_back(*std::move(pool));
   }
 
@@ -470,11 +447,22 @@ std::pair<int, std::string> Server::Reload(const char* trigger) {
     if (!claimed[i]) pools_[i]->listener->Close();
   }
 
-  // One line per pool that changed.
+  // One line per pool that changed (pools paired as the proxy pairs them: by listen address),
+  // with the share of the hash space that moved (core/config/diff.h, as `proxyctl diff`).
   std::string summary;
-  for (const std::string& line : ChangedPools(bootstrap_, result.bootstrap)) {
+  auto report = [&summary](const config::v1::Pool* before, const config::v1::Pool* after) {
+    const config::PoolDiff diff = config::DiffPool(before, after);
+    if (diff.kind == config::PoolChange::kUnchanged) return;
+    const std::string line = config::SummaryLine(diff);
     PROXY_LOG(log::kNotice, "reload: %s", line);
     absl::StrAppend(&summary, line, "\n");
+  };
+  for (size_t i = 0; i < next.size(); ++i) {
+    report(matched[i] >= 0 ? &pools_[static_cast<size_t>(matched[i])]->config : nullptr,
+           &next[i]->config);
+  }
+  for (size_t i = 0; i < pools_.size(); ++i) {
+    if (!claimed[i]) report(&pools_[i]->config, nullptr);
   }
   bootstrap_ = std::move(result.bootstrap);
   pools_ = std::move(next);
