@@ -442,6 +442,13 @@ std::pair<int, std::string> Server::Reload(const char* trigger) {
     std::unique_lock<std::shared_mutex> topology(TopologyMutex());
     OnEveryWorker(workers_, [&plan](Worker& worker) { worker.ApplyPlan(plan); });
   }
+  // A kept listener with a new backlog: listen() again on a listening socket only changes it.
+  for (size_t i = 0; i < next.size(); ++i) {
+    if (matched[i] < 0) continue;
+    const SharedPool& before = *pools_[static_cast<size_t>(matched[i])];
+    if (before.config.backlog() == next[i]->config.backlog()) continue;
+    for (int fd : next[i]->listener->fds) listen(fd, static_cast<int>(next[i]->config.backlog()));
+  }
   // Pools that are gone stop listening now (their workers no longer watch the sockets).
   for (size_t i = 0; i < pools_.size(); ++i) {
     if (!claimed[i]) pools_[i]->listener->Close();
