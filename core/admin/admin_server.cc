@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -59,7 +60,13 @@ ListenerRegistry& Registry() {
   return *registry;
 }
 
+// A bucket bound in seconds ("0.0001"): short, exact for the bounds we use.
 std::string Seconds(double us) { return absl::StrFormat("%.6g", us / 1e6); }
+// A total or a time in seconds, to the microsecond ("%g" would round 1796611036 to 1.79661e+09).
+std::string ExactSeconds(uint64_t us) {
+  return absl::StrFormat("%llu.%06llu", static_cast<unsigned long long>(us / 1000000u),
+                         static_cast<unsigned long long>(us % 1000000u));
+}
 
 // Sums a histogram over workers and writes its series.
 template <class Get>
@@ -85,7 +92,8 @@ void WriteHistogram(std::string* out, absl::string_view name, const std::string&
         i + 1 < kLatencyBucketCount ? Seconds(static_cast<double>(kLatencyBucketsUs[i])) : "+Inf";
     absl::StrAppend(out, name, "_bucket{", labels, ",le=\"", le, "\"} ", cumulative, "\n");
   }
-  absl::StrAppend(out, name, "_sum{", labels, "} ", Seconds(static_cast<double>(sum)), "\n");
+  absl::StrAppend(out, name, "_sum{", labels, "} ",
+                  ExactSeconds(static_cast<uint64_t>(std::max<int64_t>(sum, 0))), "\n");
   absl::StrAppend(out, name, "_count{", labels, "} ", count, "\n");
 }
 
@@ -124,7 +132,7 @@ std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_w
     Header(&out, "shardproxy_config_last_reload_timestamp_seconds", "gauge",
            "When the last reload was attempted (Unix time; 0 = never).");
     absl::StrAppend(&out, "shardproxy_config_last_reload_timestamp_seconds ",
-                    Seconds(static_cast<double>(config->last_reload_wall_us.load())), "\n");
+                    ExactSeconds(config->last_reload_wall_us.load()), "\n");
     Header(&out, "shardproxy_config_last_reload_success", "gauge",
            "1 if the last reload was applied (or none was tried), 0 if it failed.");
     absl::StrAppend(&out, "shardproxy_config_last_reload_success ",
