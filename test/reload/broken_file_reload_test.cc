@@ -100,7 +100,7 @@ TEST(BrokenFileReloadTest, OldConfigKeepsServingAndEveryErrorIsReported) {
   auto expect_old_config_serves = [&] {
     ++round;
     std::vector<std::string> keys;
-    for (int k = 0; k < 40; ++k) keys.push_back(absl::StrCat("k", round, ":", k));
+    for (int k = 0; k < 40; ++k) keys.push_back(absl::StrCat(k, ":k", round));
     std::string error;
     const auto route = RouteKeys(good_copy, "rpool", keys, &error);
     ASSERT_EQ(route.size(), keys.size()) << error;
@@ -173,10 +173,13 @@ TEST(BrokenFileReloadTest, OldConfigKeepsServingAndEveryErrorIsReported) {
   EXPECT_EQ(MetricValue(metrics, "shardproxy_config_reloads_total{result=\"failure\"}"), failures);
   EXPECT_EQ(MetricValue(metrics, "shardproxy_config_last_reload_success"), 1);
   std::vector<std::string> keys;
-  for (int k = 0; k < 40; ++k) keys.push_back(absl::StrCat("fixed:", k));
+  for (int k = 0; k < 40; ++k) keys.push_back(absl::StrCat(k, ":fixed"));
   std::string error;
   const auto route = RouteKeys(proxy.conf_path(), "rpool", keys, &error);
   ASSERT_EQ(route.size(), keys.size()) << error;
+  int on_r3 = 0;
+  for (const auto& [key, address] : route) on_r3 += address == Address(f.r3.port());
+  EXPECT_GT(on_r3, 0) << "no key of the batch on the added server";
   EXPECT_EQ(WriteKeys(redis_client, true, keys, "fixed"), "");
   EXPECT_EQ(CheckPlacement(route, {&b1, &b2, &b3}, "fixed"), "");
   EXPECT_EQ(redis_client.Command({"PING"}), "+PONG\r\n");
