@@ -12,6 +12,8 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -89,9 +91,11 @@ void WriteHistogram(std::string* out, absl::string_view name, const std::string&
 
 }  // namespace
 
-std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_wall_us) {
+std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_wall_us,
+                           const ConfigStats* config) {
   std::string out;
   if (workers.empty()) return out;
+  std::shared_lock<std::shared_mutex> topology(TopologyMutex());
   auto& pools = workers[0]->pools();
   int64_t total = 0;
   int64_t current = 0;
@@ -107,6 +111,25 @@ std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_w
   absl::StrAppend(&out, "shardproxy_connections_total ", total, "\n");
   Header(&out, "shardproxy_connections", "gauge", "Connections open now.");
   absl::StrAppend(&out, "shardproxy_connections ", current, "\n");
+  if (config != nullptr) {
+    Header(&out, "shardproxy_config_generation", "gauge",
+           "The configuration in force: 1 at start, +1 per applied reload.");
+    absl::StrAppend(&out, "shardproxy_config_generation ", config->generation.load(), "\n");
+    Header(&out, "shardproxy_config_reloads_total", "counter",
+           "Reloads of the configuration file (SIGUSR1, POST /reload), by result.");
+    absl::StrAppend(&out, "shardproxy_config_reloads_total{result=\"success\"} ",
+                    config->reloads_succeeded.load(), "\n");
+    absl::StrAppend(&out, "shardproxy_config_reloads_total{result=\"failure\"} ",
+                    config->reloads_failed.load(), "\n");
+    Header(&out, "shardproxy_config_last_reload_timestamp_seconds", "gauge",
+           "When the last reload was attempted (Unix time; 0 = never).");
+    absl::StrAppend(&out, "shardproxy_config_last_reload_timestamp_seconds ",
+                    Seconds(static_cast<double>(config->last_reload_wall_us.load())), "\n");
+    Header(&out, "shardproxy_config_last_reload_success", "gauge",
+           "1 if the last reload was applied (or none was tried), 0 if it failed.");
+    absl::StrAppend(&out, "shardproxy_config_last_reload_success ",
+                    config->last_reload_ok.load() ? 1 : 0, "\n");
+  }
 
   // twemproxy's pool metrics, one family each.
 #define PROXY_POOL_FAMILY_(field, type, suffix, help)                                  \
@@ -287,6 +310,7 @@ std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_w
 }
 
 std::string HealthText(const std::vector<Worker*>& workers, bool* healthy) {
+  std::shared_lock<std::shared_mutex> topology(TopologyMutex());
   *healthy = true;
   std::string down;
   if (!workers.empty()) {
@@ -304,6 +328,7 @@ std::string HealthText(const std::vector<Worker*>& workers, bool* healthy) {
 }
 
 std::string ServersJson(const std::vector<Worker*>& workers) {
+  std::shared_lock<std::shared_mutex> topology(TopologyMutex());
   std::string out = "[";
   if (!workers.empty()) {
     const uint64_t now = MonotonicMicros();
@@ -349,10 +374,12 @@ AdminServer::AdminServer(std::vector<Worker*> workers, uint64_t start_wall_us)
 
 AdminServer::~AdminServer() { Stop(); }
 
-absl::Status AdminServer::Start(const std::string& addr, uint16_t port) {
+absl::Status AdminServer::Start(const std::string& addr, uint16_t port, int inherited) {
   base_ = event_base_new();
   http_ = evhttp_new(base_);
-  evhttp_bound_socket* bound = evhttp_bind_socket_with_handle(http_, addr.c_str(), port);
+  evhttp_bound_socket* bound =
+      inherited >= 0 ? evhttp_accept_socket_with_handle(http_, inherited)
+                     : evhttp_bind_socket_with_handle(http_, addr.c_str(), port);
   if (bound == nullptr) {
     return absl::UnavailableError(
         absl::StrCat("bind of the admin endpoint to '", addr, ":", port, "' failed: ",
@@ -449,12 +476,22 @@ void AdminServer::Handle(evhttp_request* request, void* arg) {
   int code = 200;
   std::string body;
   const char* type = "text/plain; charset=utf-8";
-  if (evhttp_request_get_command(request) != EVHTTP_REQ_GET &&
-      evhttp_request_get_command(request) != EVHTTP_REQ_HEAD) {
+  const evhttp_cmd_type method = evhttp_request_get_command(request);
+  if (path == "/reload") {
+    if (method != EVHTTP_REQ_POST) {
+      code = 405;
+      body = "POST /reload reloads the configuration file\n";
+    } else if (!self->reload_) {
+      code = 404;
+      body = "reload is not available\n";
+    } else {
+      std::tie(code, body) = self->reload_();
+    }
+  } else if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
     code = 405;
-    body = "only GET\n";
+    body = "only GET (and POST /reload)\n";
   } else if (path == "/metrics") {
-    body = PrometheusText(self->workers_, self->start_wall_us_);
+    body = PrometheusText(self->workers_, self->start_wall_us_, self->config_);
     type = "text/plain; version=0.0.4; charset=utf-8";
   } else if (path == "/stats") {
     body = StatsJson(self->workers_, self->start_wall_us_);
@@ -468,13 +505,13 @@ void AdminServer::Handle(evhttp_request* request, void* arg) {
     type = "application/json";
   } else {
     code = 404;
-    body = "not found: try /metrics, /stats, /healthz or /servers\n";
+    body = "not found: try /metrics, /stats, /healthz, /servers or POST /reload\n";
   }
   evkeyvalq* headers = evhttp_request_get_output_headers(request);
   evhttp_add_header(headers, "Content-Type", type);
   evbuffer* out = evbuffer_new();
   evbuffer_add(out, body.data(), body.size());
-  evhttp_send_reply(request, code, code == 200 ? "OK" : "Error", out);
+  evhttp_send_reply(request, code, code == 200 ? "OK" : (code == 409 ? "Conflict" : "Error"), out);
   evbuffer_free(out);
 }
 

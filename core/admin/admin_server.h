@@ -9,7 +9,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
 #include <thread>
 #include <vector>
 
@@ -19,7 +21,9 @@
 namespace proxy {
 
 // Prometheus text exposition (version 0.0.4) of every metric.
-std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_wall_us);
+// `config` (may be null) adds the reload metrics.
+std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_wall_us,
+                           const ConfigStats* config = nullptr);
 // 200 "ok" when every pool has a live server in some worker, else 503 naming the pools.
 std::string HealthText(const std::vector<Worker*>& workers, bool* healthy);
 // Per server: pool, name, address, state, failures, ejection and next retry.
@@ -30,7 +34,15 @@ class AdminServer {
   AdminServer(std::vector<Worker*> workers, uint64_t start_wall_us);
   ~AdminServer();
 
-  absl::Status Start(const std::string& addr, uint16_t port);
+  // `inherited`: a listening socket handed over by the process this one upgrades, or -1.
+  absl::Status Start(const std::string& addr, uint16_t port, int inherited = -1);
+  // The listening socket (for a binary upgrade's handover), -1 when not started.
+  int listen_fd() const { return listener_ != nullptr ? evconnlistener_get_fd(listener_) : -1; }
+  // POST /reload: runs `reload` (on the endpoint's thread) and answers with its HTTP status and
+  // text. Without a handler POST /reload answers 404. Set before Start().
+  using ReloadHandler = std::function<std::pair<int, std::string>()>;
+  void SetReloadHandler(ReloadHandler reload) { reload_ = std::move(reload); }
+  void SetConfigStats(const ConfigStats* config) { config_ = config; }
   void Stop();
   // Accepts that failed (out of descriptors...): each one paused accepting.
   uint64_t refused_accepts() const { return refused_accepts_.load(std::memory_order_relaxed); }
@@ -54,6 +66,8 @@ class AdminServer {
 
   std::vector<Worker*> workers_;
   uint64_t start_wall_us_;
+  ReloadHandler reload_;
+  const ConfigStats* config_ = nullptr;
   event_base* base_ = nullptr;
   evhttp* http_ = nullptr;
   int stop_fd_ = -1;

@@ -139,31 +139,91 @@ void ClientConnection::InitProtocol() {
   // Made on the first bytes, so that an idle connection costs only its socket and buffers.
   // The first byte chooses the codec (memcache's binary protocol starts with 0x80).
   const SharedPool& shared = pool_.shared();
+  codec_owner_ = shared.codec;
   char first = 0;
   const size_t have = in_.Length() > 0 ? 1 : 0;
   if (have > 0) in_.CopyOut(0, 1, &first);
-  const Codec& codec = shared.codec->ForClient(absl::string_view(&first, have));
+  const Codec& codec = codec_owner_->ForClient(absl::string_view(&first, have));
   decoder_ = codec.NewRequestDecoder(shared.limits.decoder);
   session_ = codec.NewSession();
   codec_ = &codec;
   variant_ = 0;
   UpdateVariant();
-  filters_.reserve(pool_.filter_factories().size());
-  for (const FilterFactoryFn& make : pool_.filter_factories()) filters_.push_back(make());
-  for (const FilterPtr& filter : filters_) rewrites_replies_ |= filter->RewritesReplies();
+  BuildChain();
+}
+
+void ClientConnection::BuildChain() {
+  chain_generation_ = pool_.generation();
+  chain_.filters.clear();
+  chain_.rewrites_replies = false;
+  chain_.filters.reserve(pool_.filter_factories().size());
+  for (const FilterFactoryFn& make : pool_.filter_factories()) chain_.filters.push_back(make());
+  for (const FilterPtr& filter : chain_.filters) {
+    chain_.rewrites_replies |= filter->RewritesReplies();
+  }
+}
+
+void ClientConnection::SwitchChain() {
+  bool in_use = false;
+  for (PendingRequest* p = queue_.front(); p != nullptr && !in_use; p = p->next) {
+    in_use = p->chain == &chain_;
+  }
+  if (in_use) {
+    // Requests still queued ran through the current chain: it moves with them.
+    auto old = std::make_unique<FilterChain>();
+    old->filters = std::move(chain_.filters);
+    old->rewrites_replies = chain_.rewrites_replies;
+    for (PendingRequest* p = queue_.front(); p != nullptr; p = p->next) {
+      if (p->chain == &chain_) p->chain = old.get();
+    }
+    std::unique_ptr<FilterChain>* tail = &retired_chains_;
+    while (*tail != nullptr) tail = &(*tail)->newer;
+    *tail = std::move(old);
+  }
+  BuildChain();
+}
+
+void ClientConnection::ReleaseRetiredChains() {
+  // Requests are finished in queue order and chains were assigned in that order: once the
+  // oldest queued request does not use the oldest retired chain, nothing does.
+  while (retired_chains_ != nullptr &&
+         (queue_.empty() || queue_.front()->chain != retired_chains_.get())) {
+    std::unique_ptr<FilterChain> newer = std::move(retired_chains_->newer);
+    retired_chains_ = std::move(newer);
+  }
+}
+
+void ClientConnection::Drain() {
+  if (closed_) return;
+  // Complete requests already received are still answered.
+  if (!input_closed_ && decoder_ != nullptr && in_.Length() > 0 && !OverLimits()) {
+    ProcessInput();
+    if (closed_) return;
+  }
+  input_closed_ = true;
+  close_after_flush_ = true;
+  eof_ = true;  // an orderly close, counted with the EOFs
+  PauseReading();
+  in_.Drain(in_.Length());
+  if (watching_peer_close_) {
+    event_del(peer_closed_event_);
+    watching_peer_close_ = false;
+  }
+  MaybeClose();
 }
 
 void ClientConnection::UpdateVariant() {
   const uint8_t variant = session_->Variant();
   if (variant == variant_ && codec_ != nullptr) return;
-  const Codec* codec = variant < kMaxVariants ? pool_.shared().codec->Variant(variant) : nullptr;
+  const Codec* codec = variant < kMaxVariants ? codec_owner_->Variant(variant) : nullptr;
   if (codec == nullptr) return;  // not a variant of this pool: stay where we are
   variant_ = variant;
   codec_ = codec;
 }
 
 void ClientConnection::RewriteReply(PendingRequest* p, std::string* reply) {
-  for (auto it = filters_.rbegin(); it != filters_.rend(); ++it) {
+  const std::vector<FilterPtr>& filters = p->chain->filters;
+  for (auto it = filters.rbegin(); it != filters.rend(); ++it) {
     if ((*it)->RewritesReplies()) (*it)->OnReply(p->request, reply);
   }
 }
@@ -180,6 +240,8 @@ void ClientConnection::ProcessInput() {
     const DecodeResult result = decoder_->Decode(in_, &p->request, &scratch_);
     if (result == DecodeResult::kNeedMoreData) break;
     spare_ = nullptr;
+    if (chain_generation_ != pool_.generation()) SwitchChain();  // a reload: new settings
+    p->chain = &chain_;
     p->client = this;
     p->refs = 1;
     p->start_us = worker_.now_us();
@@ -252,7 +314,7 @@ void ClientConnection::ProcessInput() {
     current_ = p;
     answered_locally_ = false;
     bool stopped = false;
-    for (const FilterPtr& filter : filters_) {
+    for (const FilterPtr& filter : chain_.filters) {
       if (filter->OnRequest(p->request, *this) == FilterStatus::kStop || answered_locally_) {
         stopped = true;
         break;
@@ -419,7 +481,10 @@ bool ClientConnection::ForwardWithPin(PendingRequest* p, PinAction pin) {
   const uint32_t server = context.server;
   const config::v1::Pool& config = pool_.Config();
   if (pinned_ != nullptr) {
-    if (!split && server == pinned_server_) {
+    // The pinned connection's server: its index in the current config (never a routed index
+    // once a reload removed it).
+    const ServerState& pinned_server = pinned_->server();
+    if (!split && server == pinned_server.index) {
       SendOn(pinned_, p, server);
       return true;
     }
@@ -429,11 +494,11 @@ bool ClientConnection::ForwardWithPin(PendingRequest* p, PinAction pin) {
                                    context.fragments.size(),
                                    " servers; in a transaction every key must live on its "
                                    "server '",
-                                   config.servers(pinned_server_).node_name(),
+                                   pinned_server.name,
                                    "' (use hash tags, e.g. {user1}:a and {user1}:b)")
                     : absl::StrCat("key lives on server '", config.servers(server).node_name(),
                                    "' but this transaction runs on server '",
-                                   config.servers(pinned_server_).node_name(),
+                                   pinned_server.name,
                                    "'; every key of a transaction must live on one server (use "
                                    "hash tags, e.g. {user1}:a and {user1}:b)"));
     session_->OnPinRefused();
@@ -463,7 +528,6 @@ bool ClientConnection::ForwardWithPin(PendingRequest* p, PinAction pin) {
     return true;
   }
   pinned_ = connection;
-  pinned_server_ = server;
   connection->SetPinnedClient(this);
   const std::string prelude = session_->PinPrelude();
   if (!prelude.empty()) connection->SendInternal(prelude);
@@ -486,7 +550,7 @@ void ClientConnection::ForwardPinned(PendingRequest* p, bool release) {
     return;
   }
   ServerConnection* connection = pinned_;
-  SendOn(connection, p, pinned_server_);
+  SendOn(connection, p, connection->server().index);
   if (release && pinned_ == connection) ReleasePin(/*reset=*/false);
 }
 
@@ -495,9 +559,9 @@ void ClientConnection::ReleasePin(bool reset) {
   if (connection == nullptr) return;
   pinned_ = nullptr;
   if (reset && !connection->closed()) {
-    const Codec* codec = pool_.shared().codec->Variant(connection->variant());
-    if (codec == nullptr) codec = pool_.shared().codec.get();
-    for (const std::string& request : codec->PinResetRequests()) connection->SendInternal(request);
+    for (const std::string& request : connection->codec().PinResetRequests()) {
+      connection->SendInternal(request);
+    }
   }
   pool_.ReleaseDedicated(connection);
 }
@@ -573,7 +637,7 @@ void ClientConnection::OnFragmentsDone(PendingRequest* p) {
     FailRequest(p, EINVAL);
     return;
   }
-  if (rewrites_replies_) RewriteReply(p, &p->reply_text);
+  if (p->chain->rewrites_replies) RewriteReply(p, &p->reply_text);
   p->outcome.kind = Outcome::Kind::kReply;
   p->outcome.reply_bytes = p->reply_text.size();
   Hold(p, p->reply_text.size());
@@ -644,7 +708,7 @@ void ClientConnection::OnRequestDone(PendingRequest* p) {
 
 void ClientConnection::OnServerReply(PendingRequest* p, EvBuffer& from, size_t wire_size) {
   p->outcome.reply_bytes = wire_size;
-  if (rewrites_replies_) {
+  if (p->chain->rewrites_replies) {
     // A filter changes replies: hand it the reply as one string, then queue that.
     p->reply_text.resize(wire_size);
     from.CopyOut(0, wire_size, p->reply_text.data());
@@ -703,17 +767,19 @@ void ClientConnection::Finish(PendingRequest* p) {
   p->outcome.latency_us = worker_.now_us() - p->start_us;
   const uint64_t slow = pool_.shared().limits.slowlog_us;
   if (slow > 0 && p->outcome.latency_us >= slow) LogSlow(*p);
-  for (const FilterPtr& filter : filters_) filter->OnComplete(p->request, p->outcome);
+  for (const FilterPtr& filter : p->chain->filters) filter->OnComplete(p->request, p->outcome);
   p->client = nullptr;
   if (--p->refs == 0) worker_.Release(p);
+  if (retired_chains_ != nullptr) ReleaseRetiredChains();
 }
 
 void ClientConnection::LogSlow(const PendingRequest& p) {
   pool_.stats().slow_requests.Add(1);
   if (!worker_.AllowSlowLog()) return;
   const Request& r = p.request;
+  // A reload may have changed the servers since the request was sent.
   const std::string server =
-      p.outcome.server >= 0
+      p.outcome.server >= 0 && p.outcome.server < pool_.Config().servers_size()
           ? pool_.Config().servers(p.outcome.server).node_name()
           : (p.context.fragments.empty() ? std::string("-")
                                          : absl::StrCat(p.context.fragments.size(), " servers"));

@@ -25,6 +25,9 @@ class ClientConnection : public FilterCallbacks {
 
   // Closes at once, whatever is pending (the proxy is shutting down).
   void CloseForShutdown() { Close(false); }
+  // Reads no more (requests already buffered are still handled), closes once every reply is
+  // written: its pool was removed by a reload, or the proxy is shutting down gracefully.
+  void Drain();
 
   // Sends `error` (Codec::EncodeError) and closes; used when refusing a connection.
   void RefuseAndClose(absl::string_view error);
@@ -61,6 +64,12 @@ class ClientConnection : public FilterCallbacks {
   static void OnWrite(evutil_socket_t fd, short what, void* arg);
   void HandleReadable();
   void InitProtocol();
+  // A reload changed the pool: the next request runs through a chain made by its new filter
+  // factories; the current one stays with the requests that ran through it.
+  void SwitchChain();
+  void BuildChain();
+  // Frees retired chains no queued request uses any more.
+  void ReleaseRetiredChains();
   void ProcessInput();
   void Forward(PendingRequest* request, PinAction pin);
   // Sends an unsplit request on `connection` (its wire bytes, or its rewrite).
@@ -145,10 +154,16 @@ class ClientConnection : public FilterCallbacks {
   // binary) or by the session (redis HELLO 3). Null until the first bytes arrive.
   const Codec* codec_ = nullptr;
   uint8_t variant_ = 0;
-  // The dedicated server connection this client is pinned to (transactions), and its server.
+  // The codec of the config generation the client connected under (its decoder and session
+  // were made by it; a reload may replace the pool's).
+  std::shared_ptr<const Codec> codec_owner_;
+  // The dedicated server connection this client is pinned to (transactions).
   ServerConnection* pinned_ = nullptr;
-  uint32_t pinned_server_ = 0;
-  std::vector<FilterPtr> filters_;
+  // The filter chain new requests run through, the generation of the pool it was made for,
+  // and older chains still used by queued requests (oldest first).
+  FilterChain chain_;
+  uint64_t chain_generation_ = 0;
+  std::unique_ptr<FilterChain> retired_chains_;
   RequestQueue queue_;
   // The request the filter chain is running on (null outside the chain).
   PendingRequest* current_ = nullptr;
@@ -158,7 +173,6 @@ class ClientConnection : public FilterCallbacks {
   bool answered_locally_ = false;
   Outcome::Kind answer_kind_ = Outcome::Kind::kLocalReply;
   std::string answer_;
-  bool rewrites_replies_ = false;  // some filter changes replies (OnReply)
   // Reply bytes held for ordering (not yet in out_): the sum of the queue's held_bytes.
   size_t held_bytes_ = 0;
   // The server connection whose unsent bytes are over their bound and that this client fed:

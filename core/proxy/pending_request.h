@@ -15,6 +15,15 @@ namespace proxy {
 
 class ClientConnection;
 
+// The filter instances of one client under one config generation. A reload gives the client a
+// new chain from its next request on; requests that ran through the old one finish with it
+// (OnReply, OnComplete), and it is freed after the last of them.
+struct FilterChain {
+  std::vector<FilterPtr> filters;
+  bool rewrites_replies = false;  // some filter changes replies (OnReply)
+  std::unique_ptr<FilterChain> newer;  // retired chains, oldest first
+};
+
 struct PendingRequest {
   static constexpr size_t kKeepBytes = 64u << 10;
 
@@ -23,6 +32,8 @@ struct PendingRequest {
   ClientConnection* client = nullptr;
   Request request;
   RequestContext context;
+  // The chain this request ran through (its client's; see FilterChain).
+  FilterChain* chain = nullptr;
   // Owners: 1 for the client queue + 1 per server queue entry. Freed at 0.
   uint32_t refs = 0;
   // The reply is complete (in `reply_buffer` or `reply_text`, or already written).
@@ -52,6 +63,7 @@ struct PendingRequest {
     context.server = 0;
     context.routed = false;
     context.fragments.clear();
+    chain = nullptr;
     refs = 0;
     done = false;
     reply_in_buffer = false;

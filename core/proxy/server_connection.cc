@@ -47,7 +47,8 @@ const Codec& VariantCodec(const SharedPool& shared, uint8_t variant) {
 
 ServerConnection::ServerConnection(PoolRuntime& pool, ServerState& server, uint8_t variant,
                                    bool dedicated)
-    : pool_(pool), server_(server), codec_(VariantCodec(pool.shared(), variant)),
+    : pool_(pool), server_(server), codec_owner_(pool.shared().codec),
+      codec_(VariantCodec(pool.shared(), variant)),
       variant_(variant), dedicated_(dedicated),
       unsent_limit_(std::max<size_t>(pool.shared().limits.max_server_unsent_bytes, 1)) {
   decoder_ = codec_.NewReplyDecoder(pool.shared().limits.decoder);
@@ -106,7 +107,7 @@ void ServerConnection::OnResolved(int result, evutil_addrinfo* addresses, void* 
   self->pool_.worker().UpdateClock();
   if (result != 0 || addresses == nullptr) {
     PROXY_LOG(log::kWarn, "pool %s: cannot resolve server %s: %s", self->pool_.Name(),
-              self->pool_.Config().servers(self->server_.index).raw(),
+              self->server_.raw,
               evutil_gai_strerror(result));
     if (addresses != nullptr) evutil_freeaddrinfo(addresses);
     self->Fail(EHOSTDOWN, false);  // twemproxy's "Host is down"
@@ -288,6 +289,7 @@ void ServerConnection::Flush() {
     return;
   }
   if (!waiters_.empty()) WakeWaiters();
+  if (close_when_idle_ && Idle()) CloseQuietly();
 }
 
 void ServerConnection::RemoveWaiter(ClientConnection* client) {
@@ -320,7 +322,7 @@ bool ServerConnection::HandleReadable() {
     if (result == DecodeResult::kNeedMoreData) break;
     if (result != DecodeResult::kMessage) {
       PROXY_LOG(log::kWarn, "pool %s: bad reply from server %s: %s", pool_.Name(),
-                pool_.Config().servers(server_.index).raw(), error);
+                server_.raw, error);
       Fail(EINVAL, false, /*counts=*/false);
       return false;
     }
@@ -337,7 +339,7 @@ bool ServerConnection::HandleReadable() {
                                      unsent_head_bytes_ > 0 && entries_.front().expects_reply;
     if (!head_written && !head_partly_written) {
       PROXY_LOG(log::kWarn, "pool %s: stray reply from server %s", pool_.Name(),
-                pool_.Config().servers(server_.index).raw());
+                server_.raw);
       Fail(EINVAL, false, /*counts=*/false);
       return false;
     }
@@ -358,12 +360,16 @@ bool ServerConnection::HandleReadable() {
     // -OOM/-BUSY/-LOADING (a client's request may choose its error text).
     last_reply_error_ = reply_.is_error;
     if (reply_.server_failure && entry.setup) {
-      pool_.RecordServerFailure(server_.index);
+      pool_.RecordServerFailure(server_);
     } else {
-      pool_.RecordServerSuccess(server_.index);
+      pool_.RecordServerSuccess(server_);
     }
     Deliver(entry, reply_.wire_size);
     if (state_ == State::kClosed) return false;
+  }
+  if (close_when_idle_ && Idle()) {
+    CloseQuietly();
+    return false;
   }
   ArmTimer();
   return true;
@@ -379,7 +385,7 @@ void ServerConnection::Deliver(Entry& entry, size_t wire_size) {
       in_.CopyOut(0, text.size(), text.data());
       while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
       PROXY_LOG(log::kWarn, "pool %s: server %s refused the connection setup: %s",
-                pool_.Name(), pool_.Config().servers(server_.index).raw(), text);
+                pool_.Name(), server_.raw, text);
     }
     in_.Drain(wire_size);
     return;
@@ -455,7 +461,7 @@ void ServerConnection::Fail(int error, bool eof, bool counts) {
   if (counted_connected_) stats.server_connections.Add(-1);
   if (error != 0 && !eof) {
     PROXY_LOG(log::kWarn, "pool %s: server %s failed: %s", pool_.Name(),
-              pool_.Config().servers(server_.index).raw(), std::strerror(error));
+              server_.raw, std::strerror(error));
   }
   std::deque<Entry> entries;
   entries.swap(entries_);
@@ -484,7 +490,7 @@ void ServerConnection::Fail(int error, bool eof, bool counts) {
     lookup_ = nullptr;
   }
   pool_.ConnectionClosed(this);
-  if (counts) pool_.RecordServerFailure(server_.index);
+  if (counts) pool_.RecordServerFailure(server_);
   // A pinned client loses its transaction's connection (its requests fail below).
   if (pinned_client_ != nullptr) {
     ClientConnection* client = pinned_client_;
@@ -494,6 +500,46 @@ void ServerConnection::Fail(int error, bool eof, bool counts) {
   // Clients held back by this connection's backlog go on (their next requests open another).
   WakeWaiters();
   for (Entry& entry : entries) FailEntry(entry, eof ? 0 : error);
+  pool_.worker().DeferDelete(this);
+}
+
+}  // namespace proxy
+
+namespace proxy {
+
+bool ServerConnection::Idle() const {
+  if (unsent_entries_ > 0 || pinned_client_ != nullptr) return false;
+  for (const Entry& entry : entries_) {
+    if (entry.expects_reply) return false;
+  }
+  return true;
+}
+
+void ServerConnection::CloseWhenIdle() {
+  close_when_idle_ = true;
+  if (state_ != State::kClosed && Idle()) CloseQuietly();
+}
+
+void ServerConnection::CloseQuietly() {
+  if (state_ == State::kClosed) return;
+  // Requests that expected no reply and are written are done; nothing else is outstanding.
+  entries_.clear();
+  state_ = State::kClosed;
+  if (counted_connected_) server_.stats.server_connections.Add(-1);
+  if (io_event_ != nullptr) event_del(io_event_);
+  if (write_event_ != nullptr) event_del(write_event_);
+  if (timer_ != nullptr) evtimer_del(timer_);
+  if (fd_ >= 0) {
+    close(fd_);
+    pool_.worker().ConnectionClosed();
+  }
+  fd_ = -1;
+  if (lookup_ != nullptr) {
+    evdns_getaddrinfo_cancel(lookup_);
+    lookup_ = nullptr;
+  }
+  pool_.ConnectionClosed(this);
+  WakeWaiters();
   pool_.worker().DeferDelete(this);
 }
 

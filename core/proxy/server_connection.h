@@ -44,6 +44,7 @@ class ServerConnection {
   void SendInternal(absl::string_view bytes);
 
   uint8_t variant() const { return variant_; }
+  const Codec& codec() const { return codec_; }
   bool dedicated() const { return dedicated_; }
   // The client pinned to this dedicated connection (null = free); told when it closes.
   void SetPinnedClient(ClientConnection* client) { pinned_client_ = client; }
@@ -52,6 +53,9 @@ class ServerConnection {
   void ScheduleFlush();
 
   bool closed() const { return state_ == State::kClosed; }
+  // Its server left the configuration (a reload): closes now if nothing is outstanding, else
+  // as soon as the last reply has been read. Not counted as a failure.
+  void CloseWhenIdle();
   // Writes what is queued (called by the worker at the end of a batch of events).
   void Flush();
   // errno of the failure that closed it (0 for EOF).
@@ -93,13 +97,20 @@ class ServerConnection {
   // Closes the connection: every queued request fails with `error` (errno). `counts` says
   // whether this counts toward the server's failures (see the rule in server_connection.cc).
   void Fail(int error, bool eof, bool counts = true);
+  // Closes a connection with nothing outstanding (CloseWhenIdle): no error, no failure.
+  void CloseQuietly();
+  // Nothing is outstanding: every request written and no reply awaited.
+  bool Idle() const;
   void WakeWaiters();
   void Deliver(Entry& entry, size_t wire_size);
   void FailEntry(Entry& entry, int error);
 
   PoolRuntime& pool_;
   ServerState& server_;
-  const Codec& codec_;  // the pool codec's variant this connection speaks
+  // The codec of the config this connection was opened under (a reload may replace the pool's;
+  // this one stays alive for the connection's life), and its variant this connection speaks.
+  std::shared_ptr<const Codec> codec_owner_;
+  const Codec& codec_;
   uint8_t variant_;
   bool dedicated_;
   ClientConnection* pinned_client_ = nullptr;
@@ -119,6 +130,7 @@ class ServerConnection {
   size_t unsent_head_bytes_ = 0;  // bytes of the first unsent entry already written
   size_t answered_unsent_bytes_ = 0;  // unwritten bytes of requests answered early
   bool counted_connected_ = false;
+  bool close_when_idle_ = false;
   // The last reply read was an error: a close right after it was caused by that request.
   bool last_reply_error_ = false;
   int error_ = 0;

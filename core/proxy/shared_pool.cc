@@ -1,15 +1,132 @@
 // Resolution of a pool's plugins by name.
 #include "core/proxy/shared_pool.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "api/registry.h"
 
 namespace proxy {
+namespace {
 
-SharedPool::~SharedPool() {
-  if (tcp_listen_fd >= 0) close(tcp_listen_fd);
+// A TCP listener on the pool's address. SO_REUSEADDR only lets a restart bind over TIME_WAIT
+// sockets (it never lets two listening sockets share an address on Linux); SO_REUSEPORT only
+// when the pool asks for it: it would let a second instance (or any process of the same user)
+// bind the same address and silently take half the clients.
+absl::StatusOr<int> OpenTcpListener(const config::v1::Pool& config, bool reuseport) {
+  const config::v1::TcpAddress& tcp = config.listen().tcp();
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+  addrinfo* result = nullptr;
+  const std::string port = std::to_string(tcp.port());
+  const int rc = getaddrinfo(tcp.host().c_str(), port.c_str(), &hints, &result);
+  if (rc != 0 || result == nullptr) {
+    return absl::UnavailableError(absl::StrCat("pool '", config.name(), "': cannot resolve '",
+                                               config.listen().raw(), "': ", gai_strerror(rc)));
+  }
+  int fd = socket(result->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int one = 1;
+  absl::Status status;
+  if (fd < 0) {
+    status = absl::UnavailableError(absl::StrCat("pool '", config.name(), "': socket for '",
+                                                 config.listen().raw(),
+                                                 "' failed: ", std::strerror(errno)));
+  } else {
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    if (bind(fd, result->ai_addr, result->ai_addrlen) != 0 ||
+        listen(fd, static_cast<int>(config.backlog())) != 0) {
+      const int error = errno;
+      status = absl::UnavailableError(absl::StrCat(
+          "pool '", config.name(), "': bind to '", config.listen().raw(), "' failed: ",
+          std::strerror(error),
+          error == EADDRINUSE
+              ? (reuseport ? " (another process listens there with SO_REUSEPORT under a "
+                             "different user, or without it)"
+                           : " (is another instance running? `reuseport: true` is needed to "
+                             "share the address on purpose)")
+              : ""));
+      close(fd);
+      fd = -1;
+    }
+  }
+  freeaddrinfo(result);
+  if (!status.ok()) return status;
+  return fd;
+}
+
+// A unix-domain listener: unlinks a stale file, and sets the asked permissions before
+// listen(): until then a connect() to the path is refused, so no client can get in under the
+// default mode.
+absl::StatusOr<int> OpenUnixListener(const config::v1::Pool& config) {
+  const config::v1::UnixSocket& unix_socket = config.listen().unix_socket();
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, unix_socket.path().c_str(), sizeof(addr.sun_path) - 1);
+  unlink(unix_socket.path().c_str());
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      (unix_socket.permissions() == 0 ||
+       chmod(unix_socket.path().c_str(), unix_socket.permissions()) == 0) &&
+      listen(fd, static_cast<int>(config.backlog())) == 0) {
+    return fd;
+  }
+  const int error = errno;
+  if (fd >= 0) close(fd);
+  // twemproxy's wording.
+  return absl::UnavailableError(absl::StrCat("bind on p to addr '", config.listen().raw(),
+                                             "' failed: ", std::strerror(error)));
+}
+
+}  // namespace
+
+void ListenSockets::Close() {
+  for (int fd : fds) {
+    if (fd >= 0) close(fd);
+  }
+  fds.clear();
+  if (!unix_path.empty() && !handed_over) unlink(unix_path.c_str());
+  unix_path.clear();
+}
+
+std::string ListenerKey(const config::v1::Pool& config, size_t index) {
+  return absl::StrCat("pool ", config.listen().raw(), " ", index);
+}
+
+absl::StatusOr<std::shared_ptr<ListenSockets>> OpenListener(const config::v1::Pool& config,
+                                                          unsigned workers,
+                                                          std::map<std::string, int>* inherited) {
+  auto sockets = std::make_shared<ListenSockets>();
+  sockets->key = config.listen().raw();
+  const bool per_worker = !config.listen().has_unix_socket() && config.reuseport();
+  const size_t count = per_worker ? std::max(1u, workers) : 1;
+  for (size_t i = 0; i < count; ++i) {
+    if (inherited != nullptr) {
+      auto it = inherited->find(ListenerKey(config, i));
+      if (it != inherited->end()) {
+        sockets->fds.push_back(it->second);
+        inherited->erase(it);
+        continue;
+      }
+    }
+    absl::StatusOr<int> fd = config.listen().has_unix_socket()
+                                 ? OpenUnixListener(config)
+                                 : OpenTcpListener(config, per_worker);
+    if (!fd.ok()) return fd.status();
+    sockets->fds.push_back(*fd);
+  }
+  // Unlinked when it stops listening (also when it was inherited: it is ours now).
+  if (config.listen().has_unix_socket()) sockets->unix_path = config.listen().unix_socket().path();
+  return sockets;
 }
 
 const std::vector<std::string>& DefaultFilterChain() {
@@ -20,7 +137,7 @@ const std::vector<std::string>& DefaultFilterChain() {
 
 absl::StatusOr<SharedPoolPtr> BuildSharedPool(const config::v1::Pool& config,
                                               const ProxyLimits& limits) {
-  auto pool = std::make_unique<SharedPool>();
+  auto pool = std::make_shared<SharedPool>();
   pool->config = config;
   pool->limits = limits;
   const CodecFactory* codec = Registry<CodecFactory>::Find(config.protocol());
@@ -30,7 +147,7 @@ absl::StatusOr<SharedPoolPtr> BuildSharedPool(const config::v1::Pool& config,
                                             "' is not linked into this binary (linked: ",
                                             Registry<CodecFactory>::NamesForMessage(), ")"));
   }
-  pool->codec = codec->Create(config);
+  pool->codec = std::shared_ptr<const Codec>(codec->Create(config));
   auto add = [&](const std::string& name, const std::string& typed_config) -> absl::Status {
     const FilterFactory* factory = Registry<FilterFactory>::Find(name);
     if (factory == nullptr) {

@@ -2,6 +2,7 @@
 // worker: the config, its codec, the filter factories and the limits.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,9 +42,42 @@ struct ProxyLimits {
   uint32_t max_pinned_connections = 64;
 };
 
+// A pool's listening sockets, made by the main thread before any worker uses them: one socket
+// shared by every worker, or (`reuseport: true`) one per worker. Shared by every config
+// generation whose pool listens on the same address (a reload keeps them open, so that no
+// connection attempt is refused), and by a successor process during a binary upgrade.
+struct ListenSockets {
+  std::string key;  // the listen address as configured (config.listen().raw())
+  std::vector<int> fds;
+  std::string unix_path;  // unlinked by Close() unless handed over
+  bool handed_over = false;
+
+  ListenSockets() = default;
+  ListenSockets(const ListenSockets&) = delete;
+  ListenSockets& operator=(const ListenSockets&) = delete;
+  ~ListenSockets() { Close(); }
+  // The socket worker `worker` accepts on.
+  int FdFor(int worker) const { return fds.size() == 1 ? fds[0] : fds[static_cast<size_t>(worker) % fds.size()]; }
+  // Stops listening at once (new connection attempts are refused from now on); idempotent.
+  // Workers must have stopped watching the sockets first.
+  void Close();
+};
+
+// Binds the pool's listen address: one socket, or one per worker with `reuseport: true`; a
+// unix socket gets its permissions before listen(). Sockets found in `inherited` (handed over
+// by the process this one upgrades, keyed by ListenerKey) are taken out of it and used instead
+// of binding.
+absl::StatusOr<std::shared_ptr<ListenSockets>> OpenListener(
+    const config::v1::Pool& config, unsigned workers,
+    std::map<std::string, int>* inherited = nullptr);
+// The name of a pool's listening socket `index` in a binary upgrade's handover.
+std::string ListenerKey(const config::v1::Pool& config, size_t index);
+
 struct SharedPool {
   config::v1::Pool config;
-  CodecPtr codec;
+  // Shared with the connections made under this config (a client's session and decoder, a
+  // server connection's reply decoder), which may outlive it after a reload.
+  std::shared_ptr<const Codec> codec;
   // The filter chain, resolved: factory + parsed config per entry (default chain when the
   // config has no `filters:`).
   struct FilterEntry {
@@ -52,22 +86,19 @@ struct SharedPool {
   };
   std::vector<FilterEntry> filters;
   ProxyLimits limits;
-  int unix_listen_fd = -1;  // shared by all workers for unix-socket listeners
-  // The TCP listener shared by every worker when the pool does not say `reuseport: true`:
-  // made by the first worker's PoolRuntime::Listen, closed with the pool (workers go first).
-  mutable int tcp_listen_fd = -1;
+  std::shared_ptr<ListenSockets> listener;
 
   SharedPool() = default;
   SharedPool(const SharedPool&) = delete;
   SharedPool& operator=(const SharedPool&) = delete;
-  ~SharedPool();
 };
-using SharedPoolPtr = std::unique_ptr<SharedPool>;
+using SharedPoolPtr = std::shared_ptr<SharedPool>;
 
 // The chain used when a pool has no `filters:` list.
 const std::vector<std::string>& DefaultFilterChain();
 
-// Resolves the pool's protocol, codec and filters through the registries.
+// Resolves the pool's protocol, codec and filters through the registries (no socket: the
+// listener is OpenListener's).
 absl::StatusOr<SharedPoolPtr> BuildSharedPool(const config::v1::Pool& config,
                                               const ProxyLimits& limits);
 

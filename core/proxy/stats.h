@@ -14,6 +14,16 @@
 
 namespace proxy {
 
+// The configuration's history (reloads; docs/live-changes.md), written by the thread that
+// reloads, read by the admin endpoint.
+struct ConfigStats {
+  std::atomic<uint64_t> generation{1};  // 1 = the config the process started with
+  std::atomic<uint64_t> reloads_succeeded{0};
+  std::atomic<uint64_t> reloads_failed{0};
+  std::atomic<uint64_t> last_reload_wall_us{0};  // 0 = never reloaded
+  std::atomic<bool> last_reload_ok{true};
+};
+
 // A value written by one thread and read by any: load+store, no locked RMW on the hot path.
 class StatValue {
  public:

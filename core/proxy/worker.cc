@@ -57,33 +57,58 @@ ServerAddress ResolveServer(const config::v1::Server& server) {
   return out;
 }
 
+// What makes two configs' servers the same server for a reload: the address and everything
+// the codec sends when it opens a connection (AUTH/SELECT/...).
+std::string ServerIdentity(const SharedPool& shared, int index) {
+  const config::v1::Server& server = shared.config.servers(index);
+  std::string identity = server.unix_path().empty()
+                             ? absl::StrCat(server.tcp().host(), ":", server.tcp().port())
+                             : server.unix_path();
+  for (const std::string& request : shared.codec->ServerHandshake()) {
+    absl::StrAppend(&identity, "\n", request);
+  }
+  return identity;
+}
+
 }  // namespace
+
+std::shared_mutex& TopologyMutex() {
+  static auto* mutex = new std::shared_mutex();
+  return *mutex;
+}
 
 // ---------------------------------------------------------------------------------------------
 // PoolRuntime
 
-PoolRuntime::PoolRuntime(Worker& worker, const SharedPool& shared)
-    : worker_(worker), shared_(shared) {
-  const config::v1::Pool& config = shared.config;
-  for (int i = 0; i < config.servers_size(); ++i) {
-    auto server = std::make_unique<ServerState>();
-    server->index = static_cast<uint32_t>(i);
-    server->address = ResolveServer(config.servers(i));
-    servers_.push_back(std::move(server));
+PoolRuntime::PoolRuntime(Worker& worker, std::shared_ptr<const SharedPool> shared)
+    : worker_(worker), shared_(std::move(shared)) {
+  for (int i = 0; i < shared_->config.servers_size(); ++i) {
+    servers_.push_back(NewServerState(static_cast<uint32_t>(i)));
   }
   RebuildPlacement();
+}
+
+std::unique_ptr<ServerState> PoolRuntime::NewServerState(uint32_t index) const {
+  auto server = std::make_unique<ServerState>();
+  const config::v1::Server& config = shared_->config.servers(static_cast<int>(index));
+  server->index = index;
+  server->address = ResolveServer(config);
+  server->name = config.node_name();
+  server->raw = config.raw();
+  server->identity = ServerIdentity(*shared_, static_cast<int>(index));
+  return server;
 }
 
 PoolRuntime::~PoolRuntime() {
   if (accept_event_ != nullptr) event_free(accept_event_);
   if (accept_timer_ != nullptr) event_free(accept_timer_);
-  if (owns_listen_fd_ && listen_fd_ >= 0) close(listen_fd_);
   // Shutdown: clients still connected are closed first (they drop their references to the
   // requests in flight and are freed with the worker's dead connections), then the server
   // connections release the requests they still hold.
   const std::vector<ClientConnection*> clients(live_clients_.begin(), live_clients_.end());
   for (ClientConnection* client : clients) client->CloseForShutdown();
-  for (auto& server : servers_) {
+  for (auto* list : {&servers_, &retired_servers_}) {
+   for (auto& server : *list) {
     for (uint8_t v = 0; v < kMaxVariants; ++v) {
       for (ServerConnection* connection : server->connections[v]) {
         connection->ReleaseRequests();
@@ -95,12 +120,20 @@ PoolRuntime::~PoolRuntime() {
         delete connection;
       }
     }
+   }
   }
 }
 
+void PoolRuntime::ClientOpened(ClientConnection* client) {
+  stats_.client_connections.Add(1);
+  ++clients_;
+  live_clients_.insert(client);
+  worker_.ClientCountChanged(1);
+}
+
 absl::Status PoolRuntime::BuildFilters() {
-  for (const SharedPool::FilterEntry& entry : shared_.filters) {
-    FactoryContext context{shared_.config, /*validate_only=*/false, &scope_};
+  for (const SharedPool::FilterEntry& entry : shared_->filters) {
+    FactoryContext context{shared_->config, /*validate_only=*/false, &scope_};
     const google::protobuf::Message* config = entry.config.get();
     const config::v1::Filter no_config;
     absl::StatusOr<FilterFactoryFn> made = entry.factory->Create(
@@ -116,82 +149,23 @@ absl::Status PoolRuntime::BuildFilters() {
   return absl::OkStatus();
 }
 
-absl::Status PoolRuntime::OpenTcpListener(bool reuseport, int* out) {
-  const config::v1::Pool& config = shared_.config;
-  const config::v1::TcpAddress& tcp = config.listen().tcp();
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-  addrinfo* result = nullptr;
-  const std::string port = std::to_string(tcp.port());
-  int rc = getaddrinfo(tcp.host().c_str(), port.c_str(), &hints, &result);
-  if (rc != 0 || result == nullptr) {
-    return absl::UnavailableError(absl::StrCat("pool '", Name(), "': cannot resolve '",
-                                               config.listen().raw(), "': ", gai_strerror(rc)));
-  }
-  int fd = socket(result->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int one = 1;
-  absl::Status status;
-  if (fd < 0) {
-    status = absl::UnavailableError(absl::StrCat("pool '", Name(), "': socket for '",
-                                                 config.listen().raw(),
-                                                 "' failed: ", std::strerror(errno)));
-  } else {
-    // SO_REUSEADDR only lets a restart bind over TIME_WAIT sockets; it never lets two
-    // listening sockets share an address on Linux.
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    // SO_REUSEPORT only when the pool asks for it: it would let a second instance (or any
-    // process of the same user) bind the same address and silently take half the clients.
-    if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-    if (bind(fd, result->ai_addr, result->ai_addrlen) != 0 ||
-        listen(fd, static_cast<int>(config.backlog())) != 0) {
-      const int error = errno;
-      status = absl::UnavailableError(absl::StrCat(
-          "pool '", Name(), "': bind to '", config.listen().raw(), "' failed: ",
-          std::strerror(error),
-          error == EADDRINUSE
-              ? (reuseport ? " (another process listens there with SO_REUSEPORT under a "
-                             "different user, or without it)"
-                           : " (is another instance running? `reuseport: true` is needed to "
-                             "share the address on purpose)")
-              : ""));
-      close(fd);
-      fd = -1;
-    }
-  }
-  freeaddrinfo(result);
-  if (!status.ok()) return status;
-  *out = fd;
-  return absl::OkStatus();
-}
-
-absl::Status PoolRuntime::Listen(int shared_unix_fd) {
-  const config::v1::Pool& config = shared_.config;
-  if (config.listen().has_unix_socket()) {
-    listen_fd_ = shared_unix_fd;
-    owns_listen_fd_ = false;
-  } else if (config.reuseport()) {
-    // One socket per worker; the kernel spreads clients between them.
-    absl::Status status = OpenTcpListener(/*reuseport=*/true, &listen_fd_);
-    if (!status.ok()) return status;
-    owns_listen_fd_ = true;
-  } else {
-    // One socket for every worker, made by the first (workers are initialised one after the
-    // other on the main thread) and owned by the SharedPool.
-    if (shared_.tcp_listen_fd < 0) {
-      int fd = -1;
-      absl::Status status = OpenTcpListener(/*reuseport=*/false, &fd);
-      if (!status.ok()) return status;
-      shared_.tcp_listen_fd = fd;
-    }
-    listen_fd_ = shared_.tcp_listen_fd;
-    owns_listen_fd_ = false;
-  }
+void PoolRuntime::Listen() {
+  listen_fd_ = shared_->listener->FdFor(worker_.id());
   accept_event_ = event_new(worker_.base(), listen_fd_, EV_READ | EV_PERSIST, &OnAccept, this);
   event_add(accept_event_, nullptr);
   worker_.ConnectionOpened();  // the listener counts as a connection, as in twemproxy
-  return absl::OkStatus();
+}
+
+void PoolRuntime::StopAccepting() {
+  if (accept_event_ == nullptr) return;
+  event_free(accept_event_);
+  accept_event_ = nullptr;
+  if (accept_timer_ != nullptr) {
+    event_free(accept_timer_);
+    accept_timer_ = nullptr;
+  }
+  listen_fd_ = -1;
+  worker_.ConnectionClosed();
 }
 
 void PoolRuntime::Preconnect() {
@@ -199,7 +173,7 @@ void PoolRuntime::Preconnect() {
     if (server->connections[0].empty()) {
       if (PickConnection(server->index) == nullptr) {
         PROXY_LOG(log::kWarn, "pool %s: preconnect to %s failed: %s", Name(),
-                  shared_.config.servers(server->index).raw(), std::strerror(errno));
+                  server->raw, std::strerror(errno));
       }
     }
   }
@@ -214,6 +188,7 @@ void PoolRuntime::OnAccept(evutil_socket_t, short, void* arg) {
 void PoolRuntime::OnAcceptResume(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<PoolRuntime*>(arg);
   self->worker_.UpdateClock();
+  if (self->accept_event_ == nullptr) return;  // stopped accepting meanwhile
   event_add(self->accept_event_, nullptr);
   self->Accept();
 }
@@ -238,8 +213,8 @@ void PoolRuntime::PauseAccepting(int error) {
 }
 
 void PoolRuntime::Accept() {
-  const config::v1::Pool& config = shared_.config;
-  for (int i = 0; i < 64; ++i) {
+  const config::v1::Pool& config = shared_->config;
+  for (int i = 0; i < 64 && accept_event_ != nullptr; ++i) {
     const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       const int error = errno;
@@ -261,8 +236,97 @@ void PoolRuntime::Accept() {
   }
 }
 
+void PoolRuntime::Update(std::shared_ptr<const SharedPool> next) {
+  shared_ = std::move(next);
+  std::vector<std::unique_ptr<ServerState>> old;
+  old.swap(servers_);
+  for (int i = 0; i < shared_->config.servers_size(); ++i) {
+    const std::string identity = ServerIdentity(*shared_, i);
+    std::unique_ptr<ServerState> kept;
+    for (std::unique_ptr<ServerState>& candidate : old) {
+      if (candidate != nullptr && candidate->identity == identity) {
+        kept = std::move(candidate);
+        break;
+      }
+    }
+    if (kept == nullptr) {
+      servers_.push_back(NewServerState(static_cast<uint32_t>(i)));
+      continue;
+    }
+    const config::v1::Server& config = shared_->config.servers(i);
+    kept->index = static_cast<uint32_t>(i);
+    kept->name = config.node_name();
+    kept->raw = config.raw();
+    servers_.push_back(std::move(kept));
+  }
+  for (std::unique_ptr<ServerState>& server : old) {
+    if (server != nullptr) RetireServer(std::move(server));
+  }
+  // The kept servers' ejection state under the new failure settings.
+  ejected_count_ = 0;
+  next_retry_us_ = 0;
+  for (std::unique_ptr<ServerState>& server : servers_) {
+    if (!server->ejected) continue;
+    if (!shared_->config.auto_eject_hosts()) {
+      server->ejected = false;
+      server->failures = 0;
+      continue;
+    }
+    ++ejected_count_;
+    if (next_retry_us_ == 0 || server->retry_at_us < next_retry_us_) {
+      next_retry_us_ = server->retry_at_us;
+    }
+  }
+  all_ejected_ = false;
+  all_ejected_shared_ = false;
+  RebuildPlacement();
+  filter_factories_.clear();
+  const absl::Status status = BuildFilters();
+  if (!status.ok()) {
+    // The reload validated the config with the same factories: only a filter that fails at
+    // run time but not under validation gets here. Its pool keeps routing without that filter.
+    PROXY_LOG(log::kError, "%s", status.message());
+  }
+  ++generation_;
+  if (shared_->config.preconnect()) Preconnect();  // the servers that are new
+}
+
+void PoolRuntime::RetireServer(std::unique_ptr<ServerState> server) {
+  ServerState& state = *server;
+  state.retired = true;
+  state.index = UINT32_MAX;  // never equal to a routed server
+  retired_servers_.push_back(std::move(server));
+  for (uint8_t v = 0; v < kMaxVariants; ++v) {
+    // Closing removes a connection from these lists: walk copies.
+    const std::vector<ServerConnection*> shared = state.connections[v];
+    for (ServerConnection* connection : shared) connection->CloseWhenIdle();
+    const std::vector<ServerConnection*> free = state.free_dedicated[v];
+    for (ServerConnection* connection : free) connection->CloseWhenIdle();
+    // Pinned ones close when their client releases them (ReleaseDedicated).
+  }
+}
+
+void PoolRuntime::CollectRetiredServers() {
+  retired_servers_.erase(
+      std::remove_if(retired_servers_.begin(), retired_servers_.end(),
+                     [](const std::unique_ptr<ServerState>& s) { return !s->HasConnections(); }),
+      retired_servers_.end());
+}
+
+void PoolRuntime::Retire() {
+  retired_ = true;
+  Drain();
+}
+
+void PoolRuntime::Drain() {
+  StopAccepting();
+  const std::vector<ClientConnection*> clients(live_clients_.begin(), live_clients_.end());
+  for (ClientConnection* client : clients) client->Drain();
+}
+
 void PoolRuntime::ClientClosed(ClientConnection* client, bool eof) {
   live_clients_.erase(client);
+  worker_.ClientCountChanged(-1);
   --clients_;
   stats_.client_connections.Add(-1);
   if (eof) {
@@ -285,7 +349,7 @@ ServerConnection* OpenConnection(PoolRuntime& pool, ServerState& server, uint8_t
     // The proxy's own lack of descriptors or memory (e.g. a flood of clients) says nothing
     // about the server: not counted toward its failures.
     if (error != EMFILE && error != ENFILE && error != ENOBUFS && error != ENOMEM) {
-      pool.RecordServerFailure(server.index);
+      pool.RecordServerFailure(server);
     }
     errno = error;
     return nullptr;
@@ -304,7 +368,7 @@ ServerConnection* PoolRuntime::PickConnection(uint32_t index, uint8_t variant) {
   ServerState& server = *servers_[index];
   if (variant >= kMaxVariants) variant = 0;
   std::vector<ServerConnection*>& connections = server.connections[variant];
-  const uint32_t limit = std::max<uint32_t>(1, shared_.config.server_connections());
+  const uint32_t limit = std::max<uint32_t>(1, shared_->config.server_connections());
   if (connections.size() < limit) {
     ServerConnection* connection = OpenConnection(*this, server, variant, false);
     if (connection != nullptr) connections.push_back(connection);
@@ -326,7 +390,7 @@ ServerConnection* PoolRuntime::AcquireDedicated(uint32_t index, uint8_t variant)
     free.pop_back();
     return connection;
   }
-  if (server.dedicated_count[variant] >= shared_.limits.max_pinned_connections) {
+  if (server.dedicated_count[variant] >= shared_->limits.max_pinned_connections) {
     errno = EBUSY;
     return nullptr;
   }
@@ -338,6 +402,10 @@ ServerConnection* PoolRuntime::AcquireDedicated(uint32_t index, uint8_t variant)
 void PoolRuntime::ReleaseDedicated(ServerConnection* connection) {
   connection->SetPinnedClient(nullptr);
   if (connection->closed()) return;  // already counted out by ConnectionClosed
+  if (connection->server().retired) {
+    connection->CloseWhenIdle();  // its server left the config while it was pinned
+    return;
+  }
   connection->server().free_dedicated[connection->variant()].push_back(connection);
 }
 
@@ -354,10 +422,9 @@ void PoolRuntime::ConnectionClosed(ServerConnection* connection) {
   list.erase(std::remove(list.begin(), list.end(), connection), list.end());
 }
 
-void PoolRuntime::RecordServerFailure(uint32_t index) {
-  const config::v1::Pool& config = shared_.config;
-  if (!config.auto_eject_hosts()) return;
-  ServerState& server = *servers_[index];
+void PoolRuntime::RecordServerFailure(ServerState& server) {
+  const config::v1::Pool& config = shared_->config;
+  if (!config.auto_eject_hosts() || server.retired) return;
   if (server.ejected) return;
   const uint32_t limit = std::max<uint32_t>(1, config.server_failure_limit());
   if (++server.failures < limit) return;
@@ -370,8 +437,8 @@ void PoolRuntime::RecordServerFailure(uint32_t index) {
     next_retry_us_ = server.retry_at_us;
   }
   ++ejected_count_;
-  PROXY_LOG(log::kWarn, "pool %s: server %s ejected for %u ms", Name(),
-            config.servers(index).raw(), config.server_retry_timeout_ms());
+  PROXY_LOG(log::kWarn, "pool %s: server %s ejected for %u ms", Name(), server.raw,
+            config.server_retry_timeout_ms());
   RebuildPlacement();
 }
 
@@ -404,7 +471,7 @@ void PoolRuntime::RebuildPlacement() {
     return;
   }
   absl::StatusOr<KeyPlacementPtr> placement =
-      KeyPlacement::Create(shared_.config, absl::MakeConstSpan(live.get(), servers_.size()));
+      KeyPlacement::Create(shared_->config, absl::MakeConstSpan(live.get(), servers_.size()));
   if (!placement.ok()) {
     PROXY_LOG(log::kError, "pool %s: %s", Name(), placement.status().message());
     return;
@@ -417,10 +484,12 @@ void PoolRuntime::RebuildPlacement() {
 // ---------------------------------------------------------------------------------------------
 // Worker
 
-Worker::Worker(int id, const std::vector<SharedPool*>& pools) : id_(id), shared_pools_(pools) {}
+Worker::Worker(int id, std::vector<std::shared_ptr<const SharedPool>> pools)
+    : id_(id), shared_pools_(std::move(pools)) {}
 
 Worker::~Worker() {
   pools_.clear();
+  retired_pools_.clear();
   for (ClientConnection* c : dead_clients_) delete c;
   for (ServerConnection* s : dead_servers_) delete s;
   if (garbage_event_ != nullptr) event_free(garbage_event_);
@@ -428,10 +497,12 @@ Worker::~Worker() {
   if (dns_ != nullptr) evdns_base_free(dns_, /*fail_requests=*/1);
   if (stop_event_ != nullptr) event_free(stop_event_);
   if (stop_fd_ >= 0) close(stop_fd_);
+  if (tasks_event_ != nullptr) event_free(tasks_event_);
+  if (tasks_fd_ >= 0) close(tasks_fd_);
   if (base_ != nullptr) event_base_free(base_);
 }
 
-absl::Status Worker::Init(const std::vector<int>& shared_unix_fds) {
+absl::Status Worker::Init() {
   base_ = event_base_new();
   if (base_ == nullptr) return absl::InternalError("event_base_new failed");
   UpdateClock();
@@ -445,14 +516,18 @@ absl::Status Worker::Init(const std::vector<int>& shared_unix_fds) {
     event_base_loopbreak(static_cast<Worker*>(arg)->base_);
   }, this);
   event_add(stop_event_, nullptr);
-  for (size_t i = 0; i < shared_pools_.size(); ++i) {
-    auto pool = std::make_unique<PoolRuntime>(*this, *shared_pools_[i]);
+  tasks_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (tasks_fd_ < 0) return absl::InternalError("eventfd failed");
+  tasks_event_ = event_new(base_, tasks_fd_, EV_READ | EV_PERSIST, &OnTasks, this);
+  event_add(tasks_event_, nullptr);
+  for (const std::shared_ptr<const SharedPool>& shared : shared_pools_) {
+    auto pool = std::make_unique<PoolRuntime>(*this, shared);
     absl::Status status = pool->BuildFilters();
     if (!status.ok()) return status;
-    status = pool->Listen(shared_unix_fds[i]);
-    if (!status.ok()) return status;
+    pool->Listen();
     pools_.push_back(std::move(pool));
   }
+  shared_pools_.clear();  // the pools hold them from now on
   for (auto& pool : pools_) {
     if (pool->Config().preconnect()) pool->Preconnect();
   }
@@ -474,6 +549,80 @@ void Worker::Join() {
 }
 
 void Worker::UpdateClock() { now_us_ = MonotonicMicros(); }
+
+void Worker::Post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(tasks_mu_);
+    tasks_.push_back(std::move(task));
+  }
+  const uint64_t one = 1;
+  ssize_t ignored = write(tasks_fd_, &one, sizeof(one));
+  (void)ignored;
+}
+
+void Worker::OnTasks(evutil_socket_t fd, short, void* arg) {
+  auto* self = static_cast<Worker*>(arg);
+  uint64_t count = 0;
+  ssize_t ignored = read(fd, &count, sizeof(count));
+  (void)ignored;
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard<std::mutex> lock(self->tasks_mu_);
+    tasks.swap(self->tasks_);
+  }
+  self->UpdateClock();
+  for (std::function<void()>& task : tasks) task();
+}
+
+void Worker::ApplyPlan(const std::vector<PoolPlan>& plan) {
+  UpdateClock();
+  std::vector<std::unique_ptr<PoolRuntime>> old;
+  old.swap(pools_);
+  std::vector<bool> kept(old.size(), false);
+  for (const PoolPlan& entry : plan) {
+    if (entry.keep >= 0 && static_cast<size_t>(entry.keep) < old.size()) {
+      kept[static_cast<size_t>(entry.keep)] = true;
+    }
+  }
+  // Pools that leave stop accepting first: a replacement may listen on the same socket.
+  for (size_t i = 0; i < old.size(); ++i) {
+    if (kept[i] || old[i] == nullptr) continue;
+    old[i]->Retire();
+    retired_pools_.push_back(std::move(old[i]));
+  }
+  for (const PoolPlan& entry : plan) {
+    if (entry.keep >= 0 && static_cast<size_t>(entry.keep) < old.size() &&
+        old[static_cast<size_t>(entry.keep)] != nullptr) {
+      std::unique_ptr<PoolRuntime> pool = std::move(old[static_cast<size_t>(entry.keep)]);
+      pool->Update(entry.pool);
+      pools_.push_back(std::move(pool));
+      continue;
+    }
+    auto pool = std::make_unique<PoolRuntime>(*this, entry.pool);
+    const absl::Status status = pool->BuildFilters();
+    if (!status.ok()) PROXY_LOG(log::kError, "%s", status.message());
+    pool->Listen();
+    if (pool->Config().preconnect()) pool->Preconnect();
+    pools_.push_back(std::move(pool));
+  }
+  event_active(garbage_event_, EV_READ, 1);
+}
+
+void Worker::BeginDrain() {
+  UpdateClock();
+  for (std::unique_ptr<PoolRuntime>& pool : pools_) pool->Drain();
+  event_active(garbage_event_, EV_READ, 1);
+}
+
+void Worker::CollectRetired() {
+  for (std::unique_ptr<PoolRuntime>& pool : pools_) pool->CollectRetiredServers();
+  for (std::unique_ptr<PoolRuntime>& pool : retired_pools_) pool->CollectRetiredServers();
+  retired_pools_.erase(std::remove_if(retired_pools_.begin(), retired_pools_.end(),
+                                      [](const std::unique_ptr<PoolRuntime>& pool) {
+                                        return pool->live_clients() == 0;
+                                      }),
+                       retired_pools_.end());
+}
 
 evdns_base* Worker::dns() {
   if (dns_ == nullptr) {
@@ -542,6 +691,7 @@ void Worker::OnGarbage(evutil_socket_t, short, void* arg) {
   servers.swap(self->dead_servers_);
   for (ClientConnection* c : clients) delete c;
   for (ServerConnection* s : servers) delete s;
+  self->CollectRetired();
 }
 
 }  // namespace proxy

@@ -6,8 +6,12 @@
 #include <event2/event.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,8 +46,16 @@ struct ServerAddress {
 inline constexpr uint8_t kMaxVariants = 2;
 
 struct ServerState {
-  uint32_t index = 0;  // into the pool config's servers
+  uint32_t index = 0;  // into the pool config's servers (meaningless once retired)
   ServerAddress address;
+  std::string name;  // node name (explicit name, else host:port), for messages
+  std::string raw;   // the server line as configured, for log lines
+  // Address and connection setup (the codec's handshake): a reload keeps a server state, with
+  // its connections, ejection state and counters, when the new config has one that is equal.
+  std::string identity;
+  // Removed from the pool by a reload: no new request goes to it; its connections close once
+  // idle and it is freed when none is left.
+  bool retired = false;
   // Shared connections (up to server_connections per variant), picked round robin.
   std::vector<ServerConnection*> connections[kMaxVariants];
   uint32_t next_connection[kMaxVariants] = {};
@@ -56,24 +68,38 @@ struct ServerState {
   Shared<bool> ejected;
   Shared<uint64_t> retry_at_us;  // monotonic
   ServerStats stats;
+
+  bool HasConnections() const {
+    for (uint8_t v = 0; v < kMaxVariants; ++v) {
+      if (!connections[v].empty() || dedicated_count[v] > 0) return true;
+    }
+    return false;
+  }
 };
+
+// Held shared by readers of the workers' pools and servers from other threads (the stats and
+// admin endpoints), exclusively by a reload while the workers switch to a new configuration:
+// readers then always see every worker on the same generation, with the same pool and server
+// positions. The workers' event loops never take it.
+std::shared_mutex& TopologyMutex();
 
 // A pool inside one worker: implements the filters' PoolView.
 class PoolRuntime : public PoolView {
  public:
-  PoolRuntime(Worker& worker, const SharedPool& shared);
+  PoolRuntime(Worker& worker, std::shared_ptr<const SharedPool> shared);
   ~PoolRuntime() override;
 
-  // Listener: with `reuseport: true` one SO_REUSEPORT socket per worker (the kernel spreads
-  // clients); otherwise one socket shared by every worker (a second instance on the same
-  // address then fails to bind). Unix sockets: the fd made by the server, shared.
-  absl::Status Listen(int shared_unix_fd);
+  // Starts accepting on the pool's listening socket (SharedPool::listener: one shared by every
+  // worker, or this worker's own with `reuseport: true`).
+  void Listen();
+  // Stops accepting (the socket itself is closed by its owner, ListenSockets).
+  void StopAccepting();
   // Opens one connection per server (twemproxy's preconnect).
   void Preconnect();
 
-  absl::string_view Name() const override { return shared_.config.name(); }
-  const config::v1::Pool& Config() const override { return shared_.config; }
-  const Codec& PoolCodec() const override { return *shared_.codec; }
+  absl::string_view Name() const override { return shared_->config.name(); }
+  const config::v1::Pool& Config() const override { return shared_->config; }
+  const Codec& PoolCodec() const override { return *shared_->codec; }
   uint32_t ServerForHashKey(absl::string_view hash_key) const override {
     return placement_->ServerForHashKey(hash_key);
   }
@@ -95,19 +121,33 @@ class PoolRuntime : public PoolView {
   ServerConnection* AcquireDedicated(uint32_t index, uint8_t variant);
   // A pinned client is done with `connection` (already reset if it had to be): free again.
   void ReleaseDedicated(ServerConnection* connection);
-  void RecordServerFailure(uint32_t index);
-  void RecordServerSuccess(uint32_t index) { servers_[index]->failures = 0; }
+  void RecordServerFailure(ServerState& server);
+  void RecordServerSuccess(ServerState& server) { server.failures = 0; }
   void ConnectionClosed(ServerConnection* connection);
 
-  void ClientOpened(ClientConnection* client) {
-    stats_.client_connections.Add(1);
-    ++clients_;
-    live_clients_.insert(client);
-  }
+  void ClientOpened(ClientConnection* client);
   void ClientClosed(ClientConnection* client, bool eof);
 
+  // Live reconfiguration (a reload; docs/live-changes.md), on the worker's thread.
+  // The same pool (same listen address and protocol) under a new config: servers that stay
+  // (same ServerState::identity) keep their state, connections and counters; removed ones are
+  // retired; the placement and filter factories are rebuilt, and every client switches to the
+  // new filter chain at its next request (generation()).
+  void Update(std::shared_ptr<const SharedPool> next);
+  // The pool is gone from the config (or now listens elsewhere): stop accepting; clients get
+  // the replies to what they sent, then are closed. Freed by the worker once no client is left.
+  void Retire();
+  // Graceful shutdown: stop accepting, close idle clients, the others after their replies.
+  void Drain();
+  bool retired() const { return retired_; }
+  size_t live_clients() const { return live_clients_.size(); }
+  // Bumped by Update(): clients compare it to rebuild their filter chain.
+  uint64_t generation() const { return generation_; }
+  // Frees retired servers that have no connection left.
+  void CollectRetiredServers();
+
   Worker& worker() { return worker_; }
-  const SharedPool& shared() const { return shared_; }
+  const SharedPool& shared() const { return *shared_; }
   PoolStats& stats() { return stats_; }
   ServerState& server(uint32_t index) { return *servers_[index]; }
   size_t server_count() const { return servers_.size(); }
@@ -121,20 +161,23 @@ class PoolRuntime : public PoolView {
   void Accept();
   // Out of descriptors (or memory): stop accepting for a backoff that doubles up to 1 s.
   void PauseAccepting(int error);
-  absl::Status OpenTcpListener(bool reuseport, int* fd);
   void DoRestoreEjected(uint64_t now_us);
   void RebuildPlacement();
+  std::unique_ptr<ServerState> NewServerState(uint32_t index) const;
+  void RetireServer(std::unique_ptr<ServerState> server);
 
   Worker& worker_;
-  const SharedPool& shared_;
+  std::shared_ptr<const SharedPool> shared_;
   std::vector<std::unique_ptr<ServerState>> servers_;
+  std::vector<std::unique_ptr<ServerState>> retired_servers_;
+  uint64_t generation_ = 0;
+  bool retired_ = false;
   KeyPlacementPtr placement_;
   uint32_t ejected_count_ = 0;
   uint64_t next_retry_us_ = 0;
   bool all_ejected_ = false;
   Shared<bool> all_ejected_shared_;  // the same, for the admin thread
   int listen_fd_ = -1;
-  bool owns_listen_fd_ = false;
   event* accept_event_ = nullptr;
   event* accept_timer_ = nullptr;  // made on the first EMFILE
   uint32_t accept_backoff_ms_ = 0;  // 0 = accepting normally
@@ -149,14 +192,31 @@ class PoolRuntime : public PoolView {
 
 class Worker {
  public:
-  Worker(int id, const std::vector<SharedPool*>& pools);
+  Worker(int id, std::vector<std::shared_ptr<const SharedPool>> pools);
   ~Worker();
 
-  // Builds the pools' runtime state and listeners; fails on bind errors.
-  absl::Status Init(const std::vector<int>& shared_unix_fds);
+  // Builds the pools' runtime state and starts accepting on their listeners (made by the
+  // caller: SharedPool::listener); fails when a filter cannot be built.
+  absl::Status Init();
   void Start();          // runs the loop on a new thread
   void Stop();           // thread-safe: ends the loop
   void Join();
+  // Thread-safe: runs `task` on the worker's loop (soon; in posting order).
+  void Post(std::function<void()> task);
+
+  // A reload, on the worker's thread: the new pools in order, each either an existing pool
+  // (index into pools()) updated in place, or new (-1: created, accepting). Pools not named
+  // are retired. The caller holds TopologyMutex() exclusively.
+  struct PoolPlan {
+    std::shared_ptr<const SharedPool> pool;
+    int keep = -1;
+  };
+  void ApplyPlan(const std::vector<PoolPlan>& plan);
+  // Graceful shutdown, on the worker's thread: every pool drains (PoolRuntime::Drain).
+  void BeginDrain();
+  // Client connections open on this worker, retired pools included (any thread).
+  int64_t live_clients() const { return live_clients_.load(std::memory_order_relaxed); }
+  void ClientCountChanged(int delta) { live_clients_.fetch_add(delta, std::memory_order_relaxed); }
 
   event_base* base() { return base_; }
   // The worker's asynchronous resolver, created on first use.
@@ -217,6 +277,9 @@ class Worker {
 
  private:
   static void OnGarbage(evutil_socket_t, short, void* arg);
+  static void OnTasks(evutil_socket_t, short, void* arg);
+  // Frees retired pools whose last client has gone, and retired servers without connections.
+  void CollectRetired();
   static void OnFlushAll(evutil_socket_t, short, void* arg);
   void ActivateFlush() {
     if (!flush_active_) {
@@ -227,10 +290,16 @@ class Worker {
   void FlushAll();
 
   int id_;
-  std::vector<SharedPool*> shared_pools_;
+  std::vector<std::shared_ptr<const SharedPool>> shared_pools_;
   event_base* base_ = nullptr;
   evdns_base* dns_ = nullptr;
   std::vector<std::unique_ptr<PoolRuntime>> pools_;
+  std::vector<std::unique_ptr<PoolRuntime>> retired_pools_;
+  std::atomic<int64_t> live_clients_{0};
+  std::mutex tasks_mu_;
+  std::vector<std::function<void()>> tasks_;
+  int tasks_fd_ = -1;
+  event* tasks_event_ = nullptr;
   std::thread thread_;
   uint64_t now_us_ = 0;
   std::vector<std::unique_ptr<PendingRequest>> free_requests_;

@@ -21,6 +21,8 @@ constexpr int kClientOutputLimitOption = 1002;
 constexpr int kAdminPortOption = 1003;
 constexpr int kAdminAddrOption = 1004;
 constexpr int kSlowlogOption = 1005;
+constexpr int kDrainTimeoutOption = 1006;
+constexpr int kUpgradeSocketOption = 1007;
 
 // twemproxy's nc_atoi: digits only, non-negative int.
 bool ParseCount(const char* text, int64_t* out) {
@@ -78,7 +80,10 @@ std::string UsageText() {
          "                             (default: 1073741824)\n"
          "      --admin-port=N     : serve /metrics /stats /healthz /servers over HTTP (default: off)\n"
          "      --admin-addr=S     : admin endpoint address (default: 127.0.0.1)\n"
-         "      --slowlog-us=N     : log and count requests slower than N microseconds (default: off)\n";
+         "      --slowlog-us=N     : log and count requests slower than N microseconds (default: off)\n"
+         "      --drain-timeout=S  : on SIGTERM/SIGINT, seconds to answer requests already\n"
+         "                           received before exiting (default: 3; 0 = exit at once)\n"
+         "      --upgrade-socket=S : unix socket for zero-downtime binary upgrades (default: off)\n";
 }
 
 std::string StatsDescription() {
@@ -115,6 +120,8 @@ ParsedOptions ParseOptions(int argc, char** argv) {
       {"admin-port", required_argument, nullptr, kAdminPortOption},
       {"admin-addr", required_argument, nullptr, kAdminAddrOption},
       {"slowlog-us", required_argument, nullptr, kSlowlogOption},
+      {"drain-timeout", required_argument, nullptr, kDrainTimeoutOption},
+      {"upgrade-socket", required_argument, nullptr, kUpgradeSocketOption},
       {nullptr, 0, nullptr, 0},
   };
   ParsedOptions parsed;
@@ -222,6 +229,20 @@ ParsedOptions ParseOptions(int argc, char** argv) {
         }
         o.slowlog_us = static_cast<uint64_t>(n);
         break;
+      case kDrainTimeoutOption: {
+        double seconds = 0;
+        if (!absl::SimpleAtod(absl::string_view(optarg), &seconds) || !(seconds >= 0) ||
+            seconds > 3600) {
+          return Fail("shardproxy: option --drain-timeout requires a number of seconds from 0 "
+                      "to 3600");
+        }
+        o.drain_timeout_ms = static_cast<uint32_t>(seconds * 1000 + 0.5);
+        break;
+      }
+      case kUpgradeSocketOption:
+        if (*optarg == '\0') return Fail("shardproxy: option --upgrade-socket requires a path");
+        o.upgrade_socket = optarg;
+        break;
       case ':': {
         const int opt = optopt;
         const char* what = "a number";
@@ -234,6 +255,12 @@ ParsedOptions ParseOptions(int argc, char** argv) {
                                    " requires a number"));
         }
         if (opt == kAdminAddrOption) return Fail("shardproxy: option --admin-addr requires a string");
+        if (opt == kDrainTimeoutOption) {
+          return Fail("shardproxy: option --drain-timeout requires a number of seconds");
+        }
+        if (opt == kUpgradeSocketOption) {
+          return Fail("shardproxy: option --upgrade-socket requires a path");
+        }
         if (opt == kClientOutputLimitOption) {
           return Fail("shardproxy: option --client-output-limit requires a number");
         }

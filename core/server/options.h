@@ -28,6 +28,12 @@ struct Options {
   uint16_t admin_port = 0;  // 0 = no admin endpoint
   std::string admin_addr = "127.0.0.1";
   uint64_t slowlog_us = 0;  // 0 = no slow log
+  // Graceful shutdown (SIGTERM/SIGINT, or after handing over to a successor): at most this
+  // long to answer the requests already received; 0 = exit at once, like twemproxy.
+  uint32_t drain_timeout_ms = 3000;
+  // Binary upgrade (docs/upgrade.md): the unix socket where this process hands its listening
+  // sockets to a successor, and where a new process looks for a predecessor. Empty = off.
+  std::string upgrade_socket;
 };
 
 // Parse result: either options to run with, or a message and exit code to stop with.

@@ -155,7 +155,12 @@ long RaiseFileLimit() {
 
 PidFile::~PidFile() { Remove(); }
 
-bool PidFile::Create(const std::string& path) {
+void PidFile::Release() {
+  if (fd_ >= 0) close(fd_);  // drops the flock
+  fd_ = -1;
+}
+
+bool PidFile::Create(const std::string& path, pid_t predecessor) {
   // O_NOFOLLOW: a symlink planted at `path` is refused, never followed. O_NONBLOCK: a FIFO
   // there does not hang us. No O_TRUNC: a live instance's file is read before it is replaced.
   const int fd =
@@ -186,7 +191,7 @@ bool PidFile::Create(const std::string& path) {
   const pid_t self = getpid();
   const pid_t other = ReadPid(fd);
   const bool locked = flock(fd, LOCK_EX | LOCK_NB) == 0;
-  if (!locked || (other != 0 && other != self && Alive(other))) {
+  if (!locked || (other != 0 && other != self && other != predecessor && Alive(other))) {
     PidFileError(absl::StrCat(
         "pid file '", path, "' names process ", other,
         ", which is still running: another instance is using this pid file (and probably its "

@@ -1,6 +1,8 @@
 // Process-level safety: the pid file, the open-files limit and the crash handler.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 namespace proxy {
@@ -22,7 +24,11 @@ class PidFile {
   // (never followed), not a regular file, or a file with several hard links; another proxy
   // holds it (an flock on it) or it names another live process (a second instance on the same
   // pid file).
-  bool Create(const std::string& path);
+  // `predecessor`: the process this one took over in a binary upgrade (it released the file
+  // and is still draining): its pid in the file does not count as another instance.
+  bool Create(const std::string& path, pid_t predecessor = 0);
+  // Lets go of the file without removing it: a successor (binary upgrade) takes it over.
+  void Release();
   // Unlinks the file if it still holds our pid (another instance may have replaced it).
   void Remove();
 

@@ -14,6 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/log.h"
 #include "core/common/version.h"
+#include <shared_mutex>
+
 #include "core/proxy/clock.h"
 
 namespace proxy {
@@ -45,6 +47,7 @@ std::string Hostname() {
 }  // namespace
 
 std::string StatsJson(const std::vector<Worker*>& workers, uint64_t start_wall_us) {
+  std::shared_lock<std::shared_mutex> topology(TopologyMutex());
   int64_t total = 0;
   int64_t current = 0;
   for (Worker* w : workers) {
@@ -115,7 +118,13 @@ StatsServer::StatsServer(std::vector<Worker*> workers)
 
 StatsServer::~StatsServer() { Stop(); }
 
-absl::Status StatsServer::Start(const std::string& addr, uint16_t port) {
+absl::Status StatsServer::Start(const std::string& addr, uint16_t port, int inherited) {
+  if (inherited >= 0) {
+    listen_fd_ = inherited;
+    stop_fd_ = eventfd(0, EFD_CLOEXEC);
+    thread_ = std::thread([this] { Serve(); });
+    return absl::OkStatus();
+  }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;

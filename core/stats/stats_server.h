@@ -22,7 +22,11 @@ class StatsServer {
   ~StatsServer();
 
   // Binds addr:port (SO_REUSEADDR) and starts serving; kUnavailable on bind failure.
-  absl::Status Start(const std::string& addr, uint16_t port);
+  // `inherited`: a listening socket handed over by the process this one upgrades (used
+  // instead of binding), or -1.
+  absl::Status Start(const std::string& addr, uint16_t port, int inherited = -1);
+  // The listening socket (for a binary upgrade's handover), -1 when not started.
+  int listen_fd() const { return listen_fd_; }
   void Stop();
   // Accepts that failed for want of descriptors or memory (each one paused accepting).
   uint64_t refused_accepts() const { return refused_accepts_.load(std::memory_order_relaxed); }

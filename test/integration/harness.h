@@ -74,6 +74,8 @@ class RedisServer {
   void Kill() { process_.Kill(9); }
   // Starts it again on the same port.
   bool Restart();
+  // The process, e.g. to pause it with SIGSTOP / SIGCONT.
+  Process& process() { return process_; }
 
  private:
   bool Launch();

@@ -134,8 +134,11 @@ class FilterChainTest : public ::testing::Test {
     absl::StatusOr<SharedPoolPtr> shared = BuildSharedPool(pool, ProxyLimits());
     ASSERT_TRUE(shared.ok()) << shared.status();
     shared_ = *std::move(shared);
-    worker_ = std::make_unique<Worker>(0, std::vector<SharedPool*>{shared_.get()});
-    absl::Status status = worker_->Init({-1});
+    absl::StatusOr<std::shared_ptr<ListenSockets>> listener = OpenListener(shared_->config, 1);
+    ASSERT_TRUE(listener.ok()) << listener.status();
+    shared_->listener = *std::move(listener);
+    worker_ = std::make_unique<Worker>(0, std::vector<std::shared_ptr<const SharedPool>>{shared_});
+    absl::Status status = worker_->Init();
     ASSERT_TRUE(status.ok()) << status;
     worker_->Start();
   }
