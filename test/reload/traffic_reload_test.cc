@@ -201,16 +201,20 @@ std::string ServerRequests(const std::string& pool, const std::string& server) {
                       "\"}");
 }
 
-TEST(TrafficReloadTest, TwentyReloadsUnderPipelinedTrafficOnBothProtocols) {
+class TrafficReloadTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(TrafficReloadTest, TwentyReloadsUnderPipelinedTrafficOnBothProtocols) {
+  const int workers = GetParam();
   Backends s;
   ASSERT_TRUE(s.ok()) << "redis-server and memcached must be installed (tools/setup.sh)";
-  const std::string conf_a = TempPath("traffic-a.yml");
-  const std::string conf_b = TempPath("traffic-b.yml");
+  const std::string conf_a = TempPath(absl::StrCat("traffic-a-", workers, ".yml"));
+  const std::string conf_b = TempPath(absl::StrCat("traffic-b-", workers, ".yml"));
   {
     std::ofstream(conf_a) << s.ConfigA();
     std::ofstream(conf_b) << s.ConfigB();
   }
-  ReloadableProxy proxy("traffic", s.ConfigA(), {s.redis_port, s.memcache_port});
+  ReloadableProxy proxy(absl::StrCat("traffic-w", workers), s.ConfigA(),
+                        {s.redis_port, s.memcache_port}, {"--workers", std::to_string(workers)});
   ASSERT_TRUE(proxy.ok()) << proxy.Log();
   ASSERT_EQ(proxy.Generation(), 1) << "shardproxy_config_generation must start at 1\n"
                                    << proxy.Metrics();
@@ -389,8 +393,8 @@ TEST(TrafficReloadTest, TwentyReloadsUnderPipelinedTrafficOnBothProtocols) {
     total_rounds += clients[c]->rounds();
   }
   EXPECT_GT(total_rounds, kReloads * 8) << "too little traffic to say anything";
-  std::printf("traffic: %lld rounds of %d SET+GET pairs over %d reloads\n",
-              static_cast<long long>(total_rounds), kPipelineDepth, kReloads);
+  std::printf("traffic (--workers %d): %lld rounds of %d SET+GET pairs over %d reloads\n",
+              workers, static_cast<long long>(total_rounds), kPipelineDepth, kReloads);
 
   // The kept pools kept their clients (4 traffic + 1 writer each) and the kept servers their
   // backend connections.
@@ -418,6 +422,66 @@ TEST(TrafficReloadTest, TwentyReloadsUnderPipelinedTrafficOnBothProtocols) {
   EXPECT_TRUE(absl::StrContains(log, "pool xpool:"));
   EXPECT_TRUE(proxy.Running());
 }
+
+// Reloads back to back (no pause, no checks in between) under the same traffic: 200 of them,
+// alternating A and B, so that reloads land while workers are still applying the previous one.
+TEST_P(TrafficReloadTest, TwoHundredBackToBackReloadsUnderTraffic) {
+  const int workers = GetParam();
+  Backends s;
+  ASSERT_TRUE(s.ok());
+  const std::string conf_a = TempPath(absl::StrCat("storm-a-", workers, ".yml"));
+  const std::string conf_b = TempPath(absl::StrCat("storm-b-", workers, ".yml"));
+  {
+    std::ofstream(conf_a) << s.ConfigA();
+    std::ofstream(conf_b) << s.ConfigB();
+  }
+  ReloadableProxy proxy(absl::StrCat("storm-w", workers), s.ConfigA(),
+                        {s.redis_port, s.memcache_port}, {"--workers", std::to_string(workers)});
+  ASSERT_TRUE(proxy.ok()) << proxy.Log();
+  std::string error;
+  const size_t want = kClientsPerPool * kKeysPerClient;
+  const auto redis_keys = StableKeys(conf_a, conf_b, "rpool", want, &error);
+  ASSERT_EQ(redis_keys.size(), want) << error;
+  const auto memcache_keys = StableKeys(conf_a, conf_b, "mpool", want, &error);
+  ASSERT_EQ(memcache_keys.size(), want) << error;
+  std::vector<std::unique_ptr<TrafficClient>> clients;
+  for (int pool = 0; pool < 2; ++pool) {
+    const auto& keys = pool == 0 ? redis_keys : memcache_keys;
+    for (int c = 0; c < kClientsPerPool; ++c) {
+      clients.push_back(std::make_unique<TrafficClient>(
+          pool == 0 ? s.redis_port : s.memcache_port, pool == 0, pool * kClientsPerPool + c,
+          std::vector<std::string>(keys.begin() + c * kKeysPerClient,
+                                   keys.begin() + (c + 1) * kKeysPerClient)));
+      ASSERT_TRUE(clients.back()->connected());
+    }
+  }
+  for (auto& c : clients) c->Start();
+  constexpr int kStorm = 200;
+  for (int i = 0; i < kStorm; ++i) {
+    const auto [code, body] = proxy.Apply(i % 2 == 0 ? s.ConfigB() : s.ConfigA());
+    ASSERT_EQ(code, 200) << "reload " << i + 1 << ": " << body;
+  }
+  EXPECT_EQ(proxy.Generation(), kStorm + 1);
+  std::vector<int64_t> rounds_before;
+  for (auto& c : clients) rounds_before.push_back(c->rounds());
+  std::this_thread::sleep_for(milliseconds(200));
+  for (size_t c = 0; c < clients.size(); ++c) {
+    EXPECT_GT(clients[c]->rounds(), rounds_before[c]) << "client " << c << " stalled";
+  }
+  for (auto& c : clients) c->Stop();
+  for (size_t c = 0; c < clients.size(); ++c) {
+    EXPECT_EQ(clients[c]->errors(), 0) << clients[c]->first_error();
+    EXPECT_FALSE(clients[c]->dropped()) << "client " << c << ": " << clients[c]->first_error();
+  }
+  EXPECT_TRUE(PortRefuses(s.extra_port));
+  EXPECT_TRUE(proxy.Running());
+}
+
+// One worker, and two (the reload is applied by each worker at its own request boundaries).
+INSTANTIATE_TEST_SUITE_P(Workers, TrafficReloadTest, ::testing::Values(1, 2),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return absl::StrCat("workers", info.param);
+                         });
 
 }  // namespace
 }  // namespace proxy::test
