@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
@@ -57,6 +58,8 @@ TEST(ReloadTimeMeasure, TenPoolsOfHundredServers) {
     ASSERT_TRUE(clients.back()->connected());
   }
 
+  // The proxy's own figure too, when its reply says "... applied in X ms".
+  std::vector<double> applied;
   auto timed_reload = [&]() -> double {
     const auto start = std::chrono::steady_clock::now();
     const auto [code, body] = proxy.PostReload();
@@ -64,6 +67,12 @@ TEST(ReloadTimeMeasure, TenPoolsOfHundredServers) {
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
             .count();
     EXPECT_EQ(code, 200) << body;
+    const size_t at = body.find("applied in ");
+    double own = 0;
+    if (at != std::string::npos &&
+        absl::SimpleAtod(body.substr(at + 11, body.find(" ms", at) - at - 11), &own)) {
+      applied.push_back(own);
+    }
     return ms;
   };
   // The same file: validation and the comparison, nothing to change.
@@ -94,6 +103,10 @@ TEST(ReloadTimeMeasure, TenPoolsOfHundredServers) {
       *std::max_element(unchanged.begin(), unchanged.end()), Median(changed),
       *std::min_element(changed.begin(), changed.end()),
       *std::max_element(changed.begin(), changed.end()), kRepetitions);
+  if (!applied.empty()) {
+    std::printf("RELOAD TIME as the proxy reports it (\"applied in\"), all %zu reloads: median %.1f ms\n",
+                applied.size(), Median(applied));
+  }
 }
 
 }  // namespace

@@ -107,6 +107,7 @@ TEST(SoakReloadTest, ThousandReloadsKeepMemoryAndDescriptorsFlat) {
   EXPECT_TRUE(Eventually([&] { return proxy.FdCount() == fds_baseline; }, milliseconds(5000)))
       << proxy.FdCount() << " fds after " << kReloads << " reloads, " << fds_baseline
       << " after " << kBaselineAfter;
+  const int fds_end = proxy.FdCount();
   EXPECT_EQ(fds_baseline, fds_start) << "fds at start vs after " << kBaselineAfter << " reloads";
   const long rss_end = proxy.RssKb();
   EXPECT_LT(rss_end - rss_baseline, kRssToleranceKb)
@@ -122,7 +123,7 @@ TEST(SoakReloadTest, ThousandReloadsKeepMemoryAndDescriptorsFlat) {
       "soak: %d reloads in %.1f s (%.2f ms each); VmRSS %ld KiB at start, %ld KiB after %d, %ld "
       "KiB after %d; fds %d at start, %d after %d, %d at the end\n",
       kReloads, seconds, seconds * 1000 / kReloads, rss_start, rss_baseline, kBaselineAfter,
-      rss_end, kReloads, fds_start, fds_baseline, kBaselineAfter, proxy.FdCount());
+      rss_end, kReloads, fds_start, fds_baseline, kBaselineAfter, fds_end);
 }
 
 }  // namespace
