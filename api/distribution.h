@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -17,6 +18,26 @@ struct Endpoint {
   uint32_t weight = 1;  // >= 1
 };
 
+// An exact description of a Distribution's hash → index mapping, for offline analysis:
+// `proxyctl diff` and core/config/diff.h compute from two layouts exactly which share of the
+// 32-bit hash space changes servers. Indexes are into the `live` span given to Build().
+struct DistributionLayout {
+  enum class Kind {
+    kOpaque,  // not described (the default): only per-key comparisons are possible
+    kRing,    // h → owners[i] for the first points[i] >= h, wrapping to owners[0] past the last
+    kModulo,  // h → the server i whose slots [slot_ends[i-1], slot_ends[i]) hold h % total
+    kRandom,  // the hash is ignored: every request may go to any live server
+  };
+  Kind kind = Kind::kOpaque;
+  // kRing: strictly ascending values and their owners, in parallel. Where the ring has several
+  // points with one value, the owner is the one Select() returns for that value.
+  std::vector<uint32_t> points;
+  std::vector<uint32_t> owners;
+  // kModulo: running totals of the slot counts (slot_ends[0] = slots of server 0, ...); the
+  // last one is the modulus. Non-decreasing, last > 0.
+  std::vector<uint32_t> slot_ends;
+};
+
 // An immutable snapshot built for one set of live servers; rebuilt by the caller whenever that
 // set changes (eject/return). Select() is const and thread-safe.
 class Distribution {
@@ -25,6 +46,9 @@ class Distribution {
   // Index into the `live` span given to Build() (which the caller passes in twemproxy's sorted
   // server order). `hash` is the key's hash (0 for an empty key).
   virtual uint32_t Select(uint32_t hash) const = 0;
+  // The exact mapping Select() implements, when the distribution can describe it. Distributions
+  // that do not override this are kOpaque: tools then compare placements key by key only.
+  virtual DistributionLayout Layout() const { return {}; }
 };
 using DistributionPtr = std::unique_ptr<Distribution>;
 

@@ -195,11 +195,23 @@ void ClientConnection::ReleaseRetiredChains() {
 
 void ClientConnection::Drain() {
   if (closed_) return;
-  // Complete requests already received are still answered.
-  if (!input_closed_ && decoder_ != nullptr && in_.Length() > 0 && !OverLimits()) {
-    ProcessInput();
-    if (closed_) return;
+  draining_ = true;
+  // Requests already received are still answered, also those still in the socket buffer (a
+  // close with unread bytes would reset the connection).
+  if (!input_closed_) {
+    HandleReadable();
+    if (closed_ || input_closed_) return;
+    if (reading_ && in_.Length() > 0) return;  // a request partly received: read it all first
+    if (finished_ == 0 && queue_.empty() && in_.Length() == 0) {
+      // Connected but nothing sent yet: its first request may be on its way. It is answered,
+      // then the connection closes (ProcessInput); the drain timeout bounds the wait.
+      return;
+    }
   }
+  StopInputAfterDrain();
+}
+
+void ClientConnection::StopInputAfterDrain() {
   input_closed_ = true;
   close_after_flush_ = true;
   eof_ = true;  // an orderly close, counted with the EOFs
@@ -346,6 +358,11 @@ void ClientConnection::ProcessInput() {
       continue;
     }
     Forward(p, pin);
+  }
+  // Draining: once every request received is complete, no more are read.
+  if (draining_ && !input_closed_ && !closed_ && in_.Length() == 0 &&
+      (finished_ > 0 || !queue_.empty())) {
+    StopInputAfterDrain();
   }
 }
 

@@ -64,6 +64,8 @@ class ClientConnection : public FilterCallbacks {
   static void OnWrite(evutil_socket_t fd, short what, void* arg);
   void HandleReadable();
   void InitProtocol();
+  // Draining: reads no more and closes once every reply is written.
+  void StopInputAfterDrain();
   // A reload changed the pool: the next request runs through a chain made by its new filter
   // factories; the current one stays with the requests that ran through it.
   void SwitchChain();
@@ -189,6 +191,7 @@ class ClientConnection : public FilterCallbacks {
   PendingRequest* spare_ = nullptr;
   std::string scratch_;
   bool reading_ = false;
+  bool draining_ = false;  // Drain() was called
   bool input_closed_ = false;  // EOF, QUIT or a protocol error: read no more
   bool close_after_flush_ = false;
   bool closed_ = false;

@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "core/common/log.h"
@@ -91,7 +92,10 @@ int Main(int argc, char** argv) {
   if (options.daemonize && !Daemonize()) return 1;
   InstallCrashHandler(argv0);
   PidFile pid_file;
-  if (!options.pid_file.empty() && !pid_file.Create(options.pid_file)) return 1;
+  // With --upgrade-socket a running predecessor may hold the pid file: it is created once that
+  // one has handed over (RunServer), or below when there is none.
+  const bool may_upgrade = !options.upgrade_socket.empty();
+  if (!may_upgrade && !options.pid_file.empty() && !pid_file.Create(options.pid_file)) return 1;
   PROXY_LOG(log::kNotice, "shardproxy-%s (nutcracker-%s compatible) started on pid %d",
             kProxyVersion, kCompatVersion, static_cast<int>(getpid()));
   RaiseFileLimit();
@@ -109,7 +113,24 @@ int Main(int argc, char** argv) {
   for (const config::Diagnostic& warning : result.warnings) {
     PROXY_LOG(log::kWarn, "%s", warning.ToString());
   }
-  const int code = RunServer(options, result.bootstrap);
+  std::unique_ptr<UpgradeClient> predecessor;
+  if (may_upgrade) {
+    absl::StatusOr<std::unique_ptr<UpgradeClient>> connected =
+        UpgradeClient::Connect(options.upgrade_socket, absl::Seconds(10));
+    if (connected.ok()) {
+      predecessor = *std::move(connected);
+    } else if (!absl::IsNotFound(connected.status())) {
+      // Never two half-upgraded processes: the running one keeps serving.
+      PROXY_LOG(log::kError, "upgrade through '%s' failed: %s", options.upgrade_socket,
+                connected.status().message());
+      return 1;
+    }
+    if (predecessor == nullptr && !options.pid_file.empty() &&
+        !pid_file.Create(options.pid_file)) {
+      return 1;
+    }
+  }
+  const int code = RunServer(options, result.bootstrap, pid_file, std::move(predecessor));
   pid_file.Remove();
   return code;
 }

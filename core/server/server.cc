@@ -2,9 +2,14 @@
 #include "core/server/server.h"
 
 #include <malloc.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <map>
 
 #include <algorithm>
 #include <cerrno>
@@ -22,6 +27,7 @@
 #include "core/admin/admin_server.h"
 #include "core/common/log.h"
 #include "core/config/config.h"
+#include "core/config/diff.h"
 #include "core/proxy/clock.h"
 #include "core/proxy/shared_pool.h"
 #include "core/proxy/stats.h"
@@ -60,30 +66,14 @@ void OnEveryWorker(const std::vector<std::unique_ptr<Worker>>& workers,
   done.wait(lock, [&] { return left == 0; });
 }
 
-// "pool NAME: added" / "removed" / "changed", by name.
-std::vector<std::string> ChangedPools(const config::v1::Bootstrap& before,
-                                      const config::v1::Bootstrap& after) {
-  std::vector<std::string> lines;
-  auto find = [](const config::v1::Bootstrap& b, const std::string& name) {
-    for (const config::v1::Pool& pool : b.pools()) {
-      if (pool.name() == name) return &pool;
-    }
-    return static_cast<const config::v1::Pool*>(nullptr);
-  };
-  for (const config::v1::Pool& pool : after.pools()) {
-    const config::v1::Pool* old = find(before, pool.name());
-    if (old == nullptr) {
-      lines.push_back(absl::StrCat("pool ", pool.name(), ": added"));
-    } else if (old->SerializeAsString() != pool.SerializeAsString()) {
-      lines.push_back(absl::StrCat("pool ", pool.name(), ": changed"));
-    }
-  }
-  for (const config::v1::Pool& pool : before.pools()) {
-    if (find(after, pool.name()) == nullptr) {
-      lines.push_back(absl::StrCat("pool ", pool.name(), ": removed"));
-    }
-  }
-  return lines;
+// The TCP port a listening socket is bound to (0 if unknown).
+int BoundPort(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  if (fd < 0 || getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
+  if (addr.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  if (addr.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+  return 0;
 }
 
 double MillisSince(uint64_t start_us) {
@@ -93,13 +83,14 @@ double MillisSince(uint64_t start_us) {
 // The serving process: its config generation, workers and endpoints.
 class Server {
  public:
-  explicit Server(const Options& options)
+  Server(const Options& options, PidFile& pid_file)
       : options_(options),
+        pid_file_(pid_file),
         limits_(LimitsFrom(options)),
         worker_count_(options.workers != 0 ? options.workers
                                            : std::max(1u, std::thread::hardware_concurrency())) {}
 
-  int Run(const config::v1::Bootstrap& bootstrap);
+  int Run(const config::v1::Bootstrap& bootstrap, std::unique_ptr<UpgradeClient> predecessor);
   // Re-reads and validates the config file (the code of `check`) and, if it is valid, applies
   // it on every worker. Returns the HTTP status and text for POST /reload.
   std::pair<int, std::string> Reload(const char* trigger);
@@ -108,8 +99,12 @@ class Server {
   // Graceful shutdown: stop accepting, answer what was received, bounded by --drain-timeout.
   void Drain(const sigset_t& signals);
   std::pair<int, std::string> ReloadFailed(const std::string& text);
+  // Binary upgrade, old side (on the upgrade thread): what to hand over, and the commit.
+  std::vector<InheritedSocket> SocketsToHandOver();
+  void HandOver();
 
   const Options& options_;
+  PidFile& pid_file_;
   const ProxyLimits limits_;
   const unsigned worker_count_;
   std::mutex reload_mu_;  // one reload at a time (SIGUSR1 and POST /reload)
@@ -118,17 +113,45 @@ class Server {
   std::vector<SharedPoolPtr> pools_;  // in force, in config order
   std::vector<std::unique_ptr<Worker>> workers_;
   ConfigStats config_stats_;
+  StatsServer* stats_ = nullptr;
+  AdminServer* admin_ = nullptr;
+  UpgradeServer upgrade_;
+  std::atomic<bool> handed_over_{false};
 };
 
-int Server::Run(const config::v1::Bootstrap& bootstrap) {
+int Server::Run(const config::v1::Bootstrap& bootstrap,
+                std::unique_ptr<UpgradeClient> predecessor) {
   bootstrap_ = bootstrap;
+  // A binary upgrade: the predecessor's listening sockets, by name (ListenerKey, "stats",
+  // "admin"). Those not used here are closed with `predecessor`.
+  std::map<std::string, int> inherited;
+  if (predecessor != nullptr) {
+    for (const InheritedSocket& socket : predecessor->sockets()) {
+      const std::string key = socket.key;
+      const int fd = predecessor->Take(key);
+      if (fd >= 0) inherited[key] = fd;
+    }
+    PROXY_LOG(log::kNotice, "upgrade: received %zu listening socket%s from pid %d",
+              inherited.size(), inherited.size() == 1 ? "" : "s",
+              static_cast<int>(predecessor->peer_pid()));
+  }
+  auto take_inherited = [&inherited](const std::string& key, int port) {
+    auto it = inherited.find(key);
+    if (it == inherited.end()) return -1;
+    const int fd = it->second;
+    inherited.erase(it);
+    if (BoundPort(fd) == port) return fd;
+    close(fd);  // the port changed: bind the new one
+    return -1;
+  };
   for (const config::v1::Pool& config : bootstrap.pools()) {
     absl::StatusOr<SharedPoolPtr> pool = BuildSharedPool(config, limits_);
     if (!pool.ok()) {
       PROXY_LOG(log::kError, "%s", pool.status().message());
       return 1;
     }
-    absl::StatusOr<std::shared_ptr<ListenSockets>> listener = OpenListener(config, worker_count_);
+    absl::StatusOr<std::shared_ptr<ListenSockets>> listener =
+        OpenListener(config, worker_count_, &inherited);
     if (!listener.ok()) {
       PROXY_LOG(log::kError, "%s", listener.status().message());
       return 1;
@@ -159,30 +182,71 @@ int Server::Run(const config::v1::Bootstrap& bootstrap) {
   std::vector<Worker*> worker_ptrs;
   for (auto& worker : workers_) worker_ptrs.push_back(worker.get());
   StatsServer stats(worker_ptrs);
-  absl::Status stats_status = stats.Start(options_.stats_addr, options_.stats_port);
+  stats_ = &stats;
+  absl::Status stats_status = stats.Start(options_.stats_addr, options_.stats_port,
+                                          take_inherited("stats", options_.stats_port));
   if (!stats_status.ok()) {
     PROXY_LOG(log::kError, "%s", stats_status.message());
     return 1;
   }
   AdminServer admin(worker_ptrs, WallMicros());
+  admin_ = &admin;
   admin.SetConfigStats(&config_stats_);
   admin.SetReloadHandler([this] { return Reload("POST /reload"); });
   if (options_.admin_port != 0) {
-    absl::Status admin_status = admin.Start(options_.admin_addr, options_.admin_port);
+    absl::Status admin_status = admin.Start(options_.admin_addr, options_.admin_port,
+                                            take_inherited("admin", options_.admin_port));
     if (!admin_status.ok()) {
       PROXY_LOG(log::kError, "%s", admin_status.message());
       return 1;
     }
   }
+  for (const auto& [key, fd] : inherited) close(fd);  // handed over, but not configured here
+  inherited.clear();
   for (auto& worker : workers_) worker->Start();
   PROXY_LOG(log::kNotice, "shardproxy serving %d pool%s with %u worker%s", bootstrap.pools_size(),
             bootstrap.pools_size() == 1 ? "" : "s", worker_count_,
             worker_count_ == 1 ? "" : "s");
 
   bool drain = false;
-  for (;;) {
+  bool stop_now = false;
+  if (predecessor != nullptr) {
+    // Both processes accept on the same sockets now; the predecessor stops accepting, lets go
+    // of its pid file and drains.
+    const pid_t old_pid = predecessor->peer_pid();
+    const absl::Status committed = predecessor->Commit(absl::Seconds(30));
+    predecessor.reset();
+    if (!committed.ok()) {
+      PROXY_LOG(log::kError,
+                "upgrade: pid %d did not hand over (%s); draining and exiting, it keeps serving",
+                static_cast<int>(old_pid), committed.message());
+      drain = true;
+      stop_now = true;
+    } else {
+      PROXY_LOG(log::kNotice, "upgrade: took over from pid %d", static_cast<int>(old_pid));
+      if (!options_.pid_file.empty() && !pid_file_.Create(options_.pid_file, old_pid)) {
+        PROXY_LOG(log::kError, "upgrade: serving, but without the pid file '%s'",
+                  options_.pid_file);
+      }
+    }
+  }
+  if (!stop_now && !options_.upgrade_socket.empty()) {
+    const absl::Status status = upgrade_.Start(
+        options_.upgrade_socket, [this] { return SocketsToHandOver(); }, [this] { HandOver(); });
+    if (!status.ok()) {
+      PROXY_LOG(log::kError, "upgrade socket: %s (binary upgrades are not possible)",
+                status.message());
+    }
+  }
+
+  while (!stop_now) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGUSR2 && handed_over_) {
+      PROXY_LOG(log::kNotice, "upgrade: a successor serves now; draining");
+      drain = true;
+      break;
+    }
     if (sig == SIGINT || sig == SIGTERM) {
       PROXY_LOG(log::kNotice, "signal %d (%s) received, exiting", sig,
                 sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -219,6 +283,7 @@ int Server::Run(const config::v1::Bootstrap& bootstrap) {
     stopping_ = true;  // a POST /reload from now on is refused
   }
   if (drain) Drain(signals);
+  upgrade_.Stop();
   for (auto& worker : workers_) worker->Stop();
   for (auto& worker : workers_) worker->Join();
   stats.Stop();
@@ -226,7 +291,40 @@ int Server::Run(const config::v1::Bootstrap& bootstrap) {
   workers_.clear();
   pools_.clear();  // closes the listeners (unix socket files are unlinked)
   PROXY_LOG(log::kNotice, "done, rabbit done");
-  return 0;
+  return stop_now ? 1 : 0;
+}
+
+std::vector<InheritedSocket> Server::SocketsToHandOver() {
+  std::lock_guard<std::mutex> lock(reload_mu_);  // the pools in force
+  std::vector<InheritedSocket> sockets;
+  for (const SharedPoolPtr& pool : pools_) {
+    for (size_t i = 0; i < pool->listener->fds.size(); ++i) {
+      sockets.push_back({ListenerKey(pool->config, i), pool->listener->fds[i]});
+    }
+  }
+  if (stats_->listen_fd() >= 0) sockets.push_back({"stats", stats_->listen_fd()});
+  if (admin_->listen_fd() >= 0) sockets.push_back({"admin", admin_->listen_fd()});
+  return sockets;
+}
+
+void Server::HandOver() {
+  {
+    std::lock_guard<std::mutex> lock(reload_mu_);
+    stopping_ = true;
+    // Stop accepting; the sockets stay open in the successor (unix socket files are its now).
+    OnEveryWorker(workers_, [](Worker& worker) { worker.BeginDrain(); });
+    for (const SharedPoolPtr& pool : pools_) {
+      pool->listener->handed_over = true;
+      pool->listener->Close();
+    }
+  }
+  // Outside reload_mu_: a POST /reload waiting for it is answered (503) before the admin
+  // thread is joined.
+  stats_->Stop();
+  admin_->Stop();
+  pid_file_.Release();
+  handed_over_ = true;
+  kill(getpid(), SIGUSR2);  // the main thread drains and exits
 }
 
 void Server::Drain(const sigset_t& signals) {
@@ -298,6 +396,7 @@ std::pair<int, std::string> Server::Reload(const char* trigger) {
   std::vector<SharedPoolPtr> next;
   std::vector<Worker::PoolPlan> plan;
   std::vector<bool> claimed(pools_.size(), false);
+  std::vector<int> matched;  // per new pool: the current pool on its listen address, or -1
   for (const config::v1::Pool& config : result.bootstrap.pools()) {
     absl::StatusOr<SharedPoolPtr> pool = BuildSharedPool(config, limits_);
     if (!pool.ok()) {
@@ -333,6 +432,7 @@ std::pair<int, std::string> Server::Reload(const char* trigger) {
       (*pool)->listener = *std::move(listener);
     }
     plan.push_back(Worker::PoolPlan{*pool, keep});
+    matched.push_back(match);
     next.push_back(*std::move(pool));
   }
 
@@ -342,16 +442,34 @@ std::pair<int, std::string> Server::Reload(const char* trigger) {
     std::unique_lock<std::shared_mutex> topology(TopologyMutex());
     OnEveryWorker(workers_, [&plan](Worker& worker) { worker.ApplyPlan(plan); });
   }
+  // A kept listener with a new backlog: listen() again on a listening socket only changes it.
+  for (size_t i = 0; i < next.size(); ++i) {
+    if (matched[i] < 0) continue;
+    const SharedPool& before = *pools_[static_cast<size_t>(matched[i])];
+    if (before.config.backlog() == next[i]->config.backlog()) continue;
+    for (int fd : next[i]->listener->fds) listen(fd, static_cast<int>(next[i]->config.backlog()));
+  }
   // Pools that are gone stop listening now (their workers no longer watch the sockets).
   for (size_t i = 0; i < pools_.size(); ++i) {
     if (!claimed[i]) pools_[i]->listener->Close();
   }
 
-  // One line per pool that changed.
+  // One line per pool that changed (pools paired as the proxy pairs them: by listen address),
+  // with the share of the hash space that moved (core/config/diff.h, as `proxyctl diff`).
   std::string summary;
-  for (const std::string& line : ChangedPools(bootstrap_, result.bootstrap)) {
+  auto report = [&summary](const config::v1::Pool* before, const config::v1::Pool* after) {
+    const config::PoolDiff diff = config::DiffPool(before, after);
+    if (diff.kind == config::PoolChange::kUnchanged) return;
+    const std::string line = config::SummaryLine(diff);
     PROXY_LOG(log::kNotice, "reload: %s", line);
     absl::StrAppend(&summary, line, "\n");
+  };
+  for (size_t i = 0; i < next.size(); ++i) {
+    report(matched[i] >= 0 ? &pools_[static_cast<size_t>(matched[i])]->config : nullptr,
+           &next[i]->config);
+  }
+  for (size_t i = 0; i < pools_.size(); ++i) {
+    if (!claimed[i]) report(&pools_[i]->config, nullptr);
   }
   bootstrap_ = std::move(result.bootstrap);
   pools_ = std::move(next);
@@ -369,7 +487,8 @@ std::pair<int, std::string> Server::Reload(const char* trigger) {
 
 }  // namespace
 
-int RunServer(const Options& options, const config::v1::Bootstrap& bootstrap) {
+int RunServer(const Options& options, const config::v1::Bootstrap& bootstrap, PidFile& pid_file,
+              std::unique_ptr<UpgradeClient> predecessor) {
   signal(SIGPIPE, SIG_IGN);
   // Connection buffers come and go with every request; glibc would hand freed heap tops back
   // to the kernel at 128 KiB and fault them in again on the next request (a page fault every
@@ -377,8 +496,8 @@ int RunServer(const Options& options, const config::v1::Bootstrap& bootstrap) {
   // still shrinks after a burst.
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
   mallopt(M_TOP_PAD, 1 << 20);
-  Server server(options);
-  return server.Run(bootstrap);
+  Server server(options, pid_file);
+  return server.Run(bootstrap, std::move(predecessor));
 }
 
 }  // namespace proxy

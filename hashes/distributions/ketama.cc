@@ -83,6 +83,19 @@ uint32_t KetamaDistribution::Select(uint32_t hash) const {
   return it->server;
 }
 
+DistributionLayout KetamaDistribution::Layout() const {
+  DistributionLayout layout;
+  layout.kind = DistributionLayout::Kind::kRing;
+  layout.points.reserve(points_.size());
+  layout.owners.reserve(points_.size());
+  for (const Point& point : points_) {
+    if (!layout.points.empty() && layout.points.back() == point.value) continue;
+    layout.points.push_back(point.value);
+    layout.owners.push_back(point.server);
+  }
+  return layout;
+}
+
 namespace {
 
 class KetamaFactory final : public DistributionFactory {

@@ -32,6 +32,9 @@ class KetamaDistribution final : public Distribution {
       absl::Span<const Endpoint> live);
 
   uint32_t Select(uint32_t hash) const override;
+  // kRing: the distinct point values; a value several servers share belongs to the first
+  // point of that value in the ring, which is the one Select() finds (lower_bound).
+  DistributionLayout Layout() const override;
 
   // The ring in lookup order, for tests and debugging.
   const std::vector<Point>& points() const { return points_; }

@@ -32,6 +32,13 @@ class ModulaDistribution final : public Distribution {
                                  slot_ends_.begin());
   }
 
+  DistributionLayout Layout() const override {
+    DistributionLayout layout;
+    layout.kind = DistributionLayout::Kind::kModulo;
+    layout.slot_ends = slot_ends_;
+    return layout;
+  }
+
  private:
   std::vector<uint32_t> slot_ends_;  // slot_ends_[i] = sum of weights 0..i; non-empty
   bool unit_weights_;                // every weight is 1: slot == server index

@@ -46,6 +46,12 @@ class RandomDistribution final : public Distribution {
     return static_cast<uint32_t>(((NextRandom(state) >> 32) * server_count_) >> 32);
   }
 
+  DistributionLayout Layout() const override {
+    DistributionLayout layout;
+    layout.kind = DistributionLayout::Kind::kRandom;
+    return layout;
+  }
+
  private:
   uint64_t server_count_;
 };

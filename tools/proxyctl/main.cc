@@ -1,11 +1,13 @@
-// proxyctl: tools for operators — validate a config, show where keys go, list plugins (all
-// offline: they share the proxy's config path and open no socket), and read a running proxy's
-// latency percentiles from its admin endpoint.
+// proxyctl: tools for operators — validate a config, show where keys go, compare two configs,
+// list plugins (all offline: they share the proxy's config path and open no socket), and talk to
+// a running proxy's admin endpoint (latency percentiles, config reload).
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,7 @@
 #include "api/placement.h"
 #include "api/registry.h"
 #include "core/config/config.h"
+#include "core/config/diff.h"
 #include "tools/proxyctl/metrics_text.h"
 
 namespace proxy {
@@ -43,6 +46,30 @@ constexpr char kUsage[] =
     "                                       key <TAB> host:port <TAB> name <TAB> hash\n"
     "  plugins                              list every linked protocol, hash, distribution and\n"
     "                                       filter\n"
+    "  diff OLD NEW [--keys [FILE]] [--format=text|tsv]\n"
+    "                                       what a config change does, per pool (matched by\n"
+    "                                       name): changed keys, servers added/removed/changed and\n"
+    "                                       the exact share of the 32-bit hash space that moves,\n"
+    "                                       per (from server -> to server), servers named by node\n"
+    "                                       name (explicit name, else host:port); with --keys, how\n"
+    "                                       many of those keys (one per line; FILE '-' or none =\n"
+    "                                       stdin) move, counted as `route` places them.\n"
+    "                                       --format=tsv prints only tab-separated records:\n"
+    "                                         pool <pool> unchanged|changed|added|removed <keys,|->\n"
+    "                                         server <pool> added|removed|changed <node> <old> <new>\n"
+    "                                         space <pool> same|exact|all|key-dependent|not-compared\n"
+    "                                               <moved|-> 4294967296 <percent|->\n"
+    "                                         space-move <pool> <from> <to> <count> <percent>\n"
+    "                                         keys <pool> same|exact|all <moved|-> <keys>\n"
+    "                                         key-move <pool> <from> <to> <count>\n"
+    "                                       exit 0: no key moves; 1: keys move (or may: random,\n"
+    "                                       a hash change without --keys) or a pool is added or\n"
+    "                                       removed; 2: a file is invalid (its errors with\n"
+    "                                       file:line:col) or bad usage. See docs/proxyctl-diff.md\n"
+    "  reload --admin HOST:PORT             ask a running proxy (--admin-port) to reload its\n"
+    "                                       config (POST /reload) and print its answer; exit 0 on\n"
+    "                                       success, 1 when the proxy refused (the errors are\n"
+    "                                       printed), 2 when it cannot be reached\n"
     "  stats --admin HOST:PORT              latency percentiles and counters of a running proxy\n"
     "                                       (started with --admin-port), as tables\n"
     "  help                                 this text\n";
@@ -51,6 +78,9 @@ struct Args {
   std::string conf_file;
   std::string pool;
   std::string admin;
+  std::string format;
+  bool keys = false;      // --keys given
+  std::string keys_file;  // its file; "" or "-" = stdin
   std::vector<std::string> rest;
   std::string error;
 };
@@ -75,8 +105,22 @@ Args ParseArgs(int argc, char** argv, int first) {
       }
       return false;
     };
+    // --keys takes an optional file: alone (or before another option) it means stdin.
+    if (arg == "--keys") {
+      args.keys = true;
+      if (i + 1 < argc && (argv[i + 1][0] != '-' || std::string(argv[i + 1]) == "-")) {
+        args.keys_file = argv[++i];
+      }
+      continue;
+    }
+    if (arg.rfind("--keys=", 0) == 0) {
+      args.keys = true;
+      args.keys_file = arg.substr(7);
+      continue;
+    }
     if (value_of("--conf-file", &args.conf_file) || value_of("-c", &args.conf_file) ||
-        value_of("--pool", &args.pool) || value_of("--admin", &args.admin)) {
+        value_of("--pool", &args.pool) || value_of("--admin", &args.admin) ||
+        value_of("--format", &args.format)) {
       if (!args.error.empty()) return args;
       continue;
     }
@@ -174,12 +218,22 @@ int Route(const Args& args) {
   return 0;
 }
 
-// GET http://host:port/path over a plain socket (loopback admin endpoints); "" on failure.
-std::string HttpGet(const std::string& host_port, const std::string& path, std::string* error) {
+struct HttpResponse {
+  bool connected = false;  // false: the request never got an answer (error says why)
+  int code = 0;            // the status code, 0 when the status line is malformed
+  std::string status;      // the status line
+  std::string body;
+};
+
+// METHOD http://host:port/path over a plain socket (loopback admin endpoints), HTTP/1.0 with
+// Connection: close, so the body is everything after the header.
+HttpResponse HttpRequest(const std::string& method, const std::string& host_port,
+                         const std::string& path, std::string* error) {
+  HttpResponse response;
   const size_t colon = host_port.rfind(':');
   if (colon == std::string::npos) {
     *error = "expected HOST:PORT";
-    return "";
+    return response;
   }
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
@@ -187,7 +241,7 @@ std::string HttpGet(const std::string& host_port, const std::string& path, std::
   if (getaddrinfo(host_port.substr(0, colon).c_str(), host_port.substr(colon + 1).c_str(), &hints,
                   &result) != 0 || result == nullptr) {
     *error = "cannot resolve " + host_port;
-    return "";
+    return response;
   }
   const int fd = socket(result->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   const bool connected = fd >= 0 && connect(fd, result->ai_addr, result->ai_addrlen) == 0;
@@ -195,27 +249,70 @@ std::string HttpGet(const std::string& host_port, const std::string& path, std::
   if (!connected) {
     *error = absl::StrCat("cannot connect to ", host_port, ": ", std::strerror(errno));
     if (fd >= 0) close(fd);
-    return "";
+    return response;
   }
-  const std::string request = absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: ", host_port,
-                                           "\r\nConnection: close\r\n\r\n");
+  const std::string request =
+      absl::StrCat(method, " ", path, " HTTP/1.0\r\nHost: ", host_port,
+                   method == "GET" ? "" : "\r\nContent-Length: 0", "\r\nConnection: close\r\n\r\n");
   if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
-    *error = "write failed";
+    *error = absl::StrCat("cannot send the request to ", host_port, ": ", std::strerror(errno));
     close(fd);
-    return "";
+    return response;
   }
-  std::string response;
+  std::string raw;
   char chunk[65536];
   ssize_t n;
-  while ((n = read(fd, chunk, sizeof(chunk))) > 0) response.append(chunk, static_cast<size_t>(n));
+  while ((n = read(fd, chunk, sizeof(chunk))) > 0) raw.append(chunk, static_cast<size_t>(n));
   close(fd);
-  const size_t body = response.find("\r\n\r\n");
-  const std::string status = response.substr(0, response.find("\r\n"));
-  if (body == std::string::npos || status.find(" 200 ") == std::string::npos) {
-    *error = "unexpected reply: " + response.substr(0, response.find("\r\n"));
+  const size_t body = raw.find("\r\n\r\n");
+  if (body == std::string::npos) {
+    *error = raw.empty() ? absl::StrCat(host_port, " closed the connection without an answer")
+                         : "unexpected reply: " + raw.substr(0, raw.find("\r\n"));
+    return response;
+  }
+  response.connected = true;
+  response.status = raw.substr(0, raw.find("\r\n"));
+  // "HTTP/1.x CODE reason"
+  const size_t space = response.status.find(' ');
+  if (response.status.rfind("HTTP/", 0) == 0 && space != std::string::npos) {
+    response.code = std::atoi(response.status.c_str() + space + 1);
+  }
+  response.body = raw.substr(body + 4);
+  return response;
+}
+
+// GET http://host:port/path; "" on failure or a non-200 answer.
+std::string HttpGet(const std::string& host_port, const std::string& path, std::string* error) {
+  HttpResponse response = HttpRequest("GET", host_port, path, error);
+  if (!response.connected) return "";
+  if (response.code != 200) {
+    *error = "unexpected reply: " + response.status;
     return "";
   }
-  return response.substr(body + 4);
+  return response.body;
+}
+
+int Reload(const Args& args) {
+  if (args.admin.empty()) {
+    std::fprintf(stderr, "proxyctl reload: --admin HOST:PORT is required\n");
+    return 2;
+  }
+  if (!args.rest.empty()) {
+    std::fprintf(stderr, "proxyctl reload: unexpected argument '%s'\n", args.rest[0].c_str());
+    return 2;
+  }
+  std::string error;
+  HttpResponse response = HttpRequest("POST", args.admin, "/reload", &error);
+  if (!response.connected) {
+    std::fprintf(stderr, "proxyctl reload: %s\n", error.c_str());
+    return 2;
+  }
+  const bool ok = response.code >= 200 && response.code < 300;
+  // The proxy's answer: what changed on success, the config errors otherwise.
+  std::fputs(response.body.c_str(), stdout);
+  if (!response.body.empty() && response.body.back() != '\n') std::fputc('\n', stdout);
+  if (!ok) std::fprintf(stderr, "proxyctl reload: %s\n", response.status.c_str());
+  return ok ? 0 : 1;
 }
 
 std::string Millis(double seconds) {
@@ -270,6 +367,198 @@ int Stats(const Args& args) {
   return 0;
 }
 
+// ---------------------------------------------------------------------------------------------
+// diff
+
+const char* KindName(config::PoolChange kind) {
+  switch (kind) {
+    case config::PoolChange::kUnchanged: return "unchanged";
+    case config::PoolChange::kChanged: return "changed";
+    case config::PoolChange::kAdded: return "added";
+    case config::PoolChange::kRemoved: return "removed";
+  }
+  return "?";
+}
+
+const char* PlacementName(config::Placement placement) {
+  switch (placement) {
+    case config::Placement::kSame: return "same";
+    case config::Placement::kExact: return "exact";
+    case config::Placement::kAll: return "all";
+    case config::Placement::kKeyDependent: return "key-dependent";
+    case config::Placement::kNotCompared: return "not-compared";
+  }
+  return "?";
+}
+
+// "12.5000" (the TSV form has no % sign).
+std::string Number(uint64_t count, uint64_t total) {
+  std::string percent = config::Percent(count, total);
+  percent.pop_back();
+  return percent;
+}
+
+const char* Dash(const std::string& s) { return s.empty() ? "-" : s.c_str(); }
+
+bool ReadKeys(const Args& args, std::vector<std::string>* keys) {
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (!args.keys_file.empty() && args.keys_file != "-") {
+    file.open(args.keys_file);
+    if (!file) {
+      std::fprintf(stderr, "proxyctl diff: cannot read %s: %s\n", args.keys_file.c_str(),
+                   std::strerror(errno));
+      return false;
+    }
+    in = &file;
+  }
+  std::string line;
+  while (std::getline(*in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    keys->push_back(line);
+  }
+  return true;
+}
+
+const config::v1::Pool* FindPool(const config::v1::Bootstrap& bootstrap, const std::string& name) {
+  for (const config::v1::Pool& pool : bootstrap.pools()) {
+    if (pool.name() == name) return &pool;
+  }
+  return nullptr;
+}
+
+int Diff(const Args& args) {
+  if (args.rest.size() != 2) {
+    std::fprintf(stderr, "proxyctl diff: expected two files, OLD and NEW\n%s", kUsage);
+    return 2;
+  }
+  const bool tsv = args.format == "tsv";
+  if (!args.format.empty() && args.format != "tsv" && args.format != "text") {
+    std::fprintf(stderr, "proxyctl diff: --format must be text or tsv, not '%s'\n",
+                 args.format.c_str());
+    return 2;
+  }
+  // Both files are checked, so that one run reports every error of both.
+  config::LoadResult before = config::LoadConfigFile(args.rest[0]);
+  config::LoadResult after = config::LoadConfigFile(args.rest[1]);
+  bool invalid = false;
+  for (const auto* result : {&before, &after}) {
+    if (result->ok()) continue;
+    const std::string& file = result == &before ? args.rest[0] : args.rest[1];
+    std::fputs(config::FormatDiagnostics(result->errors).c_str(), stderr);
+    std::fprintf(stderr, "%s: invalid: %zu error%s\n", file.c_str(), result->errors.size(),
+                 result->errors.size() == 1 ? "" : "s");
+    invalid = true;
+  }
+  if (invalid) return 2;
+  std::vector<std::string> keys;
+  if (args.keys && !ReadKeys(args, &keys)) return 2;
+
+  bool moves = false;
+  const std::vector<config::PoolDiff> diffs =
+      config::DiffBootstraps(before.bootstrap, after.bootstrap);
+  for (const config::PoolDiff& diff : diffs) {
+    const bool compared =
+        diff.kind == config::PoolChange::kChanged || diff.kind == config::PoolChange::kUnchanged;
+    // Key counts: only for pools both files have; a key-dependent pool is judged by its keys.
+    std::optional<config::KeyMoves> key_moves;
+    if (args.keys && compared) {
+      absl::StatusOr<config::KeyMoves> counted =
+          config::CountKeyMoves(*FindPool(before.bootstrap, diff.name),
+                                *FindPool(after.bootstrap, diff.name), keys);
+      if (!counted.ok()) {
+        std::fprintf(stderr, "proxyctl diff: pool '%s': %s\n", diff.name.c_str(),
+                     std::string(counted.status().message()).c_str());
+        return 2;
+      }
+      key_moves = *std::move(counted);
+    }
+    if (diff.kind == config::PoolChange::kAdded || diff.kind == config::PoolChange::kRemoved) {
+      moves = true;
+    } else if (diff.placement == config::Placement::kKeyDependent && key_moves.has_value() &&
+               !diff.key_prefix_changed) {
+      moves = moves || key_moves->moved > 0;
+    } else {
+      moves = moves || config::MovesKeys(diff);
+    }
+
+    if (tsv) {
+      std::printf("pool\t%s\t%s\t%s\n", diff.name.c_str(), KindName(diff.kind),
+                  diff.changed_keys.empty() ? "-" : absl::StrJoin(diff.changed_keys, ",").c_str());
+      auto servers = [&](const std::vector<config::ServerChange>& list, const char* what) {
+        for (const config::ServerChange& server : list) {
+          std::printf("server\t%s\t%s\t%s\t%s\t%s\n", diff.name.c_str(), what,
+                      server.node_name.c_str(), Dash(server.before), Dash(server.after));
+        }
+      };
+      servers(diff.servers_added, "added");
+      servers(diff.servers_removed, "removed");
+      servers(diff.servers_changed, "changed");
+      const bool exact = diff.placement == config::Placement::kExact ||
+                         diff.placement == config::Placement::kSame;
+      std::printf("space\t%s\t%s\t%s\t%llu\t%s\n", diff.name.c_str(),
+                  PlacementName(diff.placement),
+                  exact ? absl::StrCat(diff.moved).c_str() : "-",
+                  static_cast<unsigned long long>(config::kHashSpace),
+                  exact ? Number(diff.moved, config::kHashSpace).c_str() : "-");
+      for (const config::ServerMove& move : diff.moves) {
+        std::printf("space-move\t%s\t%s\t%s\t%llu\t%s\n", diff.name.c_str(), move.from.c_str(),
+                    move.to.c_str(), static_cast<unsigned long long>(move.count),
+                    Number(move.count, config::kHashSpace).c_str());
+      }
+      if (key_moves.has_value()) {
+        const bool all = key_moves->placement == config::Placement::kAll;
+        std::printf("keys\t%s\t%s\t%s\t%llu\n", diff.name.c_str(),
+                    PlacementName(key_moves->placement),
+                    all ? "-" : absl::StrCat(key_moves->moved).c_str(),
+                    static_cast<unsigned long long>(key_moves->keys));
+        for (const config::ServerMove& move : key_moves->moves) {
+          std::printf("key-move\t%s\t%s\t%s\t%llu\n", diff.name.c_str(), move.from.c_str(),
+                      move.to.c_str(), static_cast<unsigned long long>(move.count));
+        }
+      }
+      continue;
+    }
+
+    // The human form: the summary line, then the details.
+    std::printf("%s\n", config::SummaryLine(diff).c_str());
+    for (const config::ServerChange& server : diff.servers_added) {
+      std::printf("  + server %s (%s)\n", server.node_name.c_str(), server.after.c_str());
+    }
+    for (const config::ServerChange& server : diff.servers_removed) {
+      std::printf("  - server %s (%s)\n", server.node_name.c_str(), server.before.c_str());
+    }
+    for (const config::ServerChange& server : diff.servers_changed) {
+      std::printf("  ~ server %s (%s -> %s)\n", server.node_name.c_str(), server.before.c_str(),
+                  server.after.c_str());
+    }
+    if (!diff.moves.empty()) {
+      std::printf("  hash space moving, from -> to (hash values of 4294967296):\n");
+      for (const config::ServerMove& move : diff.moves) {
+        std::printf("    %s -> %s: %llu (%s)\n", move.from.c_str(), move.to.c_str(),
+                    static_cast<unsigned long long>(move.count),
+                    config::Percent(move.count, config::kHashSpace).c_str());
+      }
+    }
+    if (key_moves.has_value() && diff.kind == config::PoolChange::kChanged) {
+      if (key_moves->placement == config::Placement::kAll) {
+        std::printf("  keys: all %llu may move (random distribution)\n",
+                    static_cast<unsigned long long>(key_moves->keys));
+      } else {
+        std::printf("  keys: %llu of %llu move (%s)\n",
+                    static_cast<unsigned long long>(key_moves->moved),
+                    static_cast<unsigned long long>(key_moves->keys),
+                    config::Percent(key_moves->moved, key_moves->keys).c_str());
+        for (const config::ServerMove& move : key_moves->moves) {
+          std::printf("    %s -> %s: %llu\n", move.from.c_str(), move.to.c_str(),
+                      static_cast<unsigned long long>(move.count));
+        }
+      }
+    }
+  }
+  return moves ? 1 : 0;
+}
+
 template <class Factory>
 void ListPlugins() {
   for (const std::string& name : Registry<Factory>::Names()) {
@@ -302,6 +591,8 @@ int Main(int argc, char** argv) {
   }
   if (command == "route") return Route(args);
   if (command == "stats") return Stats(args);
+  if (command == "reload") return Reload(args);
+  if (command == "diff") return Diff(args);
   if (command == "plugins") {
     ListPlugins<CodecFactory>();
     ListPlugins<HashFunctionFactory>();
