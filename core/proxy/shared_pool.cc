@@ -148,6 +148,8 @@ absl::StatusOr<SharedPoolPtr> BuildSharedPool(const config::v1::Pool& config,
                                             Registry<CodecFactory>::NamesForMessage(), ")"));
   }
   pool->codec = std::shared_ptr<const Codec>(codec->Create(config));
+  absl::StatusOr<KeyPlacementPtr> placement = KeyPlacement::Create(config);
+  if (placement.ok()) pool->placement = std::shared_ptr<const KeyPlacement>(*std::move(placement));
   auto add = [&](const std::string& name, const std::string& typed_config) -> absl::Status {
     const FilterFactory* factory = Registry<FilterFactory>::Find(name);
     if (factory == nullptr) {

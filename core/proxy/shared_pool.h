@@ -11,6 +11,7 @@
 #include "api/codec.h"
 #include "api/config/v1/bootstrap.pb.h"
 #include "api/filter.h"
+#include "api/placement.h"
 
 namespace proxy {
 
@@ -87,6 +88,9 @@ struct SharedPool {
   std::vector<FilterEntry> filters;
   ProxyLimits limits;
   std::shared_ptr<ListenSockets> listener;
+  // The key placement with every server live (immutable, shared by the workers); null when it
+  // cannot be built (the workers then report why).
+  std::shared_ptr<const KeyPlacement> placement;
 
   SharedPool() = default;
   SharedPool(const SharedPool&) = delete;

@@ -461,9 +461,19 @@ void PoolRuntime::DoRestoreEjected(uint64_t now_us) {
 void PoolRuntime::RebuildPlacement() {
   std::unique_ptr<bool[]> live(new bool[servers_.size()]);
   bool any = false;
+  bool all = true;
   for (size_t i = 0; i < servers_.size(); ++i) {
     live[i] = !servers_[i]->ejected;
     any = any || live[i];
+    all = all && live[i];
+  }
+  if (all && shared_->placement != nullptr) {
+    // Every server live: the ring built once for every worker (and off the workers' threads
+    // in a reload).
+    placement_ = shared_->placement;
+    all_ejected_ = false;
+    all_ejected_shared_ = false;
+    return;
   }
   if (!any) {
     all_ejected_ = true;  // keep the old ring; requests fail until a retry time passes

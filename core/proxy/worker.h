@@ -172,7 +172,8 @@ class PoolRuntime : public PoolView {
   std::vector<std::unique_ptr<ServerState>> retired_servers_;
   uint64_t generation_ = 0;
   bool retired_ = false;
-  KeyPlacementPtr placement_;
+  // SharedPool::placement while every server is live; a ring of its own while some are ejected.
+  std::shared_ptr<const KeyPlacement> placement_;
   uint32_t ejected_count_ = 0;
   uint64_t next_retry_us_ = 0;
   bool all_ejected_ = false;

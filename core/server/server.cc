@@ -438,10 +438,12 @@ std::pair<int, std::string> Server::Reload(const char* trigger) {
 
   // Every worker switches while readers of the stats wait, so that they never see two
   // generations at once.
+  const uint64_t switch_start = MonotonicMicros();
   {
     std::unique_lock<std::shared_mutex> topology(TopologyMutex());
     OnEveryWorker(workers_, [&plan](Worker& worker) { worker.ApplyPlan(plan); });
   }
+  const double switch_ms = MillisSince(switch_start);
   // A kept listener with a new backlog: listen() again on a listening socket only changes it.
   for (size_t i = 0; i < next.size(); ++i) {
     if (matched[i] < 0) continue;
@@ -477,11 +479,15 @@ std::pair<int, std::string> Server::Reload(const char* trigger) {
   config_stats_.reloads_succeeded.fetch_add(1);
   config_stats_.last_reload_ok = true;
   const double ms = MillisSince(start);
-  PROXY_LOG(log::kNotice, "reload (%s): generation %llu applied in %.1f ms (%d pool%s)", trigger,
-            static_cast<unsigned long long>(applied), ms, bootstrap_.pools_size(),
-            bootstrap_.pools_size() == 1 ? "" : "s");
-  return {200, absl::StrCat(absl::StrFormat("reloaded: generation %llu applied in %.1f ms\n",
-                                            static_cast<unsigned long long>(applied), ms),
+  PROXY_LOG(log::kNotice,
+            "reload (%s): generation %llu applied in %.1f ms (%d pool%s; the workers switched "
+            "in %.2f ms)",
+            trigger, static_cast<unsigned long long>(applied), ms, bootstrap_.pools_size(),
+            bootstrap_.pools_size() == 1 ? "" : "s", switch_ms);
+  return {200, absl::StrCat(absl::StrFormat("reloaded: generation %llu applied in %.1f ms (the "
+                                            "workers switched in %.2f ms)\n",
+                                            static_cast<unsigned long long>(applied), ms,
+                                            switch_ms),
                             summary.empty() ? "no pool changed\n" : summary)};
 }
 
