@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,9 +30,32 @@ using std::chrono::milliseconds;
 
 constexpr int kReloads = 1000;
 constexpr int kBaselineAfter = 50;
+#if defined(__SANITIZE_ADDRESS__)
+// AddressSanitizer's allocator keeps freed chunks per size class and never returns them (measured:
+// +13 MiB over the 950 reloads even without its quarantine, while the normal build grows by about
+// 0.1 MiB): here the bound only catches leaks of more than about 26 KiB a reload (24 MiB over
+// 950); the normal suite holds the proxy to 2 MiB.
+constexpr long kRssToleranceKb = 24 * 1024;
+#else
 constexpr long kRssToleranceKb = 2048;
+#endif
+
+// Under AddressSanitizer (the CI's second suite) freed memory is held in a quarantine of up to
+// 256 MiB before reuse, which would read as growth: the proxy started here runs without it, so
+// that VmRSS still measures what the proxy keeps. Leaks proper are LeakSanitizer's to report
+// (bazel/sanitizer_test_wrapper.sh fails the test on any report).
+void WithoutAsanQuarantine() {
+#if defined(__SANITIZE_ADDRESS__)
+  const char* options = std::getenv("ASAN_OPTIONS");
+  std::string value = options != nullptr ? options : "";
+  absl::StrAppend(&value, value.empty() ? "" : ":",
+                  "quarantine_size_mb=0:thread_local_quarantine_size_kb=0");
+  setenv("ASAN_OPTIONS", value.c_str(), 1);
+#endif
+}
 
 TEST(SoakReloadTest, ThousandReloadsKeepMemoryAndDescriptorsFlat) {
+  WithoutAsanQuarantine();
   RedisServer r1, r2, r3;
   ASSERT_TRUE(r1.ok() && r2.ok() && r3.ok());
   const int port = FreePort();
