@@ -477,19 +477,7 @@ void ServerConnection::Fail(int error, bool eof, bool counts) {
     }
   }
   unsent_entries_ = 0;
-  if (io_event_ != nullptr) event_del(io_event_);
-  if (write_event_ != nullptr) event_del(write_event_);
-  if (timer_ != nullptr) evtimer_del(timer_);
-  if (fd_ >= 0) {
-    close(fd_);
-    pool_.worker().ConnectionClosed();
-  }
-  fd_ = -1;
-  if (lookup_ != nullptr) {
-    evdns_getaddrinfo_cancel(lookup_);
-    lookup_ = nullptr;
-  }
-  pool_.ConnectionClosed(this);
+  ReleaseSocket();
   if (counts) pool_.RecordServerFailure(server_);
   // A pinned client loses its transaction's connection (its requests fail below).
   if (pinned_client_ != nullptr) {
@@ -503,9 +491,21 @@ void ServerConnection::Fail(int error, bool eof, bool counts) {
   pool_.worker().DeferDelete(this);
 }
 
-}  // namespace proxy
-
-namespace proxy {
+void ServerConnection::ReleaseSocket() {
+  if (io_event_ != nullptr) event_del(io_event_);
+  if (write_event_ != nullptr) event_del(write_event_);
+  if (timer_ != nullptr) evtimer_del(timer_);
+  if (fd_ >= 0) {
+    close(fd_);
+    pool_.worker().ConnectionClosed();
+  }
+  fd_ = -1;
+  if (lookup_ != nullptr) {
+    evdns_getaddrinfo_cancel(lookup_);
+    lookup_ = nullptr;
+  }
+  pool_.ConnectionClosed(this);
+}
 
 bool ServerConnection::Idle() const {
   if (unsent_entries_ > 0 || pinned_client_ != nullptr) return false;
@@ -526,19 +526,7 @@ void ServerConnection::CloseQuietly() {
   entries_.clear();
   state_ = State::kClosed;
   if (counted_connected_) server_.stats.server_connections.Add(-1);
-  if (io_event_ != nullptr) event_del(io_event_);
-  if (write_event_ != nullptr) event_del(write_event_);
-  if (timer_ != nullptr) evtimer_del(timer_);
-  if (fd_ >= 0) {
-    close(fd_);
-    pool_.worker().ConnectionClosed();
-  }
-  fd_ = -1;
-  if (lookup_ != nullptr) {
-    evdns_getaddrinfo_cancel(lookup_);
-    lookup_ = nullptr;
-  }
-  pool_.ConnectionClosed(this);
+  ReleaseSocket();
   WakeWaiters();
   pool_.worker().DeferDelete(this);
 }

@@ -99,6 +99,8 @@ class ServerConnection {
   void Fail(int error, bool eof, bool counts = true);
   // Closes a connection with nothing outstanding (CloseWhenIdle): no error, no failure.
   void CloseQuietly();
+  // The socket, its events and a pending lookup go; the pool forgets the connection.
+  void ReleaseSocket();
   // Nothing is outstanding: every request written and no reply awaited.
   bool Idle() const;
   void WakeWaiters();

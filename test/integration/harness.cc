@@ -110,6 +110,19 @@ std::string Runfile(absl::string_view path) {
                       workspace != nullptr ? workspace : "shardproxy", "/", path);
 }
 
+long RssKb(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      long kb = 0;
+      std::istringstream(line.substr(6)) >> kb;
+      return kb;
+    }
+  }
+  return -1;
+}
+
 std::string FindExecutable(absl::string_view name) {
   if (name.empty()) return "";
   if (absl::StrContains(name, '/')) {

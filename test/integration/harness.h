@@ -23,6 +23,8 @@ std::string TempPath(absl::string_view name);
 std::string Runfile(absl::string_view path);
 // Full path of an executable found in $PATH (or /usr/bin, /usr/sbin), or "" when missing.
 std::string FindExecutable(absl::string_view name);
+// VmRSS of a process in KiB (/proc/<pid>/status), -1 when it cannot be read.
+long RssKb(pid_t pid);
 
 // The outcome of RunCommand().
 struct CommandResult {

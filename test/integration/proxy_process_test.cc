@@ -42,19 +42,6 @@ int BackendClients(int port) {
   return n - 1;
 }
 
-long RssKb(pid_t pid) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      long kb = 0;
-      std::istringstream(line.substr(6)) >> kb;
-      return kb;
-    }
-  }
-  return -1;
-}
-
 TEST(ProxyProcessTest, SigtermAndSigintExitZeroAndRemoveThePidFile) {
   RedisServer redis;
   ASSERT_TRUE(redis.ok()) << "redis-server must be installed (tools/setup.sh)";

@@ -72,6 +72,48 @@ TEST(EdgeReloadTest, RequestInFlightOnARemovedServerFinishesThere) {
       << "the removed server's connection did not close once idle";
 }
 
+// A transaction pinned to a server (its own connection, MULTI already sent) when a reload
+// removes that server: EXEC still runs it there, on the connection it started on; the next
+// transaction goes by the new file, and the dedicated connection to the removed server closes.
+TEST(EdgeReloadTest, TransactionOnARemovedServerCompletesThere) {
+  RedisServer r1, r2;
+  ASSERT_TRUE(r1.ok() && r2.ok());
+  const int port = FreePort();
+  const std::string both = ConfigYaml(
+      {{"p", port, true, {ServerLine(r1.port(), 1, "r1"), ServerLine(r2.port(), 1, "r2")},
+        "  hash_tag: \"{}\"\n"}});
+  const std::string only_r1 = ConfigYaml(
+      {{"p", port, true, {ServerLine(r1.port(), 1, "r1")}, "  hash_tag: \"{}\"\n"}});
+  ReloadableProxy proxy("multi", both, {port});
+  ASSERT_TRUE(proxy.ok()) << proxy.Log();
+  std::vector<std::string> candidates;
+  for (int i = 0; i < 100; ++i) candidates.push_back(absl::StrCat("{", i, "}:a"));
+  std::string error;
+  const auto route = RouteKeys(proxy.conf_path(), "p", candidates, &error);
+  ASSERT_EQ(route.size(), candidates.size()) << error;
+  std::string tag;
+  for (const auto& [k, address] : route) {
+    if (address == Address(r2.port())) tag = k.substr(0, k.find('}') + 1);
+  }
+  ASSERT_FALSE(tag.empty());
+  Backend b1(r1.port(), true), b2(r2.port(), true);
+  Client client(port);
+  ASSERT_EQ(client.Command({"MULTI"}), "+OK\r\n");
+  ASSERT_EQ(client.Command({"SET", tag + ":a", "1"}), "+QUEUED\r\n");
+  ASSERT_EQ(client.Command({"INCR", tag + ":n"}), "+QUEUED\r\n");
+  ExpectReloaded(proxy, only_r1);
+  EXPECT_EQ(client.Command({"EXEC"}), "*2\r\n+OK\r\n:1\r\n") << proxy.Log();
+  EXPECT_EQ(b2.Get(tag + ":a"), std::optional<std::string>("1"));
+  EXPECT_EQ(b1.Get(tag + ":a"), std::nullopt);
+  // The same client's next transaction runs on r1, the only server now.
+  ASSERT_EQ(client.Command({"MULTI"}), "+OK\r\n");
+  ASSERT_EQ(client.Command({"SET", tag + ":a", "2"}), "+QUEUED\r\n");
+  EXPECT_EQ(client.Command({"EXEC"}), "*1\r\n+OK\r\n");
+  EXPECT_EQ(b1.Get(tag + ":a"), std::optional<std::string>("2"));
+  EXPECT_TRUE(Eventually([&] { return b2.OtherClientIds().empty(); }, milliseconds(5000)))
+      << "the removed server's connections did not close once released";
+}
+
 TEST(EdgeReloadTest, RemovedPoolAnswersWhatItsClientSentThenClosesIt) {
   RedisServer r1, r2;
   ASSERT_TRUE(r1.ok() && r2.ok());

@@ -208,18 +208,7 @@ int ReloadableProxy::SocketCount() const {
                    [](const std::string& target) { return absl::StartsWith(target, "socket:"); });
 }
 
-long ReloadableProxy::RssKb() const {
-  std::ifstream status(absl::StrCat("/proc/", process_.pid(), "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      long kb = 0;
-      std::istringstream(line.substr(6)) >> kb;
-      return kb;
-    }
-  }
-  return -1;
-}
+long ReloadableProxy::RssKb() const { return proxy::test::RssKb(process_.pid()); }
 
 std::map<std::string, std::string> RouteKeys(const std::string& conf, const std::string& pool,
                                              const std::vector<std::string>& keys,
