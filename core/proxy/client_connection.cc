@@ -153,7 +153,7 @@ void ClientConnection::InitProtocol() {
 }
 
 void ClientConnection::BuildChain() {
-  chain_generation_ = pool_.generation();
+  chain_generation_ = static_cast<uint32_t>(pool_.generation());
   chain_.filters.clear();
   chain_.rewrites_replies = false;
   chain_.filters.reserve(pool_.filter_factories().size());
@@ -170,13 +170,13 @@ void ClientConnection::SwitchChain() {
   }
   if (in_use) {
     // Requests still queued ran through the current chain: it moves with them.
-    auto old = std::make_unique<FilterChain>();
-    old->filters = std::move(chain_.filters);
-    old->rewrites_replies = chain_.rewrites_replies;
+    auto old = std::make_unique<RetiredChain>();
+    old->chain.filters = std::move(chain_.filters);
+    old->chain.rewrites_replies = chain_.rewrites_replies;
     for (PendingRequest* p = queue_.front(); p != nullptr; p = p->next) {
-      if (p->chain == &chain_) p->chain = old.get();
+      if (p->chain == &chain_) p->chain = &old->chain;
     }
-    std::unique_ptr<FilterChain>* tail = &retired_chains_;
+    std::unique_ptr<RetiredChain>* tail = &retired_chains_;
     while (*tail != nullptr) tail = &(*tail)->newer;
     *tail = std::move(old);
   }
@@ -187,8 +187,8 @@ void ClientConnection::ReleaseRetiredChains() {
   // Requests are finished in queue order and chains were assigned in that order: once the
   // oldest queued request does not use the oldest retired chain, nothing does.
   while (retired_chains_ != nullptr &&
-         (queue_.empty() || queue_.front()->chain != retired_chains_.get())) {
-    std::unique_ptr<FilterChain> newer = std::move(retired_chains_->newer);
+         (queue_.empty() || queue_.front()->chain != &retired_chains_->chain)) {
+    std::unique_ptr<RetiredChain> newer = std::move(retired_chains_->newer);
     retired_chains_ = std::move(newer);
   }
 }
@@ -252,7 +252,8 @@ void ClientConnection::ProcessInput() {
     const DecodeResult result = decoder_->Decode(in_, &p->request, &scratch_);
     if (result == DecodeResult::kNeedMoreData) break;
     spare_ = nullptr;
-    if (chain_generation_ != pool_.generation()) SwitchChain();  // a reload: new settings
+    // A reload changed the pool: this request runs with the new settings.
+    if (chain_generation_ != static_cast<uint32_t>(pool_.generation())) SwitchChain();
     p->chain = &chain_;
     p->client = this;
     p->refs = 1;

@@ -156,6 +156,9 @@ class ClientConnection : public FilterCallbacks {
   // binary) or by the session (redis HELLO 3). Null until the first bytes arrive.
   const Codec* codec_ = nullptr;
   uint8_t variant_ = 0;
+  // The pool generation (PoolRuntime::generation, low 32 bits) chain_ was made for; next to
+  // variant_ so that it costs no room.
+  uint32_t chain_generation_ = 0;
   // The codec of the config generation the client connected under (its decoder and session
   // were made by it; a reload may replace the pool's).
   std::shared_ptr<const Codec> codec_owner_;
@@ -164,8 +167,7 @@ class ClientConnection : public FilterCallbacks {
   // The filter chain new requests run through, the generation of the pool it was made for,
   // and older chains still used by queued requests (oldest first).
   FilterChain chain_;
-  uint64_t chain_generation_ = 0;
-  std::unique_ptr<FilterChain> retired_chains_;
+  std::unique_ptr<RetiredChain> retired_chains_;
   RequestQueue queue_;
   // The request the filter chain is running on (null outside the chain).
   PendingRequest* current_ = nullptr;

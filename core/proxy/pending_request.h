@@ -21,7 +21,11 @@ class ClientConnection;
 struct FilterChain {
   std::vector<FilterPtr> filters;
   bool rewrites_replies = false;  // some filter changes replies (OnReply)
-  std::unique_ptr<FilterChain> newer;  // retired chains, oldest first
+};
+// A chain a reload replaced, kept while queued requests use it; oldest first.
+struct RetiredChain {
+  FilterChain chain;
+  std::unique_ptr<RetiredChain> newer;
 };
 
 struct PendingRequest {
