@@ -282,6 +282,9 @@ class Codec {
   // Requests the proxy itself sends first on every new server connection (AUTH, SELECT); their
   // replies are consumed by the proxy, one each.
   virtual std::vector<std::string> ServerHandshake() const { return {}; }
+  // The request an active health check sends (`health_check_interval`): redis PING, memcache
+  // `version`. Any reply that is not an error passes. Empty: the protocol has no check.
+  virtual std::string HealthCheckRequest() const { return {}; }
 
   // Connection classes. A pool's codec may have variants, each with its own server connections
   // (opened with that variant's ServerHandshake and read with its NewReplyDecoder), so that the
