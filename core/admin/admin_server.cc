@@ -206,6 +206,30 @@ std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_w
                       "\n");
     }
   }
+  // Active health checks (pools with health_check_interval only).
+  std::string checks;
+  for (size_t p = 0; p < pools.size(); ++p) {
+    const config::v1::Pool& config = pools[p]->Config();
+    if (config.health_check_interval_ms() == 0) continue;
+    for (uint32_t s : SortedServerOrder(config)) {
+      int64_t passed = 0;
+      int64_t failed = 0;
+      for (Worker* w : workers) {
+        passed += w->pools()[p]->server(s).checks_passed.Get();
+        failed += w->pools()[p]->server(s).checks_failed.Get();
+      }
+      const std::string labels = absl::StrCat("pool=\"", Label(config.name()), "\",server=\"",
+                                              Label(config.servers(s).node_name()), "\"");
+      absl::StrAppend(&checks, "shardproxy_server_health_checks_total{", labels,
+                      ",result=\"pass\"} ", passed, "\n", "shardproxy_server_health_checks_total{",
+                      labels, ",result=\"fail\"} ", failed, "\n");
+    }
+  }
+  if (!checks.empty()) {
+    Header(&out, "shardproxy_server_health_checks_total", "counter",
+           "Active health checks (health_check_interval) by result.");
+    out += checks;
+  }
 
   // Per-command counters and latency (the stats filter's scope "cmd").
   Header(&out, "shardproxy_requests_total", "counter", "Requests completed, per command.");
@@ -350,16 +374,24 @@ std::string ServersJson(const std::vector<Worker*>& workers) {
         uint32_t failures = 0;
         uint64_t retry_in_ms = 0;
         int64_t ejected_at = 0;
+        // Active health checks: "off", "unchecked" (no check completed yet), "up", "down".
+        const char* health = config.health_check_interval_ms() > 0 ? "unchecked" : "off";
+        bool any_checked = false;
+        bool any_down = false;
         for (Worker* w : workers) {
           const ServerState& state = w->pools()[p]->server(s);
           failures = std::max<uint32_t>(failures, state.failures);
           ejected_at = std::max<int64_t>(ejected_at, state.stats.server_ejected_at.Get());
+          any_checked = any_checked || state.checked;
+          any_down = any_down || state.health_down;
           if (state.ejected) {
             ejected = true;
-            const uint64_t at = state.retry_at_us;
+            // A server down by health check waits for a passing check, not a time.
+            const uint64_t at = state.health_down ? now : uint64_t{state.retry_at_us};
             retry_in_ms = std::max<uint64_t>(retry_in_ms, at > now ? (at - now) / 1000 : 0);
           }
         }
+        if (config.health_check_interval_ms() > 0 && any_checked) health = any_down ? "down" : "up";
         const std::string address =
             server.has_tcp() ? absl::StrCat(server.tcp().host(), ":", server.tcp().port())
                              : server.unix_path();
@@ -368,7 +400,7 @@ std::string ServersJson(const std::vector<Worker*>& workers) {
                         "\", \"weight\": ", server.weight(), ", \"state\": \"",
                         ejected ? "ejected" : "live", "\", \"failures\": ", failures,
                         ", \"ejected_at_us\": ", ejected_at, ", \"retry_in_ms\": ", retry_in_ms,
-                        "}");
+                        ", \"health\": \"", health, "\"}");
         first = false;
       }
     }

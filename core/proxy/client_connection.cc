@@ -408,6 +408,24 @@ void ClientConnection::Forward(PendingRequest* p, PinAction pin) {
     ForwardBroadcast(p);
     return;
   }
+  if (pinned_ == nullptr && context.fragments.empty() && pool_.DropsEjectedKeys() &&
+      context.server < pool_.server_count() && pool_.server(context.server).ejected) {
+    // auto_eject_drop: the key's server is ejected and its keys stay with it.
+    in_.Drain(wire_size);
+    Unhold(p);
+    codec_->EncodeErrorFor(
+        request,
+        absl::StrCat("server '", pool_.server(context.server).name,
+                     "' is ejected and the pool keeps its keys there (auto_eject_drop)"),
+        &p->reply_text);
+    if (!request.expects_reply) p->reply_text.clear();
+    p->outcome.kind = request.expects_reply ? Outcome::Kind::kError : Outcome::Kind::kNoReply;
+    p->outcome.reply_bytes = p->reply_text.size();
+    pool_.stats().forward_error.Add(1);
+    Hold(p, p->reply_text.size());
+    OnRequestDone(p);
+    return;
+  }
   if ((pinned_ != nullptr || pin == PinAction::kPin) && ForwardWithPin(p, pin)) return;
   if (pool_.AllEjected()) {
     in_.Drain(wire_size);
@@ -460,6 +478,12 @@ void ClientConnection::SendFragments(PendingRequest* p) {
   ServerConnection* full = nullptr;
   for (size_t i = 0; i < count; ++i) {
     const Fragment& fragment = context.fragments[i];
+    if (pool_.DropsEjectedKeys() && pool_.server(fragment.server).ejected) {
+      // auto_eject_drop: this server's keys fail (the whole request does, like any fragment).
+      if (p->error == 0) p->error = EHOSTDOWN;
+      --p->fragments_left;
+      continue;
+    }
     ServerConnection* connection = pool_.PickConnection(fragment.server, variant_);
     if (connection == nullptr) {
       if (p->error == 0) p->error = errno != 0 ? errno : ECONNREFUSED;

@@ -17,6 +17,7 @@
 #include "core/common/log.h"
 #include "core/proxy/client_connection.h"
 #include "core/proxy/clock.h"
+#include "core/proxy/health_check.h"
 #include "core/proxy/server_connection.h"
 
 namespace proxy {
@@ -72,6 +73,9 @@ std::string ServerIdentity(const SharedPool& shared, int index) {
 
 }  // namespace
 
+ServerState::ServerState() = default;
+ServerState::~ServerState() = default;
+
 std::shared_mutex& TopologyMutex() {
   static auto* mutex = new std::shared_mutex();
   return *mutex;
@@ -86,6 +90,7 @@ PoolRuntime::PoolRuntime(Worker& worker, std::shared_ptr<const SharedPool> share
     servers_.push_back(NewServerState(static_cast<uint32_t>(i)));
   }
   RebuildPlacement();
+  SetUpHealthChecks();
 }
 
 std::unique_ptr<ServerState> PoolRuntime::NewServerState(uint32_t index) const {
@@ -102,6 +107,7 @@ std::unique_ptr<ServerState> PoolRuntime::NewServerState(uint32_t index) const {
 PoolRuntime::~PoolRuntime() {
   if (accept_event_ != nullptr) event_free(accept_event_);
   if (accept_timer_ != nullptr) event_free(accept_timer_);
+  if (health_timer_ != nullptr) event_free(health_timer_);
   // Shutdown: clients still connected are closed first (they drop their references to the
   // requests in flight and are freed with the worker's dead connections), then the server
   // connections release the requests they still hold.
@@ -264,7 +270,7 @@ void PoolRuntime::Update(std::shared_ptr<const SharedPool> next) {
   }
   // The kept servers' ejection state under the new failure settings.
   ejected_count_ = 0;
-  next_retry_us_ = 0;
+  next_retry_us_ = UINT64_MAX;
   for (std::unique_ptr<ServerState>& server : servers_) {
     if (!server->ejected) continue;
     if (!shared_->config.auto_eject_hosts()) {
@@ -273,10 +279,11 @@ void PoolRuntime::Update(std::shared_ptr<const SharedPool> next) {
       continue;
     }
     ++ejected_count_;
-    if (next_retry_us_ == 0 || server->retry_at_us < next_retry_us_) {
-      next_retry_us_ = server->retry_at_us;
+    if (!server->health_down) {
+      next_retry_us_ = std::min<uint64_t>(next_retry_us_, server->retry_at_us);
     }
   }
+  SetUpHealthChecks();
   all_ejected_ = false;
   all_ejected_shared_ = false;
   RebuildPlacement();
@@ -294,6 +301,7 @@ void PoolRuntime::Update(std::shared_ptr<const SharedPool> next) {
 void PoolRuntime::RetireServer(std::unique_ptr<ServerState> server) {
   ServerState& state = *server;
   state.retired = true;
+  state.probe.reset();
   state.index = UINT32_MAX;  // never equal to a routed server
   retired_servers_.push_back(std::move(server));
   for (uint8_t v = 0; v < kMaxVariants; ++v) {
@@ -315,6 +323,10 @@ void PoolRuntime::CollectRetiredServers() {
 
 void PoolRuntime::Retire() {
   retired_ = true;
+  if (health_timer_ != nullptr) {
+    event_free(health_timer_);
+    health_timer_ = nullptr;
+  }
   Drain();
 }
 
@@ -428,34 +440,116 @@ void PoolRuntime::RecordServerFailure(ServerState& server) {
   if (server.ejected) return;
   const uint32_t limit = std::max<uint32_t>(1, config.server_failure_limit());
   if (++server.failures < limit) return;
+  PROXY_LOG(log::kWarn, "pool %s: server %s ejected for %u ms%s", Name(), server.raw,
+            config.server_retry_timeout_ms(),
+            DropsEjectedKeys() ? " (auto_eject_drop: its keys fail meanwhile)" : "");
+  Eject(server, worker_.now_us() + uint64_t{config.server_retry_timeout_ms()} * 1000u);
+}
+
+void PoolRuntime::Eject(ServerState& server, uint64_t retry_at_us) {
   server.failures = 0;
   server.ejected = true;
-  server.retry_at_us = worker_.now_us() + uint64_t{config.server_retry_timeout_ms()} * 1000u;
+  server.retry_at_us = retry_at_us;
   server.stats.server_ejected_at.Set(static_cast<int64_t>(WallMicros()));
   stats_.server_ejects.Add(1);
-  if (ejected_count_ == 0 || server.retry_at_us < next_retry_us_) {
-    next_retry_us_ = server.retry_at_us;
-  }
+  if (ejected_count_ == 0 || retry_at_us < next_retry_us_) next_retry_us_ = retry_at_us;
   ++ejected_count_;
-  PROXY_LOG(log::kWarn, "pool %s: server %s ejected for %u ms", Name(), server.raw,
-            config.server_retry_timeout_ms());
   RebuildPlacement();
 }
 
 void PoolRuntime::DoRestoreEjected(uint64_t now_us) {
-  uint64_t next = 0;
+  // UINT64_MAX: nothing is due on a timer (servers down by health check wait for a passing
+  // check, OnHealthCheck).
+  uint64_t next = UINT64_MAX;
+  bool restored = false;
   for (auto& server : servers_) {
-    if (!server->ejected) continue;
+    if (!server->ejected || server->health_down) continue;
     if (server->retry_at_us <= now_us) {
       server->ejected = false;
       server->failures = 0;
       --ejected_count_;
-    } else if (next == 0 || uint64_t{server->retry_at_us} < next) {
-      next = server->retry_at_us;
+      restored = true;
+    } else {
+      next = std::min<uint64_t>(next, server->retry_at_us);
     }
   }
   next_retry_us_ = next;
-  RebuildPlacement();
+  if (restored) RebuildPlacement();
+}
+
+void PoolRuntime::OnHealthCheck(ServerState& server, bool ok, const char* why) {
+  if (server.retired) return;
+  server.checked = true;
+  const config::v1::Pool& config = shared_->config;
+  if (ok) {
+    server.checks_passed.Add(1);
+    server.check_failures = 0;
+    if (!server.health_down) return;
+    server.health_down = false;
+    PROXY_LOG(log::kNotice, "pool %s: server %s passed its health check: up again", Name(),
+              server.raw);
+    if (server.ejected) {
+      server.ejected = false;
+      server.failures = 0;
+      --ejected_count_;
+      RebuildPlacement();
+    }
+    return;
+  }
+  server.checks_failed.Add(1);
+  if (server.health_down) return;
+  const uint32_t limit = std::max<uint32_t>(1, config.server_failure_limit());
+  if (++server.check_failures < limit) return;
+  server.health_down = true;
+  PROXY_LOG(log::kWarn, "pool %s: server %s failed %u health check%s in a row (last: %s): down%s",
+            Name(), server.raw, server.check_failures, server.check_failures == 1 ? "" : "s",
+            why,
+            !config.auto_eject_hosts() ? " (not ejected: auto_eject_hosts is off)"
+            : DropsEjectedKeys()       ? ", ejected until a check passes; its keys fail"
+                                       : ", ejected until a check passes");
+  if (!config.auto_eject_hosts()) return;
+  if (server.ejected) {
+    server.retry_at_us = UINT64_MAX;  // already out: now it waits for a passing check
+    return;
+  }
+  Eject(server, UINT64_MAX);
+}
+
+void PoolRuntime::SetUpHealthChecks() {
+  const uint32_t interval_ms = shared_->config.health_check_interval_ms();
+  const bool enabled = interval_ms > 0 && !shared_->codec->HealthCheckRequest().empty();
+  if (health_timer_ != nullptr) {
+    event_free(health_timer_);
+    health_timer_ = nullptr;
+  }
+  for (std::unique_ptr<ServerState>& server : servers_) {
+    if (!enabled) {
+      server->probe.reset();
+      if (server->health_down) {  // checks are off: nothing would ever bring it back
+        server->health_down = false;
+        server->check_failures = 0;
+        if (server->ejected) server->retry_at_us = worker_.now_us();
+      }
+      continue;
+    }
+    if (server->probe == nullptr) server->probe = std::make_unique<HealthProbe>(*this, *server);
+  }
+  if (!enabled) {
+    next_retry_us_ = 0;  // servers waiting for a check come back at the next request
+    return;
+  }
+  health_timer_ = event_new(worker_.base(), -1, EV_PERSIST, &OnHealthTimer, this);
+  const timeval tv{static_cast<time_t>(interval_ms / 1000),
+                   static_cast<suseconds_t>((interval_ms % 1000) * 1000)};
+  event_add(health_timer_, &tv);
+}
+
+void PoolRuntime::OnHealthTimer(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<PoolRuntime*>(arg);
+  self->worker_.UpdateClock();
+  for (std::unique_ptr<ServerState>& server : self->servers_) {
+    if (server->probe != nullptr) server->probe->Tick();
+  }
 }
 
 void PoolRuntime::RebuildPlacement() {
@@ -467,12 +561,13 @@ void PoolRuntime::RebuildPlacement() {
     any = any || live[i];
     all = all && live[i];
   }
-  if (all && shared_->placement != nullptr) {
-    // Every server live: the ring built once for every worker (and off the workers' threads
-    // in a reload).
+  if ((all || DropsEjectedKeys()) && shared_->placement != nullptr) {
+    // Every server live, or auto_eject_drop (keys never move; an ejected server's keys fail in
+    // ClientConnection::Forward): the ring built once for every worker (and off the workers'
+    // threads in a reload).
     placement_ = shared_->placement;
-    all_ejected_ = false;
-    all_ejected_shared_ = false;
+    all_ejected_ = !any;
+    all_ejected_shared_ = !any;
     return;
   }
   if (!any) {

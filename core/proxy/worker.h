@@ -26,6 +26,7 @@
 namespace proxy {
 
 class ClientConnection;
+class HealthProbe;
 class ServerConnection;
 class Worker;
 
@@ -68,6 +69,18 @@ struct ServerState {
   Shared<bool> ejected;
   Shared<uint64_t> retry_at_us;  // monotonic
   ServerStats stats;
+  // Active health checks (health_check_interval): the probe, consecutive failed checks, and
+  // whether the server counts as down (then, with auto_eject_hosts, it is ejected until a check
+  // passes; the retry timer alone never brings it back).
+  std::unique_ptr<HealthProbe> probe;
+  uint32_t check_failures = 0;
+  Shared<bool> health_down;
+  Shared<bool> checked;  // at least one check has completed
+  StatValue checks_passed;
+  StatValue checks_failed;
+
+  ServerState();
+  ~ServerState();
 
   bool HasConnections() const {
     for (uint8_t v = 0; v < kMaxVariants; ++v) {
@@ -103,6 +116,13 @@ class PoolRuntime : public PoolView {
   uint32_t ServerForHashKey(absl::string_view hash_key) const override {
     return placement_->ServerForHashKey(hash_key);
   }
+
+  // auto_eject_drop: an ejected server keeps its keys (they fail) instead of passing them on.
+  bool DropsEjectedKeys() const {
+    return shared_->config.auto_eject_drop() && shared_->config.auto_eject_hosts();
+  }
+  // An active health check of `server` completed (HealthProbe).
+  void OnHealthCheck(ServerState& server, bool ok, const char* why);
 
   // Re-adds ejected servers whose retry time has passed (called before routing).
   void RestoreEjected(uint64_t now_us) {
@@ -163,6 +183,12 @@ class PoolRuntime : public PoolView {
   void PauseAccepting(int error);
   void DoRestoreEjected(uint64_t now_us);
   void RebuildPlacement();
+  // Takes `server` out of the distribution (or, with auto_eject_drop, marks its keys failing).
+  void Eject(ServerState& server, uint64_t retry_at_us);
+  // Health checks: (re)arms the interval timer and gives every server a probe, or removes them
+  // when the pool has no health_check_interval.
+  void SetUpHealthChecks();
+  static void OnHealthTimer(evutil_socket_t fd, short what, void* arg);
   std::unique_ptr<ServerState> NewServerState(uint32_t index) const;
   void RetireServer(std::unique_ptr<ServerState> server);
 
@@ -181,6 +207,7 @@ class PoolRuntime : public PoolView {
   int listen_fd_ = -1;
   event* accept_event_ = nullptr;
   event* accept_timer_ = nullptr;  // made on the first EMFILE
+  event* health_timer_ = nullptr;  // with health_check_interval
   uint32_t accept_backoff_ms_ = 0;  // 0 = accepting normally
   uint64_t accept_refused_logged_ = 0;  // accept_refused when last logged
   uint64_t clients_ = 0;

@@ -45,6 +45,8 @@ class MemcacheCodec final : public Codec {
   ReplyDecoderPtr NewReplyDecoder(const DecoderLimits& limits) const override;
   SessionPtr NewSession() const override;
   void EncodeError(absl::string_view text, std::string* out) const override;
+  // `version`: answered by every memcached without touching data.
+  std::string HealthCheckRequest() const override { return "version\r\n"; }
   void EncodeErrorFor(const Request& request, absl::string_view text,
                       std::string* out) const override;
   void EncodeRefusal(const Request& request, absl::string_view text,

@@ -67,6 +67,8 @@ class RedisCodec final : public Codec {
   // AUTH must come first or a password-protected server refuses the rest (twemproxy's order is
   // the wrong one).
   std::vector<std::string> ServerHandshake() const override;
+  // PING (after the handshake, so AUTH comes first).
+  std::string HealthCheckRequest() const override { return "*1\r\n$4\r\nPING\r\n"; }
   // 0: the RESP2 codec; 1: the RESP3 sibling; nullptr otherwise.
   const Codec* Variant(uint8_t id) const override;
   // DISCARD, then UNWATCH: a pinned connection back to a clean state (replies dropped).

@@ -95,6 +95,8 @@ class MemcachedServer {
   void Stop() { process_.Stop(); }
   void Kill() { process_.Kill(9); }
   bool Restart();
+  // The process, e.g. to pause it with SIGSTOP / SIGCONT.
+  Process& process() { return process_; }
 
  private:
   bool Launch();

@@ -1,0 +1,193 @@
+// HealthProbe: a small connection of its own per server (never shared with client traffic, so
+// a check can neither delay nor be delayed by client requests).
+#include "core/proxy/health_check.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/proxy/worker.h"
+
+namespace proxy {
+
+HealthProbe::HealthProbe(PoolRuntime& pool, ServerState& server)
+    : pool_(pool), server_(server), codec_(pool.shared().codec) {}
+
+HealthProbe::~HealthProbe() { CloseSocket(); }
+
+void HealthProbe::CloseSocket() {
+  if (lookup_ != nullptr) {
+    evdns_getaddrinfo_cancel(lookup_);
+    lookup_ = nullptr;
+  }
+  if (event_ != nullptr) {
+    event_free(event_);
+    event_ = nullptr;
+  }
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+  state_ = State::kIdle;
+  decoder_.reset();
+  in_.Drain(in_.Length());
+  out_.Drain(out_.Length());
+}
+
+void HealthProbe::Tick() {
+  if (outstanding_) Done(false, "no answer within the health check interval");
+  outstanding_ = true;
+  if (state_ == State::kConnected) {
+    Send();
+    return;
+  }
+  const ServerAddress& address = server_.address;
+  if (address.resolved) {
+    StartConnect(reinterpret_cast<const sockaddr*>(&address.addr), address.len);
+    return;
+  }
+  evdns_base* dns = pool_.worker().dns();
+  if (dns == nullptr) {
+    Done(false, "no resolver for the server's host name");
+    return;
+  }
+  evutil_addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = EVUTIL_AI_NUMERICSERV;
+  state_ = State::kResolving;
+  lookup_ = evdns_getaddrinfo(dns, address.host.c_str(), address.port.c_str(), &hints,
+                              &OnResolved, this);
+}
+
+void HealthProbe::OnResolved(int result, evutil_addrinfo* addresses, void* arg) {
+  auto* self = static_cast<HealthProbe*>(arg);
+  self->lookup_ = nullptr;
+  if (result == EVUTIL_EAI_CANCEL) {
+    if (addresses != nullptr) evutil_freeaddrinfo(addresses);
+    return;  // being destroyed
+  }
+  self->pool_.worker().UpdateClock();
+  if (result != 0 || addresses == nullptr) {
+    if (addresses != nullptr) evutil_freeaddrinfo(addresses);
+    self->Done(false, "cannot resolve the server's host name");
+    return;
+  }
+  self->StartConnect(addresses->ai_addr, static_cast<socklen_t>(addresses->ai_addrlen));
+  evutil_freeaddrinfo(addresses);
+}
+
+void HealthProbe::StartConnect(const sockaddr* addr, socklen_t len) {
+  fd_ = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) {
+    Done(false, std::strerror(errno));
+    return;
+  }
+  if (addr->sa_family != AF_UNIX) {
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  }
+  decoder_ = codec_->NewReplyDecoder(pool_.shared().limits.decoder);
+  // The handshake first (AUTH/SELECT: a server that refuses it fails the check), then the check.
+  replies_left_ = 0;
+  for (const std::string& request : codec_->ServerHandshake()) {
+    out_.Append(request);
+    ++replies_left_;
+  }
+  out_.Append(codec_->HealthCheckRequest());
+  ++replies_left_;
+  const int rc = connect(fd_, addr, len);
+  if (rc != 0 && errno != EINPROGRESS) {
+    Done(false, std::strerror(errno));
+    return;
+  }
+  state_ = rc == 0 ? State::kConnected : State::kConnecting;
+  event_ = event_new(pool_.worker().base(), fd_,
+                     static_cast<short>(EV_READ | EV_PERSIST |
+                                        (state_ == State::kConnecting ? EV_WRITE : 0)),
+                     &OnEvent, this);
+  event_add(event_, nullptr);
+  if (state_ == State::kConnected) Flush();
+}
+
+void HealthProbe::Send() {
+  out_.Append(codec_->HealthCheckRequest());
+  replies_left_ = 1;
+  Flush();
+}
+
+void HealthProbe::Flush() {
+  while (out_.Length() > 0) {
+    const ssize_t n = out_.WriteTo(fd_);
+    if (n > 0) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+    Done(false, n < 0 ? std::strerror(errno) : "write failed");
+    return;
+  }
+}
+
+void HealthProbe::OnEvent(evutil_socket_t, short what, void* arg) {
+  auto* self = static_cast<HealthProbe*>(arg);
+  self->pool_.worker().UpdateClock();
+  if (self->state_ == State::kConnecting && (what & EV_WRITE) != 0) {
+    int error = 0;
+    socklen_t len = sizeof(error);
+    if (getsockopt(self->fd_, SOL_SOCKET, SO_ERROR, &error, &len) != 0) error = errno;
+    if (error != 0) {
+      self->Done(false, std::strerror(error));
+      return;
+    }
+    self->state_ = State::kConnected;
+    // From now on only reads are watched.
+    event_del(self->event_);
+    event_assign(self->event_, self->pool_.worker().base(), self->fd_, EV_READ | EV_PERSIST,
+                 &OnEvent, self);
+    event_add(self->event_, nullptr);
+    self->Flush();
+    if (self->state_ != State::kConnected) return;
+  }
+  if ((what & EV_READ) != 0 && self->state_ == State::kConnected) self->HandleReadable();
+}
+
+void HealthProbe::HandleReadable() {
+  const ssize_t n = in_.ReadFrom(fd_, 4096);
+  if (n == 0) {
+    Done(false, "connection closed by the server");
+    CloseSocket();  // also when no check was outstanding
+    return;
+  }
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+    Done(false, std::strerror(errno));
+    CloseSocket();
+    return;
+  }
+  std::string error;
+  while (in_.Length() > 0) {
+    reply_.Reset();
+    const DecodeResult result = decoder_->Decode(in_, &reply_, &error);
+    if (result == DecodeResult::kNeedMoreData) return;
+    if (result != DecodeResult::kMessage || replies_left_ == 0) {
+      Done(false, "unexpected reply");
+      CloseSocket();
+      return;
+    }
+    in_.Drain(reply_.wire_size);
+    if (reply_.is_error) {
+      Done(false, "error reply");
+      return;
+    }
+    if (--replies_left_ == 0) Done(true, "");
+  }
+}
+
+void HealthProbe::Done(bool ok, const char* why) {
+  if (!ok) CloseSocket();
+  if (!outstanding_) return;
+  outstanding_ = false;
+  pool_.OnHealthCheck(server_, ok, why);
+}
+
+}  // namespace proxy
