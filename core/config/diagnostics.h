@@ -28,6 +28,13 @@ struct PoolSource {
   std::vector<SourcePos> servers;                      // per Pool.servers entry
   std::vector<SourcePos> filters;                      // per Pool.filters entry
   std::vector<SourcePos> filter_configs;               // per entry: its `config:` (or the entry)
+  std::vector<SourcePos> sentinels;                    // per Pool.sentinels entry
+  // Per Pool.replicas entry: its server name (the mapping key) and each replica.
+  struct ReplicaSetSource {
+    SourcePos server;
+    std::vector<SourcePos> replicas;
+  };
+  std::vector<ReplicaSetSource> replicas;
 
   // The value of `key` if it was written, else the pool name.
   SourcePos KeyOrPool(const std::string& key) const;

@@ -44,6 +44,24 @@ bool SameFilters(const Pool& a, const Pool& b) {
   return true;
 }
 
+// Sentinels and replicas as written, in file order (a reordering counts as a change, like
+// servers: the proxy asks sentinels and spreads reads in that order).
+bool SameSentinels(const Pool& a, const Pool& b) {
+  if (a.sentinels_size() != b.sentinels_size()) return false;
+  for (int i = 0; i < a.sentinels_size(); ++i) {
+    if (!SameMessage(a.sentinels(i), b.sentinels(i))) return false;
+  }
+  return true;
+}
+
+bool SameReplicas(const Pool& a, const Pool& b) {
+  if (a.replicas_size() != b.replicas_size()) return false;
+  for (int i = 0; i < a.replicas_size(); ++i) {
+    if (!SameMessage(a.replicas(i), b.replicas(i))) return false;
+  }
+  return true;
+}
+
 // The pool's key_prefix filter configs (serialized): the prefix is part of the bytes routing
 // hashes (filters/key_prefix), so two pools with different ones hash every key differently.
 std::vector<std::string> KeyPrefixes(const Pool& pool) {
@@ -83,6 +101,15 @@ std::vector<std::string> ChangedKeys(const Pool& a, const Pool& b) {
   check(SameServers(a, b), "servers");
   check(a.reuseport() == b.reuseport(), "reuseport");
   check(SameFilters(a, b), "filters");
+  // High availability: none of these moves a key (placement is by server name, and reads that
+  // go to a replica go to the replica of the key's own server). sentinel_password is named,
+  // never shown, like redis_auth.
+  check(SameSentinels(a, b), "sentinels");
+  check(a.sentinel_password() == b.sentinel_password(), "sentinel_password");
+  check(SameReplicas(a, b), "replicas");
+  check(a.read_from() == b.read_from(), "read_from");
+  check(a.health_check_interval_ms() == b.health_check_interval_ms(), "health_check_interval");
+  check(a.auto_eject_drop() == b.auto_eject_drop(), "auto_eject_drop");
   return keys;
 }
 

@@ -4,7 +4,9 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -12,8 +14,10 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "api/filter.h"
 #include "api/registry.h"
+#include "core/config/values.h"
 
 namespace proxy::config {
 namespace {
@@ -99,6 +103,159 @@ void CheckFilterChain(const Pool& pool, const PoolSource& source, DiagnosticSink
   }
 }
 
+// A server's or replica's address for comparisons: host:port as parsed (port 06379 is 6379),
+// or the unix socket path.
+std::string AddressOf(const config::v1::Server& server) {
+  if (server.has_tcp()) return absl::StrCat(server.tcp().host(), ":", server.tcp().port());
+  return server.unix_path();
+}
+
+// The high-availability keys (shardproxy extensions): sentinels, sentinel_password, replicas,
+// read_from, health_check_interval, auto_eject_drop.
+void CheckHighAvailability(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) {
+  const std::string& name = pool.name();
+  // health_check_interval needs a protocol whose codec has a check request (Codec::
+  // HealthCheckRequest): redis PING and memcache `version` are the ones there are.
+  if (pool.health_check_interval_ms() > 0 && pool.protocol() != "redis" &&
+      pool.protocol() != "memcache") {
+    sink->Error(source.KeyOrPool("health_check_interval"), name, "health_check_interval",
+                absl::StrCat("protocol '", pool.protocol(), "' has no health check request; "
+                             "active checks are only available for redis and memcache pools"));
+  }
+  if (pool.auto_eject_drop() && !pool.auto_eject_hosts()) {
+    sink->Warning(source.KeyOrPool("auto_eject_drop"), name, "auto_eject_drop",
+                  "has no effect without auto_eject_hosts: true: no server is ever ejected, so "
+                  "there are no keys to fail fast");
+  }
+  // The rest is about redis masters and replicas: on any other pool the keys are errors and
+  // nothing else about them is worth saying.
+  if (pool.protocol() != "redis") {
+    for (const char* key : {"sentinels", "sentinel_password", "replicas", "read_from"}) {
+      if (!source.keys.contains(key)) continue;
+      sink->Error(source.KeyOrPool(key), name, key,
+                  absl::StrCat("is only valid for a redis pool (this pool's protocol is '",
+                               pool.protocol(), "')"));
+    }
+    return;
+  }
+  // Every address the pool names (masters, replicas, sentinels), for duplicates.
+  enum class Kind { kServer, kSentinel, kReplica };
+  struct Named {
+    Kind kind;
+    std::string what;  // e.g. "server 'shard-a'"
+    SourcePos pos;
+  };
+  // "is listed twice (first at line 4)" for the same kind, else which other entry it is.
+  auto same_as = [](Kind kind, const Named& first) {
+    if (kind == first.kind) {
+      return absl::StrCat("is listed twice (first at line ", first.pos.line,
+                          kind == Kind::kReplica ? absl::StrCat(", as ", first.what) : "", ")");
+    }
+    return absl::StrCat("is the same address as ", first.what, " (line ", first.pos.line, ")",
+                        first.kind == Kind::kServer && kind == Kind::kReplica
+                            ? ", a master of this pool: a replica is another redis-server, "
+                              "one that replicates its master"
+                            : "");
+  };
+  absl::flat_hash_map<std::string, Named> addresses;
+  for (int i = 0; i < pool.servers_size(); ++i) {
+    const config::v1::Server& server = pool.servers(i);
+    addresses.emplace(AddressOf(server),
+                      Named{Kind::kServer, absl::StrCat("server '", server.node_name(), "'"),
+                            source.servers[static_cast<size_t>(i)]});
+  }
+  // Sentinels: valid (LoadYaml), distinct, and every server named by its master name.
+  for (int i = 0; i < pool.sentinels_size(); ++i) {
+    const config::v1::Sentinel& sentinel = pool.sentinels(i);
+    const SourcePos pos = source.sentinels[static_cast<size_t>(i)];
+    const std::string address =
+        absl::StrCat(sentinel.tcp().host(), ":", sentinel.tcp().port());
+    auto [it, inserted] = addresses.emplace(
+        address, Named{Kind::kSentinel, absl::StrCat("sentinel '", sentinel.raw(), "'"), pos});
+    if (!inserted) {
+      sink->Error(pos, name, "sentinels",
+                  absl::StrCat("'", sentinel.raw(), "' ", same_as(Kind::kSentinel, it->second)));
+    }
+  }
+  if (pool.sentinels_size() > 0) {
+    for (int i = 0; i < pool.servers_size(); ++i) {
+      const config::v1::Server& server = pool.servers(i);
+      const SourcePos pos = source.servers[static_cast<size_t>(i)];
+      if (!server.has_tcp()) {
+        sink->Error(pos, name, "servers",
+                    absl::StrCat("'", server.raw(), "' is a unix socket: with sentinels: every "
+                                 "server is a redis master Sentinel can fail over, and Sentinel "
+                                 "reports TCP addresses only"));
+      } else if (server.name().empty()) {
+        sink->Error(pos, name, "servers",
+                    absl::StrCat("'", server.raw(), "' has no name: with sentinels: every "
+                                 "server is named by its Sentinel master name (e.g. '",
+                                 server.raw(), " mymaster'); its address is only the starting "
+                                 "guess, and keys are placed by the name, so a failover moves "
+                                 "none"));
+      }
+    }
+  } else if (!pool.sentinel_password().empty()) {
+    sink->Warning(source.KeyOrPool("sentinel_password"), name, "sentinel_password",
+                  "has no effect: the pool lists no sentinels:");
+  }
+  // Replicas: each under a server of the pool, at an address of its own, named apart.
+  absl::flat_hash_map<std::string, Named> names;
+  std::vector<std::string> server_names;
+  for (int i = 0; i < pool.servers_size(); ++i) {
+    const config::v1::Server& server = pool.servers(i);
+    server_names.push_back(server.node_name());
+    names.emplace(server.node_name(),
+                  Named{Kind::kServer, absl::StrCat("server '", server.node_name(), "'"),
+                        source.servers[static_cast<size_t>(i)]});
+  }
+  for (int i = 0; i < pool.replicas_size(); ++i) {
+    const config::v1::ReplicaSet& set = pool.replicas(i);
+    const PoolSource::ReplicaSetSource& set_source = source.replicas[static_cast<size_t>(i)];
+    if (std::find(server_names.begin(), server_names.end(), set.server()) ==
+        server_names.end()) {
+      sink->Error(set_source.server, name, "replicas",
+                  absl::StrCat("'", set.server(), "' is not a server of this pool (its servers: ",
+                               server_names.empty() ? "none" : absl::StrJoin(server_names, ", "),
+                               "); a replicas: entry is a server's name, then its replicas"));
+    }
+    for (int j = 0; j < set.replicas_size(); ++j) {
+      const config::v1::Server& replica = set.replicas(j);
+      const SourcePos pos = set_source.replicas[static_cast<size_t>(j)];
+      const std::string what =
+          absl::StrCat("replica '", replica.raw(), "' of '", set.server(), "'");
+      auto [it, inserted] =
+          addresses.emplace(AddressOf(replica), Named{Kind::kReplica, what, pos});
+      if (!inserted) {
+        sink->Error(pos, name, "replicas",
+                    absl::StrCat("'", replica.raw(), "' ", same_as(Kind::kReplica, it->second)));
+        continue;
+      }
+      if (replica.name().empty()) continue;  // its node name is its address: distinct
+      auto [name_it, name_new] =
+          names.emplace(replica.node_name(), Named{Kind::kReplica, what, pos});
+      if (!name_new) {
+        sink->Error(pos, name, "replicas",
+                    absl::StrCat("'", replica.raw(), "' has the same name '", replica.name(),
+                                 "' as ", name_it->second.what, " (line ",
+                                 name_it->second.pos.line, "); give each replica a distinct "
+                                 "name (it names the replica in stats and logs)"));
+      }
+    }
+  }
+  // read_from other than master needs replicas to read from.
+  if (pool.read_from() != config::v1::READ_FROM_MASTER && pool.replicas_size() == 0 &&
+      pool.sentinels_size() == 0) {
+    const bool fails = pool.read_from() == config::v1::READ_FROM_REPLICA;
+    sink->Warning(source.KeyOrPool("read_from"), name, "read_from",
+                  absl::StrCat("'", ReadFromName(pool.read_from()),
+                               "' but no replica is known: the pool has neither replicas: nor "
+                               "sentinels: to discover them, so ",
+                               fails ? "every read-only command fails with an error"
+                                     : "every read goes to the master"));
+  }
+}
+
 void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) {
   const std::string& name = pool.name();
   // 1. listen is required.
@@ -153,6 +310,7 @@ void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* si
                   absl::StrCat("cannot resolve host '", pool.listen().tcp().host(), "': ", error));
     }
   }
+  CheckHighAvailability(pool, source, sink);
   CheckFilterChain(pool, source, sink);
   // Filters validate their own configs.
   for (int i = 0; i < pool.filters_size(); ++i) {

@@ -1,8 +1,11 @@
 // twemproxy-compatible scalar parsing.
 #include "core/config/values.h"
 
+#include <arpa/inet.h>
 #include <sys/un.h>
 
+#include <string>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -14,6 +17,8 @@ namespace {
 
 constexpr char kServerFormat[] =
     "expected \"host:port:weight [name]\" or \"/path/unix_socket:weight [name]\"";
+constexpr char kReplicaFormat[] =
+    "expected \"host:port [name]\" or \"/path/unix_socket [name]\" (a replica has no weight)";
 
 bool AllDigits(absl::string_view s) {
   if (s.empty()) return false;
@@ -46,6 +51,120 @@ absl::Status CheckUnixPath(absl::string_view path) {
   return absl::InvalidArgumentError(absl::StrCat("unix socket path is ", path.size(),
                                                  " bytes; the limit is ",
                                                  sizeof(sockaddr_un::sun_path) - 1));
+}
+
+// The host and port of a `host:port` value already split at its last colon: twemproxy's rules
+// for `listen:` (a non-empty host, IPv6 without brackets, a port in 1..65535). A list entry's
+// port error names the entry (`listen:` has one value, so its message does not).
+absl::StatusOr<uint32_t> CheckHostPort(absl::string_view text, absl::string_view host,
+                                       absl::string_view port_text, bool list_entry) {
+  absl::StatusOr<uint32_t> port = ParsePort(port_text);
+  if (!port.ok() && list_entry) {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "': ", port.status().message()));
+  }
+  if (!port.ok()) return port.status();
+  if (host.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "' has an empty host"));
+  }
+  if (host.front() == '[') {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", host, "' is not a valid host: write IPv6 addresses without brackets, e.g. ",
+        "::1:22121 (twemproxy's format)"));
+  }
+  return port;
+}
+
+// In twemproxy's format a host may contain colons only as an IPv6 address; any other host with
+// a colon is `host:port` followed by something more (usually a weight).
+bool HasNonIpv6Colon(absl::string_view host) {
+  if (host.find(':') == absl::string_view::npos) return false;
+  in6_addr address;
+  return inet_pton(AF_INET6, std::string(host).c_str(), &address) != 1;
+}
+
+// A `servers:` entry (`weighted`) or a `replicas:` entry (the same without the weight).
+absl::StatusOr<config::v1::Server> ParseServerEntry(absl::string_view text, bool weighted,
+                                                    std::string* weight_note) {
+  const char* format = weighted ? kServerFormat : kReplicaFormat;
+  config::v1::Server server;
+  server.set_raw(std::string(text));
+  absl::string_view rest = text;
+  size_t space = text.rfind(' ');
+  if (space != absl::string_view::npos) {
+    server.set_name(std::string(text.substr(space + 1)));
+    rest = text.substr(0, space);
+    if (server.name().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("'", text, "' has an empty name"));
+    }
+  }
+  absl::string_view address = rest;
+  absl::string_view weight_text;
+  if (weighted) {
+    size_t colon = rest.rfind(':');
+    if (colon == absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("'", text, "': ", format));
+    }
+    weight_text = rest.substr(colon + 1);
+    address = rest.substr(0, colon);
+  }
+  const bool is_unix = !text.empty() && text.front() == '/';
+  absl::string_view host;
+  uint32_t port = 0;
+  if (!is_unix) {
+    size_t port_colon = address.rfind(':');
+    if (port_colon == absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("'", text, "': ", format));
+    }
+    host = address.substr(0, port_colon);
+    absl::StatusOr<uint32_t> parsed_port = ParsePort(address.substr(port_colon + 1));
+    if (!parsed_port.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", text, "': ", parsed_port.status().message()));
+    }
+    port = *parsed_port;
+    if (host.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("'", text, "' has an empty host"));
+    }
+    if (!weighted && HasNonIpv6Colon(host)) {
+      return absl::InvalidArgumentError(absl::StrCat("'", text, "': '", host,
+                                                     "' is not a host; ", format));
+    }
+  }
+  if (weighted) {
+    absl::StatusOr<ParsedNumber> weight = ParseNumber(weight_text);
+    if (!weight.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("'", text, "': invalid weight '",
+                                                     weight_text,
+                                                     "' (a positive whole number)"));
+    }
+    if (weight->value == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", text, "': weight is zero (it must be at least 1)"));
+    }
+    if (weight->wrapped && weight_note != nullptr) {
+      *weight_note =
+          absl::StrCat("weight ", weight_text, " exceeds 2147483647; twemproxy wraps it to ",
+                       weight->value, ", which is used so that placement stays identical");
+    }
+    server.set_weight(weight->value);
+  }
+  if (is_unix) {
+    server.set_unix_path(std::string(address));
+    PROXY_RETURN_IF_ERROR(CheckUnixPath(address));
+  } else {
+    server.mutable_tcp()->set_host(std::string(host));
+    server.mutable_tcp()->set_port(port);
+  }
+  if (!server.name().empty()) {
+    server.set_node_name(server.name());
+  } else if (is_unix) {
+    server.set_node_name(absl::StrCat(address, ":"));
+  } else if (port == 11211) {
+    server.set_node_name(std::string(host));  // libmemcached compatibility
+  } else {
+    server.set_node_name(std::string(address));
+  }
+  return server;
 }
 
 }  // namespace
@@ -128,90 +247,65 @@ absl::StatusOr<config::v1::Listen> ParseListen(absl::string_view text,
         absl::StrCat("'", text, "' is not \"host:port\" or \"/path/to/socket [permission]\""));
   }
   absl::string_view host = text.substr(0, colon);
-  absl::StatusOr<uint32_t> port = ParsePort(text.substr(colon + 1));
+  absl::StatusOr<uint32_t> port =
+      CheckHostPort(text, host, text.substr(colon + 1), /*list_entry=*/false);
   if (!port.ok()) return port.status();
-  if (host.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("'", text, "' has an empty host"));
-  }
-  if (host.front() == '[') {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "'", host, "' is not a valid host: write IPv6 addresses without brackets, e.g. ",
-        "::1:22121 (twemproxy's format)"));
-  }
   listen.mutable_tcp()->set_host(std::string(host));
   listen.mutable_tcp()->set_port(*port);
   return listen;
 }
 
 absl::StatusOr<config::v1::Server> ParseServer(absl::string_view text, std::string* weight_note) {
-  config::v1::Server server;
-  server.set_raw(std::string(text));
-  absl::string_view rest = text;
-  size_t space = text.rfind(' ');
-  if (space != absl::string_view::npos) {
-    server.set_name(std::string(text.substr(space + 1)));
-    rest = text.substr(0, space);
-    if (server.name().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("'", text, "' has an empty name"));
-    }
+  return ParseServerEntry(text, /*weighted=*/true, weight_note);
+}
+
+absl::StatusOr<config::v1::Server> ParseReplica(absl::string_view text) {
+  return ParseServerEntry(text, /*weighted=*/false, nullptr);
+}
+
+absl::StatusOr<config::v1::TcpAddress> ParseSentinel(absl::string_view text) {
+  constexpr char kFormat[] = "expected \"host:port\" (a sentinel has no weight and no name)";
+  const size_t colon = text.rfind(':');
+  if (colon == absl::string_view::npos || text.find(' ') != absl::string_view::npos ||
+      (!text.empty() && text.front() == '/')) {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "': ", kFormat));
   }
-  size_t colon = rest.rfind(':');
-  if (colon == absl::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat("'", text, "': ", kServerFormat));
-  }
-  absl::string_view weight_text = rest.substr(colon + 1);
-  absl::string_view address = rest.substr(0, colon);
-  const bool is_unix = !text.empty() && text.front() == '/';
-  absl::string_view host;
-  uint32_t port = 0;
-  if (!is_unix) {
-    size_t port_colon = address.rfind(':');
-    if (port_colon == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat("'", text, "': ", kServerFormat));
-    }
-    host = address.substr(0, port_colon);
-    absl::StatusOr<uint32_t> parsed_port = ParsePort(address.substr(port_colon + 1));
-    if (!parsed_port.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("'", text, "': ", parsed_port.status().message()));
-    }
-    port = *parsed_port;
-    if (host.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("'", text, "' has an empty host"));
-    }
-  }
-  absl::StatusOr<ParsedNumber> weight = ParseNumber(weight_text);
-  if (!weight.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("'", text, "': invalid weight '", weight_text,
-                                                   "' (a positive whole number)"));
-  }
-  if (weight->value == 0) {
+  absl::string_view host = text.substr(0, colon);
+  absl::StatusOr<uint32_t> port =
+      CheckHostPort(text, host, text.substr(colon + 1), /*list_entry=*/true);
+  if (!port.ok()) return port.status();
+  if (HasNonIpv6Colon(host)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("'", text, "': weight is zero (it must be at least 1)"));
+        absl::StrCat("'", text, "': '", host, "' is not a host; ", kFormat));
   }
-  if (weight->wrapped && weight_note != nullptr) {
-    *weight_note =
-        absl::StrCat("weight ", weight_text, " exceeds 2147483647; twemproxy wraps it to ",
-                     weight->value, ", which is used so that placement stays identical");
+  config::v1::TcpAddress address;
+  address.set_host(std::string(host));
+  address.set_port(*port);
+  return address;
+}
+
+namespace {
+constexpr std::pair<config::v1::ReadFrom, absl::string_view> kReadFromNames[] = {
+    {config::v1::READ_FROM_MASTER, "master"},
+    {config::v1::READ_FROM_PREFER_REPLICA, "prefer_replica"},
+    {config::v1::READ_FROM_REPLICA, "replica"},
+    {config::v1::READ_FROM_ANY, "any"},
+};
+}  // namespace
+
+absl::StatusOr<config::v1::ReadFrom> ParseReadFrom(absl::string_view text) {
+  for (const auto& [value, name] : kReadFromNames) {
+    if (text == name) return value;
   }
-  server.set_weight(weight->value);
-  if (is_unix) {
-    server.set_unix_path(std::string(address));
-    PROXY_RETURN_IF_ERROR(CheckUnixPath(address));
-  } else {
-    server.mutable_tcp()->set_host(std::string(host));
-    server.mutable_tcp()->set_port(port);
+  return absl::InvalidArgumentError(absl::StrCat(
+      "'", text, "' is not a valid read_from (valid: master, prefer_replica, replica, any)"));
+}
+
+absl::string_view ReadFromName(config::v1::ReadFrom read_from) {
+  for (const auto& [value, name] : kReadFromNames) {
+    if (value == read_from) return name;
   }
-  if (!server.name().empty()) {
-    server.set_node_name(server.name());
-  } else if (is_unix) {
-    server.set_node_name(absl::StrCat(address, ":"));
-  } else if (port == 11211) {
-    server.set_node_name(std::string(host));  // libmemcached compatibility
-  } else {
-    server.set_node_name(std::string(address));
-  }
-  return server;
+  return "master";
 }
 
 }  // namespace proxy::config

@@ -1,5 +1,7 @@
-// Parsers for twemproxy's scalar values: numbers, booleans, `listen:` and `servers:` entries.
-// Each returns an error text (no location) that the loader prefixes with file:line:col.
+// Parsers for twemproxy's scalar values: numbers, booleans, `listen:` and `servers:` entries, and
+// the values of shardproxy's high-availability keys (`sentinels:` and `replicas:` entries,
+// `read_from:`). Each returns an error text (no location) that the loader prefixes with
+// file:line:col.
 #pragma once
 
 #include <cstdint>
@@ -32,5 +34,22 @@ absl::StatusOr<config::v1::Listen> ParseListen(absl::string_view text,
 // `host:port:weight [name]` or `/path:weight [name]`, with twemproxy's node name derived.
 // `weight_note` is set when the weight wrapped (see ParsedNumber).
 absl::StatusOr<config::v1::Server> ParseServer(absl::string_view text, std::string* weight_note);
+
+// A `replicas:` entry: a `servers:` entry without the weight, `host:port [name]` or
+// `/path [name]`, parsed by the same code (so the node name is derived the same way). weight is
+// 0: replicas get reads by `read_from:`, not by weight. A weight written out of habit
+// (`127.0.0.1:6380:1`) is reported as such rather than read as the IPv6-style host
+// "127.0.0.1:6380" and port 1.
+absl::StatusOr<config::v1::Server> ParseReplica(absl::string_view text);
+
+// A `sentinels:` entry: `host:port` (split at the last colon; IPv6 without brackets), no name,
+// no weight.
+absl::StatusOr<config::v1::TcpAddress> ParseSentinel(absl::string_view text);
+
+// `master`, `prefer_replica`, `replica` or `any`.
+absl::StatusOr<config::v1::ReadFrom> ParseReadFrom(absl::string_view text);
+
+// The YAML spelling of a ReadFrom value ("master", ...).
+absl::string_view ReadFromName(config::v1::ReadFrom read_from);
 
 }  // namespace proxy::config

@@ -19,10 +19,19 @@ namespace {
 
 using config::v1::Pool;
 
+// The bounds of `health_check_interval:` (milliseconds; 0 = off). Below the minimum a check
+// would be a request to every server from every worker every few milliseconds, and a server
+// merely pausing for a moment (a fork for BGSAVE, a slow command) would count as failing; above
+// the maximum a failure found only by checks would go unnoticed for hours.
+constexpr uint32_t kMinHealthCheckIntervalMs = 10;
+constexpr uint32_t kMaxHealthCheckIntervalMs = 3600000;
+
 // Reports YAML features twemproxy's grammar does not allow, once per node. Returns true when
-// `node` is plain (no alias, anchor, tag or flow style).
+// `node` is plain (no alias, anchor, tag or flow style). `allow_flow` accepts flow style
+// ([a, b], {a: b}) for our own list and mapping keys (sentinels:, replicas:), which twemproxy
+// would reject anyway, so accepting both styles costs no compatibility.
 bool CheckPlain(const YamlNode& node, const std::string& pool, const std::string& key,
-                DiagnosticSink* sink) {
+                DiagnosticSink* sink, bool allow_flow = false) {
   if (node.alias) {
     sink->Error(node.pos, pool, key, "YAML aliases (*name) are not supported; write the value out");
     return false;
@@ -36,7 +45,7 @@ bool CheckPlain(const YamlNode& node, const std::string& pool, const std::string
                 absl::StrCat("YAML tags (", node.tag, ") are not supported; remove the tag"));
     return false;
   }
-  if (node.flow) {
+  if (node.flow && !allow_flow) {
     if (key == "hash_tag" && node.kind == YamlNode::Kind::kMapping) {
       sink->Error(node.pos, pool, key,
                   "an unquoted {} is an empty YAML mapping; quote it: hash_tag: \"{}\"");
@@ -97,6 +106,8 @@ class PoolLoader {
     source_->keys[key] = value.pos;
     if (key == "servers") return LoadServers(value);
     if (key == "filters") return LoadFilters(value);
+    if (key == "sentinels") return LoadSentinels(value);
+    if (key == "replicas") return LoadReplicas(value);
     if (key == "hash") return SetRegisteredName<HashFunctionFactory>(value, name_, key, sink_,
                                                                       pool_->mutable_hash());
     if (key == "distribution") {
@@ -142,6 +153,15 @@ class PoolLoader {
     if (key == "server_failure_limit") {
       return SetNumber(value, key, &Pool::set_server_failure_limit);
     }
+    // High availability (shardproxy extensions; cross-checks in validator.cc).
+    if (key == "sentinel_password") return pool_->set_sentinel_password(text);
+    if (key == "read_from") {
+      absl::StatusOr<config::v1::ReadFrom> read_from = ParseReadFrom(text);
+      if (!read_from.ok()) return Error(value, key, std::string(read_from.status().message()));
+      return pool_->set_read_from(*read_from);
+    }
+    if (key == "health_check_interval") return LoadHealthCheckInterval(value);
+    if (key == "auto_eject_drop") return SetBool(value, key, &Pool::set_auto_eject_drop);
   }
 
   // After every key: the pool's protocol from `protocol:` (our extension) or twemproxy's
@@ -224,6 +244,117 @@ class PoolLoader {
       if (!note.empty()) sink_->Warning(item->pos, name_, "servers", note);
       *pool_->add_servers() = *std::move(server);
       source_->servers.push_back(item->pos);
+    }
+  }
+
+  // A shardproxy key, so no twemproxy value has to keep working: a number that twemproxy would
+  // wrap is out of range here, not wrapped.
+  void LoadHealthCheckInterval(const YamlNode& node) {
+    const std::string key = "health_check_interval";
+    absl::StatusOr<ParsedNumber> parsed = ParseNumber(node.value);
+    if (!parsed.ok()) return Error(node, key, std::string(parsed.status().message()));
+    const uint32_t ms = parsed->value;
+    if (parsed->wrapped || ms > kMaxHealthCheckIntervalMs) {
+      return Error(node, key,
+                   absl::StrCat("'", node.value, "' is above ", kMaxHealthCheckIntervalMs,
+                                " ms (one hour): a failure found only by the checks would go "
+                                "unnoticed that long; use 0 to turn checks off"));
+    }
+    if (ms != 0 && ms < kMinHealthCheckIntervalMs) {
+      return Error(node, key,
+                   absl::StrCat("'", node.value, "' is below ", kMinHealthCheckIntervalMs,
+                                " ms: every worker would send every server a check that often, "
+                                "and a server merely pausing for a moment (a fork for BGSAVE, a "
+                                "slow command) would count as failing; use at least ",
+                                kMinHealthCheckIntervalMs,
+                                " (1000 is typical), or 0 to turn checks off"));
+    }
+    pool_->set_health_check_interval_ms(ms);
+  }
+
+  // `sentinels:`: a list of `host:port`, block or flow style.
+  void LoadSentinels(const YamlNode& node) {
+    const std::string key = "sentinels";
+    if (!CheckPlain(node, name_, key, sink_, /*allow_flow=*/true)) return;
+    if (node.kind != YamlNode::Kind::kSequence) {
+      return Error(node, key,
+                   absl::StrCat("expected a list of sentinels (one \"- host:port\" per line, or "
+                                "[host:port, ...]), found ",
+                                node.KindName()));
+    }
+    if (node.items.empty()) {
+      return Error(node, key, "the list is empty: name at least one sentinel");
+    }
+    for (const YamlNodePtr& item : node.items) {
+      const YamlNode* scalar = RequireScalar(*item, name_, key, sink_);
+      if (scalar == nullptr) continue;
+      absl::StatusOr<config::v1::TcpAddress> address = ParseSentinel(scalar->value);
+      if (!address.ok()) {
+        Error(*item, key, std::string(address.status().message()));
+        continue;
+      }
+      config::v1::Sentinel* sentinel = pool_->add_sentinels();
+      sentinel->set_raw(scalar->value);
+      *sentinel->mutable_tcp() = *std::move(address);
+      source_->sentinels.push_back(item->pos);
+    }
+  }
+
+  // `replicas:`: a mapping from a server's name to its replicas, each a `servers:` entry
+  // without the weight; block or flow style. Whether the names are servers of the pool is
+  // checked by the validator (servers: may come after replicas:).
+  void LoadReplicas(const YamlNode& node) {
+    const std::string key = "replicas";
+    if (!CheckPlain(node, name_, key, sink_, /*allow_flow=*/true)) return;
+    if (node.kind != YamlNode::Kind::kMapping) {
+      return Error(node, key,
+                   absl::StrCat("expected a mapping from server names to lists of replicas "
+                                "(\"shard-a:\" then one \"- host:port [name]\" per line), found ",
+                                node.KindName()));
+    }
+    absl::flat_hash_map<std::string, SourcePos> seen;
+    for (const auto& [k, v] : node.entries) {
+      if (!CheckPlain(*k, name_, key, sink_)) continue;
+      if (k->kind != YamlNode::Kind::kScalar || k->value.empty()) {
+        Error(*k, key, "expected a server's name (its servers: name) before its replicas");
+        continue;
+      }
+      const std::string& server = k->value;
+      auto [it, first] = seen.emplace(server, k->pos);
+      if (!first) {
+        Error(*k, key,
+              absl::StrCat("server '", server, "' is listed twice (first at line ",
+                           it->second.line, "); list all its replicas under one entry"));
+        continue;
+      }
+      if (!CheckPlain(*v, name_, key, sink_, /*allow_flow=*/true)) continue;
+      if (v->kind != YamlNode::Kind::kSequence) {
+        Error(*v, key,
+              absl::StrCat("expected a list of replicas for server '", server,
+                           "' (one \"- host:port [name]\" per line), found ", v->KindName()));
+        continue;
+      }
+      if (v->items.empty()) {
+        Error(*v, key,
+              absl::StrCat("server '", server, "' has an empty list of replicas; list at least "
+                           "one or remove the entry"));
+        continue;
+      }
+      config::v1::ReplicaSet* set = pool_->add_replicas();
+      set->set_server(server);
+      PoolSource::ReplicaSetSource& set_source = source_->replicas.emplace_back();
+      set_source.server = k->pos;
+      for (const YamlNodePtr& item : v->items) {
+        const YamlNode* scalar = RequireScalar(*item, name_, key, sink_);
+        if (scalar == nullptr) continue;
+        absl::StatusOr<config::v1::Server> replica = ParseReplica(scalar->value);
+        if (!replica.ok()) {
+          Error(*item, key, std::string(replica.status().message()));
+          continue;
+        }
+        *set->add_replicas() = *std::move(replica);
+        set_source.replicas.push_back(item->pos);
+      }
     }
   }
 
@@ -327,6 +458,10 @@ const std::vector<std::string>& KnownPoolKeys() {
       "server_retry_timeout", "server_failure_limit",
       "servers",          "reuseport",
       "filters",          "protocol",
+      // High availability (redis pools except the last two).
+      "sentinels",        "sentinel_password",
+      "replicas",         "read_from",
+      "health_check_interval", "auto_eject_drop",
   };
   return *keys;
 }

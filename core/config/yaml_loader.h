@@ -15,7 +15,7 @@ namespace proxy::config {
 void LoadYaml(const std::string& text, config::v1::Bootstrap* bootstrap, SourceMap* sources,
               DiagnosticSink* sink);
 
-// The pool keys we accept, in the order twemproxy documents them.
+// The pool keys we accept: twemproxy's in the order it documents them, then ours.
 const std::vector<std::string>& KnownPoolKeys();
 
 }  // namespace proxy::config

@@ -43,6 +43,61 @@ expect_contains "missing file reason" "No such file or directory" "$(cat "$tmp/e
 "$ctl" check 2>/dev/null; expect_eq "check without --conf-file" 2 "$?"
 "$ctl" frobnicate 2>/dev/null; expect_eq "unknown command" 2 "$?"
 
+# --- check: the high-availability keys (configs/sentinel.yml, then every error and warning).
+out=$("$ctl" check --conf-file "$root/configs/sentinel.yml" 2>"$tmp/err"); rc=$?
+expect_eq "sentinel.yml exit code" 0 "$rc"
+expect_contains "sentinel.yml summary" "ok: 1 pool, 2 servers: ha (redis, 2 servers)" "$out"
+expect_eq "sentinel.yml has no warning" "" "$(cat "$tmp/err")"
+cat > "$tmp/ha_bad.yml" <<'YAML'
+ha:
+  listen: 127.0.0.1:22140
+  redis: true
+  sentinels: [127.0.0.1:26379, 127.0.0.1:26379]
+  sentinel_password: hunter2
+  read_from: replicas
+  health_check_interval: 5
+  replicas:
+    shard-a:
+      - 127.0.0.1:6400
+    shard-x:
+      - 127.0.0.1:6410
+  servers:
+   - 127.0.0.1:6400:1 shard-a
+   - 127.0.0.1:6401:1
+cache:
+  listen: 127.0.0.1:22141
+  read_from: any
+  auto_eject_drop: true
+  servers:
+   - 127.0.0.1:11211:1
+YAML
+"$ctl" check --conf-file "$tmp/ha_bad.yml" >"$tmp/out" 2>"$tmp/err"; rc=$?
+expect_eq "HA errors exit code" 1 "$rc"
+expect_eq "HA errors in file order with file:line:col" "$tmp/ha_bad.yml:4:32: pool 'ha': sentinels: '127.0.0.1:26379' is listed twice (first at line 4)
+$tmp/ha_bad.yml:6:14: pool 'ha': read_from: 'replicas' is not a valid read_from (valid: master, prefer_replica, replica, any)
+$tmp/ha_bad.yml:7:26: pool 'ha': health_check_interval: '5' is below 10 ms: every worker would send every server a check that often, and a server merely pausing for a moment (a fork for BGSAVE, a slow command) would count as failing; use at least 10 (1000 is typical), or 0 to turn checks off
+$tmp/ha_bad.yml:10:9: pool 'ha': replicas: '127.0.0.1:6400' is the same address as server 'shard-a' (line 14), a master of this pool: a replica is another redis-server, one that replicates its master
+$tmp/ha_bad.yml:11:5: pool 'ha': replicas: 'shard-x' is not a server of this pool (its servers: shard-a, 127.0.0.1:6401); a replicas: entry is a server's name, then its replicas
+$tmp/ha_bad.yml:15:6: pool 'ha': servers: '127.0.0.1:6401:1' has no name: with sentinels: every server is named by its Sentinel master name (e.g. '127.0.0.1:6401:1 mymaster'); its address is only the starting guess, and keys are placed by the name, so a failover moves none
+$tmp/ha_bad.yml:18:14: pool 'cache': read_from: is only valid for a redis pool (this pool's protocol is 'memcache')
+$tmp/ha_bad.yml: invalid: 7 errors" "$(cat "$tmp/err")"
+expect_eq "the sentinel password is never printed" 0 "$(grep -c hunter2 "$tmp/err")"
+# Warnings only: valid (exit 0), each warning with file:line:col on stderr.
+cat > "$tmp/ha_warn.yml" <<'YAML'
+ha:
+  listen: 127.0.0.1:22140
+  redis: true
+  read_from: replica
+  auto_eject_drop: true
+  servers:
+   - 127.0.0.1:6400:1 shard-a
+YAML
+out=$("$ctl" check --conf-file "$tmp/ha_warn.yml" 2>"$tmp/err"); rc=$?
+expect_eq "HA warnings exit code" 0 "$rc"
+expect_contains "HA warnings summary" "ok: 1 pool, 1 server" "$out"
+expect_contains "read_from warning" "warning: $tmp/ha_warn.yml:4:14: pool 'ha': read_from: 'replica' but no replica is known: the pool has neither replicas: nor sentinels: to discover them, so every read-only command fails with an error" "$(cat "$tmp/err")"
+expect_contains "auto_eject_drop warning" "warning: $tmp/ha_warn.yml:5:20: pool 'ha': auto_eject_drop: has no effect without auto_eject_hosts: true" "$(cat "$tmp/err")"
+
 # --- plugins: every hash, distribution, each once.
 plugins=$("$ctl" plugins)
 expect_eq "hash plugins" 12 "$(grep -c $'^hash\t' <<<"$plugins")"
@@ -61,6 +116,41 @@ expect_contains "route names the named server" $'\tserver' "$out"
 "$ctl" route --conf-file "$root/configs/nutcracker.yml" --pool nope k 2>"$tmp/err"
 expect_eq "unknown pool exit code" 1 "$?"
 expect_contains "unknown pool lists pools" "pools: alpha, beta, gamma, delta, omega" "$(cat "$tmp/err")"
+
+# --- route with replicas: a 5th field for keys whose server lists replicas; the first 4 fields
+# are exactly those of the same pool without replicas.
+cat > "$tmp/plain.yml" <<'YAML'
+pool:
+  listen: 127.0.0.1:22150
+  redis: true
+  servers:
+   - 127.0.0.1:6400:1 shard-a
+   - 127.0.0.1:6401:1 shard-b
+   - 127.0.0.1:6402:1 shard-c
+YAML
+{ cat "$tmp/plain.yml"; cat <<'YAML'
+  replicas:
+    shard-a:
+      - 127.0.0.1:6410
+      - 127.0.0.1:6420 shard-a-2
+    shard-c: [/tmp/shard-c-replica.sock]
+YAML
+} > "$tmp/replicas.yml"
+seq 1 300 | sed 's/^/key:/' > "$tmp/route_keys"
+"$ctl" route --conf-file "$tmp/plain.yml" --pool pool < "$tmp/route_keys" > "$tmp/route_plain"
+"$ctl" route --conf-file "$tmp/replicas.yml" --pool pool < "$tmp/route_keys" > "$tmp/route_replicas"
+expect_eq "route with replicas: same first 4 fields" "$(cat "$tmp/route_plain")" "$(cut -f1-4 "$tmp/route_replicas")"
+expect_eq "route without replicas: 4 fields" "4" "$(awk -F'\t' '{print NF}' "$tmp/route_plain" | sort -u)"
+expect_eq "shard-a keys: its replicas, in file order" "replicas=127.0.0.1:6410,127.0.0.1:6420" \
+  "$(awk -F'\t' '$3 == "shard-a" {print $5}' "$tmp/route_replicas" | sort -u)"
+expect_eq "shard-b keys: no 5th field" "4" "$(awk -F'\t' '$3 == "shard-b" {print NF}' "$tmp/route_replicas" | sort -u)"
+expect_eq "shard-c keys: a unix-socket replica" "replicas=/tmp/shard-c-replica.sock" \
+  "$(awk -F'\t' '$3 == "shard-c" {print $5}' "$tmp/route_replicas" | sort -u)"
+for shard in shard-a shard-b shard-c; do
+  n=$(awk -F'\t' -v s=$shard '$3 == s' "$tmp/route_replicas" | wc -l)
+  [ "$n" -gt 0 ] && pass || fail "no key of 300 on $shard: the route test proves nothing for it"
+done
+expect_contains "usage documents the replicas field" "a 5th field replicas=host:port,host:port" "$("$ctl" help)"
 
 # For several vector combinations: write the pool, route every key via stdin, compare servers.
 combos=0

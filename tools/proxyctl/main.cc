@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -44,6 +45,10 @@ constexpr char kUsage[] =
     "                                       print where each key goes (keys from stdin, one per\n"
     "                                       line, when none are given):\n"
     "                                       key <TAB> host:port <TAB> name <TAB> hash\n"
+    "                                       and, when the pool lists replicas: for that server,\n"
+    "                                       a 5th field replicas=host:port,host:port (file\n"
+    "                                       order); with sentinels: host:port is the configured\n"
+    "                                       starting address of the Sentinel master name\n"
     "  plugins                              list every linked protocol, hash, distribution and\n"
     "                                       filter\n"
     "  diff OLD NEW [--keys [FILE]] [--format=text|tsv]\n"
@@ -200,11 +205,22 @@ int Route(const Args& args) {
     std::fprintf(stderr, "proxyctl route: %s\n", std::string(placement.status().message()).c_str());
     return 1;
   }
+  // The 5th field per server (node name) that has replicas; the first 4 fields stay exactly
+  // as they were for scripts that cut them.
+  absl::flat_hash_map<std::string, std::string> replicas;
+  for (const config::v1::ReplicaSet& set : pool->replicas()) {
+    std::vector<std::string> addresses;
+    for (const config::v1::Server& replica : set.replicas()) addresses.push_back(Address(replica));
+    if (!addresses.empty()) {
+      replicas[set.server()] = absl::StrCat("\treplicas=", absl::StrJoin(addresses, ","));
+    }
+  }
   auto print = [&](const std::string& key) {
     const uint32_t hash = (*placement)->HashOf(key);
     const config::v1::Server& server = pool->servers((*placement)->ServerFor(key));
-    std::printf("%s\t%s\t%s\t%u\n", key.c_str(), Address(server).c_str(), server.name().c_str(),
-                hash);
+    auto extra = replicas.find(server.node_name());
+    std::printf("%s\t%s\t%s\t%u%s\n", key.c_str(), Address(server).c_str(), server.name().c_str(),
+                hash, extra == replicas.end() ? "" : extra->second.c_str());
   };
   if (args.rest.empty()) {
     std::string line;

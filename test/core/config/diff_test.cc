@@ -438,6 +438,60 @@ TEST(DiffTest, ChangedKeysUseTheYamlNames) {
   EXPECT_EQ(SummaryLine(unchanged), "pool p: unchanged");
 }
 
+// The high-availability keys: named under their YAML names (sentinel_password's value is never
+// shown) and none of them moves a key, alone or together.
+TEST(DiffTest, HighAvailabilityKeysAreNamedAndMoveNothing) {
+  const std::vector<std::string> servers = {"127.0.0.1:7001:1 shard-a", "127.0.0.1:7002:1 shard-b",
+                                            "127.0.0.1:7003:2 shard-c"};
+  const std::string base = "  redis: true\n  auto_eject_hosts: true\n";
+  const v1::Bootstrap before = LoadOk(PoolYaml("p", "ketama", servers, base));
+  const std::vector<std::pair<std::string, std::string>> changes = {
+      {"sentinels", "  sentinels:\n   - 127.0.0.1:26379\n"},
+      {"sentinel_password", "  sentinel_password: hunter2\n"},
+      {"replicas", "  replicas:\n    shard-a:\n      - 127.0.0.1:7101\n"},
+      {"read_from", "  read_from: prefer_replica\n  replicas:\n    shard-b: [127.0.0.1:7102]\n"},
+      {"health_check_interval", "  health_check_interval: 1000\n"},
+      {"auto_eject_drop", "  auto_eject_drop: true\n"},
+  };
+  std::string all;
+  for (const auto& [key, yaml] : changes) {
+    const v1::Bootstrap after = LoadOk(PoolYaml("p", "ketama", servers, base + yaml));
+    PoolDiff diff = DiffPool(&before.pools(0), &after.pools(0));
+    // read_from's case also adds replicas (so that it loads without a warning).
+    EXPECT_EQ(absl::StrJoin(diff.changed_keys, ","),
+              key == "read_from" ? "replicas,read_from" : key);
+    EXPECT_EQ(diff.kind, PoolChange::kChanged) << key;
+    EXPECT_EQ(diff.placement, Placement::kSame) << key;
+    EXPECT_EQ(diff.moved, 0u) << key;
+    EXPECT_TRUE(diff.servers_added.empty() && diff.servers_removed.empty() &&
+                diff.servers_changed.empty())
+        << key;
+    EXPECT_FALSE(MovesKeys(diff)) << key;
+    if (key != "read_from") all += yaml;
+  }
+  all += "  read_from: any\n";
+  const v1::Bootstrap after = LoadOk(PoolYaml("p", "ketama", servers, base + all));
+  PoolDiff diff = DiffPool(&before.pools(0), &after.pools(0));
+  EXPECT_EQ(absl::StrJoin(diff.changed_keys, ","),
+            "sentinels,sentinel_password,replicas,read_from,health_check_interval,"
+            "auto_eject_drop");
+  EXPECT_FALSE(MovesKeys(diff));
+  const std::string line = SummaryLine(diff);
+  EXPECT_EQ(line,
+            "pool p: servers +0 -0 ~0 (sentinels, sentinel_password, replicas, read_from, "
+            "health_check_interval, auto_eject_drop changed), no key moves");
+  // Back the other way, and a mere change of a replica's address or of the password.
+  EXPECT_FALSE(MovesKeys(DiffPool(&after.pools(0), &before.pools(0))));
+  const v1::Bootstrap moved_replica = LoadOk(PoolYaml(
+      "p", "ketama", servers,
+      base + absl::StrReplaceAll(all, {{"127.0.0.1:7101", "127.0.0.1:7201"},
+                                       {"hunter2", "hunter3"}})));
+  PoolDiff replica_diff = DiffPool(&after.pools(0), &moved_replica.pools(0));
+  EXPECT_EQ(absl::StrJoin(replica_diff.changed_keys, ","), "sentinel_password,replicas");
+  EXPECT_EQ(replica_diff.placement, Placement::kSame);
+  EXPECT_EQ(SummaryLine(replica_diff).find("hunter"), std::string::npos);
+}
+
 TEST(DiffTest, BootstrapsMatchPoolsByName) {
   const v1::Bootstrap before =
       LoadOk(PoolYaml("alpha", "ketama", Servers(2)) +

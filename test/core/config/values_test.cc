@@ -1,5 +1,6 @@
 // Tests for twemproxy's scalar value parsers: numbers, booleans, `listen:` and
-// `servers:` entries, and the node-name sort order.
+// `servers:` entries, and the node-name sort order; and for the values of the high-availability
+// keys (`replicas:` and `sentinels:` entries, `read_from:`).
 #include "core/config/values.h"
 
 #include "api/placement.h"
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -367,6 +369,124 @@ TEST(ParseServerTest, UnixPathMustFitSunPath) {
   EXPECT_EQ(ServerOk(fits + ":1").unix_path(), fits);
   EXPECT_THAT(ServerError("/" + std::string(107, 's') + ":1"),
               HasSubstr("unix socket path is 108 bytes; the limit is 107"));
+}
+
+// --- replicas: entries (a servers: entry without the weight) --------------------------------
+
+TEST(ParseReplicaTest, HostPortAndOptionalNameLikeAServerEntry) {
+  absl::StatusOr<v1::Server> replica = ParseReplica("127.0.0.1:6380");
+  ASSERT_TRUE(replica.ok()) << replica.status();
+  EXPECT_EQ(replica->raw(), "127.0.0.1:6380");
+  EXPECT_EQ(replica->tcp().host(), "127.0.0.1");
+  EXPECT_EQ(replica->tcp().port(), 6380u);
+  EXPECT_EQ(replica->weight(), 0u);  // replicas are not weighted
+  EXPECT_EQ(replica->name(), "");
+  EXPECT_EQ(replica->node_name(), "127.0.0.1:6380");
+
+  replica = ParseReplica("10.0.0.2:06379 shard-a-r1");
+  ASSERT_TRUE(replica.ok()) << replica.status();
+  EXPECT_EQ(replica->tcp().port(), 6379u);
+  EXPECT_EQ(replica->name(), "shard-a-r1");
+  EXPECT_EQ(replica->node_name(), "shard-a-r1");
+
+  replica = ParseReplica("::1:6380");  // IPv6 without brackets, as for servers
+  ASSERT_TRUE(replica.ok()) << replica.status();
+  EXPECT_EQ(replica->tcp().host(), "::1");
+
+  replica = ParseReplica("/tmp/replica.sock r");
+  ASSERT_TRUE(replica.ok()) << replica.status();
+  EXPECT_EQ(replica->unix_path(), "/tmp/replica.sock");
+  EXPECT_EQ(replica->node_name(), "r");
+}
+
+TEST(ParseReplicaTest, ServersAndReplicasShareOneParser) {
+  // The same address and name give the same message but for the weight.
+  absl::StatusOr<v1::Server> server = ParseServer("127.0.0.1:6380:1 r", nullptr);
+  absl::StatusOr<v1::Server> replica = ParseReplica("127.0.0.1:6380 r");
+  ASSERT_TRUE(server.ok() && replica.ok());
+  EXPECT_EQ(server->tcp().SerializeAsString(), replica->tcp().SerializeAsString());
+  EXPECT_EQ(server->node_name(), replica->node_name());
+  EXPECT_EQ(ParseReplica("127.0.0.1:11211")->node_name(), "127.0.0.1");  // libmemcached rule
+}
+
+TEST(ParseReplicaTest, AWeightIsRejectedAsSuch) {
+  for (const char* text : {"127.0.0.1:6380:1", "127.0.0.1:6380:1 r1", "db1:6380:2"}) {
+    absl::StatusOr<v1::Server> replica = ParseReplica(text);
+    ASSERT_FALSE(replica.ok()) << text;
+    EXPECT_THAT(std::string(replica.status().message()),
+                HasSubstr("is not a host; expected \"host:port [name]\" or \"/path/unix_socket "
+                          "[name]\" (a replica has no weight)"))
+        << text;
+  }
+  EXPECT_EQ(ParseReplica("127.0.0.1:6380:1").status().message(),
+            "'127.0.0.1:6380:1': '127.0.0.1:6380' is not a host; expected \"host:port [name]\" "
+            "or \"/path/unix_socket [name]\" (a replica has no weight)");
+}
+
+TEST(ParseReplicaTest, RejectsBadAddresses) {
+  EXPECT_EQ(ParseReplica("127.0.0.1").status().message(),
+            "'127.0.0.1': expected \"host:port [name]\" or \"/path/unix_socket [name]\" (a "
+            "replica has no weight)");
+  EXPECT_EQ(ParseReplica("127.0.0.1:0").status().message(),
+            "'127.0.0.1:0': invalid port '0' (1..65535)");
+  EXPECT_EQ(ParseReplica(":6380").status().message(), "':6380' has an empty host");
+  EXPECT_EQ(ParseReplica("127.0.0.1:6380 ").status().message(),
+            "'127.0.0.1:6380 ' has an empty name");
+}
+
+// --- sentinels: entries ---------------------------------------------------------------------
+
+TEST(ParseSentinelTest, HostPort) {
+  absl::StatusOr<v1::TcpAddress> address = ParseSentinel("127.0.0.1:26379");
+  ASSERT_TRUE(address.ok()) << address.status();
+  EXPECT_EQ(address->host(), "127.0.0.1");
+  EXPECT_EQ(address->port(), 26379u);
+  address = ParseSentinel("sentinel-1.example:26379");
+  ASSERT_TRUE(address.ok()) << address.status();
+  EXPECT_EQ(address->host(), "sentinel-1.example");
+  address = ParseSentinel("fe80::1:26379");
+  ASSERT_TRUE(address.ok()) << address.status();
+  EXPECT_EQ(address->host(), "fe80::1");
+}
+
+TEST(ParseSentinelTest, RejectsWithTheReason) {
+  const std::string format = "expected \"host:port\" (a sentinel has no weight and no name)";
+  EXPECT_EQ(ParseSentinel("127.0.0.1").status().message(), "'127.0.0.1': " + format);
+  EXPECT_EQ(ParseSentinel("127.0.0.1:26379 s1").status().message(),
+            "'127.0.0.1:26379 s1': " + format);
+  EXPECT_EQ(ParseSentinel("/tmp/sentinel.sock:1").status().message(),
+            "'/tmp/sentinel.sock:1': " + format);
+  EXPECT_EQ(ParseSentinel("127.0.0.1:26379:1").status().message(),
+            "'127.0.0.1:26379:1': '127.0.0.1:26379' is not a host; " + format);
+  EXPECT_EQ(ParseSentinel("127.0.0.1:70000").status().message(),
+            "'127.0.0.1:70000': invalid port '70000' (1..65535)");
+  EXPECT_EQ(ParseSentinel(":26379").status().message(), "':26379' has an empty host");
+  EXPECT_THAT(std::string(ParseSentinel("[::1]:26379").status().message()),
+              HasSubstr("write IPv6 addresses without brackets"));
+}
+
+// --- read_from ------------------------------------------------------------------------------
+
+TEST(ParseReadFromTest, EveryNameRoundTrips) {
+  for (const char* name : {"master", "prefer_replica", "replica", "any"}) {
+    absl::StatusOr<v1::ReadFrom> read_from = ParseReadFrom(name);
+    ASSERT_TRUE(read_from.ok()) << name;
+    EXPECT_EQ(ReadFromName(*read_from), name);
+  }
+  EXPECT_EQ(*ParseReadFrom("master"), v1::READ_FROM_MASTER);
+  EXPECT_EQ(*ParseReadFrom("prefer_replica"), v1::READ_FROM_PREFER_REPLICA);
+  EXPECT_EQ(*ParseReadFrom("replica"), v1::READ_FROM_REPLICA);
+  EXPECT_EQ(*ParseReadFrom("any"), v1::READ_FROM_ANY);
+}
+
+TEST(ParseReadFromTest, RejectsOtherSpellingsListingTheValidOnes) {
+  for (const char* text : {"Master", "slave", "replicas", "prefer-replica", ""}) {
+    absl::StatusOr<v1::ReadFrom> read_from = ParseReadFrom(text);
+    ASSERT_FALSE(read_from.ok()) << text;
+    EXPECT_EQ(read_from.status().message(),
+              absl::StrCat("'", text, "' is not a valid read_from (valid: master, "
+                           "prefer_replica, replica, any)"));
+  }
 }
 
 // --- sort order -----------------------------------------------------------------------------

@@ -45,6 +45,13 @@ TEST(YamlLoaderTest, AppliesTwemproxyDefaultsToUnsetKeys) {
   EXPECT_EQ(pool.server_failure_limit(), 2u);
   EXPECT_FALSE(pool.reuseport());
   EXPECT_EQ(pool.filters_size(), 0);
+  // The high-availability extensions are off (test/core/config/high_availability_test.cc).
+  EXPECT_EQ(pool.sentinels_size(), 0);
+  EXPECT_EQ(pool.sentinel_password(), "");
+  EXPECT_EQ(pool.replicas_size(), 0);
+  EXPECT_EQ(pool.read_from(), config::v1::READ_FROM_MASTER);
+  EXPECT_EQ(pool.health_check_interval_ms(), 0u);
+  EXPECT_FALSE(pool.auto_eject_drop());
   EXPECT_EQ(result.bootstrap.source(), kTestFile);
 }
 
@@ -440,7 +447,8 @@ TEST(YamlLoaderTest, KnownKeysAreTwemproxysPlusOurs) {
                   "client_connections", "redis", "tcpkeepalive", "redis_auth", "redis_db",
                   "preconnect", "auto_eject_hosts", "server_connections", "server_retry_timeout",
                   "server_failure_limit", "servers", "reuseport", "filters",
-                  "protocol"));
+                  "protocol", "sentinels", "sentinel_password", "replicas", "read_from",
+                  "health_check_interval", "auto_eject_drop"));
 }
 
 TEST(YamlLoaderTest, KeysAreCaseSensitive) {
@@ -495,7 +503,8 @@ TEST(YamlLoaderTest, EveryKeyReportsItsDuplicate) {
 
 TEST(YamlLoaderTest, EveryNumberKeyRejectsNonDigits) {
   for (const char* key : {"timeout", "backlog", "client_connections", "redis_db",
-                          "server_connections", "server_retry_timeout", "server_failure_limit"}) {
+                          "server_connections", "server_retry_timeout", "server_failure_limit",
+                          "health_check_interval"}) {
     config::LoadResult result = Load(absl::StrReplaceAll(R"EOF(alpha:
   listen: 127.0.0.1:22121
   redis: true
@@ -510,7 +519,8 @@ TEST(YamlLoaderTest, EveryNumberKeyRejectsNonDigits) {
 }
 
 TEST(YamlLoaderTest, EveryBoolKeyRejectsOtherSpellings) {
-  for (const char* key : {"redis", "tcpkeepalive", "preconnect", "auto_eject_hosts", "reuseport"}) {
+  for (const char* key : {"redis", "tcpkeepalive", "preconnect", "auto_eject_hosts", "reuseport",
+                          "auto_eject_drop"}) {
     config::LoadResult result = Load(absl::StrReplaceAll(R"EOF(alpha:
   listen: 127.0.0.1:22121
   KEY: on
