@@ -1,8 +1,9 @@
-// Active health checks (`health_check_interval`) and `auto_eject_drop` against real servers
-// (docs/high-availability.md): a server that accepts connections but never answers (SIGSTOP)
-// is found by the checks and ejected within interval x server_failure_limit, stays out past its
-// retry timeout, and comes back only after a passing check; with auto_eject_drop an ejected
-// server's keys fail fast while the other keys are served, instead of moving.
+// Active health checks (`health_check_interval`) and `auto_eject_drop` against
+// real servers (docs/high-availability.md): a server that accepts connections
+// but never answers (SIGSTOP) is found by the checks and ejected within
+// interval x server_failure_limit, stays out past its retry timeout, and comes
+// back only after a passing check; with auto_eject_drop an ejected server's
+// keys fail fast while the other keys are served, instead of moving.
 #include <signal.h>
 
 #include <chrono>
@@ -43,11 +44,11 @@ std::string ServerLine(int admin_port, const std::string& server) {
 std::string RedisPool(int listen, int s1, int s2, const std::string& extra) {
   return absl::StrCat("alpha:\n  listen: 127.0.0.1:", listen,
                       "\n  redis: true\n  hash: fnv1a_64\n  auto_eject_hosts: true\n", extra,
-                      "  servers:\n   - 127.0.0.1:", s1, ":1 one\n   - 127.0.0.1:", s2,
-                      ":1 two\n");
+                      "  servers:\n   - 127.0.0.1:", s1, ":1 one\n   - 127.0.0.1:", s2, ":1 two\n");
 }
 
-// A key the proxy sends to server "two" (found by asking the backends where it landed).
+// A key the proxy sends to server "two" (found by asking the backends where it
+// landed).
 std::string KeyOnSecond(int proxy_port, int second_port) {
   Client client(proxy_port);
   Client direct(second_port);
@@ -78,34 +79,43 @@ TEST(HealthCheckTest, AStoppedServerIsEjectedByChecksAndReturnsOnlyAfterAPassing
 
   two.process().Kill(SIGSTOP);
   const auto stopped = steady_clock::now();
-  ASSERT_TRUE(WaitUntil([&] { return absl::StrContains(ServerLine(admin, "two"), "ejected"); },
-                        milliseconds(5000)))
-      << ServerLine(admin, "two") << "\n" << proxy.Log();
+  ASSERT_TRUE(WaitUntil(
+      [&] { return absl::StrContains(ServerLine(admin, "two"), "\"state\": \"ejected\""); },
+      milliseconds(5000)))
+      << ServerLine(admin, "two") << "\n"
+      << proxy.Log();
   const auto detected = std::chrono::duration_cast<milliseconds>(steady_clock::now() - stopped);
-  // 2 failed checks at 200 ms: the second failure is seen at the third tick at the latest.
+  // 2 failed checks at 200 ms: the second failure is seen at the third tick at
+  // the latest.
   EXPECT_LE(detected.count(), 1000) << "interval x limit plus one interval";
-  std::printf("health check: stopped server ejected after %lld ms (interval 200 ms, limit 2)\n",
-              static_cast<long long>(detected.count()));
+  std::printf(
+      "health check: stopped server ejected after %lld ms (interval "
+      "200 ms, limit 2)\n",
+      static_cast<long long>(detected.count()));
   EXPECT_TRUE(absl::StrContains(ServerLine(admin, "two"), "\"health\": \"down\""));
   // Its keys are served by the other server meanwhile (twemproxy's ejection).
   Client client(port);
   EXPECT_EQ(client.Command({"SET", key, "moved"}), "+OK\r\n");
   Client direct_one(one.port());
   EXPECT_EQ(direct_one.Command({"GET", key}), "$5\r\nmoved\r\n");
-  // Past server_retry_timeout (300 ms) it stays out: only a passing check brings it back.
+  // Past server_retry_timeout (300 ms) it stays out: only a passing check
+  // brings it back.
   std::this_thread::sleep_for(milliseconds(800));
   EXPECT_EQ(client.Command({"GET", key}), "$5\r\nmoved\r\n");
-  EXPECT_TRUE(absl::StrContains(ServerLine(admin, "two"), "ejected"));
+  EXPECT_TRUE(absl::StrContains(ServerLine(admin, "two"), "\"state\": \"ejected\""));
 
   two.process().Kill(SIGCONT);
-  ASSERT_TRUE(WaitUntil([&] { return absl::StrContains(ServerLine(admin, "two"), "\"live\""); },
-                        milliseconds(3000)))
-      << ServerLine(admin, "two") << "\n" << proxy.Log();
+  ASSERT_TRUE(
+      WaitUntil([&] { return absl::StrContains(ServerLine(admin, "two"), "\"state\": \"live\""); },
+                milliseconds(3000)))
+      << ServerLine(admin, "two") << "\n"
+      << proxy.Log();
   EXPECT_TRUE(absl::StrContains(ServerLine(admin, "two"), "\"health\": \"up\""));
   EXPECT_EQ(client.Command({"GET", key}), "$1\r\nx\r\n") << "the key is back on its server";
   const auto [code, metrics] = HttpGet(admin, "/metrics");
-  EXPECT_TRUE(absl::StrContains(
-      metrics, "shardproxy_server_health_checks_total{pool=\"alpha\",server=\"two\",result=\"fail\"}"))
+  EXPECT_TRUE(absl::StrContains(metrics,
+                                "shardproxy_server_health_checks_total{pool="
+                                "\"alpha\",server=\"two\",result=\"fail\"}"))
       << metrics;
   EXPECT_TRUE(absl::StrContains(proxy.Log(), "passed its health check: up again")) << proxy.Log();
 }
@@ -115,22 +125,24 @@ TEST(HealthCheckTest, MemcachedIsCheckedWithVersion) {
   ASSERT_TRUE(one.ok() && two.ok()) << "memcached must be installed (tools/setup.sh)";
   const int port = FreePort();
   const int admin = FreePort();
-  ProxyProcess proxy(
-      absl::StrCat("beta:\n  listen: 127.0.0.1:", port,
-                   "\n  auto_eject_hosts: true\n  timeout: 30000\n  server_failure_limit: 1\n"
-                   "  health_check_interval: 100\n  servers:\n   - 127.0.0.1:",
-                   one.port(), ":1 one\n   - 127.0.0.1:", two.port(), ":1 two\n"),
-      {port}, {"--admin-port", std::to_string(admin)});
+  ProxyProcess proxy(absl::StrCat("beta:\n  listen: 127.0.0.1:", port,
+                                  "\n  auto_eject_hosts: true\n  timeout: 30000\n  "
+                                  "server_failure_limit: 1\n"
+                                  "  health_check_interval: 100\n  servers:\n   - 127.0.0.1:",
+                                  one.port(), ":1 one\n   - 127.0.0.1:", two.port(), ":1 two\n"),
+                     {port}, {"--admin-port", std::to_string(admin)});
   ASSERT_TRUE(proxy.ok()) << proxy.Log();
   ASSERT_TRUE(WaitUntil([&] { return absl::StrContains(ServerLine(admin, "two"), "\"up\""); },
                         milliseconds(3000)));
   two.process().Kill(SIGSTOP);
-  EXPECT_TRUE(WaitUntil([&] { return absl::StrContains(ServerLine(admin, "two"), "ejected"); },
-                        milliseconds(3000)))
+  EXPECT_TRUE(WaitUntil(
+      [&] { return absl::StrContains(ServerLine(admin, "two"), "\"state\": \"ejected\""); },
+      milliseconds(3000)))
       << ServerLine(admin, "two");
   two.process().Kill(SIGCONT);
-  EXPECT_TRUE(WaitUntil([&] { return absl::StrContains(ServerLine(admin, "two"), "\"live\""); },
-                        milliseconds(3000)))
+  EXPECT_TRUE(
+      WaitUntil([&] { return absl::StrContains(ServerLine(admin, "two"), "\"state\": \"live\""); },
+                milliseconds(3000)))
       << ServerLine(admin, "two");
 }
 
@@ -162,9 +174,11 @@ TEST(HealthCheckTest, AutoEjectDropFailsTheEjectedServersKeysAndServesTheOthers)
   // The first request finds the server gone (and ejects it: failure limit 1).
   const std::string first = client.Command({"GET", key});
   EXPECT_TRUE(absl::StartsWith(first, "-ERR")) << first;
-  ASSERT_TRUE(WaitUntil([&] { return absl::StrContains(ServerLine(admin, "two"), "ejected"); },
-                        milliseconds(3000)));
-  // From now on its keys fail fast with a clear error; they do not move to server one.
+  ASSERT_TRUE(WaitUntil(
+      [&] { return absl::StrContains(ServerLine(admin, "two"), "\"state\": \"ejected\""); },
+      milliseconds(3000)));
+  // From now on its keys fail fast with a clear error; they do not move to
+  // server one.
   const std::string dropped = client.Command({"SET", key, "elsewhere"});
   EXPECT_TRUE(absl::StrContains(dropped, "is ejected") &&
               absl::StrContains(dropped, "auto_eject_drop"))
