@@ -137,6 +137,9 @@ std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_w
            "1 if the last reload was applied (or none was tried), 0 if it failed.");
     absl::StrAppend(&out, "shardproxy_config_last_reload_success ",
                     config->last_reload_ok.load() ? 1 : 0, "\n");
+    Header(&out, "shardproxy_failovers_total", "counter",
+           "Servers moved to a new address by Sentinel (+switch-master) and applied.");
+    absl::StrAppend(&out, "shardproxy_failovers_total ", config->failovers.load(), "\n");
   }
 
   // twemproxy's pool metrics, one family each.

@@ -56,6 +56,9 @@ class ServerConnection {
   // Its server left the configuration (a reload): closes now if nothing is outstanding, else
   // as soon as the last reply has been read. Not counted as a failure.
   void CloseWhenIdle();
+  // Closes now: every request queued on it fails with `error` (not counted as the server's
+  // failure: it moved).
+  void Abort(int error) { Fail(error, false, /*counts=*/false); }
   // Writes what is queued (called by the worker at the end of a batch of events).
   void Flush();
   // errno of the failure that closed it (0 for EOF).

@@ -22,6 +22,8 @@ struct ConfigStats {
   std::atomic<uint64_t> reloads_failed{0};
   std::atomic<uint64_t> last_reload_wall_us{0};  // 0 = never reloaded
   std::atomic<bool> last_reload_ok{true};
+  // Servers that moved to another address (Sentinel failovers applied).
+  std::atomic<uint64_t> failovers{0};
 };
 
 // A value written by one thread and read by any: load+store, no locked RMW on the hot path.

@@ -242,7 +242,7 @@ void PoolRuntime::Accept() {
   }
 }
 
-void PoolRuntime::Update(std::shared_ptr<const SharedPool> next) {
+void PoolRuntime::Update(std::shared_ptr<const SharedPool> next, bool moved) {
   shared_ = std::move(next);
   std::vector<std::unique_ptr<ServerState>> old;
   old.swap(servers_);
@@ -266,7 +266,7 @@ void PoolRuntime::Update(std::shared_ptr<const SharedPool> next) {
     servers_.push_back(std::move(kept));
   }
   for (std::unique_ptr<ServerState>& server : old) {
-    if (server != nullptr) RetireServer(std::move(server));
+    if (server != nullptr) RetireServer(std::move(server), moved);
   }
   // The kept servers' ejection state under the new failure settings.
   ejected_count_ = 0;
@@ -298,12 +298,23 @@ void PoolRuntime::Update(std::shared_ptr<const SharedPool> next) {
   if (shared_->config.preconnect()) Preconnect();  // the servers that are new
 }
 
-void PoolRuntime::RetireServer(std::unique_ptr<ServerState> server) {
+void PoolRuntime::RetireServer(std::unique_ptr<ServerState> server, bool moved) {
   ServerState& state = *server;
   state.retired = true;
   state.probe.reset();
   state.index = UINT32_MAX;  // never equal to a routed server
   retired_servers_.push_back(std::move(server));
+  if (moved) {
+    // The server is elsewhere now (a failover): whatever was sent here fails at once (a
+    // demoted master must not answer), pinned transactions included.
+    for (uint8_t v = 0; v < kMaxVariants; ++v) {
+      const std::vector<ServerConnection*> shared = state.connections[v];
+      for (ServerConnection* connection : shared) connection->Abort(ECONNRESET);
+      const std::vector<ServerConnection*> dedicated = state.dedicated[v];
+      for (ServerConnection* connection : dedicated) connection->Abort(ECONNRESET);
+    }
+    return;
+  }
   for (uint8_t v = 0; v < kMaxVariants; ++v) {
     // Closing removes a connection from these lists: walk copies.
     const std::vector<ServerConnection*> shared = state.connections[v];
@@ -407,7 +418,10 @@ ServerConnection* PoolRuntime::AcquireDedicated(uint32_t index, uint8_t variant)
     return nullptr;
   }
   ServerConnection* connection = OpenConnection(*this, server, variant, true);
-  if (connection != nullptr) ++server.dedicated_count[variant];
+  if (connection != nullptr) {
+    ++server.dedicated_count[variant];
+    server.dedicated[variant].push_back(connection);
+  }
   return connection;
 }
 
@@ -427,6 +441,8 @@ void PoolRuntime::ConnectionClosed(ServerConnection* connection) {
   if (connection->dedicated()) {
     auto& free = server.free_dedicated[variant];
     free.erase(std::remove(free.begin(), free.end(), connection), free.end());
+    auto& all = server.dedicated[variant];
+    all.erase(std::remove(all.begin(), all.end(), connection), all.end());
     --server.dedicated_count[variant];
     return;
   }
@@ -710,6 +726,12 @@ void Worker::ApplyPlan(const std::vector<PoolPlan>& plan) {
     if (pool->Config().preconnect()) pool->Preconnect();
     pools_.push_back(std::move(pool));
   }
+  event_active(garbage_event_, EV_READ, 1);
+}
+
+void Worker::MovePoolServers(size_t index, std::shared_ptr<const SharedPool> next) {
+  UpdateClock();
+  if (index < pools_.size()) pools_[index]->Update(std::move(next), /*moved=*/true);
   event_active(garbage_event_, EV_READ, 1);
 }
 

@@ -64,6 +64,8 @@ struct ServerState {
   // exist (free or pinned), bounded by ProxyLimits::max_pinned_connections per variant.
   std::vector<ServerConnection*> free_dedicated[kMaxVariants];
   uint32_t dedicated_count[kMaxVariants] = {};
+  // Every dedicated connection, free or pinned (to fail them all when the server moves).
+  std::vector<ServerConnection*> dedicated[kMaxVariants];
   // Written by the owning worker only; read by the admin endpoint.
   Shared<uint32_t> failures;  // consecutive
   Shared<bool> ejected;
@@ -153,7 +155,9 @@ class PoolRuntime : public PoolView {
   // (same ServerState::identity) keep their state, connections and counters; removed ones are
   // retired; the placement and filter factories are rebuilt, and every client switches to the
   // new filter chain at its next request (generation()).
-  void Update(std::shared_ptr<const SharedPool> next);
+  // `moved`: the servers that leave moved elsewhere (a Sentinel failover): what was sent to them
+  // fails now instead of being awaited.
+  void Update(std::shared_ptr<const SharedPool> next, bool moved = false);
   // The pool is gone from the config (or now listens elsewhere): stop accepting; clients get
   // the replies to what they sent, then are closed. Freed by the worker once no client is left.
   void Retire();
@@ -190,7 +194,7 @@ class PoolRuntime : public PoolView {
   void SetUpHealthChecks();
   static void OnHealthTimer(evutil_socket_t fd, short what, void* arg);
   std::unique_ptr<ServerState> NewServerState(uint32_t index) const;
-  void RetireServer(std::unique_ptr<ServerState> server);
+  void RetireServer(std::unique_ptr<ServerState> server, bool moved);
 
   Worker& worker_;
   std::shared_ptr<const SharedPool> shared_;
@@ -242,6 +246,9 @@ class Worker {
   void ApplyPlan(const std::vector<PoolPlan>& plan);
   // Graceful shutdown, on the worker's thread: every pool drains (PoolRuntime::Drain).
   void BeginDrain();
+  // One pool under a new config whose only change is where servers are (discovery): see
+  // PoolRuntime::Update's `moved`. The caller holds TopologyMutex() exclusively.
+  void MovePoolServers(size_t index, std::shared_ptr<const SharedPool> next);
   // Client connections open on this worker, retired pools included (any thread).
   int64_t live_clients() const { return live_clients_.load(std::memory_order_relaxed); }
   void ClientCountChanged(int delta) { live_clients_.fetch_add(delta, std::memory_order_relaxed); }

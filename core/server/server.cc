@@ -24,6 +24,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "api/discovery.h"
+#include "api/registry.h"
 #include "core/admin/admin_server.h"
 #include "core/common/log.h"
 #include "core/config/config.h"
@@ -117,11 +119,175 @@ class Server {
   AdminServer* admin_ = nullptr;
   UpgradeServer upgrade_;
   std::atomic<bool> handed_over_{false};
+
+  // Server discovery (Redis Sentinel, api/discovery.h) for pools with `sentinels:`.
+  // Watchers run threads of their own; what they report is queued and applied by the main
+  // thread (woken with SIGUSR2), so that a watcher never waits for a reload.
+  struct Watched {
+    std::string pool;
+    std::string key;  // what the watcher was made from (sentinels, password, server names)
+    ServerDiscoveryPtr watcher;
+    bool started = false;
+  };
+  // Makes (or keeps, when unchanged) the watchers for `bootstrap`'s pools and resolves the new
+  // ones' servers; false with the reason logged when a plugin is missing. Under reload_mu_.
+  bool WatchPools(const config::v1::Bootstrap& bootstrap, std::string* error);
+  void StartWatchers();
+  // The pool as configured, with the servers' discovered addresses.
+  config::v1::Pool WithDiscovered(const config::v1::Pool& config) const;
+  // Applies what the watchers reported (main thread).
+  void ApplyDiscovered();
+  std::vector<Watched> watched_;
+  // pool name → server node name → (host, port) as last reported. Under reload_mu_.
+  std::map<std::string, std::map<std::string, std::pair<std::string, uint32_t>>> discovered_;
+  std::mutex reports_mu_;
+  std::vector<std::pair<std::string, DiscoveredServer>> reports_;  // under reports_mu_
 };
+
+// What a discovery watcher depends on: changing any of it makes a new one.
+std::string WatchKey(const config::v1::Pool& pool) {
+  std::string key = pool.sentinel_password();
+  for (const config::v1::Sentinel& sentinel : pool.sentinels()) absl::StrAppend(&key, "|", sentinel.raw());
+  for (const config::v1::Server& server : pool.servers()) absl::StrAppend(&key, "|", server.node_name());
+  return key;
+}
+
+bool Server::WatchPools(const config::v1::Bootstrap& bootstrap, std::string* error) {
+  std::vector<Watched> next;
+  for (const config::v1::Pool& pool : bootstrap.pools()) {
+    if (pool.sentinels().empty()) continue;
+    const std::string key = WatchKey(pool);
+    bool kept = false;
+    for (Watched& current : watched_) {
+      if (current.watcher != nullptr && current.pool == pool.name() && current.key == key) {
+        next.push_back(std::move(current));
+        kept = true;
+        break;
+      }
+    }
+    if (kept) continue;
+    const ServerDiscoveryFactory* factory = Registry<ServerDiscoveryFactory>::Find("redis_sentinel");
+    if (factory == nullptr) {
+      *error = absl::StrCat("pool '", pool.name(),
+                            "': sentinels: the redis_sentinel discovery plugin is not linked into "
+                            "this binary");
+      return false;
+    }
+    Watched watched{pool.name(), key, factory->Create(pool)};
+    // Where the masters are now (bounded: a server no sentinel knows keeps its configured
+    // address until one reports it).
+    std::map<std::string, std::pair<std::string, uint32_t>>& known = discovered_[pool.name()];
+    known.clear();
+    for (const DiscoveredServer& server : watched.watcher->ResolveAll(absl::Seconds(2))) {
+      known[server.server] = {server.host, server.port};
+      PROXY_LOG(log::kNotice, "pool %s: server %s is at %s:%u (Sentinel)", pool.name(),
+                server.server, server.host, server.port);
+    }
+    next.push_back(std::move(watched));
+  }
+  // Watchers of pools that are gone or changed stop (outside any lock their thread could
+  // wait for: a watcher only ever takes reports_mu_).
+  for (Watched& old : watched_) {
+    if (old.watcher != nullptr) {
+      old.watcher->Stop();
+      discovered_.erase(old.pool);
+    }
+  }
+  watched_ = std::move(next);
+  for (const Watched& watched : watched_) discovered_[watched.pool];  // keep the entries
+  return true;
+}
+
+void Server::StartWatchers() {
+  for (Watched& watched : watched_) {
+    if (watched.started) continue;
+    watched.started = true;
+    const std::string pool = watched.pool;
+    const absl::Status status = watched.watcher->Start([this, pool](const DiscoveredServer& s) {
+      {
+        std::lock_guard<std::mutex> lock(reports_mu_);
+        reports_.emplace_back(pool, s);
+      }
+      kill(getpid(), SIGUSR2);  // the main thread applies it
+    });
+    if (!status.ok()) {
+      PROXY_LOG(log::kError, "pool %s: Sentinel watcher: %s", pool, status.message());
+    }
+  }
+}
+
+config::v1::Pool Server::WithDiscovered(const config::v1::Pool& config) const {
+  auto it = discovered_.find(config.name());
+  if (it == discovered_.end() || config.sentinels().empty()) return config;
+  config::v1::Pool pool = config;
+  for (config::v1::Server& server : *pool.mutable_servers()) {
+    auto at = it->second.find(server.node_name());
+    if (at == it->second.end()) continue;
+    server.mutable_tcp()->set_host(at->second.first);
+    server.mutable_tcp()->set_port(at->second.second);
+    server.set_raw(absl::StrCat(at->second.first, ":", at->second.second, ":", server.weight(),
+                                " ", server.name()));
+  }
+  return pool;
+}
+
+void Server::ApplyDiscovered() {
+  std::vector<std::pair<std::string, DiscoveredServer>> reports;
+  {
+    std::lock_guard<std::mutex> lock(reports_mu_);
+    reports.swap(reports_);
+  }
+  if (reports.empty()) return;
+  std::lock_guard<std::mutex> lock(reload_mu_);
+  if (stopping_) return;
+  for (const auto& [pool_name, server] : reports) {
+    auto known = discovered_.find(pool_name);
+    if (known == discovered_.end()) continue;  // the pool left the config meanwhile
+    std::pair<std::string, uint32_t>& address = known->second[server.server];
+    const std::pair<std::string, uint32_t> now{server.host, server.port};
+    if (address == now) continue;
+    const std::string before =
+        address.first.empty() ? "its configured address"
+                              : absl::StrCat(address.first, ":", address.second);
+    address = now;
+    size_t index = 0;
+    while (index < pools_.size() && pools_[index]->config.name() != pool_name) ++index;
+    const config::v1::Pool* file = nullptr;
+    for (const config::v1::Pool& pool : bootstrap_.pools()) {
+      if (pool.name() == pool_name) file = &pool;
+    }
+    if (index == pools_.size() || file == nullptr) continue;
+    absl::StatusOr<SharedPoolPtr> next = BuildSharedPool(WithDiscovered(*file), limits_);
+    if (!next.ok()) {
+      PROXY_LOG(log::kError, "pool %s: %s", pool_name, next.status().message());
+      continue;
+    }
+    (*next)->listener = pools_[index]->listener;
+    {
+      std::unique_lock<std::shared_mutex> topology(TopologyMutex());
+      std::shared_ptr<const SharedPool> shared = *next;
+      OnEveryWorker(workers_,
+                    [index, shared](Worker& worker) { worker.MovePoolServers(index, shared); });
+    }
+    pools_[index] = *std::move(next);
+    config_stats_.failovers.fetch_add(1);
+    PROXY_LOG(log::kNotice,
+              "pool %s: server %s moved from %s to %s:%u (Sentinel): requests in flight to the "
+              "old address fail, new ones go to the new one",
+              pool_name, server.server, before, server.host, server.port);
+  }
+}
 
 int Server::Run(const config::v1::Bootstrap& bootstrap,
                 std::unique_ptr<UpgradeClient> predecessor) {
   bootstrap_ = bootstrap;
+  {
+    std::string error;
+    if (!WatchPools(bootstrap, &error)) {
+      PROXY_LOG(log::kError, "%s", error);
+      return 1;
+    }
+  }
   // A binary upgrade: the predecessor's listening sockets, by name (ListenerKey, "stats",
   // "admin"). Those not used here are closed with `predecessor`.
   std::map<std::string, int> inherited;
@@ -145,7 +311,7 @@ int Server::Run(const config::v1::Bootstrap& bootstrap,
     return -1;
   };
   for (const config::v1::Pool& config : bootstrap.pools()) {
-    absl::StatusOr<SharedPoolPtr> pool = BuildSharedPool(config, limits_);
+    absl::StatusOr<SharedPoolPtr> pool = BuildSharedPool(WithDiscovered(config), limits_);
     if (!pool.ok()) {
       PROXY_LOG(log::kError, "%s", pool.status().message());
       return 1;
@@ -204,6 +370,7 @@ int Server::Run(const config::v1::Bootstrap& bootstrap,
   for (const auto& [key, fd] : inherited) close(fd);  // handed over, but not configured here
   inherited.clear();
   for (auto& worker : workers_) worker->Start();
+  StartWatchers();
   PROXY_LOG(log::kNotice, "shardproxy serving %d pool%s with %u worker%s", bootstrap.pools_size(),
             bootstrap.pools_size() == 1 ? "" : "s", worker_count_,
             worker_count_ == 1 ? "" : "s");
@@ -242,10 +409,15 @@ int Server::Run(const config::v1::Bootstrap& bootstrap,
   while (!stop_now) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
-    if (sig == SIGUSR2 && handed_over_) {
-      PROXY_LOG(log::kNotice, "upgrade: a successor serves now; draining");
-      drain = true;
-      break;
+    if (sig == SIGUSR2) {
+      // Raised by the process itself: a successor took over, or a discovery watcher reported.
+      if (handed_over_) {
+        PROXY_LOG(log::kNotice, "upgrade: a successor serves now; draining");
+        drain = true;
+        break;
+      }
+      ApplyDiscovered();
+      continue;
     }
     if (sig == SIGINT || sig == SIGTERM) {
       PROXY_LOG(log::kNotice, "signal %d (%s) received, exiting", sig,
@@ -282,6 +454,7 @@ int Server::Run(const config::v1::Bootstrap& bootstrap,
     std::lock_guard<std::mutex> lock(reload_mu_);
     stopping_ = true;  // a POST /reload from now on is refused
   }
+  for (Watched& watched : watched_) watched.watcher->Stop();
   if (drain) Drain(signals);
   upgrade_.Stop();
   for (auto& worker : workers_) worker->Stop();
@@ -389,6 +562,13 @@ std::pair<int, std::string> Server::Reload(const char* trigger) {
     PROXY_LOG(log::kWarn, "reload: %s", warning.ToString());
   }
 
+  {
+    std::string error;
+    if (!WatchPools(result.bootstrap, &error)) {
+      PROXY_LOG(log::kError, "reload (%s) failed: %s", trigger, error);
+      return ReloadFailed(absl::StrCat("reload failed: ", error, "\n"));
+    }
+  }
   // The new pools. A pool listening where a current one listens takes over its sockets (they
   // are never closed, so no connection attempt is refused); with the same protocol it is the
   // same pool, updated in place with its clients. The others bind now: a bind failure fails
@@ -398,7 +578,7 @@ std::pair<int, std::string> Server::Reload(const char* trigger) {
   std::vector<bool> claimed(pools_.size(), false);
   std::vector<int> matched;  // per new pool: the current pool on its listen address, or -1
   for (const config::v1::Pool& config : result.bootstrap.pools()) {
-    absl::StatusOr<SharedPoolPtr> pool = BuildSharedPool(config, limits_);
+    absl::StatusOr<SharedPoolPtr> pool = BuildSharedPool(WithDiscovered(config), limits_);
     if (!pool.ok()) {
       PROXY_LOG(log::kError, "reload (%s) failed: %s", trigger, pool.status().message());
       return ReloadFailed(absl::StrCat("reload failed: ", pool.status().message(), "\n"));
@@ -475,6 +655,7 @@ std::pair<int, std::string> Server::Reload(const char* trigger) {
   }
   bootstrap_ = std::move(result.bootstrap);
   pools_ = std::move(next);
+  StartWatchers();  // those made for this file
   const uint64_t applied = config_stats_.generation.fetch_add(1) + 1;
   config_stats_.reloads_succeeded.fetch_add(1);
   config_stats_.last_reload_ok = true;
