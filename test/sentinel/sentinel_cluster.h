@@ -33,6 +33,7 @@ class SentinelCluster {
   int master_port(size_t i) const { return masters_[i]->port(); }
   int replica_port(size_t i) const { return replicas_[i]->port(); }
   RedisServer& master(size_t i) { return *masters_[i]; }
+  RedisServer& replica(size_t i) { return *replicas_[i]; }
   int sentinel_port(size_t j) const { return sentinel_ports_[j]; }
   Process& sentinel(size_t j) { return *sentinels_[j]; }
   size_t sentinel_count() const { return sentinels_.size(); }

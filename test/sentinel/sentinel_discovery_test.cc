@@ -109,6 +109,28 @@ class Recorder {
       }
     }
   }
+  // The time of the first call for `name` with `replicas` replicas, InfiniteFuture after
+  // `timeout`.
+  absl::Time WaitForReplicas(const std::string& name, size_t replicas, absl::Duration timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout));
+    for (;;) {
+      for (const auto& call : calls_) {
+        if (call.second.server == name && call.second.replicas.size() == replicas) {
+          return call.first;
+        }
+      }
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout &&
+          std::chrono::steady_clock::now() >= deadline) {
+        return absl::InfiniteFuture();
+      }
+    }
+  }
+  void Clear() {
+    std::lock_guard<std::mutex> lock(mu_);
+    calls_.clear();
+  }
   std::vector<DiscoveredServer> CallsFor(const std::string& name) {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<DiscoveredServer> out;
@@ -330,6 +352,41 @@ TEST(SentinelDiscoveryTest, KilledMasterIsReplacedWithOneSentinelDown) {
   for (const DiscoveredServer& call : recorder.CallsFor("shard-a")) {
     EXPECT_EQ(call.port, static_cast<uint32_t>(cluster.replica_port(0)));
   }
+  EXPECT_TRUE(recorder.CallsFor("shard-b").empty());
+}
+
+// A replica that dies leaves the healthy set (+sdown on the replica), and comes back after it
+// restarts (-sdown, then the sentinels' next INFO of it); the master's address is unchanged.
+TEST(SentinelDiscoveryTest, ReplicaChangesAreReported) {
+  SentinelCluster cluster({});
+  ASSERT_EQ(cluster.error(), "");
+  std::vector<std::string> log;
+  std::mutex log_mu;
+  SentinelDiscovery discovery(Options(PoolFor(cluster, {"shard-a", "shard-b"}), &log, &log_mu));
+  ASSERT_EQ(discovery.ResolveAll(absl::Seconds(5)).size(), 2u);
+  Recorder recorder;
+  ASSERT_TRUE(discovery.Start(recorder.Callback()).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+  absl::Time start = absl::Now();
+  cluster.replica(0).Kill();
+  absl::Time seen = recorder.WaitForReplicas("shard-a", 0, absl::Seconds(15));
+  ASSERT_NE(seen, absl::InfiniteFuture()) << "the dead replica was never dropped";
+  std::printf("replica killed -> changed(shard-a, 0 replicas): %.0f ms\n", Ms(seen - start));
+  for (const DiscoveredServer& call : recorder.CallsFor("shard-a")) {
+    EXPECT_EQ(call.port, static_cast<uint32_t>(cluster.master_port(0)));
+  }
+
+  start = absl::Now();
+  ASSERT_TRUE(cluster.replica(0).Restart());
+  seen = recorder.WaitForReplicas("shard-a", 1, absl::Seconds(30));
+  ASSERT_NE(seen, absl::InfiniteFuture()) << "the restarted replica never came back";
+  std::printf("replica restarted -> changed(shard-a, 1 replica): %.0f ms\n", Ms(seen - start));
+  discovery.Stop();
+  const auto calls = recorder.CallsFor("shard-a");
+  ASSERT_FALSE(calls.empty());
+  EXPECT_EQ(calls.back().replicas,
+            (std::vector<Address>{{"127.0.0.1", static_cast<uint32_t>(cluster.replica_port(0))}}));
   EXPECT_TRUE(recorder.CallsFor("shard-b").empty());
 }
 

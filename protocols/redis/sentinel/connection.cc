@@ -41,6 +41,7 @@ void SentinelConnection::Close() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   input_.clear();
+  peer_closed_ = false;
 }
 
 absl::Status SentinelConnection::Error(absl::StatusCode code, absl::string_view what) const {
@@ -154,17 +155,27 @@ absl::Status SentinelConnection::Send(const std::vector<std::string>& args, absl
 
 absl::Status SentinelConnection::ReadAvailable() {
   if (fd_ < 0) return Error(absl::StatusCode::kUnavailable, "not connected");
+  if (peer_closed_) {
+    Close();
+    return Error(absl::StatusCode::kUnavailable, "connection closed by the sentinel");
+  }
   char chunk[16 * 1024];
+  bool got = false;
   for (;;) {
     const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
     if (n > 0) {
       input_.append(chunk, static_cast<size_t>(n));
+      got = true;
       // More buffered than one reply may be is malformed whatever follows; NextBuffered says so.
       if (input_.size() > limits_.max_reply + limits_.max_line) return absl::OkStatus();
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return absl::OkStatus();
+    if (n == 0 && got) {
+      peer_closed_ = true;
+      return absl::OkStatus();
+    }
     const std::string why = n == 0 ? "connection closed by the sentinel"
                                    : absl::StrCat("recv: ", std::strerror(errno));
     Close();

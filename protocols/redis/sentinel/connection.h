@@ -56,6 +56,9 @@ class SentinelConnection {
   RespLimits limits_;
   int fd_ = -1;
   std::string input_;
+  // The peer closed after sending bytes that are still in input_: those are parsed first (a
+  // malformed last reply is reported as such), the next ReadAvailable reports the close.
+  bool peer_closed_ = false;
 };
 
 }  // namespace proxy::protocols::redis::sentinel

@@ -474,16 +474,21 @@ void SentinelDiscovery::Requery() {
   }
   // Every sentinel is asked; per master the highest config epoch wins (first on a tie).
   std::map<std::string, MasterAnswer> best;
-  for (const Address& sentinel : options_.sentinels) {
+  for (size_t i = 0; i < options_.sentinels.size(); ++i) {
     if (stopping_.load()) return;
+    const Address& sentinel = options_.sentinels[i];
     SentinelConnection conn(sentinel.first, sentinel.second, cancel_fd_);
+    // Unreachable sentinels are the subscriber's to report; a query that fails on a connected
+    // one (a malformed reply, a refused command) is logged once until it changes.
     if (!conn.Connect(options_.password, absl::Now() + options_.io_timeout).ok()) continue;
+    std::string problem;
     for (const std::string& name : names) {
       absl::StatusOr<MasterAnswer> answer =
           QueryMaster(conn, name, absl::Now() + options_.io_timeout);
       if (!answer.ok()) {
-        if (answer.status().code() == absl::StatusCode::kDataLoss) {
-          Log(answer.status().ToString());
+        if (answer.status().code() == absl::StatusCode::kDataLoss ||
+            answer.status().code() == absl::StatusCode::kPermissionDenied) {
+          problem = answer.status().ToString();
         }
         if (!conn.connected()) break;
         continue;
@@ -493,6 +498,8 @@ void SentinelDiscovery::Requery() {
         best[name] = *std::move(answer);
       }
     }
+    if (!problem.empty() && problem != requery_problem_[i]) Log(problem);
+    requery_problem_[i] = problem;
   }
   for (const auto& [name, answer] : best) {
     Known next;

@@ -110,7 +110,8 @@ class SentinelDiscovery final : public ServerDiscovery {
   std::function<void(const DiscoveredServer&)> changed_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
-  absl::Time next_requery_;  // watcher thread only
+  absl::Time next_requery_;                          // watcher thread only
+  std::map<size_t, std::string> requery_problem_;  // watcher thread only: last one logged
 };
 
 }  // namespace proxy::protocols::redis::sentinel
