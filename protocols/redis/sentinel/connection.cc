@@ -66,14 +66,13 @@ absl::Status SentinelConnection::Wait(short events, absl::Time deadline) {
   }
 }
 
-absl::Status SentinelConnection::ConnectTcp(absl::Time deadline) {
+absl::Status SentinelConnection::StartTcp() {
   Close();
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* list = nullptr;
   // Numeric first: an address never waits for a resolver.
-  hints.ai_flags |= AI_NUMERICHOST;
+  hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
+  addrinfo* list = nullptr;
   const std::string port = std::to_string(port_);
   int rc = ::getaddrinfo(host_.c_str(), port.c_str(), &hints, &list);
   if (rc == EAI_NONAME) {
@@ -94,24 +93,36 @@ absl::Status SentinelConnection::ConnectTcp(absl::Time deadline) {
     }
     const int one = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (::connect(fd_, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
-      last = Error(absl::StatusCode::kUnavailable, absl::StrCat("connect: ", std::strerror(errno)));
-      Close();
-      continue;
+    if (::connect(fd_, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) {
+      return absl::OkStatus();
     }
-    absl::Status waited = Wait(POLLOUT, deadline);
-    if (!waited.ok()) {
-      Close();
-      return waited;
-    }
-    int error = 0;
-    socklen_t length = sizeof(error);
-    ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length);
-    if (error == 0) return absl::OkStatus();
-    last = Error(absl::StatusCode::kUnavailable, absl::StrCat("connect: ", std::strerror(error)));
+    last = Error(absl::StatusCode::kUnavailable, absl::StrCat("connect: ", std::strerror(errno)));
     Close();
   }
   return last;
+}
+
+absl::Status SentinelConnection::ConnectFinish() {
+  if (fd_ < 0) return Error(absl::StatusCode::kUnavailable, "not connected");
+  int error = 0;
+  socklen_t length = sizeof(error);
+  ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length);
+  if (error == 0) return absl::OkStatus();
+  Close();
+  return Error(absl::StatusCode::kUnavailable, absl::StrCat("connect: ", std::strerror(error)));
+}
+
+absl::Status SentinelConnection::ConnectStart() { return StartTcp(); }
+
+absl::Status SentinelConnection::ConnectTcp(absl::Time deadline) {
+  absl::Status status = StartTcp();
+  if (!status.ok()) return status;
+  status = Wait(POLLOUT, deadline);
+  if (!status.ok()) {
+    Close();
+    return status;
+  }
+  return ConnectFinish();
 }
 
 absl::Status SentinelConnection::Connect(const std::string& password, absl::Time deadline) {

@@ -27,6 +27,11 @@ class SentinelConnection {
   // when `password` is not empty. Errors: Cancelled, DeadlineExceeded, Unavailable,
   // PermissionDenied (AUTH refused), DataLoss (malformed reply).
   absl::Status Connect(const std::string& password, absl::Time deadline);
+  // The same without waiting, for a poll loop: ConnectStart returns once the connect is under
+  // way (fd() then waits for POLLOUT), ConnectFinish tells how it ended (no AUTH: the caller
+  // pipelines it).
+  absl::Status ConnectStart();
+  absl::Status ConnectFinish();
   absl::Status Send(const std::vector<std::string>& args, absl::Time deadline);
   // The next reply (an error reply is a value, not a Status).
   absl::StatusOr<RespValue> Read(absl::Time deadline);
@@ -47,6 +52,8 @@ class SentinelConnection {
   // Waits for `events` on fd_ (or the cancel fd) until `deadline`.
   absl::Status Wait(short events, absl::Time deadline);
   absl::Status ConnectTcp(absl::Time deadline);
+  // Resolves and starts connecting to the first address that does not fail at once.
+  absl::Status StartTcp();
   absl::Status Error(absl::StatusCode code, absl::string_view what) const;
 
   std::string host_;

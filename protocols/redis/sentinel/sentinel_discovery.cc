@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <set>
 
@@ -246,9 +247,14 @@ std::vector<DiscoveredServer> SentinelDiscovery::ResolveAll(absl::Duration timeo
 }
 
 struct SentinelDiscovery::Subscriber {
+  enum class State { kIdle, kConnecting, kHandshake, kSubscribed };
   Address address;
-  std::unique_ptr<SentinelConnection> conn;
-  absl::Time next_attempt = absl::InfinitePast();
+  std::unique_ptr<SentinelConnection> conn;  // set unless kIdle
+  State state = State::kIdle;
+  absl::Time next_attempt = absl::InfinitePast();  // kIdle: when to try again
+  absl::Time handshake_deadline;                   // kConnecting / kHandshake
+  size_t replies_pending = 0;                      // kHandshake: AUTH + confirmations to come
+  bool auth_pending = false;                       // kHandshake: the first of them is AUTH's
   absl::Duration backoff;
   bool ever_subscribed = false;
   bool failing_logged = false;  // a failed attempt was logged; quiet until it works again
@@ -283,30 +289,43 @@ void SentinelDiscovery::Run() {
     subs[i].address = options_.sentinels[i];
     subs[i].backoff = options_.backoff_initial;
   }
-  // A query first: anything that changed between ResolveAll and Start is reported at once.
-  next_requery_ = absl::Now();
+  // The first query once the subscriptions had their chance (it then asks only the sentinels
+  // that answered): anything that changed between ResolveAll and Start is reported by then.
+  next_requery_ = absl::Now() + options_.io_timeout;
   while (!stopping_.load()) {
+    const absl::Time now = absl::Now();
     for (Subscriber& sub : subs) {
-      if (stopping_.load()) break;
-      if (sub.conn == nullptr && absl::Now() >= sub.next_attempt) Subscribe(sub);
+      if (sub.state == Subscriber::State::kIdle && now >= sub.next_attempt) Subscribe(sub);
     }
-    if (stopping_.load()) break;
     if (absl::Now() >= next_requery_) {
       next_requery_ = absl::Now() + options_.requery_interval;
-      Requery();
+      Requery(subs);
       if (stopping_.load()) break;
     }
 
+    // The subscriptions (being made or made) and the stop signal, in one poll: a sentinel that
+    // never answers holds nothing but its own subscription.
     std::vector<pollfd> fds;
     std::vector<Subscriber*> polled;
     absl::Time wake = next_requery_;
     for (Subscriber& sub : subs) {
-      if (sub.conn != nullptr) {
-        fds.push_back({sub.conn->fd(), POLLIN, 0});
-        polled.push_back(&sub);
-      } else {
-        wake = std::min(wake, sub.next_attempt);
+      switch (sub.state) {
+        case Subscriber::State::kIdle:
+          wake = std::min(wake, sub.next_attempt);
+          continue;
+        case Subscriber::State::kConnecting:
+          fds.push_back({sub.conn->fd(), POLLOUT, 0});
+          wake = std::min(wake, sub.handshake_deadline);
+          break;
+        case Subscriber::State::kHandshake:
+          fds.push_back({sub.conn->fd(), POLLIN, 0});
+          wake = std::min(wake, sub.handshake_deadline);
+          break;
+        case Subscriber::State::kSubscribed:
+          fds.push_back({sub.conn->fd(), POLLIN, 0});
+          break;
       }
+      polled.push_back(&sub);
     }
     fds.push_back({cancel_fd_, POLLIN, 0});
     const absl::Duration left = wake - absl::Now();
@@ -319,11 +338,16 @@ void SentinelDiscovery::Run() {
       Log(absl::StrCat("poll failed: ", std::strerror(errno)));
       break;
     }
-    if (n <= 0) continue;
-    if ((fds.back().revents & POLLIN) != 0) break;
-    for (size_t i = 0; i < polled.size(); ++i) {
+    if (n > 0 && (fds.back().revents & POLLIN) != 0) break;
+    for (size_t i = 0; n > 0 && i < polled.size(); ++i) {
       if (fds[i].revents == 0) continue;
       Subscriber& sub = *polled[i];
+      if (sub.state == Subscriber::State::kConnecting) {
+        absl::Status status = sub.conn->ConnectFinish();
+        if (status.ok()) status = SendSubscribe(sub);
+        if (!status.ok()) Drop(sub, status);
+        continue;
+      }
       absl::Status read = sub.conn->ReadAvailable();
       if (!read.ok()) {
         Drop(sub, read);
@@ -331,64 +355,94 @@ void SentinelDiscovery::Run() {
       }
       Drain(sub);
     }
+    // Deadlines after the events: a reply that arrived while a query held the thread counts.
+    const absl::Time after = absl::Now();
+    for (Subscriber& sub : subs) {
+      if ((sub.state == Subscriber::State::kConnecting ||
+           sub.state == Subscriber::State::kHandshake) &&
+          after >= sub.handshake_deadline) {
+        Drop(sub, absl::DeadlineExceededError(
+                      absl::StrCat("sentinel ", sub.conn->name(), ": no answer to SUBSCRIBE within ",
+                                   absl::FormatDuration(options_.io_timeout))));
+      }
+    }
   }
   for (Subscriber& sub : subs) sub.conn.reset();
 }
 
 void SentinelDiscovery::Subscribe(Subscriber& sub) {
-  auto conn = std::make_unique<SentinelConnection>(sub.address.first, sub.address.second,
-                                                   cancel_fd_);
-  const absl::Time deadline = absl::Now() + options_.io_timeout;
-  absl::Status status = conn->Connect(options_.password, deadline);
-  if (status.ok()) {
-    std::vector<std::string> args = {"SUBSCRIBE"};
-    args.insert(args.end(), Channels().begin(), Channels().end());
-    status = conn->Send(args, deadline);
+  sub.conn = std::make_unique<SentinelConnection>(sub.address.first, sub.address.second,
+                                                  cancel_fd_);
+  sub.state = Subscriber::State::kConnecting;
+  sub.handshake_deadline = absl::Now() + options_.io_timeout;
+  absl::Status status = sub.conn->ConnectStart();
+  if (!status.ok()) Drop(sub, status);
+}
+
+absl::Status SentinelDiscovery::SendSubscribe(Subscriber& sub) {
+  // AUTH and SUBSCRIBE in one write: a few hundred bytes on a fresh socket never block.
+  sub.auth_pending = !options_.password.empty();
+  if (sub.auth_pending) {
+    absl::Status sent = sub.conn->Send({"AUTH", options_.password}, sub.handshake_deadline);
+    if (!sent.ok()) return sent;
   }
-  // One confirmation per channel: ["subscribe", channel, count].
-  for (size_t i = 0; status.ok() && i < Channels().size(); ++i) {
-    absl::StatusOr<RespValue> reply = conn->Read(deadline);
-    if (!reply.ok()) {
-      status = reply.status();
-    } else if (!reply->is_array() || reply->elements.size() != 3 ||
-               !reply->elements[0].is_string() || reply->elements[0].text != "subscribe") {
-      status = reply->is_error()
-                   ? absl::UnavailableError(absl::StrCat("sentinel ", conn->name(),
-                                                         ": SUBSCRIBE refused: -",
-                                                         Printable(reply->text)))
-                   : Unexpected(*conn, "SUBSCRIBE", *reply);
+  std::vector<std::string> args = {"SUBSCRIBE"};
+  args.insert(args.end(), Channels().begin(), Channels().end());
+  absl::Status sent = sub.conn->Send(args, sub.handshake_deadline);
+  if (!sent.ok()) return sent;
+  sub.state = Subscriber::State::kHandshake;
+  sub.replies_pending = Channels().size() + (sub.auth_pending ? 1 : 0);
+  return absl::OkStatus();
+}
+
+// A handshake reply: AUTH's, then one ["subscribe", channel, count] per channel.
+absl::Status SentinelDiscovery::HandshakeReply(Subscriber& sub, const RespValue& reply) {
+  if (sub.auth_pending) {
+    sub.auth_pending = false;
+    --sub.replies_pending;
+    if (reply.is_error()) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "sentinel ", sub.conn->name(), ": AUTH refused: ", Printable(reply.text)));
     }
+    return absl::OkStatus();
   }
-  if (!status.ok()) {
-    if (status.code() == absl::StatusCode::kCancelled) return;
-    if (!sub.failing_logged) {
-      Log(absl::StrCat("cannot subscribe (retrying with backoff up to ",
-                       absl::FormatDuration(options_.backoff_max), "): ", status.ToString()));
-      sub.failing_logged = true;
-    }
-    sub.next_attempt = absl::Now() + sub.backoff;
-    sub.backoff = std::min(sub.backoff * 2, options_.backoff_max);
-    return;
+  if (reply.is_error()) {
+    return absl::UnavailableError(absl::StrCat("sentinel ", sub.conn->name(),
+                                               ": SUBSCRIBE refused: -", Printable(reply.text)));
   }
+  if (!reply.is_array() || reply.elements.size() != 3 || !reply.elements[0].is_string() ||
+      reply.elements[0].text != "subscribe") {
+    return Unexpected(*sub.conn, "SUBSCRIBE", reply);
+  }
+  if (--sub.replies_pending > 0) return absl::OkStatus();
+
   if (sub.ever_subscribed || sub.failing_logged) {
-    Log(absl::StrCat("subscribed again to sentinel ", conn->name()));
+    Log(absl::StrCat("subscribed again to sentinel ", sub.conn->name()));
     // A switch may have been published while this subscription was down: ask now.
     next_requery_ = absl::Now();
   }
+  sub.state = Subscriber::State::kSubscribed;
   sub.ever_subscribed = true;
   sub.failing_logged = false;
   sub.backoff = options_.backoff_initial;
-  sub.conn = std::move(conn);
-  Drain(sub);
+  return absl::OkStatus();
 }
 
 void SentinelDiscovery::Drop(Subscriber& sub, const absl::Status& why) {
-  if (why.code() != absl::StatusCode::kCancelled) {
-    Log(absl::StrCat("lost the subscription (reconnecting): ", why.ToString()));
+  if (sub.state == Subscriber::State::kSubscribed) {
+    if (why.code() != absl::StatusCode::kCancelled) {
+      Log(absl::StrCat("lost the subscription (reconnecting): ", why.ToString()));
+    }
+    sub.backoff = options_.backoff_initial;
+  } else if (!sub.failing_logged && why.code() != absl::StatusCode::kCancelled) {
+    Log(absl::StrCat("cannot subscribe (retrying with backoff up to ",
+                     absl::FormatDuration(options_.backoff_max), "): ", why.ToString()));
+    sub.failing_logged = true;
   }
   sub.conn.reset();
-  sub.backoff = options_.backoff_initial;
+  sub.state = Subscriber::State::kIdle;
   sub.next_attempt = absl::Now() + sub.backoff;
+  sub.backoff = std::min(sub.backoff * 2, options_.backoff_max);
 }
 
 void SentinelDiscovery::Drain(Subscriber& sub) {
@@ -399,6 +453,14 @@ void SentinelDiscovery::Drain(Subscriber& sub) {
       return;
     }
     if (!next->has_value()) return;
+    if (sub.state == Subscriber::State::kHandshake) {
+      absl::Status status = HandshakeReply(sub, **next);
+      if (!status.ok()) {
+        Drop(sub, status);
+        return;
+      }
+      continue;
+    }
     HandleMessage(sub, **next);
   }
 }
@@ -466,16 +528,23 @@ void SentinelDiscovery::HandleMessage(Subscriber& sub, const RespValue& message)
   }
 }
 
-void SentinelDiscovery::Requery() {
+void SentinelDiscovery::Requery(const std::vector<Subscriber>& subs) {
   std::vector<std::string> names;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [name, known] : known_) names.push_back(name);
   }
-  // Every sentinel is asked; per master the highest config epoch wins (first on a tie).
+  // Every sentinel that holds a subscription is asked (all of them when none does: a sentinel
+  // that cannot be subscribed to would only hold the thread for io_timeout); per master the
+  // highest config epoch wins (first on a tie).
+  bool any_subscribed = false;
+  for (const Subscriber& sub : subs) {
+    any_subscribed = any_subscribed || sub.state == Subscriber::State::kSubscribed;
+  }
   std::map<std::string, MasterAnswer> best;
   for (size_t i = 0; i < options_.sentinels.size(); ++i) {
     if (stopping_.load()) return;
+    if (any_subscribed && subs[i].state != Subscriber::State::kSubscribed) continue;
     const Address& sentinel = options_.sentinels[i];
     SentinelConnection conn(sentinel.first, sentinel.second, cancel_fd_);
     // Unreachable sentinels are the subscriber's to report; a query that fails on a connected

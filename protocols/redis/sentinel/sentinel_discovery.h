@@ -93,11 +93,15 @@ class SentinelDiscovery final : public ServerDiscovery {
   struct Subscriber;
 
   void Run();
+  // Starts a subscription (non-blocking); the poll loop carries it on.
   void Subscribe(Subscriber& sub);
+  absl::Status SendSubscribe(Subscriber& sub);
+  absl::Status HandshakeReply(Subscriber& sub, const RespValue& reply);
+  // Closes a subscription (or an attempt) and schedules the next attempt with backoff.
   void Drop(Subscriber& sub, const absl::Status& why);
   void Drain(Subscriber& sub);
   void HandleMessage(Subscriber& sub, const RespValue& message);
-  void Requery();
+  void Requery(const std::vector<Subscriber>& subs);
   // Applies a change under the lock; returns the server to report, if any.
   bool Apply(const std::string& name, const Known& next, DiscoveredServer* report);
   void Report(const DiscoveredServer& server);
