@@ -292,13 +292,20 @@ void SentinelDiscovery::Run() {
   // The first query once the subscriptions had their chance (it then asks only the sentinels
   // that answered): anything that changed between ResolveAll and Start is reported by then.
   next_requery_ = absl::Now() + options_.io_timeout;
+  bool first_query = true;
   while (!stopping_.load()) {
     const absl::Time now = absl::Now();
+    bool handshaking = false;
     for (Subscriber& sub : subs) {
       if (sub.state == Subscriber::State::kIdle && now >= sub.next_attempt) Subscribe(sub);
+      handshaking = handshaking || sub.state == Subscriber::State::kConnecting ||
+                    sub.state == Subscriber::State::kHandshake;
     }
+    // ... or as soon as every first attempt has ended either way.
+    if (first_query && !handshaking) next_requery_ = std::min(next_requery_, now);
     if (absl::Now() >= next_requery_) {
       next_requery_ = absl::Now() + options_.requery_interval;
+      first_query = false;
       Requery(subs);
       if (stopping_.load()) break;
     }
