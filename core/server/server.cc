@@ -68,6 +68,19 @@ void OnEveryWorker(const std::vector<std::unique_ptr<Worker>>& workers,
   done.wait(lock, [&] { return left == 0; });
 }
 
+// Replica reads are the next step of high availability (docs/high-availability.md): until
+// then a pool that asks for them is told, so that nobody believes reads are spread.
+void WarnUnappliedKeys(const config::v1::Bootstrap& bootstrap) {
+  for (const config::v1::Pool& pool : bootstrap.pools()) {
+    if (pool.read_from() != config::v1::READ_FROM_MASTER || pool.replicas_size() > 0) {
+      PROXY_LOG(log::kWarn,
+                "pool %s: read_from/replicas are validated but replica reads are not "
+                "implemented yet: every command goes to the master",
+                pool.name());
+    }
+  }
+}
+
 // The TCP port a listening socket is bound to (0 if unknown).
 int BoundPort(int fd) {
   sockaddr_storage addr{};
@@ -281,6 +294,7 @@ void Server::ApplyDiscovered() {
 int Server::Run(const config::v1::Bootstrap& bootstrap,
                 std::unique_ptr<UpgradeClient> predecessor) {
   bootstrap_ = bootstrap;
+  WarnUnappliedKeys(bootstrap);
   {
     std::string error;
     if (!WatchPools(bootstrap, &error)) {
@@ -562,6 +576,7 @@ std::pair<int, std::string> Server::Reload(const char* trigger) {
     PROXY_LOG(log::kWarn, "reload: %s", warning.ToString());
   }
 
+  WarnUnappliedKeys(result.bootstrap);
   {
     std::string error;
     if (!WatchPools(result.bootstrap, &error)) {
