@@ -177,7 +177,9 @@ void CheckHighAvailability(const Pool& pool, const PoolSource& source, Diagnosti
                   absl::StrCat("'", sentinel.raw(), "' ", same_as(Kind::kSentinel, it->second)));
     }
   }
-  if (pool.sentinels_size() > 0) {
+  // Written, even when no entry could be read: the servers are meant for Sentinel either way,
+  // and every error is reported at once.
+  if (source.keys.contains("sentinels")) {
     for (int i = 0; i < pool.servers_size(); ++i) {
       const config::v1::Server& server = pool.servers(i);
       const SourcePos pos = source.servers[static_cast<size_t>(i)];

@@ -126,6 +126,30 @@ out=$("$ctl" diff "$tmp/a.yml" "$tmp/b.yml" --format=tsv); rc=$?
 expect_eq "a timeout change moves nothing: exit 0" 0 "$rc"
 expect_contains "timeout record" $'pool\tmain\tchanged\ttimeout' "$out"
 expect_contains "timeout space" $'space\tmain\tsame\t0\t4294967296\t0.0000' "$out"
+# The high-availability keys: named by their YAML names, the password never shown, nothing moves.
+# With sentinels: every server has a name (the Sentinel master name).
+{ pool_yaml main 22121 fnv1a_64 ketama "127.0.0.1:7001:1 alpha" "127.0.0.1:7002:1 beta" \
+    "127.0.0.1:7003:2 gamma"; echo "  redis: true"; } > "$tmp/ha1.yml"
+{ cat "$tmp/ha1.yml"; cat <<'YAML'
+  sentinels: [127.0.0.1:26379, 127.0.0.1:26380]
+  sentinel_password: hunter2
+  replicas:
+    alpha:
+      - 127.0.0.1:7101
+  read_from: prefer_replica
+  health_check_interval: 1000
+  auto_eject_hosts: true
+  auto_eject_drop: true
+YAML
+} > "$tmp/ha2.yml"
+out=$("$ctl" diff "$tmp/ha1.yml" "$tmp/ha2.yml" --format=tsv --keys "$tmp/keys" 2>&1); rc=$?
+expect_eq "HA keys move nothing: exit 0" 0 "$rc"
+expect_contains "HA keys record" $'pool\tmain\tchanged\tauto_eject_hosts,sentinels,sentinel_password,replicas,read_from,health_check_interval,auto_eject_drop' "$out"
+expect_contains "HA keys space" $'space\tmain\tsame\t0\t4294967296\t0.0000' "$out"
+expect_contains "HA keys: no key moves" $'keys\tmain\tsame\t0\t2000' "$out"
+out=$("$ctl" diff "$tmp/ha1.yml" "$tmp/ha2.yml" 2>&1)
+expect_contains "HA keys summary" "(auto_eject_hosts, sentinels, sentinel_password, replicas, read_from, health_check_interval, auto_eject_drop changed), no key moves" "$out"
+expect_eq "the sentinel password is never printed" 0 "$(grep -c hunter2 <<<"$out")"
 { cat "$tmp/a.yml"; pool_yaml extra 22123 fnv1a_64 ketama "127.0.0.1:7009:1"; } > "$tmp/c.yml"
 out=$("$ctl" diff "$tmp/a.yml" "$tmp/c.yml"); rc=$?
 expect_eq "a pool added: exit 1" 1 "$rc"

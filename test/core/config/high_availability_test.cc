@@ -211,6 +211,20 @@ TEST(HighAvailabilityTest, SentinelErrorsInOneFile) {
   EXPECT_TRUE(result.warnings.empty()) << Describe(result);
 }
 
+TEST(HighAvailabilityTest, ServersNeedNamesEvenWhenNoSentinelEntryCouldBeRead) {
+  config::LoadResult result = Load(R"EOF(alpha:
+  listen: 127.0.0.1:22121
+  redis: true
+  sentinels:
+   - 127.0.0.1:26379:1
+  servers:
+   - 127.0.0.1:6400:1
+)EOF");
+  ASSERT_EQ(result.errors.size(), 2u) << Describe(result);
+  EXPECT_TRUE(HasError(result, 5, 6, "alpha", "sentinels", "is not a host"));
+  EXPECT_TRUE(HasError(result, 7, 6, "alpha", "servers", "'127.0.0.1:6400:1' has no name"));
+}
+
 TEST(HighAvailabilityTest, SentinelsMustBeANonEmptyList) {
   config::LoadResult scalar = Load(RedisPool("  sentinels: 127.0.0.1:26379\n"));
   ASSERT_EQ(scalar.errors.size(), 1u) << Describe(scalar);
