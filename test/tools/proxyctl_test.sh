@@ -102,6 +102,7 @@ expect_contains "auto_eject_drop warning" "warning: $tmp/ha_warn.yml:5:20: pool 
 plugins=$("$ctl" plugins)
 expect_eq "hash plugins" 12 "$(grep -c $'^hash\t' <<<"$plugins")"
 expect_eq "distribution plugins" 3 "$(grep -c $'^distribution\t' <<<"$plugins")"
+expect_eq "discovery plugins" 1 "$(grep -c $'^discovery\tredis_sentinel\t' <<<"$plugins")"
 for name in one_at_a_time md5 crc16 crc32 crc32a fnv1_64 fnv1a_64 fnv1_32 fnv1a_32 hsieh murmur jenkins; do
   grep -q $'^hash\t'"$name"$'\t' <<<"$plugins" && pass || fail "plugins lacks hash $name"
 done

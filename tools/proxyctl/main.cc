@@ -23,6 +23,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "api/codec.h"
+#include "api/discovery.h"
 #include "api/distribution.h"
 #include "api/filter.h"
 #include "api/hash.h"
@@ -49,8 +50,8 @@ constexpr char kUsage[] =
     "                                       a 5th field replicas=host:port,host:port (file\n"
     "                                       order); with sentinels: host:port is the configured\n"
     "                                       starting address of the Sentinel master name\n"
-    "  plugins                              list every linked protocol, hash, distribution and\n"
-    "                                       filter\n"
+    "  plugins                              list every linked protocol, hash, distribution,\n"
+    "                                       filter and discovery plugin\n"
     "  diff OLD NEW [--keys [FILE]] [--format=text|tsv]\n"
     "                                       what a config change does, per pool (matched by\n"
     "                                       name): changed keys, servers added/removed/changed and\n"
@@ -614,6 +615,7 @@ int Main(int argc, char** argv) {
     ListPlugins<HashFunctionFactory>();
     ListPlugins<DistributionFactory>();
     ListPlugins<FilterFactory>();
+    ListPlugins<ServerDiscoveryFactory>();
     return 0;
   }
   std::fprintf(stderr, "proxyctl: unknown command '%s'\n%s", command.c_str(), kUsage);
