@@ -38,6 +38,9 @@ class ServerDiscovery {
   virtual absl::Status Start(std::function<void(const DiscoveredServer&)> changed) = 0;
   // Stops watching and joins its thread; no call of `changed` after it returns.
   virtual void Stop() = 0;
+  // Where problems and state changes are reported (called from any of its threads; the core
+  // passes its log). Set before ResolveAll/Start; without it the plugin writes to stderr.
+  virtual void SetLogSink(std::function<void(absl::string_view)> sink) = 0;
 };
 using ServerDiscoveryPtr = std::unique_ptr<ServerDiscovery>;
 

@@ -187,6 +187,9 @@ bool Server::WatchPools(const config::v1::Bootstrap& bootstrap, std::string* err
       return false;
     }
     Watched watched{pool.name(), key, factory->Create(pool)};
+    watched.watcher->SetLogSink([name = pool.name()](absl::string_view message) {
+      PROXY_LOG(log::kWarn, "pool %s: sentinel: %s", name, message);
+    });
     // Where the masters are now (bounded: a server no sentinel knows keeps its configured
     // address until one reports it).
     std::map<std::string, std::pair<std::string, uint32_t>>& known = discovered_[pool.name()];

@@ -74,6 +74,9 @@ class SentinelDiscovery final : public ServerDiscovery {
   std::vector<DiscoveredServer> ResolveAll(absl::Duration timeout) override;
   absl::Status Start(std::function<void(const DiscoveredServer&)> changed) override;
   void Stop() override;
+  void SetLogSink(std::function<void(absl::string_view)> sink) override {
+    options_.log = std::move(sink);
+  }
 
   // ResolveAll, returning the errors instead of only logging them.
   ResolveReport Resolve(absl::Duration timeout);
