@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "api/buffer.h"
@@ -282,6 +283,15 @@ class Codec {
   // Requests the proxy itself sends first on every new server connection (AUTH, SELECT); their
   // replies are consumed by the proxy, one each.
   virtual std::vector<std::string> ServerHandshake() const { return {}; }
+  // Checks the reply (its raw bytes, at most the first 512) to ServerHandshake()[index]. An error
+  // closes the connection, counted as the server's failure, with the status's message logged.
+  // Default: every reply is accepted (error replies are logged).
+  virtual absl::Status CheckHandshakeReply(size_t index, absl::string_view reply) const {
+    return absl::OkStatus();
+  }
+  // True when no request may be written to a new server connection before every handshake
+  // reply has passed CheckHandshakeReply (redis pools with Sentinel: ROLE must say master).
+  virtual bool HandshakeGatesRequests() const { return false; }
   // The request an active health check sends (`health_check_interval`): redis PING, memcache
   // `version`. Any reply that is not an error passes. Empty: the protocol has no check.
   virtual std::string HealthCheckRequest() const { return {}; }

@@ -45,6 +45,11 @@ class EvBuffer : public Buffer {
   ssize_t ReadFrom(int fd, size_t max);
   // Writes as much as the socket takes (writev over the chains). Returns write's result.
   ssize_t WriteTo(int fd) { return buffer_ == nullptr ? 0 : evbuffer_write(buffer_, fd); }
+  // The same, at most `max` bytes.
+  ssize_t WriteTo(int fd, size_t max) {
+    return buffer_ == nullptr ? 0
+                              : evbuffer_write_atmost(buffer_, fd, static_cast<ev_ssize_t>(max));
+  }
 
   // The evbuffer, created on first use.
   evbuffer* raw() {

@@ -68,6 +68,8 @@ bool ServerConnection::Connect() {
   timer_ = evtimer_new(base, &OnTimeout, this);
   // The proxy's own AUTH / SELECT go first; their replies are consumed here.
   for (const std::string& request : codec_.ServerHandshake()) {
+    ++setup_total_;
+    gate_bytes_ += request.size();
     out_.Append(request);
     entries_.push_back(
         Entry{nullptr, -1, request.size(), 0, true, pool_.worker().now_us(), /*setup=*/true});
@@ -76,6 +78,7 @@ bool ServerConnection::Connect() {
     server_.stats.in_queue.Add(1);
     server_.stats.in_queue_bytes.Add(static_cast<int64_t>(request.size()));
   }
+  gated_ = setup_total_ > 0 && codec_.HandshakeGatesRequests();
   if (address.resolved) {
     return StartConnect(reinterpret_cast<const sockaddr*>(&address.addr), address.len,
                         address.is_unix);
@@ -239,8 +242,11 @@ void ServerConnection::Flush() {
   flush_scheduled_ = false;
   if (state_ != State::kConnected) return;
   while (out_.Length() > 0) {
-    const ssize_t n = out_.WriteTo(fd_);
+    // Gated: only the handshake goes out until its replies have been checked.
+    if (gated_ && gate_bytes_ == 0) break;
+    const ssize_t n = gated_ ? out_.WriteTo(fd_, gate_bytes_) : out_.WriteTo(fd_);
     if (n > 0) {
+      if (gated_) gate_bytes_ -= static_cast<size_t>(n);
       // Entries whose bytes are now fully written move from in_queue to out_queue.
       size_t written = static_cast<size_t>(n);
       // Bytes of a request already answered early (see HandleReadable) come first.
@@ -378,6 +384,24 @@ bool ServerConnection::HandleReadable() {
 void ServerConnection::Deliver(Entry& entry, size_t wire_size) {
   PendingRequest* p = entry.request;
   if (p == nullptr) {
+    if (entry.setup) {
+      std::string text(std::min<size_t>(wire_size, 512), '\0');
+      in_.CopyOut(0, text.size(), text.data());
+      const absl::Status status = codec_.CheckHandshakeReply(setup_checked_++, text);
+      if (!status.ok()) {
+        PROXY_LOG(log::kWarn, "pool %s: server %s: %s", pool_.Name(), server_.raw,
+                  status.message());
+        in_.Drain(wire_size);
+        // Nothing but the handshake was written (gated): the queued requests fail, and the
+        // server counts a failure (it is not what the config or Sentinel says it is).
+        Fail(EAGAIN, false, /*counts=*/true);
+        return;
+      }
+      if (gated_ && setup_checked_ == setup_total_) {
+        gated_ = false;  // every check passed: the requests go out
+        ScheduleFlush();
+      }
+    }
     // The reply to our own AUTH/SELECT/HELLO, or to a pinned connection's prelude or reset
     // (an error there is expected: DISCARD without MULTI).
     if (reply_.is_error && entry.setup) {

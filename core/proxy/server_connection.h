@@ -136,6 +136,13 @@ class ServerConnection {
   size_t answered_unsent_bytes_ = 0;  // unwritten bytes of requests answered early
   bool counted_connected_ = false;
   bool close_when_idle_ = false;
+  // The handshake's replies: how many were checked (Codec::CheckHandshakeReply's index), how
+  // many there are, and, while the codec gates requests behind them, how many bytes (the
+  // handshake's own) may still be written.
+  size_t setup_checked_ = 0;
+  size_t setup_total_ = 0;
+  bool gated_ = false;
+  size_t gate_bytes_ = 0;
   // The last reply read was an error: a close right after it was caused by that request.
   bool last_reply_error_ = false;
   int error_ = 0;

@@ -293,13 +293,17 @@ const ReasonTable& Reasons() {
 
 }  // namespace
 
-RedisCodec::RedisCodec(std::string auth, uint32_t db)
-    : auth_(std::move(auth)), db_(db), protocol_(2), resp2_(this) {
+RedisCodec::RedisCodec(std::string auth, uint32_t db, bool check_role)
+    : auth_(std::move(auth)), check_role_(check_role), db_(db), protocol_(2), resp2_(this) {
   resp3_.reset(new RedisCodec(Resp3Sibling(), *this));
 }
 
 RedisCodec::RedisCodec(Resp3Sibling, const RedisCodec& resp2)
-    : auth_(resp2.auth_), db_(resp2.db_), protocol_(3), resp2_(&resp2) {}
+    : auth_(resp2.auth_),
+      check_role_(resp2.check_role_),
+      db_(resp2.db_),
+      protocol_(3),
+      resp2_(&resp2) {}
 
 RedisCodec::~RedisCodec() = default;
 
@@ -508,7 +512,29 @@ std::vector<std::string> RedisCodec::ServerHandshake() const {
     AppendBulk("SELECT", &select);
     AppendBulk(absl::StrCat(db_), &select);
   }
+  if (check_role_) {
+    std::string& role = requests.emplace_back();
+    AppendArrayHeader(1, &role);
+    AppendBulk("ROLE", &role);
+  }
   return requests;
+}
+
+absl::Status RedisCodec::CheckHandshakeReply(size_t index, absl::string_view reply) const {
+  if (!check_role_ || index + 1 != ServerHandshake().size()) return absl::OkStatus();
+  // ROLE's reply is an array whose first element is the role, in RESP2 and RESP3 alike.
+  constexpr absl::string_view kMaster = "*3\r\n$6\r\nmaster\r\n";
+  if (absl::StartsWith(reply, kMaster)) return absl::OkStatus();
+  std::string role = "unknown";
+  const size_t start = reply.find("\r\n$");
+  if (start != absl::string_view::npos) {
+    const size_t name = reply.find("\r\n", start + 4);
+    const size_t end = name == absl::string_view::npos ? name : reply.find("\r\n", name + 2);
+    if (end != absl::string_view::npos) role = std::string(reply.substr(name + 2, end - name - 2));
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("it is not a master (ROLE says '", role.substr(0, 32),
+                   "'): no request is sent to it until Sentinel names it"));
 }
 
 RedisSession::RedisSession(const RedisCodec& codec)

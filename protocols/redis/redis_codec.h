@@ -38,7 +38,7 @@ class RedisCodec final : public Codec {
   static constexpr absl::string_view kHelloVersion = "7.0.0";
 
   // `auth`: the pool's redis_auth ("" = none); `db`: the pool's redis_db. The RESP2 codec.
-  RedisCodec(std::string auth, uint32_t db);
+  RedisCodec(std::string auth, uint32_t db, bool check_role = false);
   RedisCodec(const RedisCodec&) = delete;
   RedisCodec& operator=(const RedisCodec&) = delete;
   ~RedisCodec() override;
@@ -67,6 +67,10 @@ class RedisCodec final : public Codec {
   // AUTH must come first or a password-protected server refuses the rest (twemproxy's order is
   // the wrong one).
   std::vector<std::string> ServerHandshake() const override;
+  // With Sentinel (`check_role`): ROLE ends the handshake and must say "master" before any
+  // request is written (a demoted master must never get one).
+  absl::Status CheckHandshakeReply(size_t index, absl::string_view reply) const override;
+  bool HandshakeGatesRequests() const override { return check_role_; }
   // PING (after the handshake, so AUTH comes first).
   std::string HealthCheckRequest() const override { return "*1\r\n$4\r\nPING\r\n"; }
   // 0: the RESP2 codec; 1: the RESP3 sibling; nullptr otherwise.
@@ -105,6 +109,7 @@ class RedisCodec final : public Codec {
   RedisCodec(Resp3Sibling, const RedisCodec& resp2);
 
   std::string auth_;
+  bool check_role_ = false;
   uint32_t db_;
   int protocol_ = 2;
   const RedisCodec* resp2_;            // variant 0 (this codec, or the sibling's owner)

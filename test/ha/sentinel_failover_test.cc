@@ -186,5 +186,44 @@ TEST(SentinelFailoverTest, AKilledMasterFailsOverAndTheOtherShardNeverNotices) {
   EXPECT_TRUE(absl::StrContains(proxy.Log(), "moved from")) << proxy.Log();
 }
 
+// With no sentinel reachable the configured address is used; when it is a replica (say, a
+// demoted master), ROLE says so and no request is sent to it: the client gets an error, the
+// replica's data is never read through the proxy.
+TEST(SentinelFailoverTest, AServerThatIsNotAMasterGetsNoRequest) {
+  RedisServer master;
+  ASSERT_TRUE(master.ok());
+  RedisServer replica({"--replicaof", "127.0.0.1", std::to_string(master.port())});
+  ASSERT_TRUE(replica.ok());
+  {
+    Client direct(master.port());
+    ASSERT_EQ(direct.Command({"SET", "k", "from-master"}), "+OK\r\n");
+  }
+  const int port = FreePort();
+  const int nobody = FreePort();  // no sentinel answers there
+  ProxyProcess proxy(absl::StrCat("ha:\n  listen: 127.0.0.1:", port,
+                                  "\n  redis: true\n  sentinels:\n   - 127.0.0.1:", nobody,
+                                  "\n  servers:\n   - 127.0.0.1:", replica.port(), ":1 shard-a\n"),
+                     {port});
+  ASSERT_TRUE(proxy.ok()) << proxy.Log();
+  Client client(port);
+  const std::string reply = client.Command({"GET", "k"});
+  EXPECT_TRUE(absl::StartsWith(reply, "-ERR")) << reply;
+  EXPECT_TRUE(absl::StrContains(proxy.Log(), "it is not a master (ROLE says 'slave')"))
+      << proxy.Log();
+  Client direct(replica.port());
+  const std::string clients = direct.Command({"CLIENT", "LIST"});
+  EXPECT_FALSE(absl::StrContains(clients, "cmd=get")) << clients;
+  // Pointed at the master, the same pool serves.
+  const int port2 = FreePort();
+  ProxyProcess good(absl::StrCat("ha:\n  listen: 127.0.0.1:", port2,
+                                 "\n  redis: true\n  sentinels:\n   - 127.0.0.1:", nobody,
+                                 "\n  servers:\n   - 127.0.0.1:", master.port(), ":1 shard-a\n"),
+                    {port2});
+  ASSERT_TRUE(good.ok()) << good.Log();
+  Client client2(port2);
+  EXPECT_EQ(client2.Command({"GET", "k"}), "$11\r\nfrom-master\r\n");
+  EXPECT_EQ(client2.Command({"SET", "k", "again"}), "+OK\r\n");
+}
+
 }  // namespace
 }  // namespace proxy::test
