@@ -37,11 +37,13 @@ done
 
 # True when something accepts TCP connections on 127.0.0.1:PORT.
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# A port nothing listens on right now (the start_* helpers retry if it is taken meanwhile).
+# A port nothing listens on right now (the start_* helpers retry if it is taken meanwhile),
+# below Linux's ephemeral range (32768 and up): a port there can be the local end of another
+# test's outgoing connection, which nothing "listens" on but which still makes bind() fail.
 free_port() {
   local port
   for _ in $(seq 200); do
-    port=$((20000 + RANDOM % 30000))
+    port=$((20000 + RANDOM % 12000))
     if ! listening "$port"; then echo "$port"; return 0; fi
   done
   return 1
