@@ -408,22 +408,12 @@ void ClientConnection::Forward(PendingRequest* p, PinAction pin) {
     ForwardBroadcast(p);
     return;
   }
-  if (pinned_ == nullptr && context.fragments.empty() && pool_.DropsEjectedKeys() &&
-      context.server < pool_.server_count() && pool_.server(context.server).ejected) {
+  if (pool_.DropsKeysOf(context.server) && pinned_ == nullptr && context.fragments.empty()) {
     // auto_eject_drop: the key's server is ejected and its keys stay with it.
     in_.Drain(wire_size);
-    Unhold(p);
-    codec_->EncodeErrorFor(
-        request,
-        absl::StrCat("server '", pool_.server(context.server).name,
-                     "' is ejected and the pool keeps its keys there (auto_eject_drop)"),
-        &p->reply_text);
-    if (!request.expects_reply) p->reply_text.clear();
-    p->outcome.kind = request.expects_reply ? Outcome::Kind::kError : Outcome::Kind::kNoReply;
-    p->outcome.reply_bytes = p->reply_text.size();
-    pool_.stats().forward_error.Add(1);
-    Hold(p, p->reply_text.size());
-    OnRequestDone(p);
+    FailRequestWith(p, absl::StrCat("server '", pool_.server(context.server).name,
+                                    "' is ejected and the pool keeps its keys there "
+                                    "(auto_eject_drop)"));
     return;
   }
   if ((pinned_ != nullptr || pin == PinAction::kPin) && ForwardWithPin(p, pin)) return;
@@ -478,7 +468,7 @@ void ClientConnection::SendFragments(PendingRequest* p) {
   ServerConnection* full = nullptr;
   for (size_t i = 0; i < count; ++i) {
     const Fragment& fragment = context.fragments[i];
-    if (pool_.DropsEjectedKeys() && pool_.server(fragment.server).ejected) {
+    if (pool_.DropsKeysOf(fragment.server)) {
       // auto_eject_drop: this server's keys fail (the whole request does, like any fragment).
       if (p->error == 0) p->error = EHOSTDOWN;
       --p->fragments_left;
@@ -725,6 +715,10 @@ void ClientConnection::SendLocalReply(absl::string_view bytes) {
 }
 
 void ClientConnection::FailRequest(PendingRequest* p, int error) {
+  FailRequestWith(p, ErrorText(error));
+}
+
+void ClientConnection::FailRequestWith(PendingRequest* p, absl::string_view text) {
   Unhold(p);
   p->reply_text.clear();
   if (!p->request.expects_reply) {
@@ -734,7 +728,7 @@ void ClientConnection::FailRequest(PendingRequest* p, int error) {
     OnRequestDone(p);
     return;
   }
-  codec_->EncodeErrorFor(p->request, ErrorText(error), &p->reply_text);
+  codec_->EncodeErrorFor(p->request, text, &p->reply_text);
   p->outcome.kind = Outcome::Kind::kError;
   p->outcome.reply_bytes = p->reply_text.size();
   pool_.stats().forward_error.Add(1);

@@ -38,6 +38,8 @@ class ClientConnection : public FilterCallbacks {
   void OnRequestDone(PendingRequest* request);
   // Errors produced by the proxy for a request (counted as forward_error).
   void FailRequest(PendingRequest* request, int error);
+  // The same with the error's text given.
+  void FailRequestWith(PendingRequest* request, absl::string_view text);
   // The reply to fragment `fragment` of a split request: `wire_size` bytes at the head of
   // `from` (kept, and counted against the output limit, until every fragment has answered).
   void OnFragmentReply(PendingRequest* request, int32_t fragment, EvBuffer& from,

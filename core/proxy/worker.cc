@@ -86,6 +86,7 @@ std::shared_mutex& TopologyMutex() {
 
 PoolRuntime::PoolRuntime(Worker& worker, std::shared_ptr<const SharedPool> shared)
     : worker_(worker), shared_(std::move(shared)) {
+  drop_ejected_ = shared_->config.auto_eject_drop() && shared_->config.auto_eject_hosts();
   for (int i = 0; i < shared_->config.servers_size(); ++i) {
     servers_.push_back(NewServerState(static_cast<uint32_t>(i)));
   }
@@ -244,6 +245,7 @@ void PoolRuntime::Accept() {
 
 void PoolRuntime::Update(std::shared_ptr<const SharedPool> next, bool moved) {
   shared_ = std::move(next);
+  drop_ejected_ = shared_->config.auto_eject_drop() && shared_->config.auto_eject_hosts();
   std::vector<std::unique_ptr<ServerState>> old;
   old.swap(servers_);
   for (int i = 0; i < shared_->config.servers_size(); ++i) {

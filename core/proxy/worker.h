@@ -120,8 +120,10 @@ class PoolRuntime : public PoolView {
   }
 
   // auto_eject_drop: an ejected server keeps its keys (they fail) instead of passing them on.
-  bool DropsEjectedKeys() const {
-    return shared_->config.auto_eject_drop() && shared_->config.auto_eject_hosts();
+  bool DropsEjectedKeys() const { return drop_ejected_; }
+  // Requests for `server`'s keys fail now (auto_eject_drop and it is ejected).
+  bool DropsKeysOf(uint32_t server) const {
+    return drop_ejected_ && server < servers_.size() && servers_[server]->ejected;
   }
   // An active health check of `server` completed (HealthProbe).
   void OnHealthCheck(ServerState& server, bool ok, const char* why);
@@ -202,6 +204,7 @@ class PoolRuntime : public PoolView {
   std::vector<std::unique_ptr<ServerState>> retired_servers_;
   uint64_t generation_ = 0;
   bool retired_ = false;
+  bool drop_ejected_ = false;  // auto_eject_drop with auto_eject_hosts (the config's, cached)
   // SharedPool::placement while every server is live; a ring of its own while some are ejected.
   std::shared_ptr<const KeyPlacement> placement_;
   uint32_t ejected_count_ = 0;
