@@ -182,6 +182,10 @@ struct Fragment {
   std::vector<uint32_t> keys;
 };
 
+// What a server connection is connected to: a pool's server (the key's master), or one of its
+// replicas, which get read-only requests by the pool's `read_from:` (redis).
+enum class ServerRole : uint8_t { kMaster, kReplica };
+
 // What the proxy does with a kLocal request (or any request, before authentication).
 enum class LocalAction {
   kForward,         // not handled locally: run the filter chain
@@ -283,18 +287,30 @@ class Codec {
   // Requests the proxy itself sends first on every new server connection (AUTH, SELECT); their
   // replies are consumed by the proxy, one each.
   virtual std::vector<std::string> ServerHandshake() const { return {}; }
-  // Checks the reply (its raw bytes, at most the first 512) to ServerHandshake()[index]. An error
-  // closes the connection, counted as the server's failure, with the status's message logged.
-  // Default: every reply is accepted (error replies are logged).
-  virtual absl::Status CheckHandshakeReply(size_t index, absl::string_view reply) const {
+  // Checks the reply (its raw bytes, at most the first 512) to ServerHandshake()[index] on a
+  // connection to a server of `role`. An error closes the connection, counted as the server's
+  // failure, with the status's message logged. Default: every reply is accepted (error replies
+  // are logged).
+  virtual absl::Status CheckHandshakeReply(size_t index, absl::string_view reply,
+                                           ServerRole role) const {
     return absl::OkStatus();
   }
   // True when no request may be written to a new server connection before every handshake
-  // reply has passed CheckHandshakeReply (redis pools with Sentinel: ROLE must say master).
+  // reply has passed CheckHandshakeReply (redis pools with Sentinel: ROLE must say master, or
+  // slave on a replica's connection).
   virtual bool HandshakeGatesRequests() const { return false; }
   // The request an active health check sends (`health_check_interval`): redis PING, memcache
   // `version`. Any reply that is not an error passes. Empty: the protocol has no check.
   virtual std::string HealthCheckRequest() const { return {}; }
+  // Replica reads (redis `read_from:`): the request that checks a replica instead of
+  // HealthCheckRequest (redis: INFO replication), and the verdict on its whole reply (at most
+  // kMaxReplicaCheckReply bytes): OK when the replica may serve reads, else why not (e.g. its
+  // link to its master is down). Empty: the protocol has no replicas.
+  static constexpr size_t kMaxReplicaCheckReply = 16384;
+  virtual std::string ReplicaCheckRequest() const { return {}; }
+  virtual absl::Status CheckReplicaReply(absl::string_view reply) const {
+    return absl::OkStatus();
+  }
 
   // Connection classes. A pool's codec may have variants, each with its own server connections
   // (opened with that variant's ServerHandshake and read with its NewReplyDecoder), so that the

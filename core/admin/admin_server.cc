@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "api/placement.h"
 #include "core/common/log.h"
 #include "core/proxy/clock.h"
@@ -233,6 +234,41 @@ std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_w
            "Active health checks (health_check_interval) by result.");
     out += checks;
   }
+  // Replica reads (pools with replicas).
+  std::string replica_reads;
+  std::string replica_in_sync;
+  for (size_t p = 0; p < pools.size(); ++p) {
+    const config::v1::Pool& config = pools[p]->Config();
+    for (uint32_t s : SortedServerOrder(config)) {
+      const std::vector<ServerState*>& replicas = pools[p]->replicas_of(s);
+      for (size_t r = 0; r < replicas.size(); ++r) {
+        int64_t reads = 0;
+        bool in_sync = true;
+        for (Worker* w : workers) {
+          const ServerState& replica = *w->pools()[p]->replicas_of(s)[r];
+          reads += replica.stats.requests.Get();
+          in_sync = in_sync && replica.in_sync;
+        }
+        const std::string labels =
+            absl::StrCat("pool=\"", Label(config.name()), "\",server=\"",
+                         Label(config.servers(s).node_name()), "\",replica=\"",
+                         Label(replicas[r]->name), "\"");
+        absl::StrAppend(&replica_reads, "shardproxy_replica_reads_total{", labels, "} ", reads,
+                        "\n");
+        absl::StrAppend(&replica_in_sync, "shardproxy_replica_in_sync{", labels, "} ",
+                        in_sync ? 1 : 0, "\n");
+      }
+    }
+  }
+  if (!replica_reads.empty()) {
+    Header(&out, "shardproxy_replica_reads_total", "counter",
+           "Read-only requests sent to a replica (read_from:).");
+    out += replica_reads;
+    Header(&out, "shardproxy_replica_in_sync", "gauge",
+           "1 while the replica passes its checks (role:slave, master_link_status:up) in every "
+           "worker and gets reads.");
+    out += replica_in_sync;
+  }
 
   // Per-command counters and latency (the stats filter's scope "cmd").
   Header(&out, "shardproxy_requests_total", "counter", "Requests completed, per command.");
@@ -398,13 +434,39 @@ std::string ServersJson(const std::vector<Worker*>& workers) {
         const std::string address =
             server.has_tcp() ? absl::StrCat(server.tcp().host(), ":", server.tcp().port())
                              : server.unix_path();
+        const std::vector<ServerState*>& replicas = pools[p]->replicas_of(s);
+        std::vector<std::string> replica_addresses;
+        for (const ServerState* replica : replicas) {
+          replica_addresses.push_back(absl::StrCat("\"", replica->where, "\""));
+        }
         absl::StrAppend(&out, first ? "" : ",", "\n  {\"pool\": \"", config.name(),
                         "\", \"server\": \"", server.node_name(), "\", \"address\": \"", address,
                         "\", \"weight\": ", server.weight(), ", \"state\": \"",
                         ejected ? "ejected" : "live", "\", \"failures\": ", failures,
                         ", \"ejected_at_us\": ", ejected_at, ", \"retry_in_ms\": ", retry_in_ms,
-                        ", \"health\": \"", health, "\"}");
+                        ", \"health\": \"", health, "\", \"role\": \"master\", \"replicas\": [",
+                        absl::StrJoin(replica_addresses, ", "), "]}");
         first = false;
+        // Its replicas, one entry each: whether they serve reads now (read_from:).
+        for (size_t r = 0; r < replicas.size(); ++r) {
+          const char* state = "unused";  // read_from: master
+          if (config.read_from() != config::v1::READ_FROM_MASTER) {
+            bool all_in_sync = true;
+            bool any_checked = false;
+            for (Worker* w : workers) {
+              const ServerState& replica = *w->pools()[p]->replicas_of(s)[r];
+              all_in_sync = all_in_sync && replica.in_sync;
+              any_checked = any_checked || replica.checked;
+            }
+            state = all_in_sync ? "in_sync" : any_checked ? "out_of_sync" : "unchecked";
+          }
+          int64_t reads = 0;
+          for (Worker* w : workers) reads += w->pools()[p]->replicas_of(s)[r]->stats.requests.Get();
+          absl::StrAppend(&out, ",\n  {\"pool\": \"", config.name(), "\", \"server\": \"",
+                          replicas[r]->name, "\", \"address\": \"", replicas[r]->where,
+                          "\", \"role\": \"replica\", \"master\": \"", server.node_name(),
+                          "\", \"state\": \"", state, "\", \"reads\": ", reads, "}");
+        }
       }
     }
   }

@@ -18,7 +18,20 @@ namespace proxy {
 namespace {
 
 // twemproxy's reply text for a failure: strerror(), or "unknown" without an errno (EOF).
-const char* ErrorText(int error) { return error <= 0 ? "unknown" : std::strerror(error); }
+// FailRequest's code for a read that read_from: replica cannot serve (no errno says it).
+constexpr int kNoLiveReplica = 1 << 20;
+
+const char* ErrorText(int error) {
+  if (error == kNoLiveReplica) return "no live replica to read from (read_from: replica)";
+  return error <= 0 ? "unknown" : std::strerror(error);
+}
+
+// Replica reads (read_from:): keyed requests that change nothing may go to a replica. INFO
+// (every master's), COMMAND/LOLWUT and transactions stay with the masters.
+bool ReplicaCanServe(const Request& request) {
+  return !request.is_write && !request.broadcast && !request.synthetic_key &&
+         (request.kind == CommandKind::kRead || request.kind == CommandKind::kMultiKey);
+}
 
 // Longest command name quoted in an error reply; longer (client-chosen) names are cut.
 constexpr size_t kMaxQuotedName = 64;
@@ -408,6 +421,10 @@ void ClientConnection::Forward(PendingRequest* p, PinAction pin) {
     ForwardBroadcast(p);
     return;
   }
+  if (pool_.ReadsFromReplicas() && pinned_ == nullptr && pin == PinAction::kNone &&
+      context.fragments.empty() && ReplicaCanServe(request) && ForwardToReplica(p)) {
+    return;
+  }
   if (pool_.DropsKeysOf(context.server) && pinned_ == nullptr && context.fragments.empty()) {
     // auto_eject_drop: the key's server is ejected and its keys stay with it.
     in_.Drain(wire_size);
@@ -438,6 +455,32 @@ void ClientConnection::Forward(PendingRequest* p, PinAction pin) {
   SendFragments(p);
 }
 
+bool ClientConnection::ForwardToReplica(PendingRequest* p) {
+  const uint32_t server = p->context.server;
+  const bool master_ok = !pool_.DropsKeysOf(server);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    ServerState* target = pool_.ReadTarget(server, master_ok);
+    if (target == nullptr) {
+      if (!master_ok) return false;  // auto_eject_drop's refusal says why
+      in_.Drain(p->request.wire_size);
+      FailRequestWith(p, absl::StrCat("no live replica of server '", pool_.server(server).name,
+                                      "' to read from (read_from: replica)"));
+      return true;
+    }
+    if (!target->replica) return false;  // the master's turn: forwarded as any request
+    ServerConnection* connection = pool_.PickConnection(*target, variant_);
+    if (connection != nullptr) {
+      SendOn(connection, p, server);
+      return true;
+    }
+    // The replica cannot be reached (it is now out of the rotation): once more, which takes
+    // another replica or the master by read_from.
+  }
+  in_.Drain(p->request.wire_size);
+  FailRequest(p, errno != 0 ? errno : ECONNREFUSED);
+  return true;
+}
+
 void ClientConnection::SendOn(ServerConnection* connection, PendingRequest* p, uint32_t server) {
   const Request& request = p->request;
   const size_t wire_size = request.wire_size;
@@ -466,15 +509,21 @@ void ClientConnection::SendFragments(PendingRequest* p) {
   p->fragment_replies.assign(count, std::string());
   pool_.stats().fragments.Add(static_cast<int64_t>(count));
   ServerConnection* full = nullptr;
+  const bool replica_reads =
+      pool_.ReadsFromReplicas() && pinned_ == nullptr && ReplicaCanServe(p->request);
   for (size_t i = 0; i < count; ++i) {
     const Fragment& fragment = context.fragments[i];
-    if (pool_.DropsKeysOf(fragment.server)) {
-      // auto_eject_drop: this server's keys fail (the whole request does, like any fragment).
-      if (p->error == 0) p->error = EHOSTDOWN;
+    const bool master_ok = !pool_.DropsKeysOf(fragment.server);
+    ServerState* target = &pool_.server(fragment.server);
+    if (replica_reads) target = pool_.ReadTarget(fragment.server, master_ok);
+    if (target == nullptr || (!master_ok && !target->replica)) {
+      // auto_eject_drop: this server's keys fail (the whole request does, like any fragment);
+      // or read_from: replica and none of its replicas is in sync.
+      if (p->error == 0) p->error = !master_ok ? EHOSTDOWN : kNoLiveReplica;
       --p->fragments_left;
       continue;
     }
-    ServerConnection* connection = pool_.PickConnection(fragment.server, variant_);
+    ServerConnection* connection = pool_.PickConnection(*target, variant_);
     if (connection == nullptr) {
       if (p->error == 0) p->error = errno != 0 ? errno : ECONNREFUSED;
       --p->fragments_left;

@@ -76,6 +76,10 @@ class ClientConnection : public FilterCallbacks {
   void ReleaseRetiredChains();
   void ProcessInput();
   void Forward(PendingRequest* request, PinAction pin);
+  // Replica reads (read_from:): sends a read-only request to a replica of its key's server, or
+  // fails it when read_from: replica finds none in sync. False when the master serves it (its
+  // turn, or no replica): the caller forwards it as any request.
+  bool ForwardToReplica(PendingRequest* request);
   // Sends an unsplit request on `connection` (its wire bytes, or its rewrite).
   void SendOn(ServerConnection* connection, PendingRequest* request, uint32_t server);
   // A request for the pinned connection without routing (PinAction::kPinned / kRelease).

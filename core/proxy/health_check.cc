@@ -7,15 +7,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "core/proxy/worker.h"
 
 namespace proxy {
 
 HealthProbe::HealthProbe(PoolRuntime& pool, ServerState& server)
-    : pool_(pool), server_(server), codec_(pool.shared().codec) {}
+    : pool_(pool),
+      server_(server),
+      codec_(pool.shared().codec),
+      request_(server.replica ? codec_->ReplicaCheckRequest() : codec_->HealthCheckRequest()) {}
 
 HealthProbe::~HealthProbe() { CloseSocket(); }
 
@@ -96,7 +101,7 @@ void HealthProbe::StartConnect(const sockaddr* addr, socklen_t len) {
     out_.Append(request);
     ++replies_left_;
   }
-  out_.Append(codec_->HealthCheckRequest());
+  out_.Append(request_);
   ++replies_left_;
   const int rc = connect(fd_, addr, len);
   if (rc != 0 && errno != EINPROGRESS) {
@@ -113,7 +118,7 @@ void HealthProbe::StartConnect(const sockaddr* addr, socklen_t len) {
 }
 
 void HealthProbe::Send() {
-  out_.Append(codec_->HealthCheckRequest());
+  out_.Append(request_);
   replies_left_ = 1;
   Flush();
 }
@@ -174,16 +179,30 @@ void HealthProbe::HandleReadable() {
       CloseSocket();
       return;
     }
-    in_.Drain(reply_.wire_size);
     if (reply_.is_error) {
+      in_.Drain(reply_.wire_size);
       Done(false, "error reply");
       return;
     }
-    if (--replies_left_ == 0) Done(true, "");
+    if (--replies_left_ > 0) {
+      in_.Drain(reply_.wire_size);
+      continue;
+    }
+    if (!server_.replica) {
+      in_.Drain(reply_.wire_size);
+      Done(true, "");
+      continue;
+    }
+    // A replica: is it in sync (Codec::CheckReplicaReply)?
+    std::string text(std::min(reply_.wire_size, Codec::kMaxReplicaCheckReply), '\0');
+    in_.CopyOut(0, text.size(), text.data());
+    in_.Drain(reply_.wire_size);
+    const absl::Status status = codec_->CheckReplicaReply(text);
+    Done(status.ok(), status.message());
   }
 }
 
-void HealthProbe::Done(bool ok, const char* why) {
+void HealthProbe::Done(bool ok, absl::string_view why) {
   if (!ok) CloseSocket();
   if (!outstanding_) return;
   outstanding_ = false;

@@ -1,5 +1,6 @@
 // Active health checks (`health_check_interval`, docs/high-availability.md): one probe per
-// server and worker sends the codec's check request (redis PING, memcache `version`) on a
+// server and worker sends the codec's check request (redis PING, memcache `version`; a
+// replica's sync check, INFO replication, for pools that read from replicas) on a
 // connection of its own, after the codec's handshake (AUTH/SELECT), once per interval. A check
 // not answered by the next tick, a failed connect or an error reply fails it; the pool decides
 // what failures mean (PoolRuntime::OnHealthCheck).
@@ -41,12 +42,15 @@ class HealthProbe {
   void Flush();
   void HandleReadable();
   // Reports the outcome (once per check) and, on failure, drops the connection.
-  void Done(bool ok, const char* why);
+  void Done(bool ok, absl::string_view why);
   void CloseSocket();
 
   PoolRuntime& pool_;
   ServerState& server_;
   std::shared_ptr<const Codec> codec_;
+  // The check: Codec::HealthCheckRequest, or ReplicaCheckRequest for a replica (whose reply
+  // then decides, Codec::CheckReplicaReply).
+  const std::string request_;
   ReplyDecoderPtr decoder_;
   State state_ = State::kIdle;
   int fd_ = -1;

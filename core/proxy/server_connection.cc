@@ -387,7 +387,8 @@ void ServerConnection::Deliver(Entry& entry, size_t wire_size) {
     if (entry.setup) {
       std::string text(std::min<size_t>(wire_size, 512), '\0');
       in_.CopyOut(0, text.size(), text.data());
-      const absl::Status status = codec_.CheckHandshakeReply(setup_checked_++, text);
+      const absl::Status status = codec_.CheckHandshakeReply(
+          setup_checked_++, text, server_.replica ? ServerRole::kReplica : ServerRole::kMaster);
       if (!status.ok()) {
         PROXY_LOG(log::kWarn, "pool %s: server %s: %s", pool_.Name(), server_.raw,
                   status.message());

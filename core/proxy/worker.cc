@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/common/log.h"
+#include "core/config/values.h"
 #include "core/proxy/client_connection.h"
 #include "core/proxy/clock.h"
 #include "core/proxy/health_check.h"
@@ -24,6 +25,8 @@ namespace proxy {
 namespace {
 
 constexpr size_t kMaxFreeRequests = 4096;  // recycled request objects kept after a burst
+// How often replicas are checked when the pool has no health_check_interval.
+constexpr uint32_t kDefaultReplicaCheckMs = 1000;
 
 // Numeric hosts and unix paths resolve without a lookup; names are looked up (once, at
 // startup, like twemproxy's first connect; a failed lookup gives "Host is down").
@@ -60,15 +63,25 @@ ServerAddress ResolveServer(const config::v1::Server& server) {
 
 // What makes two configs' servers the same server for a reload: the address and everything
 // the codec sends when it opens a connection (AUTH/SELECT/...).
-std::string ServerIdentity(const SharedPool& shared, int index) {
-  const config::v1::Server& server = shared.config.servers(index);
-  std::string identity = server.unix_path().empty()
-                             ? absl::StrCat(server.tcp().host(), ":", server.tcp().port())
-                             : server.unix_path();
+// A replica's identity is marked as one: a server that becomes a replica (or the reverse)
+// is a new state, with connections checked for its new role.
+std::string Where(const config::v1::Server& server) {
+  return server.unix_path().empty() ? absl::StrCat(server.tcp().host(), ":", server.tcp().port())
+                                    : server.unix_path();
+}
+
+std::string ServerIdentity(const SharedPool& shared, const config::v1::Server& server,
+                           bool replica = false) {
+  std::string identity = Where(server);
+  if (replica) identity.insert(0, "replica ");
   for (const std::string& request : shared.codec->ServerHandshake()) {
     absl::StrAppend(&identity, "\n", request);
   }
   return identity;
+}
+
+std::string ServerIdentity(const SharedPool& shared, int index) {
+  return ServerIdentity(shared, shared.config.servers(index));
 }
 
 }  // namespace
@@ -87,9 +100,11 @@ std::shared_mutex& TopologyMutex() {
 PoolRuntime::PoolRuntime(Worker& worker, std::shared_ptr<const SharedPool> shared)
     : worker_(worker), shared_(std::move(shared)) {
   drop_ejected_ = shared_->config.auto_eject_drop() && shared_->config.auto_eject_hosts();
+  read_from_ = shared_->config.read_from();
   for (int i = 0; i < shared_->config.servers_size(); ++i) {
     servers_.push_back(NewServerState(static_cast<uint32_t>(i)));
   }
+  BuildReplicas({});
   RebuildPlacement();
   SetUpHealthChecks();
 }
@@ -101,8 +116,47 @@ std::unique_ptr<ServerState> PoolRuntime::NewServerState(uint32_t index) const {
   server->address = ResolveServer(config);
   server->name = config.node_name();
   server->raw = config.raw();
+  server->where = Where(config);
   server->identity = ServerIdentity(*shared_, static_cast<int>(index));
   return server;
+}
+
+void PoolRuntime::BuildReplicas(std::vector<std::unique_ptr<ServerState>> old) {
+  for (std::unique_ptr<ServerState>& server : servers_) server->replicas.clear();
+  std::vector<std::unique_ptr<ServerState>> next;
+  for (const config::v1::ReplicaSet& set : shared_->config.replicas()) {
+    uint32_t master = 0;
+    while (master < servers_.size() && servers_[master]->name != set.server()) ++master;
+    if (master == servers_.size()) continue;  // not a server of the pool (refused by check)
+    for (const config::v1::Server& config : set.replicas()) {
+      const std::string identity = ServerIdentity(*shared_, config, /*replica=*/true);
+      std::unique_ptr<ServerState> state;
+      for (std::unique_ptr<ServerState>& candidate : old) {
+        if (candidate != nullptr && candidate->identity == identity) {
+          state = std::move(candidate);
+          break;
+        }
+      }
+      if (state == nullptr) {
+        state = std::make_unique<ServerState>();
+        state->address = ResolveServer(config);
+        state->where = Where(config);
+        state->identity = identity;
+        state->replica = true;
+      }
+      state->index = master;
+      state->name = config.node_name();
+      state->raw = absl::StrCat(config.raw(), " (replica of ", set.server(), ")");
+      servers_[master]->replicas.push_back(state.get());
+      next.push_back(std::move(state));
+    }
+  }
+  for (std::unique_ptr<ServerState>& replica : old) {
+    // Gone from the config (or from Sentinel's healthy replicas): reads already sent to it are
+    // answered; it gets no new one.
+    if (replica != nullptr) RetireServer(std::move(replica), /*moved=*/false);
+  }
+  replicas_ = std::move(next);
 }
 
 PoolRuntime::~PoolRuntime() {
@@ -114,7 +168,7 @@ PoolRuntime::~PoolRuntime() {
   // connections release the requests they still hold.
   const std::vector<ClientConnection*> clients(live_clients_.begin(), live_clients_.end());
   for (ClientConnection* client : clients) client->CloseForShutdown();
-  for (auto* list : {&servers_, &retired_servers_}) {
+  for (auto* list : {&servers_, &replicas_, &retired_servers_}) {
    for (auto& server : *list) {
     for (uint8_t v = 0; v < kMaxVariants; ++v) {
       for (ServerConnection* connection : server->connections[v]) {
@@ -246,6 +300,7 @@ void PoolRuntime::Accept() {
 void PoolRuntime::Update(std::shared_ptr<const SharedPool> next, bool moved) {
   shared_ = std::move(next);
   drop_ejected_ = shared_->config.auto_eject_drop() && shared_->config.auto_eject_hosts();
+  read_from_ = shared_->config.read_from();
   std::vector<std::unique_ptr<ServerState>> old;
   old.swap(servers_);
   for (int i = 0; i < shared_->config.servers_size(); ++i) {
@@ -270,6 +325,7 @@ void PoolRuntime::Update(std::shared_ptr<const SharedPool> next, bool moved) {
   for (std::unique_ptr<ServerState>& server : old) {
     if (server != nullptr) RetireServer(std::move(server), moved);
   }
+  BuildReplicas(std::move(replicas_));
   // The kept servers' ejection state under the new failure settings.
   ejected_count_ = 0;
   next_retry_us_ = UINT64_MAX;
@@ -304,6 +360,8 @@ void PoolRuntime::RetireServer(std::unique_ptr<ServerState> server, bool moved) 
   ServerState& state = *server;
   state.retired = true;
   state.probe.reset();
+  state.replicas.clear();  // they belong to the pool (BuildReplicas)
+  state.in_sync = false;
   state.index = UINT32_MAX;  // never equal to a routed server
   retired_servers_.push_back(std::move(server));
   if (moved) {
@@ -389,8 +447,7 @@ ServerConnection* OpenConnection(PoolRuntime& pool, ServerState& server, uint8_t
 
 }  // namespace
 
-ServerConnection* PoolRuntime::PickConnection(uint32_t index, uint8_t variant) {
-  ServerState& server = *servers_[index];
+ServerConnection* PoolRuntime::PickConnection(ServerState& server, uint8_t variant) {
   if (variant >= kMaxVariants) variant = 0;
   std::vector<ServerConnection*>& connections = server.connections[variant];
   const uint32_t limit = std::max<uint32_t>(1, shared_->config.server_connections());
@@ -453,6 +510,10 @@ void PoolRuntime::ConnectionClosed(ServerConnection* connection) {
 }
 
 void PoolRuntime::RecordServerFailure(ServerState& server) {
+  if (server.replica) {
+    ReplicaFailed(server, "a request or connection to it failed");
+    return;
+  }
   const config::v1::Pool& config = shared_->config;
   if (!config.auto_eject_hosts() || server.retired) return;
   if (server.ejected) return;
@@ -495,9 +556,45 @@ void PoolRuntime::DoRestoreEjected(uint64_t now_us) {
   if (restored) RebuildPlacement();
 }
 
-void PoolRuntime::OnHealthCheck(ServerState& server, bool ok, const char* why) {
+ServerState* PoolRuntime::ReadTarget(uint32_t index, bool master_ok) {
+  ServerState& master = *servers_[index];
+  const bool fallback = master_ok && read_from_ != config::v1::READ_FROM_REPLICA;
+  const uint32_t count = static_cast<uint32_t>(master.replicas.size());
+  // read_from: any takes the master as one more turn.
+  const uint32_t turns = count + (master_ok && read_from_ == config::v1::READ_FROM_ANY ? 1 : 0);
+  for (uint32_t tried = 0; tried < turns; ++tried) {
+    const uint32_t turn = master.next_replica++ % turns;
+    if (turn == count) return &master;
+    ServerState* replica = master.replicas[turn];
+    if (replica->in_sync) return replica;
+  }
+  return fallback ? &master : nullptr;
+}
+
+void PoolRuntime::ReplicaFailed(ServerState& replica, absl::string_view why) {
+  if (replica.retired || !replica.in_sync) return;
+  replica.in_sync = false;
+  PROXY_LOG(log::kWarn, "pool %s: replica %s: %s: no reads until a check passes", Name(),
+            replica.raw, why);
+}
+
+void PoolRuntime::OnHealthCheck(ServerState& server, bool ok, absl::string_view why) {
   if (server.retired) return;
   server.checked = true;
+  if (server.replica) {
+    if (!ok) {
+      server.checks_failed.Add(1);
+      ReplicaFailed(server, why);
+      return;
+    }
+    server.checks_passed.Add(1);
+    if (!server.in_sync) {
+      server.in_sync = true;
+      PROXY_LOG(log::kNotice, "pool %s: replica %s is in sync: it serves reads (read_from: %s)",
+                Name(), server.raw, config::ReadFromName(read_from_));
+    }
+    return;
+  }
   const config::v1::Pool& config = shared_->config;
   if (ok) {
     server.checks_passed.Add(1);
@@ -536,9 +633,23 @@ void PoolRuntime::OnHealthCheck(ServerState& server, bool ok, const char* why) {
 void PoolRuntime::SetUpHealthChecks() {
   const uint32_t interval_ms = shared_->config.health_check_interval_ms();
   const bool enabled = interval_ms > 0 && !shared_->codec->HealthCheckRequest().empty();
+  // Replicas are always checked while they may get reads: their sync state is what lets them.
+  const bool check_replicas = ReadsFromReplicas() && !replicas_.empty() &&
+                              !shared_->codec->ReplicaCheckRequest().empty();
   if (health_timer_ != nullptr) {
     event_free(health_timer_);
     health_timer_ = nullptr;
+  }
+  for (std::unique_ptr<ServerState>& replica : replicas_) {
+    if (!check_replicas) {
+      replica->probe.reset();
+      replica->in_sync = false;
+      continue;
+    }
+    if (replica->probe == nullptr) {
+      replica->probe = std::make_unique<HealthProbe>(*this, *replica);
+      replica->probe->Tick();  // the first check now: a replica serves once one has passed
+    }
   }
   for (std::unique_ptr<ServerState>& server : servers_) {
     if (!enabled) {
@@ -552,21 +663,22 @@ void PoolRuntime::SetUpHealthChecks() {
     }
     if (server->probe == nullptr) server->probe = std::make_unique<HealthProbe>(*this, *server);
   }
-  if (!enabled) {
-    next_retry_us_ = 0;  // servers waiting for a check come back at the next request
-    return;
-  }
+  if (!enabled) next_retry_us_ = 0;  // servers waiting for a check come back at the next request
+  if (!enabled && !check_replicas) return;
+  const uint32_t every_ms = interval_ms > 0 ? interval_ms : kDefaultReplicaCheckMs;
   health_timer_ = event_new(worker_.base(), -1, EV_PERSIST, &OnHealthTimer, this);
-  const timeval tv{static_cast<time_t>(interval_ms / 1000),
-                   static_cast<suseconds_t>((interval_ms % 1000) * 1000)};
+  const timeval tv{static_cast<time_t>(every_ms / 1000),
+                   static_cast<suseconds_t>((every_ms % 1000) * 1000)};
   event_add(health_timer_, &tv);
 }
 
 void PoolRuntime::OnHealthTimer(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<PoolRuntime*>(arg);
   self->worker_.UpdateClock();
-  for (std::unique_ptr<ServerState>& server : self->servers_) {
-    if (server->probe != nullptr) server->probe->Tick();
+  for (auto* list : {&self->servers_, &self->replicas_}) {
+    for (std::unique_ptr<ServerState>& server : *list) {
+      if (server->probe != nullptr) server->probe->Tick();
+    }
   }
 }
 

@@ -51,6 +51,7 @@ struct ServerState {
   ServerAddress address;
   std::string name;  // node name (explicit name, else host:port), for messages
   std::string raw;   // the server line as configured, for log lines
+  std::string where;  // host:port or the unix socket path, for the admin endpoint
   // Address and connection setup (the codec's handshake): a reload keeps a server state, with
   // its connections, ejection state and counters, when the new config has one that is equal.
   std::string identity;
@@ -80,6 +81,16 @@ struct ServerState {
   Shared<bool> checked;  // at least one check has completed
   StatValue checks_passed;
   StatValue checks_failed;
+  // Replica reads (`replicas:` / Sentinel, `read_from:`; docs/high-availability.md). A replica
+  // is a ServerState of its own, of the server `index` (its master), owned by the pool
+  // (PoolRuntime::replicas_) and never in the placement; it gets read-only requests while
+  // `in_sync`: its last check (Codec::ReplicaCheckRequest) passed and no request to it has
+  // failed since. A server lists its replicas in config order and turns over them (and itself,
+  // with read_from: any) round robin.
+  bool replica = false;
+  Shared<bool> in_sync;
+  std::vector<ServerState*> replicas;
+  uint32_t next_replica = 0;
 
   ServerState();
   ~ServerState();
@@ -125,8 +136,18 @@ class PoolRuntime : public PoolView {
   bool DropsKeysOf(uint32_t server) const {
     return drop_ejected_ && server < servers_.size() && servers_[server]->ejected;
   }
-  // An active health check of `server` completed (HealthProbe).
-  void OnHealthCheck(ServerState& server, bool ok, const char* why);
+  // An active health check of `server` completed (HealthProbe); for a replica, its check.
+  void OnHealthCheck(ServerState& server, bool ok, absl::string_view why);
+
+  // Replica reads: true when the pool's read_from: sends read-only requests to replicas.
+  bool ReadsFromReplicas() const { return read_from_ != config::v1::READ_FROM_MASTER; }
+  // Where a read-only request for server `index`'s keys goes, by read_from: the server itself
+  // or one of its replicas in sync (round robin); nullptr when it must fail (read_from:
+  // replica, or `master_ok` false, and no replica is in sync). `master_ok`: the server itself
+  // may serve it (false while auto_eject_drop fails its keys: its replicas still have them).
+  ServerState* ReadTarget(uint32_t index, bool master_ok);
+  // A replica failed a request or its connection: no reads until a check passes.
+  void ReplicaFailed(ServerState& replica, absl::string_view why);
 
   // Re-adds ejected servers whose retry time has passed (called before routing).
   void RestoreEjected(uint64_t now_us) {
@@ -138,7 +159,11 @@ class PoolRuntime : public PoolView {
 
   // A connection to server `index` for one more request (opening one if fewer than
   // server_connections exist); nullptr when it cannot be created (errno set).
-  ServerConnection* PickConnection(uint32_t index, uint8_t variant = 0);
+  ServerConnection* PickConnection(uint32_t index, uint8_t variant = 0) {
+    return PickConnection(*servers_[index], variant);
+  }
+  // The same for any server state of the pool (a replica).
+  ServerConnection* PickConnection(ServerState& server, uint8_t variant);
   // A dedicated connection to server `index` for a pinned client: a free one, or a new one
   // while fewer than ProxyLimits::max_pinned_connections exist; nullptr otherwise (errno set:
   // EBUSY when the bound is reached).
@@ -177,6 +202,11 @@ class PoolRuntime : public PoolView {
   PoolStats& stats() { return stats_; }
   ServerState& server(uint32_t index) { return *servers_[index]; }
   size_t server_count() const { return servers_.size(); }
+  // Server `index`'s replicas, in the order of the config's `replicas:` (the same in every
+  // worker for one config).
+  const std::vector<ServerState*>& replicas_of(uint32_t index) const {
+    return servers_[index]->replicas;
+  }
   ScopeImpl& scope() { return scope_; }
   const std::vector<FilterFactoryFn>& filter_factories() const { return filter_factories_; }
   absl::Status BuildFilters();
@@ -196,12 +226,18 @@ class PoolRuntime : public PoolView {
   void SetUpHealthChecks();
   static void OnHealthTimer(evutil_socket_t fd, short what, void* arg);
   std::unique_ptr<ServerState> NewServerState(uint32_t index) const;
+  // Every server's replicas from the config's `replicas:` (Sentinel's, once discovered): the
+  // states in `old` with the same identity are kept (connections, counters, sync state), the
+  // others are made; what is left of `old` is retired (its reads in flight are answered).
+  void BuildReplicas(std::vector<std::unique_ptr<ServerState>> old);
   void RetireServer(std::unique_ptr<ServerState> server, bool moved);
 
   Worker& worker_;
   std::shared_ptr<const SharedPool> shared_;
   std::vector<std::unique_ptr<ServerState>> servers_;
   std::vector<std::unique_ptr<ServerState>> retired_servers_;
+  std::vector<std::unique_ptr<ServerState>> replicas_;  // every server's, in config order
+  config::v1::ReadFrom read_from_ = config::v1::READ_FROM_MASTER;  // the config's, cached
   uint64_t generation_ = 0;
   bool retired_ = false;
   bool drop_ejected_ = false;  // auto_eject_drop with auto_eject_hosts (the config's, cached)

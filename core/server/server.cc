@@ -24,6 +24,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "api/discovery.h"
 #include "api/registry.h"
 #include "core/admin/admin_server.h"
@@ -68,17 +69,12 @@ void OnEveryWorker(const std::vector<std::unique_ptr<Worker>>& workers,
   done.wait(lock, [&] { return left == 0; });
 }
 
-// Replica reads are the next step of high availability (docs/high-availability.md): until
-// then a pool that asks for them is told, so that nobody believes reads are spread.
-void WarnUnappliedKeys(const config::v1::Bootstrap& bootstrap) {
-  for (const config::v1::Pool& pool : bootstrap.pools()) {
-    if (pool.read_from() != config::v1::READ_FROM_MASTER || pool.replicas_size() > 0) {
-      PROXY_LOG(log::kWarn,
-                "pool %s: read_from/replicas are validated but replica reads are not "
-                "implemented yet: every command goes to the master",
-                pool.name());
-    }
-  }
+// A discovered server's replicas for a log line: "127.0.0.1:6380, ..." or "none".
+std::string ReplicasText(const DiscoveredServer& server) {
+  if (server.replicas.empty()) return "none";
+  std::vector<std::string> out;
+  for (const auto& [host, port] : server.replicas) out.push_back(absl::StrCat(host, ":", port));
+  return absl::StrJoin(out, ", ");
 }
 
 // The TCP port a listening socket is bound to (0 if unknown).
@@ -151,8 +147,9 @@ class Server {
   // Applies what the watchers reported (main thread).
   void ApplyDiscovered();
   std::vector<Watched> watched_;
-  // pool name → server node name → (host, port) as last reported. Under reload_mu_.
-  std::map<std::string, std::map<std::string, std::pair<std::string, uint32_t>>> discovered_;
+  // pool name → server node name → where it is and its healthy replicas, as last reported.
+  // Under reload_mu_.
+  std::map<std::string, std::map<std::string, DiscoveredServer>> discovered_;
   std::mutex reports_mu_;
   std::vector<std::pair<std::string, DiscoveredServer>> reports_;  // under reports_mu_
 };
@@ -192,12 +189,13 @@ bool Server::WatchPools(const config::v1::Bootstrap& bootstrap, std::string* err
     });
     // Where the masters are now (bounded: a server no sentinel knows keeps its configured
     // address until one reports it).
-    std::map<std::string, std::pair<std::string, uint32_t>>& known = discovered_[pool.name()];
+    std::map<std::string, DiscoveredServer>& known = discovered_[pool.name()];
     known.clear();
     for (const DiscoveredServer& server : watched.watcher->ResolveAll(absl::Seconds(2))) {
-      known[server.server] = {server.host, server.port};
-      PROXY_LOG(log::kNotice, "pool %s: server %s is at %s:%u (Sentinel)", pool.name(),
-                server.server, server.host, server.port);
+      known[server.server] = server;
+      PROXY_LOG(log::kNotice, "pool %s: server %s is at %s:%u (Sentinel), replicas: %s",
+                pool.name(), server.server, server.host, server.port,
+                ReplicasText(server));
     }
     next.push_back(std::move(watched));
   }
@@ -239,10 +237,29 @@ config::v1::Pool Server::WithDiscovered(const config::v1::Pool& config) const {
   for (config::v1::Server& server : *pool.mutable_servers()) {
     auto at = it->second.find(server.node_name());
     if (at == it->second.end()) continue;
-    server.mutable_tcp()->set_host(at->second.first);
-    server.mutable_tcp()->set_port(at->second.second);
-    server.set_raw(absl::StrCat(at->second.first, ":", at->second.second, ":", server.weight(),
-                                " ", server.name()));
+    const DiscoveredServer& found = at->second;
+    server.mutable_tcp()->set_host(found.host);
+    server.mutable_tcp()->set_port(found.port);
+    server.set_raw(absl::StrCat(found.host, ":", found.port, ":", server.weight(), " ",
+                                server.name()));
+    // Sentinel's healthy replicas replace the configured ones (a starting guess, like the
+    // address) for this server.
+    auto sets = pool.mutable_replicas();
+    sets->erase(std::remove_if(sets->begin(), sets->end(),
+                               [&](const config::v1::ReplicaSet& set) {
+                                 return set.server() == server.node_name();
+                               }),
+                sets->end());
+    if (found.replicas.empty()) continue;
+    config::v1::ReplicaSet* set = pool.add_replicas();
+    set->set_server(server.node_name());
+    for (const auto& [host, port] : found.replicas) {
+      config::v1::Server* replica = set->add_replicas();
+      replica->mutable_tcp()->set_host(host);
+      replica->mutable_tcp()->set_port(port);
+      replica->set_raw(absl::StrCat(host, ":", port));
+      replica->set_node_name(replica->raw());
+    }
   }
   return pool;
 }
@@ -259,13 +276,13 @@ void Server::ApplyDiscovered() {
   for (const auto& [pool_name, server] : reports) {
     auto known = discovered_.find(pool_name);
     if (known == discovered_.end()) continue;  // the pool left the config meanwhile
-    std::pair<std::string, uint32_t>& address = known->second[server.server];
-    const std::pair<std::string, uint32_t> now{server.host, server.port};
-    if (address == now) continue;
-    const std::string before =
-        address.first.empty() ? "its configured address"
-                              : absl::StrCat(address.first, ":", address.second);
-    address = now;
+    DiscoveredServer& last = known->second[server.server];
+    const bool moved = last.host != server.host || last.port != server.port;
+    if (!moved && last.replicas == server.replicas) continue;
+    const std::string before = last.host.empty()
+                                   ? "its configured address"
+                                   : absl::StrCat(last.host, ":", last.port);
+    last = server;
     size_t index = 0;
     while (index < pools_.size() && pools_[index]->config.name() != pool_name) ++index;
     const config::v1::Pool* file = nullptr;
@@ -286,18 +303,22 @@ void Server::ApplyDiscovered() {
                     [index, shared](Worker& worker) { worker.MovePoolServers(index, shared); });
     }
     pools_[index] = *std::move(next);
+    if (!moved) {
+      PROXY_LOG(log::kNotice, "pool %s: server %s's replicas (Sentinel): %s", pool_name,
+                server.server, ReplicasText(server));
+      continue;
+    }
     config_stats_.failovers.fetch_add(1);
     PROXY_LOG(log::kNotice,
               "pool %s: server %s moved from %s to %s:%u (Sentinel): requests in flight to the "
-              "old address fail, new ones go to the new one",
-              pool_name, server.server, before, server.host, server.port);
+              "old address fail, new ones go to the new one; replicas: %s",
+              pool_name, server.server, before, server.host, server.port, ReplicasText(server));
   }
 }
 
 int Server::Run(const config::v1::Bootstrap& bootstrap,
                 std::unique_ptr<UpgradeClient> predecessor) {
   bootstrap_ = bootstrap;
-  WarnUnappliedKeys(bootstrap);
   {
     std::string error;
     if (!WatchPools(bootstrap, &error)) {
@@ -579,7 +600,6 @@ std::pair<int, std::string> Server::Reload(const char* trigger) {
     PROXY_LOG(log::kWarn, "reload: %s", warning.ToString());
   }
 
-  WarnUnappliedKeys(result.bootstrap);
   {
     std::string error;
     if (!WatchPools(result.bootstrap, &error)) {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "core/common/log.h"
@@ -84,26 +85,40 @@ std::string StatsJson(const std::vector<Worker*>& workers, uint64_t start_wall_u
   }
     PROXY_POOL_STATS(PROXY_SUM_POOL_, PROXY_SUM_POOL_)
 #undef PROXY_SUM_POOL_
-    for (uint32_t s : SortedServerOrder(config)) {
-      absl::StrAppend(&out, "\"", config.servers(s).node_name(), "\": {");
-#define PROXY_SUM_SERVER_(name, description)                                   \
-  {                                                                            \
-    int64_t sum = 0;                                                           \
-    for (Worker* w : workers) sum += w->pools()[p]->server(s).stats.name.Get(); \
-    AddNum(&out, #name, sum);                                                  \
+    // One object per server; then (replica reads) one per replica, named by its node name,
+    // with the same counters.
+    auto server_object = [&](const std::string& name,
+                             const std::function<const ServerState&(Worker*)>& state) {
+      absl::StrAppend(&out, "\"", name, "\": {");
+#define PROXY_SUM_SERVER_(name, description)                     \
+  {                                                              \
+    int64_t sum = 0;                                             \
+    for (Worker* w : workers) sum += state(w).stats.name.Get();  \
+    AddNum(&out, #name, sum);                                    \
   }
-#define PROXY_MAX_SERVER_(name, description)                                   \
-  {                                                                            \
-    int64_t latest = 0;                                                        \
-    for (Worker* w : workers) {                                                \
-      latest = std::max(latest, w->pools()[p]->server(s).stats.name.Get());    \
-    }                                                                          \
-    AddNum(&out, #name, latest);                                               \
+#define PROXY_MAX_SERVER_(name, description)                                    \
+  {                                                                             \
+    int64_t latest = 0;                                                         \
+    for (Worker* w : workers) latest = std::max(latest, state(w).stats.name.Get()); \
+    AddNum(&out, #name, latest);                                                \
   }
       PROXY_SERVER_STATS(PROXY_SUM_SERVER_, PROXY_SUM_SERVER_, PROXY_MAX_SERVER_)
 #undef PROXY_SUM_SERVER_
 #undef PROXY_MAX_SERVER_
       EndNesting(&out);
+    };
+    const std::vector<uint32_t> order = SortedServerOrder(config);
+    for (uint32_t s : order) {
+      server_object(config.servers(s).node_name(),
+                    [&](Worker* w) -> const ServerState& { return w->pools()[p]->server(s); });
+    }
+    for (uint32_t s : order) {
+      const std::vector<ServerState*>& replicas = pools[p]->replicas_of(s);
+      for (size_t r = 0; r < replicas.size(); ++r) {
+        server_object(replicas[r]->name, [&](Worker* w) -> const ServerState& {
+          return *w->pools()[p]->replicas_of(s)[r];
+        });
+      }
     }
     EndNesting(&out);
   }

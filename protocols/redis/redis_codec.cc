@@ -14,6 +14,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "protocols/redis/auth.h"
 #include "protocols/redis/command_table.h"
 #include "protocols/redis/info.h"
@@ -520,21 +521,54 @@ std::vector<std::string> RedisCodec::ServerHandshake() const {
   return requests;
 }
 
-absl::Status RedisCodec::CheckHandshakeReply(size_t index, absl::string_view reply) const {
+absl::Status RedisCodec::CheckHandshakeReply(size_t index, absl::string_view reply,
+                                             ServerRole role) const {
   if (!check_role_ || index + 1 != ServerHandshake().size()) return absl::OkStatus();
-  // ROLE's reply is an array whose first element is the role, in RESP2 and RESP3 alike.
-  constexpr absl::string_view kMaster = "*3\r\n$6\r\nmaster\r\n";
-  if (absl::StartsWith(reply, kMaster)) return absl::OkStatus();
-  std::string role = "unknown";
+  // ROLE's reply is an array whose first element is the role, in RESP2 and RESP3 alike: a
+  // master's has 3 elements, a replica's 5.
+  const bool replica = role == ServerRole::kReplica;
+  const absl::string_view expected = replica ? "*5\r\n$5\r\nslave\r\n" : "*3\r\n$6\r\nmaster\r\n";
+  if (absl::StartsWith(reply, expected)) return absl::OkStatus();
+  std::string said = "unknown";
   const size_t start = reply.find("\r\n$");
   if (start != absl::string_view::npos) {
     const size_t name = reply.find("\r\n", start + 4);
     const size_t end = name == absl::string_view::npos ? name : reply.find("\r\n", name + 2);
-    if (end != absl::string_view::npos) role = std::string(reply.substr(name + 2, end - name - 2));
+    if (end != absl::string_view::npos) said = std::string(reply.substr(name + 2, end - name - 2));
+  }
+  if (replica) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("it is not a replica (ROLE says '", said.substr(0, 32),
+                     "'): no read is sent to it until Sentinel names it a replica again"));
   }
   return absl::FailedPreconditionError(
-      absl::StrCat("it is not a master (ROLE says '", role.substr(0, 32),
+      absl::StrCat("it is not a master (ROLE says '", said.substr(0, 32),
                    "'): no request is sent to it until Sentinel names it"));
+}
+
+std::string RedisCodec::ReplicaCheckRequest() const {
+  return "*2\r\n$4\r\nINFO\r\n$11\r\nreplication\r\n";
+}
+
+absl::Status RedisCodec::CheckReplicaReply(absl::string_view reply) const {
+  // A bulk string (RESP2) or a verbatim string (RESP3) of "field:value" lines.
+  absl::string_view role;
+  absl::string_view link;
+  for (absl::string_view line : absl::StrSplit(reply, "\r\n")) {
+    if (absl::ConsumePrefix(&line, "role:")) role = line;
+    if (absl::ConsumePrefix(&line, "master_link_status:")) link = line;
+  }
+  if (role.empty()) return absl::FailedPreconditionError("INFO replication has no role");
+  if (role != "slave") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("it is not a replica (role:", role.substr(0, 32), ")"));
+  }
+  if (link != "up") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "its link to its master is down (master_link_status:",
+        link.empty() ? "missing" : link.substr(0, 32), "): it may be behind"));
+  }
+  return absl::OkStatus();
 }
 
 RedisSession::RedisSession(const RedisCodec& codec)

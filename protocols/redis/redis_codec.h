@@ -68,11 +68,17 @@ class RedisCodec final : public Codec {
   // the wrong one).
   std::vector<std::string> ServerHandshake() const override;
   // With Sentinel (`check_role`): ROLE ends the handshake and must say "master" before any
-  // request is written (a demoted master must never get one).
-  absl::Status CheckHandshakeReply(size_t index, absl::string_view reply) const override;
+  // request is written (a demoted master must never get one), or "slave" on a connection to a
+  // replica (a promoted one gets no read as a replica).
+  absl::Status CheckHandshakeReply(size_t index, absl::string_view reply,
+                                   ServerRole role) const override;
   bool HandshakeGatesRequests() const override { return check_role_; }
   // PING (after the handshake, so AUTH comes first).
   std::string HealthCheckRequest() const override { return "*1\r\n$4\r\nPING\r\n"; }
+  // Replicas are checked with INFO replication: they serve reads while it says role:slave and
+  // master_link_status:up (a replica whose link is down may be behind by any amount).
+  std::string ReplicaCheckRequest() const override;
+  absl::Status CheckReplicaReply(absl::string_view reply) const override;
   // 0: the RESP2 codec; 1: the RESP3 sibling; nullptr otherwise.
   const Codec* Variant(uint8_t id) const override;
   // DISCARD, then UNWATCH: a pinned connection back to a clean state (replies dropped).

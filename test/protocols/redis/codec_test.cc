@@ -50,6 +50,52 @@ TEST(RedisCodecTest, ServerHandshakeSendsAuthBeforeSelect) {
             std::vector<std::string>{"*2\r\n$4\r\nAUTH\r\n$5\r\np w\r\n\r\n"});
 }
 
+TEST(RedisCodecTest, RoleCheckWantsAMasterOrAReplicaByTheConnection) {
+  RedisCodec codec("", 0, /*check_role=*/true);
+  ASSERT_EQ(codec.ServerHandshake(), std::vector<std::string>{"*1\r\n$4\r\nROLE\r\n"});
+  const std::string master = "*3\r\n$6\r\nmaster\r\n:10\r\n*0\r\n";
+  const std::string replica =
+      "*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:6379\r\n$9\r\nconnected\r\n:10\r\n";
+  EXPECT_TRUE(codec.CheckHandshakeReply(0, master, ServerRole::kMaster).ok());
+  EXPECT_TRUE(codec.CheckHandshakeReply(0, replica, ServerRole::kReplica).ok());
+  const absl::Status demoted = codec.CheckHandshakeReply(0, replica, ServerRole::kMaster);
+  EXPECT_EQ(demoted.message(),
+            "it is not a master (ROLE says 'slave'): no request is sent to it until Sentinel "
+            "names it");
+  const absl::Status promoted = codec.CheckHandshakeReply(0, master, ServerRole::kReplica);
+  EXPECT_EQ(promoted.message(),
+            "it is not a replica (ROLE says 'master'): no read is sent to it until Sentinel "
+            "names it a replica again");
+  // Without Sentinel there is no ROLE to check.
+  EXPECT_TRUE(RedisCodec("", 0).CheckHandshakeReply(0, replica, ServerRole::kMaster).ok());
+}
+
+TEST(RedisCodecTest, AReplicaServesReadsOnlyWhileItsLinkToItsMasterIsUp) {
+  RedisCodec codec("", 0);
+  EXPECT_EQ(codec.ReplicaCheckRequest(), "*2\r\n$4\r\nINFO\r\n$11\r\nreplication\r\n");
+  auto info = [](absl::string_view body) { return Bulk(body); };
+  EXPECT_TRUE(codec
+                  .CheckReplicaReply(info("# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1"
+                                          "\r\nmaster_port:6379\r\nmaster_link_status:up\r\n"
+                                          "master_last_io_seconds_ago:1\r\n"))
+                  .ok());
+  EXPECT_EQ(codec
+                .CheckReplicaReply(info("# Replication\r\nrole:slave\r\n"
+                                        "master_link_status:down\r\n"))
+                .message(),
+            "its link to its master is down (master_link_status:down): it may be behind");
+  EXPECT_EQ(codec.CheckReplicaReply(info("# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"))
+                .message(),
+            "it is not a replica (role:master)");
+  EXPECT_EQ(codec.CheckReplicaReply(info("# Replication\r\nrole:slave\r\n")).message(),
+            "its link to its master is down (master_link_status:missing): it may be behind");
+  EXPECT_EQ(codec.CheckReplicaReply("$0\r\n\r\n").message(), "INFO replication has no role");
+  // RESP3's verbatim string carries the same lines.
+  EXPECT_TRUE(
+      codec.CheckReplicaReply("=54\r\ntxt:# Replication\r\nrole:slave\r\nmaster_link_status:up\r\n\r\n")
+          .ok());
+}
+
 TEST(RedisCodecTest, EncodeErrorAlwaysUsesErr) {
   RedisCodec codec("", 0);
   std::string out = "+OK\r\n";
