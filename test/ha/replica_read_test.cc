@@ -170,7 +170,11 @@ class ReplicaReadTest : public ::testing::Test {
     }
   }
 
-  static std::string ReplicaName(int shard, int r) {
+  // The replica's node name (/servers "server", the stats port's object, the metrics' replica
+  // label): the name given in the YAML, or its host:port when `unnamed_b_` leaves shard-b's
+  // replica without one.
+  std::string ReplicaName(int shard, int r) const {
+    if (shard == 1 && unnamed_b_) return absl::StrCat("127.0.0.1:", replica_port(1, r));
     return absl::StrCat(shard == 0 ? "a" : "b", "-r", r + 1);
   }
 
@@ -186,8 +190,8 @@ class ReplicaReadTest : public ::testing::Test {
     for (int s = 0; s < 2; ++s) {
       absl::StrAppend(&yaml, "    ", s == 0 ? "shard-a" : "shard-b", ": [");
       for (size_t r = 0; r < replicas_[s].size(); ++r) {
-        absl::StrAppend(&yaml, r == 0 ? "" : ", ", "127.0.0.1:", replicas_[s][r]->port(), " ",
-                        ReplicaName(s, static_cast<int>(r)));
+        absl::StrAppend(&yaml, r == 0 ? "" : ", ", "127.0.0.1:", replicas_[s][r]->port());
+        if (s == 0 || !unnamed_b_) absl::StrAppend(&yaml, " ", ReplicaName(s, static_cast<int>(r)));
       }
       absl::StrAppend(&yaml, "]\n");
     }
@@ -257,6 +261,7 @@ class ReplicaReadTest : public ::testing::Test {
   int port_ = 0;
   int admin_ = 0;
   int stats_ = 0;
+  bool unnamed_b_ = false;
   std::vector<std::vector<std::string>> keys_;
 };
 
@@ -442,8 +447,7 @@ TEST_F(ReplicaReadTest, AKilledReplicaIsSkippedAndReadFromReplicaFailsClearly) {
   const auto [code, metrics] = HttpGet(admin_, "/metrics");
   EXPECT_TRUE(absl::StrContains(
       metrics, absl::StrCat("shardproxy_replica_in_sync{pool=\"alpha\",server=\"shard-a\","
-                            "replica=\"127.0.0.1:",
-                            replica_port(0, 0), "\"} 0\n")))
+                            "replica=\"a-r1\"} 0\n")))
       << metrics;
 
   // read_from: replica on the same backends (shard-a's replica still dead).
@@ -477,6 +481,46 @@ TEST_F(ReplicaReadTest, AKilledReplicaIsSkippedAndReadFromReplicaFailsClearly) {
   EXPECT_EQ(Calls(master_port(1), "get"), 0);
   EXPECT_EQ(strict_client.Command({"SET", keys_[0][0], "still-writable"}), "+OK\r\n");
   EXPECT_EQ(Calls(master_port(0), "set"), 1);
+}
+
+// With no client traffic to meet the dead connection, the checks alone find a killed replica
+// within about one interval; no read fails then, and the restarted replica is used again.
+TEST_F(ReplicaReadTest, TheChecksAloneFindAKilledReplica) {
+  ASSERT_NO_FATAL_FAILURE(StartBackends(1));
+  ASSERT_NO_FATAL_FAILURE(StartProxy("prefer_replica"));
+  Client client(port_);
+  // The proxy holds a connection to the replica when it dies.
+  ASSERT_EQ(client.Command({"GET", keys_[0][0]}), Bulk(ValueOf(keys_[0][0])));
+  ASSERT_EQ(Calls(replica_port(0, 0), "get"), 1);
+  replicas_[0][0]->Kill();
+  const auto killed = steady_clock::now();
+  ASSERT_TRUE(
+      WaitUntil([&] { return HasState(ServerLine(admin_, "a-r1"), "out_of_sync"); }, kCheckWait))
+      << ServerLine(admin_, "a-r1") << "\n"
+      << proxy_->Log();
+  const auto detection =
+      std::chrono::duration_cast<milliseconds>(steady_clock::now() - killed).count();
+  std::printf("killed replica, no traffic: out_of_sync after %lld ms (checks every 200 ms)\n",
+              static_cast<long long>(detection));
+  EXPECT_LE(detection, 1000) << "about one check interval";
+  ASSERT_NO_FATAL_FAILURE(ResetAll());
+  std::vector<std::string> wrong = Reads(client, keys_[0], 100);
+  EXPECT_TRUE(wrong.empty()) << wrong.size() << " wrong, first: " << wrong[0];
+  EXPECT_EQ(Calls(master_port(0), "get"), 100);
+
+  // Restarted on the same port (still --replicaof its master): in sync again, read again.
+  ASSERT_TRUE(replicas_[0][0]->Restart());
+  ASSERT_TRUE(WaitUntil([&] { return CaughtUp(master_port(0), replica_port(0, 0)); }, kLinkWait))
+      << Replication(replica_port(0, 0));
+  ASSERT_TRUE(
+      WaitUntil([&] { return HasState(ServerLine(admin_, "a-r1"), "in_sync"); }, kCheckWait))
+      << ServerLine(admin_, "a-r1") << "\n"
+      << proxy_->Log();
+  ASSERT_NO_FATAL_FAILURE(ResetAll());
+  wrong = Reads(client, keys_[0], 20);
+  EXPECT_TRUE(wrong.empty()) << wrong.size() << " wrong, first: " << wrong[0];
+  EXPECT_EQ(Calls(replica_port(0, 0), "get"), 20);
+  EXPECT_EQ(Calls(master_port(0), "get"), 0);
 }
 
 TEST_F(ReplicaReadTest, ALaggingReplicaIsSkippedUntilBackInSync) {
@@ -535,6 +579,9 @@ long long StatsField(const std::string& json, const std::string& object, const s
 
 TEST_F(ReplicaReadTest, ReplicaReadsAreCountedOnMetricsServersAndTheStatsPort) {
   ASSERT_NO_FATAL_FAILURE(StartBackends(1));
+  // shard-b's replica has no name: its node name is its host:port (the labels of the contract's
+  // example, docs/high-availability.md).
+  unnamed_b_ = true;
   // No read through the proxy before this point: the counters start at 0.
   ASSERT_NO_FATAL_FAILURE(StartProxy("prefer_replica"));
   Client client(port_);
@@ -550,8 +597,8 @@ TEST_F(ReplicaReadTest, ReplicaReadsAreCountedOnMetricsServersAndTheStatsPort) {
   const int expected[2] = {30, 20};
   for (int s = 0; s < 2; ++s) {
     const std::string labels =
-        absl::StrCat("{pool=\"alpha\",server=\"", s == 0 ? "shard-a" : "shard-b",
-                     "\",replica=\"127.0.0.1:", replica_port(s, 0), "\"}");
+        absl::StrCat("{pool=\"alpha\",server=\"", s == 0 ? "shard-a" : "shard-b", "\",replica=\"",
+                     ReplicaName(s, 0), "\"}");
     EXPECT_TRUE(absl::StrContains(
         metrics, absl::StrCat("shardproxy_replica_reads_total", labels, " ", expected[s], "\n")))
         << metrics;
@@ -574,7 +621,7 @@ TEST_F(ReplicaReadTest, ReplicaReadsAreCountedOnMetricsServersAndTheStatsPort) {
     json = stats.ReadAll();
   }
   EXPECT_EQ(StatsField(json, "a-r1", "requests"), 30) << json;
-  EXPECT_EQ(StatsField(json, "b-r1", "requests"), 20) << json;
+  EXPECT_EQ(StatsField(json, ReplicaName(1, 0), "requests"), 20) << json;
   EXPECT_EQ(StatsField(json, "a-r1", "responses"), 30) << json;
   EXPECT_EQ(StatsField(json, "shard-a", "requests"), static_cast<long long>(keys_[0].size()))
       << json;
