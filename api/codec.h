@@ -295,6 +295,9 @@ class Codec {
                                            ServerRole role) const {
     return absl::OkStatus();
   }
+  // Requests sent after ServerHandshake() on connections to a replica (Redis Cluster: READONLY,
+  // without which a cluster replica answers reads with MOVED); replies consumed the same way.
+  virtual std::vector<std::string> ReplicaHandshake() const { return {}; }
   // True when no request may be written to a new server connection before every handshake
   // reply has passed CheckHandshakeReply (redis pools with Sentinel: ROLE must say master, or
   // slave on a replica's connection).

@@ -7,9 +7,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "api/config/v1/bootstrap.pb.h"
@@ -53,6 +55,53 @@ class ServerDiscoveryFactory {
   virtual absl::string_view Description() const = 0;
   // A watcher for `pool` (its servers' node names, its sentinels and their password).
   virtual ServerDiscoveryPtr Create(const config::v1::Pool& pool) const = 0;
+};
+
+// A pool whose source decides its whole server list (Redis Cluster): its masters, each with the
+// hash slots it serves (inclusive ranges) and its replicas, in a stable order (by address).
+struct DiscoveredNode {
+  std::string host;
+  uint32_t port = 0;
+  std::vector<std::pair<uint32_t, uint32_t>> slots;
+  std::vector<std::pair<std::string, uint32_t>> replicas;
+  bool operator==(const DiscoveredNode& other) const {
+    return host == other.host && port == other.port && slots == other.slots &&
+           replicas == other.replicas;
+  }
+};
+struct DiscoveredTopology {
+  std::vector<DiscoveredNode> masters;
+  bool operator==(const DiscoveredTopology& other) const { return masters == other.masters; }
+};
+
+// Watches one pool's topology. Like ServerDiscovery: Start() runs a thread of its own, the core
+// applies what it reports at request boundaries.
+class TopologyDiscovery {
+ public:
+  virtual ~TopologyDiscovery() = default;
+  // The topology now (blocking, bounded by `timeout`), asked of the pool's seed nodes.
+  virtual absl::StatusOr<DiscoveredTopology> Resolve(absl::Duration timeout) = 0;
+  // Starts watching: `changed` is called (from the implementation's thread) with the whole
+  // topology whenever it differs from the last one reported (or resolved).
+  virtual absl::Status Start(std::function<void(const DiscoveredTopology&)> changed) = 0;
+  // Asks for a new look soon (the core saw a redirection: the map is stale). Thread-safe, cheap,
+  // callable from the workers' threads; requests close together are coalesced.
+  virtual void Refresh() = 0;
+  // Stops watching and joins its thread; no call of `changed` after it returns.
+  virtual void Stop() = 0;
+  virtual void SetLogSink(std::function<void(absl::string_view)> sink) = 0;
+};
+using TopologyDiscoveryPtr = std::unique_ptr<TopologyDiscovery>;
+
+// Registered under its name ("redis_cluster"); the core uses it for pools with redis_cluster.
+class TopologyDiscoveryFactory {
+ public:
+  static constexpr absl::string_view kCategory = "topology";
+  virtual ~TopologyDiscoveryFactory() = default;
+  virtual absl::string_view Name() const = 0;
+  virtual absl::string_view Description() const = 0;
+  // A watcher for `pool` (its servers: are the seed nodes; redis_auth is sent with AUTH).
+  virtual TopologyDiscoveryPtr Create(const config::v1::Pool& pool) const = 0;
 };
 
 }  // namespace proxy

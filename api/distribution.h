@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -14,8 +15,14 @@ namespace proxy {
 
 // One live server as a distribution sees it.
 struct Endpoint {
+  Endpoint() = default;
+  Endpoint(std::string name_in, uint32_t weight_in)
+      : name(std::move(name_in)), weight(weight_in) {}
+
   std::string name;    // twemproxy's node name: explicit name, else host:port (port 11211 dropped)
   uint32_t weight = 1;  // >= 1
+  // Redis Cluster pools: the hash slots this server serves (inclusive ranges); empty otherwise.
+  std::vector<std::pair<uint32_t, uint32_t>> slots;
 };
 
 // An exact description of a Distribution's hash → index mapping, for offline analysis:
@@ -46,6 +53,11 @@ class Distribution {
   // Index into the `live` span given to Build() (which the caller passes in twemproxy's sorted
   // server order). `hash` is the key's hash (0 for an empty key).
   virtual uint32_t Select(uint32_t hash) const = 0;
+  // Keys that one request may carry together must share a shard: for most distributions the
+  // server itself (the default), for Redis Cluster the hash slot (a node refuses a request
+  // whose keys are in different slots). Select(h) == SelectShard(ShardOf(h)).
+  virtual uint32_t ShardOf(uint32_t hash) const { return Select(hash); }
+  virtual uint32_t SelectShard(uint32_t shard) const { return shard; }
   // The exact mapping Select() implements, when the distribution can describe it. Distributions
   // that do not override this are kOpaque: tools then compare placements key by key only.
   virtual DistributionLayout Layout() const { return {}; }

@@ -44,6 +44,10 @@ class PoolView {
   // Server index (into Config().servers()) for already tag-extracted key bytes, under the
   // current live set: hash (an empty key hashes to 0), then the distribution.
   virtual uint32_t ServerForHashKey(absl::string_view hash_key) const = 0;
+  // Keys one request may carry together share a shard (api/distribution.h Distribution::
+  // ShardOf: the server, or a Redis Cluster's hash slot); the server index of a shard.
+  virtual uint32_t ShardForHashKey(absl::string_view hash_key) const = 0;
+  virtual uint32_t ServerOfShard(uint32_t shard) const = 0;
 };
 
 // How a request ended, for OnComplete.

@@ -53,7 +53,12 @@ absl::StatusOr<KeyPlacementPtr> KeyPlacement::Create(const config::v1::Pool& poo
   for (uint32_t index : SortedServerOrder(pool)) {
     if (!live.empty() && (index >= live.size() || !live[index])) continue;
     const config::v1::Server& server = pool.servers(index);
-    endpoints.push_back(Endpoint{server.node_name(), server.weight()});
+    Endpoint& endpoint = endpoints.emplace_back();
+    endpoint.name = server.node_name();
+    endpoint.weight = server.weight();
+    for (const config::v1::SlotRange& range : server.slots()) {
+      endpoint.slots.emplace_back(range.first(), range.last());
+    }
     placement->live_config_index_.push_back(index);
   }
   if (endpoints.empty()) {
@@ -81,6 +86,15 @@ uint32_t KeyPlacement::ServerForHash(uint32_t hash) const {
 uint32_t KeyPlacement::ServerForHashKey(absl::string_view hashed) const {
   if (single_server_) return live_config_index_[0];
   return ServerForHash(hashed.empty() ? 0 : hash_->Hash(hashed));
+}
+
+uint32_t KeyPlacement::ShardForHashKey(absl::string_view hashed) const {
+  return distribution_->ShardOf(hashed.empty() ? 0 : hash_->Hash(hashed));
+}
+
+uint32_t KeyPlacement::ServerOfShard(uint32_t shard) const {
+  if (single_server_) return live_config_index_[0];
+  return live_config_index_[distribution_->SelectShard(shard)];
 }
 
 uint32_t KeyPlacement::ServerFor(absl::string_view key) const {

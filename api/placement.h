@@ -42,6 +42,10 @@ class KeyPlacement {
   uint32_t ServerForHashKey(absl::string_view hashed) const;
   // The same for an already computed HashOf() value.
   uint32_t ServerForHash(uint32_t hash) const;
+  // Distribution::ShardOf for tag-extracted key bytes (keys of one request must share one), and
+  // the index into pool.servers() of a shard.
+  uint32_t ShardForHashKey(absl::string_view hashed) const;
+  uint32_t ServerOfShard(uint32_t shard) const;
 
  private:
   KeyPlacement() = default;

@@ -23,6 +23,7 @@ DISTRIBUTION_PLUGINS = [
     "//hashes/distributions:ketama",
     "//hashes/distributions:modula",
     "//hashes/distributions:random",
+    "//hashes/distributions:redis_cluster",
 ]
 
 PROTOCOL_PLUGINS = [
@@ -40,6 +41,7 @@ FILTER_PLUGINS = [
 ]
 
 DISCOVERY_PLUGINS = [
+    "//protocols/redis/cluster",
     "//protocols/redis/sentinel",
 ]
 

@@ -141,6 +141,10 @@ std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_w
     Header(&out, "shardproxy_failovers_total", "counter",
            "Servers moved to a new address by Sentinel (+switch-master) and applied.");
     absl::StrAppend(&out, "shardproxy_failovers_total ", config->failovers.load(), "\n");
+    Header(&out, "shardproxy_cluster_topology_changes_total", "counter",
+           "Redis Cluster slot maps applied (CLUSTER SLOTS differed from the map in force).");
+    absl::StrAppend(&out, "shardproxy_cluster_topology_changes_total ",
+                    config->topology_changes.load(), "\n");
   }
 
   // twemproxy's pool metrics, one family each.

@@ -182,7 +182,9 @@ Mapping BuildMapping(const Pool& pool, NameTable* names) {
   for (uint32_t index : order) {
     const Server& server = pool.servers(index);
     ids.push_back(names->Id(server.node_name()));
-    endpoints.push_back(Endpoint{server.node_name(), server.weight()});
+    Endpoint& endpoint = endpoints.emplace_back();
+    endpoint.name = server.node_name();
+    endpoint.weight = server.weight();
   }
   if (ids.size() == 1) {
     mapping.kind = Mapping::Kind::kRing;

@@ -247,7 +247,7 @@ void CheckHighAvailability(const Pool& pool, const PoolSource& source, Diagnosti
   }
   // read_from other than master needs replicas to read from.
   if (pool.read_from() != config::v1::READ_FROM_MASTER && pool.replicas_size() == 0 &&
-      pool.sentinels_size() == 0) {
+      pool.sentinels_size() == 0 && !pool.redis_cluster()) {
     const bool fails = pool.read_from() == config::v1::READ_FROM_REPLICA;
     sink->Warning(source.KeyOrPool("read_from"), name, "read_from",
                   absl::StrCat("'", ReadFromName(pool.read_from()),
@@ -255,6 +255,58 @@ void CheckHighAvailability(const Pool& pool, const PoolSource& source, Diagnosti
                                "sentinels: to discover them, so ",
                                fails ? "every read-only command fails with an error"
                                      : "every read goes to the master"));
+  }
+}
+
+// Redis Cluster pools (`redis_cluster: true`): the cluster places the keys (slots) and fails
+// over by itself, so the keys that would place or move them otherwise are refused.
+void CheckCluster(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) {
+  const std::string& name = pool.name();
+  if (!pool.redis_cluster()) {
+    if (pool.distribution() == "redis_cluster") {
+      sink->Error(source.KeyOrPool("distribution"), name, "distribution",
+                  "'redis_cluster' places keys by a Redis Cluster's slot map: add "
+                  "redis_cluster: true (and list seed nodes under servers:)");
+    }
+    return;
+  }
+  if (pool.protocol() != "redis") {
+    sink->Error(source.KeyOrPool("redis_cluster"), name, "redis_cluster",
+                absl::StrCat("is only valid for a redis pool (this pool's protocol is '",
+                             pool.protocol(), "')"));
+    return;
+  }
+  auto must_be = [&](const char* key, const std::string& value, const char* cluster_value,
+                     const char* why) {
+    if (!source.keys.contains(key) || value == cluster_value) return;
+    sink->Error(source.KeyOrPool(key), name, key,
+                absl::StrCat("'", value, "' cannot place keys in a Redis Cluster: ", why,
+                             " (leave the key out, or write '", cluster_value, "')"));
+  };
+  must_be("hash", pool.hash(), "crc16", "the cluster hashes keys with CRC16");
+  must_be("distribution", pool.distribution(), "redis_cluster",
+          "the cluster's slot map says which node serves a key");
+  must_be("hash_tag", pool.hash_tag(), "{}", "the cluster's hash tags are {...}");
+  if (pool.auto_eject_hosts()) {
+    sink->Error(source.KeyOrPool("auto_eject_hosts"), name, "auto_eject_hosts",
+                "cannot be combined with redis_cluster: the cluster fails a node over itself; "
+                "ejecting one would send its slots to nodes that do not serve them");
+  }
+  if (pool.redis_db() > 0) {
+    sink->Error(source.KeyOrPool("redis_db"), name, "redis_db",
+                "a Redis Cluster has only database 0");
+  }
+  for (const char* key : {"sentinels", "replicas"}) {
+    if (!source.keys.contains(key)) continue;
+    sink->Error(source.KeyOrPool(key), name, key,
+                "cannot be combined with redis_cluster: the cluster reports its own masters "
+                "and replicas (CLUSTER SLOTS)");
+  }
+  for (int i = 0; i < pool.servers_size(); ++i) {
+    if (pool.servers(i).has_tcp()) continue;
+    sink->Error(source.servers[static_cast<size_t>(i)], name, "servers",
+                absl::StrCat("'", pool.servers(i).raw(), "' is a unix socket: the servers of a "
+                             "Redis Cluster pool are seed nodes, and cluster nodes talk TCP"));
   }
 }
 
@@ -313,6 +365,7 @@ void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* si
     }
   }
   CheckHighAvailability(pool, source, sink);
+  CheckCluster(pool, source, sink);
   CheckFilterChain(pool, source, sink);
   // Filters validate their own configs.
   for (int i = 0; i < pool.filters_size(); ++i) {

@@ -162,6 +162,8 @@ class PoolLoader {
     }
     if (key == "health_check_interval") return LoadHealthCheckInterval(value);
     if (key == "auto_eject_drop") return SetBool(value, key, &Pool::set_auto_eject_drop);
+    // Redis Cluster (cross-checks in validator.cc).
+    if (key == "redis_cluster") return SetBool(value, key, &Pool::set_redis_cluster);
   }
 
   // After every key: the pool's protocol from `protocol:` (our extension) or twemproxy's
@@ -178,6 +180,14 @@ class PoolLoader {
       }
     } else if (redis_key_.has_value()) {
       pool_->set_protocol(redis_key_->name);
+    }
+    // A cluster places keys its own way: the slot (crc16 of the {hash tag}ged key mod 16384)
+    // and the node serving it. Written hash/distribution/hash_tag keys are checked by the
+    // validator; the ones not written get the cluster's.
+    if (pool_->redis_cluster()) {
+      if (!source_->keys.contains("hash")) pool_->set_hash("crc16");
+      if (!source_->keys.contains("distribution")) pool_->set_distribution("redis_cluster");
+      if (!source_->keys.contains("hash_tag")) pool_->set_hash_tag("{}");
     }
   }
 
@@ -462,6 +472,8 @@ const std::vector<std::string>& KnownPoolKeys() {
       "sentinels",        "sentinel_password",
       "replicas",         "read_from",
       "health_check_interval", "auto_eject_drop",
+      // Redis Cluster.
+      "redis_cluster",
   };
   return *keys;
 }

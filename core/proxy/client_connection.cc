@@ -102,6 +102,12 @@ const Codec& ClientConnection::ClientPoolView::PoolCodec() const {
 uint32_t ClientConnection::ClientPoolView::ServerForHashKey(absl::string_view hash_key) const {
   return client_.pool_.ServerForHashKey(hash_key);
 }
+uint32_t ClientConnection::ClientPoolView::ShardForHashKey(absl::string_view hash_key) const {
+  return client_.pool_.ShardForHashKey(hash_key);
+}
+uint32_t ClientConnection::ClientPoolView::ServerOfShard(uint32_t shard) const {
+  return client_.pool_.ServerOfShard(shard);
+}
 
 void ClientConnection::OnRead(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<ClientConnection*>(arg);

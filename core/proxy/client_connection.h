@@ -142,6 +142,8 @@ class ClientConnection : public FilterCallbacks {
     const config::v1::Pool& Config() const override;
     const Codec& PoolCodec() const override;
     uint32_t ServerForHashKey(absl::string_view hash_key) const override;
+    uint32_t ShardForHashKey(absl::string_view hash_key) const override;
+    uint32_t ServerOfShard(uint32_t shard) const override;
 
    private:
     const ClientConnection& client_;

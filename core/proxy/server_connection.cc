@@ -66,8 +66,13 @@ bool ServerConnection::Connect() {
   const ServerAddress& address = server_.address;
   event_base* base = pool_.worker().base();
   timer_ = evtimer_new(base, &OnTimeout, this);
-  // The proxy's own AUTH / SELECT go first; their replies are consumed here.
-  for (const std::string& request : codec_.ServerHandshake()) {
+  // The proxy's own AUTH / SELECT go first (and a replica's READONLY); their replies are
+  // consumed here.
+  std::vector<std::string> handshake = codec_.ServerHandshake();
+  if (server_.replica) {
+    for (std::string& request : codec_.ReplicaHandshake()) handshake.push_back(std::move(request));
+  }
+  for (const std::string& request : handshake) {
     ++setup_total_;
     gate_bytes_ += request.size();
     out_.Append(request);

@@ -2,6 +2,7 @@
 // worker: the config, its codec, the filter factories and the limits.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -91,6 +92,9 @@ struct SharedPool {
   // The key placement with every server live (immutable, shared by the workers); null when it
   // cannot be built (the workers then report why).
   std::shared_ptr<const KeyPlacement> placement;
+  // Redis Cluster pools: asks the topology watcher for a new look (a -MOVED reply says the slot
+  // map is stale). Thread-safe; empty for other pools.
+  std::function<void()> refresh_topology;
 
   SharedPool() = default;
   SharedPool(const SharedPool&) = delete;

@@ -24,6 +24,8 @@ struct ConfigStats {
   std::atomic<bool> last_reload_ok{true};
   // Servers that moved to another address (Sentinel failovers applied).
   std::atomic<uint64_t> failovers{0};
+  // Redis Cluster slot maps applied (a topology that differed from the one in force).
+  std::atomic<uint64_t> topology_changes{0};
 };
 
 // A value written by one thread and read by any: load+store, no locked RMW on the hot path.

@@ -77,6 +77,11 @@ std::string ServerIdentity(const SharedPool& shared, const config::v1::Server& s
   for (const std::string& request : shared.codec->ServerHandshake()) {
     absl::StrAppend(&identity, "\n", request);
   }
+  if (replica) {
+    for (const std::string& request : shared.codec->ReplicaHandshake()) {
+      absl::StrAppend(&identity, "\n", request);
+    }
+  }
   return identity;
 }
 
@@ -843,9 +848,9 @@ void Worker::ApplyPlan(const std::vector<PoolPlan>& plan) {
   event_active(garbage_event_, EV_READ, 1);
 }
 
-void Worker::MovePoolServers(size_t index, std::shared_ptr<const SharedPool> next) {
+void Worker::MovePoolServers(size_t index, std::shared_ptr<const SharedPool> next, bool moved) {
   UpdateClock();
-  if (index < pools_.size()) pools_[index]->Update(std::move(next), /*moved=*/true);
+  if (index < pools_.size()) pools_[index]->Update(std::move(next), moved);
   event_active(garbage_event_, EV_READ, 1);
 }
 

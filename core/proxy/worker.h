@@ -129,6 +129,12 @@ class PoolRuntime : public PoolView {
   uint32_t ServerForHashKey(absl::string_view hash_key) const override {
     return placement_->ServerForHashKey(hash_key);
   }
+  uint32_t ShardForHashKey(absl::string_view hash_key) const override {
+    return placement_->ShardForHashKey(hash_key);
+  }
+  uint32_t ServerOfShard(uint32_t shard) const override {
+    return placement_->ServerOfShard(shard);
+  }
 
   // auto_eject_drop: an ejected server keeps its keys (they fail) instead of passing them on.
   bool DropsEjectedKeys() const { return drop_ejected_; }
@@ -287,7 +293,7 @@ class Worker {
   void BeginDrain();
   // One pool under a new config whose only change is where servers are (discovery): see
   // PoolRuntime::Update's `moved`. The caller holds TopologyMutex() exclusively.
-  void MovePoolServers(size_t index, std::shared_ptr<const SharedPool> next);
+  void MovePoolServers(size_t index, std::shared_ptr<const SharedPool> next, bool moved);
   // Client connections open on this worker, retired pools included (any thread).
   int64_t live_clients() const { return live_clients_.load(std::memory_order_relaxed); }
   void ClientCountChanged(int delta) { live_clients_.fetch_add(delta, std::memory_order_relaxed); }

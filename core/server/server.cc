@@ -136,26 +136,40 @@ class Server {
     std::string pool;
     std::string key;  // what the watcher was made from (sentinels, password, server names)
     ServerDiscoveryPtr watcher;
+    // Redis Cluster pools (instead of `watcher`): shared with the pool's refresh hook
+    // (SharedPool::refresh_topology), which may outlive a reload that replaces it.
+    std::shared_ptr<TopologyDiscovery> topology;
     bool started = false;
   };
   // Makes (or keeps, when unchanged) the watchers for `bootstrap`'s pools and resolves the new
   // ones' servers; false with the reason logged when a plugin is missing. Under reload_mu_.
   bool WatchPools(const config::v1::Bootstrap& bootstrap, std::string* error);
   void StartWatchers();
-  // The pool as configured, with the servers' discovered addresses.
+  // The pool as configured, with the servers' discovered addresses (and, for a Redis Cluster
+  // pool, the cluster's masters, slots and replicas instead of the seed nodes).
   config::v1::Pool WithDiscovered(const config::v1::Pool& config) const;
+  // BuildSharedPool of WithDiscovered(config), with a cluster pool's refresh hook.
+  absl::StatusOr<SharedPoolPtr> BuildPool(const config::v1::Pool& config) const;
   // Applies what the watchers reported (main thread).
   void ApplyDiscovered();
   std::vector<Watched> watched_;
   // pool name → server node name → where it is and its healthy replicas, as last reported.
   // Under reload_mu_.
   std::map<std::string, std::map<std::string, DiscoveredServer>> discovered_;
+  // Redis Cluster pools: pool name → the topology last reported (absent until one is).
+  std::map<std::string, DiscoveredTopology> topologies_;
   std::mutex reports_mu_;
   std::vector<std::pair<std::string, DiscoveredServer>> reports_;  // under reports_mu_
+  std::vector<std::pair<std::string, DiscoveredTopology>> topology_reports_;  // the same
 };
 
 // What a discovery watcher depends on: changing any of it makes a new one.
 std::string WatchKey(const config::v1::Pool& pool) {
+  if (pool.redis_cluster()) {
+    std::string key = absl::StrCat("cluster|", pool.redis_auth());
+    for (const config::v1::Server& server : pool.servers()) absl::StrAppend(&key, "|", server.raw());
+    return key;
+  }
   std::string key = pool.sentinel_password();
   for (const config::v1::Sentinel& sentinel : pool.sentinels()) absl::StrAppend(&key, "|", sentinel.raw());
   for (const config::v1::Server& server : pool.servers()) absl::StrAppend(&key, "|", server.node_name());
@@ -165,17 +179,46 @@ std::string WatchKey(const config::v1::Pool& pool) {
 bool Server::WatchPools(const config::v1::Bootstrap& bootstrap, std::string* error) {
   std::vector<Watched> next;
   for (const config::v1::Pool& pool : bootstrap.pools()) {
-    if (pool.sentinels().empty()) continue;
+    if (pool.sentinels().empty() && !pool.redis_cluster()) continue;
     const std::string key = WatchKey(pool);
     bool kept = false;
     for (Watched& current : watched_) {
-      if (current.watcher != nullptr && current.pool == pool.name() && current.key == key) {
+      if ((current.watcher != nullptr || current.topology != nullptr) &&
+          current.pool == pool.name() && current.key == key) {
         next.push_back(std::move(current));
         kept = true;
         break;
       }
     }
     if (kept) continue;
+    if (pool.redis_cluster()) {
+      const TopologyDiscoveryFactory* factory =
+          Registry<TopologyDiscoveryFactory>::Find("redis_cluster");
+      if (factory == nullptr) {
+        *error = absl::StrCat("pool '", pool.name(),
+                              "': redis_cluster: the redis_cluster topology plugin is not linked "
+                              "into this binary");
+        return false;
+      }
+      Watched watched{pool.name(), key, nullptr, factory->Create(pool)};
+      watched.topology->SetLogSink([name = pool.name()](absl::string_view message) {
+        PROXY_LOG(log::kWarn, "pool %s: cluster: %s", name, message);
+      });
+      // The slot map now (bounded: without one, keys go to the first seed node, whose MOVED
+      // answers say where they live, and the watcher keeps asking).
+      absl::StatusOr<DiscoveredTopology> topology = watched.topology->Resolve(absl::Seconds(2));
+      topologies_.erase(pool.name());
+      if (topology.ok()) {
+        topologies_[pool.name()] = *topology;
+        PROXY_LOG(log::kNotice, "pool %s: cluster of %zu master%s (CLUSTER SLOTS)", pool.name(),
+                  topology->masters.size(), topology->masters.size() == 1 ? "" : "s");
+      } else {
+        PROXY_LOG(log::kWarn, "pool %s: cluster: %s; routing by the seed nodes until one answers",
+                  pool.name(), topology.status().message());
+      }
+      next.push_back(std::move(watched));
+      continue;
+    }
     const ServerDiscoveryFactory* factory = Registry<ServerDiscoveryFactory>::Find("redis_sentinel");
     if (factory == nullptr) {
       *error = absl::StrCat("pool '", pool.name(),
@@ -183,7 +226,7 @@ bool Server::WatchPools(const config::v1::Bootstrap& bootstrap, std::string* err
                             "this binary");
       return false;
     }
-    Watched watched{pool.name(), key, factory->Create(pool)};
+    Watched watched{pool.name(), key, factory->Create(pool), nullptr};
     watched.watcher->SetLogSink([name = pool.name()](absl::string_view message) {
       PROXY_LOG(log::kWarn, "pool %s: sentinel: %s", name, message);
     });
@@ -206,6 +249,12 @@ bool Server::WatchPools(const config::v1::Bootstrap& bootstrap, std::string* err
       old.watcher->Stop();
       discovered_.erase(old.pool);
     }
+    if (old.topology != nullptr) {
+      old.topology->Stop();
+      bool still = false;
+      for (const Watched& kept : next) still = still || kept.pool == old.pool;
+      if (!still) topologies_.erase(old.pool);
+    }
   }
   watched_ = std::move(next);
   for (const Watched& watched : watched_) discovered_[watched.pool];  // keep the entries
@@ -217,6 +266,20 @@ void Server::StartWatchers() {
     if (watched.started) continue;
     watched.started = true;
     const std::string pool = watched.pool;
+    if (watched.topology != nullptr) {
+      const absl::Status status =
+          watched.topology->Start([this, pool](const DiscoveredTopology& topology) {
+            {
+              std::lock_guard<std::mutex> lock(reports_mu_);
+              topology_reports_.emplace_back(pool, topology);
+            }
+            kill(getpid(), SIGUSR2);  // the main thread applies it
+          });
+      if (!status.ok()) {
+        PROXY_LOG(log::kError, "pool %s: cluster watcher: %s", pool, status.message());
+      }
+      continue;
+    }
     const absl::Status status = watched.watcher->Start([this, pool](const DiscoveredServer& s) {
       {
         std::lock_guard<std::mutex> lock(reports_mu_);
@@ -231,6 +294,37 @@ void Server::StartWatchers() {
 }
 
 config::v1::Pool Server::WithDiscovered(const config::v1::Pool& config) const {
+  if (config.redis_cluster()) {
+    auto known = topologies_.find(config.name());
+    if (known == topologies_.end()) return config;
+    config::v1::Pool pool = config;
+    pool.clear_servers();
+    pool.clear_replicas();
+    for (const DiscoveredNode& node : known->second.masters) {
+      config::v1::Server* server = pool.add_servers();
+      server->mutable_tcp()->set_host(node.host);
+      server->mutable_tcp()->set_port(node.port);
+      server->set_weight(1);
+      server->set_raw(absl::StrCat(node.host, ":", node.port, ":1"));
+      server->set_node_name(absl::StrCat(node.host, ":", node.port));
+      for (const auto& [first, last] : node.slots) {
+        config::v1::SlotRange* range = server->add_slots();
+        range->set_first(first);
+        range->set_last(last);
+      }
+      if (node.replicas.empty()) continue;
+      config::v1::ReplicaSet* set = pool.add_replicas();
+      set->set_server(server->node_name());
+      for (const auto& [host, port] : node.replicas) {
+        config::v1::Server* replica = set->add_replicas();
+        replica->mutable_tcp()->set_host(host);
+        replica->mutable_tcp()->set_port(port);
+        replica->set_raw(absl::StrCat(host, ":", port));
+        replica->set_node_name(replica->raw());
+      }
+    }
+    return pool;
+  }
   auto it = discovered_.find(config.name());
   if (it == discovered_.end() || config.sentinels().empty()) return config;
   config::v1::Pool pool = config;
@@ -264,15 +358,62 @@ config::v1::Pool Server::WithDiscovered(const config::v1::Pool& config) const {
   return pool;
 }
 
+absl::StatusOr<SharedPoolPtr> Server::BuildPool(const config::v1::Pool& config) const {
+  const config::v1::Pool effective = WithDiscovered(config);
+  absl::StatusOr<SharedPoolPtr> pool = BuildSharedPool(effective, limits_);
+  if (!pool.ok() || !config.redis_cluster()) return pool;
+  for (const Watched& watched : watched_) {
+    if (watched.pool != config.name() || watched.topology == nullptr) continue;
+    std::weak_ptr<TopologyDiscovery> topology = watched.topology;
+    (*pool)->refresh_topology = [topology] {
+      if (std::shared_ptr<TopologyDiscovery> live = topology.lock()) live->Refresh();
+    };
+  }
+  return pool;
+}
+
 void Server::ApplyDiscovered() {
   std::vector<std::pair<std::string, DiscoveredServer>> reports;
+  std::vector<std::pair<std::string, DiscoveredTopology>> topology_reports;
   {
     std::lock_guard<std::mutex> lock(reports_mu_);
     reports.swap(reports_);
+    topology_reports.swap(topology_reports_);
   }
-  if (reports.empty()) return;
+  if (reports.empty() && topology_reports.empty()) return;
   std::lock_guard<std::mutex> lock(reload_mu_);
   if (stopping_) return;
+  for (const auto& [pool_name, topology] : topology_reports) {
+    size_t index = 0;
+    while (index < pools_.size() && pools_[index]->config.name() != pool_name) ++index;
+    const config::v1::Pool* file = nullptr;
+    for (const config::v1::Pool& pool : bootstrap_.pools()) {
+      if (pool.name() == pool_name) file = &pool;
+    }
+    if (index == pools_.size() || file == nullptr || !file->redis_cluster()) continue;
+    auto known = topologies_.find(pool_name);
+    if (known != topologies_.end() && known->second == topology) continue;
+    topologies_[pool_name] = topology;
+    absl::StatusOr<SharedPoolPtr> next = BuildPool(*file);
+    if (!next.ok()) {
+      PROXY_LOG(log::kError, "pool %s: %s", pool_name, next.status().message());
+      continue;
+    }
+    (*next)->listener = pools_[index]->listener;
+    {
+      std::unique_lock<std::shared_mutex> topology_lock(TopologyMutex());
+      std::shared_ptr<const SharedPool> shared = *next;
+      // Requests already sent finish where they went (a node that gave its slots away answers
+      // them with MOVED, which is followed).
+      OnEveryWorker(workers_, [index, shared](Worker& worker) {
+        worker.MovePoolServers(index, shared, /*moved=*/false);
+      });
+    }
+    pools_[index] = *std::move(next);
+    config_stats_.topology_changes.fetch_add(1);
+    PROXY_LOG(log::kNotice, "pool %s: cluster slot map changed: %zu master%s now", pool_name,
+              topology.masters.size(), topology.masters.size() == 1 ? "" : "s");
+  }
   for (const auto& [pool_name, server] : reports) {
     auto known = discovered_.find(pool_name);
     if (known == discovered_.end()) continue;  // the pool left the config meanwhile
@@ -290,7 +431,7 @@ void Server::ApplyDiscovered() {
       if (pool.name() == pool_name) file = &pool;
     }
     if (index == pools_.size() || file == nullptr) continue;
-    absl::StatusOr<SharedPoolPtr> next = BuildSharedPool(WithDiscovered(*file), limits_);
+    absl::StatusOr<SharedPoolPtr> next = BuildPool(*file);
     if (!next.ok()) {
       PROXY_LOG(log::kError, "pool %s: %s", pool_name, next.status().message());
       continue;
@@ -299,8 +440,9 @@ void Server::ApplyDiscovered() {
     {
       std::unique_lock<std::shared_mutex> topology(TopologyMutex());
       std::shared_ptr<const SharedPool> shared = *next;
-      OnEveryWorker(workers_,
-                    [index, shared](Worker& worker) { worker.MovePoolServers(index, shared); });
+      OnEveryWorker(workers_, [index, shared](Worker& worker) {
+        worker.MovePoolServers(index, shared, /*moved=*/true);
+      });
     }
     pools_[index] = *std::move(next);
     if (!moved) {
@@ -349,7 +491,7 @@ int Server::Run(const config::v1::Bootstrap& bootstrap,
     return -1;
   };
   for (const config::v1::Pool& config : bootstrap.pools()) {
-    absl::StatusOr<SharedPoolPtr> pool = BuildSharedPool(WithDiscovered(config), limits_);
+    absl::StatusOr<SharedPoolPtr> pool = BuildPool(config);
     if (!pool.ok()) {
       PROXY_LOG(log::kError, "%s", pool.status().message());
       return 1;
@@ -616,7 +758,7 @@ std::pair<int, std::string> Server::Reload(const char* trigger) {
   std::vector<bool> claimed(pools_.size(), false);
   std::vector<int> matched;  // per new pool: the current pool on its listen address, or -1
   for (const config::v1::Pool& config : result.bootstrap.pools()) {
-    absl::StatusOr<SharedPoolPtr> pool = BuildSharedPool(WithDiscovered(config), limits_);
+    absl::StatusOr<SharedPoolPtr> pool = BuildPool(config);
     if (!pool.ok()) {
       PROXY_LOG(log::kError, "reload (%s) failed: %s", trigger, pool.status().message());
       return ReloadFailed(absl::StrCat("reload failed: ", pool.status().message(), "\n"));

@@ -3,6 +3,7 @@
 #include "filters/router/router_filter.h"
 
 #include "absl/strings/str_cat.h"
+#include "api/config/v1/bootstrap.pb.h"
 
 namespace proxy::filters::router {
 namespace {
@@ -47,15 +48,18 @@ FilterStatus RouterFilter::RouteMultiKey(const Request& request, size_t count,
                                          FilterCallbacks& callbacks) {
   const PoolView& pool = callbacks.Pool();
   RequestContext& context = callbacks.Context();
+  // Split by shard (the server, or a Redis Cluster's slot: a node refuses keys of several
+  // slots in one request), then each fragment goes to its shard's server.
   key_servers_.clear();
   key_servers_.reserve(count);
   for (size_t i = 0; i < count; ++i) {
-    key_servers_.push_back(pool.ServerForHashKey(HashKey(request, context, i)));
+    key_servers_.push_back(pool.ShardForHashKey(HashKey(request, context, i)));
   }
   std::vector<Fragment> fragments = pool.PoolCodec().Split(request, key_servers_);
   if (fragments.empty()) {
-    context.server = key_servers_[0];  // all keys on one server: forwarded as is
+    context.server = pool.ServerOfShard(key_servers_[0]);  // one shard: forwarded as is
   } else {
+    for (Fragment& fragment : fragments) fragment.server = pool.ServerOfShard(fragment.server);
     context.fragments = std::move(fragments);
   }
   context.routed = true;
@@ -66,18 +70,19 @@ FilterStatus RouterFilter::RouteColocated(const Request& request, size_t count,
                                           FilterCallbacks& callbacks) {
   const PoolView& pool = callbacks.Pool();
   RequestContext& context = callbacks.Context();
-  const uint32_t server = pool.ServerForHashKey(HashKey(request, context, 0));
+  const uint32_t shard = pool.ShardForHashKey(HashKey(request, context, 0));
   for (size_t i = 1; i < count; ++i) {
-    if (pool.ServerForHashKey(HashKey(request, context, i)) != server) {
+    if (pool.ShardForHashKey(HashKey(request, context, i)) != shard) {
       // twemproxy silently answers from the first key's server, which is wrong data.
-      callbacks.SendLocalError(absl::StrCat("keys of '", request.command,
-                                            "' map to different servers; keep them together "
-                                            "with a hash tag (",
+      callbacks.SendLocalError(absl::StrCat("keys of '", request.command, "' map to different ",
+                                            pool.Config().redis_cluster() ? "hash slots"
+                                                                          : "servers",
+                                            "; keep them together with a hash tag (",
                                             *colocation_hint_, ")"));
       return FilterStatus::kStop;
     }
   }
-  context.server = server;
+  context.server = pool.ServerOfShard(shard);
   context.routed = true;
   return FilterStatus::kContinue;
 }

@@ -19,7 +19,8 @@ class RedisCodecFactory final : public CodecFactory {
   }
   CodecPtr Create(const config::v1::Pool& pool) const override {
     return std::make_unique<RedisCodec>(pool.redis_auth(), pool.redis_db(),
-                                        /*check_role=*/pool.sentinels_size() > 0);
+                                        /*check_role=*/pool.sentinels_size() > 0,
+                                        /*cluster=*/pool.redis_cluster());
   }
 };
 

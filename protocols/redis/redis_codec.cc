@@ -294,14 +294,20 @@ const ReasonTable& Reasons() {
 
 }  // namespace
 
-RedisCodec::RedisCodec(std::string auth, uint32_t db, bool check_role)
-    : auth_(std::move(auth)), check_role_(check_role), db_(db), protocol_(2), resp2_(this) {
+RedisCodec::RedisCodec(std::string auth, uint32_t db, bool check_role, bool cluster)
+    : auth_(std::move(auth)),
+      check_role_(check_role),
+      cluster_(cluster),
+      db_(db),
+      protocol_(2),
+      resp2_(this) {
   resp3_.reset(new RedisCodec(Resp3Sibling(), *this));
 }
 
 RedisCodec::RedisCodec(Resp3Sibling, const RedisCodec& resp2)
     : auth_(resp2.auth_),
       check_role_(resp2.check_role_),
+      cluster_(resp2.cluster_),
       db_(resp2.db_),
       protocol_(3),
       resp2_(&resp2) {}
@@ -544,6 +550,11 @@ absl::Status RedisCodec::CheckHandshakeReply(size_t index, absl::string_view rep
   return absl::FailedPreconditionError(
       absl::StrCat("it is not a master (ROLE says '", said.substr(0, 32),
                    "'): no request is sent to it until Sentinel names it"));
+}
+
+std::vector<std::string> RedisCodec::ReplicaHandshake() const {
+  if (!cluster_) return {};
+  return {"*1\r\n$8\r\nREADONLY\r\n"};
 }
 
 std::string RedisCodec::ReplicaCheckRequest() const {

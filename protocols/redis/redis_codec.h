@@ -38,7 +38,7 @@ class RedisCodec final : public Codec {
   static constexpr absl::string_view kHelloVersion = "7.0.0";
 
   // `auth`: the pool's redis_auth ("" = none); `db`: the pool's redis_db. The RESP2 codec.
-  RedisCodec(std::string auth, uint32_t db, bool check_role = false);
+  RedisCodec(std::string auth, uint32_t db, bool check_role = false, bool cluster = false);
   RedisCodec(const RedisCodec&) = delete;
   RedisCodec& operator=(const RedisCodec&) = delete;
   ~RedisCodec() override;
@@ -73,6 +73,8 @@ class RedisCodec final : public Codec {
   absl::Status CheckHandshakeReply(size_t index, absl::string_view reply,
                                    ServerRole role) const override;
   bool HandshakeGatesRequests() const override { return check_role_; }
+  // Redis Cluster pools: READONLY, so that a cluster replica serves the reads sent to it.
+  std::vector<std::string> ReplicaHandshake() const override;
   // PING (after the handshake, so AUTH comes first).
   std::string HealthCheckRequest() const override { return "*1\r\n$4\r\nPING\r\n"; }
   // Replicas are checked with INFO replication: they serve reads while it says role:slave and
@@ -116,6 +118,7 @@ class RedisCodec final : public Codec {
 
   std::string auth_;
   bool check_role_ = false;
+  bool cluster_ = false;
   uint32_t db_;
   int protocol_ = 2;
   const RedisCodec* resp2_;            // variant 0 (this codec, or the sibling's owner)

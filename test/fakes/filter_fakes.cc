@@ -150,6 +150,11 @@ uint32_t FakePoolView::ServerForHashKey(absl::string_view hash_key) const {
   return placement_->ServerForHashKey(hash_key);
 }
 
+uint32_t FakePoolView::ShardForHashKey(absl::string_view hash_key) const {
+  routed_hash_keys_.emplace_back(hash_key);
+  return placement_->ShardForHashKey(hash_key);
+}
+
 std::string FakeFilterCallbacks::EncodedErrors() const {
   std::string out;
   for (const std::string& text : local_errors_) {

@@ -82,6 +82,11 @@ class FakePoolView final : public PoolView {
   const config::v1::Pool& Config() const override { return pool_; }
   const Codec& PoolCodec() const override { return codec_; }
   uint32_t ServerForHashKey(absl::string_view hash_key) const override;
+  // Recorded in routed_hash_keys() like ServerForHashKey.
+  uint32_t ShardForHashKey(absl::string_view hash_key) const override;
+  uint32_t ServerOfShard(uint32_t shard) const override {
+    return placement_->ServerOfShard(shard);
+  }
 
   const FakeCodec& codec() const { return codec_; }
   // The placement used, to compute expectations (ServerFor applies the hash tag itself).

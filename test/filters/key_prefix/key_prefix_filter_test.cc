@@ -67,6 +67,12 @@ class CodecPoolView final : public PoolView {
   uint32_t ServerForHashKey(absl::string_view hash_key) const override {
     return placement_->ServerForHashKey(hash_key);
   }
+  uint32_t ShardForHashKey(absl::string_view hash_key) const override {
+    return placement_->ShardForHashKey(hash_key);
+  }
+  uint32_t ServerOfShard(uint32_t shard) const override {
+    return placement_->ServerOfShard(shard);
+  }
   const KeyPlacement& placement() const { return *placement_; }
 
  private:
