@@ -66,8 +66,12 @@ bool ServerConnection::Connect() {
   const ServerAddress& address = server_.address;
   event_base* base = pool_.worker().base();
   timer_ = evtimer_new(base, &OnTimeout, this);
-  // The proxy's own AUTH / SELECT go first; their replies are consumed here.
-  for (const std::string& request : codec_.ServerHandshake()) {
+  // The proxy's own AUTH / SELECT go first; their replies are consumed here. A replica
+  // authenticates like its master (server_auth's per-server credentials).
+  const std::string& node = server_.replica && server_.index < pool_.server_count()
+                                ? pool_.server(server_.index).name
+                                : server_.name;
+  for (const std::string& request : codec_.ServerHandshakeFor(node)) {
     ++setup_total_;
     gate_bytes_ += request.size();
     out_.Append(request);

@@ -70,11 +70,13 @@ std::string Where(const config::v1::Server& server) {
                                     : server.unix_path();
 }
 
+// `master`: a replica's master's node name (a replica authenticates like its master).
 std::string ServerIdentity(const SharedPool& shared, const config::v1::Server& server,
-                           bool replica = false) {
+                           bool replica = false, const std::string& master = "") {
   std::string identity = Where(server);
   if (replica) identity.insert(0, "replica ");
-  for (const std::string& request : shared.codec->ServerHandshake()) {
+  for (const std::string& request :
+       shared.codec->ServerHandshakeFor(replica ? master : server.node_name())) {
     absl::StrAppend(&identity, "\n", request);
   }
   return identity;
@@ -129,7 +131,8 @@ void PoolRuntime::BuildReplicas(std::vector<std::unique_ptr<ServerState>> old) {
     while (master < servers_.size() && servers_[master]->name != set.server()) ++master;
     if (master == servers_.size()) continue;  // not a server of the pool (refused by check)
     for (const config::v1::Server& config : set.replicas()) {
-      const std::string identity = ServerIdentity(*shared_, config, /*replica=*/true);
+      const std::string identity =
+          ServerIdentity(*shared_, config, /*replica=*/true, set.server());
       std::unique_ptr<ServerState> state;
       for (std::unique_ptr<ServerState>& candidate : old) {
         if (candidate != nullptr && candidate->identity == identity) {
