@@ -287,6 +287,13 @@ class Codec {
   // Requests the proxy itself sends first on every new server connection (AUTH, SELECT); their
   // replies are consumed by the proxy, one each.
   virtual std::vector<std::string> ServerHandshake() const { return {}; }
+  // The handshake for one server, for protocols whose handshake differs per server (redis
+  // server_auth's per-server credentials). `server` is the node name of the server in the
+  // pool's `servers:` (for a replica, its master's). The core opens every server connection
+  // and health check with this, and compares it across a reload (design-notes.md 21).
+  virtual std::vector<std::string> ServerHandshakeFor(absl::string_view server) const {
+    return ServerHandshake();
+  }
   // Checks the reply (its raw bytes, at most the first 512) to ServerHandshake()[index] on a
   // connection to a server of `role`. An error closes the connection, counted as the server's
   // failure, with the status's message logged. Default: every reply is accepted (error replies

@@ -35,6 +35,8 @@ struct PoolSource {
     std::vector<SourcePos> replicas;
   };
   std::vector<ReplicaSetSource> replicas;
+  // `server_auth:`'s per-server overrides: server name (the `servers:` key) → its position.
+  absl::flat_hash_map<std::string, SourcePos> server_auth_servers;
 
   // The value of `key` if it was written, else the pool name.
   SourcePos KeyOrPool(const std::string& key) const;

@@ -62,6 +62,44 @@ bool SameReplicas(const Pool& a, const Pool& b) {
   return true;
 }
 
+// Credentials by their effective values (user and secret), whatever the secret's source: a
+// secret moved from the YAML to a file changes nothing a connection sends, a new secret in the
+// same file does.
+std::string EffectiveCredential(const v1::Credential& credential) {
+  const std::string& user = credential.username();
+  const std::string& password = credential.password().value();
+  return absl::StrCat(user.size(), ":", user, password.size(), ":", password);
+}
+
+bool SameClientAuth(const Pool& a, const Pool& b) {
+  if (a.client_auth_size() != b.client_auth_size()) return false;
+  for (int i = 0; i < a.client_auth_size(); ++i) {
+    if (EffectiveCredential(a.client_auth(i)) != EffectiveCredential(b.client_auth(i))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool SameServerAuth(const Pool& a, const Pool& b) {
+  if (a.has_server_auth() != b.has_server_auth()) return false;
+  const v1::ServerAuth& x = a.server_auth();
+  const v1::ServerAuth& y = b.server_auth();
+  if (x.credential().has_password() != y.credential().has_password() ||
+      EffectiveCredential(x.credential()) != EffectiveCredential(y.credential()) ||
+      x.per_server_size() != y.per_server_size()) {
+    return false;
+  }
+  for (const auto& [server, credential] : x.per_server()) {
+    auto it = y.per_server().find(server);
+    if (it == y.per_server().end() ||
+        EffectiveCredential(credential) != EffectiveCredential(it->second)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // The pool's key_prefix filter configs (serialized): the prefix is part of the bytes routing
 // hashes (filters/key_prefix), so two pools with different ones hash every key differently.
 std::vector<std::string> KeyPrefixes(const Pool& pool) {
@@ -110,6 +148,11 @@ std::vector<std::string> ChangedKeys(const Pool& a, const Pool& b) {
   check(a.read_from() == b.read_from(), "read_from");
   check(a.health_check_interval_ms() == b.health_check_interval_ms(), "health_check_interval");
   check(a.auto_eject_drop() == b.auto_eject_drop(), "auto_eject_drop");
+  // Credentials: named, never shown. Neither moves a key; server_auth changes the handshake of
+  // new server connections, so a reload remakes the connections of the servers whose AUTH
+  // changed (core/proxy/worker.cc ServerIdentity).
+  check(SameClientAuth(a, b), "client_auth");
+  check(SameServerAuth(a, b), "server_auth");
   return keys;
 }
 

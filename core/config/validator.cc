@@ -310,6 +310,75 @@ void CheckCluster(const Pool& pool, const PoolSource& source, DiagnosticSink* si
   }
 }
 
+// The credential keys (shardproxy extensions, docs/authentication.md): client_auth and
+// server_auth. Secrets are never part of a message.
+void CheckCredentials(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) {
+  const std::string& name = pool.name();
+  if (pool.protocol() != "redis") {
+    for (const char* key : {"client_auth", "server_auth"}) {
+      if (!source.keys.contains(key)) continue;
+      sink->Error(source.KeyOrPool(key), name, key,
+                  absl::StrCat("is only valid for a redis pool (this pool's protocol is '",
+                               pool.protocol(), "')"));
+    }
+    return;
+  }
+  const bool client_auth = source.keys.contains("client_auth");
+  const bool server_auth = source.keys.contains("server_auth");
+  // redis_auth keeps twemproxy's meaning for the side the new keys leave to it.
+  if (!pool.redis_auth().empty() && client_auth) {
+    sink->Warning(source.KeyOrPool("client_auth"), name, "client_auth",
+                  server_auth ? "replaces redis_auth for clients, and server_auth replaces it "
+                                "for servers: redis_auth has no effect"
+                              : "replaces redis_auth for clients: redis_auth no longer "
+                                "authenticates clients (it is still sent to the servers)");
+  }
+  if (!pool.redis_auth().empty() && server_auth) {
+    sink->Warning(source.KeyOrPool("server_auth"), name, "server_auth",
+                  client_auth ? "replaces redis_auth for servers: redis_auth is not sent to "
+                                "them (and client_auth replaces it for clients)"
+                              : "replaces redis_auth for servers: redis_auth is not sent to "
+                                "them (clients still AUTH with it)");
+  }
+  if (!server_auth) return;
+  const config::v1::ServerAuth& auth = pool.server_auth();
+  std::vector<std::string> server_names;
+  for (const config::v1::Server& server : pool.servers()) {
+    server_names.push_back(server.node_name());
+  }
+  // Overrides name servers of the pool, in file order for stable messages.
+  std::vector<std::pair<SourcePos, std::string>> overrides;
+  for (const auto& [server, pos] : source.server_auth_servers) overrides.emplace_back(pos, server);
+  std::sort(overrides.begin(), overrides.end(), [](const auto& a, const auto& b) {
+    return std::make_pair(a.first.line, a.first.column) <
+           std::make_pair(b.first.line, b.first.column);
+  });
+  for (const auto& [pos, server] : overrides) {
+    if (std::find(server_names.begin(), server_names.end(), server) != server_names.end()) {
+      continue;
+    }
+    sink->Error(pos, name, "server_auth",
+                absl::StrCat("servers: '", server, "' is not a server of this pool (its servers: ",
+                             server_names.empty() ? "none" : absl::StrJoin(server_names, ", "),
+                             "); an entry is a server's name, then its credential"));
+  }
+  // Without a pool-wide password, every server needs its own: the proxy never connects to a
+  // server of a pool with server_auth without AUTH.
+  if (auth.credential().has_password()) return;
+  if (auth.per_server().empty()) return;  // reported by the loader (nothing was readable)
+  for (int i = 0; i < pool.servers_size(); ++i) {
+    const config::v1::Server& server = pool.servers(i);
+    if (auth.per_server().contains(server.node_name()) ||
+        source.server_auth_servers.contains(server.node_name())) {
+      continue;
+    }
+    sink->Error(source.servers[static_cast<size_t>(i)], name, "server_auth",
+                absl::StrCat("server '", server.node_name(), "' has no credential: server_auth "
+                             "has no password: for the whole pool and no servers: entry for '",
+                             server.node_name(), "'"));
+  }
+}
+
 void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) {
   const std::string& name = pool.name();
   // 1. listen is required.
@@ -366,6 +435,7 @@ void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* si
   }
   CheckHighAvailability(pool, source, sink);
   CheckCluster(pool, source, sink);
+  CheckCredentials(pool, source, sink);
   CheckFilterChain(pool, source, sink);
   // Filters validate their own configs.
   for (int i = 0; i < pool.filters_size(); ++i) {

@@ -4,6 +4,11 @@
 #include <arpa/inet.h>
 #include <sys/un.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <utility>
 
@@ -306,6 +311,58 @@ absl::string_view ReadFromName(config::v1::ReadFrom read_from) {
     if (value == read_from) return name;
   }
   return "master";
+}
+
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path, const std::string& base_dir) {
+  const std::string full =
+      path.empty() || path[0] == '/' || base_dir.empty() ? path : absl::StrCat(base_dir, "/", path);
+  std::ifstream in(full, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot read the secret file '", full, "': ", std::strerror(errno)));
+  }
+  // At most one byte more than allowed (plus a newline): enough to tell "too long" without
+  // reading a file named by mistake (a binary, a log) whole.
+  std::string secret(kMaxSecretBytes + 3, '\0');
+  in.read(secret.data(), static_cast<std::streamsize>(secret.size()));
+  if (in.bad()) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot read the secret file '", full, "': ", std::strerror(errno)));
+  }
+  secret.resize(static_cast<size_t>(in.gcount()));
+  if (!secret.empty() && secret.back() == '\n') {
+    secret.pop_back();
+    if (!secret.empty() && secret.back() == '\r') secret.pop_back();
+  }
+  if (secret.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("the secret file '", full, "' is empty"));
+  }
+  if (secret.size() > kMaxSecretBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the secret in '", full, "' is longer than ", kMaxSecretBytes,
+                     " bytes (redis refuses longer arguments before authentication)"));
+  }
+  return secret;
+}
+
+absl::StatusOr<std::string> ReadSecretEnv(const std::string& name) {
+  const char* value = std::getenv(name.c_str());
+  if (value == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("the environment variable '", name, "' is not set (in the environment of "
+                     "the process loading the config)"));
+  }
+  std::string secret(value);
+  if (secret.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the environment variable '", name, "' is empty"));
+  }
+  if (secret.size() > kMaxSecretBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the environment variable '", name, "' is longer than ", kMaxSecretBytes,
+                     " bytes (redis refuses longer arguments before authentication)"));
+  }
+  return secret;
 }
 
 }  // namespace proxy::config

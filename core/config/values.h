@@ -52,4 +52,19 @@ absl::StatusOr<config::v1::ReadFrom> ParseReadFrom(absl::string_view text);
 // The YAML spelling of a ReadFrom value ("master", ...).
 absl::string_view ReadFromName(config::v1::ReadFrom read_from);
 
+// Credentials (`client_auth:`, `server_auth:`; docs/authentication.md). The longest secret:
+// redis refuses a longer argument from a client that has not authenticated yet
+// (RedisRequestDecoder::kUnauthMaxBulk), so a longer password could never be sent with AUTH.
+inline constexpr size_t kMaxSecretBytes = 16384;
+
+// A secret read from `path` (relative paths are relative to `base_dir`, the directory of the
+// config file; "" = the working directory), with one trailing newline ("\n" or "\r\n")
+// removed, as `echo secret > file` writes it. Errors name the path and the reason, never the
+// content: unreadable, empty, longer than kMaxSecretBytes.
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path, const std::string& base_dir);
+
+// A secret from the environment variable `name` of the process loading the config. Errors:
+// not set, empty, longer than kMaxSecretBytes (never the value).
+absl::StatusOr<std::string> ReadSecretEnv(const std::string& name);
+
 }  // namespace proxy::config

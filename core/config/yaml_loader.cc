@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/codec.h"
@@ -99,8 +100,11 @@ void SetRegisteredName(const YamlNode& node, const std::string& pool, const std:
 
 class PoolLoader {
  public:
-  PoolLoader(std::string name, Pool* pool, PoolSource* source, DiagnosticSink* sink)
-      : name_(std::move(name)), pool_(pool), source_(source), sink_(sink) {}
+  // `base_dir`: the config file's directory, for relative `{file: PATH}` secrets.
+  PoolLoader(std::string name, Pool* pool, PoolSource* source, DiagnosticSink* sink,
+             std::string base_dir = "")
+      : name_(std::move(name)), pool_(pool), source_(source), sink_(sink),
+        base_dir_(std::move(base_dir)) {}
 
   void LoadEntry(const std::string& key, const YamlNode& value) {
     source_->keys[key] = value.pos;
@@ -108,6 +112,8 @@ class PoolLoader {
     if (key == "filters") return LoadFilters(value);
     if (key == "sentinels") return LoadSentinels(value);
     if (key == "replicas") return LoadReplicas(value);
+    if (key == "client_auth") return LoadClientAuth(value);
+    if (key == "server_auth") return LoadServerAuth(value);
     if (key == "hash") return SetRegisteredName<HashFunctionFactory>(value, name_, key, sink_,
                                                                       pool_->mutable_hash());
     if (key == "distribution") {
@@ -433,10 +439,282 @@ class PoolLoader {
     source_->filter_configs.push_back(config_node != nullptr ? config_node->pos : name_node->pos);
   }
 
+  // ---- Credentials (`client_auth:`, `server_auth:`; docs/authentication.md). Both keys take
+  // block or flow style, like the other shardproxy keys. Secret values never appear in a
+  // diagnostic: messages name the key, the file or the variable.
+
+  // A secret (a `password:`): a non-empty string, or {file: PATH} or {env: NAME}, resolved
+  // here so that the validator, the codec and `proxyctl diff` all see the value. False after
+  // reporting why not.
+  bool LoadSecret(const YamlNode& node, const std::string& key, config::v1::Secret* out) {
+    if (!CheckPlain(node, name_, key, sink_, /*allow_flow=*/true)) return false;
+    if (node.kind == YamlNode::Kind::kScalar) {
+      if (node.value.empty()) {
+        Error(node, key, "the password is empty");
+        return false;
+      }
+      if (node.value.size() > kMaxSecretBytes) {
+        Error(node, key,
+              absl::StrCat("the password is longer than ", kMaxSecretBytes,
+                           " bytes (redis refuses longer arguments before authentication)"));
+        return false;
+      }
+      out->set_value(node.value);
+      return true;
+    }
+    if (node.kind != YamlNode::Kind::kMapping) {
+      Error(node, key,
+            absl::StrCat("expected a password: a string, {file: PATH} or {env: NAME}, found ",
+                         node.kind == YamlNode::Kind::kNull ? "an empty value"
+                                                            : node.KindName()));
+      return false;
+    }
+    const YamlNode* file = nullptr;
+    const YamlNode* env = nullptr;
+    for (const auto& [k, v] : node.entries) {
+      if (!CheckPlain(*k, name_, key, sink_)) return false;
+      const bool is_file = k->kind == YamlNode::Kind::kScalar && k->value == "file";
+      const bool is_env = k->kind == YamlNode::Kind::kScalar && k->value == "env";
+      if (!is_file && !is_env) {
+        Error(*k, key,
+              absl::StrCat("unknown key '", k->value, "' in a password (valid: file, env)"));
+        return false;
+      }
+      const YamlNode*& slot = is_file ? file : env;
+      if (slot != nullptr) {
+        Error(*k, key, absl::StrCat("'", k->value, "' is set twice in one password"));
+        return false;
+      }
+      slot = RequireScalar(*v, name_, key, sink_);
+      if (slot == nullptr) return false;
+    }
+    if ((file == nullptr) == (env == nullptr)) {
+      Error(node, key,
+            file == nullptr ? "a password mapping needs file: PATH or env: NAME"
+                            : "give a password either file: or env:, not both");
+      return false;
+    }
+    absl::StatusOr<std::string> secret =
+        file != nullptr ? ReadSecretFile(file->value, base_dir_) : ReadSecretEnv(env->value);
+    if (!secret.ok()) {
+      Error(file != nullptr ? *file : *env, key, std::string(secret.status().message()));
+      return false;
+    }
+    if (file != nullptr) out->set_file(file->value);
+    if (env != nullptr) out->set_env(env->value);
+    out->set_value(*std::move(secret));
+    return true;
+  }
+
+  // A redis user name (ACL SETUSER's rule: no spaces, no control characters).
+  const YamlNode* LoadUserName(const YamlNode& node, const std::string& key) {
+    const YamlNode* scalar = RequireScalar(node, name_, key, sink_);
+    if (scalar == nullptr) return nullptr;
+    for (const char c : scalar->value) {
+      if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) {
+        Error(node, key,
+              absl::StrCat("user name '", absl::CHexEscape(scalar->value),
+                           "' has a space or a control character (redis user names have none)"));
+        return nullptr;
+      }
+    }
+    return scalar;
+  }
+
+  // `{<user_key>: NAME, password: SECRET}` with the user optional (redis's default user);
+  // `what` names the mapping in messages. False after reporting.
+  bool LoadCredential(const YamlNode& node, const std::string& key, const char* user_key,
+                      const char* other_user_key, const std::string& what,
+                      config::v1::Credential* out) {
+    if (!CheckPlain(node, name_, key, sink_, /*allow_flow=*/true)) return false;
+    if (node.kind != YamlNode::Kind::kMapping) {
+      Error(node, key,
+            absl::StrCat("expected ", what, " as a mapping {", user_key,
+                         ": NAME, password: SECRET}, found ",
+                         node.kind == YamlNode::Kind::kNull ? "an empty value"
+                                                            : node.KindName()));
+      return false;
+    }
+    bool ok = true;
+    bool has_user = false;
+    bool has_password = false;
+    for (const auto& [k, v] : node.entries) {
+      if (!CheckPlain(*k, name_, key, sink_)) return false;
+      const std::string field = k->kind == YamlNode::Kind::kScalar ? k->value : "";
+      if (field == user_key) {
+        if (has_user) {
+          Error(*k, key, absl::StrCat("'", field, "' is set twice in ", what));
+          return false;
+        }
+        has_user = true;
+        const YamlNode* user = LoadUserName(*v, key);
+        if (user == nullptr) {
+          ok = false;
+        } else {
+          out->set_username(user->value);
+        }
+      } else if (field == "password") {
+        if (has_password) {
+          Error(*k, key, absl::StrCat("'password' is set twice in ", what));
+          return false;
+        }
+        has_password = true;
+        ok = LoadSecret(*v, key, out->mutable_password()) && ok;
+      } else if (field == other_user_key) {
+        Error(*k, key,
+              absl::StrCat("write '", user_key, ":' here ('", other_user_key, ":' is for ",
+                           std::string(other_user_key) == "user" ? "client_auth" : "server_auth",
+                           ")"));
+        ok = false;
+      } else {
+        Error(*k, key,
+              absl::StrCat("unknown key '", field, "' in ", what, " (valid: ", user_key,
+                           ", password)"));
+        ok = false;
+      }
+    }
+    if (!has_password) {
+      Error(node, key, absl::StrCat(what, " has no password:"));
+      return false;
+    }
+    return ok;
+  }
+
+  // `client_auth:`: a list of passwords (redis's default user) and {user: NAME, password:
+  // SECRET} entries; a client may AUTH with any of them (several at once to rotate a secret).
+  void LoadClientAuth(const YamlNode& node) {
+    const std::string key = "client_auth";
+    if (!CheckPlain(node, name_, key, sink_, /*allow_flow=*/true)) return;
+    if (node.kind != YamlNode::Kind::kSequence) {
+      return Error(node, key,
+                   absl::StrCat("expected a list of passwords and {user: NAME, password: "
+                                "SECRET} entries (one \"- ...\" per line), found ",
+                                node.KindName()));
+    }
+    if (node.items.empty()) {
+      return Error(node, key,
+                   "the list is empty: list at least one password, or remove the key");
+    }
+    for (const YamlNodePtr& item : node.items) {
+      config::v1::Credential credential;
+      if (item->kind == YamlNode::Kind::kMapping) {
+        // {file: PATH} alone would leave open which user the password is for.
+        bool bare_secret = false;
+        for (const auto& entry : item->entries) {
+          bare_secret = bare_secret || entry.first->value == "file" || entry.first->value == "env";
+        }
+        if (bare_secret) {
+          Error(*item, key,
+                "a password from a file or the environment is written {user: NAME, password: "
+                "{file: PATH}} (user: default for redis's default user)");
+          continue;
+        }
+        if (!LoadCredential(*item, key, "user", "username", "a client_auth entry",
+                            &credential)) {
+          continue;
+        }
+      } else if (!LoadSecret(*item, key, credential.mutable_password())) {
+        continue;
+      }
+      *pool_->add_client_auth() = std::move(credential);
+    }
+  }
+
+  // `server_auth:`: {username: NAME, password: SECRET, servers: {<server name>: {username:
+  // NAME, password: SECRET}}}; whether every server name is a server of the pool, and whether
+  // every server gets a credential, is checked by the validator (servers: may come later).
+  void LoadServerAuth(const YamlNode& node) {
+    const std::string key = "server_auth";
+    if (!CheckPlain(node, name_, key, sink_, /*allow_flow=*/true)) return;
+    if (node.kind != YamlNode::Kind::kMapping) {
+      return Error(node, key,
+                   absl::StrCat("expected a mapping {username: NAME, password: SECRET, servers: "
+                                "{...}}, found ",
+                                node.kind == YamlNode::Kind::kNull ? "an empty value"
+                                                                   : node.KindName()));
+    }
+    config::v1::ServerAuth* auth = pool_->mutable_server_auth();
+    const YamlNode* username = nullptr;
+    const YamlNode* password = nullptr;
+    const YamlNode* servers = nullptr;
+    for (const auto& [k, v] : node.entries) {
+      if (!CheckPlain(*k, name_, key, sink_)) continue;
+      const std::string field = k->kind == YamlNode::Kind::kScalar ? k->value : "";
+      const YamlNode** slot = field == "username"   ? &username
+                              : field == "password" ? &password
+                              : field == "servers"  ? &servers
+                                                    : nullptr;
+      if (slot == nullptr) {
+        Error(*k, key,
+              field == "user"
+                  ? std::string("write 'username:' here ('user:' is for client_auth)")
+                  : absl::StrCat("unknown key '", field,
+                                 "' (valid: username, password, servers)"));
+        continue;
+      }
+      if (*slot != nullptr) {
+        Error(*k, key, absl::StrCat("'", field, "' is set twice"));
+        continue;
+      }
+      *slot = v.get();
+      if (slot == &username) {
+        if (const YamlNode* user = LoadUserName(*v, key)) {
+          auth->mutable_credential()->set_username(user->value);
+        }
+      } else if (slot == &password) {
+        LoadSecret(*v, key, auth->mutable_credential()->mutable_password());
+      } else {
+        LoadServerOverrides(*v, auth);
+      }
+    }
+    if (username != nullptr && password == nullptr) {
+      Error(*username, key,
+            "username: has no password: (give the pool's password: next to it, or the "
+            "user under each server in servers:)");
+    }
+    if (password == nullptr && servers == nullptr) {
+      Error(node, key,
+            "needs a password: for every server, or servers: with a password per server");
+    }
+  }
+
+  void LoadServerOverrides(const YamlNode& node, config::v1::ServerAuth* auth) {
+    const std::string key = "server_auth";
+    if (!CheckPlain(node, name_, key, sink_, /*allow_flow=*/true)) return;
+    if (node.kind != YamlNode::Kind::kMapping || node.entries.empty()) {
+      return Error(node, key,
+                   absl::StrCat("expected servers: as a mapping of server names to {username: "
+                                "NAME, password: SECRET}, found ",
+                                node.kind == YamlNode::Kind::kNull ? "an empty value"
+                                                                   : node.KindName()));
+    }
+    for (const auto& [k, v] : node.entries) {
+      if (!CheckPlain(*k, name_, key, sink_)) continue;
+      if (k->kind != YamlNode::Kind::kScalar || k->value.empty()) {
+        Error(*k, key, "expected a server's name (its servers: name) before its credential");
+        continue;
+      }
+      const std::string& server = k->value;
+      auto [it, first] = source_->server_auth_servers.emplace(server, k->pos);
+      if (!first) {
+        Error(*k, key,
+              absl::StrCat("server '", server, "' is listed twice (first at line ",
+                           it->second.line, ")"));
+        continue;
+      }
+      config::v1::Credential credential;
+      if (LoadCredential(*v, key, "username", "user",
+                         absl::StrCat("the credential of server '", server, "'"), &credential)) {
+        (*auth->mutable_per_server())[server] = std::move(credential);
+      }
+    }
+  }
+
   std::string name_;
   Pool* pool_;
   PoolSource* source_;
   DiagnosticSink* sink_;
+  std::string base_dir_;
   std::optional<NamedAt> redis_key_;     // `redis:`, as the protocol name it means
   std::optional<NamedAt> protocol_key_;  // `protocol:`, when it names a registered protocol
 };
@@ -474,6 +752,8 @@ const std::vector<std::string>& KnownPoolKeys() {
       "health_check_interval", "auto_eject_drop",
       // Redis Cluster.
       "redis_cluster",
+      // Credentials (redis pools; docs/authentication.md).
+      "client_auth",      "server_auth",
   };
   return *keys;
 }
@@ -504,6 +784,10 @@ void LoadYaml(const std::string& text, config::v1::Bootstrap* bootstrap, SourceM
                              root->KindName()));
     return;
   }
+  // Relative `{file: PATH}` secrets are read from the config file's directory.
+  const size_t slash = sources->file.rfind('/');
+  const std::string base_dir =
+      slash == std::string::npos ? "" : sources->file.substr(0, slash == 0 ? 1 : slash);
   absl::flat_hash_map<std::string, SourcePos> pool_names;
   for (const auto& [key_node, value_node] : root->entries) {
     if (!CheckPlain(*key_node, "", "", sink)) continue;
@@ -535,7 +819,7 @@ void LoadYaml(const std::string& text, config::v1::Bootstrap* bootstrap, SourceM
     pool->set_name(name);
     source->name = key_node->pos;
     ApplyDefaults(pool);
-    PoolLoader loader(name, pool, source, sink);
+    PoolLoader loader(name, pool, source, sink, base_dir);
     absl::flat_hash_map<std::string, SourcePos> seen;
     for (const auto& [k, v] : value.entries) {
       if (!CheckPlain(*k, name, "", sink)) continue;

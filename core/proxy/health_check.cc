@@ -97,7 +97,10 @@ void HealthProbe::StartConnect(const sockaddr* addr, socklen_t len) {
   decoder_ = codec_->NewReplyDecoder(pool_.shared().limits.decoder);
   // The handshake first (AUTH/SELECT: a server that refuses it fails the check), then the check.
   replies_left_ = 0;
-  for (const std::string& request : codec_->ServerHandshake()) {
+  const std::string& node = server_.replica && server_.index < pool_.server_count()
+                                ? pool_.server(server_.index).name
+                                : server_.name;  // a replica authenticates like its master
+  for (const std::string& request : codec_->ServerHandshakeFor(node)) {
     out_.Append(request);
     ++replies_left_;
   }

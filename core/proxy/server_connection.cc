@@ -67,8 +67,12 @@ bool ServerConnection::Connect() {
   event_base* base = pool_.worker().base();
   timer_ = evtimer_new(base, &OnTimeout, this);
   // The proxy's own AUTH / SELECT go first (and a replica's READONLY); their replies are
-  // consumed here.
-  std::vector<std::string> handshake = codec_.ServerHandshake();
+  // consumed here. A replica authenticates like its master (server_auth's per-server
+  // credentials).
+  const std::string& node = server_.replica && server_.index < pool_.server_count()
+                                ? pool_.server(server_.index).name
+                                : server_.name;
+  std::vector<std::string> handshake = codec_.ServerHandshakeFor(node);
   if (server_.replica) {
     for (std::string& request : codec_.ReplicaHandshake()) handshake.push_back(std::move(request));
   }

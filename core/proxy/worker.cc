@@ -63,18 +63,20 @@ ServerAddress ResolveServer(const config::v1::Server& server) {
 
 // What makes two configs' servers the same server for a reload: the address and everything
 // the codec sends when it opens a connection (AUTH/SELECT/...).
-// A replica's identity is marked as one: a server that becomes a replica (or the reverse)
-// is a new state, with connections checked for its new role.
 std::string Where(const config::v1::Server& server) {
   return server.unix_path().empty() ? absl::StrCat(server.tcp().host(), ":", server.tcp().port())
                                     : server.unix_path();
 }
 
+// A replica's identity is marked as one: a server that becomes a replica (or the reverse)
+// is a new state, with connections checked for its new role. `master`: a replica's master's
+// node name (a replica authenticates like its master).
 std::string ServerIdentity(const SharedPool& shared, const config::v1::Server& server,
-                           bool replica = false) {
+                           bool replica = false, const std::string& master = "") {
   std::string identity = Where(server);
   if (replica) identity.insert(0, "replica ");
-  for (const std::string& request : shared.codec->ServerHandshake()) {
+  for (const std::string& request :
+       shared.codec->ServerHandshakeFor(replica ? master : server.node_name())) {
     absl::StrAppend(&identity, "\n", request);
   }
   if (replica) {
@@ -134,7 +136,8 @@ void PoolRuntime::BuildReplicas(std::vector<std::unique_ptr<ServerState>> old) {
     while (master < servers_.size() && servers_[master]->name != set.server()) ++master;
     if (master == servers_.size()) continue;  // not a server of the pool (refused by check)
     for (const config::v1::Server& config : set.replicas()) {
-      const std::string identity = ServerIdentity(*shared_, config, /*replica=*/true);
+      const std::string identity =
+          ServerIdentity(*shared_, config, /*replica=*/true, set.server());
       std::unique_ptr<ServerState> state;
       for (std::unique_ptr<ServerState>& candidate : old) {
         if (candidate != nullptr && candidate->identity == identity) {

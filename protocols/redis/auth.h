@@ -1,11 +1,14 @@
-// The redis_auth password check shared by the session (which answers AUTH and HELLO ... AUTH)
+// The client password checks shared by the session (which answers AUTH and HELLO ... AUTH)
 // and the request decoder (which applies redis's limits to unauthenticated clients until AUTH
-// succeeds).
+// succeeds): twemproxy's redis_auth, and shardproxy's client_auth (several passwords and ACL
+// users at once; docs/authentication.md).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
@@ -103,5 +106,86 @@ inline bool HelloAuthMatches(const HelloArgs& hello, absl::string_view expected)
   const bool password_ok = expected.empty() || SamePassword(hello.password, expected);
   return hello.has_auth && user_ok && password_ok;
 }
+
+// One credential a client may authenticate with (`client_auth:`): an ACL user and its
+// password; "default" is redis's default user, the one `AUTH password` names.
+struct ClientCredential {
+  std::string user;
+  std::string password;
+};
+
+// Who may use a pool, and which error texts the session answers with.
+//   kNone       no password: every client is authenticated (AUTH is an error, as in redis
+//               without requirepass; HELLO AUTH default <any> passes, redis's nopass user).
+//   kRedisAuth  twemproxy's redis_auth: one password of the default user, twemproxy's texts
+//               (-NOAUTH without a period, -ERR invalid password).
+//   kClientAuth client_auth: any of a list of (user, password) pairs, redis 6+'s texts
+//               (-NOAUTH Authentication required., -WRONGPASS ...).
+class ClientAuth {
+ public:
+  enum class Mode { kNone, kRedisAuth, kClientAuth };
+
+  ClientAuth() = default;
+  // `password` "" = kNone.
+  static ClientAuth RedisAuth(std::string password) {
+    ClientAuth auth;
+    if (!password.empty()) {
+      auth.mode_ = Mode::kRedisAuth;
+      auth.credentials_.push_back({"default", std::move(password)});
+    }
+    return auth;
+  }
+  // An empty user is the default user. An empty list = kNone.
+  static ClientAuth Credentials(std::vector<ClientCredential> credentials) {
+    ClientAuth auth;
+    for (ClientCredential& credential : credentials) {
+      if (credential.user.empty()) credential.user = "default";
+    }
+    auth.credentials_ = std::move(credentials);
+    auth.mode_ = auth.credentials_.empty() ? Mode::kNone : Mode::kClientAuth;
+    return auth;
+  }
+
+  Mode mode() const { return mode_; }
+  // True when clients must authenticate before anything else.
+  bool required() const { return mode_ != Mode::kNone; }
+  const std::vector<ClientCredential>& credentials() const { return credentials_; }
+
+  // True when (user, password) is one of the credentials. Every entry is compared, user and
+  // password alike, each in time that depends only on the configured lengths (SamePassword):
+  // neither which entry matched nor how much of a wrong password was right shows in the time.
+  bool Matches(absl::string_view user, absl::string_view password) const {
+    unsigned char any = 0;
+    for (const ClientCredential& credential : credentials_) {
+      const bool user_ok = SamePassword(user, credential.user);
+      const bool password_ok = SamePassword(password, credential.password);
+      any |= static_cast<unsigned char>(user_ok & password_ok);
+    }
+    return any != 0;
+  }
+
+  // AUTH's arguments (after the name): `password` (the default user) or `user password`.
+  bool AuthArgsMatch(const ArgList& args) const {
+    if (mode_ == Mode::kRedisAuth) {
+      return ::proxy::protocols::redis::AuthArgsMatch(args, credentials_[0].password);
+    }
+    if (args.empty() || args.size() > 2 || mode_ == Mode::kNone) return false;
+    return Matches(args.size() == 1 ? absl::string_view("default") : args[0],
+                   args[args.size() - 1]);
+  }
+
+  // HELLO's AUTH option (HelloArgs::has_auth).
+  bool HelloAuthMatches(const HelloArgs& hello) const {
+    if (mode_ != Mode::kClientAuth) {
+      return ::proxy::protocols::redis::HelloAuthMatches(
+          hello, mode_ == Mode::kNone ? absl::string_view() : credentials_[0].password);
+    }
+    return hello.has_auth && Matches(hello.user, hello.password);
+  }
+
+ private:
+  Mode mode_ = Mode::kNone;
+  std::vector<ClientCredential> credentials_;
+};
 
 }  // namespace proxy::protocols::redis

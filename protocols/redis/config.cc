@@ -18,7 +18,7 @@ class RedisCodecFactory final : public CodecFactory {
            "MSET, INFO merged over the servers, MULTI/EXEC/WATCH on a pinned connection";
   }
   CodecPtr Create(const config::v1::Pool& pool) const override {
-    return std::make_unique<RedisCodec>(pool.redis_auth(), pool.redis_db(),
+    return std::make_unique<RedisCodec>(RedisAuthConfig::FromPool(pool), pool.redis_db(),
                                         /*check_role=*/pool.sentinels_size() > 0,
                                         /*cluster=*/pool.redis_cluster());
   }

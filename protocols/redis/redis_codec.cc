@@ -28,6 +28,8 @@ namespace {
 constexpr absl::string_view kOk = "+OK\r\n";
 constexpr absl::string_view kPong = "+PONG\r\n";
 constexpr absl::string_view kNoAuth = "-NOAUTH Authentication required\r\n";
+// With client_auth: redis 6+'s text (with its period), as redis's own clients expect it.
+constexpr absl::string_view kNoAuthAcl = "-NOAUTH Authentication required.\r\n";
 constexpr absl::string_view kInvalidPassword = "-ERR invalid password\r\n";
 constexpr absl::string_view kNoPasswordSet = "-ERR Client sent AUTH, but no password is set\r\n";
 constexpr absl::string_view kNotAnInteger = "-ERR value is not an integer or out of range\r\n";
@@ -294,7 +296,49 @@ const ReasonTable& Reasons() {
 
 }  // namespace
 
+RedisAuthConfig RedisAuthConfig::FromRedisAuth(const std::string& redis_auth) {
+  RedisAuthConfig config;
+  config.client = ClientAuth::RedisAuth(redis_auth);
+  if (!redis_auth.empty()) config.server = ServerCredential{"", redis_auth};
+  return config;
+}
+
+RedisAuthConfig RedisAuthConfig::FromPool(const config::v1::Pool& pool) {
+  RedisAuthConfig config = FromRedisAuth(pool.redis_auth());
+  if (pool.client_auth_size() > 0) {
+    std::vector<ClientCredential> credentials;
+    for (const config::v1::Credential& credential : pool.client_auth()) {
+      credentials.push_back({credential.username(), credential.password().value()});
+    }
+    config.client = ClientAuth::Credentials(std::move(credentials));
+  }
+  if (pool.has_server_auth()) {
+    const config::v1::ServerAuth& auth = pool.server_auth();
+    config.server.reset();
+    if (auth.credential().has_password()) {
+      config.server = ServerCredential{auth.credential().username(),
+                                       auth.credential().password().value()};
+    }
+    for (const auto& [server, credential] : auth.per_server()) {
+      config.per_server[server] = ServerCredential{credential.username(),
+                                                   credential.password().value()};
+    }
+  }
+  return config;
+}
+
+const ServerCredential* RedisAuthConfig::ServerCredentialFor(absl::string_view name) const {
+  if (!name.empty()) {
+    auto it = per_server.find(name);
+    if (it != per_server.end()) return &it->second;
+  }
+  return server.has_value() ? &*server : nullptr;
+}
+
 RedisCodec::RedisCodec(std::string auth, uint32_t db, bool check_role, bool cluster)
+    : RedisCodec(RedisAuthConfig::FromRedisAuth(auth), db, check_role, cluster) {}
+
+RedisCodec::RedisCodec(RedisAuthConfig auth, uint32_t db, bool check_role, bool cluster)
     : auth_(std::move(auth)),
       check_role_(check_role),
       cluster_(cluster),
@@ -305,8 +349,7 @@ RedisCodec::RedisCodec(std::string auth, uint32_t db, bool check_role, bool clus
 }
 
 RedisCodec::RedisCodec(Resp3Sibling, const RedisCodec& resp2)
-    : auth_(resp2.auth_),
-      check_role_(resp2.check_role_),
+    : check_role_(resp2.check_role_),
       cluster_(resp2.cluster_),
       db_(resp2.db_),
       protocol_(3),
@@ -315,8 +358,8 @@ RedisCodec::RedisCodec(Resp3Sibling, const RedisCodec& resp2)
 RedisCodec::~RedisCodec() = default;
 
 RequestDecoderPtr RedisCodec::NewRequestDecoder(const DecoderLimits& limits) const {
-  // The pool's codec's password: it outlives every decoder (the sibling's is a copy).
-  return std::make_unique<RedisRequestDecoder>(limits, resp2_->auth_);
+  // The pool's codec's credentials: they outlive every decoder.
+  return std::make_unique<RedisRequestDecoder>(limits, &resp2_->auth_.client);
 }
 
 ReplyDecoderPtr RedisCodec::NewReplyDecoder(const DecoderLimits& limits) const {
@@ -500,12 +543,27 @@ bool RedisCodec::RewriteKeys(const Request& request, const Buffer& wire,
 }
 
 std::vector<std::string> RedisCodec::ServerHandshake() const {
+  return Handshake(auth_config().ServerCredentialFor(""));
+}
+
+std::vector<std::string> RedisCodec::ServerHandshakeFor(absl::string_view server) const {
+  return Handshake(auth_config().ServerCredentialFor(server));
+}
+
+size_t RedisCodec::HandshakeLength() const {
+  return (auth_config().SendsAuth() ? 1 : 0) + (protocol_ == 3 ? 1 : 0) + (db_ > 0 ? 1 : 0) +
+         (check_role_ ? 1 : 0);
+}
+
+std::vector<std::string> RedisCodec::Handshake(const ServerCredential* credential) const {
   std::vector<std::string> requests;
-  if (!auth_.empty()) {
+  if (credential != nullptr) {
+    // `AUTH password` for the default user: what a redis before 6 (no ACL) understands.
     std::string& auth = requests.emplace_back();
-    AppendArrayHeader(2, &auth);
+    AppendArrayHeader(credential->user.empty() ? 2 : 3, &auth);
     AppendBulk("AUTH", &auth);
-    AppendBulk(auth_, &auth);
+    if (!credential->user.empty()) AppendBulk(credential->user, &auth);
+    AppendBulk(credential->password, &auth);
   }
   if (protocol_ == 3) {
     std::string& hello = requests.emplace_back();
@@ -529,7 +587,8 @@ std::vector<std::string> RedisCodec::ServerHandshake() const {
 
 absl::Status RedisCodec::CheckHandshakeReply(size_t index, absl::string_view reply,
                                              ServerRole role) const {
-  if (!check_role_ || index + 1 != ServerHandshake().size()) return absl::OkStatus();
+  // ROLE is last; every server's handshake has the same length (all send AUTH, or none).
+  if (!check_role_ || index + 1 != HandshakeLength()) return absl::OkStatus();
   // ROLE's reply is an array whose first element is the role, in RESP2 and RESP3 alike: a
   // master's has 3 elements, a replica's 5.
   const bool replica = role == ServerRole::kReplica;
@@ -636,18 +695,21 @@ LocalAction RedisSession::OnRequest(const Request& request, std::string* reply) 
     return watch != nullptr ? CommandTable::Get().IdOf(*watch) : uint16_t{0};
   }();
   if (request.kind != CommandKind::kLocal && request.command_id != kWatchId &&
-      !transaction_.Active() && (authenticated_ || codec_.auth().empty())) {
+      !transaction_.Active() && (authenticated_ || !codec_.client_auth().required())) {
     transaction_.NoteOrdinaryRequest();
     return LocalAction::kForward;
   }
   const CommandSpec* spec = CommandTable::Get().ById(request.command_id);
   const Op op = spec != nullptr && request.kind != CommandKind::kUnsupported ? spec->op : Op::kNone;
   const bool local = request.kind == CommandKind::kLocal && spec != nullptr;
-  if (!codec_.auth().empty() && !authenticated_ &&
+  const ClientAuth& auth = codec_.client_auth();
+  if (auth.required() && !authenticated_ &&
       !(local && (op == Op::kAuth || op == Op::kQuit || op == Op::kHello || op == Op::kReset))) {
     // Before AUTH, MULTI too gets -NOAUTH and starts nothing (as in redis): the decoder, which
     // tracks AUTH for its limits, then agrees with the session on every later AUTH.
-    reply->append(kNoAuth.data(), kNoAuth.size());
+    const absl::string_view text =
+        auth.mode() == ClientAuth::Mode::kClientAuth ? kNoAuthAcl : kNoAuth;
+    reply->append(text.data(), text.size());
     return LocalAction::kReply;
   }
   if (local && op == Op::kReset) {
@@ -727,15 +789,17 @@ LocalAction RedisSession::OnRequest(const Request& request, std::string* reply) 
         AppendWrongArity(*spec, reply);
         return LocalAction::kReply;
       }
-      if (codec_.auth().empty()) {
+      if (!auth.required()) {
         reply->append(kNoPasswordSet.data(), kNoPasswordSet.size());
         return LocalAction::kReply;
       }
       // The same check as the request decoder's (auth.h), so both agree on the state. A
       // failed AUTH keeps an earlier success, as redis does.
-      if (AuthArgsMatch(args, codec_.auth())) {
+      if (auth.AuthArgsMatch(args)) {
         authenticated_ = true;
         reply->append(kOk.data(), kOk.size());
+      } else if (auth.mode() == ClientAuth::Mode::kClientAuth) {
+        reply->append(kWrongPass.data(), kWrongPass.size());
       } else {
         reply->append(kInvalidPassword.data(), kInvalidPassword.size());
       }
@@ -771,13 +835,13 @@ LocalAction RedisSession::Hello(const ArgList& args, std::string* reply) {
   }
   if (hello.has_auth) {
     // The request decoder makes the same decision (HelloAuthMatches after ParseHello).
-    if (!HelloAuthMatches(hello, codec_.auth())) {
+    if (!codec_.client_auth().HelloAuthMatches(hello)) {
       reply->append(kWrongPass.data(), kWrongPass.size());
       return LocalAction::kReply;
     }
     authenticated_ = true;
   }
-  if (!codec_.auth().empty() && !authenticated_) {
+  if (codec_.client_auth().required() && !authenticated_) {
     reply->append(kHelloNoAuth.data(), kHelloNoAuth.size());
     return LocalAction::kReply;
   }

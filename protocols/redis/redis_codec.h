@@ -1,22 +1,52 @@
-// The redis Codec of one pool (its redis_auth and redis_db) and the per-connection Session that
-// answers local commands and enforces AUTH.
+// The redis Codec of one pool (its credentials and redis_db) and the per-connection Session
+// that answers local commands and enforces AUTH.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "api/buffer.h"
 #include "api/codec.h"
+#include "api/config/v1/bootstrap.pb.h"
+#include "protocols/redis/auth.h"
 #include "protocols/redis/command_table.h"
 #include "protocols/redis/transaction.h"
 
 namespace proxy::protocols::redis {
+
+// What the proxy sends with AUTH on a new server connection: `AUTH password` (user empty, redis's
+// default user, which is also all a redis before 6 knows) or `AUTH user password` (an ACL user).
+struct ServerCredential {
+  std::string user;
+  std::string password;
+};
+
+// A pool's credentials, both sides (docs/authentication.md has the precedence):
+//   clients: client_auth when the pool has it, else redis_auth (twemproxy's meaning), else none;
+//   servers: server_auth when the pool has it (its pool-wide credential, overridden per server
+//            by the servers: name), else redis_auth, else no AUTH.
+struct RedisAuthConfig {
+  ClientAuth client;
+  std::optional<ServerCredential> server;  // pool-wide
+  absl::flat_hash_map<std::string, ServerCredential> per_server;  // by node name
+
+  // twemproxy's redis_auth on both sides ("" = none).
+  static RedisAuthConfig FromRedisAuth(const std::string& redis_auth);
+  // From a pool's config (validated: with server_auth every server has a credential).
+  static RedisAuthConfig FromPool(const config::v1::Pool& pool);
+  // The credential sent to `server` (a node name; "" = the pool-wide one), or null.
+  const ServerCredential* ServerCredentialFor(absl::string_view server) const;
+  // Whether connections send AUTH (every server's, or none: FromPool's guarantee).
+  bool SendsAuth() const { return server.has_value() || !per_server.empty(); }
+};
 
 // Stateless after construction; shared by every connection and worker of a pool.
 //
@@ -39,6 +69,8 @@ class RedisCodec final : public Codec {
 
   // `auth`: the pool's redis_auth ("" = none); `db`: the pool's redis_db. The RESP2 codec.
   RedisCodec(std::string auth, uint32_t db, bool check_role = false, bool cluster = false);
+  // With client_auth / server_auth (RedisAuthConfig::FromPool).
+  RedisCodec(RedisAuthConfig auth, uint32_t db, bool check_role = false, bool cluster = false);
   RedisCodec(const RedisCodec&) = delete;
   RedisCodec& operator=(const RedisCodec&) = delete;
   ~RedisCodec() override;
@@ -63,10 +95,13 @@ class RedisCodec final : public Codec {
   bool MergeBroadcast(const Request& request, absl::Span<const Fragment> fragments,
                       absl::Span<const std::string> replies, const PoolFacts& facts,
                       std::string* out) const override;
-  // AUTH <redis_auth> (when set), then (RESP3) HELLO 3, then SELECT <redis_db> (when > 0):
-  // AUTH must come first or a password-protected server refuses the rest (twemproxy's order is
-  // the wrong one).
+  // AUTH [user] password (the pool-wide server credential, when there is one), then (RESP3)
+  // HELLO 3, then SELECT <redis_db> (when > 0): AUTH must come first or a password-protected
+  // server refuses the rest (twemproxy's order is the wrong one).
   std::vector<std::string> ServerHandshake() const override;
+  // The same with `server`'s credential (its server_auth servers: override, else the pool's);
+  // `server` is the node name (a replica's master's).
+  std::vector<std::string> ServerHandshakeFor(absl::string_view server) const override;
   // With Sentinel (`check_role`): ROLE ends the handshake and must say "master" before any
   // request is written (a demoted master must never get one), or "slave" on a connection to a
   // replica (a promoted one gets no read as a replica).
@@ -106,7 +141,8 @@ class RedisCodec final : public Codec {
     return false;
   }
 
-  const std::string& auth() const { return auth_; }
+  const ClientAuth& client_auth() const { return resp2_->auth_.client; }
+  const RedisAuthConfig& auth_config() const { return resp2_->auth_; }
   uint32_t db() const { return db_; }
   // 2 or 3: the protocol of this codec's server connections and merged replies.
   int protocol() const { return protocol_; }
@@ -116,7 +152,13 @@ class RedisCodec final : public Codec {
   // The RESP3 sibling of `resp2`.
   RedisCodec(Resp3Sibling, const RedisCodec& resp2);
 
-  std::string auth_;
+  // Handshake() with this AUTH (null: none).
+  std::vector<std::string> Handshake(const ServerCredential* credential) const;
+  // How many requests every server connection's handshake has (the last is ROLE with
+  // check_role_).
+  size_t HandshakeLength() const;
+
+  RedisAuthConfig auth_;  // the RESP3 sibling reads its owner's (auth_config())
   bool check_role_ = false;
   bool cluster_ = false;
   uint32_t db_;
@@ -134,7 +176,13 @@ class RedisCodec final : public Codec {
 //   AUTH pw / AUTH default pw          → +OK when pw matches, else -ERR invalid password (an
 //                                      authenticated connection stays authenticated, as in
 //                                      redis); the comparison takes constant time (auth.h)
-//   AUTH without redis_auth            → -ERR Client sent AUTH, but no password is set
+//   AUTH without a password set        → -ERR Client sent AUTH, but no password is set
+//   client_auth set (it replaces redis_auth for clients; auth.h ClientAuth), redis 6+'s texts:
+//     not authenticated: everything but AUTH, HELLO, RESET and QUIT → -NOAUTH Authentication
+//                                      required.
+//     AUTH pw / AUTH user pw           → +OK when (user, pw) is one of the entries (a plain
+//                                      password is user "default"), else -WRONGPASS invalid
+//                                      username-password pair or user is disabled.
 //   PING → +PONG, PING msg → $msg, ECHO msg → $msg, QUIT → +OK then close,
 //   SELECT db → +OK for the pool's redis_db, an error naming that database otherwise.
 //
@@ -143,8 +191,9 @@ class RedisCodec final : public Codec {
 //        → redis's reply: a flat array (RESP2) or a map %7 (RESP3) of server "redis", version
 //          RedisCodec::kHelloVersion, proto, id (CLIENT ID), mode "standalone", role "master",
 //          modules []. protover not 2 or 3 → -NOPROTO unsupported protocol version. AUTH is
-//          checked like AUTH (user "default"; without redis_auth any password of "default" is
-//          accepted, as redis's nopass default user does), failure → -WRONGPASS invalid
+//          checked like AUTH (redis_auth: user "default"; client_auth: any entry; without
+//          either any password of "default" is accepted, as redis's nopass default user
+//          does), failure → -WRONGPASS invalid
 //          username-password pair or user is disabled. Without AUTH on a connection not yet
 //          authenticated → redis's -NOAUTH HELLO must be called with the client already
 //          authenticated... . HELLO 3 makes Variant() 1: later requests use RESP3 server
@@ -164,7 +213,7 @@ class RedisCodec final : public Codec {
 //   READONLY, READWRITE → +OK (a pool is not a cluster: nothing to change)
 //   RESET → +RESET; back to a new connection's state: RESP2, no name, no library, no
 //          transaction (the pinned connection is reset: Pin() is kReset), and not
-//          authenticated when the pool has redis_auth (redis's RESET authenticates the
+//          authenticated when the pool has a password (redis's RESET authenticates the
 //          connection as the default user, which needs a password when one is set).
 class RedisSession final : public Session {
  public:

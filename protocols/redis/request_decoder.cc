@@ -420,7 +420,13 @@ bool SplitInlineArgs(const char* line, ArgList* args, absl::string_view* error) 
 }
 
 RedisRequestDecoder::RedisRequestDecoder(const DecoderLimits& limits, absl::string_view password)
-    : limits_(limits), password_(password), authenticated_(password.empty()) {}
+    : limits_(limits),
+      own_auth_(ClientAuth::RedisAuth(std::string(password))),
+      auth_(&*own_auth_),
+      authenticated_(password.empty()) {}
+
+RedisRequestDecoder::RedisRequestDecoder(const DecoderLimits& limits, const ClientAuth* auth)
+    : limits_(limits), auth_(auth), authenticated_(!auth->required()) {}
 
 DecodeResult RedisRequestDecoder::Decode(const Buffer& in, Request* out, std::string* error) {
   if (state_ == State::kFailed) {
@@ -734,17 +740,18 @@ void RedisRequestDecoder::TrackAuth(const Request& request) {
   if (spec->op == Op::kReset) {
     // RESET: the default user again, which needs the password when the pool has one (the
     // session does the same, protocols/redis/redis_codec.h).
-    authenticated_ = password_.empty();
+    authenticated_ = !auth_->required();
     return;
   }
   if (authenticated_) {
     return;
   }
-  if (spec->op == Op::kAuth && AuthArgsMatch(request.args, password_)) {
+  if (spec->op == Op::kAuth && auth_->AuthArgsMatch(request.args)) {
     authenticated_ = true;
   } else if (spec->op == Op::kHello) {
     HelloArgs hello;
-    if (ParseHello(request.args, &hello, nullptr) && HelloAuthMatches(hello, password_)) {
+    if (ParseHello(request.args, &hello, nullptr) && hello.has_auth &&
+        auth_->HelloAuthMatches(hello)) {
       authenticated_ = true;
     }
   }

@@ -4,12 +4,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
 #include "api/buffer.h"
 #include "api/codec.h"
+#include "protocols/redis/auth.h"
 
 namespace proxy::protocols::redis {
 
@@ -61,7 +63,7 @@ bool SplitInlineArgs(const char* line, ArgList* args, absl::string_view* error);
 //     a bulk longer than proto-max-bulk-len (512 MiB, or max_message_bytes when smaller), more
 //     than INT_MAX (or max_args) arguments. A request larger than max_message_bytes in total is
 //     refused as well (redis's limit, client-query-buffer-limit, is 1 GiB).
-//   * Before AUTH succeeds on a pool with redis_auth (a password given to the constructor),
+//   * Before AUTH succeeds on a pool with redis_auth or client_auth (ClientAuth::required),
 //     the limits of redis for unauthenticated clients apply: more than 10 arguments →
 //     "Protocol error: unauthenticated multibulk length", a bulk longer than 16384 bytes →
 //     "Protocol error: unauthenticated bulk length" (redis's texts), both checked on the header,
@@ -97,8 +99,13 @@ bool SplitInlineArgs(const char* line, ArgList* args, absl::string_view* error);
 // Codec::EncodeError.
 class RedisRequestDecoder final : public RequestDecoder {
  public:
-  // `password`: the pool's redis_auth ("" = none); it must outlive the decoder (the codec's).
+  // `password`: the pool's redis_auth ("" = none).
   explicit RedisRequestDecoder(const DecoderLimits& limits, absl::string_view password = {});
+  // `auth`: the pool's client credentials (auth.h); it must outlive the decoder (the codec's).
+  RedisRequestDecoder(const DecoderLimits& limits, const ClientAuth* auth);
+  // auth_ may point into the decoder itself.
+  RedisRequestDecoder(const RedisRequestDecoder&) = delete;
+  RedisRequestDecoder& operator=(const RedisRequestDecoder&) = delete;
 
   DecodeResult Decode(const Buffer& in, Request* out, std::string* error) override;
 
@@ -173,7 +180,8 @@ class RedisRequestDecoder final : public RequestDecoder {
   size_t bulk_remaining_ = 0;  // payload bytes not yet skipped
   size_t line_start_ = 0;      // kInline: where the line starts
   size_t prefix_end_ = 0;      // blank-line bytes before the request
-  absl::string_view password_;
+  std::optional<ClientAuth> own_auth_;  // the redis_auth of the password constructor
+  const ClientAuth* auth_;
   bool authenticated_ = true;
   std::vector<ArgRange> ranges_;
   std::string failure_;
