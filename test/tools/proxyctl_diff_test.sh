@@ -6,7 +6,8 @@ source "${TEST_SRCDIR}/${TEST_WORKSPACE}/test/tools/testlib.sh"
 ctl="$root/proxyctl"
 
 hashes=$("$ctl" plugins | awk -F'\t' '$1 == "hash" {print $2}')
-distributions=$("$ctl" plugins | awk -F'\t' '$1 == "distribution" {print $2}')
+# redis_cluster places keys by a live cluster's slot map, which no file holds: not compared.
+distributions=$("$ctl" plugins | awk -F'\t' '$1 == "distribution" && $2 != "redis_cluster" {print $2}')
 expect_eq "hash functions" 12 "$(wc -w <<<"$hashes")"
 expect_eq "distributions" 3 "$(wc -w <<<"$distributions")"
 

@@ -33,7 +33,7 @@ expect_eq "invalid config exit code" 1 "$rc"
 expect_eq "nothing on stdout for an invalid config" "" "$(cat "$tmp/out")"
 expect_contains "bad hash" "bad.yml:3:9: pool 'alpha': hash: 'sha1' is not a valid hash (valid: crc16, crc32, crc32a, fnv1_32, fnv1_64, fnv1a_32, fnv1a_64, hsieh, jenkins, md5, murmur, one_at_a_time)" "$err"
 expect_contains "missing weight" "bad.yml:5:6: pool 'alpha': servers: '127.0.0.1:6379': expected" "$err"
-expect_contains "bad distribution" "bad.yml:8:17: pool 'beta': distribution: 'consistent' is not a valid distribution (valid: ketama, modula, random)" "$err"
+expect_contains "bad distribution" "bad.yml:8:17: pool 'beta': distribution: 'consistent' is not a valid distribution (valid: ketama, modula, random, redis_cluster)" "$err"
 expect_contains "zero weight" "bad.yml:10:6: pool 'beta': servers: '127.0.0.1:6380:0': weight is zero" "$err"
 expect_contains "error count" "invalid: 4 errors" "$err"
 
@@ -101,8 +101,9 @@ expect_contains "auto_eject_drop warning" "warning: $tmp/ha_warn.yml:5:20: pool 
 # --- plugins: every hash, distribution, each once.
 plugins=$("$ctl" plugins)
 expect_eq "hash plugins" 12 "$(grep -c $'^hash\t' <<<"$plugins")"
-expect_eq "distribution plugins" 3 "$(grep -c $'^distribution\t' <<<"$plugins")"
+expect_eq "distribution plugins" 4 "$(grep -c $'^distribution\t' <<<"$plugins")"
 expect_eq "discovery plugins" 1 "$(grep -c $'^discovery\tredis_sentinel\t' <<<"$plugins")"
+expect_eq "topology plugins" 1 "$(grep -c $'^topology\tredis_cluster\t' <<<"$plugins")"
 for name in one_at_a_time md5 crc16 crc32 crc32a fnv1_64 fnv1a_64 fnv1_32 fnv1a_32 hsieh murmur jenkins; do
   grep -q $'^hash\t'"$name"$'\t' <<<"$plugins" && pass || fail "plugins lacks hash $name"
 done

@@ -51,7 +51,7 @@ constexpr char kUsage[] =
     "                                       order); with sentinels: host:port is the configured\n"
     "                                       starting address of the Sentinel master name\n"
     "  plugins                              list every linked protocol, hash, distribution,\n"
-    "                                       filter and discovery plugin\n"
+    "                                       filter, discovery and topology plugin\n"
     "  diff OLD NEW [--keys [FILE]] [--format=text|tsv]\n"
     "                                       what a config change does, per pool (matched by\n"
     "                                       name): changed keys, servers added/removed/changed and\n"
@@ -616,6 +616,7 @@ int Main(int argc, char** argv) {
     ListPlugins<DistributionFactory>();
     ListPlugins<FilterFactory>();
     ListPlugins<ServerDiscoveryFactory>();
+    ListPlugins<TopologyDiscoveryFactory>();
     return 0;
   }
   std::fprintf(stderr, "proxyctl: unknown command '%s'\n%s", command.c_str(), kUsage);

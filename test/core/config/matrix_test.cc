@@ -93,7 +93,7 @@ beta:
    - 127.0.0.1:6379:1
 )EOF",
      3, 17, "alpha", "distribution",
-     "'consistent' is not a valid distribution (valid: ketama, modula, random)"},
+     "'consistent' is not a valid distribution (valid: ketama, modula, random, redis_cluster)"},
 
     {"ServerWeightZero", R"EOF(alpha:
   listen: 127.0.0.1:22121
@@ -262,7 +262,7 @@ beta:
      "client_connections, redis, tcpkeepalive, redis_auth, redis_db, preconnect, "
      "auto_eject_hosts, server_connections, server_retry_timeout, server_failure_limit, servers, "
      "reuseport, filters, protocol, sentinels, sentinel_password, replicas, read_from, "
-     "health_check_interval, auto_eject_drop, client_auth, server_auth)"},
+     "health_check_interval, auto_eject_drop, redis_cluster, client_auth, server_auth)"},
 
     {"BoolYes", R"EOF(alpha:
   listen: 127.0.0.1:22121

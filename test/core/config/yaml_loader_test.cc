@@ -167,7 +167,7 @@ TEST(YamlLoaderTest, RejectsDistributionNameWithWrongCase) {
    - 127.0.0.1:6379:1
 )EOF");
   EXPECT_TRUE(HasError(result, 3, 17, "alpha", "distribution",
-                       "'Ketama' is not a valid distribution (valid: ketama, modula, random)"));
+                       "'Ketama' is not a valid distribution (valid: ketama, modula, random, redis_cluster)"));
 }
 
 TEST(YamlLoaderTest, KeepsPoolsInFileOrder) {
@@ -448,7 +448,8 @@ TEST(YamlLoaderTest, KnownKeysAreTwemproxysPlusOurs) {
                   "preconnect", "auto_eject_hosts", "server_connections", "server_retry_timeout",
                   "server_failure_limit", "servers", "reuseport", "filters",
                   "protocol", "sentinels", "sentinel_password", "replicas", "read_from",
-                  "health_check_interval", "auto_eject_drop", "client_auth", "server_auth"));
+                  "health_check_interval", "auto_eject_drop", "redis_cluster", "client_auth",
+                  "server_auth"));
 }
 
 TEST(YamlLoaderTest, KeysAreCaseSensitive) {
