@@ -302,6 +302,20 @@ class Codec {
                                            ServerRole role) const {
     return absl::OkStatus();
   }
+  // Redis Cluster pools: an error reply that says where the request's slot lives now. kMoved:
+  // the slot moved (the core retries there and asks for a new slot map); kAsk: the slot is
+  // being migrated and this key already lives on `host:port` (the core retries there once,
+  // after AskingRequest()). FollowsRedirects() false: never asked.
+  struct Redirect {
+    enum class Kind : uint8_t { kNone, kMoved, kAsk };
+    Kind kind = Kind::kNone;
+    std::string host;
+    uint32_t port = 0;
+  };
+  virtual bool FollowsRedirects() const { return false; }
+  // `reply`: the first bytes (at most 256) of an error reply.
+  virtual Redirect ParseRedirect(absl::string_view reply) const { return {}; }
+  virtual std::string AskingRequest() const { return {}; }
   // Requests sent after ServerHandshake() on connections to a replica (Redis Cluster: READONLY,
   // without which a cluster replica answers reads with MOVED); replies consumed the same way.
   virtual std::vector<std::string> ReplicaHandshake() const { return {}; }

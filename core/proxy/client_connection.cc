@@ -487,10 +487,38 @@ bool ClientConnection::ForwardToReplica(PendingRequest* p) {
   return true;
 }
 
+bool ClientConnection::FollowRedirect(PendingRequest* p, int32_t fragment,
+                                      const Codec::Redirect& where) {
+  constexpr uint8_t kMaxRedirects = 5;
+  const std::string& bytes = fragment < 0 ? p->resend : p->context.fragments[fragment].bytes;
+  if (p->redirects >= kMaxRedirects || bytes.empty()) return false;
+  ++p->redirects;
+  pool_.stats().redirects.Add(1);
+  const bool moved = where.kind == Codec::Redirect::Kind::kMoved;
+  if (moved && pool_.shared().refresh_topology) pool_.shared().refresh_topology();
+  ServerState* target = pool_.RedirectTarget(where.host, where.port);
+  ServerConnection* connection =
+      target == nullptr ? nullptr : pool_.PickConnection(*target, variant_);
+  if (connection == nullptr) return false;
+  if (!moved) connection->SendInternal(codec_->AskingRequest());
+  connection->output().Append(bytes);
+  connection->Enqueue(p, fragment, bytes.size(), true);
+  return true;
+}
+
 void ClientConnection::SendOn(ServerConnection* connection, PendingRequest* p, uint32_t server) {
   const Request& request = p->request;
   const size_t wire_size = request.wire_size;
   size_t bytes = wire_size;
+  if (pool_.PoolCodec().FollowsRedirects() && request.expects_reply) {
+    // Kept to resend it where a redirection says.
+    if (request.has_rewrite) {
+      p->resend = request.rewritten;
+    } else {
+      p->resend.resize(wire_size);
+      in_.CopyOut(0, wire_size, p->resend.data());
+    }
+  }
   if (request.has_rewrite) {
     connection->output().Append(request.rewritten);
     in_.Drain(wire_size);

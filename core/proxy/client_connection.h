@@ -34,6 +34,11 @@ class ClientConnection : public FilterCallbacks {
 
   // A server reply for `request`: `wire_size` bytes at the head of `from`.
   void OnServerReply(PendingRequest* request, EvBuffer& from, size_t wire_size);
+  // A Redis Cluster node answered `request` (or its fragment, >= 0) with a redirection: sends it
+  // again where it says (after ASKING for -ASK) and, for -MOVED, asks for a new slot map. False
+  // when it cannot be followed (too many redirections, no bytes kept): the reply then goes to
+  // the client as it is.
+  bool FollowRedirect(PendingRequest* request, int32_t fragment, const Codec::Redirect& where);
   // The request is complete with its reply in reply_text (merged, error or local).
   void OnRequestDone(PendingRequest* request);
   // Errors produced by the proxy for a request (counted as forward_error).

@@ -50,6 +50,11 @@ struct PendingRequest {
   uint32_t fragments_left = 0;
   std::vector<std::string> fragment_replies;
   int error = 0;  // errno of the first failure, 0 = none
+  // Redis Cluster pools (Codec::FollowsRedirects): an unsplit request's bytes, kept to resend
+  // it where a -MOVED/-ASK reply says (a split request's are its fragments'), and how many
+  // redirections it has followed (bounded: a loop between nodes ends with the error).
+  std::string resend;
+  uint8_t redirects = 0;
   // Reply bytes this request holds while it waits for the requests ahead of it (fragment
   // replies being collected, merged or rewritten text, a buffered reply): counted in its
   // client's held bytes, so that --client-output-limit sees every byte kept for ordering.
@@ -80,6 +85,9 @@ struct PendingRequest {
     if (fragment_replies.capacity() > 64) std::vector<std::string>().swap(fragment_replies);
     if (context.fragments.capacity() > 64) std::vector<Fragment>().swap(context.fragments);
     error = 0;
+    resend.clear();
+    if (resend.capacity() > kKeepBytes) std::string().swap(resend);
+    redirects = 0;
     held_bytes = 0;
     outcome = Outcome();
     start_us = 0;

@@ -428,6 +428,19 @@ void ServerConnection::Deliver(Entry& entry, size_t wire_size) {
   server_.stats.response_bytes.Add(static_cast<int64_t>(wire_size));
   server_.stats.latency.Record(pool_.worker().now_us() - entry.queued_us);
   ClientConnection* client = p->client;
+  if (reply_.is_error && client != nullptr && !dedicated_ && codec_.FollowsRedirects()) {
+    // Redis Cluster: a redirection is followed, not answered (never on a transaction's
+    // connection: its commands must stay on its node).
+    std::string text(std::min<size_t>(wire_size, 256), '\0');
+    in_.CopyOut(0, text.size(), text.data());
+    const Codec::Redirect where = codec_.ParseRedirect(text);
+    if (where.kind != Codec::Redirect::Kind::kNone &&
+        client->FollowRedirect(p, entry.fragment, where)) {
+      in_.Drain(wire_size);
+      if (--p->refs == 0) pool_.worker().Release(p);
+      return;
+    }
+  }
   if (client == nullptr) {
     in_.Drain(wire_size);  // the client left; its reply is read and dropped
   } else if (entry.fragment < 0) {

@@ -108,6 +108,8 @@ struct PoolStats {
   // session's refusal, a transaction's key on another server); per command in the pool scope's
   // "refused" child, exported on /metrics as shardproxy_refused_total.
   StatValue refused;
+  // Ours: Redis Cluster redirections (-MOVED/-ASK) followed by resending the request.
+  StatValue redirects;
 };
 
 struct ServerStats {

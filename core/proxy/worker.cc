@@ -176,7 +176,7 @@ PoolRuntime::~PoolRuntime() {
   // connections release the requests they still hold.
   const std::vector<ClientConnection*> clients(live_clients_.begin(), live_clients_.end());
   for (ClientConnection* client : clients) client->CloseForShutdown();
-  for (auto* list : {&servers_, &replicas_, &retired_servers_}) {
+  for (auto* list : {&servers_, &replicas_, &redirect_targets_, &retired_servers_}) {
    for (auto& server : *list) {
     for (uint8_t v = 0; v < kMaxVariants; ++v) {
       for (ServerConnection* connection : server->connections[v]) {
@@ -334,6 +334,11 @@ void PoolRuntime::Update(std::shared_ptr<const SharedPool> next, bool moved) {
     if (server != nullptr) RetireServer(std::move(server), moved);
   }
   BuildReplicas(std::move(replicas_));
+  // A new slot map names the nodes redirections pointed at: those states are done.
+  for (std::unique_ptr<ServerState>& target : redirect_targets_) {
+    RetireServer(std::move(target), /*moved=*/false);
+  }
+  redirect_targets_.clear();
   // The kept servers' ejection state under the new failure settings.
   ejected_count_ = 0;
   next_retry_us_ = UINT64_MAX;
@@ -518,6 +523,8 @@ void PoolRuntime::ConnectionClosed(ServerConnection* connection) {
 }
 
 void PoolRuntime::RecordServerFailure(ServerState& server) {
+  // Redis Cluster: a node that fails may have been failed over; look at the slot map again.
+  if (shared_->refresh_topology) shared_->refresh_topology();
   if (server.replica) {
     ReplicaFailed(server, "a request or connection to it failed");
     return;
@@ -577,6 +584,31 @@ ServerState* PoolRuntime::ReadTarget(uint32_t index, bool master_ok) {
     if (replica->in_sync) return replica;
   }
   return fallback ? &master : nullptr;
+}
+
+ServerState* PoolRuntime::RedirectTarget(const std::string& host, uint32_t port) {
+  const std::string where = absl::StrCat(host, ":", port);
+  for (std::unique_ptr<ServerState>& server : servers_) {
+    if (server->where == where) return server.get();
+  }
+  for (std::unique_ptr<ServerState>& target : redirect_targets_) {
+    if (target->where == where) return target.get();
+  }
+  if (redirect_targets_.size() >= 64) return nullptr;
+  config::v1::Server config;
+  config.mutable_tcp()->set_host(host);
+  config.mutable_tcp()->set_port(port);
+  config.set_raw(absl::StrCat(where, " (a redirection's target)"));
+  config.set_node_name(where);
+  auto state = std::make_unique<ServerState>();
+  state->index = UINT32_MAX;  // not a routed server
+  state->address = ResolveServer(config);
+  state->name = where;
+  state->raw = config.raw();
+  state->where = where;
+  state->identity = ServerIdentity(*shared_, config);
+  redirect_targets_.push_back(std::move(state));
+  return redirect_targets_.back().get();
 }
 
 void PoolRuntime::ReplicaFailed(ServerState& replica, absl::string_view why) {

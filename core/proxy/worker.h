@@ -154,6 +154,10 @@ class PoolRuntime : public PoolView {
   ServerState* ReadTarget(uint32_t index, bool master_ok);
   // A replica failed a request or its connection: no reads until a check passes.
   void ReplicaFailed(ServerState& replica, absl::string_view why);
+  // Redis Cluster: the server at host:port a redirection names (a server of the pool, or one
+  // the slot map does not list yet, made on demand and kept until the next map; at most 64);
+  // nullptr when none can be made.
+  ServerState* RedirectTarget(const std::string& host, uint32_t port);
 
   // Re-adds ejected servers whose retry time has passed (called before routing).
   void RestoreEjected(uint64_t now_us) {
@@ -243,6 +247,7 @@ class PoolRuntime : public PoolView {
   std::vector<std::unique_ptr<ServerState>> servers_;
   std::vector<std::unique_ptr<ServerState>> retired_servers_;
   std::vector<std::unique_ptr<ServerState>> replicas_;  // every server's, in config order
+  std::vector<std::unique_ptr<ServerState>> redirect_targets_;  // RedirectTarget's
   config::v1::ReadFrom read_from_ = config::v1::READ_FROM_MASTER;  // the config's, cached
   uint64_t generation_ = 0;
   bool retired_ = false;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "protocols/redis/auth.h"
@@ -609,6 +610,37 @@ absl::Status RedisCodec::CheckHandshakeReply(size_t index, absl::string_view rep
   return absl::FailedPreconditionError(
       absl::StrCat("it is not a master (ROLE says '", said.substr(0, 32),
                    "'): no request is sent to it until Sentinel names it"));
+}
+
+Codec::Redirect RedisCodec::ParseRedirect(absl::string_view reply) const {
+  Redirect redirect;
+  Redirect::Kind kind = Redirect::Kind::kNone;
+  if (absl::ConsumePrefix(&reply, "-MOVED ")) {
+    kind = Redirect::Kind::kMoved;
+  } else if (absl::ConsumePrefix(&reply, "-ASK ")) {
+    kind = Redirect::Kind::kAsk;
+  } else {
+    return redirect;
+  }
+  const size_t end = reply.find("\r\n");
+  if (end == absl::string_view::npos) return redirect;
+  reply = reply.substr(0, end);
+  const size_t space = reply.find(' ');
+  if (space == absl::string_view::npos) return redirect;
+  const absl::string_view slot = reply.substr(0, space);
+  const absl::string_view address = reply.substr(space + 1);
+  const size_t colon = address.rfind(':');
+  uint32_t port = 0;
+  uint32_t slot_number = 0;
+  if (colon == absl::string_view::npos || colon == 0 ||
+      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port == 0 || port > 65535 ||
+      !absl::SimpleAtoi(slot, &slot_number) || slot_number > 16383) {
+    return redirect;
+  }
+  redirect.kind = kind;
+  redirect.host = std::string(address.substr(0, colon));
+  redirect.port = port;
+  return redirect;
 }
 
 std::vector<std::string> RedisCodec::ReplicaHandshake() const {

@@ -110,6 +110,10 @@ class RedisCodec final : public Codec {
   bool HandshakeGatesRequests() const override { return check_role_; }
   // Redis Cluster pools: READONLY, so that a cluster replica serves the reads sent to it.
   std::vector<std::string> ReplicaHandshake() const override;
+  // Redis Cluster pools: "-MOVED <slot> <host>:<port>" and "-ASK <slot> <host>:<port>"; ASKING.
+  bool FollowsRedirects() const override { return cluster_; }
+  Redirect ParseRedirect(absl::string_view reply) const override;
+  std::string AskingRequest() const override { return "*1\r\n$6\r\nASKING\r\n"; }
   // PING (after the handshake, so AUTH comes first).
   std::string HealthCheckRequest() const override { return "*1\r\n$4\r\nPING\r\n"; }
   // Replicas are checked with INFO replication: they serve reads while it says role:slave and
