@@ -96,6 +96,32 @@ TEST(RedisCodecTest, AReplicaServesReadsOnlyWhileItsLinkToItsMasterIsUp) {
           .ok());
 }
 
+TEST(RedisCodecTest, ClusterPoolsFollowMovedAndAskAndReadFromReplicasWithReadonly) {
+  RedisCodec plain("", 0);
+  EXPECT_FALSE(plain.FollowsRedirects());
+  EXPECT_TRUE(plain.ReplicaHandshake().empty());
+  RedisCodec cluster("", 0, /*check_role=*/false, /*cluster=*/true);
+  EXPECT_TRUE(cluster.FollowsRedirects());
+  EXPECT_TRUE(cluster.Variant(1)->FollowsRedirects());
+  EXPECT_EQ(cluster.ReplicaHandshake(), std::vector<std::string>{"*1\r\n$8\r\nREADONLY\r\n"});
+  EXPECT_EQ(cluster.AskingRequest(), "*1\r\n$6\r\nASKING\r\n");
+  Codec::Redirect moved = cluster.ParseRedirect("-MOVED 3999 127.0.0.1:6381\r\n");
+  EXPECT_EQ(moved.kind, Codec::Redirect::Kind::kMoved);
+  EXPECT_EQ(moved.host, "127.0.0.1");
+  EXPECT_EQ(moved.port, 6381u);
+  Codec::Redirect ask = cluster.ParseRedirect("-ASK 0 ::1:7000\r\n");
+  EXPECT_EQ(ask.kind, Codec::Redirect::Kind::kAsk);
+  EXPECT_EQ(ask.host, "::1");
+  EXPECT_EQ(ask.port, 7000u);
+  // Anything else is an ordinary error reply.
+  for (const char* reply :
+       {"-ERR MOVED 1 a:1\r\n", "-MOVED 16384 127.0.0.1:6381\r\n", "-MOVED 1 127.0.0.1\r\n",
+        "-MOVED 1 :6381\r\n", "-MOVED 1 h:0\r\n", "-MOVED 1 h:65536\r\n", "-MOVED 1 h:1",
+        "-ASK x h:1\r\n", "-CROSSSLOT Keys in request don't hash to the same slot\r\n"}) {
+    EXPECT_EQ(cluster.ParseRedirect(reply).kind, Codec::Redirect::Kind::kNone) << reply;
+  }
+}
+
 TEST(RedisCodecTest, EncodeErrorAlwaysUsesErr) {
   RedisCodec codec("", 0);
   std::string out = "+OK\r\n";
