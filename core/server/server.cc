@@ -166,7 +166,9 @@ class Server {
 // What a discovery watcher depends on: changing any of it makes a new one.
 std::string WatchKey(const config::v1::Pool& pool) {
   if (pool.redis_cluster()) {
-    std::string key = absl::StrCat("cluster|", pool.redis_auth());
+    std::string key = absl::StrCat("cluster|", pool.redis_auth(), "|",
+                                   pool.server_auth().credential().username(), "|",
+                                   pool.server_auth().credential().password().value());
     for (const config::v1::Server& server : pool.servers()) absl::StrAppend(&key, "|", server.raw());
     return key;
   }

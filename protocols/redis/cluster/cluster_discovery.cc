@@ -22,6 +22,10 @@ ClusterOptions OptionsFromPool(const config::v1::Pool& pool) {
     if (server.has_tcp()) options.seeds.emplace_back(server.tcp().host(), server.tcp().port());
   }
   options.password = pool.redis_auth();
+  if (pool.has_server_auth() && pool.server_auth().credential().has_password()) {
+    options.username = pool.server_auth().credential().username();
+    options.password = pool.server_auth().credential().password().value();
+  }
   return options;
 }
 
@@ -125,7 +129,17 @@ absl::StatusOr<DiscoveredTopology> ClusterDiscovery::Query(absl::Time deadline, 
   for (const Address& node : order) {
     const absl::Time step = std::min(deadline, absl::Now() + options_.io_timeout);
     sentinel::SentinelConnection conn(node.first, node.second, cancel_fd);
-    absl::Status status = conn.Connect(options_.password, step);
+    // AUTH password (Connect's), or AUTH user password for an ACL user.
+    absl::Status status = conn.Connect(options_.username.empty() ? options_.password : "", step);
+    if (status.ok() && !options_.username.empty()) {
+      absl::StatusOr<RespValue> auth =
+          conn.Command({"AUTH", options_.username, options_.password}, step);
+      if (!auth.ok()) {
+        status = auth.status();
+      } else if (auth->is_error()) {
+        status = absl::PermissionDeniedError(auth->text.substr(0, 200));
+      }
+    }
     absl::StatusOr<RespValue> reply =
         status.ok() ? conn.Command({"CLUSTER", "SLOTS"}, step) : absl::StatusOr<RespValue>(status);
     if (reply.ok()) {

@@ -30,7 +30,10 @@ using Address = std::pair<std::string, uint32_t>;
 
 struct ClusterOptions {
   std::vector<Address> seeds;  // the pool's servers:
-  std::string password;        // AUTH to the nodes; empty = none
+  // AUTH to the nodes: the pool's server side credential (server_auth, else redis_auth);
+  // empty password = none, empty username = the default user.
+  std::string username;
+  std::string password;
   absl::Duration io_timeout = absl::Seconds(1);
   absl::Duration requery_interval = absl::Seconds(5);
   absl::Duration min_refresh_interval = absl::Milliseconds(100);
