@@ -152,6 +152,10 @@ class Server {
   absl::StatusOr<SharedPoolPtr> BuildPool(const config::v1::Pool& config) const;
   // Applies what the watchers reported (main thread).
   void ApplyDiscovered();
+  // Rebuilds pool `pool_name` from the file with what was discovered and switches every worker
+  // to it (PoolRuntime::Update's `moved`). Under reload_mu_; false when the pool is gone or
+  // cannot be built (logged).
+  bool ApplyPoolChange(const std::string& pool_name, bool moved);
   std::vector<Watched> watched_;
   // pool name → server node name → where it is and its healthy replicas, as last reported.
   // Under reload_mu_.
@@ -374,6 +378,31 @@ absl::StatusOr<SharedPoolPtr> Server::BuildPool(const config::v1::Pool& config) 
   return pool;
 }
 
+bool Server::ApplyPoolChange(const std::string& pool_name, bool moved) {
+  size_t index = 0;
+  while (index < pools_.size() && pools_[index]->config.name() != pool_name) ++index;
+  const config::v1::Pool* file = nullptr;
+  for (const config::v1::Pool& pool : bootstrap_.pools()) {
+    if (pool.name() == pool_name) file = &pool;
+  }
+  if (index == pools_.size() || file == nullptr) return false;
+  absl::StatusOr<SharedPoolPtr> next = BuildPool(*file);
+  if (!next.ok()) {
+    PROXY_LOG(log::kError, "pool %s: %s", pool_name, next.status().message());
+    return false;
+  }
+  (*next)->listener = pools_[index]->listener;
+  {
+    std::unique_lock<std::shared_mutex> topology(TopologyMutex());
+    std::shared_ptr<const SharedPool> shared = *next;
+    OnEveryWorker(workers_, [index, shared, moved](Worker& worker) {
+      worker.MovePoolServers(index, shared, moved);
+    });
+  }
+  pools_[index] = *std::move(next);
+  return true;
+}
+
 void Server::ApplyDiscovered() {
   std::vector<std::pair<std::string, DiscoveredServer>> reports;
   std::vector<std::pair<std::string, DiscoveredTopology>> topology_reports;
@@ -386,32 +415,17 @@ void Server::ApplyDiscovered() {
   std::lock_guard<std::mutex> lock(reload_mu_);
   if (stopping_) return;
   for (const auto& [pool_name, topology] : topology_reports) {
-    size_t index = 0;
-    while (index < pools_.size() && pools_[index]->config.name() != pool_name) ++index;
-    const config::v1::Pool* file = nullptr;
-    for (const config::v1::Pool& pool : bootstrap_.pools()) {
-      if (pool.name() == pool_name) file = &pool;
+    if (std::none_of(watched_.begin(), watched_.end(), [&](const Watched& w) {
+          return w.pool == pool_name && w.topology != nullptr;
+        })) {
+      continue;  // the pool left the config meanwhile
     }
-    if (index == pools_.size() || file == nullptr || !file->redis_cluster()) continue;
     auto known = topologies_.find(pool_name);
     if (known != topologies_.end() && known->second == topology) continue;
     topologies_[pool_name] = topology;
-    absl::StatusOr<SharedPoolPtr> next = BuildPool(*file);
-    if (!next.ok()) {
-      PROXY_LOG(log::kError, "pool %s: %s", pool_name, next.status().message());
-      continue;
-    }
-    (*next)->listener = pools_[index]->listener;
-    {
-      std::unique_lock<std::shared_mutex> topology_lock(TopologyMutex());
-      std::shared_ptr<const SharedPool> shared = *next;
-      // Requests already sent finish where they went (a node that gave its slots away answers
-      // them with MOVED, which is followed).
-      OnEveryWorker(workers_, [index, shared](Worker& worker) {
-        worker.MovePoolServers(index, shared, /*moved=*/false);
-      });
-    }
-    pools_[index] = *std::move(next);
+    // Requests already sent finish where they went (a node that gave its slots away answers
+    // them with MOVED, which is followed).
+    if (!ApplyPoolChange(pool_name, /*moved=*/false)) continue;
     config_stats_.topology_changes.fetch_add(1);
     PROXY_LOG(log::kNotice, "pool %s: cluster slot map changed: %zu master%s now", pool_name,
               topology.masters.size(), topology.masters.size() == 1 ? "" : "s");
@@ -426,27 +440,7 @@ void Server::ApplyDiscovered() {
                                    ? "its configured address"
                                    : absl::StrCat(last.host, ":", last.port);
     last = server;
-    size_t index = 0;
-    while (index < pools_.size() && pools_[index]->config.name() != pool_name) ++index;
-    const config::v1::Pool* file = nullptr;
-    for (const config::v1::Pool& pool : bootstrap_.pools()) {
-      if (pool.name() == pool_name) file = &pool;
-    }
-    if (index == pools_.size() || file == nullptr) continue;
-    absl::StatusOr<SharedPoolPtr> next = BuildPool(*file);
-    if (!next.ok()) {
-      PROXY_LOG(log::kError, "pool %s: %s", pool_name, next.status().message());
-      continue;
-    }
-    (*next)->listener = pools_[index]->listener;
-    {
-      std::unique_lock<std::shared_mutex> topology(TopologyMutex());
-      std::shared_ptr<const SharedPool> shared = *next;
-      OnEveryWorker(workers_, [index, shared](Worker& worker) {
-        worker.MovePoolServers(index, shared, /*moved=*/true);
-      });
-    }
-    pools_[index] = *std::move(next);
+    if (!ApplyPoolChange(pool_name, /*moved=*/true)) continue;
     if (!moved) {
       PROXY_LOG(log::kNotice, "pool %s: server %s's replicas (Sentinel): %s", pool_name,
                 server.server, ReplicasText(server));
