@@ -170,6 +170,8 @@ std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_w
                      "Hung-up clients closed with requests still pending.")
   PROXY_POOL_FAMILY_(server_backpressure, "counter", "_total",
                      "Times a client was paused because a server connection had too much unsent.")
+  PROXY_POOL_FAMILY_(tls_handshake_failed, "counter", "_total",
+                     "TLS handshakes with clients that failed (tls: pools).")
 #undef PROXY_POOL_FAMILY_
 
   // Server metrics.

@@ -110,6 +110,10 @@ std::vector<std::string> ChangedKeys(const Pool& a, const Pool& b) {
   check(a.read_from() == b.read_from(), "read_from");
   check(a.health_check_interval_ms() == b.health_check_interval_ms(), "health_check_interval");
   check(a.auto_eject_drop() == b.auto_eject_drop(), "auto_eject_drop");
+  // TLS: named per side; the files' contents are read again by every reload whether or not
+  // the paths changed (docs/tls.md).
+  check(SameMessage(a.tls(), b.tls()), "tls");
+  check(SameMessage(a.server_tls(), b.server_tls()), "server_tls");
   return keys;
 }
 

@@ -106,6 +106,9 @@ struct PoolStats {
   // session's refusal, a transaction's key on another server); per command in the pool scope's
   // "refused" child, exported on /metrics as shardproxy_refused_total.
   StatValue refused;
+  // Ours: TLS handshakes with clients that failed (`tls:` pools; docs/tls.md): no or a bad
+  // client certificate, a client that does not trust the proxy's, not TLS at all...
+  StatValue tls_handshake_failed;
 };
 
 struct ServerStats {

@@ -2,6 +2,9 @@
 #include "core/tls/tls_session.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -10,6 +13,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "core/common/log.h"
 
 namespace proxy::tls {
 namespace {
@@ -160,6 +164,11 @@ std::string TlsSession::Describe() const {
                       cipher != nullptr ? SSL_CIPHER_get_name(cipher) : "(none)");
 }
 
+absl::string_view HostOf(absl::string_view host_port) {
+  const size_t colon = host_port.rfind(':');
+  return colon == absl::string_view::npos ? host_port : host_port.substr(0, colon);
+}
+
 ssize_t ReadInto(TlsSession& session, EvBuffer& buffer, size_t max) {
   size_t total = 0;
   for (;;) {
@@ -224,6 +233,49 @@ bool LogAllowed(uint64_t now_us, uint64_t* suppressed) {
   *suppressed = dropped;
   dropped = 0;
   return true;
+}
+
+namespace {
+
+std::string PeerAddress(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "(unknown)";
+  char host[INET6_ADDRSTRLEN] = "";
+  if (addr.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+    return absl::StrCat(host, ":", ntohs(in->sin_port));
+  }
+  if (addr.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+    return absl::StrCat("[", host, "]:", ntohs(in6->sin6_port));
+  }
+  return "(unix socket)";
+}
+
+std::string Suppressed(uint64_t suppressed) {
+  return suppressed == 0 ? std::string()
+                         : absl::StrCat(" (", suppressed, " such lines suppressed before this)");
+}
+
+}  // namespace
+
+void LogClientHandshakeFailure(absl::string_view pool, int fd, absl::string_view error,
+                               uint64_t now_us) {
+  uint64_t suppressed = 0;
+  if (!log::Enabled(log::kWarn) || !LogAllowed(now_us, &suppressed)) return;
+  PROXY_LOG(log::kWarn, "pool %s: TLS handshake with client %s failed: %s; closed%s", pool,
+            PeerAddress(fd), error, Suppressed(suppressed));
+}
+
+void LogServerHandshakeFailure(absl::string_view pool, absl::string_view server,
+                               absl::string_view error, uint64_t now_us) {
+  uint64_t suppressed = 0;
+  if (!log::Enabled(log::kWarn) || !LogAllowed(now_us, &suppressed)) return;
+  PROXY_LOG(log::kWarn, "pool %s: TLS handshake with server %s failed: %s", pool, server, error,
+            Suppressed(suppressed));
 }
 
 }  // namespace proxy::tls

@@ -77,6 +77,9 @@ class TlsSession {
   std::string error_;
 };
 
+// The host of a "host:port" (IPv6 without brackets: split at the last colon).
+absl::string_view HostOf(absl::string_view host_port);
+
 // EvBuffer I/O through a session, the TLS forms of EvBuffer::ReadFrom / WriteTo: read(2) and
 // write(2) results and errno. ReadInto reads up to `max` bytes, plus what is already decrypted
 // (at most one record more), so that nothing readable stays hidden inside OpenSSL.
@@ -87,5 +90,12 @@ ssize_t WriteFrom(TlsSession& session, EvBuffer& buffer, size_t max = SIZE_MAX);
 // worker is one). True when a line may be written; `*suppressed` is the number of lines
 // dropped since the last one allowed.
 bool LogAllowed(uint64_t now_us, uint64_t* suppressed);
+
+// The warning lines of a failed handshake (rate-limited by LogAllowed), with OpenSSL's reason:
+// a client (named by its address, from `fd`), or a server (its servers: entry).
+void LogClientHandshakeFailure(absl::string_view pool, int fd, absl::string_view error,
+                               uint64_t now_us);
+void LogServerHandshakeFailure(absl::string_view pool, absl::string_view server,
+                               absl::string_view error, uint64_t now_us);
 
 }  // namespace proxy::tls
