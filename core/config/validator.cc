@@ -312,7 +312,9 @@ void CheckTls(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) 
     if (!ok) return;
     absl::StatusOr<tls::TlsContextPtr> context = tls::TlsContext::Create(tls, side);
     if (!context.ok()) {
-      const std::string message(context.status().message());
+      // TlsContext's message starts with the key, which the diagnostic already names.
+      std::string message(context.status().message());
+      if (absl::StartsWith(message, key + ": ")) message.erase(0, key.size() + 2);
       // Placed at the file the message is about.
       const char* field = absl::StrContains(message, "cannot load cert '")   ? "cert"
                           : absl::StrContains(message, "cannot load ca '") ? "ca"

@@ -23,7 +23,9 @@ constexpr int kNoLiveReplica = 1 << 20;
 
 const char* ErrorText(int error) {
   if (error == kNoLiveReplica) return "no live replica to read from (read_from: replica)";
-  if (error == tls::kTlsHandshakeFailed) return "TLS handshake with the server failed";
+  if (error == tls::kTlsHandshakeFailed) {
+    return "TLS handshake with the server failed (the proxy's log says why)";
+  }
   return error <= 0 ? "unknown" : std::strerror(error);
 }
 

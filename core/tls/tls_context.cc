@@ -58,6 +58,10 @@ absl::StatusOr<std::shared_ptr<const TlsContext>> TlsContext::Create(
       return fail(absl::StrCat("cannot load cert '", config.cert(), "'"));
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, config.key().c_str(), SSL_FILETYPE_PEM) != 1) {
+      if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+        return fail(absl::StrCat("key '", config.key(), "' does not match cert '", config.cert(),
+                                 "'"));
+      }
       return fail(absl::StrCat("cannot load key '", config.key(), "'"));
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
