@@ -139,6 +139,10 @@ bool ClientConnection::ContinueTlsHandshake() {
       }
       event_add(write_event_, nullptr);
       return false;
+    case tls::TlsSession::Step::kClosed:  // closed before a byte (a port probe): an EOF
+      eof_ = true;
+      Close(true);
+      return false;
     case tls::TlsSession::Step::kFailed:
       break;
   }

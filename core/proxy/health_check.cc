@@ -161,6 +161,9 @@ void HealthProbe::ContinueTls() {
     case tls::TlsSession::Step::kFailed:
       Done(false, absl::StrCat("TLS handshake failed: ", tls_->error()));
       return;
+    case tls::TlsSession::Step::kClosed:
+      Done(false, "connection closed by the server during the TLS handshake");
+      return;
   }
 }
 

@@ -222,7 +222,12 @@ bool ServerConnection::ContinueTlsHandshake() {
       event_add(write_event_, nullptr);
       return false;
     case tls::TlsSession::Step::kFailed:
+    case tls::TlsSession::Step::kClosed:  // a server that closes at once: failed all the same
       break;
+  }
+  if (tls_->error().empty()) {
+    Fail(0, true);  // an EOF, counted like one
+    return false;
   }
   tls::LogServerHandshakeFailure(pool_.Name(), server_.raw, tls_->error(), pool_.worker().now_us());
   Fail(tls::kTlsHandshakeFailed, false);

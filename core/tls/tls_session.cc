@@ -81,8 +81,9 @@ TlsSession::Step TlsSession::Handshake() {
     error_ = absl::StrCat("connection error during the handshake: ", std::strerror(errno));
     ERR_clear_error();
   } else {
-    error_ = "connection closed by the peer during the handshake";
     ERR_clear_error();
+    if (BIO_number_read(SSL_get_rbio(ssl_)) == 0) return Step::kClosed;
+    error_ = "connection closed by the peer during the handshake";
   }
   return Step::kFailed;
 }

@@ -39,9 +39,10 @@ class TlsSession {
   TlsSession(const TlsSession&) = delete;
   TlsSession& operator=(const TlsSession&) = delete;
 
-  enum class Step { kDone, kWantRead, kWantWrite, kFailed };
+  enum class Step { kDone, kWantRead, kWantWrite, kFailed, kClosed };
   // Advances the handshake; kFailed with error() set (OpenSSL's reason, and the certificate
-  // check's result when that is what failed).
+  // check's result when that is what failed). kClosed: the peer closed the connection before
+  // sending a byte (a port probe, a load balancer's TCP check): not a TLS failure.
   Step Handshake();
   bool established() const { return established_; }
 
