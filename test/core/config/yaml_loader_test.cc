@@ -448,7 +448,7 @@ TEST(YamlLoaderTest, KnownKeysAreTwemproxysPlusOurs) {
                   "preconnect", "auto_eject_hosts", "server_connections", "server_retry_timeout",
                   "server_failure_limit", "servers", "reuseport", "filters",
                   "protocol", "sentinels", "sentinel_password", "replicas", "read_from",
-                  "health_check_interval", "auto_eject_drop"));
+                  "health_check_interval", "auto_eject_drop", "tls", "server_tls"));
 }
 
 TEST(YamlLoaderTest, KeysAreCaseSensitive) {
