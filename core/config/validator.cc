@@ -283,7 +283,8 @@ void CheckTls(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) 
       if (tls.cert().empty()) error("cert", "missing: clients need the proxy's certificate chain");
       if (tls.key().empty()) error("key", "missing: the private key of cert");
       if (tls.require_client_cert() && tls.ca().empty()) {
-        error("require_client_cert", "needs ca: (the CA bundle that verifies client certificates)");
+        error("require_client_cert",
+              "needs ca (the CA bundle that verifies client certificates)");
       }
     } else {
       if (tls.cert().empty() != tls.key().empty()) {
@@ -296,9 +297,9 @@ void CheckTls(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) 
                       "change the traffic");
       }
     }
-    for (const auto& [field, path] : {std::pair<const char*, const std::string&>{"cert", tls.cert()},
-                                      {"key", tls.key()},
-                                      {"ca", tls.ca()}}) {
+    using Named = std::pair<const char*, const std::string&>;
+    for (const auto& [field, path] :
+         {Named{"cert", tls.cert()}, Named{"key", tls.key()}, Named{"ca", tls.ca()}}) {
       if (path.empty()) continue;
       struct stat st;
       if (stat(path.c_str(), &st) != 0) {

@@ -16,7 +16,8 @@ std::string TakeErrors(absl::string_view fallback) {
     const char* reason = ERR_reason_error_string(code);
     std::string text = reason != nullptr ? reason : absl::StrCat("OpenSSL error ", code);
     // The same reason twice in a row says nothing more.
-    if (out.size() >= text.size() && out.compare(out.size() - text.size(), text.size(), text) == 0) {
+    if (out.size() >= text.size() &&
+        out.compare(out.size() - text.size(), text.size(), text) == 0) {
       continue;
     }
     if (!out.empty()) out.append("; ");
@@ -26,8 +27,8 @@ std::string TakeErrors(absl::string_view fallback) {
   return out;
 }
 
-absl::StatusOr<std::shared_ptr<const TlsContext>> TlsContext::Create(
-    const config::v1::Tls& config, Side side) {
+absl::StatusOr<std::shared_ptr<const TlsContext>> TlsContext::Create(const config::v1::Tls& config,
+                                                                     Side side) {
   const char* key_name = side == Side::kAccept ? "tls" : "server_tls";
   ERR_clear_error();
   SSL_CTX* ctx = SSL_CTX_new(side == Side::kAccept ? TLS_server_method() : TLS_client_method());
@@ -43,8 +44,8 @@ absl::StatusOr<std::shared_ptr<const TlsContext>> TlsContext::Create(
   // TLS 1.2 and 1.3 only (what redis and memcached accept by default). Renegotiation is off:
   // a read never has to wait for a write (and the reverse) after the handshake.
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
-                               SSL_OP_IGNORE_UNEXPECTED_EOF);
+  SSL_CTX_set_options(
+      ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF);
   // Partial writes: a write returns what fit, like write(2); the buffer may move between
   // retries (evbuffer chains). Idle connections give their 34 KiB of record buffers back.
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
@@ -59,14 +60,14 @@ absl::StatusOr<std::shared_ptr<const TlsContext>> TlsContext::Create(
     }
     if (SSL_CTX_use_PrivateKey_file(ctx, config.key().c_str(), SSL_FILETYPE_PEM) != 1) {
       if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
-        return fail(absl::StrCat("key '", config.key(), "' does not match cert '", config.cert(),
-                                 "'"));
+        return fail(
+            absl::StrCat("key '", config.key(), "' does not match cert '", config.cert(), "'"));
       }
       return fail(absl::StrCat("cannot load key '", config.key(), "'"));
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {
-      return fail(absl::StrCat("key '", config.key(), "' does not match cert '", config.cert(),
-                               "'"));
+      return fail(
+          absl::StrCat("key '", config.key(), "' does not match cert '", config.cert(), "'"));
     }
   }
   if (!config.ca().empty()) {
@@ -81,11 +82,10 @@ absl::StatusOr<std::shared_ptr<const TlsContext>> TlsContext::Create(
       // and with require_client_cert a client without one is refused.
       STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(config.ca().c_str());
       if (names != nullptr) SSL_CTX_set_client_CA_list(ctx, names);
-      SSL_CTX_set_verify(ctx,
-                         SSL_VERIFY_PEER | (config.require_client_cert()
-                                                ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT
-                                                : 0),
-                         nullptr);
+      SSL_CTX_set_verify(
+          ctx,
+          SSL_VERIFY_PEER | (config.require_client_cert() ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+          nullptr);
     }
     // Resumed sessions need a context id when client certificates are verified.
     static const unsigned char kSessionContext[] = "shardproxy";

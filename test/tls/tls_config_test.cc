@@ -69,9 +69,9 @@ class TlsConfigTest : public testing::Test {
         return testing::AssertionSuccess();
       }
     }
-    return testing::AssertionFailure() << "no error '" << prefix << "...' containing '" << text
-                                       << "' in:\n"
-                                       << All(result);
+    return testing::AssertionFailure()
+           << "no error '" << prefix << "...' containing '" << text << "' in:\n"
+           << All(result);
   }
 
   static TestCerts* certs_;
@@ -163,14 +163,16 @@ TEST_F(TlsConfigTest, FilesAreLoadedLikeTheProxyLoadsThem) {
 b:
   listen: 127.0.0.1:22122
   tls:
-    cert: )", garbage, R"(
+    cert: )",
+                                                      garbage, R"(
     key: KEY
   servers:
    - 127.0.0.1:11211:1
 c:
   listen: 127.0.0.1:22123
   server_tls:
-    ca: )", garbage, R"(
+    ca: )",
+                                                      garbage, R"(
   servers:
    - 127.0.0.1:11211:1
 )"));
@@ -216,8 +218,8 @@ TEST_F(TlsConfigTest, DiffNamesTheTlsKeys) {
   ASSERT_TRUE(a.ok() && b.ok()) << All(a) << All(b);
   const config::PoolDiff diff = config::DiffPool(&a.bootstrap.pools(0), &b.bootstrap.pools(0));
   EXPECT_EQ(diff.changed_keys, (std::vector<std::string>{"tls", "server_tls"}));
-  EXPECT_TRUE(config::DiffPool(&a.bootstrap.pools(0), &same.bootstrap.pools(0))
-                  .changed_keys.empty());
+  EXPECT_TRUE(
+      config::DiffPool(&a.bootstrap.pools(0), &same.bootstrap.pools(0)).changed_keys.empty());
 }
 
 // Both ends of a connection over a non-blocking socket pair, driven like the event loop does.
@@ -284,8 +286,9 @@ config::v1::Tls Side(const std::string& cert, const std::string& key, const std:
 }
 
 TEST_F(TlsConfigTest, SessionsMoveBytesBothWaysWithoutBlocking) {
-  SessionPair pair(Side(certs_->server_crt, certs_->server_key, certs_->ca_crt, true),
-                   Side(certs_->client_crt, certs_->client_key, certs_->ca_crt, false, "localhost"));
+  SessionPair pair(
+      Side(certs_->server_crt, certs_->server_key, certs_->ca_crt, true),
+      Side(certs_->client_crt, certs_->client_key, certs_->ca_crt, false, "localhost"));
   pair.Handshake();
   ASSERT_EQ(pair.client_step, tls::TlsSession::Step::kDone) << pair.client->error();
   ASSERT_EQ(pair.server_step, tls::TlsSession::Step::kDone) << pair.server->error();
@@ -294,9 +297,9 @@ TEST_F(TlsConfigTest, SessionsMoveBytesBothWaysWithoutBlocking) {
   // by `max` (what OpenSSL already decrypted is taken as well).
   std::string payload(3u << 20, '\0');
   for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(i * 7 + i / 4096);
-  for (auto [from, to] : {std::pair<tls::TlsSession*, tls::TlsSession*>{pair.client.get(),
-                                                                         pair.server.get()},
-                          {pair.server.get(), pair.client.get()}}) {
+  for (auto [from, to] :
+       {std::pair<tls::TlsSession*, tls::TlsSession*>{pair.client.get(), pair.server.get()},
+        {pair.server.get(), pair.client.get()}}) {
     EvBuffer out;
     EvBuffer in;
     out.Append(payload);
@@ -363,10 +366,11 @@ TEST_F(TlsConfigTest, HandshakeFailuresSayWhy) {
 }
 
 TEST_F(TlsConfigTest, ContextErrorsNameTheFile) {
-  auto made = tls::TlsContext::Create(Side(certs_->server_crt, "/nonexistent.key", ""),
-                                      tls::Side::kAccept);
+  auto made =
+      tls::TlsContext::Create(Side(certs_->server_crt, "/nonexistent.key", ""), tls::Side::kAccept);
   ASSERT_FALSE(made.ok());
-  EXPECT_TRUE(absl::StartsWith(made.status().message(), "tls: cannot load key '/nonexistent.key': "))
+  EXPECT_TRUE(
+      absl::StartsWith(made.status().message(), "tls: cannot load key '/nonexistent.key': "))
       << made.status();
   made = tls::TlsContext::Create(Side("", "", "/nonexistent-ca.crt"), tls::Side::kConnect);
   ASSERT_FALSE(made.ok());

@@ -36,11 +36,29 @@ class TlsRedis {
  public:
   TlsRedis(const std::string& cert, const std::string& key, const std::string& ca)
       : port_(FreePort()) {
-    const std::vector<std::string> argv = {
-        FindExecutable("redis-server"), "--port", "0", "--tls-port", std::to_string(port_),
-        "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
-        "--protected-mode", "no", "--tls-cert-file", cert, "--tls-key-file", key,
-        "--tls-ca-cert-file", ca, "--tls-auth-clients", "no"};
+    const std::vector<std::string> argv = {FindExecutable("redis-server"),
+                                           "--port",
+                                           "0",
+                                           "--tls-port",
+                                           std::to_string(port_),
+                                           "--bind",
+                                           "127.0.0.1",
+                                           "--save",
+                                           "",
+                                           "--appendonly",
+                                           "no",
+                                           "--daemonize",
+                                           "no",
+                                           "--protected-mode",
+                                           "no",
+                                           "--tls-cert-file",
+                                           cert,
+                                           "--tls-key-file",
+                                           key,
+                                           "--tls-ca-cert-file",
+                                           ca,
+                                           "--tls-auth-clients",
+                                           "no"};
     ok_ = process_.Start(argv, TempPath(absl::StrCat("redis-tls-", port_, ".log"))) &&
           WaitForPortWhileRunning(process_, port_, milliseconds(10000));
   }
@@ -57,9 +75,20 @@ class TlsRedis {
 class TlsMemcached {
  public:
   TlsMemcached(const std::string& cert, const std::string& key) : port_(FreePort()) {
-    std::vector<std::string> argv = {FindExecutable("memcached"), "-p", std::to_string(port_),
-                                     "-l", "127.0.0.1", "-U", "0", "-t", "1", "-m", "64", "-Z",
-                                     "-o", absl::StrCat("ssl_chain_cert=", cert, ",ssl_key=", key)};
+    std::vector<std::string> argv = {FindExecutable("memcached"),
+                                     "-p",
+                                     std::to_string(port_),
+                                     "-l",
+                                     "127.0.0.1",
+                                     "-U",
+                                     "0",
+                                     "-t",
+                                     "1",
+                                     "-m",
+                                     "64",
+                                     "-Z",
+                                     "-o",
+                                     absl::StrCat("ssl_chain_cert=", cert, ",ssl_key=", key)};
     if (geteuid() == 0) argv.insert(argv.end(), {"-u", "root"});
     ok_ = process_.Start(argv, TempPath(absl::StrCat("memcached-tls-", port_, ".log"))) &&
           WaitForPortWhileRunning(process_, port_, milliseconds(10000));
@@ -85,9 +114,8 @@ class TlsTest : public testing::Test {
 
   // The YAML with CERT, KEY, CA replaced by the test's files.
   static std::string Fill(const std::string& yaml) {
-    return absl::StrReplaceAll(yaml, {{"CERT", certs_->server_crt},
-                                      {"KEY", certs_->server_key},
-                                      {"CA", certs_->ca_crt}});
+    return absl::StrReplaceAll(
+        yaml, {{"CERT", certs_->server_crt}, {"KEY", certs_->server_key}, {"CA", certs_->ca_crt}});
   }
 
   static TestCerts* certs_;
@@ -108,30 +136,38 @@ TEST_F(TlsTest, BothSidesForRedisAndMemcacheNextToPlaintextPools) {
   const int rtls = FreePort(), mtls = FreePort(), plain = FreePort(), bridge = FreePort();
   const int admin = FreePort();
   ProxyProcess proxy(Fill(absl::StrCat(R"(rtls:
-  listen: 127.0.0.1:)", rtls, R"(
+  listen: 127.0.0.1:)",
+                                       rtls, R"(
   redis: true
   tls: {cert: CERT, key: KEY}
   server_tls: {ca: CA}
   health_check_interval: 100
   servers:
-   - 127.0.0.1:)", redis.port(), R"(:1
+   - 127.0.0.1:)",
+                                       redis.port(), R"(:1
 mtls:
-  listen: 127.0.0.1:)", mtls, R"(
+  listen: 127.0.0.1:)",
+                                       mtls, R"(
   tls: {cert: CERT, key: KEY}
   server_tls: {ca: CA, sni: localhost}
   servers:
-   - 127.0.0.1:)", memcached.port(), R"(:1
+   - 127.0.0.1:)",
+                                       memcached.port(), R"(:1
 plain:
-  listen: 127.0.0.1:)", plain, R"(
+  listen: 127.0.0.1:)",
+                                       plain, R"(
   redis: true
   servers:
-   - 127.0.0.1:)", plain_redis.port(), R"(:1
+   - 127.0.0.1:)",
+                                       plain_redis.port(), R"(:1
 bridge:
-  listen: 127.0.0.1:)", bridge, R"(
+  listen: 127.0.0.1:)",
+                                       bridge, R"(
   redis: true
   server_tls: {ca: CA}
   servers:
-   - 127.0.0.1:)", redis.port(), R"(:1
+   - 127.0.0.1:)",
+                                       redis.port(), R"(:1
 )")),
                      {rtls, mtls, plain, bridge}, {"--admin-port", std::to_string(admin)});
   ASSERT_TRUE(proxy.ok()) << proxy.Log();
@@ -190,8 +226,10 @@ bridge:
   EXPECT_EQ(client.Command({"PING"}), "+PONG\r\n");
 
   // Health checks go over TLS too (they would all fail in plaintext).
-  const std::string checks = absl::StrCat("shardproxy_server_health_checks_total{pool=\"rtls\","
-                                          "server=\"127.0.0.1:", redis.port(), "\",result=");
+  const std::string checks = absl::StrCat(
+      "shardproxy_server_health_checks_total{pool=\"rtls\","
+      "server=\"127.0.0.1:",
+      redis.port(), "\",result=");
   EXPECT_TRUE(WaitUntil([&] {
     return MetricValue(HttpGet(admin, "/metrics").second, checks + "\"pass\"}") >= 3;
   })) << HttpGet(admin, "/metrics").second;
@@ -204,11 +242,13 @@ TEST_F(TlsTest, MutualTlsRefusesClientsWithoutAGoodCertificate) {
   const int port = FreePort();
   const int admin = FreePort();
   ProxyProcess proxy(Fill(absl::StrCat(R"(mutual:
-  listen: 127.0.0.1:)", port, R"(
+  listen: 127.0.0.1:)",
+                                       port, R"(
   redis: true
   tls: {cert: CERT, key: KEY, ca: CA, require_client_cert: true}
   servers:
-   - 127.0.0.1:)", redis.port(), R"(:1
+   - 127.0.0.1:)",
+                                       redis.port(), R"(:1
 )")),
                      {port}, {"--admin-port", std::to_string(admin)});
   ASSERT_TRUE(proxy.ok()) << proxy.Log();
@@ -247,28 +287,36 @@ TEST_F(TlsTest, ExpiredOrUntrustedServerCertificatesFailRequestsClearly) {
   ASSERT_TRUE(expired.ok() && rogue.ok() && rogue_memcached.ok());
   const int a = FreePort(), b = FreePort(), c = FreePort(), d = FreePort();
   ProxyProcess proxy(Fill(absl::StrCat(R"(expired:
-  listen: 127.0.0.1:)", a, R"(
+  listen: 127.0.0.1:)",
+                                       a, R"(
   redis: true
   server_tls: {ca: CA}
   servers:
-   - 127.0.0.1:)", expired.port(), R"(:1
+   - 127.0.0.1:)",
+                                       expired.port(), R"(:1
 untrusted:
-  listen: 127.0.0.1:)", b, R"(
+  listen: 127.0.0.1:)",
+                                       b, R"(
   redis: true
   server_tls: {ca: CA}
   servers:
-   - 127.0.0.1:)", rogue.port(), R"(:1
+   - 127.0.0.1:)",
+                                       rogue.port(), R"(:1
 untrusted_memcache:
-  listen: 127.0.0.1:)", c, R"(
+  listen: 127.0.0.1:)",
+                                       c, R"(
   server_tls: {ca: CA}
   servers:
-   - 127.0.0.1:)", rogue_memcached.port(), R"(:1
+   - 127.0.0.1:)",
+                                       rogue_memcached.port(), R"(:1
 unverified:
-  listen: 127.0.0.1:)", d, R"(
+  listen: 127.0.0.1:)",
+                                       d, R"(
   redis: true
   server_tls: {verify: false}
   servers:
-   - 127.0.0.1:)", rogue.port(), R"(:1
+   - 127.0.0.1:)",
+                                       rogue.port(), R"(:1
 )")),
                      {a, b, c, d});
   ASSERT_TRUE(proxy.ok()) << proxy.Log();
@@ -308,11 +356,14 @@ TEST_F(TlsTest, ReloadAppliesNewCertificateFiles) {
   const int port = FreePort();
   const int admin = FreePort();
   ProxyProcess proxy(absl::StrCat(R"(r:
-  listen: 127.0.0.1:)", port, R"(
+  listen: 127.0.0.1:)",
+                                  port, R"(
   redis: true
-  tls: {cert: )", crt, ", key: ", key, R"(}
+  tls: {cert: )",
+                                  crt, ", key: ", key, R"(}
   servers:
-   - 127.0.0.1:)", redis.port(), R"(:1
+   - 127.0.0.1:)",
+                                  redis.port(), R"(:1
 )"),
                      {port}, {"--admin-port", std::to_string(admin)});
   ASSERT_TRUE(proxy.ok()) << proxy.Log();

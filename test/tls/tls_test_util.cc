@@ -44,14 +44,15 @@ std::vector<std::string> Join(std::vector<std::string> a, const std::vector<std:
 
 // A key and CSR for `cn`.
 std::string MakeRequest(const std::string& cn, const std::string& key, const std::string& csr) {
-  return Openssl(Join({"req"}, Join(kEcKey, {"-keyout", key, "-out", csr, "-subj",
-                                             absl::StrCat("/CN=", cn)})));
+  return Openssl(Join(
+      {"req"}, Join(kEcKey, {"-keyout", key, "-out", csr, "-subj", absl::StrCat("/CN=", cn)})));
 }
 
 std::string Sign(const TestCerts& certs, const std::string& csr, const std::string& crt,
                  const std::string& extfile) {
-  std::vector<std::string> args = {"x509", "-req", "-in", csr, "-CA", certs.ca_crt, "-CAkey",
-                                   certs.ca_key, "-CAcreateserial", "-out", crt, "-days", "30"};
+  std::vector<std::string> args = {
+      "x509", "-req", "-in",   csr, "-CA", certs.ca_crt, "-CAkey", certs.ca_key, "-CAcreateserial",
+      "-out", crt,    "-days", "30"};
   if (!extfile.empty()) args.insert(args.end(), {"-extfile", extfile});
   return Openssl(args);
 }
@@ -74,9 +75,9 @@ std::string MakeTestCerts(const std::string& dir, TestCerts* certs) {
   certs->rogue_key = path("rogue.key");
   const std::string san = path("san.ext");
   std::ofstream(san) << "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
-  std::string error = Openssl(Join({"req", "-x509"}, Join(kEcKey, {"-keyout", certs->ca_key, "-out",
-                                                                   certs->ca_crt, "-days", "30",
-                                                                   "-subj", "/CN=shardproxy test CA"})));
+  std::string error = Openssl(
+      Join({"req", "-x509"}, Join(kEcKey, {"-keyout", certs->ca_key, "-out", certs->ca_crt, "-days",
+                                           "30", "-subj", "/CN=shardproxy test CA"})));
   if (!error.empty()) return error;
   error = IssueServerCert(*certs, "localhost", certs->server_crt, certs->server_key);
   if (!error.empty()) return error;
@@ -93,19 +94,19 @@ std::string MakeTestCerts(const std::string& dir, TestCerts* certs) {
                      << "/index.txt\nserial = " << db << "/serial\nnew_certs_dir = " << db
                      << "\ndefault_md = sha256\npolicy = any\ncopy_extensions = copy\n"
                         "unique_subject = no\n[any]\ncommonName = supplied\n";
-  error = Openssl(Join({"req"}, Join(kEcKey, {"-keyout", certs->expired_key, "-out", csr, "-subj",
-                                              "/CN=localhost", "-addext",
-                                              "subjectAltName=IP:127.0.0.1,DNS:localhost"})));
+  error = Openssl(Join(
+      {"req"}, Join(kEcKey, {"-keyout", certs->expired_key, "-out", csr, "-subj", "/CN=localhost",
+                             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"})));
   if (!error.empty()) return error;
   error = Openssl({"ca", "-batch", "-config", cnf, "-cert", certs->ca_crt, "-keyfile",
                    certs->ca_key, "-in", csr, "-out", certs->expired_crt, "-startdate",
                    "20200101000000Z", "-enddate", "20200102000000Z", "-notext"});
   if (!error.empty()) return error;
   // Untrusted: self-signed, otherwise a perfect server certificate.
-  return Openssl(Join({"req", "-x509"},
-                      Join(kEcKey, {"-keyout", certs->rogue_key, "-out", certs->rogue_crt, "-days",
-                                    "30", "-subj", "/CN=localhost", "-addext",
-                                    "subjectAltName=IP:127.0.0.1,DNS:localhost"})));
+  return Openssl(Join(
+      {"req", "-x509"},
+      Join(kEcKey, {"-keyout", certs->rogue_key, "-out", certs->rogue_crt, "-days", "30", "-subj",
+                    "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"})));
 }
 
 std::string IssueServerCert(const TestCerts& certs, const std::string& cn, const std::string& crt,

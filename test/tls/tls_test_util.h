@@ -16,9 +16,9 @@ namespace proxy::test {
 
 struct TestCerts {
   std::string dir;
-  std::string ca_crt, ca_key;          // the test CA
-  std::string server_crt, server_key;  // CA-signed, CN localhost, SAN IP:127.0.0.1 DNS:localhost
-  std::string client_crt, client_key;  // CA-signed, CN client
+  std::string ca_crt, ca_key;            // the test CA
+  std::string server_crt, server_key;    // CA-signed, CN localhost, SAN IP:127.0.0.1 DNS:localhost
+  std::string client_crt, client_key;    // CA-signed, CN client
   std::string expired_crt, expired_key;  // CA-signed, SAN like the server's, expired in 2020
   std::string rogue_crt, rogue_key;      // self-signed, SAN like the server's: untrusted
 };
