@@ -379,5 +379,18 @@ TEST_F(TlsConfigTest, ContextErrorsNameTheFile) {
       << made.status();
 }
 
+TEST(TlsLogTest, AtMostTenLinesASecondThenSaysHowManyWereDropped) {
+  uint64_t suppressed = 99;
+  const uint64_t second = 5000000000u;  // any time; the limiter counts per second
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(tls::LogAllowed(second + i, &suppressed)) << i;
+    EXPECT_EQ(suppressed, 0u);
+  }
+  EXPECT_FALSE(tls::LogAllowed(second + 10, &suppressed));
+  EXPECT_FALSE(tls::LogAllowed(second + 999999, &suppressed));
+  EXPECT_TRUE(tls::LogAllowed(second + 1000000, &suppressed));
+  EXPECT_EQ(suppressed, 2u);
+}
+
 }  // namespace
 }  // namespace proxy::test
