@@ -12,6 +12,8 @@ PACKAGES=(
   # build
   bazel-bootstrap g++ pkg-config
   libabsl-dev libprotobuf-dev protobuf-compiler libyaml-cpp-dev libevent-dev
+  # TLS (core/tls); the openssl CLI makes the TLS tests' certificates
+  libssl-dev openssl
   libgtest-dev libgmock-dev
   # real backends and clients for the integration tests and tools/run.sh (ss: iproute2, nc)
   redis-server redis-tools memcached libmemcached-tools iproute2 netcat-openbsd

@@ -176,6 +176,8 @@ std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_w
                      "Times a client was paused because a server connection had too much unsent.")
   PROXY_POOL_FAMILY_(redirects, "counter", "_total",
                      "Redis Cluster redirections (MOVED/ASK) followed by resending the request.")
+  PROXY_POOL_FAMILY_(tls_handshake_failed, "counter", "_total",
+                     "TLS handshakes with clients that failed (tls: pools).")
 #undef PROXY_POOL_FAMILY_
 
   // Server metrics.

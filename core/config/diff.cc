@@ -153,6 +153,10 @@ std::vector<std::string> ChangedKeys(const Pool& a, const Pool& b) {
   // changed (core/proxy/worker.cc ServerIdentity).
   check(SameClientAuth(a, b), "client_auth");
   check(SameServerAuth(a, b), "server_auth");
+  // TLS: named per side; the files' contents are read again by every reload whether or not
+  // the paths changed (docs/tls.md).
+  check(SameMessage(a.tls(), b.tls()), "tls");
+  check(SameMessage(a.server_tls(), b.server_tls()), "server_tls");
   return keys;
 }
 

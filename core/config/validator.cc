@@ -3,8 +3,12 @@
 
 #include <netdb.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -18,6 +22,7 @@
 #include "api/filter.h"
 #include "api/registry.h"
 #include "core/config/values.h"
+#include "core/tls/tls_context.h"
 
 namespace proxy::config {
 namespace {
@@ -379,6 +384,70 @@ void CheckCredentials(const Pool& pool, const PoolSource& source, DiagnosticSink
   }
 }
 
+// `tls:` and `server_tls:` (docs/tls.md): what each side needs, files that exist and are
+// readable, and then the PEM files loaded exactly as the proxy loads them (core/tls), so that a
+// bad certificate or a key that does not match fails `check` and a reload, not the first client.
+void CheckTls(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) {
+  const std::string& name = pool.name();
+  auto check_side = [&](const config::v1::Tls& tls, const std::string& key, tls::Side side) {
+    if (!tls.enabled()) return;
+    auto pos = [&](const char* field) {
+      const std::string sub = absl::StrCat(key, ".", field);
+      return source.keys.contains(sub) ? source.keys.at(sub) : source.KeyOrPool(key);
+    };
+    bool ok = true;
+    auto error = [&](const char* field, std::string message) {
+      sink->Error(pos(field), name, absl::StrCat(key, ": ", field), std::move(message));
+      ok = false;
+    };
+    if (side == tls::Side::kAccept) {
+      if (tls.cert().empty()) error("cert", "missing: clients need the proxy's certificate chain");
+      if (tls.key().empty()) error("key", "missing: the private key of cert");
+      if (tls.require_client_cert() && tls.ca().empty()) {
+        error("require_client_cert",
+              "needs ca (the CA bundle that verifies client certificates)");
+      }
+    } else {
+      if (tls.cert().empty() != tls.key().empty()) {
+        error(tls.cert().empty() ? "cert" : "key",
+              "cert and key go together (the proxy's client certificate for mutual TLS)");
+      }
+      if (!tls.verify()) {
+        sink->Warning(pos("verify"), name, absl::StrCat(key, ": verify"),
+                      "servers' certificates are not verified: anyone on the path can read and "
+                      "change the traffic");
+      }
+    }
+    using Named = std::pair<const char*, const std::string&>;
+    for (const auto& [field, path] :
+         {Named{"cert", tls.cert()}, Named{"key", tls.key()}, Named{"ca", tls.ca()}}) {
+      if (path.empty()) continue;
+      struct stat st;
+      if (stat(path.c_str(), &st) != 0) {
+        error(field, absl::StrCat("'", path, "': ", std::strerror(errno)));
+      } else if (!S_ISREG(st.st_mode)) {
+        error(field, absl::StrCat("'", path, "' is not a regular file"));
+      } else if (access(path.c_str(), R_OK) != 0) {
+        error(field, absl::StrCat("'", path, "' is not readable: ", std::strerror(errno)));
+      }
+    }
+    if (!ok) return;
+    absl::StatusOr<tls::TlsContextPtr> context = tls::TlsContext::Create(tls, side);
+    if (!context.ok()) {
+      // TlsContext's message starts with the key, which the diagnostic already names.
+      std::string message(context.status().message());
+      if (absl::StartsWith(message, key + ": ")) message.erase(0, key.size() + 2);
+      // Placed at the file the message is about.
+      const char* field = absl::StrContains(message, "cannot load cert '")   ? "cert"
+                          : absl::StrContains(message, "cannot load ca '") ? "ca"
+                                                                           : "key";
+      sink->Error(pos(field), name, key, message);
+    }
+  };
+  check_side(pool.tls(), "tls", tls::Side::kAccept);
+  check_side(pool.server_tls(), "server_tls", tls::Side::kConnect);
+}
+
 void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) {
   const std::string& name = pool.name();
   // 1. listen is required.
@@ -436,6 +505,7 @@ void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* si
   CheckHighAvailability(pool, source, sink);
   CheckCluster(pool, source, sink);
   CheckCredentials(pool, source, sink);
+  CheckTls(pool, source, sink);
   CheckFilterChain(pool, source, sink);
   // Filters validate their own configs.
   for (int i = 0; i < pool.filters_size(); ++i) {

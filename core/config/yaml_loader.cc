@@ -114,6 +114,8 @@ class PoolLoader {
     if (key == "replicas") return LoadReplicas(value);
     if (key == "client_auth") return LoadClientAuth(value);
     if (key == "server_auth") return LoadServerAuth(value);
+    if (key == "tls") return LoadTls(value, key, pool_->mutable_tls());
+    if (key == "server_tls") return LoadTls(value, key, pool_->mutable_server_tls());
     if (key == "hash") return SetRegisteredName<HashFunctionFactory>(value, name_, key, sink_,
                                                                       pool_->mutable_hash());
     if (key == "distribution") {
@@ -370,6 +372,64 @@ class PoolLoader {
         }
         *set->add_replicas() = *std::move(replica);
         set_source.replicas.push_back(item->pos);
+      }
+    }
+  }
+
+  // `tls:` {cert, key, ca, require_client_cert} and `server_tls:` {ca, cert, key, sni, verify}
+  // (docs/tls.md), block or flow style. Each value's position is recorded as "<key>.<name>"
+  // for the validator, which checks the files and what each side requires.
+  void LoadTls(const YamlNode& node, const std::string& key, config::v1::Tls* tls) {
+    const bool client_side = key == "tls";
+    const char* valid = client_side ? "cert, key, ca, require_client_cert"
+                                    : "ca, cert, key, sni, verify";
+    tls->set_enabled(true);
+    tls->set_verify(!client_side);  // server_tls: verify defaults to true
+    if (!CheckPlain(node, name_, key, sink_, /*allow_flow=*/true)) return;
+    if (node.kind != YamlNode::Kind::kMapping) {
+      return Error(node, key,
+                   absl::StrCat("expected a mapping (", valid, "), found ", node.KindName()));
+    }
+    absl::flat_hash_map<std::string, SourcePos> seen;
+    for (const auto& [k, v] : node.entries) {
+      if (!CheckPlain(*k, name_, key, sink_)) continue;
+      const std::string& name = k->value;
+      const bool known = name == "cert" || name == "key" || name == "ca" ||
+                         (client_side ? name == "require_client_cert"
+                                      : name == "sni" || name == "verify");
+      if (k->kind != YamlNode::Kind::kScalar || !known) {
+        Error(*k, key, absl::StrCat("unknown key '", k->value, "' (valid: ", valid, ")"));
+        continue;
+      }
+      auto [it, first] = seen.emplace(name, k->pos);
+      if (!first) {
+        Error(*k, key, absl::StrCat("'", name, "' is set twice (first at line ", it->second.line,
+                                    ")"));
+        continue;
+      }
+      const std::string sub = absl::StrCat(key, ": ", name);
+      const YamlNode* scalar = RequireScalar(*v, name_, sub, sink_);
+      if (scalar == nullptr) continue;
+      source_->keys[absl::StrCat(key, ".", name)] = scalar->pos;
+      if (name == "require_client_cert" || name == "verify") {
+        absl::StatusOr<bool> b = ParseBool(scalar->value);
+        if (!b.ok()) {
+          sink_->Error(scalar->pos, name_, sub, std::string(b.status().message()));
+          continue;
+        }
+        if (name == "verify") {
+          tls->set_verify(*b);
+        } else {
+          tls->set_require_client_cert(*b);
+        }
+      } else if (name == "cert") {
+        tls->set_cert(scalar->value);
+      } else if (name == "key") {
+        tls->set_key(scalar->value);
+      } else if (name == "ca") {
+        tls->set_ca(scalar->value);
+      } else {
+        tls->set_sni(scalar->value);
       }
     }
   }
@@ -754,6 +814,8 @@ const std::vector<std::string>& KnownPoolKeys() {
       "redis_cluster",
       // Credentials (redis pools; docs/authentication.md).
       "client_auth",      "server_auth",
+      // TLS (docs/tls.md): clients to the proxy, the proxy to its servers.
+      "tls",              "server_tls",
   };
   return *keys;
 }

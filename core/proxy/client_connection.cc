@@ -23,6 +23,9 @@ constexpr int kNoLiveReplica = 1 << 20;
 
 const char* ErrorText(int error) {
   if (error == kNoLiveReplica) return "no live replica to read from (read_from: replica)";
+  if (error == tls::kTlsHandshakeFailed) {
+    return "TLS handshake with the server failed (the proxy's log says why)";
+  }
   return error <= 0 ? "unknown" : std::strerror(error);
 }
 
@@ -78,9 +81,14 @@ std::string LogText(absl::string_view text) {
 ClientConnection::ClientConnection(PoolRuntime& pool, int fd)
     : pool_(pool), worker_(pool.worker()), fd_(fd) {
   read_event_ = event_new(worker_.base(), fd_, EV_READ | EV_PERSIST, &OnRead, this);
+  if (pool_.shared().tls != nullptr) {
+    tls_ = tls::TlsSession::Accept(pool_.shared().tls, fd_);
+    if (tls_ == nullptr) input_closed_ = error_ = true;  // no memory: closed at once (below)
+  }
   pool_.ClientOpened(this);
   worker_.ConnectionOpened();
   ResumeReading();
+  if (input_closed_) MaybeClose();  // no TLS session could be made
 }
 
 ClientConnection::~ClientConnection() {
@@ -118,7 +126,55 @@ void ClientConnection::OnRead(evutil_socket_t, short, void* arg) {
 void ClientConnection::OnWrite(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<ClientConnection*>(arg);
   self->worker_.UpdateClock();
+  if (self->tls_ != nullptr && !self->tls_->established()) {
+    self->HandleReadable();  // the handshake waited for the socket to take its bytes
+    return;
+  }
   self->Flush();
+}
+
+bool ClientConnection::ContinueTlsHandshake() {
+  switch (tls_->Handshake()) {
+    case tls::TlsSession::Step::kDone:
+      return true;
+    case tls::TlsSession::Step::kWantRead:
+      return false;  // the read event is on
+    case tls::TlsSession::Step::kWantWrite:
+      if (write_event_ == nullptr) {
+        write_event_ = event_new(worker_.base(), fd_, EV_WRITE, &OnWrite, this);
+      }
+      event_add(write_event_, nullptr);
+      return false;
+    case tls::TlsSession::Step::kClosed:  // closed before a byte (a port probe): an EOF
+      eof_ = true;
+      Close(true);
+      return false;
+    case tls::TlsSession::Step::kFailed:
+      break;
+  }
+  pool_.stats().tls_handshake_failed.Add(1);
+  tls::LogClientHandshakeFailure(pool_.Name(), fd_, tls_->error(), worker_.now_us());
+  error_ = true;
+  Close(false);
+  return false;
+}
+
+ssize_t ClientConnection::ReadTls(size_t max) {
+  if (!tls_->established() && !ContinueTlsHandshake()) {
+    errno = EAGAIN;
+    return -1;
+  }
+  return tls::ReadInto(*tls_, in_, max);
+}
+
+ssize_t ClientConnection::WriteTls() {
+  // Nothing is queued before the handshake ends except a refusal of the connection
+  // (client_connections): such a client is closed without it.
+  if (!tls_->established()) {
+    errno = EPIPE;
+    return -1;
+  }
+  return tls::WriteFrom(*tls_, out_);
 }
 
 
@@ -127,7 +183,7 @@ void ClientConnection::HandleReadable() {
   size_t chunk = pool_.shared().limits.read_chunk;
   // A large request in progress: read in bigger steps.
   if (in_.Length() > chunk) chunk = std::min<size_t>(in_.Length(), 4u << 20);
-  const ssize_t n = in_.ReadFrom(fd_, chunk);
+  const ssize_t n = tls_ == nullptr ? in_.ReadFrom(fd_, chunk) : ReadTls(chunk);
   if (n > 0) {
     ProcessInput();
     return;
@@ -923,7 +979,7 @@ void ClientConnection::Flush() {
   flush_scheduled_ = false;
   if (closed_) return;
   while (out_.Length() > 0) {
-    const ssize_t n = out_.WriteTo(fd_);
+    const ssize_t n = tls_ == nullptr ? out_.WriteTo(fd_) : WriteTls();
     if (n > 0) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
       // The socket buffer is full: wait until it drains (the event is made on first need).
@@ -1063,6 +1119,7 @@ void ClientConnection::Close(bool eof) {
   if (write_event_ != nullptr) event_del(write_event_);
   if (close_timer_ != nullptr) evtimer_del(close_timer_);
   if (peer_closed_event_ != nullptr) event_del(peer_closed_event_);
+  if (tls_ != nullptr) tls_->Shutdown();  // close_notify, before the socket goes
   close(fd_);
   fd_ = -1;
   pool_.ClientClosed(this, eof);

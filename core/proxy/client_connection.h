@@ -11,6 +11,7 @@
 #include "api/filter.h"
 #include "core/buffer/evbuffer_buffer.h"
 #include "core/proxy/pending_request.h"
+#include "core/tls/tls_session.h"
 
 namespace proxy {
 
@@ -67,6 +68,11 @@ class ClientConnection : public FilterCallbacks {
   const Buffer& RequestBytes() const override { return in_; }
 
  private:
+  // TLS pools (`tls:`, docs/tls.md): reads and writes through the session, the handshake
+  // first. False from the handshake when it waits, or failed (counted, logged, closed).
+  ssize_t ReadTls(size_t max);
+  ssize_t WriteTls();
+  bool ContinueTlsHandshake();
   static void OnRead(evutil_socket_t fd, short what, void* arg);
   static void OnWrite(evutil_socket_t fd, short what, void* arg);
   void HandleReadable();
@@ -160,6 +166,7 @@ class ClientConnection : public FilterCallbacks {
   int fd_;
   event* read_event_ = nullptr;
   event* write_event_ = nullptr;  // made when a write would block
+  std::unique_ptr<tls::TlsSession> tls_;  // null on plaintext pools
   bool flush_scheduled_ = false;
   EvBuffer in_;
   EvBuffer out_;

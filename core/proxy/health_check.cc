@@ -12,6 +12,7 @@
 #include <cstring>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "core/proxy/worker.h"
 
 namespace proxy {
@@ -32,6 +33,10 @@ void HealthProbe::CloseSocket() {
   if (event_ != nullptr) {
     event_free(event_);
     event_ = nullptr;
+  }
+  if (tls_ != nullptr) {
+    tls_->Shutdown();
+    tls_.reset();
   }
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
@@ -111,13 +116,58 @@ void HealthProbe::StartConnect(const sockaddr* addr, socklen_t len) {
     Done(false, std::strerror(errno));
     return;
   }
-  state_ = rc == 0 ? State::kConnected : State::kConnecting;
+  state_ = State::kConnecting;
   event_ = event_new(pool_.worker().base(), fd_,
-                     static_cast<short>(EV_READ | EV_PERSIST |
-                                        (state_ == State::kConnecting ? EV_WRITE : 0)),
+                     static_cast<short>(EV_READ | EV_PERSIST | (rc != 0 ? EV_WRITE : 0)),
                      &OnEvent, this);
   event_add(event_, nullptr);
-  if (state_ == State::kConnected) Flush();
+  if (rc == 0) Connected();
+}
+
+void HealthProbe::Watch(bool write) {
+  event_del(event_);
+  event_assign(event_, pool_.worker().base(), fd_,
+               static_cast<short>(EV_READ | EV_PERSIST | (write ? EV_WRITE : 0)), &OnEvent, this);
+  event_add(event_, nullptr);
+}
+
+void HealthProbe::Connected() {
+  if (pool_.shared().server_tls != nullptr) {
+    tls_ = tls::TlsSession::Connect(pool_.shared().server_tls, fd_,
+                                    server_.address.is_unix ? "" : tls::HostOf(server_.where));
+    if (tls_ == nullptr) {
+      Done(false, "out of memory for a TLS session");
+      return;
+    }
+    state_ = State::kHandshaking;
+    ContinueTls();
+    return;
+  }
+  state_ = State::kConnected;
+  Watch(false);  // from now on only reads are watched
+  Flush();
+}
+
+void HealthProbe::ContinueTls() {
+  switch (tls_->Handshake()) {
+    case tls::TlsSession::Step::kDone:
+      state_ = State::kConnected;
+      Watch(false);
+      Flush();
+      return;
+    case tls::TlsSession::Step::kWantRead:
+      Watch(false);
+      return;
+    case tls::TlsSession::Step::kWantWrite:
+      Watch(true);
+      return;
+    case tls::TlsSession::Step::kFailed:
+      Done(false, absl::StrCat("TLS handshake failed: ", tls_->error()));
+      return;
+    case tls::TlsSession::Step::kClosed:
+      Done(false, "connection closed by the server during the TLS handshake");
+      return;
+  }
 }
 
 void HealthProbe::Send() {
@@ -128,7 +178,7 @@ void HealthProbe::Send() {
 
 void HealthProbe::Flush() {
   while (out_.Length() > 0) {
-    const ssize_t n = out_.WriteTo(fd_);
+    const ssize_t n = tls_ == nullptr ? out_.WriteTo(fd_) : tls::WriteFrom(*tls_, out_);
     if (n > 0) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
     Done(false, n < 0 ? std::strerror(errno) : "write failed");
@@ -147,20 +197,17 @@ void HealthProbe::OnEvent(evutil_socket_t, short what, void* arg) {
       self->Done(false, std::strerror(error));
       return;
     }
-    self->state_ = State::kConnected;
-    // From now on only reads are watched.
-    event_del(self->event_);
-    event_assign(self->event_, self->pool_.worker().base(), self->fd_, EV_READ | EV_PERSIST,
-                 &OnEvent, self);
-    event_add(self->event_, nullptr);
-    self->Flush();
+    self->Connected();
     if (self->state_ != State::kConnected) return;
+  } else if (self->state_ == State::kHandshaking) {
+    self->ContinueTls();
+    return;
   }
   if ((what & EV_READ) != 0 && self->state_ == State::kConnected) self->HandleReadable();
 }
 
 void HealthProbe::HandleReadable() {
-  const ssize_t n = in_.ReadFrom(fd_, 4096);
+  const ssize_t n = tls_ == nullptr ? in_.ReadFrom(fd_, 4096) : tls::ReadInto(*tls_, in_, 4096);
   if (n == 0) {
     Done(false, "connection closed by the server");
     CloseSocket();  // also when no check was outstanding

@@ -15,6 +15,7 @@
 
 #include "api/codec.h"
 #include "core/buffer/evbuffer_buffer.h"
+#include "core/tls/tls_session.h"
 
 namespace proxy {
 
@@ -33,11 +34,17 @@ class HealthProbe {
   void Tick();
 
  private:
-  enum class State { kIdle, kResolving, kConnecting, kConnected };
+  enum class State { kIdle, kResolving, kConnecting, kHandshaking, kConnected };
 
   static void OnEvent(evutil_socket_t fd, short what, void* arg);
   static void OnResolved(int result, evutil_addrinfo* addresses, void* arg);
   void StartConnect(const sockaddr* addr, socklen_t len);
+  // The TCP connect completed: the TLS handshake first on `server_tls:` pools, then the
+  // queued requests go out.
+  void Connected();
+  void ContinueTls();
+  // Watches the socket for reads, plus writes when `write`.
+  void Watch(bool write);
   void Send();
   void Flush();
   void HandleReadable();
@@ -58,6 +65,7 @@ class HealthProbe {
   evdns_getaddrinfo_request* lookup_ = nullptr;
   EvBuffer in_;
   EvBuffer out_;
+  std::unique_ptr<tls::TlsSession> tls_;  // server_tls: pools
   Reply reply_;
   bool outstanding_ = false;  // a check was sent (or is being connected for) and not answered
   size_t replies_left_ = 0;   // handshake replies, then the check's

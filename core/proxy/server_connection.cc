@@ -197,17 +197,50 @@ void ServerConnection::OnTimeout(evutil_socket_t, short, void* arg) {
 }
 
 void ServerConnection::HandleConnected() {
-  int error = 0;
-  socklen_t len = sizeof(error);
-  if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &len) != 0) error = errno;
-  if (error != 0) {
-    Fail(error, false);
-    return;
+  if (tls_ == nullptr) {
+    int error = 0;
+    socklen_t len = sizeof(error);
+    if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &len) != 0) error = errno;
+    if (error != 0) {
+      Fail(error, false);
+      return;
+    }
+    if (pool_.shared().server_tls != nullptr) {
+      tls_ = tls::TlsSession::Connect(pool_.shared().server_tls, fd_,
+                                      server_.address.is_unix ? "" : tls::HostOf(server_.where));
+      if (tls_ == nullptr) {
+        Fail(ENOMEM, false, /*counts=*/false);
+        return;
+      }
+    }
   }
+  if (tls_ != nullptr && !tls_->established() && !ContinueTlsHandshake()) return;
   state_ = State::kConnected;
   counted_connected_ = true;
   server_.stats.server_connections.Add(1);
   Flush();
+}
+
+bool ServerConnection::ContinueTlsHandshake() {
+  switch (tls_->Handshake()) {
+    case tls::TlsSession::Step::kDone:
+      return true;
+    case tls::TlsSession::Step::kWantRead:
+      return false;  // io_event_ is on
+    case tls::TlsSession::Step::kWantWrite:
+      event_add(write_event_, nullptr);
+      return false;
+    case tls::TlsSession::Step::kFailed:
+    case tls::TlsSession::Step::kClosed:  // a server that closes at once: failed all the same
+      break;
+  }
+  if (tls_->error().empty()) {
+    Fail(0, true);  // an EOF, counted like one
+    return false;
+  }
+  tls::LogServerHandshakeFailure(pool_.Name(), server_.raw, tls_->error(), pool_.worker().now_us());
+  Fail(tls::kTlsHandshakeFailed, false);
+  return false;
 }
 
 void ServerConnection::Enqueue(PendingRequest* request, int32_t fragment, size_t bytes,
@@ -253,7 +286,9 @@ void ServerConnection::Flush() {
   while (out_.Length() > 0) {
     // Gated: only the handshake goes out until its replies have been checked.
     if (gated_ && gate_bytes_ == 0) break;
-    const ssize_t n = gated_ ? out_.WriteTo(fd_, gate_bytes_) : out_.WriteTo(fd_);
+    const ssize_t n = tls_ != nullptr ? tls::WriteFrom(*tls_, out_, gated_ ? gate_bytes_ : SIZE_MAX)
+                      : gated_    ? out_.WriteTo(fd_, gate_bytes_)
+                                  : out_.WriteTo(fd_);
     if (n > 0) {
       if (gated_) gate_bytes_ -= static_cast<size_t>(n);
       // Entries whose bytes are now fully written move from in_queue to out_queue.
@@ -320,7 +355,7 @@ void ServerConnection::WakeWaiters() {
 bool ServerConnection::HandleReadable() {
   size_t chunk = pool_.shared().limits.read_chunk;
   if (in_.Length() > chunk) chunk = std::min<size_t>(in_.Length(), 4u << 20);
-  const ssize_t n = in_.ReadFrom(fd_, chunk);
+  const ssize_t n = tls_ == nullptr ? in_.ReadFrom(fd_, chunk) : tls::ReadInto(*tls_, in_, chunk);
   if (n == 0) {
     Fail(0, true, !last_reply_error_);  // EOF with requests pending: twemproxy's "unknown"
     return false;
@@ -507,8 +542,8 @@ void ServerConnection::Fail(int error, bool eof, bool counts) {
   }
   if (counted_connected_) stats.server_connections.Add(-1);
   if (error != 0 && !eof) {
-    PROXY_LOG(log::kWarn, "pool %s: server %s failed: %s", pool_.Name(),
-              server_.raw, std::strerror(error));
+    PROXY_LOG(log::kWarn, "pool %s: server %s failed: %s", pool_.Name(), server_.raw,
+              error == tls::kTlsHandshakeFailed ? "TLS handshake failed" : std::strerror(error));
   }
   std::deque<Entry> entries;
   entries.swap(entries_);
@@ -543,6 +578,7 @@ void ServerConnection::ReleaseSocket() {
   if (write_event_ != nullptr) event_del(write_event_);
   if (timer_ != nullptr) evtimer_del(timer_);
   if (fd_ >= 0) {
+    if (tls_ != nullptr) tls_->Shutdown();  // close_notify, before the socket goes
     close(fd_);
     pool_.worker().ConnectionClosed();
   }

@@ -13,6 +13,7 @@
 #include "api/codec.h"
 #include "core/buffer/evbuffer_buffer.h"
 #include "core/proxy/pending_request.h"
+#include "core/tls/tls_session.h"
 
 namespace proxy {
 
@@ -94,6 +95,9 @@ class ServerConnection {
   static void OnEvent(evutil_socket_t fd, short what, void* arg);
   static void OnTimeout(evutil_socket_t fd, short what, void* arg);
   void HandleConnected();
+  // `server_tls:` pools: advances the TLS handshake (docs/tls.md); false while it waits or
+  // when it failed (the connection is then failed, counted like a failed connect).
+  bool ContinueTlsHandshake();
   // One read and the replies it completes; false when nothing was read or it closed.
   bool HandleReadable();
   void ArmTimer();
@@ -123,6 +127,9 @@ class ServerConnection {
   State state_ = State::kConnecting;
   event* io_event_ = nullptr;     // EV_READ|EV_PERSIST, plus EV_WRITE while output is blocked
   event* write_event_ = nullptr;  // EV_WRITE one-shot while connecting or blocked
+  // `server_tls:`: made when the TCP connect completes; the connection is kConnecting until
+  // its handshake is done, so nothing (not even AUTH/SELECT) is written before.
+  std::unique_ptr<tls::TlsSession> tls_;
   bool flush_scheduled_ = false;
   event* timer_ = nullptr;
   bool timer_armed_ = false;

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "api/registry.h"
@@ -164,6 +165,19 @@ absl::StatusOr<SharedPoolPtr> BuildSharedPool(const config::v1::Pool& config,
     pool->filters.push_back(std::move(entry));
     return absl::OkStatus();
   };
+  // TLS: a file that cannot be loaded fails the pool (the start or the reload), saying why.
+  for (const auto& [tls, side, out] :
+       {std::tuple<const config::v1::Tls&, tls::Side, tls::TlsContextPtr*>{
+            config.tls(), tls::Side::kAccept, &pool->tls},
+        {config.server_tls(), tls::Side::kConnect, &pool->server_tls}}) {
+    if (!tls.enabled()) continue;
+    absl::StatusOr<tls::TlsContextPtr> context = tls::TlsContext::Create(tls, side);
+    if (!context.ok()) {
+      return absl::Status(context.status().code(),
+                          absl::StrCat("pool '", config.name(), "': ", context.status().message()));
+    }
+    *out = *std::move(context);
+  }
   if (config.filters().empty()) {
     for (const std::string& name : DefaultFilterChain()) {
       absl::Status status = add(name, "");

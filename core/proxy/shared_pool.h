@@ -13,6 +13,7 @@
 #include "api/config/v1/bootstrap.pb.h"
 #include "api/filter.h"
 #include "api/placement.h"
+#include "core/tls/tls_context.h"
 
 namespace proxy {
 
@@ -95,6 +96,11 @@ struct SharedPool {
   // Redis Cluster pools: asks the topology watcher for a new look (a -MOVED reply says the slot
   // map is stale). Thread-safe; empty for other pools.
   std::function<void()> refresh_topology;
+  // `tls:` (accepted clients) and `server_tls:` (server connections and health checks); null
+  // without the key, so a plaintext pool's only cost is a null check per connection and per
+  // I/O call. Built from the PEM files by BuildSharedPool (each reload reads them again).
+  tls::TlsContextPtr tls;
+  tls::TlsContextPtr server_tls;
 
   SharedPool() = default;
   SharedPool(const SharedPool&) = delete;
@@ -105,8 +111,8 @@ using SharedPoolPtr = std::shared_ptr<SharedPool>;
 // The chain used when a pool has no `filters:` list.
 const std::vector<std::string>& DefaultFilterChain();
 
-// Resolves the pool's protocol, codec and filters through the registries (no socket: the
-// listener is OpenListener's).
+// Resolves the pool's protocol, codec and filters through the registries and loads its TLS
+// contexts (no socket: the listener is OpenListener's).
 absl::StatusOr<SharedPoolPtr> BuildSharedPool(const config::v1::Pool& config,
                                               const ProxyLimits& limits);
 

@@ -110,6 +110,9 @@ struct PoolStats {
   StatValue refused;
   // Ours: Redis Cluster redirections (-MOVED/-ASK) followed by resending the request.
   StatValue redirects;
+  // Ours: TLS handshakes with clients that failed (`tls:` pools; docs/tls.md): no or a bad
+  // client certificate, a client that does not trust the proxy's, not TLS at all...
+  StatValue tls_handshake_failed;
 };
 
 struct ServerStats {

@@ -84,6 +84,10 @@ std::string ServerIdentity(const SharedPool& shared, const config::v1::Server& s
       absl::StrAppend(&identity, "\n", request);
     }
   }
+  // Connections made with other TLS settings (or without TLS) are not kept (docs/tls.md).
+  if (shared.config.server_tls().enabled()) {
+    absl::StrAppend(&identity, "\ntls ", shared.config.server_tls().SerializeAsString());
+  }
   return identity;
 }
 

@@ -449,7 +449,7 @@ TEST(YamlLoaderTest, KnownKeysAreTwemproxysPlusOurs) {
                   "server_failure_limit", "servers", "reuseport", "filters",
                   "protocol", "sentinels", "sentinel_password", "replicas", "read_from",
                   "health_check_interval", "auto_eject_drop", "redis_cluster", "client_auth",
-                  "server_auth"));
+                  "server_auth", "tls", "server_tls"));
 }
 
 TEST(YamlLoaderTest, KeysAreCaseSensitive) {
