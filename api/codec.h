@@ -305,9 +305,11 @@ class Codec {
   // Redis Cluster pools: an error reply that says where the request's slot lives now. kMoved:
   // the slot moved (the core retries there and asks for a new slot map); kAsk: the slot is
   // being migrated and this key already lives on `host:port` (the core retries there once,
-  // after AskingRequest()). FollowsRedirects() false: never asked.
+  // after AskingRequest()); kTryAgain: the slot is being migrated and the request's keys are
+  // split between the two nodes (the core sends it again to the same node a little later;
+  // host and port are empty). FollowsRedirects() false: never asked.
   struct Redirect {
-    enum class Kind : uint8_t { kNone, kMoved, kAsk };
+    enum class Kind : uint8_t { kNone, kMoved, kAsk, kTryAgain };
     Kind kind = Kind::kNone;
     std::string host;
     uint32_t port = 0;

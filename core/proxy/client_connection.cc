@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/common/log.h"
 #include "core/common/version.h"
@@ -92,6 +93,7 @@ ClientConnection::ClientConnection(PoolRuntime& pool, int fd)
 }
 
 ClientConnection::~ClientConnection() {
+  if (retry_timer_ != nullptr) event_free(retry_timer_);
   if (read_event_ != nullptr) event_free(read_event_);
   if (write_event_ != nullptr) event_free(write_event_);
   if (close_timer_ != nullptr) event_free(close_timer_);
@@ -544,22 +546,93 @@ bool ClientConnection::ForwardToReplica(PendingRequest* p) {
 }
 
 bool ClientConnection::FollowRedirect(PendingRequest* p, int32_t fragment,
-                                      const Codec::Redirect& where) {
+                                      const Codec::Redirect& where, const ServerState& from) {
+  // MOVED and ASK: at most 5 per request (a loop between nodes ends with the node's error).
+  // TRYAGAIN: at most 8 pauses, 10 ms doubling (2.5 s in all), while a slot's keys move.
   constexpr uint8_t kMaxRedirects = 5;
+  constexpr uint8_t kMaxRetries = 8;
   const std::string& bytes = fragment < 0 ? p->resend : p->context.fragments[fragment].bytes;
-  if (p->redirects >= kMaxRedirects || bytes.empty()) return false;
-  ++p->redirects;
+  const bool again = where.kind == Codec::Redirect::Kind::kTryAgain;
+  if (bytes.empty() || closed_ || p->redirects >= (again ? kMaxRetries : kMaxRedirects)) {
+    return false;
+  }
+  const uint8_t attempt = p->redirects++;
   pool_.stats().redirects.Add(1);
+  if (again) {
+    ++p->refs;  // held by retries_ until resent
+    retries_.push_back(
+        DelayedRetry{p, fragment, from.where, worker_.now_us() + (uint64_t{10000} << attempt)});
+    if (retry_timer_ == nullptr) retry_timer_ = evtimer_new(worker_.base(), &OnRetryTimer, this);
+    if (!evtimer_pending(retry_timer_, nullptr)) {
+      const timeval tv{0, static_cast<suseconds_t>(10000) << attempt};
+      evtimer_add(retry_timer_, &tv);
+    }
+    return true;
+  }
   const bool moved = where.kind == Codec::Redirect::Kind::kMoved;
   if (moved && pool_.shared().refresh_topology) pool_.shared().refresh_topology();
-  ServerState* target = pool_.RedirectTarget(where.host, where.port);
+  return Resend(p, fragment, where.host, where.port, /*asking=*/!moved);
+}
+
+bool ClientConnection::Resend(PendingRequest* p, int32_t fragment, const std::string& host,
+                              uint32_t port, bool asking) {
+  const std::string& bytes = fragment < 0 ? p->resend : p->context.fragments[fragment].bytes;
+  ServerState* target = pool_.RedirectTarget(host, port);
   ServerConnection* connection =
       target == nullptr ? nullptr : pool_.PickConnection(*target, variant_);
   if (connection == nullptr) return false;
-  if (!moved) connection->SendInternal(codec_->AskingRequest());
+  if (asking) connection->SendInternal(codec_->AskingRequest());
   connection->output().Append(bytes);
   connection->Enqueue(p, fragment, bytes.size(), true);
   return true;
+}
+
+void ClientConnection::OnRetryTimer(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<ClientConnection*>(arg);
+  self->worker_.UpdateClock();
+  self->RunDueRetries();
+}
+
+void ClientConnection::RunDueRetries() {
+  const uint64_t now = worker_.now_us();
+  std::vector<DelayedRetry> due;
+  uint64_t next = UINT64_MAX;
+  for (size_t i = 0; i < retries_.size();) {
+    if (retries_[i].due_us <= now) {
+      due.push_back(retries_[i]);
+      retries_[i] = retries_.back();
+      retries_.pop_back();
+    } else {
+      next = std::min(next, retries_[i].due_us);
+      ++i;
+    }
+  }
+  for (const DelayedRetry& retry : due) {
+    PendingRequest* p = retry.request;
+    const size_t colon = retry.where.rfind(':');
+    uint32_t port = 0;
+    const bool sent =
+        !closed_ && colon != std::string::npos &&
+        absl::SimpleAtoi(absl::string_view(retry.where).substr(colon + 1), &port) &&
+        Resend(p, retry.fragment, retry.where.substr(0, colon), port, /*asking=*/false);
+    if (!sent && !closed_) {
+      // As if its server had failed: the request (or this part of it) fails.
+      const int error = errno != 0 ? errno : ECONNREFUSED;
+      if (retry.fragment < 0) {
+        FailRequest(p, error);
+      } else {
+        if (p->error == 0) p->error = error;
+        if (--p->fragments_left == 0) OnFragmentsDone(p);
+      }
+    }
+    if (--p->refs == 0) worker_.Release(p);
+  }
+  if (next != UINT64_MAX && !closed_) {
+    const uint64_t wait = next > now ? next - now : 0;
+    const timeval tv{static_cast<time_t>(wait / 1000000u),
+                     static_cast<suseconds_t>(wait % 1000000u)};
+    evtimer_add(retry_timer_, &tv);
+  }
 }
 
 void ClientConnection::SendOn(ServerConnection* connection, PendingRequest* p, uint32_t server) {
@@ -757,8 +830,9 @@ void ClientConnection::OnServerDrained() {
   ScheduleFlush();
 }
 
-void ClientConnection::OnFragmentReply(PendingRequest* p, int32_t fragment, EvBuffer& from,
-                                       size_t wire_size) {
+void ClientConnection::OnFragmentReply(PendingRequest* p, int32_t fragment, bool is_error,
+                                       EvBuffer& from, size_t wire_size) {
+  if (is_error && p->error_fragment < 0) p->error_fragment = fragment;
   std::string& slot = p->fragment_replies[static_cast<size_t>(fragment)];
   slot.resize(wire_size);
   from.CopyOut(0, wire_size, slot.data());
@@ -802,6 +876,19 @@ void ClientConnection::OnFragmentsDone(PendingRequest* p) {
   } else {
     merged = codec_->Merge(p->request, p->context.fragments, p->fragment_replies,
                            &p->reply_text);
+  }
+  if (!merged && p->error_fragment >= 0) {
+    // A server answered its part with an error: that is what the client is told (its first
+    // line, printable), rather than that the replies could not be merged.
+    const std::string& reply = p->fragment_replies[static_cast<size_t>(p->error_fragment)];
+    std::string text = "a server answered part of this request with an error: ";
+    for (const char c : absl::string_view(reply).substr(0, 200)) {
+      if (c == '\r' || c == '\n') break;
+      text.push_back(c >= 0x20 && c < 0x7f ? c : '?');
+    }
+    for (std::string& part : p->fragment_replies) std::string().swap(part);
+    FailRequestWith(p, text);
+    return;
   }
   for (std::string& reply : p->fragment_replies) std::string().swap(reply);
   if (!merged) {
@@ -1111,6 +1198,12 @@ void ClientConnection::Close(bool eof) {
     worker_.Release(spare_);
     spare_ = nullptr;
   }
+  // Requests waiting to be sent again (-TRYAGAIN) are orphans now: dropped.
+  for (const DelayedRetry& retry : retries_) {
+    if (--retry.request->refs == 0) worker_.Release(retry.request);
+  }
+  retries_.clear();
+  if (retry_timer_ != nullptr) evtimer_del(retry_timer_);
   if (waiting_on_ != nullptr) {
     waiting_on_->RemoveWaiter(this);
     waiting_on_ = nullptr;

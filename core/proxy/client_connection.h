@@ -17,6 +17,7 @@ namespace proxy {
 
 class PoolRuntime;
 class ServerConnection;
+struct ServerState;
 class Worker;
 
 class ClientConnection : public FilterCallbacks {
@@ -39,7 +40,9 @@ class ClientConnection : public FilterCallbacks {
   // again where it says (after ASKING for -ASK) and, for -MOVED, asks for a new slot map. False
   // when it cannot be followed (too many redirections, no bytes kept): the reply then goes to
   // the client as it is.
-  bool FollowRedirect(PendingRequest* request, int32_t fragment, const Codec::Redirect& where);
+  // `from`: the server that answered (where -TRYAGAIN sends it again, after a pause).
+  bool FollowRedirect(PendingRequest* request, int32_t fragment, const Codec::Redirect& where,
+                      const ServerState& from);
   // The request is complete with its reply in reply_text (merged, error or local).
   void OnRequestDone(PendingRequest* request);
   // Errors produced by the proxy for a request (counted as forward_error).
@@ -48,7 +51,8 @@ class ClientConnection : public FilterCallbacks {
   void FailRequestWith(PendingRequest* request, absl::string_view text);
   // The reply to fragment `fragment` of a split request: `wire_size` bytes at the head of
   // `from` (kept, and counted against the output limit, until every fragment has answered).
-  void OnFragmentReply(PendingRequest* request, int32_t fragment, EvBuffer& from,
+  // `is_error`: the reply is an error reply (kept to explain a merge that fails).
+  void OnFragmentReply(PendingRequest* request, int32_t fragment, bool is_error, EvBuffer& from,
                        size_t wire_size);
   // Every fragment of a split request has answered (or failed).
   void OnFragmentsDone(PendingRequest* request);
@@ -162,6 +166,22 @@ class ClientConnection : public FilterCallbacks {
 
   PoolRuntime& pool_;
   ClientPoolView view_{*this};
+  // Redis Cluster: requests answered -TRYAGAIN, sent again to the same node after a pause
+  // (each holds a reference to its request), and the timer that does it.
+  struct DelayedRetry {
+    PendingRequest* request;
+    int32_t fragment;
+    std::string where;  // host:port
+    uint64_t due_us;
+  };
+  std::vector<DelayedRetry> retries_;
+  event* retry_timer_ = nullptr;
+  static void OnRetryTimer(evutil_socket_t fd, short what, void* arg);
+  void RunDueRetries();
+  // Sends `bytes` for `request` (fragment or -1) to the server at `where`; false when no
+  // connection can be had.
+  bool Resend(PendingRequest* request, int32_t fragment, const std::string& host, uint32_t port,
+              bool asking);
   Worker& worker_;
   int fd_;
   event* read_event_ = nullptr;

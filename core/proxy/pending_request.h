@@ -55,6 +55,9 @@ struct PendingRequest {
   // redirections it has followed (bounded: a loop between nodes ends with the error).
   std::string resend;
   uint8_t redirects = 0;
+  // Split requests: the first fragment whose reply was an error reply (-1: none), for the
+  // client's error when the replies cannot be merged.
+  int32_t error_fragment = -1;
   // Reply bytes this request holds while it waits for the requests ahead of it (fragment
   // replies being collected, merged or rewritten text, a buffered reply): counted in its
   // client's held bytes, so that --client-output-limit sees every byte kept for ordering.
@@ -88,6 +91,7 @@ struct PendingRequest {
     resend.clear();
     if (resend.capacity() > kKeepBytes) std::string().swap(resend);
     redirects = 0;
+    error_fragment = -1;
     held_bytes = 0;
     outcome = Outcome();
     start_us = 0;

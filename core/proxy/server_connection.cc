@@ -470,7 +470,7 @@ void ServerConnection::Deliver(Entry& entry, size_t wire_size) {
     in_.CopyOut(0, text.size(), text.data());
     const Codec::Redirect where = codec_.ParseRedirect(text);
     if (where.kind != Codec::Redirect::Kind::kNone &&
-        client->FollowRedirect(p, entry.fragment, where)) {
+        client->FollowRedirect(p, entry.fragment, where, server_)) {
       in_.Drain(wire_size);
       if (--p->refs == 0) pool_.worker().Release(p);
       return;
@@ -481,7 +481,7 @@ void ServerConnection::Deliver(Entry& entry, size_t wire_size) {
   } else if (entry.fragment < 0) {
     client->OnServerReply(p, in_, wire_size);
   } else {
-    client->OnFragmentReply(p, entry.fragment, in_, wire_size);
+    client->OnFragmentReply(p, entry.fragment, reply_.is_error, in_, wire_size);
   }
   if (--p->refs == 0) pool_.worker().Release(p);
 }

@@ -630,7 +630,10 @@ int Server::Run(const config::v1::Bootstrap& bootstrap,
     std::lock_guard<std::mutex> lock(reload_mu_);
     stopping_ = true;  // a POST /reload from now on is refused
   }
-  for (Watched& watched : watched_) watched.watcher->Stop();
+  for (Watched& watched : watched_) {
+    if (watched.watcher != nullptr) watched.watcher->Stop();
+    if (watched.topology != nullptr) watched.topology->Stop();
+  }
   if (drain) Drain(signals);
   upgrade_.Stop();
   for (auto& worker : workers_) worker->Stop();

@@ -615,6 +615,10 @@ absl::Status RedisCodec::CheckHandshakeReply(size_t index, absl::string_view rep
 Codec::Redirect RedisCodec::ParseRedirect(absl::string_view reply) const {
   Redirect redirect;
   Redirect::Kind kind = Redirect::Kind::kNone;
+  if (absl::StartsWith(reply, "-TRYAGAIN ")) {
+    redirect.kind = Redirect::Kind::kTryAgain;
+    return redirect;
+  }
   if (absl::ConsumePrefix(&reply, "-MOVED ")) {
     kind = Redirect::Kind::kMoved;
   } else if (absl::ConsumePrefix(&reply, "-ASK ")) {

@@ -110,7 +110,8 @@ class RedisCodec final : public Codec {
   bool HandshakeGatesRequests() const override { return check_role_; }
   // Redis Cluster pools: READONLY, so that a cluster replica serves the reads sent to it.
   std::vector<std::string> ReplicaHandshake() const override;
-  // Redis Cluster pools: "-MOVED <slot> <host>:<port>" and "-ASK <slot> <host>:<port>"; ASKING.
+  // Redis Cluster pools: "-MOVED <slot> <host>:<port>", "-ASK <slot> <host>:<port>" and
+  // "-TRYAGAIN ..." (a multi-key request during a slot's migration); ASKING.
   bool FollowsRedirects() const override { return cluster_; }
   Redirect ParseRedirect(absl::string_view reply) const override;
   std::string AskingRequest() const override { return "*1\r\n$6\r\nASKING\r\n"; }
