@@ -347,5 +347,18 @@ TEST_F(ClusterRoutingTest, ReadFromReplicaReadsOnClusterReplicas) {
   EXPECT_EQ(proxy_->Redirects(), 0) << proxy_->Log();
 }
 
+// SIGTERM: the proxy drains and exits with status 0 (the cluster pool's topology watcher is
+// stopped like a Sentinel pool's).
+TEST_F(ClusterRoutingTest, ExitsCleanlyOnSigterm) {
+  ASSERT_NO_FATAL_FAILURE(StartProxy());
+  Client client(proxy_->port);
+  ASSERT_EQ(client.Command({"SET", "k", "v"}), "+OK\r\n");
+  ASSERT_EQ(client.Command({"GET", "k"}), "$1\r\nv\r\n");
+  const int status = proxy_->process->Stop();
+  EXPECT_EQ(status, 0) << proxy_->Log();
+  EXPECT_FALSE(absl::StrContains(proxy_->Log(), "SEGV")) << proxy_->Log();
+  EXPECT_TRUE(absl::StrContains(proxy_->Log(), "done, rabbit done")) << proxy_->Log();
+}
+
 }  // namespace
 }  // namespace proxy::test

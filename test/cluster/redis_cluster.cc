@@ -49,6 +49,20 @@ std::string BulkPayload(const std::string& reply) {
   return reply.substr(line_end + 2, static_cast<size_t>(size));
 }
 
+std::vector<std::string> BulkArray(const std::string& reply) {
+  std::vector<std::string> items;
+  if (!absl::StartsWith(reply, "*")) return items;
+  size_t at = reply.find("\r\n");
+  while (at != std::string::npos && at + 2 < reply.size()) {
+    const std::string rest = reply.substr(at + 2);
+    const size_t length = RespLength(rest);
+    if (length == 0) break;
+    items.push_back(BulkPayload(rest.substr(0, length)));
+    at += length;
+  }
+  return items;
+}
+
 long long InfoNumber(const std::string& info, const std::string& name) {
   const std::string tag = absl::StrCat("\n", name, ":");
   const size_t at = info.find(tag);

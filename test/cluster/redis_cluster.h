@@ -26,6 +26,9 @@ int KeySlot(absl::string_view key);
 // The payload of a bulk-string reply ("$N\r\n...\r\n"), "" for anything else.
 std::string BulkPayload(const std::string& reply);
 
+// The payloads of an array of bulk strings ("*N\r\n$len\r\n...").
+std::vector<std::string> BulkArray(const std::string& reply);
+
 // `name:N` in an INFO section, -1 when absent.
 long long InfoNumber(const std::string& info, const std::string& name);
 
