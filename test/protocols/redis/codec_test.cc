@@ -113,6 +113,9 @@ TEST(RedisCodecTest, ClusterPoolsFollowMovedAndAskAndReadFromReplicasWithReadonl
   EXPECT_EQ(ask.kind, Codec::Redirect::Kind::kAsk);
   EXPECT_EQ(ask.host, "::1");
   EXPECT_EQ(ask.port, 7000u);
+  EXPECT_EQ(cluster.ParseRedirect("-TRYAGAIN Multiple keys request during rehashing of slot\r\n")
+                .kind,
+            Codec::Redirect::Kind::kTryAgain);
   // Anything else is an ordinary error reply.
   for (const char* reply :
        {"-ERR MOVED 1 a:1\r\n", "-MOVED 16384 127.0.0.1:6381\r\n", "-MOVED 1 127.0.0.1\r\n",
