@@ -639,7 +639,7 @@ void ClientConnection::SendOn(ServerConnection* connection, PendingRequest* p, u
   const Request& request = p->request;
   const size_t wire_size = request.wire_size;
   size_t bytes = wire_size;
-  if (pool_.PoolCodec().FollowsRedirects() && request.expects_reply) {
+  if (pool_.FollowsRedirects() && request.expects_reply) {
     // Kept to resend it where a redirection says.
     if (request.has_rewrite) {
       p->resend = request.rewritten;

@@ -112,6 +112,7 @@ PoolRuntime::PoolRuntime(Worker& worker, std::shared_ptr<const SharedPool> share
     : worker_(worker), shared_(std::move(shared)) {
   drop_ejected_ = shared_->config.auto_eject_drop() && shared_->config.auto_eject_hosts();
   read_from_ = shared_->config.read_from();
+  follows_redirects_ = shared_->codec->FollowsRedirects();
   for (int i = 0; i < shared_->config.servers_size(); ++i) {
     servers_.push_back(NewServerState(static_cast<uint32_t>(i)));
   }
@@ -313,6 +314,7 @@ void PoolRuntime::Update(std::shared_ptr<const SharedPool> next, bool moved) {
   shared_ = std::move(next);
   drop_ejected_ = shared_->config.auto_eject_drop() && shared_->config.auto_eject_hosts();
   read_from_ = shared_->config.read_from();
+  follows_redirects_ = shared_->codec->FollowsRedirects();
   std::vector<std::unique_ptr<ServerState>> old;
   old.swap(servers_);
   for (int i = 0; i < shared_->config.servers_size(); ++i) {

@@ -145,6 +145,9 @@ class PoolRuntime : public PoolView {
   // An active health check of `server` completed (HealthProbe); for a replica, its check.
   void OnHealthCheck(ServerState& server, bool ok, absl::string_view why);
 
+  // Redis Cluster: requests keep their bytes to follow redirections (Codec::FollowsRedirects,
+  // cached: asked on every forwarded request).
+  bool FollowsRedirects() const { return follows_redirects_; }
   // Replica reads: true when the pool's read_from: sends read-only requests to replicas.
   bool ReadsFromReplicas() const { return read_from_ != config::v1::READ_FROM_MASTER; }
   // Where a read-only request for server `index`'s keys goes, by read_from: the server itself
@@ -249,6 +252,7 @@ class PoolRuntime : public PoolView {
   std::vector<std::unique_ptr<ServerState>> replicas_;  // every server's, in config order
   std::vector<std::unique_ptr<ServerState>> redirect_targets_;  // RedirectTarget's
   config::v1::ReadFrom read_from_ = config::v1::READ_FROM_MASTER;  // the config's, cached
+  bool follows_redirects_ = false;  // the codec's, cached
   uint64_t generation_ = 0;
   bool retired_ = false;
   bool drop_ejected_ = false;  // auto_eject_drop with auto_eject_hosts (the config's, cached)
