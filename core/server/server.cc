@@ -69,6 +69,22 @@ void OnEveryWorker(const std::vector<std::unique_ptr<Worker>>& workers,
   done.wait(lock, [&] { return left == 0; });
 }
 
+// Discovered replicas of `server` as a `replicas:` entry of `pool` (none: nothing added).
+void AddReplicas(const std::string& server,
+                 const std::vector<std::pair<std::string, uint32_t>>& replicas,
+                 config::v1::Pool* pool) {
+  if (replicas.empty()) return;
+  config::v1::ReplicaSet* set = pool->add_replicas();
+  set->set_server(server);
+  for (const auto& [host, port] : replicas) {
+    config::v1::Server* replica = set->add_replicas();
+    replica->mutable_tcp()->set_host(host);
+    replica->mutable_tcp()->set_port(port);
+    replica->set_raw(absl::StrCat(host, ":", port));
+    replica->set_node_name(replica->raw());
+  }
+}
+
 // A discovered server's replicas for a log line: "127.0.0.1:6380, ..." or "none".
 std::string ReplicasText(const DiscoveredServer& server) {
   if (server.replicas.empty()) return "none";
@@ -318,16 +334,7 @@ config::v1::Pool Server::WithDiscovered(const config::v1::Pool& config) const {
         range->set_first(first);
         range->set_last(last);
       }
-      if (node.replicas.empty()) continue;
-      config::v1::ReplicaSet* set = pool.add_replicas();
-      set->set_server(server->node_name());
-      for (const auto& [host, port] : node.replicas) {
-        config::v1::Server* replica = set->add_replicas();
-        replica->mutable_tcp()->set_host(host);
-        replica->mutable_tcp()->set_port(port);
-        replica->set_raw(absl::StrCat(host, ":", port));
-        replica->set_node_name(replica->raw());
-      }
+      AddReplicas(server->node_name(), node.replicas, &pool);
     }
     return pool;
   }
@@ -350,16 +357,7 @@ config::v1::Pool Server::WithDiscovered(const config::v1::Pool& config) const {
                                  return set.server() == server.node_name();
                                }),
                 sets->end());
-    if (found.replicas.empty()) continue;
-    config::v1::ReplicaSet* set = pool.add_replicas();
-    set->set_server(server.node_name());
-    for (const auto& [host, port] : found.replicas) {
-      config::v1::Server* replica = set->add_replicas();
-      replica->mutable_tcp()->set_host(host);
-      replica->mutable_tcp()->set_port(port);
-      replica->set_raw(absl::StrCat(host, ":", port));
-      replica->set_node_name(replica->raw());
-    }
+    AddReplicas(server.node_name(), found.replicas, &pool);
   }
   return pool;
 }
