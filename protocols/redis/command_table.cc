@@ -298,7 +298,9 @@ constexpr CommandSpec kCommands[] = {
     // would change the mode of a shared server connection (pub/sub, MONITOR...) or blocks it is
     // here: never forwarded on a shared server connection, whatever the filter chain (the core
     // refuses kUnsupported). HELLO, CLIENT, RESET and the transaction commands, which would
-    // too, are local (above): they never reach a shared connection either.
+    // too, are local (above): they never reach a shared connection either. Each names its
+    // Refusal, the reason a client reads (RedisCodec::UnsupportedReason).
+
     // Keys spread over every server.
     Unsupported("KEYS", Refusal::kSpread),
     Unsupported("SCAN", Refusal::kSpread),

@@ -1,5 +1,10 @@
 // The redis command table: every command the proxy knows, with its arity (redis's convention),
-// how its keys are found, and how the proxy treats it (twemproxy's command classes).
+// how its keys are found, how the proxy treats it (twemproxy's command classes), its flags and,
+// for a refused command, why. The one source of this knowledge: the request decoder classifies
+// by it, FindKeys finds keys by it (for routing and RewriteKeys), the codec splits and merges by
+// its Op and explains refusals by its Refusal. Adding a command is adding one entry to
+// kCommands in command_table.cc (plus an Op and the session's or codec's handling for a
+// command the proxy answers, splits or merges itself).
 #pragma once
 
 #include <cstddef>

@@ -129,7 +129,7 @@ class RedisCodec final : public Codec {
   // and unknown commands.
   absl::string_view UnsupportedReason(absl::string_view command) const override;
   // Re-encodes the request (array or inline, from its wire bytes) as a RESP array with every
-  // key argument (as the command table places them: the key, every key of a split command,
+  // key argument (FindKeys' positions, the decoder's: the key, every key of a split command,
   // MSET's every other argument, numkeys-counted keys and ZUNIONSTORE's destination) replaced
   // by map(key); the command name and other arguments are kept byte for byte. COMMAND and
   // LOLWUT (routed by "placeholder") carry no key: their bytes are appended unchanged. False
