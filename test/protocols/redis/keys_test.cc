@@ -122,27 +122,30 @@ TEST(FindKeysTest, DecoderAndRewriteAgreeForEveryCommand) {
       const std::vector<std::string> expected_keys = KeysAt(argv, keys);
       ASSERT_EQ(expected_keys.size(), keys.count());
 
-      RequestDecoderPtr decoder = codec.NewRequestDecoder(DecoderLimits());
-      StringBuffer buffer(wire);
-      Request request;
-      std::string error;
-      ASSERT_EQ(decoder->Decode(buffer, &request, &error), DecodeResult::kMessage) << error;
-      std::vector<std::string> decoded;
-      for (size_t i = 0; i < request.KeyCount(); ++i) decoded.emplace_back(request.Key(i));
-      EXPECT_EQ(decoded, expected_keys);
-      EXPECT_EQ(request.colocated_keys,
-                spec.rule != KeyRule::kSplit && expected_keys.size() > 1);
-
       std::vector<std::string> mapped = argv;
       keys.ForEach([&](size_t i) { mapped[i] = "p:" + mapped[i]; });
-      std::string out;
-      ASSERT_TRUE(codec.RewriteKeys(
-          request, buffer, [](absl::string_view key) { return absl::StrCat("p:", key); }, &out));
-      EXPECT_EQ(out, Resp(mapped));
+      // As an array and as an inline command (which RewriteKeys reads from `rewritten`).
+      for (const std::string& form : {wire, absl::StrCat(absl::StrJoin(argv, " "), "\r\n")}) {
+        RequestDecoderPtr decoder = codec.NewRequestDecoder(DecoderLimits());
+        StringBuffer buffer(form);
+        Request request;
+        std::string error;
+        ASSERT_EQ(decoder->Decode(buffer, &request, &error), DecodeResult::kMessage) << error;
+        std::vector<std::string> decoded;
+        for (size_t i = 0; i < request.KeyCount(); ++i) decoded.emplace_back(request.Key(i));
+        EXPECT_EQ(decoded, expected_keys);
+        EXPECT_EQ(request.colocated_keys,
+                  spec.rule != KeyRule::kSplit && expected_keys.size() > 1);
+        std::string out;
+        ASSERT_TRUE(codec.RewriteKeys(
+            request, buffer, [](absl::string_view key) { return absl::StrCat("p:", key); },
+            &out));
+        EXPECT_EQ(out, Resp(mapped));
+      }
       ++checked;
     }
   }
-  EXPECT_GT(checked, 150u);
+  EXPECT_GT(checked, 150u);  // every keyed command, twice when variadic
 }
 
 TEST(FindKeysTest, PositionsOfEachRule) {
