@@ -2,10 +2,11 @@
 #include "protocols/redis/command_table.h"
 
 #include <string>
-#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "protocols/redis/resp.h"
 
 namespace proxy::protocols::redis {
 namespace {
@@ -22,6 +23,8 @@ constexpr CommandSpec Base(absl::string_view name, CommandKind kind, int8_t arit
   spec.rule = rule;
   spec.key_step = 1;
   spec.op = Op::kNone;
+  spec.flags = 0;
+  spec.refusal = Refusal::kNone;
   return spec;
 }
 
@@ -59,11 +62,13 @@ constexpr CommandSpec Numkeys(absl::string_view name, CommandKind kind, int8_t a
   return spec;
 }
 
-// Answered by the proxy (Session).
-constexpr CommandSpec Local(absl::string_view name, Op op, int8_t arity, int8_t max_argc) {
+// Answered by the proxy (Session); `flags`: kFlagConnection for the connection commands.
+constexpr CommandSpec Local(absl::string_view name, Op op, int8_t arity, int8_t max_argc,
+                            uint8_t flags = 0) {
   CommandSpec spec = Base(name, CommandKind::kLocal, arity, KeyRule::kNone);
   spec.max_argc = max_argc;
   spec.op = op;
+  spec.flags = flags;
   return spec;
 }
 
@@ -72,9 +77,16 @@ constexpr CommandSpec Placeholder(absl::string_view name, int8_t arity) {
   return Base(name, kRead, arity, KeyRule::kPlaceholder);
 }
 
-// Known to redis but not proxied.
-constexpr CommandSpec Unsupported(absl::string_view name) {
-  return Base(name, CommandKind::kUnsupported, -1, KeyRule::kNone);
+// Known to redis but not proxied, and why. The refusal implies the flags of its family
+// (blocking, pub/sub, admin); `flags` adds others (kFlagConnection for the mode changers).
+constexpr CommandSpec Unsupported(absl::string_view name, Refusal refusal, uint8_t flags = 0) {
+  CommandSpec spec = Base(name, CommandKind::kUnsupported, -1, KeyRule::kNone);
+  spec.refusal = refusal;
+  spec.flags = flags;
+  if (refusal == Refusal::kBlocking) spec.flags |= kFlagBlocking;
+  if (refusal == Refusal::kPubSub) spec.flags |= kFlagPubSub;
+  if (refusal == Refusal::kServerAdmin || refusal == Refusal::kSpread) spec.flags |= kFlagAdmin;
+  return spec;
 }
 
 // The same spec with a special-handling op.
@@ -83,28 +95,42 @@ constexpr CommandSpec WithOp(CommandSpec spec, Op op) {
   return spec;
 }
 
+// The same spec with more CommandFlag bits.
+constexpr CommandSpec WithFlags(CommandSpec spec, uint8_t flags) {
+  spec.flags |= flags;
+  return spec;
+}
+
+// A served command that the decoder refuses in one form (COPY ... DB): the reason for that form.
+constexpr CommandSpec RefusedForm(CommandSpec spec, Refusal refusal) {
+  spec.refusal = refusal;
+  return spec;
+}
+
+constexpr uint8_t kConn = kFlagConnection;
+
 // Arity values are redis 7.2's (so options added in 7.x, e.g. EXPIRE ... NX, are accepted).
 constexpr CommandSpec kCommands[] = {
     // Answered by the proxy.
     Local("PING", Op::kPing, -1, 2),
-    Local("QUIT", Op::kQuit, -1, 0),
+    Local("QUIT", Op::kQuit, -1, 0, kConn),
     Local("ECHO", Op::kEcho, 2, 0),
-    Local("SELECT", Op::kSelect, 2, 0),
-    Local("AUTH", Op::kAuth, -2, 3),
+    Local("SELECT", Op::kSelect, 2, 0, kConn),
+    Local("AUTH", Op::kAuth, -2, 3, kConn),
     // Connection state, answered by the session (protocols/redis/redis_codec.h RedisSession):
     // HELLO, CLIENT, READONLY/READWRITE, RESET, and the transaction commands, which
     // protocols/redis/transaction.h serves on a dedicated (pinned) server connection.
-    Local("HELLO", Op::kHello, -1, 0),
-    Local("CLIENT", Op::kClient, -2, 0),
-    Local("READONLY", Op::kReadonly, 1, 0),
-    Local("READWRITE", Op::kReadonly, 1, 0),
-    Local("RESET", Op::kReset, 1, 0),
-    Local("MULTI", Op::kMulti, 1, 0),
-    Local("EXEC", Op::kExec, 1, 0),
-    Local("DISCARD", Op::kDiscard, 1, 0),
-    Local("UNWATCH", Op::kUnwatch, 1, 0),
+    Local("HELLO", Op::kHello, -1, 0, kConn),
+    Local("CLIENT", Op::kClient, -2, 0, kConn),
+    Local("READONLY", Op::kReadonly, 1, 0, kConn),
+    Local("READWRITE", Op::kReadonly, 1, 0, kConn),
+    Local("RESET", Op::kReset, 1, 0, kConn),
+    Local("MULTI", Op::kMulti, 1, 0, kConn),
+    Local("EXEC", Op::kExec, 1, 0, kConn),
+    Local("DISCARD", Op::kDiscard, 1, 0, kConn),
+    Local("UNWATCH", Op::kUnwatch, 1, 0, kConn),
     // WATCH key...: its keys must live on one server, whose connection the client is pinned to.
-    WithOp(Keys("WATCH", kRead, -2, 1, -1), Op::kWatch),
+    WithFlags(WithOp(Keys("WATCH", kRead, -2, 1, -1), Op::kWatch), kConn),
 
     // Routed by "placeholder". twemproxy closes the connection on COMMAND's subcommands.
     Placeholder("COMMAND", -1),
@@ -184,7 +210,7 @@ constexpr CommandSpec kCommands[] = {
     // Key + any number of arguments.
     Key("SORT", kWrite, -2),
     // COPY ... DB n would write into another database than the pool's: refused (Op::kCopy).
-    WithOp(Keys("COPY", kWrite, -3, 1, 2), Op::kCopy),
+    RefusedForm(WithOp(Keys("COPY", kWrite, -3, 1, 2), Op::kCopy), Refusal::kDatabase),
     Key("BITCOUNT", kRead, -2),
     Key("BITPOS", kRead, -3),
     Key("BITFIELD", kWrite, -2),
@@ -272,90 +298,252 @@ constexpr CommandSpec kCommands[] = {
     // would change the mode of a shared server connection (pub/sub, MONITOR...) or blocks it is
     // here: never forwarded on a shared server connection, whatever the filter chain (the core
     // refuses kUnsupported). HELLO, CLIENT, RESET and the transaction commands, which would
-    // too, are local (above): they never reach a shared connection either.
-    Unsupported("ACL"),
-    Unsupported("ASKING"),
-    Unsupported("BGREWRITEAOF"),
-    Unsupported("BGSAVE"),
-    Unsupported("BLMOVE"),
-    Unsupported("BLMPOP"),
-    Unsupported("BLPOP"),
-    Unsupported("BRPOP"),
-    Unsupported("BRPOPLPUSH"),
-    Unsupported("BZMPOP"),
-    Unsupported("BZPOPMAX"),
-    Unsupported("BZPOPMIN"),
-    Unsupported("CLUSTER"),
-    Unsupported("CONFIG"),
-    Unsupported("DBSIZE"),
-    Unsupported("DEBUG"),
-    Unsupported("EVAL_RO"),
-    Unsupported("EVALSHA_RO"),
-    Unsupported("FAILOVER"),
-    Unsupported("FCALL"),
-    Unsupported("FCALL_RO"),
-    Unsupported("FLUSHALL"),
-    Unsupported("FLUSHDB"),
-    Unsupported("FUNCTION"),
-    Unsupported("KEYS"),
-    Unsupported("LASTSAVE"),
-    Unsupported("LATENCY"),
-    Unsupported("LMPOP"),
-    Unsupported("MEMORY"),
-    Unsupported("MIGRATE"),
-    Unsupported("MODULE"),
-    Unsupported("MONITOR"),
-    Unsupported("MOVE"),
-    Unsupported("OBJECT"),
-    Unsupported("PSUBSCRIBE"),
-    Unsupported("PSYNC"),
-    Unsupported("PUBLISH"),
-    Unsupported("PUBSUB"),
-    Unsupported("PUNSUBSCRIBE"),
-    Unsupported("RANDOMKEY"),
-    Unsupported("REPLICAOF"),
-    Unsupported("ROLE"),
-    Unsupported("SAVE"),
-    Unsupported("SCAN"),
-    Unsupported("SCRIPT"),
-    Unsupported("SHUTDOWN"),
-    Unsupported("SLAVEOF"),
-    Unsupported("SLOWLOG"),
-    Unsupported("SPUBLISH"),
-    Unsupported("SSUBSCRIBE"),
-    Unsupported("SUBSCRIBE"),
-    Unsupported("SUNSUBSCRIBE"),
-    Unsupported("SWAPDB"),
-    Unsupported("SYNC"),
-    Unsupported("TIME"),
-    Unsupported("UNSUBSCRIBE"),
-    Unsupported("WAIT"),
-    Unsupported("WAITAOF"),
-    Unsupported("XREAD"),
-    Unsupported("XREADGROUP"),
-    Unsupported("ZMPOP"),
+    // too, are local (above): they never reach a shared connection either. Each names its
+    // Refusal, the reason a client reads (RedisCodec::UnsupportedReason).
+
+    // Keys spread over every server.
+    Unsupported("KEYS", Refusal::kSpread),
+    Unsupported("SCAN", Refusal::kSpread),
+    Unsupported("RANDOMKEY", Refusal::kSpread),
+    Unsupported("DBSIZE", Refusal::kSpread),
+    Unsupported("FLUSHALL", Refusal::kSpread),
+    Unsupported("FLUSHDB", Refusal::kSpread),
+    // Several keys, not colocated by the proxy and not splittable.
+    Unsupported("MIGRATE", Refusal::kCrossKey),
+    Unsupported("LMPOP", Refusal::kCrossKey),
+    Unsupported("ZMPOP", Refusal::kCrossKey),
+    // Pub/sub (the subscribe family would turn a shared connection into a subscriber).
+    Unsupported("SUBSCRIBE", Refusal::kPubSub, kConn),
+    Unsupported("PSUBSCRIBE", Refusal::kPubSub, kConn),
+    Unsupported("SSUBSCRIBE", Refusal::kPubSub, kConn),
+    Unsupported("UNSUBSCRIBE", Refusal::kPubSub, kConn),
+    Unsupported("PUNSUBSCRIBE", Refusal::kPubSub, kConn),
+    Unsupported("SUNSUBSCRIBE", Refusal::kPubSub, kConn),
+    Unsupported("PUBLISH", Refusal::kPubSub),
+    Unsupported("SPUBLISH", Refusal::kPubSub),
+    Unsupported("PUBSUB", Refusal::kPubSub),
+    // Blocking: would hold a shared server connection.
+    Unsupported("BLPOP", Refusal::kBlocking),
+    Unsupported("BRPOP", Refusal::kBlocking),
+    Unsupported("BRPOPLPUSH", Refusal::kBlocking),
+    Unsupported("BLMOVE", Refusal::kBlocking),
+    Unsupported("BLMPOP", Refusal::kBlocking),
+    Unsupported("BZPOPMIN", Refusal::kBlocking),
+    Unsupported("BZPOPMAX", Refusal::kBlocking),
+    Unsupported("BZMPOP", Refusal::kBlocking),
+    Unsupported("WAIT", Refusal::kBlocking),
+    Unsupported("WAITAOF", Refusal::kBlocking),
+    Unsupported("XREAD", Refusal::kBlocking),
+    Unsupported("XREADGROUP", Refusal::kBlocking),
+    // One server's administration.
+    Unsupported("CONFIG", Refusal::kServerAdmin),
+    Unsupported("TIME", Refusal::kServerAdmin),
+    Unsupported("LASTSAVE", Refusal::kServerAdmin),
+    Unsupported("SAVE", Refusal::kServerAdmin),
+    Unsupported("BGSAVE", Refusal::kServerAdmin),
+    Unsupported("BGREWRITEAOF", Refusal::kServerAdmin),
+    Unsupported("SHUTDOWN", Refusal::kServerAdmin),
+    Unsupported("SLAVEOF", Refusal::kServerAdmin),
+    Unsupported("REPLICAOF", Refusal::kServerAdmin),
+    Unsupported("ROLE", Refusal::kServerAdmin),
+    Unsupported("SYNC", Refusal::kServerAdmin, kConn),
+    Unsupported("PSYNC", Refusal::kServerAdmin, kConn),
+    Unsupported("DEBUG", Refusal::kServerAdmin),
+    Unsupported("SLOWLOG", Refusal::kServerAdmin),
+    Unsupported("LATENCY", Refusal::kServerAdmin),
+    Unsupported("MEMORY", Refusal::kServerAdmin),
+    Unsupported("MODULE", Refusal::kServerAdmin),
+    Unsupported("ACL", Refusal::kServerAdmin),
+    Unsupported("MONITOR", Refusal::kServerAdmin, kConn),
+    Unsupported("FAILOVER", Refusal::kServerAdmin),
+    Unsupported("CLUSTER", Refusal::kServerAdmin),
+    Unsupported("SCRIPT", Refusal::kServerAdmin),
+    Unsupported("FUNCTION", Refusal::kServerAdmin),
+    Unsupported("ASKING", Refusal::kServerAdmin, kConn),
+    Unsupported("OBJECT", Refusal::kServerAdmin),
+    // Another database than the pool's (COPY ... DB is refused with this reason as well).
+    Unsupported("SWAPDB", Refusal::kDatabase),
+    Unsupported("MOVE", Refusal::kDatabase),
+    // Scripts the proxy cannot route.
+    Unsupported("EVAL_RO", Refusal::kScriptNoKeys),
+    Unsupported("EVALSHA_RO", Refusal::kScriptNoKeys),
+    Unsupported("FCALL", Refusal::kScriptNoKeys),
+    Unsupported("FCALL_RO", Refusal::kScriptNoKeys),
 };
 
 constexpr size_t kCommandCount = sizeof(kCommands) / sizeof(kCommands[0]);
 
+constexpr bool NamesFit() {
+  for (const CommandSpec& spec : kCommands) {
+    if (spec.name.size() > kMaxCommandNameSize) return false;
+  }
+  return true;
+}
+static_assert(NamesFit(), "a command name is longer than kMaxCommandNameSize");
+
+// The lower-case names, computed at compile time: static storage like the upper-case ones, so
+// a spec's `lower` views them for the life of the process (no view into a container).
+struct LowerNames {
+  char names[kCommandCount][kMaxCommandNameSize];
+};
+
+constexpr LowerNames MakeLowerNames() {
+  LowerNames out{};
+  for (size_t i = 0; i < kCommandCount; ++i) {
+    const absl::string_view name = kCommands[i].name;
+    for (size_t j = 0; j < name.size(); ++j) {
+      const char c = name[j];
+      out.names[i][j] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+  }
+  return out;
+}
+
+constexpr LowerNames kLowerNames = MakeLowerNames();
+
+// The table as served: kCommands with every `lower` set.
+struct Specs {
+  CommandSpec specs[kCommandCount];
+};
+
+constexpr Specs MakeSpecs() {
+  Specs out{};
+  for (size_t i = 0; i < kCommandCount; ++i) {
+    out.specs[i] = kCommands[i];
+    out.specs[i].lower = absl::string_view(kLowerNames.names[i], kCommands[i].name.size());
+  }
+  return out;
+}
+
+constexpr Specs kSpecs = MakeSpecs();
+
 }  // namespace
 
+absl::string_view RefusalText(Refusal refusal) {
+  switch (refusal) {
+    case Refusal::kNone:
+      return {};
+    case Refusal::kSpread:
+      return "keys are spread over several servers; run it on each server directly";
+    case Refusal::kCrossKey:
+      return "its keys may live on different servers and it cannot be split";
+    case Refusal::kScriptNoKeys:
+      return "the proxy does not route it (use EVAL or EVALSHA with numkeys of at least 1)";
+    case Refusal::kPubSub:
+      return "pub/sub is not proxied";
+    case Refusal::kBlocking:
+      return "blocking commands are not proxied";
+    case Refusal::kServerAdmin:
+      return "it addresses one server, not the pool; run it on each server directly";
+    case Refusal::kDatabase:
+      return "the database is fixed by the pool's redis_db setting";
+  }
+  return {};
+}
+
+KeyError FindKeys(const CommandSpec& spec, size_t argc, ArgReader read, KeyPositions* keys) {
+  *keys = KeyPositions();
+  const bool arity_ok = (spec.arity >= 0 ? argc == static_cast<size_t>(spec.arity)
+                                         : argc >= static_cast<size_t>(-spec.arity)) &&
+                        (spec.max_argc == 0 || argc <= static_cast<size_t>(spec.max_argc));
+  if (!arity_ok || argc == 0) {
+    return KeyError::kWrongArity;
+  }
+  switch (spec.rule) {
+    case KeyRule::kNone:
+    case KeyRule::kPlaceholder:
+      return KeyError::kNone;
+
+    case KeyRule::kRange: {
+      const size_t first = static_cast<size_t>(spec.first_key);
+      const int64_t last = spec.last_key < 0 ? static_cast<int64_t>(argc) + spec.last_key
+                                             : static_cast<int64_t>(spec.last_key);
+      // The arity guarantees the range; MSETNX's pairs must be complete.
+      if (last < static_cast<int64_t>(first) || last >= static_cast<int64_t>(argc) ||
+          (spec.key_step > 1 && (argc - first) % spec.key_step != 0)) {
+        return KeyError::kWrongArity;
+      }
+      keys->first = static_cast<uint32_t>(first);
+      keys->end = static_cast<uint32_t>(last + 1);
+      keys->step = spec.key_step;
+      return KeyError::kNone;
+    }
+
+    case KeyRule::kSplit:
+      if ((argc - 1) % spec.key_step != 0) {
+        return KeyError::kWrongArity;  // MSET's pairs
+      }
+      keys->first = 1;
+      keys->end = static_cast<uint32_t>(argc);
+      keys->step = spec.key_step;
+      return KeyError::kNone;
+
+    case KeyRule::kNumkeys: {
+      const size_t at = static_cast<size_t>(spec.numkeys_at);
+      if (at >= argc) {
+        return KeyError::kWrongArity;
+      }
+      char digits[24];
+      const size_t size = read(at, digits, sizeof(digits));
+      int64_t numkeys = 0;
+      if (size > sizeof(digits) || !ParseStrictInt64(absl::string_view(digits, size), &numkeys)) {
+        return KeyError::kNotAnInteger;
+      }
+      const size_t available = argc - at - 1;
+      // redis's order of checks: EVAL says "negative" before "greater", the others "at least 1".
+      if (numkeys < 0 && spec.op == Op::kEval) {
+        return KeyError::kNegativeNumkeys;
+      }
+      if (numkeys < 1 && spec.op != Op::kEval) {
+        return KeyError::kNoKeys;
+      }
+      if (static_cast<uint64_t>(numkeys) > available) {
+        return KeyError::kTooManyNumkeys;
+      }
+      if (numkeys == 0) {
+        return KeyError::kNoKeys;  // EVAL without keys: nothing to route by
+      }
+      keys->dest = spec.dest_key;
+      keys->first = static_cast<uint32_t>(at + 1);
+      keys->end = static_cast<uint32_t>(at + 1 + static_cast<size_t>(numkeys));
+      return KeyError::kNone;
+    }
+  }
+  return KeyError::kNone;
+}
+
+std::string KeyErrorText(const CommandSpec& spec, KeyError error) {
+  switch (error) {
+    case KeyError::kNone:
+      return {};
+    case KeyError::kWrongArity:
+      return absl::StrCat("wrong number of arguments for '", spec.lower, "' command");
+    case KeyError::kNotAnInteger:
+      return "value is not an integer or out of range";
+    case KeyError::kNegativeNumkeys:
+      return "Number of keys can't be negative";
+    case KeyError::kNoKeys:
+      if (spec.op == Op::kEval) {
+        return absl::StrCat("'", spec.lower,
+                            "' without keys cannot be routed by the proxy: numkeys must be at "
+                            "least 1");
+      }
+      return absl::StrCat("at least 1 input key is needed for '", spec.lower, "' command");
+    case KeyError::kTooManyNumkeys:
+      return "Number of keys can't be greater than number of args";
+  }
+  return {};
+}
+
 struct CommandTable::Impl {
-  std::vector<std::string> lower_names;
-  std::vector<CommandSpec> specs;
   absl::flat_hash_map<absl::string_view, uint16_t> by_name;
 };
 
 CommandTable::CommandTable() {
   auto* impl = new Impl();
-  impl->lower_names.reserve(kCommandCount);
-  impl->specs.reserve(kCommandCount);
+  impl->by_name.reserve(kCommandCount);
   for (size_t i = 0; i < kCommandCount; ++i) {
-    impl->lower_names.push_back(absl::AsciiStrToLower(kCommands[i].name));
-    CommandSpec spec = kCommands[i];
-    spec.lower = impl->lower_names.back();
-    impl->specs.push_back(spec);
-    impl->by_name.emplace(spec.name, static_cast<uint16_t>(i + 1));
+    impl->by_name.emplace(kSpecs.specs[i].name, static_cast<uint16_t>(i + 1));
   }
   impl_ = impl;
 }
@@ -368,17 +556,28 @@ const CommandTable& CommandTable::Get() {
 
 const CommandSpec* CommandTable::Find(absl::string_view upper_name) const {
   auto it = impl_->by_name.find(upper_name);
-  return it == impl_->by_name.end() ? nullptr : &impl_->specs[it->second - 1];
+  return it == impl_->by_name.end() ? nullptr : &kSpecs.specs[it->second - 1];
+}
+
+const CommandSpec* CommandTable::FindAnyCase(absl::string_view name) const {
+  if (name.size() > kMaxCommandNameSize) {
+    return nullptr;
+  }
+  char upper[kMaxCommandNameSize];
+  for (size_t i = 0; i < name.size(); ++i) {
+    upper[i] = absl::ascii_toupper(static_cast<unsigned char>(name[i]));
+  }
+  return Find(absl::string_view(upper, name.size()));
 }
 
 const CommandSpec* CommandTable::ById(uint16_t id) const {
-  return id == 0 || id > impl_->specs.size() ? nullptr : &impl_->specs[id - 1];
+  return id == 0 || id > kCommandCount ? nullptr : &kSpecs.specs[id - 1];
 }
 
 uint16_t CommandTable::IdOf(const CommandSpec& spec) const {
-  return static_cast<uint16_t>(&spec - impl_->specs.data() + 1);
+  return static_cast<uint16_t>(&spec - kSpecs.specs + 1);
 }
 
-size_t CommandTable::size() const { return impl_->specs.size(); }
+size_t CommandTable::size() const { return kCommandCount; }
 
 }  // namespace proxy::protocols::redis

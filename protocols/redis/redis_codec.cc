@@ -1,17 +1,16 @@
 // RedisCodec (error encoding, split/merge, server handshake) and RedisSession (local commands).
 #include "protocols/redis/redis_codec.h"
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/strings/ascii.h"
-
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <memory>
 #include <numeric>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -193,106 +192,8 @@ bool ParseArgs(absl::string_view wire, ArgList* inline_args, std::vector<absl::s
   return pos == wire.size();
 }
 
-// Marks the arguments of `argv` (name included) that are keys under `spec`, as the request
-// decoder finds them; returns how many, or -1 when the arguments do not fit the spec.
-int64_t MarkKeys(const CommandSpec& spec, absl::Span<const absl::string_view> argv,
-                 std::vector<bool>* is_key) {
-  const size_t argc = argv.size();
-  is_key->assign(argc, false);
-  int64_t keys = 0;
-  auto mark = [&](size_t i) {
-    (*is_key)[i] = true;
-    ++keys;
-  };
-  switch (spec.rule) {
-    case KeyRule::kRange: {
-      const size_t first = static_cast<size_t>(spec.first_key);
-      const int64_t last =
-          spec.last_key < 0 ? static_cast<int64_t>(argc) + spec.last_key : spec.last_key;
-      if (last >= static_cast<int64_t>(argc)) {
-        return -1;
-      }
-      for (size_t i = first; static_cast<int64_t>(i) <= last; i += spec.key_step) {
-        mark(i);
-      }
-      return keys;
-    }
-    case KeyRule::kSplit:
-      for (size_t i = 1; i < argc; i += spec.key_step) {
-        mark(i);
-      }
-      return keys;
-    case KeyRule::kNumkeys: {
-      const size_t at = static_cast<size_t>(spec.numkeys_at);
-      int64_t numkeys = 0;
-      if (at >= argc || !ParseStrictInt64(argv[at], &numkeys) || numkeys < 0 ||
-          static_cast<uint64_t>(numkeys) > argc - at - 1) {
-        return -1;
-      }
-      if (spec.dest_key) {
-        mark(1);
-      }
-      for (size_t i = at + 1; i < at + 1 + static_cast<size_t>(numkeys); ++i) {
-        mark(i);
-      }
-      return keys;
-    }
-    case KeyRule::kNone:
-    case KeyRule::kPlaceholder:
-      break;
-  }
-  return -1;
-}
-
 void AppendWrongArity(const CommandSpec& spec, std::string* reply) {
-  absl::StrAppend(reply, "-ERR wrong number of arguments for '", spec.lower, "' command\r\n");
-}
-
-
-// Why unsupported commands are refused: every name here is kUnsupported in the command table
-// (test/protocols/redis/codec_test.cc checks it); commands the table does not know get the
-// filter's generic text.
-constexpr absl::string_view kSpread =
-    "keys are spread over several servers; run it on each server directly";
-constexpr absl::string_view kCrossKey =
-    "its keys may live on different servers and it cannot be split";
-constexpr absl::string_view kScriptNoKeys =
-    "the proxy does not route it (use EVAL or EVALSHA with numkeys of at least 1)";
-constexpr absl::string_view kPubSub = "pub/sub is not proxied";
-constexpr absl::string_view kBlocking = "blocking commands are not proxied";
-constexpr absl::string_view kServerAdmin =
-    "it addresses one server, not the pool; run it on each server directly";
-constexpr absl::string_view kDatabase = "the database is fixed by the pool's redis_db setting";
-
-// Keyed by the upper-cased command name.
-using ReasonTable = absl::flat_hash_map<std::string, absl::string_view>;
-
-const ReasonTable& Reasons() {
-  static const ReasonTable* const table = [] {
-    auto* t = new ReasonTable();
-    auto add = [t](std::initializer_list<absl::string_view> names, absl::string_view reason) {
-      for (absl::string_view name : names) {
-        t->emplace(std::string(name), reason);
-      }
-    };
-    add({"KEYS", "SCAN", "RANDOMKEY", "DBSIZE", "FLUSHALL", "FLUSHDB"}, kSpread);
-    add({"MIGRATE", "LMPOP", "ZMPOP"}, kCrossKey);
-    add({"SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
-         "PUBLISH", "SPUBLISH", "PUBSUB"},
-        kPubSub);
-    add({"BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP",
-         "WAIT", "WAITAOF", "XREAD", "XREADGROUP"},
-        kBlocking);
-    add({"CONFIG",   "TIME",    "LASTSAVE", "SAVE",     "BGSAVE",  "BGREWRITEAOF", "SHUTDOWN",
-         "SLAVEOF",  "REPLICAOF", "ROLE",   "SYNC",     "PSYNC",   "DEBUG",        "SLOWLOG",
-         "LATENCY",  "MEMORY",  "MODULE",   "ACL",      "MONITOR", "FAILOVER",     "CLUSTER",
-         "SCRIPT",   "FUNCTION", "ASKING",  "OBJECT"},
-        kServerAdmin);
-    add({"SWAPDB", "MOVE", "COPY"}, kDatabase);
-    add({"EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"}, kScriptNoKeys);
-    return t;
-  }();
-  return *table;
+  absl::StrAppend(reply, "-ERR ", KeyErrorText(spec, KeyError::kWrongArity), "\r\n");
 }
 
 }  // namespace
@@ -387,13 +288,6 @@ std::vector<std::string> RedisCodec::PinResetRequests() const {
   AppendArrayHeader(1, &requests[1]);
   AppendBulk("UNWATCH", &requests[1]);
   return requests;
-}
-
-std::vector<absl::string_view> RedisCodec::ReasonedCommands() {
-  std::vector<absl::string_view> names;
-  for (const auto& [name, reason] : Reasons()) names.push_back(name);
-  std::sort(names.begin(), names.end());
-  return names;
 }
 
 void RedisCodec::EncodeError(absl::string_view text, std::string* out) const {
@@ -507,9 +401,10 @@ bool RedisCodec::RewriteKeys(const Request& request, const Buffer& wire,
                              absl::FunctionRef<std::string(absl::string_view)> map,
                              std::string* out) const {
   const CommandSpec* spec = CommandTable::Get().ById(request.command_id);
-  if (spec == nullptr || request.kind == CommandKind::kUnsupported || request.wire_size == 0 ||
+  if (spec == nullptr || request.kind == CommandKind::kUnsupported ||
+      spec->rule == KeyRule::kNone || request.wire_size == 0 ||
       wire.Length() < request.wire_size) {
-    return false;
+    return false;  // unknown, refused and local commands: nothing to map
   }
   // A request the decoder (or an earlier filter) re-encoded is sent as `rewritten`: that is
   // the request to rewrite (inline commands, requests after skipped blank lines).
@@ -526,15 +421,26 @@ bool RedisCodec::RewriteKeys(const Request& request, const Buffer& wire,
   }
   ArgList inline_args;
   std::vector<absl::string_view> argv;
-  std::vector<bool> is_key;
-  if (!ParseArgs(bytes, &inline_args, &argv) || !absl::EqualsIgnoreCase(argv[0], spec->name) ||
-      MarkKeys(*spec, argv, &is_key) != static_cast<int64_t>(request.KeyCount())) {
+  if (!ParseArgs(bytes, &inline_args, &argv) || !absl::EqualsIgnoreCase(argv[0], spec->name)) {
+    return false;
+  }
+  // The keys as the decoder found them (the same FindKeys), which the request must agree with.
+  KeyPositions keys;
+  const KeyError key_error = FindKeys(
+      *spec, argv.size(),
+      [&argv](size_t i, char* dst, size_t max) {
+        const size_t n = std::min(argv[i].size(), max);
+        std::memcpy(dst, argv[i].data(), n);
+        return argv[i].size();
+      },
+      &keys);
+  if (key_error != KeyError::kNone || keys.count() != request.KeyCount()) {
     return false;
   }
   out->reserve(out->size() + bytes.size() + 32 * argv.size());
   AppendArrayHeader(argv.size(), out);
   for (size_t i = 0; i < argv.size(); ++i) {
-    if (is_key[i]) {
+    if (keys.IsKey(i)) {
       AppendBulk(map(argv[i]), out);
     } else {
       AppendBulk(argv[i], out);
@@ -1077,9 +983,10 @@ void RedisSession::ResetConnection() {
 }
 
 absl::string_view RedisCodec::UnsupportedReason(absl::string_view command) const {
-  const ReasonTable& table = Reasons();
-  auto it = table.find(absl::AsciiStrToUpper(command));
-  return it == table.end() ? absl::string_view() : it->second;
+  // The command table's reason (every refused command has one; a served command none, but for
+  // COPY, whose DB form is refused).
+  const CommandSpec* spec = CommandTable::Get().FindAnyCase(command);
+  return spec == nullptr ? absl::string_view() : RefusalText(spec->refusal);
 }
 
 }  // namespace proxy::protocols::redis

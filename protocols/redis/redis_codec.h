@@ -125,11 +125,11 @@ class RedisCodec final : public Codec {
   const Codec* Variant(uint8_t id) const override;
   // DISCARD, then UNWATCH: a pinned connection back to a clean state (replies dropped).
   std::vector<std::string> PinResetRequests() const override;
+  // The command table's refusal (CommandSpec::refusal, RefusalText), any case; "" for served
+  // and unknown commands.
   absl::string_view UnsupportedReason(absl::string_view command) const override;
-  // The commands UnsupportedReason() has a reason for (upper case, sorted), for tests.
-  static std::vector<absl::string_view> ReasonedCommands();
   // Re-encodes the request (array or inline, from its wire bytes) as a RESP array with every
-  // key argument (as the command table places them: the key, every key of a split command,
+  // key argument (FindKeys' positions, the decoder's: the key, every key of a split command,
   // MSET's every other argument, numkeys-counted keys and ZUNIONSTORE's destination) replaced
   // by map(key); the command name and other arguments are kept byte for byte. COMMAND and
   // LOLWUT (routed by "placeholder") carry no key: their bytes are appended unchanged. False

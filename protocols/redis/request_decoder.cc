@@ -96,10 +96,6 @@ class ArgSource {
   const ArgList* list_;
 };
 
-std::string WrongArity(const CommandSpec& spec) {
-  return absl::StrCat("wrong number of arguments for '", spec.lower, "' command");
-}
-
 DecodeResult Invalid(std::string text, std::string* error) {
   *error = std::move(text);
   return DecodeResult::kInvalidRequest;
@@ -155,11 +151,16 @@ DecodeResult Classify(const ArgSource& args, const DecoderLimits& limits, Reques
     out->args.Add(spec->name);
     return DecodeResult::kMessage;
   }
-  const bool arity_ok = (spec->arity >= 0 ? argc == static_cast<size_t>(spec->arity)
-                                          : argc >= static_cast<size_t>(-spec->arity)) &&
-                        (spec->max_argc == 0 || argc <= static_cast<size_t>(spec->max_argc));
-  if (!arity_ok) {
-    return Invalid(WrongArity(*spec), error);
+  KeyPositions keys;
+  const KeyError key_error = FindKeys(
+      *spec, argc,
+      [&args](size_t i, char* dst, size_t max) {
+        args.Read(i, dst, max);
+        return args.Size(i);
+      },
+      &keys);
+  if (key_error != KeyError::kNone) {
+    return Invalid(KeyErrorText(*spec, key_error), error);
   }
   if (spec->op == Op::kCopy && HasDbOption(args)) {
     // COPY src dst DB n writes into another database than the pool's: never forwarded.
@@ -194,96 +195,26 @@ DecodeResult Classify(const ArgSource& args, const DecoderLimits& limits, Reques
       }
       return DecodeResult::kMessage;
 
-    case KeyRule::kRange: {
-      const size_t first = static_cast<size_t>(spec->first_key);
-      const size_t last = spec->last_key < 0 ? argc - static_cast<size_t>(-spec->last_key)
-                                             : static_cast<size_t>(spec->last_key);
-      const size_t step = spec->key_step;
-      if (step > 1 && (argc - first) % step != 0) {
-        return Invalid(WrongArity(*spec), error);
-      }
-      for (size_t i = first; i <= last; i += step) {
-        if (!KeyFits(args, i, limits, error)) {
-          return DecodeResult::kInvalidRequest;
-        }
-      }
-      for (size_t i = first; i <= last; i += step) {
-        args.AppendTo(i, &out->args);
-      }
-      out->colocated_keys = out->args.size() > 1;
-      return DecodeResult::kMessage;
-    }
-
-    case KeyRule::kSplit: {
-      const size_t step = spec->key_step;
-      if ((argc - 1) % step != 0) {
-        return Invalid(WrongArity(*spec), error);
-      }
-      for (size_t i = 1; i < argc; i += step) {
-        if (!KeyFits(args, i, limits, error)) {
-          return DecodeResult::kInvalidRequest;
-        }
-      }
-      for (size_t i = 1; i < argc; ++i) {
-        args.AppendTo(i, &out->args);
-      }
-      out->key_step = static_cast<uint8_t>(step);
-      return DecodeResult::kMessage;
-    }
-
-    case KeyRule::kNumkeys: {
-      const size_t at = static_cast<size_t>(spec->numkeys_at);
-      char digits[24];
-      const size_t digits_size = args.Read(at, digits, sizeof(digits));
-      int64_t numkeys = 0;
-      if (args.Size(at) > sizeof(digits) ||
-          !ParseStrictInt64(absl::string_view(digits, digits_size), &numkeys)) {
-        return Invalid("value is not an integer or out of range", error);
-      }
-      const size_t available = argc - at - 1;
-      if (spec->op == Op::kEval) {
-        if (numkeys < 0) {
-          return Invalid("Number of keys can't be negative", error);
-        }
-        if (static_cast<uint64_t>(numkeys) > available) {
-          return Invalid("Number of keys can't be greater than number of args", error);
-        }
-        if (numkeys == 0) {
-          return Invalid(absl::StrCat("'", spec->lower,
-                                      "' without keys cannot be routed by the proxy: numkeys "
-                                      "must be at least 1"),
-                         error);
-        }
-      } else {
-        if (numkeys < 1) {
-          return Invalid(
-              absl::StrCat("at least 1 input key is needed for '", spec->lower, "' command"),
-              error);
-        }
-        if (static_cast<uint64_t>(numkeys) > available) {
-          return Invalid("Number of keys can't be greater than number of args", error);
-        }
-      }
-      const size_t first = at + 1;
-      const size_t end = first + static_cast<size_t>(numkeys);
-      if (spec->dest_key && !KeyFits(args, 1, limits, error)) {
-        return DecodeResult::kInvalidRequest;
-      }
-      for (size_t i = first; i < end; ++i) {
-        if (!KeyFits(args, i, limits, error)) {
-          return DecodeResult::kInvalidRequest;
-        }
-      }
-      if (spec->dest_key) {
-        args.AppendTo(1, &out->args);
-      }
-      for (size_t i = first; i < end; ++i) {
-        args.AppendTo(i, &out->args);
-      }
-      out->colocated_keys = out->args.size() > 1;
-      return DecodeResult::kMessage;
-    }
+    case KeyRule::kRange:
+    case KeyRule::kNumkeys:
+    case KeyRule::kSplit:
+      break;
   }
+  bool fits = true;
+  keys.ForEach([&](size_t i) { fits = fits && KeyFits(args, i, limits, error); });
+  if (!fits) {
+    return DecodeResult::kInvalidRequest;
+  }
+  if (spec->rule == KeyRule::kSplit) {
+    // Split commands carry every argument (MSET's values too), keys every key_step.
+    for (size_t i = 1; i < argc; ++i) {
+      args.AppendTo(i, &out->args);
+    }
+    out->key_step = keys.step;
+    return DecodeResult::kMessage;
+  }
+  keys.ForEach([&](size_t i) { args.AppendTo(i, &out->args); });
+  out->colocated_keys = out->args.size() > 1;
   return DecodeResult::kMessage;
 }
 

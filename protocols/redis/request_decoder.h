@@ -78,7 +78,8 @@ bool SplitInlineArgs(const char* line, ArgList* args, absl::string_view* error);
 // Bulk payloads are skipped by length, never scanned. Only the arguments a command needs are
 // copied into Request::args, after the whole request arrived (never for kNeedMoreData).
 //
-// What a decoded Request holds, by kind:
+// What a decoded Request holds, by kind (keys where FindKeys, protocols/redis/command_table.h,
+// finds them: RewriteKeys maps the same positions):
 //   kRead/kWrite  args = the keys (Key(0) routes). colocated_keys when there are several
 //                 (SINTER, RPOPLPUSH, EVAL's keys...): they must all live on one server.
 //                 COMMAND, LOLWUT and INFO: args = {"placeholder"}, synthetic_key = true;

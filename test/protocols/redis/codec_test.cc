@@ -271,33 +271,39 @@ TEST(RedisUnsupportedReasonTest, ExplainsEachFamilyCaseInsensitively) {
   }
 }
 
-// The reason table and the command table agree: every command with a reason is refused as
-// unsupported (COPY only with its DB option), and every unsupported command has a reason.
-TEST(RedisUnsupportedReasonTest, ReasonsNameExactlyTheUnsupportedCommands) {
+// The reasons are the command table's: every refused command has one, no served command has
+// one, but COPY, whose DB form the decoder refuses (and that form does get the reason).
+TEST(RedisUnsupportedReasonTest, EveryRefusedCommandAndOnlyThoseHaveAReason) {
   const CommandTable& table = CommandTable::Get();
   const RedisCodec codec("", 0);
-  const std::vector<absl::string_view> reasoned = RedisCodec::ReasonedCommands();
-  ASSERT_FALSE(reasoned.empty());
-  for (const absl::string_view name : reasoned) {
-    const CommandSpec* spec = table.Find(name);
-    ASSERT_NE(spec, nullptr) << name << " has a reason but is not in the command table";
-    if (name == "COPY") {
-      RequestDecoderPtr decoder = codec.NewRequestDecoder(DecoderLimits());
-      proxy::test::StringBuffer buffer("COPY a b DB 1\r\n");
-      Request request;
-      std::string error;
-      ASSERT_EQ(decoder->Decode(buffer, &request, &error), DecodeResult::kMessage);
-      EXPECT_EQ(request.kind, CommandKind::kUnsupported);
-      continue;
-    }
-    EXPECT_EQ(spec->kind, CommandKind::kUnsupported) << name << " has a reason but is served";
-  }
+  size_t refused = 0;
   for (size_t id = 1; id <= table.size(); ++id) {
     const CommandSpec* spec = table.ById(static_cast<uint16_t>(id));
+    ASSERT_NE(spec, nullptr);
+    const absl::string_view reason = codec.UnsupportedReason(spec->name);
+    EXPECT_EQ(reason, RefusalText(spec->refusal)) << spec->name;
+    EXPECT_EQ(codec.UnsupportedReason(spec->lower), reason) << spec->name;
     if (spec->kind == CommandKind::kUnsupported) {
-      EXPECT_FALSE(codec.UnsupportedReason(spec->name).empty()) << spec->name;
+      ++refused;
+      EXPECT_NE(spec->refusal, Refusal::kNone) << spec->name;
+      EXPECT_FALSE(reason.empty()) << spec->name;
+    } else if (spec->op != Op::kCopy) {
+      EXPECT_EQ(spec->refusal, Refusal::kNone) << spec->name << " is served but has a reason";
+      EXPECT_TRUE(reason.empty()) << spec->name << " is served but has a reason";
     }
   }
+  EXPECT_GT(refused, 50u);
+  // COPY: served, refused with its reason only in its DB form.
+  RequestDecoderPtr decoder = codec.NewRequestDecoder(DecoderLimits());
+  proxy::test::StringBuffer buffer("COPY a b DB 1\r\n");
+  Request request;
+  std::string error;
+  ASSERT_EQ(decoder->Decode(buffer, &request, &error), DecodeResult::kMessage);
+  EXPECT_EQ(request.kind, CommandKind::kUnsupported);
+  EXPECT_EQ(request.command, "COPY");
+  EXPECT_EQ(codec.UnsupportedReason(request.command),
+            "the database is fixed by the pool's redis_db setting");
+  EXPECT_EQ(test::Decode("COPY a b").kind, CommandKind::kWrite);
 }
 
 }  // namespace
