@@ -23,6 +23,7 @@
 #include "api/placement.h"
 #include "api/stats_names.h"
 #include "core/common/log.h"
+#include "core/net/accept_failures.h"
 #include "core/proxy/clock.h"
 #include "core/stats/stats_server.h"
 
@@ -567,19 +568,10 @@ void AdminServer::OnAcceptError(evconnlistener* listener, void* /*arg*/) {
 
 void AdminServer::PauseAccepting(int error) {
   refused_accepts_.fetch_add(1, std::memory_order_relaxed);
-  ++accept_failures_;
-  const uint64_t now = WallMicros();
-  if (last_accept_log_us_ == 0 || now - last_accept_log_us_ >= kAcceptErrorLogIntervalUs) {
-    PROXY_LOG(log::kError,
-              "admin: accept failed: %s (%d time%s in the last interval); pausing accepts",
-              std::strerror(error), static_cast<long long>(accept_failures_),
-              accept_failures_ == 1 ? "" : "s");
-    last_accept_log_us_ = now;
-    accept_failures_ = 0;
-  }
+  accept_failures_.Record("admin", error, WallMicros());
   // The pending connection waits in the backlog; accepting resumes after a short pause.
   evconnlistener_disable(listener_);
-  timeval pause{0, kAcceptBackoffMs * 1000};
+  timeval pause{0, AcceptFailureLog::kPauseMs * 1000};
   evtimer_add(resume_event_, &pause);
 }
 

@@ -1,0 +1,88 @@
+// OpenTcpListenerSocket on 127.0.0.1: a working listener, the failed step of each error, and
+// SO_REUSEPORT only when asked for.
+#include "core/net/tcp_listener.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "gtest/gtest.h"
+
+namespace proxy {
+namespace {
+
+uint16_t BoundPort(int fd) {
+  sockaddr_in addr{};
+  socklen_t len = sizeof(addr);
+  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  return ntohs(addr.sin_port);
+}
+
+TEST(TcpListenerTest, ListensAndAcceptsAConnection) {
+  TcpListenerSpec spec;
+  spec.host = "127.0.0.1";
+  spec.backlog = 4;
+  TcpListenerFailure failure;
+  const int fd = OpenTcpListenerSocket(spec, &failure);
+  ASSERT_GE(fd, 0) << failure.reason;
+  EXPECT_NE(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+  EXPECT_NE(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+  const int client = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(BoundPort(fd));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const int accepted = accept(fd, nullptr, nullptr);
+  EXPECT_GE(accepted, 0);
+  close(accepted);
+  close(client);
+  close(fd);
+}
+
+TEST(TcpListenerTest, BlockingWhenAskedAndEachFailureNamesItsStep) {
+  TcpListenerSpec spec;
+  spec.host = "127.0.0.1";
+  spec.backlog = 4;
+  spec.nonblocking = false;
+  TcpListenerFailure failure;
+  const int fd = OpenTcpListenerSocket(spec, &failure);
+  ASSERT_GE(fd, 0) << failure.reason;
+  EXPECT_EQ(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+
+  // The same port again, without SO_REUSEPORT on either socket: bind fails.
+  spec.port = BoundPort(fd);
+  spec.reuseport = true;
+  EXPECT_EQ(OpenTcpListenerSocket(spec, &failure), -1);
+  EXPECT_EQ(failure.step, TcpListenerFailure::Step::kBindOrListen);
+  EXPECT_EQ(failure.error, EADDRINUSE);
+  EXPECT_FALSE(failure.reason.empty());
+  close(fd);
+
+  spec.host = "not an address";
+  EXPECT_EQ(OpenTcpListenerSocket(spec, &failure), -1);
+  EXPECT_EQ(failure.step, TcpListenerFailure::Step::kResolve);
+  EXPECT_FALSE(failure.reason.empty());
+}
+
+TEST(TcpListenerTest, ReuseportLetsTwoListenersShareAnAddress) {
+  TcpListenerSpec spec;
+  spec.host = "127.0.0.1";
+  spec.backlog = 4;
+  spec.reuseport = true;
+  TcpListenerFailure failure;
+  const int first = OpenTcpListenerSocket(spec, &failure);
+  ASSERT_GE(first, 0) << failure.reason;
+  spec.port = BoundPort(first);
+  const int second = OpenTcpListenerSocket(spec, &failure);
+  EXPECT_GE(second, 0) << failure.reason;
+  close(second);
+  close(first);
+}
+
+}  // namespace
+}  // namespace proxy
