@@ -118,7 +118,8 @@ class PoolLoader {
     // The value of an unwritten key; nullptr = the proto's zero value.
     void (*set_default)(Pool* pool);
   };
-  // twemproxy's keys in the order it documents them, then ours.
+  // twemproxy's keys in the order it documents them, then ours. Defaults are twemproxy 0.5.0's
+  // (e.g. backlog 512, server_retry_timeout 30000 ms, server_failure_limit 2).
   static const std::vector<Key>& Keys();
 
   void LoadEntry(const Key& row, const YamlNode& value) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iterator>
+#include <limits>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -36,15 +37,17 @@ constexpr uint64_t kMinClientOutputLimit = uint64_t{1} << 20;
 constexpr double kMaxDrainSeconds = 3600;
 constexpr int64_t kMaxPort = 65535;
 
-// twemproxy's nc_atoi: digits only, non-negative int.
+// twemproxy's nc_atoi: digits only, non-negative int (at most INT_MAX, 10 digits).
 bool ParseCount(const char* text, int64_t* out) {
+  constexpr int64_t kMaxCount = std::numeric_limits<int32_t>::max();
+  constexpr size_t kMaxDigits = 10;
   absl::string_view s(text);
-  if (s.empty() || s.size() > 10) return false;
+  if (s.empty() || s.size() > kMaxDigits) return false;
   for (char c : s) {
     if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
   }
   int64_t v = 0;
-  if (!absl::SimpleAtoi(s, &v) || v > 2147483647) return false;
+  if (!absl::SimpleAtoi(s, &v) || v > kMaxCount) return false;
   *out = v;
   return true;
 }
