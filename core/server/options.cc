@@ -78,6 +78,13 @@ std::string SetTrue(const char* /*arg*/, Options* o) {
   return std::string();
 }
 
+// The setter of a flag whose argument is kept as it is (a file name, an address).
+template <std::string Options::*kField>
+std::string SetText(const char* arg, Options* o) {
+  o->*kField = arg;
+  return std::string();
+}
+
 // twemproxy's flags in its usage order, then ours.
 const Flag kFlags[] = {
     {"help", 'h', nullptr, nullptr, nullptr, nullptr, "this help", &SetTrue<&Options::show_help>},
@@ -98,16 +105,10 @@ const Flag kFlags[] = {
        return std::string();
      }},
     {"output", 'o', "S", "a file name", nullptr, "stderr", "set logging file (default: {})",
-     [](const char* arg, Options* o) {
-       o->log_file = arg;
-       return std::string();
-     }},
+     &SetText<&Options::log_file>},
     {"conf-file", 'c', "S", "a file name", "conf/nutcracker.yml", nullptr,
      "set configuration file (default: {})",
-     [](const char* arg, Options* o) {
-       o->conf_file = arg;
-       return std::string();
-     }},
+     &SetText<&Options::conf_file>},
     {"stats-port", 's', "N", "a number", "22222", nullptr,
      "set stats monitoring port (default: {})",
      [](const char* arg, Options* o) {
@@ -119,10 +120,7 @@ const Flag kFlags[] = {
      }},
     {"stats-addr", 'a', "S", "a string", "0.0.0.0", nullptr,
      "set stats monitoring ip (default: {})",
-     [](const char* arg, Options* o) {
-       o->stats_addr = arg;
-       return std::string();
-     }},
+     &SetText<&Options::stats_addr>},
     {"stats-interval", 'i', "N", "a number", "30000", nullptr,
      "set stats aggregation interval in msec (default: {} msec)",
      [](const char* arg, Options* o) {
@@ -132,10 +130,7 @@ const Flag kFlags[] = {
        return std::string();
      }},
     {"pid-file", 'p', "S", "a file name", nullptr, "off", "set pid file (default: {})",
-     [](const char* arg, Options* o) {
-       o->pid_file = arg;
-       return std::string();
-     }},
+     &SetText<&Options::pid_file>},
     {"mbuf-size", 'm', "N", "a number", "16384", nullptr,
      "set size of mbuf chunk in bytes (default: {} bytes)",
      [](const char* arg, Options* o) {
@@ -199,10 +194,7 @@ const Flag kFlags[] = {
      }},
     {"admin-addr", 0, "S", "a string", "127.0.0.1", nullptr,
      "admin endpoint address (default: {})",
-     [](const char* arg, Options* o) {
-       o->admin_addr = arg;
-       return std::string();
-     }},
+     &SetText<&Options::admin_addr>},
     {"slowlog-us", 0, "N", "a number", nullptr, "off",
      "log and count requests slower than N microseconds (default: {})",
      [](const char* arg, Options* o) {

@@ -22,10 +22,16 @@ uint16_t BoundPort(int fd) {
   return ntohs(addr.sin_port);
 }
 
-TEST(TcpListenerTest, ListensAndAcceptsAConnection) {
+// A listener on 127.0.0.1, on a port the kernel picks.
+TcpListenerSpec Loopback() {
   TcpListenerSpec spec;
   spec.host = "127.0.0.1";
   spec.backlog = 4;
+  return spec;
+}
+
+TEST(TcpListenerTest, ListensAndAcceptsAConnection) {
+  const TcpListenerSpec spec = Loopback();
   TcpListenerFailure failure;
   const int fd = OpenTcpListenerSocket(spec, &failure);
   ASSERT_GE(fd, 0) << failure.reason;
@@ -45,9 +51,7 @@ TEST(TcpListenerTest, ListensAndAcceptsAConnection) {
 }
 
 TEST(TcpListenerTest, BlockingWhenAskedAndEachFailureNamesItsStep) {
-  TcpListenerSpec spec;
-  spec.host = "127.0.0.1";
-  spec.backlog = 4;
+  TcpListenerSpec spec = Loopback();
   spec.nonblocking = false;
   TcpListenerFailure failure;
   const int fd = OpenTcpListenerSocket(spec, &failure);
@@ -70,9 +74,7 @@ TEST(TcpListenerTest, BlockingWhenAskedAndEachFailureNamesItsStep) {
 }
 
 TEST(TcpListenerTest, ReuseportLetsTwoListenersShareAnAddress) {
-  TcpListenerSpec spec;
-  spec.host = "127.0.0.1";
-  spec.backlog = 4;
+  TcpListenerSpec spec = Loopback();
   spec.reuseport = true;
   TcpListenerFailure failure;
   const int first = OpenTcpListenerSocket(spec, &failure);
