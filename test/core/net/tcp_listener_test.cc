@@ -30,11 +30,17 @@ TcpListenerSpec Loopback() {
   return spec;
 }
 
-TEST(TcpListenerTest, ListensAndAcceptsAConnection) {
-  const TcpListenerSpec spec = Loopback();
+// The listening socket, or -1 after a failed expectation that names the reason.
+int OpenOk(const TcpListenerSpec& spec) {
   TcpListenerFailure failure;
   const int fd = OpenTcpListenerSocket(spec, &failure);
-  ASSERT_GE(fd, 0) << failure.reason;
+  EXPECT_GE(fd, 0) << failure.reason;
+  return fd;
+}
+
+TEST(TcpListenerTest, ListensAndAcceptsAConnection) {
+  const int fd = OpenOk(Loopback());
+  ASSERT_GE(fd, 0);
   EXPECT_NE(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
   EXPECT_NE(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
   const int client = socket(AF_INET, SOCK_STREAM, 0);
@@ -53,12 +59,13 @@ TEST(TcpListenerTest, ListensAndAcceptsAConnection) {
 TEST(TcpListenerTest, BlockingWhenAskedAndEachFailureNamesItsStep) {
   TcpListenerSpec spec = Loopback();
   spec.nonblocking = false;
-  TcpListenerFailure failure;
-  const int fd = OpenTcpListenerSocket(spec, &failure);
-  ASSERT_GE(fd, 0) << failure.reason;
+  const int fd = OpenOk(spec);
+  ASSERT_GE(fd, 0);
   EXPECT_EQ(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
 
-  // The same port again, without SO_REUSEPORT on either socket: bind fails.
+  // The same port again: the first socket has no SO_REUSEPORT, so even a second one asking for
+  // it cannot bind there.
+  TcpListenerFailure failure;
   spec.port = BoundPort(fd);
   spec.reuseport = true;
   EXPECT_EQ(OpenTcpListenerSocket(spec, &failure), -1);
@@ -76,12 +83,10 @@ TEST(TcpListenerTest, BlockingWhenAskedAndEachFailureNamesItsStep) {
 TEST(TcpListenerTest, ReuseportLetsTwoListenersShareAnAddress) {
   TcpListenerSpec spec = Loopback();
   spec.reuseport = true;
-  TcpListenerFailure failure;
-  const int first = OpenTcpListenerSocket(spec, &failure);
-  ASSERT_GE(first, 0) << failure.reason;
+  const int first = OpenOk(spec);
+  ASSERT_GE(first, 0);
   spec.port = BoundPort(first);
-  const int second = OpenTcpListenerSocket(spec, &failure);
-  EXPECT_GE(second, 0) << failure.reason;
+  const int second = OpenOk(spec);
   close(second);
   close(first);
 }
