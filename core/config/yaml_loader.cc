@@ -111,9 +111,9 @@ class PoolLoader {
   // (for a structured value) one Load... method.
   struct Key {
     const char* name;
-    // Whether `load` gets a checked non-empty plain scalar (RequireScalar reports anything
-    // else) or the raw node (lists, mappings and registered names check it themselves).
-    bool scalar;
+    // kScalar: `load` gets a checked non-empty plain scalar (RequireScalar reports anything
+    // else); kNode: the raw node (lists, mappings and registered names check it themselves).
+    enum Value { kScalar, kNode } value;
     void (PoolLoader::*load)(const std::string& key, const YamlNode& value);
     // The value of an unwritten key; nullptr = the proto's zero value.
     void (*set_default)(Pool* pool);
@@ -125,7 +125,7 @@ class PoolLoader {
   void LoadEntry(const Key& row, const YamlNode& value) {
     const std::string key = row.name;
     source_->keys[key] = value.pos;
-    if (row.scalar && RequireScalar(value, name_, key, sink_) == nullptr) return;
+    if (row.value == Key::kScalar && RequireScalar(value, name_, key, sink_) == nullptr) return;
     (this->*row.load)(key, value);
   }
 
@@ -780,50 +780,52 @@ class PoolLoader {
 const std::vector<PoolLoader::Key>& PoolLoader::Keys() {
   using L = PoolLoader;
   static const auto* keys = new std::vector<Key>{
-      {"listen", true, &L::LoadListen, nullptr},
-      {"hash", false, &L::LoadRegisteredName<HashFunctionFactory, &Pool::mutable_hash>,
+      {"listen", Key::kScalar, &L::LoadListen, nullptr},
+      {"hash", Key::kNode, &L::LoadRegisteredName<HashFunctionFactory, &Pool::mutable_hash>,
        [](Pool* p) { p->set_hash("fnv1a_64"); }},
-      {"hash_tag", true, &L::LoadHashTag, nullptr},
-      {"distribution", false,
+      {"hash_tag", Key::kScalar, &L::LoadHashTag, nullptr},
+      {"distribution", Key::kNode,
        &L::LoadRegisteredName<DistributionFactory, &Pool::mutable_distribution>,
        [](Pool* p) { p->set_distribution("ketama"); }},
-      {"timeout", true, &L::LoadNumber<&Pool::set_timeout_ms>,
+      {"timeout", Key::kScalar, &L::LoadNumber<&Pool::set_timeout_ms>,
        [](Pool* p) { p->set_timeout_ms(0); }},
-      {"backlog", true, &L::LoadNumber<&Pool::set_backlog>, [](Pool* p) { p->set_backlog(512); }},
-      {"client_connections", true, &L::LoadNumber<&Pool::set_client_connections>,
+      {"backlog", Key::kScalar, &L::LoadNumber<&Pool::set_backlog>,
+       [](Pool* p) { p->set_backlog(512); }},
+      {"client_connections", Key::kScalar, &L::LoadNumber<&Pool::set_client_connections>,
        [](Pool* p) { p->set_client_connections(0); }},
       // twemproxy's `redis: false`; Finish() settles it against `protocol:`.
-      {"redis", true, &L::LoadRedis, [](Pool* p) { p->set_protocol("memcache"); }},
-      {"tcpkeepalive", true, &L::LoadBool<&Pool::set_tcpkeepalive>, nullptr},
-      {"redis_auth", true, &L::LoadRedisAuth, nullptr},
-      {"redis_db", true, &L::LoadNumber<&Pool::set_redis_db>, [](Pool* p) { p->set_redis_db(0); }},
-      {"preconnect", true, &L::LoadBool<&Pool::set_preconnect>, nullptr},
-      {"auto_eject_hosts", true, &L::LoadBool<&Pool::set_auto_eject_hosts>, nullptr},
-      {"server_connections", true, &L::LoadNumber<&Pool::set_server_connections>,
+      {"redis", Key::kScalar, &L::LoadRedis, [](Pool* p) { p->set_protocol("memcache"); }},
+      {"tcpkeepalive", Key::kScalar, &L::LoadBool<&Pool::set_tcpkeepalive>, nullptr},
+      {"redis_auth", Key::kScalar, &L::LoadRedisAuth, nullptr},
+      {"redis_db", Key::kScalar, &L::LoadNumber<&Pool::set_redis_db>,
+       [](Pool* p) { p->set_redis_db(0); }},
+      {"preconnect", Key::kScalar, &L::LoadBool<&Pool::set_preconnect>, nullptr},
+      {"auto_eject_hosts", Key::kScalar, &L::LoadBool<&Pool::set_auto_eject_hosts>, nullptr},
+      {"server_connections", Key::kScalar, &L::LoadNumber<&Pool::set_server_connections>,
        [](Pool* p) { p->set_server_connections(1); }},
-      {"server_retry_timeout", true, &L::LoadNumber<&Pool::set_server_retry_timeout_ms>,
+      {"server_retry_timeout", Key::kScalar, &L::LoadNumber<&Pool::set_server_retry_timeout_ms>,
        [](Pool* p) { p->set_server_retry_timeout_ms(30000); }},
-      {"server_failure_limit", true, &L::LoadNumber<&Pool::set_server_failure_limit>,
+      {"server_failure_limit", Key::kScalar, &L::LoadNumber<&Pool::set_server_failure_limit>,
        [](Pool* p) { p->set_server_failure_limit(2); }},
-      {"servers", false, &L::LoadServers, nullptr},
-      {"reuseport", true, &L::LoadBool<&Pool::set_reuseport>, nullptr},
-      {"filters", false, &L::LoadFilterList, nullptr},
-      {"protocol", false, &L::LoadProtocol, nullptr},
+      {"servers", Key::kNode, &L::LoadServers, nullptr},
+      {"reuseport", Key::kScalar, &L::LoadBool<&Pool::set_reuseport>, nullptr},
+      {"filters", Key::kNode, &L::LoadFilterList, nullptr},
+      {"protocol", Key::kNode, &L::LoadProtocol, nullptr},
       // High availability (redis pools except the last two; cross-checks in validator.cc).
-      {"sentinels", false, &L::LoadSentinels, nullptr},
-      {"sentinel_password", true, &L::LoadSentinelPassword, nullptr},
-      {"replicas", false, &L::LoadReplicas, nullptr},
-      {"read_from", true, &L::LoadReadFrom, nullptr},
-      {"health_check_interval", true, &L::LoadHealthCheckInterval, nullptr},
-      {"auto_eject_drop", true, &L::LoadBool<&Pool::set_auto_eject_drop>, nullptr},
+      {"sentinels", Key::kNode, &L::LoadSentinels, nullptr},
+      {"sentinel_password", Key::kScalar, &L::LoadSentinelPassword, nullptr},
+      {"replicas", Key::kNode, &L::LoadReplicas, nullptr},
+      {"read_from", Key::kScalar, &L::LoadReadFrom, nullptr},
+      {"health_check_interval", Key::kScalar, &L::LoadHealthCheckInterval, nullptr},
+      {"auto_eject_drop", Key::kScalar, &L::LoadBool<&Pool::set_auto_eject_drop>, nullptr},
       // Redis Cluster (cross-checks in validator.cc).
-      {"redis_cluster", true, &L::LoadBool<&Pool::set_redis_cluster>, nullptr},
+      {"redis_cluster", Key::kScalar, &L::LoadBool<&Pool::set_redis_cluster>, nullptr},
       // Credentials (redis pools; docs/authentication.md).
-      {"client_auth", false, &L::LoadClientAuth, nullptr},
-      {"server_auth", false, &L::LoadServerAuth, nullptr},
+      {"client_auth", Key::kNode, &L::LoadClientAuth, nullptr},
+      {"server_auth", Key::kNode, &L::LoadServerAuth, nullptr},
       // TLS (docs/tls.md): clients to the proxy, the proxy to its servers.
-      {"tls", false, &L::LoadTlsKey<&Pool::mutable_tls>, nullptr},
-      {"server_tls", false, &L::LoadTlsKey<&Pool::mutable_server_tls>, nullptr},
+      {"tls", Key::kNode, &L::LoadTlsKey<&Pool::mutable_tls>, nullptr},
+      {"server_tls", Key::kNode, &L::LoadTlsKey<&Pool::mutable_server_tls>, nullptr},
   };
   return *keys;
 }

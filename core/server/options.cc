@@ -114,7 +114,9 @@ const Flag kFlags[] = {
      [](const char* arg, Options* o) {
        int64_t n = 0;
        if (!ParseCount(arg, &n)) return std::string("option -s requires a number");
-       if (n < 1 || n > kMaxPort) return absl::StrCat("option -s value ", n, " is not a valid port");
+       if (n < 1 || n > kMaxPort) {
+         return absl::StrCat("option -s value ", n, " is not a valid port");
+       }
        o->stats_port = static_cast<uint16_t>(n);
        return std::string();
      }},
@@ -275,9 +277,9 @@ std::string UsageText() {
   // The help starts at this column; a longer flag column pushes it right on that line only.
   constexpr size_t kHelpColumn = 25;
   for (const Flag& flag : kFlags) {
-    std::string line = flag.short_name != 0 ? absl::StrCat("  -", std::string(1, flag.short_name),
-                                                           ", --", flag.name)
-                                            : absl::StrCat("      --", flag.name);
+    std::string line = flag.short_name != 0
+                           ? absl::StrCat("  ", DisplayName(flag), ", --", flag.name)
+                           : absl::StrCat("      --", flag.name);
     if (flag.arg != nullptr) absl::StrAppend(&line, "=", flag.arg);
     line.resize(std::max(line.size() + 1, kHelpColumn), ' ');
     const char* shown = flag.default_shown != nullptr ? flag.default_shown : flag.default_arg;
@@ -308,8 +310,8 @@ ParsedOptions ParseOptions(int argc, char** argv) {
   static const auto* const kLongOptions = [] {
     auto* options = new std::vector<struct option>();
     for (size_t i = 0; i < std::size(kFlags); ++i) {
-      options->push_back({kFlags[i].name, kFlags[i].arg != nullptr ? required_argument : no_argument,
-                          nullptr, OptionCode(i)});
+      const int has_arg = kFlags[i].arg != nullptr ? required_argument : no_argument;
+      options->push_back({kFlags[i].name, has_arg, nullptr, OptionCode(i)});
     }
     options->push_back({nullptr, 0, nullptr, 0});
     return options;
