@@ -16,11 +16,14 @@
 #include <shared_mutex>
 #include <tuple>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "api/placement.h"
+#include "api/stats_names.h"
 #include "core/common/log.h"
+#include "core/net/accept_failures.h"
 #include "core/proxy/clock.h"
 #include "core/stats/stats_server.h"
 
@@ -278,7 +281,7 @@ std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_w
     out += replica_in_sync;
   }
 
-  // Per-command counters and latency (the stats filter's scope "cmd").
+  // Per-command counters and latency (the stats filter's scope, api/stats_names.h).
   Header(&out, "shardproxy_requests_total", "counter", "Requests completed, per command.");
   std::string errors;
   std::string latency;
@@ -290,11 +293,12 @@ std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_w
     // The command names seen by any worker.
     std::set<std::string> commands;
     for (Worker* w : workers) {
-      const ScopeImpl* cmd = w->pools()[p]->scope().FindChild("cmd");
+      const ScopeImpl* cmd = w->pools()[p]->scope().FindChild(stats_names::kCommandScope);
       if (cmd == nullptr) continue;
       cmd->ForEachHistogram("", [&](const std::string& name, const LatencyHistogram&) {
-        const size_t dot = name.rfind(".latency");
-        if (dot != std::string::npos) commands.insert(name.substr(0, dot));
+        if (absl::EndsWith(name, stats_names::kLatencySuffix)) {
+          commands.insert(name.substr(0, name.size() - stats_names::kLatencySuffix.size()));
+        }
       });
     }
     const std::string pool_label = Label(pools[p]->Name());
@@ -302,10 +306,10 @@ std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_w
       int64_t requests = 0;
       int64_t failed = 0;
       for (Worker* w : workers) {
-        const ScopeImpl* cmd = w->pools()[p]->scope().FindChild("cmd");
+        const ScopeImpl* cmd = w->pools()[p]->scope().FindChild(stats_names::kCommandScope);
         if (cmd == nullptr) continue;
-        requests += cmd->CounterValue(command + ".requests");
-        failed += cmd->CounterValue(command + ".errors");
+        requests += cmd->CounterValue(absl::StrCat(command, stats_names::kRequestsSuffix));
+        failed += cmd->CounterValue(absl::StrCat(command, stats_names::kErrorsSuffix));
       }
       const std::string labels =
           absl::StrCat("pool=\"", pool_label, "\",command=\"", Label(command), "\"");
@@ -313,8 +317,11 @@ std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_w
       absl::StrAppend(&errors, "shardproxy_request_errors_total{", labels, "} ", failed, "\n");
       WriteHistogram(&latency, "shardproxy_request_duration_seconds", labels, workers,
                      [&](Worker* w) -> const LatencyHistogram* {
-                       const ScopeImpl* cmd = w->pools()[p]->scope().FindChild("cmd");
-                       return cmd == nullptr ? nullptr : cmd->FindHistogram(command + ".latency");
+                       const ScopeImpl* cmd =
+                           w->pools()[p]->scope().FindChild(stats_names::kCommandScope);
+                       return cmd == nullptr ? nullptr
+                                             : cmd->FindHistogram(absl::StrCat(
+                                                   command, stats_names::kLatencySuffix));
                      });
     }
   }
@@ -335,14 +342,16 @@ std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_w
     for (Worker* w : workers) {
       const ScopeImpl& scope = w->pools()[p]->scope();
       for (const std::string& child : scope.ChildNames()) {
-        if (child == "cmd" || child == "refused") continue;  // exported on their own
+        if (child == stats_names::kCommandScope || child == stats_names::kRefusedScope) {
+          continue;  // exported on their own
+        }
         const ScopeImpl* sub = scope.FindChild(child);
         if (sub == nullptr) continue;
         sub->ForEachCounter(child + ".", [&](const std::string& n, int64_t v) { counters[n] += v; });
         sub->ForEachGauge(child + ".", [&](const std::string& n, int64_t v) { gauges[n] += v; });
       }
       scope.ForEachCounter("", [&](const std::string& n, int64_t v) {
-        if (n.rfind("cmd.", 0) != 0 && n.find('.') == std::string::npos) counters[n] += v;
+        if (n.find('.') == std::string::npos) counters[n] += v;
       });
     }
     const std::string pool_label = Label(pools[p]->Name());
@@ -357,14 +366,14 @@ std::string PrometheusText(const std::vector<Worker*>& workers, uint64_t start_w
   }
   out += filter_counters;
   out += filter_gauges;
-  // Requests the proxy refused, per command (the core's "refused" scope).
+  // Requests the proxy refused, per command (the core's scope, api/stats_names.h).
   Header(&out, "shardproxy_refused_total", "counter",
          "Valid requests refused by the proxy (unsupported, a filter's or the session's "
          "refusal), per command.");
   for (size_t p = 0; p < pools.size(); ++p) {
     std::map<std::string, int64_t> refused;
     for (Worker* w : workers) {
-      const ScopeImpl* sub = w->pools()[p]->scope().FindChild("refused");
+      const ScopeImpl* sub = w->pools()[p]->scope().FindChild(stats_names::kRefusedScope);
       if (sub == nullptr) continue;
       sub->ForEachCounter("", [&](const std::string& n, int64_t v) { refused[n] += v; });
     }
@@ -559,19 +568,10 @@ void AdminServer::OnAcceptError(evconnlistener* listener, void* /*arg*/) {
 
 void AdminServer::PauseAccepting(int error) {
   refused_accepts_.fetch_add(1, std::memory_order_relaxed);
-  ++accept_failures_;
-  const uint64_t now = WallMicros();
-  if (last_accept_log_us_ == 0 || now - last_accept_log_us_ >= kAcceptErrorLogIntervalUs) {
-    PROXY_LOG(log::kError,
-              "admin: accept failed: %s (%d time%s in the last interval); pausing accepts",
-              std::strerror(error), static_cast<long long>(accept_failures_),
-              accept_failures_ == 1 ? "" : "s");
-    last_accept_log_us_ = now;
-    accept_failures_ = 0;
-  }
+  accept_failures_.Record("admin", error, WallMicros());
   // The pending connection waits in the backlog; accepting resumes after a short pause.
   evconnlistener_disable(listener_);
-  timeval pause{0, kAcceptBackoffMs * 1000};
+  timeval pause{0, AcceptFailureLog::kPauseMs * 1000};
   evtimer_add(resume_event_, &pause);
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/net/accept_failures.h"
 #include "core/proxy/worker.h"
 
 namespace proxy {
@@ -53,10 +54,8 @@ class AdminServer {
   static constexpr size_t kMaxHeadersBytes = 8 * 1024;
   static constexpr size_t kMaxBodyBytes = 4 * 1024;
   static constexpr int kRequestTimeoutSeconds = 10;
-  // A failed accept (EMFILE...) pauses accepting this long instead of failing again at once;
-  // logged at most once per interval.
-  static constexpr int kAcceptBackoffMs = 100;
-  static constexpr uint64_t kAcceptErrorLogIntervalUs = 5u * 1000 * 1000;
+  // A failed accept (EMFILE...) pauses accepting instead of failing again at once, logged at
+  // most once per interval: core/net's AcceptFailureLog, shared with the stats port.
 
  private:
   static void Handle(evhttp_request* request, void* arg);
@@ -75,8 +74,7 @@ class AdminServer {
   evconnlistener* listener_ = nullptr;  // owned by http_
   event* resume_event_ = nullptr;       // re-enables listener_ after a pause
   std::atomic<uint64_t> refused_accepts_{0};
-  uint64_t accept_failures_ = 0;        // since the last log line (admin thread only)
-  uint64_t last_accept_log_us_ = 0;
+  AcceptFailureLog accept_failures_;    // admin thread only
   std::thread thread_;
 };
 

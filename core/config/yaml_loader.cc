@@ -106,72 +106,27 @@ class PoolLoader {
       : name_(std::move(name)), pool_(pool), source_(source), sink_(sink),
         base_dir_(std::move(base_dir)) {}
 
-  void LoadEntry(const std::string& key, const YamlNode& value) {
+  // One pool key: every list of keys (KnownPoolKeys(), the "unknown key" message, the dispatch
+  // and the defaults) is derived from its row in Keys(), so a new key is one row there and
+  // (for a structured value) one Load... method.
+  struct Key {
+    const char* name;
+    // kScalar: `load` gets a checked non-empty plain scalar (RequireScalar reports anything
+    // else); kNode: the raw node (lists, mappings and registered names check it themselves).
+    enum Value { kScalar, kNode } value;
+    void (PoolLoader::*load)(const std::string& key, const YamlNode& value);
+    // The value of an unwritten key; nullptr = the proto's zero value.
+    void (*set_default)(Pool* pool);
+  };
+  // twemproxy's keys in the order it documents them, then ours. Defaults are twemproxy 0.5.0's
+  // (e.g. backlog 512, server_retry_timeout 30000 ms, server_failure_limit 2).
+  static const std::vector<Key>& Keys();
+
+  void LoadEntry(const Key& row, const YamlNode& value) {
+    const std::string key = row.name;
     source_->keys[key] = value.pos;
-    if (key == "servers") return LoadServers(value);
-    if (key == "filters") return LoadFilters(value);
-    if (key == "sentinels") return LoadSentinels(value);
-    if (key == "replicas") return LoadReplicas(value);
-    if (key == "client_auth") return LoadClientAuth(value);
-    if (key == "server_auth") return LoadServerAuth(value);
-    if (key == "tls") return LoadTls(value, key, pool_->mutable_tls());
-    if (key == "server_tls") return LoadTls(value, key, pool_->mutable_server_tls());
-    if (key == "hash") return SetRegisteredName<HashFunctionFactory>(value, name_, key, sink_,
-                                                                      pool_->mutable_hash());
-    if (key == "distribution") {
-      return SetRegisteredName<DistributionFactory>(value, name_, key, sink_,
-                                                    pool_->mutable_distribution());
-    }
-    if (key == "protocol") {
-      // Any registered CodecFactory name: a new protocol plugin needs no change here.
-      std::string protocol;
-      SetRegisteredName<CodecFactory>(value, name_, key, sink_, &protocol);
-      if (!protocol.empty()) protocol_key_ = NamedAt{protocol, value.pos};
-      return;
-    }
-    const YamlNode* scalar = RequireScalar(value, name_, key, sink_);
-    if (scalar == nullptr) return;
-    const std::string& text = scalar->value;
-    if (key == "listen") return LoadListen(*scalar);
-    if (key == "hash_tag") {
-      if (text.size() != 2) {
-        return Error(value, key,
-                     absl::StrCat("'", text, "' is ", text.size(),
-                                  " bytes; a hash tag is exactly two characters, e.g. \"{}\""));
-      }
-      return pool_->set_hash_tag(text);
-    }
-    if (key == "redis_auth") return pool_->set_redis_auth(text);
-    if (key == "redis") {
-      if (auto b = Bool(value, key)) redis_key_ = NamedAt{*b ? "redis" : "memcache", value.pos};
-      return;
-    }
-    if (key == "tcpkeepalive") return SetBool(value, key, &Pool::set_tcpkeepalive);
-    if (key == "preconnect") return SetBool(value, key, &Pool::set_preconnect);
-    if (key == "auto_eject_hosts") return SetBool(value, key, &Pool::set_auto_eject_hosts);
-    if (key == "reuseport") return SetBool(value, key, &Pool::set_reuseport);
-    if (key == "timeout") return SetNumber(value, key, &Pool::set_timeout_ms);
-    if (key == "backlog") return SetNumber(value, key, &Pool::set_backlog);
-    if (key == "client_connections") return SetNumber(value, key, &Pool::set_client_connections);
-    if (key == "redis_db") return SetNumber(value, key, &Pool::set_redis_db);
-    if (key == "server_connections") return SetNumber(value, key, &Pool::set_server_connections);
-    if (key == "server_retry_timeout") {
-      return SetNumber(value, key, &Pool::set_server_retry_timeout_ms);
-    }
-    if (key == "server_failure_limit") {
-      return SetNumber(value, key, &Pool::set_server_failure_limit);
-    }
-    // High availability (shardproxy extensions; cross-checks in validator.cc).
-    if (key == "sentinel_password") return pool_->set_sentinel_password(text);
-    if (key == "read_from") {
-      absl::StatusOr<config::v1::ReadFrom> read_from = ParseReadFrom(text);
-      if (!read_from.ok()) return Error(value, key, std::string(read_from.status().message()));
-      return pool_->set_read_from(*read_from);
-    }
-    if (key == "health_check_interval") return LoadHealthCheckInterval(value);
-    if (key == "auto_eject_drop") return SetBool(value, key, &Pool::set_auto_eject_drop);
-    // Redis Cluster (cross-checks in validator.cc).
-    if (key == "redis_cluster") return SetBool(value, key, &Pool::set_redis_cluster);
+    if (row.value == Key::kScalar && RequireScalar(value, name_, key, sink_) == nullptr) return;
+    (this->*row.load)(key, value);
   }
 
   // After every key: the pool's protocol from `protocol:` (our extension) or twemproxy's
@@ -209,6 +164,54 @@ class PoolLoader {
     sink_->Error(node.pos, name_, key, std::move(message));
   }
 
+  // The loaders of Keys() rows.
+  template <void (Pool::*kSetter)(bool)>
+  void LoadBool(const std::string& key, const YamlNode& value) {
+    SetBool(value, key, kSetter);
+  }
+  template <void (Pool::*kSetter)(uint32_t)>
+  void LoadNumber(const std::string& key, const YamlNode& value) {
+    SetNumber(value, key, kSetter);
+  }
+  template <class Factory, std::string* (Pool::*kField)()>
+  void LoadRegisteredName(const std::string& key, const YamlNode& value) {
+    SetRegisteredName<Factory>(value, name_, key, sink_, (pool_->*kField)());
+  }
+  void LoadProtocol(const std::string& key, const YamlNode& value) {
+    // Any registered CodecFactory name: a new protocol plugin needs no change here.
+    std::string protocol;
+    SetRegisteredName<CodecFactory>(value, name_, key, sink_, &protocol);
+    if (!protocol.empty()) protocol_key_ = NamedAt{protocol, value.pos};
+  }
+  void LoadRedis(const std::string& key, const YamlNode& value) {
+    if (auto b = Bool(value, key)) redis_key_ = NamedAt{*b ? "redis" : "memcache", value.pos};
+  }
+  void LoadHashTag(const std::string& key, const YamlNode& value) {
+    const std::string& text = value.value;
+    if (text.size() != 2) {
+      return Error(value, key,
+                   absl::StrCat("'", text, "' is ", text.size(),
+                                " bytes; a hash tag is exactly two characters, e.g. \"{}\""));
+    }
+    pool_->set_hash_tag(text);
+  }
+  void LoadRedisAuth(const std::string& /*key*/, const YamlNode& value) {
+    pool_->set_redis_auth(value.value);
+  }
+  void LoadSentinelPassword(const std::string& /*key*/, const YamlNode& value) {
+    pool_->set_sentinel_password(value.value);
+  }
+  void LoadReadFrom(const std::string& key, const YamlNode& value) {
+    absl::StatusOr<config::v1::ReadFrom> read_from = ParseReadFrom(value.value);
+    if (!read_from.ok()) return Error(value, key, std::string(read_from.status().message()));
+    pool_->set_read_from(*read_from);
+  }
+  void LoadFilterList(const std::string& /*key*/, const YamlNode& value) { LoadFilters(value); }
+  template <config::v1::Tls* (Pool::*kField)()>
+  void LoadTlsKey(const std::string& key, const YamlNode& value) {
+    LoadTls(value, key, (pool_->*kField)());
+  }
+
   std::optional<bool> Bool(const YamlNode& node, const std::string& key) {
     absl::StatusOr<bool> parsed = ParseBool(node.value);
     if (!parsed.ok()) {
@@ -234,7 +237,7 @@ class PoolLoader {
     (pool_->*setter)(parsed->value);
   }
 
-  void LoadListen(const YamlNode& node) {
+  void LoadListen(const std::string& /*key*/, const YamlNode& node) {
     std::string note;
     absl::StatusOr<config::v1::Listen> listen = ParseListen(node.value, &note);
     if (!listen.ok()) return Error(node, "listen", std::string(listen.status().message()));
@@ -242,7 +245,7 @@ class PoolLoader {
     *pool_->mutable_listen() = *std::move(listen);
   }
 
-  void LoadServers(const YamlNode& node) {
+  void LoadServers(const std::string& /*key*/, const YamlNode& node) {
     if (!CheckPlain(node, name_, "servers", sink_)) return;
     if (node.kind != YamlNode::Kind::kSequence) {
       return Error(node, "servers",
@@ -267,8 +270,7 @@ class PoolLoader {
 
   // A shardproxy key, so no twemproxy value has to keep working: a number that twemproxy would
   // wrap is out of range here, not wrapped.
-  void LoadHealthCheckInterval(const YamlNode& node) {
-    const std::string key = "health_check_interval";
+  void LoadHealthCheckInterval(const std::string& key, const YamlNode& node) {
     absl::StatusOr<ParsedNumber> parsed = ParseNumber(node.value);
     if (!parsed.ok()) return Error(node, key, std::string(parsed.status().message()));
     const uint32_t ms = parsed->value;
@@ -291,8 +293,7 @@ class PoolLoader {
   }
 
   // `sentinels:`: a list of `host:port`, block or flow style.
-  void LoadSentinels(const YamlNode& node) {
-    const std::string key = "sentinels";
+  void LoadSentinels(const std::string& key, const YamlNode& node) {
     if (!CheckPlain(node, name_, key, sink_, /*allow_flow=*/true)) return;
     if (node.kind != YamlNode::Kind::kSequence) {
       return Error(node, key,
@@ -321,8 +322,7 @@ class PoolLoader {
   // `replicas:`: a mapping from a server's name to its replicas, each a `servers:` entry
   // without the weight; block or flow style. Whether the names are servers of the pool is
   // checked by the validator (servers: may come after replicas:).
-  void LoadReplicas(const YamlNode& node) {
-    const std::string key = "replicas";
+  void LoadReplicas(const std::string& key, const YamlNode& node) {
     if (!CheckPlain(node, name_, key, sink_, /*allow_flow=*/true)) return;
     if (node.kind != YamlNode::Kind::kMapping) {
       return Error(node, key,
@@ -642,8 +642,7 @@ class PoolLoader {
 
   // `client_auth:`: a list of passwords (redis's default user) and {user: NAME, password:
   // SECRET} entries; a client may AUTH with any of them (several at once to rotate a secret).
-  void LoadClientAuth(const YamlNode& node) {
-    const std::string key = "client_auth";
+  void LoadClientAuth(const std::string& key, const YamlNode& node) {
     if (!CheckPlain(node, name_, key, sink_, /*allow_flow=*/true)) return;
     if (node.kind != YamlNode::Kind::kSequence) {
       return Error(node, key,
@@ -683,8 +682,7 @@ class PoolLoader {
   // `server_auth:`: {username: NAME, password: SECRET, servers: {<server name>: {username:
   // NAME, password: SECRET}}}; whether every server name is a server of the pool, and whether
   // every server gets a credential, is checked by the validator (servers: may come later).
-  void LoadServerAuth(const YamlNode& node) {
-    const std::string key = "server_auth";
+  void LoadServerAuth(const std::string& key, const YamlNode& node) {
     if (!CheckPlain(node, name_, key, sink_, /*allow_flow=*/true)) return;
     if (node.kind != YamlNode::Kind::kMapping) {
       return Error(node, key,
@@ -779,45 +777,81 @@ class PoolLoader {
   std::optional<NamedAt> protocol_key_;  // `protocol:`, when it names a registered protocol
 };
 
+const std::vector<PoolLoader::Key>& PoolLoader::Keys() {
+  using L = PoolLoader;
+  static const auto* keys = new std::vector<Key>{
+      {"listen", Key::kScalar, &L::LoadListen, nullptr},
+      {"hash", Key::kNode, &L::LoadRegisteredName<HashFunctionFactory, &Pool::mutable_hash>,
+       [](Pool* p) { p->set_hash("fnv1a_64"); }},
+      {"hash_tag", Key::kScalar, &L::LoadHashTag, nullptr},
+      {"distribution", Key::kNode,
+       &L::LoadRegisteredName<DistributionFactory, &Pool::mutable_distribution>,
+       [](Pool* p) { p->set_distribution("ketama"); }},
+      {"timeout", Key::kScalar, &L::LoadNumber<&Pool::set_timeout_ms>,
+       [](Pool* p) { p->set_timeout_ms(0); }},
+      {"backlog", Key::kScalar, &L::LoadNumber<&Pool::set_backlog>,
+       [](Pool* p) { p->set_backlog(512); }},
+      {"client_connections", Key::kScalar, &L::LoadNumber<&Pool::set_client_connections>,
+       [](Pool* p) { p->set_client_connections(0); }},
+      // twemproxy's `redis: false`; Finish() settles it against `protocol:`.
+      {"redis", Key::kScalar, &L::LoadRedis, [](Pool* p) { p->set_protocol("memcache"); }},
+      {"tcpkeepalive", Key::kScalar, &L::LoadBool<&Pool::set_tcpkeepalive>, nullptr},
+      {"redis_auth", Key::kScalar, &L::LoadRedisAuth, nullptr},
+      {"redis_db", Key::kScalar, &L::LoadNumber<&Pool::set_redis_db>,
+       [](Pool* p) { p->set_redis_db(0); }},
+      {"preconnect", Key::kScalar, &L::LoadBool<&Pool::set_preconnect>, nullptr},
+      {"auto_eject_hosts", Key::kScalar, &L::LoadBool<&Pool::set_auto_eject_hosts>, nullptr},
+      {"server_connections", Key::kScalar, &L::LoadNumber<&Pool::set_server_connections>,
+       [](Pool* p) { p->set_server_connections(1); }},
+      {"server_retry_timeout", Key::kScalar, &L::LoadNumber<&Pool::set_server_retry_timeout_ms>,
+       [](Pool* p) { p->set_server_retry_timeout_ms(30000); }},
+      {"server_failure_limit", Key::kScalar, &L::LoadNumber<&Pool::set_server_failure_limit>,
+       [](Pool* p) { p->set_server_failure_limit(2); }},
+      {"servers", Key::kNode, &L::LoadServers, nullptr},
+      {"reuseport", Key::kScalar, &L::LoadBool<&Pool::set_reuseport>, nullptr},
+      {"filters", Key::kNode, &L::LoadFilterList, nullptr},
+      {"protocol", Key::kNode, &L::LoadProtocol, nullptr},
+      // High availability (redis pools except the last two; cross-checks in validator.cc).
+      {"sentinels", Key::kNode, &L::LoadSentinels, nullptr},
+      {"sentinel_password", Key::kScalar, &L::LoadSentinelPassword, nullptr},
+      {"replicas", Key::kNode, &L::LoadReplicas, nullptr},
+      {"read_from", Key::kScalar, &L::LoadReadFrom, nullptr},
+      {"health_check_interval", Key::kScalar, &L::LoadHealthCheckInterval, nullptr},
+      {"auto_eject_drop", Key::kScalar, &L::LoadBool<&Pool::set_auto_eject_drop>, nullptr},
+      // Redis Cluster (cross-checks in validator.cc).
+      {"redis_cluster", Key::kScalar, &L::LoadBool<&Pool::set_redis_cluster>, nullptr},
+      // Credentials (redis pools; docs/authentication.md).
+      {"client_auth", Key::kNode, &L::LoadClientAuth, nullptr},
+      {"server_auth", Key::kNode, &L::LoadServerAuth, nullptr},
+      // TLS (docs/tls.md): clients to the proxy, the proxy to its servers.
+      {"tls", Key::kNode, &L::LoadTlsKey<&Pool::mutable_tls>, nullptr},
+      {"server_tls", Key::kNode, &L::LoadTlsKey<&Pool::mutable_server_tls>, nullptr},
+  };
+  return *keys;
+}
+
+const PoolLoader::Key* FindKey(const std::string& name) {
+  for (const PoolLoader::Key& key : PoolLoader::Keys()) {
+    if (name == key.name) return &key;
+  }
+  return nullptr;
+}
+
 void ApplyDefaults(Pool* pool) {
-  pool->set_protocol("memcache");
-  pool->set_hash("fnv1a_64");
-  pool->set_distribution("ketama");
-  pool->set_timeout_ms(0);
-  pool->set_backlog(512);
-  pool->set_client_connections(0);
-  pool->set_redis_db(0);
-  pool->set_server_connections(1);
-  pool->set_server_retry_timeout_ms(30000);
-  pool->set_server_failure_limit(2);
+  for (const PoolLoader::Key& key : PoolLoader::Keys()) {
+    if (key.set_default != nullptr) key.set_default(pool);
+  }
 }
 
 }  // namespace
 
 const std::vector<std::string>& KnownPoolKeys() {
-  static const auto* keys = new std::vector<std::string>{
-      "listen",           "hash",
-      "hash_tag",         "distribution",
-      "timeout",          "backlog",
-      "client_connections", "redis",
-      "tcpkeepalive",     "redis_auth",
-      "redis_db",         "preconnect",
-      "auto_eject_hosts", "server_connections",
-      "server_retry_timeout", "server_failure_limit",
-      "servers",          "reuseport",
-      "filters",          "protocol",
-      // High availability (redis pools except the last two).
-      "sentinels",        "sentinel_password",
-      "replicas",         "read_from",
-      "health_check_interval", "auto_eject_drop",
-      // Redis Cluster.
-      "redis_cluster",
-      // Credentials (redis pools; docs/authentication.md).
-      "client_auth",      "server_auth",
-      // TLS (docs/tls.md): clients to the proxy, the proxy to its servers.
-      "tls",              "server_tls",
-  };
-  return *keys;
+  static const auto* names = [] {
+    auto* out = new std::vector<std::string>();
+    for (const PoolLoader::Key& key : PoolLoader::Keys()) out->push_back(key.name);
+    return out;
+  }();
+  return *names;
 }
 
 void LoadYaml(const std::string& text, config::v1::Bootstrap* bootstrap, SourceMap* sources,
@@ -890,10 +924,11 @@ void LoadYaml(const std::string& text, config::v1::Bootstrap* bootstrap, SourceM
         continue;
       }
       const std::string& key = k->value;
-      const auto& known = KnownPoolKeys();
-      if (std::find(known.begin(), known.end(), key) == known.end()) {
+      const PoolLoader::Key* row = FindKey(key);
+      if (row == nullptr) {
         sink->Error(k->pos, name, key,
-                    absl::StrCat("unknown key (valid: ", absl::StrJoin(known, ", "), ")"));
+                    absl::StrCat("unknown key (valid: ", absl::StrJoin(KnownPoolKeys(), ", "),
+                                 ")"));
         continue;
       }
       auto [seen_it, first] = seen.emplace(key, k->pos);
@@ -902,7 +937,7 @@ void LoadYaml(const std::string& text, config::v1::Bootstrap* bootstrap, SourceM
                     absl::StrCat("set twice (first at line ", seen_it->second.line, ")"));
         continue;
       }
-      loader.LoadEntry(key, *v);
+      loader.LoadEntry(*row, *v);
     }
     loader.Finish();
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "api/config/v1/bootstrap.pb.h"
 #include "core/config/diagnostics.h"
@@ -15,7 +16,8 @@ namespace proxy::config {
 void LoadYaml(const std::string& text, config::v1::Bootstrap* bootstrap, SourceMap* sources,
               DiagnosticSink* sink);
 
-// The pool keys we accept: twemproxy's in the order it documents them, then ours.
+// The pool keys we accept: twemproxy's in the order it documents them, then ours. Derived
+// from the key table in yaml_loader.cc (PoolLoader::Keys), which also dispatches and defaults.
 const std::vector<std::string>& KnownPoolKeys();
 
 }  // namespace proxy::config

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/time/time.h"
 #include "core/common/log.h"
 #include "core/common/version.h"
 #include "core/config/config.h"
@@ -22,6 +23,11 @@
 
 namespace proxy {
 namespace {
+
+// How long a new process waits for its predecessor to answer on the upgrade socket: the
+// predecessor answers from its event loop, so anything longer than a few loop turns means it is
+// stuck, and the new process gives up (exit 1) rather than half-upgrade.
+constexpr absl::Duration kUpgradeConnectTimeout = absl::Seconds(10);
 
 void Print(const std::string& text) { std::fputs(text.c_str(), stderr); }
 
@@ -116,7 +122,7 @@ int Main(int argc, char** argv) {
   std::unique_ptr<UpgradeClient> predecessor;
   if (may_upgrade) {
     absl::StatusOr<std::unique_ptr<UpgradeClient>> connected =
-        UpgradeClient::Connect(options.upgrade_socket, absl::Seconds(10));
+        UpgradeClient::Connect(options.upgrade_socket, kUpgradeConnectTimeout);
     if (connected.ok()) {
       predecessor = *std::move(connected);
     } else if (!absl::IsNotFound(connected.status())) {

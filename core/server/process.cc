@@ -70,6 +70,10 @@ constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 std::atomic<bool> g_crashing{false};
 // Room to run the handler on after a stack overflow (main thread).
 constexpr size_t kAltStackSize = 64 * 1024;
+// Frames of a crash report: deeper stacks are recursion, whose first frames say it all.
+constexpr int kMaxCrashFrames = 64;
+// The pid file is written by us and read by anyone's scripts (kill $(cat ...)).
+constexpr mode_t kPidFileMode = 0644;
 
 void AppendText(char* line, size_t* used, size_t capacity, const char* text) {
   while (*text != '\0' && *used + 1 < capacity) line[(*used)++] = *text++;
@@ -101,8 +105,8 @@ void CrashHandler(int signo, siginfo_t* /*info*/, void* /*context*/) {
   log::WriteRaw(line, used);
   // The stack through the signal frame (libgcc's unwinder reads the CFI, so frames of code
   // built without frame pointers, like libc's, are followed too), symbolized by abseil.
-  void* frames[64];
-  const int count = backtrace(frames, 64);
+  void* frames[kMaxCrashFrames];
+  const int count = backtrace(frames, kMaxCrashFrames);
   for (int i = 0; i < count; ++i) {
     used = 0;
     const uintptr_t pc = reinterpret_cast<uintptr_t>(frames[i]);
@@ -126,7 +130,7 @@ void CrashHandler(int signo, siginfo_t* /*info*/, void* /*context*/) {
   sigaddset(&unblock, signo);
   pthread_sigmask(SIG_UNBLOCK, &unblock, nullptr);
   raise(signo);
-  _exit(128 + signo);  // not reached
+  _exit(128 + signo);  // not reached; the shell's code for "killed by signo"
 }
 
 }  // namespace
@@ -164,7 +168,7 @@ bool PidFile::Create(const std::string& path, pid_t predecessor) {
   // O_NOFOLLOW: a symlink planted at `path` is refused, never followed. O_NONBLOCK: a FIFO
   // there does not hang us. No O_TRUNC: a live instance's file is read before it is replaced.
   const int fd =
-      open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+      open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, kPidFileMode);
   if (fd < 0) {
     if (errno == ELOOP) {
       PidFileError(absl::StrCat("pid file '", path,
@@ -206,7 +210,7 @@ bool PidFile::Create(const std::string& path, pid_t predecessor) {
     close(fd);
     return false;
   }
-  fchmod(fd, 0644);
+  fchmod(fd, kPidFileMode);  // whatever the umask was
   path_ = path;
   fd_ = fd;
   return true;

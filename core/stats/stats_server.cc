@@ -1,7 +1,6 @@
 // The stats JSON, byte-compatible with twemproxy 0.5.0's layout (spacing included).
 #include "core/stats/stats_server.h"
 
-#include <netdb.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -9,14 +8,15 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
+#include <climits>
 #include <functional>
+#include <shared_mutex>
 
 #include "absl/strings/str_cat.h"
 #include "core/common/log.h"
 #include "core/common/version.h"
-#include <shared_mutex>
-
+#include "core/net/accept_failures.h"
+#include "core/net/tcp_listener.h"
 #include "core/proxy/clock.h"
 
 namespace proxy {
@@ -40,7 +40,7 @@ void EndNesting(std::string* out) {
 }
 
 std::string Hostname() {
-  char name[256] = {};
+  char name[HOST_NAME_MAX + 1] = {};
   if (gethostname(name, sizeof(name) - 1) != 0) return "unknown";
   return name;
 }
@@ -140,29 +140,22 @@ absl::Status StatsServer::Start(const std::string& addr, uint16_t port, int inhe
     thread_ = std::thread([this] { Serve(); });
     return absl::OkStatus();
   }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-  addrinfo* result = nullptr;
-  const std::string service = std::to_string(port);
-  const int rc = getaddrinfo(addr.c_str(), service.c_str(), &hints, &result);
-  if (rc != 0 || result == nullptr) {
-    return absl::UnavailableError(absl::StrCat("stats address '", addr, "' does not resolve: ",
-                                               gai_strerror(rc)));
+  TcpListenerSpec spec;
+  spec.host = addr;
+  spec.port = port;
+  spec.backlog = SOMAXCONN;  // one short JSON document per connection: never a reason to refuse
+  spec.nonblocking = false;  // Serve() polls, then accepts
+  TcpListenerFailure failure;
+  const int fd = OpenTcpListenerSocket(spec, &failure);
+  if (fd < 0) {
+    if (failure.step == TcpListenerFailure::Step::kResolve) {
+      return absl::UnavailableError(
+          absl::StrCat("stats address '", addr, "' does not resolve: ", failure.reason));
+    }
+    // twemproxy's wording.
+    return absl::UnavailableError(absl::StrCat("bind on m to stats server addr '", addr, ":",
+                                               port, "' failed: ", failure.reason));
   }
-  int fd = socket(result->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (fd < 0 || bind(fd, result->ai_addr, result->ai_addrlen) != 0 ||
-      listen(fd, SOMAXCONN) != 0) {
-    const int error = errno;
-    if (fd >= 0) close(fd);
-    freeaddrinfo(result);
-    return absl::UnavailableError(absl::StrCat("bind on m to stats server addr '", addr, ":", port,
-                                               "' failed: ", std::strerror(error)));
-  }
-  freeaddrinfo(result);
   listen_fd_ = fd;
   stop_fd_ = eventfd(0, EFD_CLOEXEC);
   thread_ = std::thread([this] { Serve(); });
@@ -181,19 +174,9 @@ void StatsServer::Stop() {
   listen_fd_ = stop_fd_ = -1;
 }
 
-namespace {
-
-// Out of descriptors (or kernel memory): accepting again at once would fail the same way.
-bool IsResourceError(int error) {
-  return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
-}
-
-}  // namespace
-
 void StatsServer::Serve() {
-  int backoff_ms = 0;         // > 0 while accepting is paused after a resource error
-  uint64_t last_log_us = 0;   // the last "accept failed" line
-  uint64_t failures = 0;      // failed accepts since that line
+  int backoff_ms = 0;  // > 0 while accepting is paused after a resource error
+  AcceptFailureLog failures;
   for (;;) {
     pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
     // While paused only the stop event is watched: the pending connection stays queued.
@@ -211,19 +194,10 @@ void StatsServer::Serve() {
     const int client = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (client < 0) {
       const int error = errno;
-      if (!IsResourceError(error)) continue;  // the peer left first (ECONNABORTED...)
+      if (!IsAcceptResourceError(error)) continue;  // the peer left first (ECONNABORTED...)
       refused_accepts_.fetch_add(1, std::memory_order_relaxed);
-      ++failures;
-      const uint64_t now = WallMicros();
-      if (last_log_us == 0 || now - last_log_us >= kAcceptErrorLogIntervalUs) {
-        PROXY_LOG(log::kError,
-                  "stats: accept failed: %s (%d time%s in the last interval); pausing accepts",
-                  std::strerror(error), static_cast<long long>(failures),
-                  failures == 1 ? "" : "s");
-        last_log_us = now;
-        failures = 0;
-      }
-      backoff_ms = kAcceptBackoffMs;
+      failures.Record("stats", error, WallMicros());
+      backoff_ms = AcceptFailureLog::kPauseMs;
       continue;
     }
     ServeClient(client);

@@ -31,11 +31,9 @@ class StatsServer {
   // Accepts that failed for want of descriptors or memory (each one paused accepting).
   uint64_t refused_accepts() const { return refused_accepts_.load(std::memory_order_relaxed); }
 
-  // After an accept fails with EMFILE/ENFILE/ENOBUFS/ENOMEM, accepting pauses this long (the
-  // connection waits in the backlog) instead of failing again at once in a busy loop; the
-  // failure is logged at most once per kAcceptErrorLogIntervalUs.
-  static constexpr int kAcceptBackoffMs = 100;
-  static constexpr uint64_t kAcceptErrorLogIntervalUs = 5u * 1000 * 1000;
+  // After an accept fails with EMFILE/ENFILE/ENOBUFS/ENOMEM, accepting pauses (the connection
+  // waits in the backlog) instead of failing again at once in a busy loop: core/net's
+  // AcceptFailureLog, shared with the admin endpoint.
   // Longest time one client may take to receive its document (a client that never reads).
   static constexpr uint64_t kClientDeadlineMs = 2000;
 

@@ -11,10 +11,11 @@ const CommandCounters& CommandStats::For(absl::string_view command) {
     return it->second;
   }
   CommandCounters counters;
-  counters.requests = &scope_.CounterFor(absl::StrCat(command, ".requests"));
-  counters.errors = &scope_.CounterFor(absl::StrCat(command, ".errors"));
-  counters.latency_us = &scope_.CounterFor(absl::StrCat(command, ".latency_us"));
-  counters.latency = &scope_.HistogramFor(absl::StrCat(command, ".latency"));
+  counters.requests = &scope_.CounterFor(absl::StrCat(command, stats_names::kRequestsSuffix));
+  counters.errors = &scope_.CounterFor(absl::StrCat(command, stats_names::kErrorsSuffix));
+  counters.latency_us =
+      &scope_.CounterFor(absl::StrCat(command, stats_names::kLatencyUsSuffix));
+  counters.latency = &scope_.HistogramFor(absl::StrCat(command, stats_names::kLatencySuffix));
   return by_command_.emplace(std::string(command), counters).first->second;
 }
 

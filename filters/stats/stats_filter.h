@@ -1,5 +1,6 @@
 // The stats filter: counts requests, errors and total latency per command in the child scope
-// "cmd" of the pool's stats scope ("<COMMAND>.requests", "<COMMAND>.errors", ...).
+// "cmd" of the pool's stats scope ("<COMMAND>.requests", "<COMMAND>.errors", ...). The names
+// are api/stats_names.h's: the admin endpoint reads them back for /metrics.
 #pragma once
 
 #include <memory>
@@ -11,11 +12,10 @@
 #include "api/codec.h"
 #include "api/filter.h"
 #include "api/stats.h"
+#include "api/stats_names.h"
 
 namespace proxy::filters::stats {
 
-// Name of the child scope (of the pool's scope) holding the per-command counters.
-inline constexpr absl::string_view kScopeName = "cmd";
 // Bucket for requests whose command the codec does not know: client-chosen names must not
 // create counters (unbounded memory).
 inline constexpr absl::string_view kUnknownCommand = "unknown";
@@ -33,7 +33,7 @@ struct CommandCounters {
 // on the worker thread that owns the scope.
 class CommandStats {
  public:
-  explicit CommandStats(Scope& pool_scope) : scope_(pool_scope.Child(kScopeName)) {}
+  explicit CommandStats(Scope& pool_scope) : scope_(pool_scope.Child(stats_names::kCommandScope)) {}
 
   // The counters of `command`, resolved in the scope on first use and cached.
   const CommandCounters& For(absl::string_view command);
