@@ -20,6 +20,12 @@
 namespace proxy::config {
 namespace {
 
+// The largest TCP port.
+constexpr uint32_t kMaxPort = 65535;
+// memcached's default port: libmemcached names such a server by its host alone, and twemproxy's
+// ketama keeps that name so that placement matches libmemcached clients.
+constexpr uint32_t kMemcachedDefaultPort = 11211;
+
 constexpr char kServerFormat[] =
     "expected \"host:port:weight [name]\" or \"/path/unix_socket:weight [name]\"";
 constexpr char kReplicaFormat[] =
@@ -44,7 +50,7 @@ absl::StatusOr<uint32_t> ParsePort(absl::string_view text) {
   }
   uint32_t port = 0;
   for (char c : digits) port = port * 10 + static_cast<uint32_t>(c - '0');
-  if (port < 1 || port > 65535) {
+  if (port < 1 || port > kMaxPort) {
     return absl::InvalidArgumentError(absl::StrCat("invalid port '", text, "' (1..65535)"));
   }
   return port;
@@ -164,7 +170,7 @@ absl::StatusOr<config::v1::Server> ParseServerEntry(absl::string_view text, bool
     server.set_node_name(server.name());
   } else if (is_unix) {
     server.set_node_name(absl::StrCat(address, ":"));
-  } else if (port == 11211) {
+  } else if (port == kMemcachedDefaultPort) {
     server.set_node_name(std::string(host));  // libmemcached compatibility
   } else {
     server.set_node_name(std::string(address));

@@ -46,8 +46,9 @@ ProxyLimits LimitsFrom(const Options& options) {
   limits.decoder.max_message_bytes = options.max_request_bytes;
   limits.client_output_limit = options.client_output_limit;
   limits.slowlog_us = options.slowlog_us;
-  // twemproxy bounds keys by its buffer size: -m minus the 48-byte header minus 1.
-  limits.decoder.max_key_bytes = options.mbuf_size - 49;
+  // twemproxy bounds keys by its buffer size: -m minus its mbuf header minus 1.
+  constexpr size_t kMbufHeaderBytes = 48;
+  limits.decoder.max_key_bytes = options.mbuf_size - kMbufHeaderBytes - 1;
   return limits;
 }
 
@@ -555,7 +556,9 @@ int Server::Run(const config::v1::Bootstrap& bootstrap,
     // Both processes accept on the same sockets now; the predecessor stops accepting, lets go
     // of its pid file and drains.
     const pid_t old_pid = predecessor->peer_pid();
-    const absl::Status committed = predecessor->Commit(absl::Seconds(30));
+    // Bounded so that a predecessor that hangs cannot keep this one from serving for long.
+    constexpr absl::Duration kHandOverTimeout = absl::Seconds(30);
+    const absl::Status committed = predecessor->Commit(kHandOverTimeout);
     predecessor.reset();
     if (!committed.ok()) {
       PROXY_LOG(log::kError,
@@ -694,6 +697,7 @@ void Server::Drain(const sigset_t& signals) {
   const uint64_t deadline = start + uint64_t{options_.drain_timeout_ms} * 1000u;
   while (live() > 0 && MonotonicMicros() < deadline) {
     // A second SIGINT/SIGTERM, or SIGQUIT, ends the wait at once.
+    // How often the drain loop looks at its clients and the deadline (a signal ends it early).
     const timespec tick{0, 10 * 1000 * 1000};
     const int sig = sigtimedwait(&signals, nullptr, &tick);
     if (sig == SIGINT || sig == SIGTERM || sig == SIGQUIT) {
@@ -858,8 +862,10 @@ int RunServer(const Options& options, const config::v1::Bootstrap& bootstrap, Pi
   // to the kernel at 128 KiB and fault them in again on the next request (a page fault every
   // few requests, measured). Keep up to 64 MiB of free heap; more is still returned, so memory
   // still shrinks after a burst.
-  mallopt(M_TRIM_THRESHOLD, 64 << 20);
-  mallopt(M_TOP_PAD, 1 << 20);
+  constexpr int kTrimThresholdBytes = 64 << 20;
+  constexpr int kTopPadBytes = 1 << 20;  // each heap growth asks for 1 MiB more than needed
+  mallopt(M_TRIM_THRESHOLD, kTrimThresholdBytes);
+  mallopt(M_TOP_PAD, kTopPadBytes);
   Server server(options, pid_file);
   return server.Run(bootstrap, std::move(predecessor));
 }
