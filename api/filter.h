@@ -114,8 +114,14 @@ class FilterFactory {
   virtual absl::string_view Name() const = 0;
   virtual absl::string_view Description() const = 0;
   // A fresh, empty config message; the loader fills it from the entry's `config:` mapping.
+  // nullptr when the filter takes no config: a `config:` for it is then an error, and Create()
+  // receives an empty google.protobuf.Empty.
   virtual std::unique_ptr<google::protobuf::Message> NewConfigProto() const = 0;
-  // All validation happens here (kInvalidArgument with a message naming the field).
+  // All validation happens here (kInvalidArgument with a message naming the field). `config`
+  // is always a message of NewConfigProto()'s type (or google.protobuf.Empty, see above),
+  // filled from the entry's `config:` (defaults when it has none, and in the default chain).
+  // The one caller is core/config/filter_chain.cc: with validate_only under `proxyctl check`
+  // and before a reload, then once per pool per worker when the config is served.
   virtual absl::StatusOr<FilterFactoryFn> Create(const google::protobuf::Message& config,
                                                  FactoryContext& context) const = 0;
 };

@@ -21,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "api/filter.h"
 #include "api/registry.h"
+#include "core/config/filter_chain.h"
 #include "core/config/values.h"
 #include "core/tls/tls_context.h"
 
@@ -507,45 +508,35 @@ void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* si
   CheckCredentials(pool, source, sink);
   CheckTls(pool, source, sink);
   CheckFilterChain(pool, source, sink);
-  // Filters validate their own configs.
-  for (int i = 0; i < pool.filters_size(); ++i) {
-    const config::v1::Filter& entry = pool.filters(i);
-    const FilterFactory* factory = Registry<FilterFactory>::Find(entry.name());
-    if (factory == nullptr) continue;  // reported by LoadYaml
-    std::unique_ptr<google::protobuf::Message> config = factory->NewConfigProto();
-    if (config != nullptr && !config->ParseFromString(entry.typed_config())) {
-      sink->Error(source.filters[i], name, absl::StrCat("filters: ", entry.name()),
-                  "internal error: config does not parse");
-      continue;
-    }
-    FactoryContext context{pool, /*validate_only=*/true, /*stats=*/nullptr};
-    const config::v1::Filter no_config;  // for factories whose NewConfigProto() is null
-    absl::StatusOr<FilterFactoryFn> made = factory->Create(
-        config != nullptr ? static_cast<const google::protobuf::Message&>(*config) : no_config,
-        context);
-    if (!made.ok()) {
-      sink->Error(source.filter_configs[i], name, absl::StrCat("filters: ", entry.name()),
-                  std::string(made.status().message()));
-    }
+  // Filters validate their own configs: the chain the proxy would build (core/config/
+  // filter_chain.h), each filter's Create() in validate-only mode.
+  std::vector<FilterChainIssue> issues;
+  const std::vector<ResolvedFilter> chain = ResolveFilterChain(pool, &issues);
+  CreateFilterChain(pool, chain, /*validate_only=*/true, /*stats=*/nullptr, &issues);
+  for (const FilterChainIssue& issue : issues) {
+    if (issue.kind == FilterChainIssue::Kind::kUnknown) continue;  // reported by LoadYaml
+    const size_t entry = static_cast<size_t>(issue.entry);
+    const std::vector<SourcePos>& at =
+        issue.kind == FilterChainIssue::Kind::kBadConfig ? source.filters : source.filter_configs;
+    sink->Error(issue.entry >= 0 && entry < at.size() ? at[entry] : source.KeyOrPool("filters"),
+                name, absl::StrCat("filters: ", issue.filter), issue.message);
   }
 }
 
 // The `prefix` of a pool's key_prefix filter (read through the filter's own config message by
 // reflection, so the core does not depend on the plugin), or false when it has none.
 bool KeyPrefixOf(const Pool& pool, std::string* prefix) {
-  for (const config::v1::Filter& entry : pool.filters()) {
-    if (entry.name() != "key_prefix") continue;
-    const FilterFactory* factory = Registry<FilterFactory>::Find(entry.name());
-    if (factory == nullptr) return false;
-    std::unique_ptr<google::protobuf::Message> config = factory->NewConfigProto();
-    if (config == nullptr || !config->ParseFromString(entry.typed_config())) return false;
+  std::vector<FilterChainIssue> reported_elsewhere;
+  for (const ResolvedFilter& filter : ResolveFilterChain(pool, &reported_elsewhere)) {
+    if (filter.factory->Name() != "key_prefix") continue;
+    const google::protobuf::Message& config = *filter.config;
     const google::protobuf::FieldDescriptor* field =
-        config->GetDescriptor()->FindFieldByName("prefix");
+        config.GetDescriptor()->FindFieldByName("prefix");
     if (field == nullptr || field->type() != google::protobuf::FieldDescriptor::TYPE_STRING ||
         field->is_repeated()) {
       return false;
     }
-    *prefix = config->GetReflection()->GetString(*config, field);
+    *prefix = config.GetReflection()->GetString(config, field);
     return !prefix->empty();
   }
   return false;
