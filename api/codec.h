@@ -400,7 +400,12 @@ using CodecPtr = std::unique_ptr<Codec>;
 
 // A problem a protocol finds with a pool's settings, e.g. `redis_auth` on a memcache pool.
 struct PoolConfigIssue {
-  std::string key;      // the YAML key it concerns ("redis_auth")
+  enum class Severity : uint8_t {
+    kError,    // the config is refused (`proxyctl check` fails, a reload is not applied)
+    kWarning,  // printed (and logged at start), the config is used
+  };
+  Severity severity = Severity::kError;
+  std::string key;      // the YAML key it concerns ("redis_auth"); placed at its value
   std::string message;  // what is wrong, without location (the validator adds file:line:col)
 };
 
@@ -411,9 +416,19 @@ class CodecFactory {
   virtual ~CodecFactory() = default;
   virtual absl::string_view Name() const = 0;
   virtual absl::string_view Description() const = 0;
-  // Protocol-specific checks of a pool's settings; runs in `proxyctl check` too.
-  virtual std::vector<PoolConfigIssue> ValidatePool(const config::v1::Pool& pool) const {
+  // Protocol-specific checks of a pool's settings, run by the validator for every pool of this
+  // protocol (`proxyctl check`, `proxy -t`, the start and every reload). A protocol reports the
+  // keys that mean nothing to it (memcache: redis_auth, sentinels, ...); the core checks such a
+  // key no further. `written(key)` is true when the pool's YAML has the key, even when its
+  // value was invalid and left the field empty (already reported). No sockets, no files.
+  virtual std::vector<PoolConfigIssue> ValidatePool(
+      const config::v1::Pool& pool, absl::FunctionRef<bool(absl::string_view)> written) const {
     return {};
+  }
+  // The same for a pool made in code rather than read from YAML: no key counts as written, so
+  // only the checks of the fields' values apply.
+  std::vector<PoolConfigIssue> ValidatePool(const config::v1::Pool& pool) const {
+    return ValidatePool(pool, [](absl::string_view) { return false; });
   }
   // The codec for one pool (its settings: redis_auth, redis_db, ...).
   virtual CodecPtr Create(const config::v1::Pool& pool) const = 0;

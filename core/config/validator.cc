@@ -19,6 +19,7 @@
 #include "google/protobuf/message.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/codec.h"
 #include "api/filter.h"
 #include "api/registry.h"
 #include "core/config/filter_chain.h"
@@ -53,6 +54,26 @@ std::string ResolveListen(const config::v1::TcpAddress& tcp, std::string* error)
   }
   freeaddrinfo(result);
   return key;
+}
+
+// The pool protocol's own checks (CodecFactory::ValidatePool), placed at their keys. Returns
+// the keys the protocol found something wrong with: the core checks those no further.
+absl::flat_hash_set<std::string> CheckProtocol(const Pool& pool, const PoolSource& source,
+                                               DiagnosticSink* sink) {
+  absl::flat_hash_set<std::string> keys;
+  const CodecFactory* protocol = Registry<CodecFactory>::Find(pool.protocol());
+  if (protocol == nullptr) return keys;  // reported by LoadYaml
+  const std::vector<PoolConfigIssue> issues = protocol->ValidatePool(
+      pool, [&source](absl::string_view key) { return source.keys.contains(key); });
+  for (const PoolConfigIssue& issue : issues) {
+    if (issue.severity == PoolConfigIssue::Severity::kWarning) {
+      sink->Warning(source.KeyOrPool(issue.key), pool.name(), issue.key, issue.message);
+    } else {
+      sink->Error(source.KeyOrPool(issue.key), pool.name(), issue.key, issue.message);
+    }
+    keys.insert(issue.key);
+  }
+  return keys;
 }
 
 // Warnings about a `filters:` chain that loads but does nothing useful (proxy -t and proxyctl
@@ -118,7 +139,8 @@ std::string AddressOf(const config::v1::Server& server) {
 
 // The high-availability keys (shardproxy extensions): sentinels, sentinel_password, replicas,
 // read_from, health_check_interval, auto_eject_drop.
-void CheckHighAvailability(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) {
+void CheckHighAvailability(const Pool& pool, const PoolSource& source,
+                           const absl::flat_hash_set<std::string>& rejected, DiagnosticSink* sink) {
   const std::string& name = pool.name();
   // health_check_interval needs a protocol whose codec has a check request (Codec::
   // HealthCheckRequest): redis PING and memcache `version` are the ones there are.
@@ -133,16 +155,10 @@ void CheckHighAvailability(const Pool& pool, const PoolSource& source, Diagnosti
                   "has no effect without auto_eject_hosts: true: no server is ever ejected, so "
                   "there are no keys to fail fast");
   }
-  // The rest is about redis masters and replicas: on any other pool the keys are errors and
+  // The rest is about masters and replicas: when the pool's protocol refused these keys,
   // nothing else about them is worth saying.
-  if (pool.protocol() != "redis") {
-    for (const char* key : {"sentinels", "sentinel_password", "replicas", "read_from"}) {
-      if (!source.keys.contains(key)) continue;
-      sink->Error(source.KeyOrPool(key), name, key,
-                  absl::StrCat("is only valid for a redis pool (this pool's protocol is '",
-                               pool.protocol(), "')"));
-    }
-    return;
+  for (const char* key : {"sentinels", "sentinel_password", "replicas", "read_from"}) {
+    if (rejected.contains(key)) return;
   }
   // Every address the pool names (masters, replicas, sentinels), for duplicates.
   enum class Kind { kServer, kSentinel, kReplica };
@@ -266,7 +282,8 @@ void CheckHighAvailability(const Pool& pool, const PoolSource& source, Diagnosti
 
 // Redis Cluster pools (`redis_cluster: true`): the cluster places the keys (slots) and fails
 // over by itself, so the keys that would place or move them otherwise are refused.
-void CheckCluster(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) {
+void CheckCluster(const Pool& pool, const PoolSource& source,
+                  const absl::flat_hash_set<std::string>& rejected, DiagnosticSink* sink) {
   const std::string& name = pool.name();
   if (!pool.redis_cluster()) {
     if (pool.distribution() == "redis_cluster") {
@@ -276,12 +293,7 @@ void CheckCluster(const Pool& pool, const PoolSource& source, DiagnosticSink* si
     }
     return;
   }
-  if (pool.protocol() != "redis") {
-    sink->Error(source.KeyOrPool("redis_cluster"), name, "redis_cluster",
-                absl::StrCat("is only valid for a redis pool (this pool's protocol is '",
-                             pool.protocol(), "')"));
-    return;
-  }
+  if (rejected.contains("redis_cluster")) return;  // by the pool's protocol
   auto must_be = [&](const char* key, const std::string& value, const char* cluster_value,
                      const char* why) {
     if (!source.keys.contains(key) || value == cluster_value) return;
@@ -318,17 +330,10 @@ void CheckCluster(const Pool& pool, const PoolSource& source, DiagnosticSink* si
 
 // The credential keys (shardproxy extensions, docs/authentication.md): client_auth and
 // server_auth. Secrets are never part of a message.
-void CheckCredentials(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) {
+void CheckCredentials(const Pool& pool, const PoolSource& source,
+                      const absl::flat_hash_set<std::string>& rejected, DiagnosticSink* sink) {
   const std::string& name = pool.name();
-  if (pool.protocol() != "redis") {
-    for (const char* key : {"client_auth", "server_auth"}) {
-      if (!source.keys.contains(key)) continue;
-      sink->Error(source.KeyOrPool(key), name, key,
-                  absl::StrCat("is only valid for a redis pool (this pool's protocol is '",
-                               pool.protocol(), "')"));
-    }
-    return;
-  }
+  if (rejected.contains("client_auth") || rejected.contains("server_auth")) return;
   const bool client_auth = source.keys.contains("client_auth");
   const bool server_auth = source.keys.contains("server_auth");
   // redis_auth keeps twemproxy's meaning for the side the new keys leave to it.
@@ -461,15 +466,9 @@ void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* si
     sink->Error(source.KeyOrPool("server_connections"), name, "server_connections",
                 "cannot be 0 (at least 1 connection per server)");
   }
-  // 4. redis-only keys.
-  if (!pool.redis_auth().empty() && pool.protocol() != "redis") {
-    sink->Error(source.KeyOrPool("redis_auth"), name, "redis_auth",
-                "is only valid for a redis pool (add redis: true)");
-  }
-  if (pool.redis_db() > 0 && pool.protocol() != "redis") {
-    sink->Warning(source.KeyOrPool("redis_db"), name, "redis_db",
-                  "has no effect on a memcache pool");
-  }
+  // 4. keys the pool's protocol does not take (twemproxy: redis_auth, redis_db on a memcache
+  // pool): the protocol's own checks.
+  const absl::flat_hash_set<std::string> rejected = CheckProtocol(pool, source, sink);
   if (pool.client_connections() > 0) {
     sink->Warning(source.KeyOrPool("client_connections"), name, "client_connections",
                   absl::StrCat("shardproxy enforces this limit (twemproxy ignores it): at most ",
@@ -503,9 +502,9 @@ void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* si
                   absl::StrCat("cannot resolve host '", pool.listen().tcp().host(), "': ", error));
     }
   }
-  CheckHighAvailability(pool, source, sink);
-  CheckCluster(pool, source, sink);
-  CheckCredentials(pool, source, sink);
+  CheckHighAvailability(pool, source, rejected, sink);
+  CheckCluster(pool, source, rejected, sink);
+  CheckCredentials(pool, source, rejected, sink);
   CheckTls(pool, source, sink);
   CheckFilterChain(pool, source, sink);
   // Filters validate their own configs: the chain the proxy would build (core/config/
