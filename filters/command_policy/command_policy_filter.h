@@ -114,6 +114,13 @@ struct PolicyCounters {
   Counter* rate_limited = nullptr;
 };
 
+// What the registered factory's Create() does once the config is typed, on `clock` (the factory
+// passes SteadyClockNanos; tests a clock they move by hand): validates the policy, then one
+// RateLimiter and one set of counters per call, shared by every filter the function makes.
+absl::StatusOr<FilterFactoryFn> CreateFilterFactory(
+    const config::filters::v1::CommandPolicyConfig& config, const FactoryContext& context,
+    MonotonicClock clock);
+
 using ::proxy::filters::common::CommandName;  // filters/common/command_text.h
 
 // The refusal texts (the codec adds "-ERR " / "SERVER_ERROR "). `command` is quoted safely:
