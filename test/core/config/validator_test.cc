@@ -7,9 +7,14 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
+#include "absl/functional/function_ref.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "api/codec.h"
 #include "api/config/v1/bootstrap.pb.h"
+#include "api/registry.h"
 #include "core/config/config.h"
 #include "gtest/gtest.h"
 #include "test/core/config/config_test_util.h"
@@ -171,6 +176,63 @@ TEST(ValidatorTest, RedisDbOnAMemcachePoolWarns) {
 )EOF");
   ASSERT_TRUE(result.ok()) << Describe(result);
   EXPECT_TRUE(HasWarning(result, 3, 13, "alpha", "redis_db", "has no effect on a memcache pool"));
+}
+
+// A protocol with checks of its own (registered only in this test; never instantiated): a
+// warning on `hash`, and client_auth refused as a key it does not take.
+class PickyProtocolFactory : public CodecFactory {
+ public:
+  absl::string_view Name() const override { return "picky"; }
+  absl::string_view Description() const override { return "validator test protocol"; }
+  std::vector<PoolConfigIssue> ValidatePool(
+      const config::v1::Pool& pool,
+      absl::FunctionRef<bool(absl::string_view)> written) const override {
+    std::vector<PoolConfigIssue> issues;
+    if (written("hash")) {
+      issues.push_back({PoolConfigIssue::Severity::kWarning, "hash",
+                        absl::StrCat("'", pool.hash(), "' is slow on picky pools")});
+    }
+    if (written("client_auth")) {
+      issues.push_back(
+          {PoolConfigIssue::Severity::kError, "client_auth", "picky pools authenticate no one"});
+    }
+    return issues;
+  }
+  CodecPtr Create(const config::v1::Pool&) const override { return nullptr; }
+};
+PROXY_REGISTER_FACTORY(PickyProtocolFactory, CodecFactory)
+
+TEST(ValidatorTest, EveryPoolsProtocolChecksItsOwnKeysAtTheirPositions) {
+  const std::string yaml = R"EOF(alpha:
+  listen: 127.0.0.1:22121
+  protocol: picky
+  hash: md5
+  redis_auth: pool-password
+  client_auth:
+   - client-password
+  servers:
+   - 127.0.0.1:6379:1
+beta:
+  listen: 127.0.0.1:22122
+  protocol: picky
+  servers:
+   - 127.0.0.1:6380:1
+)EOF";
+  config::LoadResult result = Load(yaml);
+  // The protocol's error and warning, each with its severity and at its key, and no core check
+  // of the key it refused (a redis pool would be warned that client_auth replaces redis_auth).
+  ASSERT_EQ(result.errors.size(), 1u) << Describe(result);
+  EXPECT_TRUE(HasError(result, 7, 4, "alpha", "client_auth", "picky pools authenticate no one"))
+      << Describe(result);
+  ASSERT_EQ(result.warnings.size(), 1u) << Describe(result);
+  EXPECT_TRUE(HasWarning(result, 4, 9, "alpha", "hash", "'md5' is slow on picky pools"))
+      << Describe(result);
+  // The same pool as redis: client_auth is the core's to check.
+  config::LoadResult redis =
+      Load(absl::StrReplaceAll(yaml, {{"protocol: picky", "protocol: redis"}}));
+  EXPECT_TRUE(redis.ok()) << Describe(redis);
+  EXPECT_TRUE(HasWarning(redis, 7, 4, "alpha", "client_auth", "replaces redis_auth for clients"))
+      << Describe(redis);
 }
 
 TEST(ValidatorTest, ServerConnectionsZeroByWrapIsRejected) {
