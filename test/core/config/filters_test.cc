@@ -52,6 +52,11 @@ class RefusingRouterFactory : public FilterFactory {
   }
 };
 
+// One pool with one server; `rest` follows its servers: (e.g. "  filters:\n   - hash_tag\n").
+std::string OnePool(const std::string& rest = "") {
+  return "alpha:\n  listen: 127.0.0.1:22121\n  servers:\n   - 127.0.0.1:6379:1\n" + rest;
+}
+
 // The test filter's config as stored in `filter`.
 v1::TestFilterConfig ConfigOf(const config::v1::Filter& filter) {
   v1::TestFilterConfig config;
@@ -181,13 +186,7 @@ TEST(FiltersTest, UnknownFilterListsTheValidOnes) {
 
 TEST(FiltersTest, ValidFilterListIncludesEveryRegisteredFilter) {
   ScopedFactoryOverride<FilterFactory> bare(std::make_unique<BareFilterFactory>());
-  config::LoadResult result = Load(R"EOF(alpha:
-  listen: 127.0.0.1:22121
-  servers:
-   - 127.0.0.1:6379:1
-  filters:
-   - nope
-)EOF");
+  config::LoadResult result = Load(OnePool("  filters:\n   - nope\n"));
   EXPECT_TRUE(HasError(result, 6, 6, "alpha", "filters", "(valid: test_bare, test_filter)"));
 }
 
@@ -387,13 +386,7 @@ TEST(FiltersTest, FilterWithoutConfigProtoRejectsAConfig) {
 TEST(FiltersTest, FilterWithoutConfigProtoIsCreatedWithAnEmptyMessage) {
   ScopedFactoryOverride<FilterFactory> bare(std::make_unique<BareFilterFactory>());
   BareFilterFactory::LastConfigType().clear();
-  config::LoadResult result = Load(R"EOF(alpha:
-  listen: 127.0.0.1:22121
-  servers:
-   - 127.0.0.1:6379:1
-  filters:
-   - test_bare
-)EOF");
+  config::LoadResult result = Load(OnePool("  filters:\n   - test_bare\n"));
   ASSERT_TRUE(LoadsCleanlyButForChainWarnings(result));
   // Well defined for every filter (api/filter.h), not some unrelated message.
   EXPECT_EQ(BareFilterFactory::LastConfigType(), "google.protobuf.Empty");
@@ -403,11 +396,7 @@ TEST(FiltersTest, TheDefaultChainIsCheckedLikeTheOneTheProxyBuilds) {
   // Without `filters:` the pool runs the default chain; the check creates it too
   // (core/config/filter_chain.h), so a filter that would fail the start fails the check.
   ScopedFactoryOverride<FilterFactory> router(std::make_unique<RefusingRouterFactory>());
-  config::LoadResult result = Load(R"EOF(alpha:
-  listen: 127.0.0.1:22121
-  servers:
-   - 127.0.0.1:6379:1
-)EOF");
+  config::LoadResult result = Load(OnePool());
   ASSERT_EQ(result.errors.size(), 1u) << Describe(result);
   EXPECT_TRUE(HasError(result, 1, 1, "alpha", "filters: router", "refused (validate_only=true)"))
       << Describe(result);
