@@ -24,26 +24,24 @@ class MemcacheCodecFactory final : public CodecFactory {
   // shardproxy's redis extensions): reported, so that a pool meant to be redis but missing
   // `redis: true` is caught by `proxyctl check`.
   using CodecFactory::ValidatePool;
-  std::vector<PoolConfigIssue> ValidatePool(
-      const config::v1::Pool& pool,
-      absl::FunctionRef<bool(absl::string_view)> written) const override {
-    using Severity = PoolConfigIssue::Severity;
+  std::vector<PoolConfigIssue> ValidatePool(const config::v1::Pool& pool,
+                                            const PoolSourceView& source) const override {
     std::vector<PoolConfigIssue> issues;
     if (!pool.redis_auth().empty()) {
       issues.push_back(
-          {Severity::kError, "redis_auth", "is only valid for a redis pool (add redis: true)"});
+          PoolConfigIssue::Error("redis_auth", "is only valid for a redis pool (add redis: true)"));
     }
     if (pool.redis_db() > 0) {
-      issues.push_back({Severity::kWarning, "redis_db", "has no effect on a memcache pool"});
+      issues.push_back(PoolConfigIssue::Warning("redis_db", "has no effect on a memcache pool"));
     }
     const std::string redis_only = absl::StrCat(
         "is only valid for a redis pool (this pool's protocol is '", pool.protocol(), "')");
     for (const char* key : {"sentinels", "sentinel_password", "replicas", "read_from"}) {
-      if (written(key)) issues.push_back({Severity::kError, key, redis_only});
+      if (source.Written(key)) issues.push_back(PoolConfigIssue::Error(key, redis_only));
     }
-    if (pool.redis_cluster()) issues.push_back({Severity::kError, "redis_cluster", redis_only});
+    if (pool.redis_cluster()) issues.push_back(PoolConfigIssue::Error("redis_cluster", redis_only));
     for (const char* key : {"client_auth", "server_auth"}) {
-      if (written(key)) issues.push_back({Severity::kError, key, redis_only});
+      if (source.Written(key)) issues.push_back(PoolConfigIssue::Error(key, redis_only));
     }
     return issues;
   }

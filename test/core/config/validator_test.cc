@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "api/codec.h"
@@ -184,17 +183,20 @@ class PickyProtocolFactory : public CodecFactory {
  public:
   absl::string_view Name() const override { return "picky"; }
   absl::string_view Description() const override { return "validator test protocol"; }
-  std::vector<PoolConfigIssue> ValidatePool(
-      const config::v1::Pool& pool,
-      absl::FunctionRef<bool(absl::string_view)> written) const override {
+  std::vector<PoolConfigIssue> ValidatePool(const config::v1::Pool& pool,
+                                            const PoolSourceView& source) const override {
     std::vector<PoolConfigIssue> issues;
-    if (written("hash")) {
-      issues.push_back({PoolConfigIssue::Severity::kWarning, "hash",
-                        absl::StrCat("'", pool.hash(), "' is slow on picky pools")});
+    if (source.Written("hash")) {
+      issues.push_back(PoolConfigIssue::Warning(
+          "hash", absl::StrCat("'", pool.hash(), "' is slow on picky pools")));
     }
-    if (written("client_auth")) {
-      issues.push_back(
-          {PoolConfigIssue::Severity::kError, "client_auth", "picky pools authenticate no one"});
+    if (source.Written("client_auth")) {
+      issues.push_back(PoolConfigIssue::Error("client_auth", "picky pools authenticate no one"));
+    }
+    if (pool.servers_size() > 0 && source.Line("servers", 0) > 0) {
+      issues.push_back(PoolConfigIssue::Warning(
+          "servers", absl::StrCat("the first server is on line ", source.Line("servers", 0)))
+                           .AtEntry("servers", 0));
     }
     return issues;
   }
@@ -219,15 +221,19 @@ beta:
    - 127.0.0.1:6380:1
 )EOF";
   config::LoadResult result = Load(yaml);
-  // The protocol's error and warning, each with its severity and at its key, and no core check
-  // of the key it refused (a redis pool would be warned that client_auth replaces redis_auth).
+  // The protocol's errors and warnings, each with its severity, at its key or entry; the rules
+  // of client_auth are redis's, so a picky pool is not told that it replaces redis_auth.
   ASSERT_EQ(result.errors.size(), 1u) << Describe(result);
   EXPECT_TRUE(HasError(result, 7, 4, "alpha", "client_auth", "picky pools authenticate no one"))
       << Describe(result);
-  ASSERT_EQ(result.warnings.size(), 1u) << Describe(result);
+  ASSERT_EQ(result.warnings.size(), 3u) << Describe(result);
   EXPECT_TRUE(HasWarning(result, 4, 9, "alpha", "hash", "'md5' is slow on picky pools"))
       << Describe(result);
-  // The same pool as redis: client_auth is the core's to check.
+  EXPECT_TRUE(HasWarning(result, 9, 6, "alpha", "servers", "the first server is on line 9"))
+      << Describe(result);
+  EXPECT_TRUE(HasWarning(result, 14, 6, "beta", "servers", "the first server is on line 14"))
+      << Describe(result);
+  // The same pool as redis: client_auth's rules are the redis protocol's.
   config::LoadResult redis =
       Load(absl::StrReplaceAll(yaml, {{"protocol: picky", "protocol: redis"}}));
   EXPECT_TRUE(redis.ok()) << Describe(redis);
