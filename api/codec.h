@@ -406,10 +406,16 @@ struct PoolConfigIssue {
     kWarning,  // printed (and logged at start), the config is used
   };
   static PoolConfigIssue Error(std::string key, std::string message) {
-    return {Severity::kError, std::move(key), std::move(message), {}, -1, -1, {}};
+    return {Severity::kError, std::move(key), std::move(message), false, {}, -1, -1, {}};
   }
   static PoolConfigIssue Warning(std::string key, std::string message) {
-    return {Severity::kWarning, std::move(key), std::move(message), {}, -1, -1, {}};
+    return {Severity::kWarning, std::move(key), std::move(message), false, {}, -1, -1, {}};
+  }
+  // The key means nothing to this protocol (redis_auth on a memcache pool), rather than
+  // breaking one of its rules: reported first, with twemproxy's checks of the pool's keys.
+  PoolConfigIssue&& NotTaken() && {
+    not_taken = true;
+    return std::move(*this);
   }
   // Placed at an entry rather than at `key`'s value: entry `index` of the list `list`
   // ("servers", "sentinels"; "replicas": the index-th server's set, and with `replica` >= 0
@@ -430,6 +436,7 @@ struct PoolConfigIssue {
   Severity severity = Severity::kError;
   std::string key;      // the YAML key it concerns ("redis_auth"), as the diagnostic names it
   std::string message;  // what is wrong, without location (the validator adds file:line:col)
+  bool not_taken = false;  // NotTaken()
   // Where: the value of `key` (the pool's name when the key is not written), unless `at` is
   // set (AtEntry, AtName).
   std::string at;

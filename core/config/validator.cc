@@ -107,12 +107,21 @@ class SourceView final : public PoolSourceView {
   const PoolSource& source_;
 };
 
-// The pool protocol's own checks (CodecFactory::ValidatePool), each at its position.
-void CheckProtocol(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) {
+// The pool protocol's checks (CodecFactory::ValidatePool).
+std::vector<PoolConfigIssue> ProtocolIssues(const Pool& pool, const PoolSource& source) {
   const CodecFactory* protocol = Registry<CodecFactory>::Find(pool.protocol());
-  if (protocol == nullptr) return;  // reported by LoadYaml
+  if (protocol == nullptr) return {};  // reported by LoadYaml
+  return protocol->ValidatePool(pool, SourceView(source));
+}
+
+// Reports the protocol's issues that are (`not_taken`) or are not about keys it does not take,
+// each at its position.
+void ReportProtocolIssues(const Pool& pool, const PoolSource& source,
+                          std::vector<PoolConfigIssue>& issues, bool not_taken,
+                          DiagnosticSink* sink) {
   const SourceView view(source);
-  for (PoolConfigIssue& issue : protocol->ValidatePool(pool, view)) {
+  for (PoolConfigIssue& issue : issues) {
+    if (issue.not_taken != not_taken) continue;
     const SourcePos pos = view.PositionOf(issue);
     if (issue.severity == PoolConfigIssue::Severity::kWarning) {
       sink->Warning(pos, pool.name(), std::move(issue.key), std::move(issue.message));
@@ -281,7 +290,10 @@ void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* si
     sink->Error(source.KeyOrPool("server_connections"), name, "server_connections",
                 "cannot be 0 (at least 1 connection per server)");
   }
-  // 4. (twemproxy: redis_auth and redis_db on a memcache pool) is the protocol's, below.
+  // 4. keys the pool's protocol does not take (twemproxy: redis_auth, redis_db on a memcache
+  // pool); the rules of the keys it does take come after the core's checks of shared keys.
+  std::vector<PoolConfigIssue> protocol_issues = ProtocolIssues(pool, source);
+  ReportProtocolIssues(pool, source, protocol_issues, /*not_taken=*/true, sink);
   if (pool.client_connections() > 0) {
     sink->Warning(source.KeyOrPool("client_connections"), name, "client_connections",
                   absl::StrCat("shardproxy enforces this limit (twemproxy ignores it): at most ",
@@ -316,10 +328,9 @@ void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* si
     }
   }
   CheckHighAvailability(pool, source, sink);
-  // The protocol's checks of its own keys and of the keys it does not take (api/codec.h
-  // CodecFactory::ValidatePool): for redis, Sentinel, replicas, read_from, Redis Cluster and
-  // the credential keys; for memcache, every redis key.
-  CheckProtocol(pool, source, sink);
+  // The rules of the protocol's own keys (api/codec.h CodecFactory::ValidatePool): for redis,
+  // Sentinel, replicas, read_from, Redis Cluster and the credential keys.
+  ReportProtocolIssues(pool, source, protocol_issues, /*not_taken=*/false, sink);
   CheckClusterDistribution(pool, source, sink);
   CheckTls(pool, source, sink);
   CheckFilterChain(pool, source, sink);

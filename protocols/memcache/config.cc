@@ -29,19 +29,23 @@ class MemcacheCodecFactory final : public CodecFactory {
     std::vector<PoolConfigIssue> issues;
     if (!pool.redis_auth().empty()) {
       issues.push_back(
-          PoolConfigIssue::Error("redis_auth", "is only valid for a redis pool (add redis: true)"));
+          PoolConfigIssue::Error("redis_auth", "is only valid for a redis pool (add redis: true)")
+              .NotTaken());
     }
     if (pool.redis_db() > 0) {
-      issues.push_back(PoolConfigIssue::Warning("redis_db", "has no effect on a memcache pool"));
+      issues.push_back(
+          PoolConfigIssue::Warning("redis_db", "has no effect on a memcache pool").NotTaken());
     }
     const std::string redis_only = absl::StrCat(
         "is only valid for a redis pool (this pool's protocol is '", pool.protocol(), "')");
     for (const char* key : {"sentinels", "sentinel_password", "replicas", "read_from"}) {
-      if (source.Written(key)) issues.push_back(PoolConfigIssue::Error(key, redis_only));
+      if (source.Written(key)) issues.push_back(PoolConfigIssue::Error(key, redis_only).NotTaken());
     }
-    if (pool.redis_cluster()) issues.push_back(PoolConfigIssue::Error("redis_cluster", redis_only));
+    if (pool.redis_cluster()) {
+      issues.push_back(PoolConfigIssue::Error("redis_cluster", redis_only).NotTaken());
+    }
     for (const char* key : {"client_auth", "server_auth"}) {
-      if (source.Written(key)) issues.push_back(PoolConfigIssue::Error(key, redis_only));
+      if (source.Written(key)) issues.push_back(PoolConfigIssue::Error(key, redis_only).NotTaken());
     }
     return issues;
   }
