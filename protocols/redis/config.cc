@@ -218,19 +218,19 @@ void CheckCredentials(const config::v1::Pool& pool, const PoolSourceView& source
   const bool client_auth = source.Written("client_auth");
   const bool server_auth = source.Written("server_auth");
   // redis_auth keeps twemproxy's meaning for the side the new keys leave to it.
-  if (!pool.redis_auth().empty() && client_auth) {
-    issues->push_back(PoolConfigIssue::Warning(
-        "client_auth", server_auth ? "replaces redis_auth for clients, and server_auth replaces "
-                                     "it for servers: redis_auth has no effect"
-                                   : "replaces redis_auth for clients: redis_auth no longer "
-                                     "authenticates clients (it is still sent to the servers)"));
-  }
-  if (!pool.redis_auth().empty() && server_auth) {
-    issues->push_back(PoolConfigIssue::Warning(
-        "server_auth", client_auth ? "replaces redis_auth for servers: redis_auth is not sent "
-                                     "to them (and client_auth replaces it for clients)"
-                                   : "replaces redis_auth for servers: redis_auth is not sent "
-                                     "to them (clients still AUTH with it)"));
+  if (!pool.redis_auth().empty()) {
+    const char* for_clients =
+        server_auth ? "replaces redis_auth for clients, and server_auth replaces it for servers: "
+                      "redis_auth has no effect"
+                    : "replaces redis_auth for clients: redis_auth no longer authenticates "
+                      "clients (it is still sent to the servers)";
+    const char* for_servers =
+        client_auth ? "replaces redis_auth for servers: redis_auth is not sent to them (and "
+                      "client_auth replaces it for clients)"
+                    : "replaces redis_auth for servers: redis_auth is not sent to them (clients "
+                      "still AUTH with it)";
+    if (client_auth) issues->push_back(PoolConfigIssue::Warning("client_auth", for_clients));
+    if (server_auth) issues->push_back(PoolConfigIssue::Warning("server_auth", for_servers));
   }
   if (!server_auth) return;
   const config::v1::ServerAuth& auth = pool.server_auth();
