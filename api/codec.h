@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -400,8 +401,62 @@ using CodecPtr = std::unique_ptr<Codec>;
 
 // A problem a protocol finds with a pool's settings, e.g. `redis_auth` on a memcache pool.
 struct PoolConfigIssue {
-  std::string key;      // the YAML key it concerns ("redis_auth")
+  enum class Severity : uint8_t {
+    kError,    // the config is refused (`proxyctl check` fails, a reload is not applied)
+    kWarning,  // printed (and logged at start), the config is used
+  };
+  static PoolConfigIssue Error(std::string key, std::string message) {
+    return {Severity::kError, std::move(key), std::move(message), false, {}, -1, -1, {}};
+  }
+  static PoolConfigIssue Warning(std::string key, std::string message) {
+    return {Severity::kWarning, std::move(key), std::move(message), false, {}, -1, -1, {}};
+  }
+  // The key means nothing to this protocol (redis_auth on a memcache pool), rather than
+  // breaking one of its rules: reported first, with twemproxy's checks of the pool's keys.
+  PoolConfigIssue&& NotTaken() && {
+    not_taken = true;
+    return std::move(*this);
+  }
+  // Placed at an entry rather than at `key`'s value: entry `index` of the list `list`
+  // ("servers", "sentinels"; "replicas": the index-th server's set, and with `replica` >= 0
+  // that replica of it).
+  PoolConfigIssue&& AtEntry(std::string list, int entry_index, int replica_index = -1) && {
+    at = std::move(list);
+    index = entry_index;
+    replica = replica_index;
+    return std::move(*this);
+  }
+  // Placed at the entry named `name` of the mapping `mapping` ("server_auth.servers").
+  PoolConfigIssue&& AtName(std::string mapping, std::string name) && {
+    at = std::move(mapping);
+    entry = std::move(name);
+    return std::move(*this);
+  }
+
+  Severity severity = Severity::kError;
+  std::string key;      // the YAML key it concerns ("redis_auth"), as the diagnostic names it
   std::string message;  // what is wrong, without location (the validator adds file:line:col)
+  bool not_taken = false;  // NotTaken()
+  // Where: the value of `key` (the pool's name when the key is not written), unless `at` is
+  // set (AtEntry, AtName).
+  std::string at;
+  int index = -1;
+  int replica = -1;
+  std::string entry;
+};
+
+// What the validator knows of how a pool was written, beyond the parsed Pool: a key may be
+// written and yet leave its field empty (every entry of it was invalid, and already reported).
+class PoolSourceView {
+ public:
+  virtual ~PoolSourceView() = default;
+  // True when the pool's YAML has `key` (dotted for a nested key: "tls.cert").
+  virtual bool Written(absl::string_view key) const = 0;
+  // The entry names written in the mapping `mapping` ("server_auth.servers"), in file order.
+  virtual std::vector<std::string> Names(absl::string_view mapping) const = 0;
+  // The line of an entry as PoolConfigIssue::AtEntry names it, for messages that point at
+  // another entry ("is listed twice (first at line 4)"); 0 when unknown.
+  virtual int Line(absl::string_view list, int index, int replica = -1) const = 0;
 };
 
 // Registered under the protocol's name: "redis", "memcache".
@@ -411,12 +466,30 @@ class CodecFactory {
   virtual ~CodecFactory() = default;
   virtual absl::string_view Name() const = 0;
   virtual absl::string_view Description() const = 0;
-  // Protocol-specific checks of a pool's settings; runs in `proxyctl check` too.
-  virtual std::vector<PoolConfigIssue> ValidatePool(const config::v1::Pool& pool) const {
+  // Protocol-specific checks of a pool's settings, run by the validator for every pool of this
+  // protocol (`proxyctl check`, `proxy -t`, the start and every reload): the keys that mean
+  // nothing to the protocol (memcache: redis_auth, sentinels, ...) and the rules of the keys
+  // that do (redis: sentinels, replicas, redis_cluster, client_auth, server_auth). No sockets,
+  // no files. The core reports each issue with its file:line:col.
+  virtual std::vector<PoolConfigIssue> ValidatePool(const config::v1::Pool& pool,
+                                                    const PoolSourceView& source) const {
     return {};
   }
+  // The same for a pool made in code rather than read from YAML: nothing counts as written, so
+  // only the checks of the fields' values apply.
+  std::vector<PoolConfigIssue> ValidatePool(const config::v1::Pool& pool) const;
   // The codec for one pool (its settings: redis_auth, redis_db, ...).
   virtual CodecPtr Create(const config::v1::Pool& pool) const = 0;
 };
+
+inline std::vector<PoolConfigIssue> CodecFactory::ValidatePool(
+    const config::v1::Pool& pool) const {
+  struct Unwritten final : PoolSourceView {
+    bool Written(absl::string_view) const override { return false; }
+    std::vector<std::string> Names(absl::string_view) const override { return {}; }
+    int Line(absl::string_view, int, int) const override { return 0; }
+  };
+  return ValidatePool(pool, Unwritten());
+}
 
 }  // namespace proxy

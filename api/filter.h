@@ -64,10 +64,12 @@ struct Outcome {
 class FilterCallbacks {
  public:
   virtual ~FilterCallbacks() = default;
-  // Answers the client with a protocol-correct error (Codec::EncodeError) and stops the chain;
-  // nothing is forwarded and the connection stays open.
+  // Refuses the request with a protocol-correct error (Codec::EncodeRefusal) and stops the
+  // chain; nothing is forwarded and the connection stays open. The refusal is counted and
+  // logged; a request that expects no reply (memcache noreply) gets nothing.
   virtual void SendLocalError(absl::string_view text) = 0;
-  // Answers the client with raw protocol bytes (e.g. "+PONG\r\n") and stops the chain.
+  // Answers the client with raw protocol bytes (e.g. "+PONG\r\n") and stops the chain. The
+  // bytes are sent as they are, also for a request that expects no reply.
   virtual void SendLocalReply(absl::string_view bytes) = 0;
   virtual RequestContext& Context() = 0;
   virtual const PoolView& Pool() const = 0;
@@ -85,9 +87,12 @@ class Filter {
   // merged, not local errors) to OnReply, in reverse chain order, as one contiguous string.
   virtual bool RewritesReplies() const { return false; }
   virtual void OnReply(const Request& request, std::string* reply) {}
-  // Exactly once per decoded request, on every filter of the chain (also those a local reply
-  // stopped it before), after its reply was queued to the client (or it failed, timed out, or
-  // was answered locally): stats, logging. Not called for requests of a client that left.
+  // Exactly once per decoded request, on every filter of the chain: also for requests no
+  // OnRequest saw (malformed, answered by the session, refused by the core) and on the filters
+  // after one that stopped the chain. Runs when the reply is moved to the client's output, in
+  // request order (after every earlier request's reply), also when the request failed, timed
+  // out, was answered locally or expects no reply: stats, logging. Not called for requests of a
+  // client that left before they were answered.
   virtual void OnComplete(const Request& request, const Outcome& outcome) {}
 };
 using FilterPtr = std::unique_ptr<Filter>;
@@ -114,8 +119,14 @@ class FilterFactory {
   virtual absl::string_view Name() const = 0;
   virtual absl::string_view Description() const = 0;
   // A fresh, empty config message; the loader fills it from the entry's `config:` mapping.
+  // nullptr when the filter takes no config: a `config:` for it is then an error, and Create()
+  // receives an empty google.protobuf.Empty.
   virtual std::unique_ptr<google::protobuf::Message> NewConfigProto() const = 0;
-  // All validation happens here (kInvalidArgument with a message naming the field).
+  // All validation happens here (kInvalidArgument with a message naming the field). `config`
+  // is always a message of NewConfigProto()'s type (or google.protobuf.Empty, see above),
+  // filled from the entry's `config:` (defaults when it has none, and in the default chain).
+  // The one caller is core/config/filter_chain.cc: with validate_only under `proxyctl check`
+  // and before a reload, then once per pool per worker when the config is served.
   virtual absl::StatusOr<FilterFactoryFn> Create(const google::protobuf::Message& config,
                                                  FactoryContext& context) const = 0;
 };

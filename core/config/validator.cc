@@ -19,8 +19,10 @@
 #include "google/protobuf/message.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/codec.h"
 #include "api/filter.h"
 #include "api/registry.h"
+#include "core/config/filter_chain.h"
 #include "core/config/values.h"
 #include "core/tls/tls_context.h"
 
@@ -52,6 +54,81 @@ std::string ResolveListen(const config::v1::TcpAddress& tcp, std::string* error)
   }
   freeaddrinfo(result);
   return key;
+}
+
+// What CodecFactory::ValidatePool may know of how the pool was written (api/codec.h).
+class SourceView final : public PoolSourceView {
+ public:
+  explicit SourceView(const PoolSource& source) : source_(source) {}
+  bool Written(absl::string_view key) const override { return source_.keys.contains(key); }
+  std::vector<std::string> Names(absl::string_view mapping) const override {
+    if (mapping != "server_auth.servers") return {};
+    std::vector<std::pair<SourcePos, std::string>> named;
+    for (const auto& [name, pos] : source_.server_auth_servers) named.emplace_back(pos, name);
+    std::sort(named.begin(), named.end(), [](const auto& a, const auto& b) {
+      return std::make_pair(a.first.line, a.first.column) <
+             std::make_pair(b.first.line, b.first.column);
+    });
+    std::vector<std::string> names;
+    for (auto& [pos, name] : named) names.push_back(std::move(name));
+    return names;
+  }
+  int Line(absl::string_view list, int index, int replica) const override {
+    const SourcePos* pos = Entry(list, index, replica);
+    return pos == nullptr ? 0 : pos->line;
+  }
+  // Where an issue is reported: its entry, else the value of its key (or the pool's name).
+  SourcePos PositionOf(const PoolConfigIssue& issue) const {
+    if (!issue.entry.empty()) {
+      auto it = source_.server_auth_servers.find(issue.entry);
+      if (issue.at == "server_auth.servers" && it != source_.server_auth_servers.end()) {
+        return it->second;
+      }
+    } else if (const SourcePos* pos = Entry(issue.at, issue.index, issue.replica)) {
+      return *pos;
+    }
+    return source_.KeyOrPool(issue.at.empty() ? issue.key : issue.at);
+  }
+
+ private:
+  // The position of entry `index` of `list` (replicas: the set, or its replica `replica`).
+  const SourcePos* Entry(absl::string_view list, int index, int replica) const {
+    if (index < 0) return nullptr;
+    const auto i = static_cast<size_t>(index);
+    if (list == "servers") return i < source_.servers.size() ? &source_.servers[i] : nullptr;
+    if (list == "sentinels") return i < source_.sentinels.size() ? &source_.sentinels[i] : nullptr;
+    if (list != "replicas" || i >= source_.replicas.size()) return nullptr;
+    const PoolSource::ReplicaSetSource& set = source_.replicas[i];
+    if (replica < 0) return &set.server;
+    const auto j = static_cast<size_t>(replica);
+    return j < set.replicas.size() ? &set.replicas[j] : nullptr;
+  }
+
+  const PoolSource& source_;
+};
+
+// The pool protocol's checks (CodecFactory::ValidatePool).
+std::vector<PoolConfigIssue> ProtocolIssues(const Pool& pool, const PoolSource& source) {
+  const CodecFactory* protocol = Registry<CodecFactory>::Find(pool.protocol());
+  if (protocol == nullptr) return {};  // reported by LoadYaml
+  return protocol->ValidatePool(pool, SourceView(source));
+}
+
+// Reports the protocol's issues that are (`not_taken`) or are not about keys it does not take,
+// each at its position.
+void ReportProtocolIssues(const Pool& pool, const PoolSource& source,
+                          std::vector<PoolConfigIssue>& issues, bool not_taken,
+                          DiagnosticSink* sink) {
+  const SourceView view(source);
+  for (PoolConfigIssue& issue : issues) {
+    if (issue.not_taken != not_taken) continue;
+    const SourcePos pos = view.PositionOf(issue);
+    if (issue.severity == PoolConfigIssue::Severity::kWarning) {
+      sink->Warning(pos, pool.name(), std::move(issue.key), std::move(issue.message));
+    } else {
+      sink->Error(pos, pool.name(), std::move(issue.key), std::move(issue.message));
+    }
+  }
 }
 
 // Warnings about a `filters:` chain that loads but does nothing useful (proxy -t and proxyctl
@@ -108,15 +185,9 @@ void CheckFilterChain(const Pool& pool, const PoolSource& source, DiagnosticSink
   }
 }
 
-// A server's or replica's address for comparisons: host:port as parsed (port 06379 is 6379),
-// or the unix socket path.
-std::string AddressOf(const config::v1::Server& server) {
-  if (server.has_tcp()) return absl::StrCat(server.tcp().host(), ":", server.tcp().port());
-  return server.unix_path();
-}
-
-// The high-availability keys (shardproxy extensions): sentinels, sentinel_password, replicas,
-// read_from, health_check_interval, auto_eject_drop.
+// The high-availability keys every protocol may have (shardproxy extensions):
+// health_check_interval, auto_eject_drop. Sentinel, replicas and read_from are redis's
+// (protocols/redis/config.cc).
 void CheckHighAvailability(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) {
   const std::string& name = pool.name();
   // health_check_interval needs a protocol whose codec has a check request (Codec::
@@ -132,256 +203,15 @@ void CheckHighAvailability(const Pool& pool, const PoolSource& source, Diagnosti
                   "has no effect without auto_eject_hosts: true: no server is ever ejected, so "
                   "there are no keys to fail fast");
   }
-  // The rest is about redis masters and replicas: on any other pool the keys are errors and
-  // nothing else about them is worth saying.
-  if (pool.protocol() != "redis") {
-    for (const char* key : {"sentinels", "sentinel_password", "replicas", "read_from"}) {
-      if (!source.keys.contains(key)) continue;
-      sink->Error(source.KeyOrPool(key), name, key,
-                  absl::StrCat("is only valid for a redis pool (this pool's protocol is '",
-                               pool.protocol(), "')"));
-    }
-    return;
-  }
-  // Every address the pool names (masters, replicas, sentinels), for duplicates.
-  enum class Kind { kServer, kSentinel, kReplica };
-  struct Named {
-    Kind kind;
-    std::string what;  // e.g. "server 'shard-a'"
-    SourcePos pos;
-  };
-  // "is listed twice (first at line 4)" for the same kind, else which other entry it is.
-  auto same_as = [](Kind kind, const Named& first) {
-    if (kind == first.kind) {
-      return absl::StrCat("is listed twice (first at line ", first.pos.line,
-                          kind == Kind::kReplica ? absl::StrCat(", as ", first.what) : "", ")");
-    }
-    return absl::StrCat("is the same address as ", first.what, " (line ", first.pos.line, ")",
-                        first.kind == Kind::kServer && kind == Kind::kReplica
-                            ? ", a master of this pool: a replica is another redis-server, "
-                              "one that replicates its master"
-                            : "");
-  };
-  absl::flat_hash_map<std::string, Named> addresses;
-  for (int i = 0; i < pool.servers_size(); ++i) {
-    const config::v1::Server& server = pool.servers(i);
-    addresses.emplace(AddressOf(server),
-                      Named{Kind::kServer, absl::StrCat("server '", server.node_name(), "'"),
-                            source.servers[static_cast<size_t>(i)]});
-  }
-  // Sentinels: valid (LoadYaml), distinct, and every server named by its master name.
-  for (int i = 0; i < pool.sentinels_size(); ++i) {
-    const config::v1::Sentinel& sentinel = pool.sentinels(i);
-    const SourcePos pos = source.sentinels[static_cast<size_t>(i)];
-    const std::string address =
-        absl::StrCat(sentinel.tcp().host(), ":", sentinel.tcp().port());
-    auto [it, inserted] = addresses.emplace(
-        address, Named{Kind::kSentinel, absl::StrCat("sentinel '", sentinel.raw(), "'"), pos});
-    if (!inserted) {
-      sink->Error(pos, name, "sentinels",
-                  absl::StrCat("'", sentinel.raw(), "' ", same_as(Kind::kSentinel, it->second)));
-    }
-  }
-  // Written, even when no entry could be read: the servers are meant for Sentinel either way,
-  // and every error is reported at once.
-  if (source.keys.contains("sentinels")) {
-    for (int i = 0; i < pool.servers_size(); ++i) {
-      const config::v1::Server& server = pool.servers(i);
-      const SourcePos pos = source.servers[static_cast<size_t>(i)];
-      if (!server.has_tcp()) {
-        sink->Error(pos, name, "servers",
-                    absl::StrCat("'", server.raw(), "' is a unix socket: with sentinels: every "
-                                 "server is a redis master Sentinel can fail over, and Sentinel "
-                                 "reports TCP addresses only"));
-      } else if (server.name().empty()) {
-        sink->Error(pos, name, "servers",
-                    absl::StrCat("'", server.raw(), "' has no name: with sentinels: every "
-                                 "server is named by its Sentinel master name (e.g. '",
-                                 server.raw(), " mymaster'); its address is only the starting "
-                                 "guess, and keys are placed by the name, so a failover moves "
-                                 "none"));
-      }
-    }
-  } else if (!pool.sentinel_password().empty()) {
-    sink->Warning(source.KeyOrPool("sentinel_password"), name, "sentinel_password",
-                  "has no effect: the pool lists no sentinels:");
-  }
-  // Replicas: each under a server of the pool, at an address of its own, named apart.
-  absl::flat_hash_map<std::string, Named> names;
-  std::vector<std::string> server_names;
-  for (int i = 0; i < pool.servers_size(); ++i) {
-    const config::v1::Server& server = pool.servers(i);
-    server_names.push_back(server.node_name());
-    names.emplace(server.node_name(),
-                  Named{Kind::kServer, absl::StrCat("server '", server.node_name(), "'"),
-                        source.servers[static_cast<size_t>(i)]});
-  }
-  for (int i = 0; i < pool.replicas_size(); ++i) {
-    const config::v1::ReplicaSet& set = pool.replicas(i);
-    const PoolSource::ReplicaSetSource& set_source = source.replicas[static_cast<size_t>(i)];
-    if (std::find(server_names.begin(), server_names.end(), set.server()) ==
-        server_names.end()) {
-      sink->Error(set_source.server, name, "replicas",
-                  absl::StrCat("'", set.server(), "' is not a server of this pool (its servers: ",
-                               server_names.empty() ? "none" : absl::StrJoin(server_names, ", "),
-                               "); a replicas: entry is a server's name, then its replicas"));
-    }
-    for (int j = 0; j < set.replicas_size(); ++j) {
-      const config::v1::Server& replica = set.replicas(j);
-      const SourcePos pos = set_source.replicas[static_cast<size_t>(j)];
-      const std::string what =
-          absl::StrCat("replica '", replica.raw(), "' of '", set.server(), "'");
-      auto [it, inserted] =
-          addresses.emplace(AddressOf(replica), Named{Kind::kReplica, what, pos});
-      if (!inserted) {
-        sink->Error(pos, name, "replicas",
-                    absl::StrCat("'", replica.raw(), "' ", same_as(Kind::kReplica, it->second)));
-        continue;
-      }
-      if (replica.name().empty()) continue;  // its node name is its address: distinct
-      auto [name_it, name_new] =
-          names.emplace(replica.node_name(), Named{Kind::kReplica, what, pos});
-      if (!name_new) {
-        sink->Error(pos, name, "replicas",
-                    absl::StrCat("'", replica.raw(), "' has the same name '", replica.name(),
-                                 "' as ", name_it->second.what, " (line ",
-                                 name_it->second.pos.line, "); give each replica a distinct "
-                                 "name (it names the replica in stats and logs)"));
-      }
-    }
-  }
-  // read_from other than master needs replicas to read from.
-  if (pool.read_from() != config::v1::READ_FROM_MASTER && pool.replicas_size() == 0 &&
-      pool.sentinels_size() == 0 && !pool.redis_cluster()) {
-    const bool fails = pool.read_from() == config::v1::READ_FROM_REPLICA;
-    sink->Warning(source.KeyOrPool("read_from"), name, "read_from",
-                  absl::StrCat("'", ReadFromName(pool.read_from()),
-                               "' but no replica is known: the pool has neither replicas: nor "
-                               "sentinels: to discover them, so ",
-                               fails ? "every read-only command fails with an error"
-                                     : "every read goes to the master"));
-  }
 }
 
-// Redis Cluster pools (`redis_cluster: true`): the cluster places the keys (slots) and fails
-// over by itself, so the keys that would place or move them otherwise are refused.
-void CheckCluster(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) {
-  const std::string& name = pool.name();
-  if (!pool.redis_cluster()) {
-    if (pool.distribution() == "redis_cluster") {
-      sink->Error(source.KeyOrPool("distribution"), name, "distribution",
-                  "'redis_cluster' places keys by a Redis Cluster's slot map: add "
-                  "redis_cluster: true (and list seed nodes under servers:)");
-    }
-    return;
-  }
-  if (pool.protocol() != "redis") {
-    sink->Error(source.KeyOrPool("redis_cluster"), name, "redis_cluster",
-                absl::StrCat("is only valid for a redis pool (this pool's protocol is '",
-                             pool.protocol(), "')"));
-    return;
-  }
-  auto must_be = [&](const char* key, const std::string& value, const char* cluster_value,
-                     const char* why) {
-    if (!source.keys.contains(key) || value == cluster_value) return;
-    sink->Error(source.KeyOrPool(key), name, key,
-                absl::StrCat("'", value, "' cannot place keys in a Redis Cluster: ", why,
-                             " (leave the key out, or write '", cluster_value, "')"));
-  };
-  must_be("hash", pool.hash(), "crc16", "the cluster hashes keys with CRC16");
-  must_be("distribution", pool.distribution(), "redis_cluster",
-          "the cluster's slot map says which node serves a key");
-  must_be("hash_tag", pool.hash_tag(), "{}", "the cluster's hash tags are {...}");
-  if (pool.auto_eject_hosts()) {
-    sink->Error(source.KeyOrPool("auto_eject_hosts"), name, "auto_eject_hosts",
-                "cannot be combined with redis_cluster: the cluster fails a node over itself; "
-                "ejecting one would send its slots to nodes that do not serve them");
-  }
-  if (pool.redis_db() > 0) {
-    sink->Error(source.KeyOrPool("redis_db"), name, "redis_db",
-                "a Redis Cluster has only database 0");
-  }
-  for (const char* key : {"sentinels", "replicas"}) {
-    if (!source.keys.contains(key)) continue;
-    sink->Error(source.KeyOrPool(key), name, key,
-                "cannot be combined with redis_cluster: the cluster reports its own masters "
-                "and replicas (CLUSTER SLOTS)");
-  }
-  for (int i = 0; i < pool.servers_size(); ++i) {
-    if (pool.servers(i).has_tcp()) continue;
-    sink->Error(source.servers[static_cast<size_t>(i)], name, "servers",
-                absl::StrCat("'", pool.servers(i).raw(), "' is a unix socket: the servers of a "
-                             "Redis Cluster pool are seed nodes, and cluster nodes talk TCP"));
-  }
-}
-
-// The credential keys (shardproxy extensions, docs/authentication.md): client_auth and
-// server_auth. Secrets are never part of a message.
-void CheckCredentials(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) {
-  const std::string& name = pool.name();
-  if (pool.protocol() != "redis") {
-    for (const char* key : {"client_auth", "server_auth"}) {
-      if (!source.keys.contains(key)) continue;
-      sink->Error(source.KeyOrPool(key), name, key,
-                  absl::StrCat("is only valid for a redis pool (this pool's protocol is '",
-                               pool.protocol(), "')"));
-    }
-    return;
-  }
-  const bool client_auth = source.keys.contains("client_auth");
-  const bool server_auth = source.keys.contains("server_auth");
-  // redis_auth keeps twemproxy's meaning for the side the new keys leave to it.
-  if (!pool.redis_auth().empty() && client_auth) {
-    sink->Warning(source.KeyOrPool("client_auth"), name, "client_auth",
-                  server_auth ? "replaces redis_auth for clients, and server_auth replaces it "
-                                "for servers: redis_auth has no effect"
-                              : "replaces redis_auth for clients: redis_auth no longer "
-                                "authenticates clients (it is still sent to the servers)");
-  }
-  if (!pool.redis_auth().empty() && server_auth) {
-    sink->Warning(source.KeyOrPool("server_auth"), name, "server_auth",
-                  client_auth ? "replaces redis_auth for servers: redis_auth is not sent to "
-                                "them (and client_auth replaces it for clients)"
-                              : "replaces redis_auth for servers: redis_auth is not sent to "
-                                "them (clients still AUTH with it)");
-  }
-  if (!server_auth) return;
-  const config::v1::ServerAuth& auth = pool.server_auth();
-  std::vector<std::string> server_names;
-  for (const config::v1::Server& server : pool.servers()) {
-    server_names.push_back(server.node_name());
-  }
-  // Overrides name servers of the pool, in file order for stable messages.
-  std::vector<std::pair<SourcePos, std::string>> overrides;
-  for (const auto& [server, pos] : source.server_auth_servers) overrides.emplace_back(pos, server);
-  std::sort(overrides.begin(), overrides.end(), [](const auto& a, const auto& b) {
-    return std::make_pair(a.first.line, a.first.column) <
-           std::make_pair(b.first.line, b.first.column);
-  });
-  for (const auto& [pos, server] : overrides) {
-    if (std::find(server_names.begin(), server_names.end(), server) != server_names.end()) {
-      continue;
-    }
-    sink->Error(pos, name, "server_auth",
-                absl::StrCat("servers: '", server, "' is not a server of this pool (its servers: ",
-                             server_names.empty() ? "none" : absl::StrJoin(server_names, ", "),
-                             "); an entry is a server's name, then its credential"));
-  }
-  // Without a pool-wide password, every server needs its own: the proxy never connects to a
-  // server of a pool with server_auth without AUTH.
-  if (auth.credential().has_password()) return;
-  if (auth.per_server().empty()) return;  // reported by the loader (nothing was readable)
-  for (int i = 0; i < pool.servers_size(); ++i) {
-    const config::v1::Server& server = pool.servers(i);
-    if (auth.per_server().contains(server.node_name()) ||
-        source.server_auth_servers.contains(server.node_name())) {
-      continue;
-    }
-    sink->Error(source.servers[static_cast<size_t>(i)], name, "server_auth",
-                absl::StrCat("server '", server.node_name(), "' has no credential: server_auth "
-                             "has no password: for the whole pool and no servers: entry for '",
-                             server.node_name(), "'"));
-  }
+// The redis_cluster distribution places keys by a cluster's slot map, which only a pool that is
+// a Redis Cluster has (the rest of `redis_cluster:` is redis's: protocols/redis/config.cc).
+void CheckClusterDistribution(const Pool& pool, const PoolSource& source, DiagnosticSink* sink) {
+  if (pool.redis_cluster() || pool.distribution() != "redis_cluster") return;
+  sink->Error(source.KeyOrPool("distribution"), pool.name(), "distribution",
+              "'redis_cluster' places keys by a Redis Cluster's slot map: add redis_cluster: "
+              "true (and list seed nodes under servers:)");
 }
 
 // `tls:` and `server_tls:` (docs/tls.md): what each side needs, files that exist and are
@@ -460,15 +290,10 @@ void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* si
     sink->Error(source.KeyOrPool("server_connections"), name, "server_connections",
                 "cannot be 0 (at least 1 connection per server)");
   }
-  // 4. redis-only keys.
-  if (!pool.redis_auth().empty() && pool.protocol() != "redis") {
-    sink->Error(source.KeyOrPool("redis_auth"), name, "redis_auth",
-                "is only valid for a redis pool (add redis: true)");
-  }
-  if (pool.redis_db() > 0 && pool.protocol() != "redis") {
-    sink->Warning(source.KeyOrPool("redis_db"), name, "redis_db",
-                  "has no effect on a memcache pool");
-  }
+  // 4. keys the pool's protocol does not take (twemproxy: redis_auth, redis_db on a memcache
+  // pool); the rules of the keys it does take come after the core's checks of shared keys.
+  std::vector<PoolConfigIssue> protocol_issues = ProtocolIssues(pool, source);
+  ReportProtocolIssues(pool, source, protocol_issues, /*not_taken=*/true, sink);
   if (pool.client_connections() > 0) {
     sink->Warning(source.KeyOrPool("client_connections"), name, "client_connections",
                   absl::StrCat("shardproxy enforces this limit (twemproxy ignores it): at most ",
@@ -503,49 +328,41 @@ void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* si
     }
   }
   CheckHighAvailability(pool, source, sink);
-  CheckCluster(pool, source, sink);
-  CheckCredentials(pool, source, sink);
+  // The rules of the protocol's own keys (api/codec.h CodecFactory::ValidatePool): for redis,
+  // Sentinel, replicas, read_from, Redis Cluster and the credential keys.
+  ReportProtocolIssues(pool, source, protocol_issues, /*not_taken=*/false, sink);
+  CheckClusterDistribution(pool, source, sink);
   CheckTls(pool, source, sink);
   CheckFilterChain(pool, source, sink);
-  // Filters validate their own configs.
-  for (int i = 0; i < pool.filters_size(); ++i) {
-    const config::v1::Filter& entry = pool.filters(i);
-    const FilterFactory* factory = Registry<FilterFactory>::Find(entry.name());
-    if (factory == nullptr) continue;  // reported by LoadYaml
-    std::unique_ptr<google::protobuf::Message> config = factory->NewConfigProto();
-    if (config != nullptr && !config->ParseFromString(entry.typed_config())) {
-      sink->Error(source.filters[i], name, absl::StrCat("filters: ", entry.name()),
-                  "internal error: config does not parse");
-      continue;
-    }
-    FactoryContext context{pool, /*validate_only=*/true, /*stats=*/nullptr};
-    const config::v1::Filter no_config;  // for factories whose NewConfigProto() is null
-    absl::StatusOr<FilterFactoryFn> made = factory->Create(
-        config != nullptr ? static_cast<const google::protobuf::Message&>(*config) : no_config,
-        context);
-    if (!made.ok()) {
-      sink->Error(source.filter_configs[i], name, absl::StrCat("filters: ", entry.name()),
-                  std::string(made.status().message()));
-    }
+  // Filters validate their own configs: the chain the proxy would build (core/config/
+  // filter_chain.h), each filter's Create() in validate-only mode.
+  std::vector<FilterChainIssue> issues;
+  const std::vector<ResolvedFilter> chain = ResolveFilterChain(pool, &issues);
+  CreateFilterChain(pool, chain, /*validate_only=*/true, /*stats=*/nullptr, &issues);
+  for (const FilterChainIssue& issue : issues) {
+    if (issue.kind == FilterChainIssue::Kind::kUnknown) continue;  // reported by LoadYaml
+    const size_t entry = static_cast<size_t>(issue.entry);
+    const std::vector<SourcePos>& at =
+        issue.kind == FilterChainIssue::Kind::kBadConfig ? source.filters : source.filter_configs;
+    sink->Error(issue.entry >= 0 && entry < at.size() ? at[entry] : source.KeyOrPool("filters"),
+                name, absl::StrCat("filters: ", issue.filter), issue.message);
   }
 }
 
 // The `prefix` of a pool's key_prefix filter (read through the filter's own config message by
 // reflection, so the core does not depend on the plugin), or false when it has none.
 bool KeyPrefixOf(const Pool& pool, std::string* prefix) {
-  for (const config::v1::Filter& entry : pool.filters()) {
-    if (entry.name() != "key_prefix") continue;
-    const FilterFactory* factory = Registry<FilterFactory>::Find(entry.name());
-    if (factory == nullptr) return false;
-    std::unique_ptr<google::protobuf::Message> config = factory->NewConfigProto();
-    if (config == nullptr || !config->ParseFromString(entry.typed_config())) return false;
+  std::vector<FilterChainIssue> reported_elsewhere;
+  for (const ResolvedFilter& filter : ResolveFilterChain(pool, &reported_elsewhere)) {
+    if (filter.factory->Name() != "key_prefix") continue;
+    const google::protobuf::Message& config = *filter.config;
     const google::protobuf::FieldDescriptor* field =
-        config->GetDescriptor()->FindFieldByName("prefix");
+        config.GetDescriptor()->FindFieldByName("prefix");
     if (field == nullptr || field->type() != google::protobuf::FieldDescriptor::TYPE_STRING ||
         field->is_repeated()) {
       return false;
     }
-    *prefix = config->GetReflection()->GetString(*config, field);
+    *prefix = config.GetReflection()->GetString(config, field);
     return !prefix->empty();
   }
   return false;

@@ -7,8 +7,10 @@
 
 namespace proxy::config {
 
-// Cross-field and cross-pool checks; filter configs are validated by their factories
-// (FilterFactory::Create with validate_only). `sources` must be parallel to `bootstrap.pools`.
+// Cross-field and cross-pool checks. Each pool's protocol checks its own keys
+// (CodecFactory::ValidatePool) and each filter its config (FilterFactory::Create with
+// validate_only, through core/config/filter_chain.h); the issues they return are placed here at
+// their file:line:col. `sources` must be parallel to `bootstrap.pools`.
 void ValidateBootstrap(const config::v1::Bootstrap& bootstrap, const SourceMap& sources,
                        DiagnosticSink* sink);
 

@@ -12,6 +12,7 @@
 #include "api/filter.h"
 #include "api/hash.h"
 #include "api/registry.h"
+#include "core/config/filter_chain.h"
 #include "core/config/proto_yaml.h"
 #include "core/config/values.h"
 
@@ -475,9 +476,7 @@ class PoolLoader {
     const std::string& filter_name = name_node->value;
     const FilterFactory* factory = Registry<FilterFactory>::Find(filter_name);
     if (factory == nullptr) {
-      return Error(*name_node, key,
-                   absl::StrCat("'", filter_name, "' is not a valid filter (valid: ",
-                                Registry<FilterFactory>::NamesForMessage(), ")"));
+      return Error(*name_node, key, UnknownFilterMessage(filter_name));
     }
     std::unique_ptr<google::protobuf::Message> message = factory->NewConfigProto();
     config::v1::Filter* filter = pool_->add_filters();

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/registry.h"
+#include "core/config/filter_chain.h"
 
 namespace proxy {
 namespace {
@@ -130,12 +131,6 @@ absl::StatusOr<std::shared_ptr<ListenSockets>> OpenListener(const config::v1::Po
   return sockets;
 }
 
-const std::vector<std::string>& DefaultFilterChain() {
-  static const auto* chain =
-      new std::vector<std::string>{"reject_unsupported", "hash_tag", "router", "stats"};
-  return *chain;
-}
-
 absl::StatusOr<SharedPoolPtr> BuildSharedPool(const config::v1::Pool& config,
                                               const ProxyLimits& limits) {
   auto pool = std::make_shared<SharedPool>();
@@ -151,20 +146,6 @@ absl::StatusOr<SharedPoolPtr> BuildSharedPool(const config::v1::Pool& config,
   pool->codec = std::shared_ptr<const Codec>(codec->Create(config));
   absl::StatusOr<KeyPlacementPtr> placement = KeyPlacement::Create(config);
   if (placement.ok()) pool->placement = std::shared_ptr<const KeyPlacement>(*std::move(placement));
-  auto add = [&](const std::string& name, const std::string& typed_config) -> absl::Status {
-    const FilterFactory* factory = Registry<FilterFactory>::Find(name);
-    if (factory == nullptr) {
-      return absl::NotFoundError(absl::StrCat("pool '", config.name(), "': filter '", name,
-                                              "' is not linked into this binary (linked: ",
-                                              Registry<FilterFactory>::NamesForMessage(), ")"));
-    }
-    SharedPool::FilterEntry entry{factory, factory->NewConfigProto()};
-    if (entry.config != nullptr && !entry.config->ParseFromString(typed_config)) {
-      return absl::InternalError(absl::StrCat("filter '", name, "': bad config"));
-    }
-    pool->filters.push_back(std::move(entry));
-    return absl::OkStatus();
-  };
   // TLS: a file that cannot be loaded fails the pool (the start or the reload), saying why.
   for (const auto& [tls, side, out] :
        {std::tuple<const config::v1::Tls&, tls::Side, tls::TlsContextPtr*>{
@@ -178,17 +159,10 @@ absl::StatusOr<SharedPoolPtr> BuildSharedPool(const config::v1::Pool& config,
     }
     *out = *std::move(context);
   }
-  if (config.filters().empty()) {
-    for (const std::string& name : DefaultFilterChain()) {
-      absl::Status status = add(name, "");
-      if (!status.ok()) return status;
-    }
-  } else {
-    for (const config::v1::Filter& filter : config.filters()) {
-      absl::Status status = add(filter.name(), filter.typed_config());
-      if (!status.ok()) return status;
-    }
-  }
+  // Each worker instantiates the chain (PoolRuntime::BuildFilters); here it is only resolved.
+  std::vector<config::FilterChainIssue> issues;
+  pool->filters = config::ResolveFilterChain(config, &issues);
+  if (!issues.empty()) return issues.front().ToStatus(config.name());
   return pool;
 }
 

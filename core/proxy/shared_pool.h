@@ -13,6 +13,7 @@
 #include "api/config/v1/bootstrap.pb.h"
 #include "api/filter.h"
 #include "api/placement.h"
+#include "core/config/filter_chain.h"
 #include "core/tls/tls_context.h"
 
 namespace proxy {
@@ -82,12 +83,8 @@ struct SharedPool {
   // server connection's reply decoder), which may outlive it after a reload.
   std::shared_ptr<const Codec> codec;
   // The filter chain, resolved: factory + parsed config per entry (default chain when the
-  // config has no `filters:`).
-  struct FilterEntry {
-    const FilterFactory* factory;
-    std::unique_ptr<google::protobuf::Message> config;
-  };
-  std::vector<FilterEntry> filters;
+  // config has no `filters:`); each worker instantiates it (core/config/filter_chain.h).
+  std::vector<config::ResolvedFilter> filters;
   ProxyLimits limits;
   std::shared_ptr<ListenSockets> listener;
   // The key placement with every server live (immutable, shared by the workers); null when it
@@ -107,9 +104,6 @@ struct SharedPool {
   SharedPool& operator=(const SharedPool&) = delete;
 };
 using SharedPoolPtr = std::shared_ptr<SharedPool>;
-
-// The chain used when a pool has no `filters:` list.
-const std::vector<std::string>& DefaultFilterChain();
 
 // Resolves the pool's protocol, codec and filters through the registries and loads its TLS
 // contexts (no socket: the listener is OpenListener's).

@@ -206,20 +206,10 @@ void PoolRuntime::ClientOpened(ClientConnection* client) {
 }
 
 absl::Status PoolRuntime::BuildFilters() {
-  for (const SharedPool::FilterEntry& entry : shared_->filters) {
-    FactoryContext context{shared_->config, /*validate_only=*/false, &scope_};
-    const google::protobuf::Message* config = entry.config.get();
-    const config::v1::Filter no_config;
-    absl::StatusOr<FilterFactoryFn> made = entry.factory->Create(
-        config != nullptr ? *config : static_cast<const google::protobuf::Message&>(no_config),
-        context);
-    if (!made.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("pool '", Name(), "': filter '",
-                                                     entry.factory->Name(), "': ",
-                                                     made.status().message()));
-    }
-    filter_factories_.push_back(*std::move(made));
-  }
+  std::vector<config::FilterChainIssue> issues;
+  filter_factories_ = config::CreateFilterChain(shared_->config, shared_->filters,
+                                                /*validate_only=*/false, &scope_, &issues);
+  if (!issues.empty()) return issues.front().ToStatus(Name());
   return absl::OkStatus();
 }
 

@@ -9,29 +9,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "filters/common/command_text.h"
 
 namespace proxy::filters::command_policy {
 namespace {
 
 using config::filters::v1::CommandPolicyConfig;
 
-// Longest command name quoted in a message; longer (client-chosen) names are cut.
-constexpr size_t kMaxQuotedName = 64;
-
-// `name` made safe to quote inside a one-line reply: printable ASCII only, bounded length.
-std::string Quotable(absl::string_view name) {
-  std::string out;
-  const size_t n = std::min(name.size(), kMaxQuotedName);
-  out.reserve(n + 3);
-  for (size_t i = 0; i < n; ++i) {
-    const unsigned char c = static_cast<unsigned char>(name[i]);
-    out.push_back(c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?');
-  }
-  if (n < name.size()) {
-    out.append("...");
-  }
-  return out;
-}
+using ::proxy::filters::common::Quotable;
 
 // "" when `name` is one command word, else why not (`field` is the config path, e.g.
 // "deny_commands[2]").
@@ -183,13 +168,6 @@ PolicyCounters::PolicyCounters(Scope& pool_scope) {
   not_allowed = &scope.CounterFor("not_allowed");
   read_only = &scope.CounterFor("read_only");
   rate_limited = &scope.CounterFor("rate_limited");
-}
-
-absl::string_view CommandName(const Request& request) {
-  if (!request.command.empty()) {
-    return request.command;
-  }
-  return request.args.empty() ? absl::string_view() : request.args[0];
 }
 
 std::string DeniedMessage(absl::string_view command, absl::string_view pool) {

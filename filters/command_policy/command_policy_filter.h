@@ -18,6 +18,7 @@
 #include "api/config/filters/v1/command_policy.pb.h"
 #include "api/filter.h"
 #include "filters/common/case_insensitive.h"
+#include "filters/common/command_text.h"
 #include "api/stats.h"
 
 namespace proxy::filters::command_policy {
@@ -113,9 +114,14 @@ struct PolicyCounters {
   Counter* rate_limited = nullptr;
 };
 
-// The name a request is known by: Request::command (redis "GET", memcache "get"), else the
-// decoder's name of an unknown command in args[0]; empty when there is neither.
-absl::string_view CommandName(const Request& request);
+// What the registered factory's Create() does once the config is typed, on `clock` (the factory
+// passes SteadyClockNanos; tests a clock they move by hand): validates the policy, then one
+// RateLimiter and one set of counters per call, shared by every filter the function makes.
+absl::StatusOr<FilterFactoryFn> CreateFilterFactory(
+    const config::filters::v1::CommandPolicyConfig& config, const FactoryContext& context,
+    MonotonicClock clock);
+
+using ::proxy::filters::common::CommandName;  // filters/common/command_text.h
 
 // The refusal texts (the codec adds "-ERR " / "SERVER_ERROR "). `command` is quoted safely:
 // printable ASCII only, at most 64 bytes.

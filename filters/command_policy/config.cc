@@ -30,24 +30,30 @@ class CommandPolicyFactory final : public FilterFactory {
     // The config as our own message type (kInvalidArgument for any other type).
     PROXY_ASSIGN_OR_RETURN(CommandPolicyConfig typed,
                            common::TypedConfig<CommandPolicyConfig>(config));
-    // All validation happens here, also under `proxyctl check` (validate_only).
-    PROXY_ASSIGN_OR_RETURN(std::shared_ptr<const CommandPolicy> policy,
-                           CommandPolicy::Create(typed));
-    // Create() runs once per pool per worker thread, so the buckets and counters made here are
-    // shared only by filters on that one thread: no locks needed.
-    auto limiter = std::make_shared<RateLimiter>(policy->limits(), SteadyClockNanos);
-    std::shared_ptr<const PolicyCounters> counters;
-    if (context.stats != nullptr) {  // null under validate_only
-      counters = std::make_shared<const PolicyCounters>(*context.stats);
-    }
-    return FilterFactoryFn([policy = std::move(policy), limiter = std::move(limiter),
-                            counters = std::move(counters)]() -> FilterPtr {
-      return std::make_unique<CommandPolicyFilter>(policy, limiter, counters);
-    });
+    return CreateFilterFactory(typed, context, SteadyClockNanos);
   }
 };
 
 }  // namespace
+
+absl::StatusOr<FilterFactoryFn> CreateFilterFactory(const CommandPolicyConfig& config,
+                                                    const FactoryContext& context,
+                                                    MonotonicClock clock) {
+  // All validation happens here, also under `proxyctl check` (validate_only).
+  PROXY_ASSIGN_OR_RETURN(std::shared_ptr<const CommandPolicy> policy,
+                         CommandPolicy::Create(config));
+  // Create() runs once per pool per worker thread, so the buckets and counters made here are
+  // shared only by filters on that one thread: no locks needed.
+  auto limiter = std::make_shared<RateLimiter>(policy->limits(), std::move(clock));
+  std::shared_ptr<const PolicyCounters> counters;
+  if (context.stats != nullptr) {  // null under validate_only
+    counters = std::make_shared<const PolicyCounters>(*context.stats);
+  }
+  return FilterFactoryFn([policy = std::move(policy), limiter = std::move(limiter),
+                          counters = std::move(counters)]() -> FilterPtr {
+    return std::make_unique<CommandPolicyFilter>(policy, limiter, counters);
+  });
+}
 
 PROXY_REGISTER_FACTORY(CommandPolicyFactory, FilterFactory)
 

@@ -8,38 +8,24 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "filters/common/command_text.h"
 
 namespace proxy::filters::key_prefix {
 namespace {
 
-// Longest command name quoted in an error reply; longer (client-chosen) names are cut.
-constexpr size_t kMaxQuotedName = 64;
 // Argument scratch kept between requests; a larger one (after a huge MGET) is released.
 constexpr size_t kKeptArgBytes = 64u << 10;
 
+using ::proxy::filters::common::CommandName;
+using ::proxy::filters::common::kMaxQuotedName;
+using ::proxy::filters::common::Quotable;
+
 // The request's command name, made safe to quote inside a one-line error reply.
-std::string QuotedCommand(const Request& request) {
-  absl::string_view name = request.command;
-  if (name.empty() && !request.args.empty()) {
-    name = request.args[0];  // an unknown command: the decoder's copy of its name
-  }
-  std::string out;
-  const size_t n = name.size() > kMaxQuotedName ? kMaxQuotedName : name.size();
-  for (size_t i = 0; i < n; ++i) {
-    const unsigned char c = static_cast<unsigned char>(name[i]);
-    out.push_back(c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?');
-  }
-  if (n < name.size()) {
-    out.append("...");
-  }
-  return out;
-}
+std::string QuotedCommand(const Request& request) { return Quotable(CommandName(request)); }
 
 // The request's command name in upper case (an unknown command: the decoder's copy of its name).
 std::string UpperName(const Request& request) {
-  absl::string_view name = request.command;
-  if (name.empty() && !request.args.empty()) name = request.args[0];
-  return absl::AsciiStrToUpper(name.substr(0, kMaxQuotedName));
+  return absl::AsciiStrToUpper(CommandName(request).substr(0, kMaxQuotedName));
 }
 
 // Splits a canonical RESP array of bulk strings ("*N\r\n" then N times "$len\r\n<bytes>\r\n",

@@ -9,29 +9,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "filters/common/command_text.h"
 
 namespace proxy::filters::reject_unsupported {
-namespace {
-
-// Longest command name quoted in an error reply; longer (client-chosen) names are cut.
-constexpr size_t kMaxQuotedName = 64;
-
-// `name` made safe to quote inside a one-line error reply: printable ASCII only, bounded length.
-std::string Quotable(absl::string_view name) {
-  std::string out;
-  const size_t n = name.size() > kMaxQuotedName ? kMaxQuotedName : name.size();
-  out.reserve(n + 3);
-  for (size_t i = 0; i < n; ++i) {
-    const unsigned char c = static_cast<unsigned char>(name[i]);
-    out.push_back(c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?');
-  }
-  if (n < name.size()) {
-    out.append("...");
-  }
-  return out;
-}
-
-}  // namespace
+using ::proxy::filters::common::Quotable;
 
 absl::StatusOr<std::shared_ptr<const DenyList>> DenyList::Create(
     const config::filters::v1::RejectUnsupportedConfig& config) {
@@ -53,13 +34,6 @@ absl::StatusOr<std::shared_ptr<const DenyList>> DenyList::Create(
     list->commands_.insert(command);
   }
   return std::shared_ptr<const DenyList>(std::move(list));
-}
-
-absl::string_view CommandName(const Request& request) {
-  if (!request.command.empty()) {
-    return request.command;
-  }
-  return request.args.empty() ? absl::string_view() : request.args[0];
 }
 
 std::string UnsupportedMessage(const Request& request, const Codec& codec) {

@@ -14,6 +14,7 @@
 #include "api/config/filters/v1/reject_unsupported.pb.h"
 #include "api/filter.h"
 #include "filters/common/case_insensitive.h"
+#include "filters/common/command_text.h"
 
 namespace proxy::filters::reject_unsupported {
 
@@ -34,9 +35,7 @@ class DenyList {
   absl::flat_hash_set<std::string, CaseInsensitiveHash, CaseInsensitiveEq> commands_;
 };
 
-// The name a request is known by: Request::command, else (unknown command) the decoder's
-// upper-cased name in args[0]; empty when there is neither.
-absl::string_view CommandName(const Request& request);
+using ::proxy::filters::common::CommandName;  // filters/common/command_text.h
 
 // The error text for a kUnsupported request, e.g. "unsupported command 'KEYS': keys are spread
 // over several servers; run it on each server directly" (the reason comes from the pool's codec,

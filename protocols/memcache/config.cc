@@ -1,6 +1,9 @@
 // Registers the memcache protocol plugin: CodecFactory "memcache".
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "api/codec.h"
 #include "api/config/v1/bootstrap.pb.h"
 #include "api/registry.h"
@@ -17,8 +20,35 @@ class MemcacheCodecFactory final : public CodecFactory {
            "retrieval, gat/gats, meta commands (no q flag), binary quiet multi-gets; "
            "local mn/quit, split get/gets/gat/gats";
   }
-  // Nothing beyond the core's checks: redis_auth/redis_db on memcache pools are reported by
-  // the validator itself.
+  // The keys of redis pools mean nothing here (twemproxy's redis_auth and redis_db, and
+  // shardproxy's redis extensions): reported, so that a pool meant to be redis but missing
+  // `redis: true` is caught by `proxyctl check`.
+  using CodecFactory::ValidatePool;
+  std::vector<PoolConfigIssue> ValidatePool(const config::v1::Pool& pool,
+                                            const PoolSourceView& source) const override {
+    std::vector<PoolConfigIssue> issues;
+    if (!pool.redis_auth().empty()) {
+      issues.push_back(
+          PoolConfigIssue::Error("redis_auth", "is only valid for a redis pool (add redis: true)")
+              .NotTaken());
+    }
+    if (pool.redis_db() > 0) {
+      issues.push_back(
+          PoolConfigIssue::Warning("redis_db", "has no effect on a memcache pool").NotTaken());
+    }
+    const std::string redis_only = absl::StrCat(
+        "is only valid for a redis pool (this pool's protocol is '", pool.protocol(), "')");
+    for (const char* key : {"sentinels", "sentinel_password", "replicas", "read_from"}) {
+      if (source.Written(key)) issues.push_back(PoolConfigIssue::Error(key, redis_only).NotTaken());
+    }
+    if (pool.redis_cluster()) {
+      issues.push_back(PoolConfigIssue::Error("redis_cluster", redis_only).NotTaken());
+    }
+    for (const char* key : {"client_auth", "server_auth"}) {
+      if (source.Written(key)) issues.push_back(PoolConfigIssue::Error(key, redis_only).NotTaken());
+    }
+    return issues;
+  }
   CodecPtr Create(const config::v1::Pool& pool) const override {
     return std::make_unique<MemcacheCodec>();
   }

@@ -3,6 +3,8 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "api/config/v1/bootstrap.pb.h"
 #include "api/filter.h"
 #include "api/registry.h"
@@ -25,11 +27,35 @@ class BareFilterFactory : public FilterFactory {
   absl::string_view Name() const override { return "test_bare"; }
   absl::string_view Description() const override { return "a filter that takes no config"; }
   std::unique_ptr<google::protobuf::Message> NewConfigProto() const override { return nullptr; }
-  absl::StatusOr<FilterFactoryFn> Create(const google::protobuf::Message&,
+  absl::StatusOr<FilterFactoryFn> Create(const google::protobuf::Message& config,
                                          FactoryContext&) const override {
+    LastConfigType() = config.GetDescriptor()->full_name();
     return FilterFactoryFn([] { return FilterPtr(); });
   }
+  // The type of the config the last Create() got.
+  static std::string& LastConfigType() {
+    static std::string* type = new std::string();
+    return *type;
+  }
 };
+
+// A "router" that refuses every config, to see which chain the validator checks.
+class RefusingRouterFactory : public FilterFactory {
+ public:
+  absl::string_view Name() const override { return "router"; }
+  absl::string_view Description() const override { return "a router that refuses to be made"; }
+  std::unique_ptr<google::protobuf::Message> NewConfigProto() const override { return nullptr; }
+  absl::StatusOr<FilterFactoryFn> Create(const google::protobuf::Message&,
+                                         FactoryContext& context) const override {
+    return absl::InvalidArgumentError(
+        absl::StrCat("refused (validate_only=", context.validate_only ? "true" : "false", ")"));
+  }
+};
+
+// One pool with one server; `rest` follows its servers: (e.g. "  filters:\n   - hash_tag\n").
+std::string OnePool(const std::string& rest = "") {
+  return "alpha:\n  listen: 127.0.0.1:22121\n  servers:\n   - 127.0.0.1:6379:1\n" + rest;
+}
 
 // The test filter's config as stored in `filter`.
 v1::TestFilterConfig ConfigOf(const config::v1::Filter& filter) {
@@ -160,13 +186,7 @@ TEST(FiltersTest, UnknownFilterListsTheValidOnes) {
 
 TEST(FiltersTest, ValidFilterListIncludesEveryRegisteredFilter) {
   ScopedFactoryOverride<FilterFactory> bare(std::make_unique<BareFilterFactory>());
-  config::LoadResult result = Load(R"EOF(alpha:
-  listen: 127.0.0.1:22121
-  servers:
-   - 127.0.0.1:6379:1
-  filters:
-   - nope
-)EOF");
+  config::LoadResult result = Load(OnePool("  filters:\n   - nope\n"));
   EXPECT_TRUE(HasError(result, 6, 6, "alpha", "filters", "(valid: test_bare, test_filter)"));
 }
 
@@ -361,6 +381,25 @@ TEST(FiltersTest, FilterWithoutConfigProtoRejectsAConfig) {
   const config::v1::Pool& pool = result.bootstrap.pools(0);
   ASSERT_EQ(pool.filters_size(), 2);
   EXPECT_EQ(pool.filters(0).config_type(), "");
+}
+
+TEST(FiltersTest, FilterWithoutConfigProtoIsCreatedWithAnEmptyMessage) {
+  ScopedFactoryOverride<FilterFactory> bare(std::make_unique<BareFilterFactory>());
+  BareFilterFactory::LastConfigType().clear();
+  config::LoadResult result = Load(OnePool("  filters:\n   - test_bare\n"));
+  ASSERT_TRUE(LoadsCleanlyButForChainWarnings(result));
+  // Well defined for every filter (api/filter.h), not some unrelated message.
+  EXPECT_EQ(BareFilterFactory::LastConfigType(), "google.protobuf.Empty");
+}
+
+TEST(FiltersTest, TheDefaultChainIsCheckedLikeTheOneTheProxyBuilds) {
+  // Without `filters:` the pool runs the default chain; the check creates it too
+  // (core/config/filter_chain.h), so a filter that would fail the start fails the check.
+  ScopedFactoryOverride<FilterFactory> router(std::make_unique<RefusingRouterFactory>());
+  config::LoadResult result = Load(OnePool());
+  ASSERT_EQ(result.errors.size(), 1u) << Describe(result);
+  EXPECT_TRUE(HasError(result, 1, 1, "alpha", "filters: router", "refused (validate_only=true)"))
+      << Describe(result);
 }
 
 TEST(FiltersTest, FiltersKeyIsNotRequired) {

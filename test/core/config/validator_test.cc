@@ -7,9 +7,13 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "api/codec.h"
 #include "api/config/v1/bootstrap.pb.h"
+#include "api/registry.h"
 #include "core/config/config.h"
 #include "gtest/gtest.h"
 #include "test/core/config/config_test_util.h"
@@ -171,6 +175,70 @@ TEST(ValidatorTest, RedisDbOnAMemcachePoolWarns) {
 )EOF");
   ASSERT_TRUE(result.ok()) << Describe(result);
   EXPECT_TRUE(HasWarning(result, 3, 13, "alpha", "redis_db", "has no effect on a memcache pool"));
+}
+
+// A protocol with checks of its own (registered only in this test; never instantiated): a
+// warning on `hash`, and client_auth refused as a key it does not take.
+class PickyProtocolFactory : public CodecFactory {
+ public:
+  absl::string_view Name() const override { return "picky"; }
+  absl::string_view Description() const override { return "validator test protocol"; }
+  std::vector<PoolConfigIssue> ValidatePool(const config::v1::Pool& pool,
+                                            const PoolSourceView& source) const override {
+    std::vector<PoolConfigIssue> issues;
+    if (source.Written("hash")) {
+      issues.push_back(PoolConfigIssue::Warning(
+          "hash", absl::StrCat("'", pool.hash(), "' is slow on picky pools")));
+    }
+    if (source.Written("client_auth")) {
+      issues.push_back(PoolConfigIssue::Error("client_auth", "picky pools authenticate no one"));
+    }
+    if (pool.servers_size() > 0 && source.Line("servers", 0) > 0) {
+      issues.push_back(PoolConfigIssue::Warning(
+          "servers", absl::StrCat("the first server is on line ", source.Line("servers", 0)))
+                           .AtEntry("servers", 0));
+    }
+    return issues;
+  }
+  CodecPtr Create(const config::v1::Pool&) const override { return nullptr; }
+};
+PROXY_REGISTER_FACTORY(PickyProtocolFactory, CodecFactory)
+
+TEST(ValidatorTest, EveryPoolsProtocolChecksItsOwnKeysAtTheirPositions) {
+  const std::string yaml = R"EOF(alpha:
+  listen: 127.0.0.1:22121
+  protocol: picky
+  hash: md5
+  redis_auth: pool-password
+  client_auth:
+   - client-password
+  servers:
+   - 127.0.0.1:6379:1
+beta:
+  listen: 127.0.0.1:22122
+  protocol: picky
+  servers:
+   - 127.0.0.1:6380:1
+)EOF";
+  config::LoadResult result = Load(yaml);
+  // The protocol's errors and warnings, each with its severity, at its key or entry; the rules
+  // of client_auth are redis's, so a picky pool is not told that it replaces redis_auth.
+  ASSERT_EQ(result.errors.size(), 1u) << Describe(result);
+  EXPECT_TRUE(HasError(result, 7, 4, "alpha", "client_auth", "picky pools authenticate no one"))
+      << Describe(result);
+  ASSERT_EQ(result.warnings.size(), 3u) << Describe(result);
+  EXPECT_TRUE(HasWarning(result, 4, 9, "alpha", "hash", "'md5' is slow on picky pools"))
+      << Describe(result);
+  EXPECT_TRUE(HasWarning(result, 9, 6, "alpha", "servers", "the first server is on line 9"))
+      << Describe(result);
+  EXPECT_TRUE(HasWarning(result, 14, 6, "beta", "servers", "the first server is on line 14"))
+      << Describe(result);
+  // The same pool as redis: client_auth's rules are the redis protocol's.
+  config::LoadResult redis =
+      Load(absl::StrReplaceAll(yaml, {{"protocol: picky", "protocol: redis"}}));
+  EXPECT_TRUE(redis.ok()) << Describe(redis);
+  EXPECT_TRUE(HasWarning(redis, 7, 4, "alpha", "client_auth", "replaces redis_auth for clients"))
+      << Describe(redis);
 }
 
 TEST(ValidatorTest, ServerConnectionsZeroByWrapIsRejected) {

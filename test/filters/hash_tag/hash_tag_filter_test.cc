@@ -121,37 +121,12 @@ TEST_F(HashTagFilterTest, ReplacesHashKeysOfThePreviousRunOfTheContext) {
   EXPECT_THAT(HashKeys(), ElementsAre("d"));
 }
 
-TEST(HashTagFactoryTest, IsRegisteredWithAnEmptyConfig) {
-  const FilterFactory* factory = Registry<FilterFactory>::Find("hash_tag");
-  ASSERT_NE(factory, nullptr);
-  EXPECT_EQ(factory->Name(), "hash_tag");
-  std::unique_ptr<google::protobuf::Message> config = factory->NewConfigProto();
-  ASSERT_NE(config, nullptr);
-  EXPECT_EQ(config->GetDescriptor()->full_name(), "proxy.config.filters.v1.HashTagConfig");
-}
-
 TEST(HashTagFactoryTest, RejectsATagThatIsNotTwoBytes) {
   absl::StatusOr<FilterFactoryFn> made =
       CreateRegisteredFilter("hash_tag", MakeTestPool({"a:1:1"}, "md5", "ketama", "{"));
   ASSERT_FALSE(made.ok());
   EXPECT_EQ(made.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(made.status().message(), HasSubstr("hash_tag: '{' is 1 bytes"));
-}
-
-TEST(HashTagFactoryTest, RejectsConfigOfAnotherType) {
-  config::filters::v1::RouterConfig wrong;
-  absl::StatusOr<FilterFactoryFn> made =
-      CreateRegisteredFilter("hash_tag", MakeTestPool({"a:1:1"}), &wrong);
-  ASSERT_FALSE(made.ok());
-  EXPECT_EQ(made.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(made.status().message(), HasSubstr("HashTagConfig"));
-}
-
-TEST(HashTagFactoryTest, ValidatesWithoutStatsScope) {
-  absl::StatusOr<FilterFactoryFn> made =
-      CreateRegisteredFilter("hash_tag", MakeTestPool({"a:1:1"}, "md5", "ketama", "{}"),
-                             /*config=*/nullptr, /*stats=*/nullptr, /*validate_only=*/true);
-  EXPECT_TRUE(made.ok()) << made.status();
 }
 
 }  // namespace

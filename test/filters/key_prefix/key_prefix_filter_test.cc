@@ -144,14 +144,6 @@ absl::Status CreateStatus(absl::string_view prefix,
   return CreateRegisteredFilter("key_prefix", pool, &config, nullptr, true).status();
 }
 
-TEST(KeyPrefixConfigTest, RegisteredWithADescription) {
-  const FilterFactory* factory = Registry<FilterFactory>::Find("key_prefix");
-  ASSERT_NE(factory, nullptr);
-  EXPECT_FALSE(factory->Description().empty());
-  EXPECT_EQ(factory->NewConfigProto()->GetDescriptor()->full_name(),
-            "proxy.config.filters.v1.KeyPrefixConfig");
-}
-
 TEST(KeyPrefixConfigTest, ValidatesThePrefix) {
   EXPECT_TRUE(CreateStatus("app1:").ok());
   EXPECT_TRUE(CreateStatus(std::string(200, 'p')).ok());

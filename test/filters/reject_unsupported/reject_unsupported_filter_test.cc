@@ -199,17 +199,6 @@ TEST_F(RejectUnsupportedFilterTest, FilterInstancesShareTheFactorysDenyList) {
                                                       "command 'DEL' is disabled on this pool"));
 }
 
-TEST(RejectUnsupportedFactoryTest, IsRegisteredUnderItsName) {
-  const FilterFactory* factory = Registry<FilterFactory>::Find("reject_unsupported");
-  ASSERT_NE(factory, nullptr);
-  EXPECT_EQ(factory->Name(), "reject_unsupported");
-  EXPECT_FALSE(factory->Description().empty());
-  std::unique_ptr<google::protobuf::Message> config = factory->NewConfigProto();
-  ASSERT_NE(config, nullptr);
-  EXPECT_EQ(config->GetDescriptor()->full_name(),
-            "proxy.config.filters.v1.RejectUnsupportedConfig");
-}
-
 TEST(RejectUnsupportedFactoryTest, RejectsEmptyDenyEntryNamingTheField) {
   config::filters::v1::RejectUnsupportedConfig config;
   config.add_deny_commands("KEYS");
@@ -230,16 +219,6 @@ TEST(RejectUnsupportedFactoryTest, RejectsDenyEntryWithSpaces) {
   EXPECT_EQ(made.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(made.status().message(), HasSubstr("deny_commands[0]: 'FLUSH ALL'"));
   EXPECT_THAT(made.status().message(), HasSubstr("single command name"));
-}
-
-TEST(RejectUnsupportedFactoryTest, RejectsConfigOfAnotherType) {
-  config::filters::v1::HashTagConfig wrong;
-  absl::StatusOr<FilterFactoryFn> made =
-      CreateRegisteredFilter("reject_unsupported", test::MakeTestPool({"a:1:1"}), &wrong);
-  ASSERT_FALSE(made.ok());
-  EXPECT_EQ(made.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(made.status().message(),
-              HasSubstr("expected a proxy.config.filters.v1.RejectUnsupportedConfig"));
 }
 
 TEST(RejectUnsupportedFactoryTest, ValidatesWithoutStatsScope) {

@@ -263,30 +263,6 @@ TEST(RouterFilterAloneTest, RoutesByHashKeysSetBeforeIt) {
   EXPECT_EQ(callbacks.Context().server, 0u);
 }
 
-TEST(RouterFactoryTest, IsRegisteredWithAnEmptyConfig) {
-  const FilterFactory* factory = Registry<FilterFactory>::Find("router");
-  ASSERT_NE(factory, nullptr);
-  EXPECT_EQ(factory->Name(), "router");
-  std::unique_ptr<google::protobuf::Message> config = factory->NewConfigProto();
-  ASSERT_NE(config, nullptr);
-  EXPECT_EQ(config->GetDescriptor()->full_name(), "proxy.config.filters.v1.RouterConfig");
-}
-
-TEST(RouterFactoryTest, RejectsConfigOfAnotherType) {
-  config::filters::v1::StatsConfig wrong;
-  absl::StatusOr<FilterFactoryFn> made = CreateRegisteredFilter("router", S3Equal(), &wrong);
-  ASSERT_FALSE(made.ok());
-  EXPECT_EQ(made.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(made.status().message(), HasSubstr("RouterConfig"));
-}
-
-TEST(RouterFactoryTest, ValidatesWithoutStatsScope) {
-  absl::StatusOr<FilterFactoryFn> made =
-      CreateRegisteredFilter("router", S3Equal(), /*config=*/nullptr, /*stats=*/nullptr,
-                             /*validate_only=*/true);
-  EXPECT_TRUE(made.ok()) << made.status();
-}
-
 TEST(ColocationHintTest, SpellsKeysWithTheGivenTag) {
   EXPECT_EQ(ColocationHint(""), "hash_tag: \"{}\" and keys like {user1}:a");
   EXPECT_EQ(ColocationHint("{}"), "keys like {user1}:a");

@@ -140,35 +140,6 @@ TEST_F(StatsFilterTest, OnRequestPassesEverythingOn) {
   EXPECT_TRUE(scope_.Counters().empty());  // nothing counted before completion
 }
 
-TEST(StatsFactoryTest, IsRegisteredWithAnEmptyConfig) {
-  const FilterFactory* factory = Registry<FilterFactory>::Find("stats");
-  ASSERT_NE(factory, nullptr);
-  EXPECT_EQ(factory->Name(), "stats");
-  std::unique_ptr<google::protobuf::Message> config = factory->NewConfigProto();
-  ASSERT_NE(config, nullptr);
-  EXPECT_EQ(config->GetDescriptor()->full_name(), "proxy.config.filters.v1.StatsConfig");
-}
-
-TEST(StatsFactoryTest, ValidatesWithoutStatsScopeAndCountsNothing) {
-  absl::StatusOr<FilterFactoryFn> made =
-      CreateRegisteredFilter("stats", MakeTestPool({"a:1:1"}), /*config=*/nullptr,
-                             /*stats=*/nullptr, /*validate_only=*/true);
-  ASSERT_TRUE(made.ok()) << made.status();
-  FilterPtr filter = (*made)();
-  filter->OnComplete(MakeRequest("GET", CommandKind::kRead, {"k"}), Reply(1));  // no crash
-}
-
-TEST(StatsFactoryTest, RejectsConfigOfAnotherType) {
-  config::filters::v1::HashTagConfig wrong;
-  InMemoryStats scope;
-  absl::StatusOr<FilterFactoryFn> made =
-      CreateRegisteredFilter("stats", MakeTestPool({"a:1:1"}), &wrong, &scope);
-  ASSERT_FALSE(made.ok());
-  EXPECT_EQ(made.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(made.status().message(), HasSubstr("StatsConfig"));
-  EXPECT_TRUE(scope.Counters().empty());
-}
-
 TEST(StatsFactoryTest, EachCreateCountsIntoItsOwnScope) {
   // One Create() per pool and worker: two workers' scopes never share counters.
   const config::v1::Pool pool = MakeTestPool({"a:1:1"});
