@@ -1,4 +1,5 @@
-// The YAML → proto half of config loading. Semantic cross-checks live in validator.cc.
+// The YAML → proto half of config loading. Semantic cross-checks live in validator.cc and in
+// each protocol's CodecFactory::ValidatePool.
 #include "core/config/yaml_loader.h"
 
 #include <optional>
@@ -810,14 +811,14 @@ const std::vector<PoolLoader::Key>& PoolLoader::Keys() {
       {"reuseport", Key::kScalar, &L::LoadBool<&Pool::set_reuseport>, nullptr},
       {"filters", Key::kNode, &L::LoadFilterList, nullptr},
       {"protocol", Key::kNode, &L::LoadProtocol, nullptr},
-      // High availability (redis pools except the last two; cross-checks in validator.cc).
+      // High availability (redis pools except the last two; cross-checks in protocols/redis/config.cc).
       {"sentinels", Key::kNode, &L::LoadSentinels, nullptr},
       {"sentinel_password", Key::kScalar, &L::LoadSentinelPassword, nullptr},
       {"replicas", Key::kNode, &L::LoadReplicas, nullptr},
       {"read_from", Key::kScalar, &L::LoadReadFrom, nullptr},
       {"health_check_interval", Key::kScalar, &L::LoadHealthCheckInterval, nullptr},
       {"auto_eject_drop", Key::kScalar, &L::LoadBool<&Pool::set_auto_eject_drop>, nullptr},
-      // Redis Cluster (cross-checks in validator.cc).
+      // Redis Cluster (cross-checks in protocols/redis/config.cc).
       {"redis_cluster", Key::kScalar, &L::LoadBool<&Pool::set_redis_cluster>, nullptr},
       // Credentials (redis pools; docs/authentication.md).
       {"client_auth", Key::kNode, &L::LoadClientAuth, nullptr},

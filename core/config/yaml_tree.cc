@@ -1,5 +1,5 @@
 // Builds YamlNode trees from yaml-cpp's EventHandler callbacks (the one place that catches
-// yaml-cpp exceptions, per the design's no-exceptions rule).
+// yaml-cpp exceptions: the proxy's own code reports errors as absl::Status, never by throwing).
 #include "core/config/yaml_tree.h"
 
 #include <algorithm>

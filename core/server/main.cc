@@ -1,5 +1,5 @@
-// main() of //:proxy: twemproxy's command line, config test mode, and (from the serving issue on)
-// the event loops. Plugins are linked in by the root BUILD.bazel, never named here.
+// main() of //:proxy: twemproxy's command line, config test mode, then the event loops
+// (core/server/server.cc). Plugins are linked in by the root BUILD.bazel, never named here.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
