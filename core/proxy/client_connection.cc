@@ -317,34 +317,7 @@ void ClientConnection::RewriteReply(PendingRequest* p, std::string* reply) {
   }
 }
 
-void ClientConnection::ProcessInput() {
-  if (decoder_ == nullptr) InitProtocol();
-  // Each request goes through the steps below until one answers it (or forwards it); a step
-  // that closes the input (a protocol error, QUIT) ends the loop.
-  while (lifecycle_.input_open()) {
-    if (OverLimits()) {
-      PauseReading();
-      break;
-    }
-    DecodeResult result;
-    PendingRequest* p = DecodeNext(&result);
-    if (p == nullptr) break;  // the next request is not complete yet
-    if (result != DecodeResult::kMessage) {
-      AnswerUndecodable(p, result);
-      continue;
-    }
-    PinAction pin = PinAction::kNone;
-    if (RunSession(p, &pin)) continue;
-    if (RunFilterChain(p)) continue;
-    Forward(p, pin);
-  }
-  // Draining: once every request received is complete, no more are read.
-  if (lifecycle_.draining() && in_.Length() == 0 && (finished_ > 0 || !queue_.empty())) {
-    StopInputAfterDrain();
-  }
-}
-
-PendingRequest* ClientConnection::DecodeNext(DecodeResult* result) {
+inline PendingRequest* ClientConnection::DecodeNext(DecodeResult* result) {
   // Decoded into a spare request, kept for the next call while the bytes are incomplete.
   if (spare_ == nullptr) spare_ = worker_.requests().Alloc();
   PendingRequest* p = spare_;
@@ -377,7 +350,7 @@ void ClientConnection::AnswerUndecodable(PendingRequest* p, DecodeResult result)
   CompleteLocal(p, reply);
 }
 
-bool ClientConnection::RunSession(PendingRequest* p, PinAction* pin) {
+inline bool ClientConnection::RunSession(PendingRequest* p, PinAction* pin) {
   // Local commands and authentication.
   scratch_.clear();
   const LocalAction action = session_->OnRequest(p->request, &scratch_);
@@ -412,7 +385,7 @@ bool ClientConnection::RunSession(PendingRequest* p, PinAction* pin) {
   return false;
 }
 
-bool ClientConnection::RunFilterChain(PendingRequest* p) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ClientConnection::RunFilterChain(PendingRequest* p) {
   // Ejected servers whose retry time has passed rejoin first, so that this request is already
   // routed with them (twemproxy's order).
   pool_.RestoreEjected(worker_.now_us());
@@ -456,6 +429,33 @@ bool ClientConnection::RunFilterChain(PendingRequest* p) {
     return true;
   }
   return false;
+}
+
+void ClientConnection::ProcessInput() {
+  if (decoder_ == nullptr) InitProtocol();
+  // Each request goes through the steps below until one answers it (or forwards it); a step
+  // that closes the input (a protocol error, QUIT) ends the loop.
+  while (lifecycle_.input_open()) {
+    if (OverLimits()) {
+      PauseReading();
+      break;
+    }
+    DecodeResult result;
+    PendingRequest* p = DecodeNext(&result);
+    if (p == nullptr) break;  // the next request is not complete yet
+    if (result != DecodeResult::kMessage) {
+      AnswerUndecodable(p, result);
+      continue;
+    }
+    PinAction pin = PinAction::kNone;
+    if (RunSession(p, &pin)) continue;
+    if (RunFilterChain(p)) continue;
+    Forward(p, pin);
+  }
+  // Draining: once every request received is complete, no more are read.
+  if (lifecycle_.draining() && in_.Length() == 0 && (finished_ > 0 || !queue_.empty())) {
+    StopInputAfterDrain();
+  }
 }
 
 void ClientConnection::Refuse(PendingRequest* p, absl::string_view text) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "api/codec.h"
 #include "api/filter.h"
 #include "core/buffer/evbuffer_buffer.h"
@@ -101,19 +102,22 @@ class ClientConnection : public FilterCallbacks {
   // Frees retired chains no queued request uses any more.
   void ReleaseRetiredChains();
   // Decodes and handles every complete request buffered, one step after the other (below).
+  // The steps are inline (defined in client_connection.cc, used only there): the split costs
+  // the hot path no calls (measured with callgrind: out of line, they cost ~2% more
+  // instructions per pipelined GET/SET).
   void ProcessInput();
   // The next complete request, queued (nullptr while its bytes are incomplete). `result`:
   // kMessage, or a request the decoder could not read (AnswerUndecodable answers it).
-  PendingRequest* DecodeNext(DecodeResult* result);
+  inline PendingRequest* DecodeNext(DecodeResult* result);
   // Answers a request the decoder refused; a protocol error also closes the input.
   void AnswerUndecodable(PendingRequest* request, DecodeResult result);
   // The session's step: local commands, authentication, QUIT, and a transaction's
   // connection-state commands (sent to the pinned connection). True when it handled the
   // request; `pin` is what the session says about pinning.
-  bool RunSession(PendingRequest* request, PinAction* pin);
+  inline bool RunSession(PendingRequest* request, PinAction* pin);
   // The filter chain's step, and the core's refusal of unsupported commands. True when the
   // request was answered (by a filter, or refused); false when it is to be forwarded.
-  bool RunFilterChain(PendingRequest* request);
+  ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool RunFilterChain(PendingRequest* request);
   void Forward(PendingRequest* request, PinAction pin);
   // Replica reads (read_from:): sends a read-only request to a replica of its key's server, or
   // fails it when read_from: replica finds none in sync. False when the master serves it (its

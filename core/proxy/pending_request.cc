@@ -3,14 +3,9 @@
 
 namespace proxy {
 
-PendingRequest* RequestPool::Alloc() {
-  if (free_.empty()) {
-    auto* request = new PendingRequest();
-    request->home = this;
-    return request;
-  }
-  PendingRequest* request = free_.back().release();
-  free_.pop_back();
+PendingRequest* RequestPool::Make() {
+  auto* request = new PendingRequest();
+  request->home = this;
   return request;
 }
 

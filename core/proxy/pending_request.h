@@ -119,13 +119,20 @@ class RequestPool {
   RequestPool& operator=(const RequestPool&) = delete;
 
   // A request with no reference yet (its client takes the first: RetainRequest).
-  PendingRequest* Alloc();
+  PendingRequest* Alloc() {
+    if (free_.empty()) return Make();
+    PendingRequest* request = free_.back().release();
+    free_.pop_back();
+    return request;
+  }
   // Takes back a request no one references (ReleaseRequest calls it; also a decoded-into
   // request that was never queued).
   void Recycle(PendingRequest* request);
   size_t free_count() const { return free_.size(); }
 
  private:
+  PendingRequest* Make();
+
   std::vector<std::unique_ptr<PendingRequest>> free_;
 };
 

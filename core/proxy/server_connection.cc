@@ -32,6 +32,7 @@
 
 #include "core/common/log.h"
 #include "core/proxy/client_connection.h"
+#include "core/proxy/server_connect.h"
 #include "core/proxy/tuning.h"
 #include "core/proxy/worker.h"
 
@@ -68,12 +69,8 @@ bool ServerConnection::Connect() {
   event_base* base = pool_.worker().base();
   timer_ = evtimer_new(base, &OnTimeout, this);
   // The proxy's own AUTH / SELECT go first (and a replica's READONLY); their replies are
-  // consumed here. A replica authenticates like its master (server_auth's per-server
-  // credentials).
-  const std::string& node = server_.replica && server_.index < pool_.server_count()
-                                ? pool_.server(server_.index).name
-                                : server_.name;
-  std::vector<std::string> handshake = codec_.ServerHandshakeFor(node);
+  // consumed here.
+  std::vector<std::string> handshake = ServerHandshake(pool_, server_, codec_);
   if (server_.replica) {
     for (std::string& request : codec_.ReplicaHandshake()) handshake.push_back(std::move(request));
   }
@@ -81,34 +78,21 @@ bool ServerConnection::Connect() {
     ++setup_total_;
     gate_bytes_ += request.size();
     out_.Append(request);
-    Entry entry;
-    entry.bytes = request.size();
-    entry.queued_us = pool_.worker().now_us();
-    entry.setup = true;
-    queue_.Push(std::move(entry));
+    queue_.Push(nullptr, -1, request.size(), 0, true, pool_.worker().now_us(), /*setup=*/true);
     // Counted like every queued request: Flush() moves each written entry out of in_queue.
     server_.stats.in_queue.Add(1);
     server_.stats.in_queue_bytes.Add(static_cast<int64_t>(request.size()));
   }
   gated_ = setup_total_ > 0 && codec_.HandshakeGatesRequests();
   if (address.resolved) {
-    return StartConnect(reinterpret_cast<const sockaddr*>(&address.addr), address.len,
-                        address.is_unix);
+    return StartConnect(reinterpret_cast<const sockaddr*>(&address.addr), address.len);
   }
   // A host name: look it up without blocking the loop; requests queue meanwhile.
   state_ = State::kResolving;
-  evdns_base* dns = pool_.worker().dns();
-  if (dns == nullptr) {
+  if (!LookUpServer(pool_.worker(), address, &OnResolved, this, &lookup_)) {
     errno = EHOSTDOWN;
     return false;
   }
-  evutil_addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = EVUTIL_AI_NUMERICSERV;
-  lookup_ = evdns_getaddrinfo(dns, address.host.c_str(), address.port.c_str(), &hints,
-                              &OnResolved, this);
-  // A synchronous answer (e.g. from /etc/hosts) has already run OnResolved: lookup_ is null.
   return true;
 }
 
@@ -128,8 +112,8 @@ void ServerConnection::OnResolved(int result, evutil_addrinfo* addresses, void* 
     self->Fail(EHOSTDOWN, false);  // twemproxy's "Host is down"
     return;
   }
-  const bool ok = self->StartConnect(addresses->ai_addr,
-                                     static_cast<socklen_t>(addresses->ai_addrlen), false);
+  const bool ok =
+      self->StartConnect(addresses->ai_addr, static_cast<socklen_t>(addresses->ai_addrlen));
   const int error = errno;
   evutil_freeaddrinfo(addresses);
   // The proxy's own lack of descriptors or memory is not the server's failure.
@@ -139,31 +123,26 @@ void ServerConnection::OnResolved(int result, evutil_addrinfo* addresses, void* 
   }
 }
 
-bool ServerConnection::StartConnect(const sockaddr* addr, socklen_t len, bool is_unix) {
+bool ServerConnection::StartConnect(const sockaddr* addr, socklen_t len) {
   state_ = State::kConnecting;
-  fd_ = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  fd_ = OpenServerSocket(addr->sa_family);
   if (fd_ < 0) return false;
   pool_.worker().ConnectionOpened();
-  if (!is_unix) {
-    int one = 1;
-    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  }
   event_base* base = pool_.worker().base();
   io_event_ = event_new(base, fd_, EV_READ | EV_PERSIST, &OnEvent, this);
   write_event_ = event_new(base, fd_, EV_WRITE, &OnEvent, this);
-  const int rc = connect(fd_, addr, len);
+  const int rc = ConnectSocket(fd_, addr, len);
   if (rc == 0) {
     // Unix-domain sockets connect synchronously; they are counted too (twemproxy misses them).
     event_add(io_event_, nullptr);
     HandleConnected();
     return true;
   }
-  if (errno != EINPROGRESS) {
-    const int error = errno;
+  if (rc != EINPROGRESS) {
     close(fd_);
     fd_ = -1;
     pool_.worker().ConnectionClosed();
-    errno = error;
+    errno = rc;
     return false;
   }
   event_add(io_event_, nullptr);
@@ -209,8 +188,7 @@ void ServerConnection::HandleConnected() {
       return;
     }
     if (pool_.shared().server_tls != nullptr) {
-      tls_ = tls::TlsSession::Connect(pool_.shared().server_tls, fd_,
-                                      server_.address.is_unix ? "" : tls::HostOf(server_.where));
+      tls_ = ConnectTls(pool_, server_, fd_);
       if (tls_ == nullptr) {
         Fail(ENOMEM, false, /*counts=*/false);
         return;
@@ -253,15 +231,9 @@ void ServerConnection::Enqueue(PendingRequest* request, int32_t fragment, size_t
   if (expects_reply && timeout_ms > 0) {
     deadline = pool_.worker().now_us() + static_cast<uint64_t>(timeout_ms) * 1000u;
   }
-  Entry entry;
   // Requests that expect no reply are not held: their client completes them now.
-  if (expects_reply) entry.request = RequestRef(request);
-  entry.fragment = fragment;
-  entry.bytes = bytes;
-  entry.deadline_us = deadline;
-  entry.expects_reply = expects_reply;
-  entry.queued_us = pool_.worker().now_us();
-  queue_.Push(std::move(entry));
+  queue_.Push(expects_reply ? request : nullptr, fragment, bytes, deadline, expects_reply,
+              pool_.worker().now_us(), /*setup=*/false);
   ServerStats& stats = server_.stats;
   stats.requests.Add(1);
   stats.request_bytes.Add(static_cast<int64_t>(bytes));
@@ -273,10 +245,7 @@ void ServerConnection::Enqueue(PendingRequest* request, int32_t fragment, size_t
 
 void ServerConnection::SendInternal(absl::string_view bytes) {
   out_.Append(bytes);
-  Entry entry;
-  entry.bytes = bytes.size();
-  entry.queued_us = pool_.worker().now_us();
-  queue_.Push(std::move(entry));
+  queue_.Push(nullptr, -1, bytes.size(), 0, true, pool_.worker().now_us(), /*setup=*/false);
   server_.stats.in_queue.Add(1);
   server_.stats.in_queue_bytes.Add(static_cast<int64_t>(bytes.size()));
   ScheduleFlush();

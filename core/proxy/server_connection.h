@@ -80,7 +80,7 @@ class ServerConnection {
 
   static void OnResolved(int result, evutil_addrinfo* addresses, void* arg);
   // Opens the socket and starts connecting to `addr`; false with errno on immediate failure.
-  bool StartConnect(const sockaddr* addr, socklen_t len, bool is_unix);
+  bool StartConnect(const sockaddr* addr, socklen_t len);
   static void OnEvent(evutil_socket_t fd, short what, void* arg);
   static void OnTimeout(evutil_socket_t fd, short what, void* arg);
   void HandleConnected();

@@ -19,6 +19,13 @@
 namespace proxy {
 
 struct ServerQueueEntry {
+  ServerQueueEntry() = default;
+  // `request`: referenced when not null.
+  ServerQueueEntry(PendingRequest* request, int32_t fragment, uint64_t bytes,
+                   uint64_t deadline_us, bool expects_reply, uint64_t queued_us, bool setup)
+      : request(request), fragment(fragment), bytes(bytes), deadline_us(deadline_us),
+        expects_reply(expects_reply), queued_us(queued_us), setup(setup) {}
+
   // The client's request awaiting this reply (a reference: see RequestRef); null for the
   // proxy's own requests (handshake, pin prelude/reset) and for requests that expect no reply.
   RequestRef request;
@@ -52,10 +59,12 @@ class ServerQueue {
   size_t unsent() const { return unsent_; }
   const std::deque<Entry>& entries() const { return entries_; }
 
-  // Queues `entry`, whose bytes were just appended to the connection's output.
-  void Push(Entry entry) {
-    entries_.push_back(std::move(entry));
+  // Queues an entry (made in place from `args`, Entry's constructors) whose bytes were just
+  // appended to the connection's output.
+  template <typename... Args>
+  Entry& Push(Args&&... args) {
     ++unsent_;
+    return entries_.emplace_back(std::forward<Args>(args)...);
   }
 
   // `n` bytes of the output were written. Each entry now fully written is passed to

@@ -15,12 +15,12 @@ namespace {
 using Entry = ServerQueue::Entry;
 using Head = ServerQueue::Head;
 
-Entry MakeEntry(uint64_t bytes, bool expects_reply = true, PendingRequest* request = nullptr) {
-  Entry entry;
+void Push(ServerQueue& queue, uint64_t bytes, bool expects_reply = true,
+          PendingRequest* request = nullptr) {
+  Entry& entry = queue.Push();
   if (request != nullptr) entry.request = RequestRef(request);
   entry.bytes = bytes;
   entry.expects_reply = expects_reply;
-  return entry;
 }
 
 // The byte counts of the entries Written() reports, in order.
@@ -32,9 +32,9 @@ std::vector<uint64_t> Write(ServerQueue& queue, size_t n) {
 
 TEST(ServerQueueTest, WritesAccountWholeEntriesInOrder) {
   ServerQueue queue;
-  queue.Push(MakeEntry(10));
-  queue.Push(MakeEntry(5));
-  queue.Push(MakeEntry(7));
+  Push(queue, 10);
+  Push(queue, 5);
+  Push(queue, 7);
   EXPECT_EQ(queue.unsent(), 3u);
   EXPECT_EQ(Write(queue, 4), std::vector<uint64_t>{});  // part of the first
   EXPECT_EQ(queue.unsent(), 3u);
@@ -48,8 +48,8 @@ TEST(ServerQueueTest, WritesAccountWholeEntriesInOrder) {
 TEST(ServerQueueTest, RepliesBelongToTheWrittenHead) {
   ServerQueue queue;
   EXPECT_EQ(queue.HeadForReply(), Head::kNone);  // nothing queued: stray
-  queue.Push(MakeEntry(3));
-  queue.Push(MakeEntry(4));
+  Push(queue, 3);
+  Push(queue, 4);
   EXPECT_EQ(queue.HeadForReply(), Head::kNone);  // nothing written yet: stray
   Write(queue, 3);
   ASSERT_EQ(queue.HeadForReply(), Head::kWritten);
@@ -63,9 +63,9 @@ TEST(ServerQueueTest, RepliesBelongToTheWrittenHead) {
 
 TEST(ServerQueueTest, WrittenNoReplyEntriesLeaveOnceNothingIsAhead) {
   ServerQueue queue;
-  queue.Push(MakeEntry(2));                          // expects a reply
-  queue.Push(MakeEntry(3, /*expects_reply=*/false)); // memcache noreply
-  queue.Push(MakeEntry(4));
+  Push(queue, 2);                           // expects a reply
+  Push(queue, 3, /*expects_reply=*/false);  // memcache noreply
+  Push(queue, 4);
   Write(queue, 2 + 3 + 4);
   EXPECT_EQ(queue.size(), 3u);  // the noreply entry waits behind the first
   ASSERT_EQ(queue.HeadForReply(), Head::kWritten);
@@ -76,11 +76,11 @@ TEST(ServerQueueTest, WrittenNoReplyEntriesLeaveOnceNothingIsAhead) {
   EXPECT_TRUE(queue.empty());
 
   // At the head, a written noreply entry leaves with the write itself.
-  queue.Push(MakeEntry(5, false));
+  Push(queue, 5, false);
   Write(queue, 5);
   EXPECT_TRUE(queue.empty());
   // Unwritten, it stays (its bytes are still owed to the socket).
-  queue.Push(MakeEntry(5, false));
+  Push(queue, 5, false);
   Write(queue, 4);
   EXPECT_EQ(queue.size(), 1u);
   EXPECT_FALSE(queue.Idle());
@@ -89,8 +89,8 @@ TEST(ServerQueueTest, WrittenNoReplyEntriesLeaveOnceNothingIsAhead) {
 TEST(ServerQueueTest, AReplyToAPartlyWrittenRequestSkipsItsRestInTheWriteAccounting) {
   // memcached answers an oversized set before its data block is written.
   ServerQueue queue;
-  queue.Push(MakeEntry(100));
-  queue.Push(MakeEntry(10));
+  Push(queue, 100);
+  Push(queue, 10);
   EXPECT_EQ(queue.HeadForReply(), Head::kNone);  // not a byte written: stray
   Write(queue, 30);
   ASSERT_EQ(queue.HeadForReply(), Head::kPartlyWritten);
@@ -108,7 +108,7 @@ TEST(ServerQueueTest, AReplyToAPartlyWrittenRequestSkipsItsRestInTheWriteAccount
 
 TEST(ServerQueueTest, APartlyWrittenNoReplyRequestIsNotAnswered) {
   ServerQueue queue;
-  queue.Push(MakeEntry(10, /*expects_reply=*/false));
+  Push(queue, 10, /*expects_reply=*/false);
   Write(queue, 5);
   EXPECT_EQ(queue.HeadForReply(), Head::kNone);
 }
@@ -116,7 +116,7 @@ TEST(ServerQueueTest, APartlyWrittenNoReplyRequestIsNotAnswered) {
 TEST(ServerQueueTest, IdleOnlyWhenEverythingIsWrittenAndAnswered) {
   ServerQueue queue;
   EXPECT_TRUE(queue.Idle());
-  queue.Push(MakeEntry(4));
+  Push(queue, 4);
   EXPECT_FALSE(queue.Idle());  // unsent
   Write(queue, 4);
   EXPECT_FALSE(queue.Idle());  // awaiting its reply
@@ -126,9 +126,9 @@ TEST(ServerQueueTest, IdleOnlyWhenEverythingIsWrittenAndAnswered) {
 
 TEST(ServerQueueTest, TakeAllTellsSentFromUnsent) {
   ServerQueue queue;
-  queue.Push(MakeEntry(1));
-  queue.Push(MakeEntry(2));
-  queue.Push(MakeEntry(3));
+  Push(queue, 1);
+  Push(queue, 2);
+  Push(queue, 3);
   Write(queue, 1 + 1);  // the first, and half of the second
   std::vector<std::pair<uint64_t, bool>> seen;
   const std::deque<Entry> taken = queue.TakeAll(
@@ -176,8 +176,8 @@ TEST(RequestRefTest, QueueEntriesHoldTheirRequest) {
   PendingRequest* request = pool.Alloc();
   RetainRequest(request);
   ServerQueue queue;
-  queue.Push(MakeEntry(3, true, request));
-  queue.Push(MakeEntry(4, true, request));  // a second fragment on the same connection
+  Push(queue, 3, true, request);
+  Push(queue, 4, true, request);  // a second fragment on the same connection
   EXPECT_EQ(request->refs, 3u);
   Write(queue, 7);
   {
