@@ -38,9 +38,6 @@ bool ReplicaCanServe(const Request& request) {
          (request.kind == CommandKind::kRead || request.kind == CommandKind::kMultiKey);
 }
 
-// Longest command name quoted in an error reply; longer (client-chosen) names are cut.
-constexpr size_t kMaxQuotedName = 64;
-
 // The client's command name made safe to quote in a one-line error: printable ASCII, bounded.
 void AppendQuotable(absl::string_view name, std::string* out) {
   const size_t n = std::min(name.size(), kMaxQuotedName);
@@ -561,23 +558,23 @@ bool ClientConnection::ForwardToReplica(PendingRequest* p) {
 
 bool ClientConnection::FollowRedirect(PendingRequest* p, int32_t fragment,
                                       const Codec::Redirect& where, const ServerState& from) {
-  // MOVED and ASK: at most 5 per request (a loop between nodes ends with the node's error).
-  // TRYAGAIN: at most 8 pauses, 10 ms doubling (2.5 s in all), while a slot's keys move.
-  constexpr uint8_t kMaxRedirects = 5;
-  constexpr uint8_t kMaxRetries = 8;
+  // Bounded: kMaxRedirects for MOVED and ASK, kMaxTryAgainPauses for TRYAGAIN (tuning.h).
   const std::string& bytes = fragment < 0 ? p->resend : p->context.fragments[fragment].bytes;
   const bool again = where.kind == Codec::Redirect::Kind::kTryAgain;
-  if (bytes.empty() || lifecycle_.closed() || p->redirects >= (again ? kMaxRetries : kMaxRedirects)) {
+  if (bytes.empty() || lifecycle_.closed() ||
+      p->redirects >= (again ? kMaxTryAgainPauses : kMaxRedirects)) {
     return false;
   }
   const uint8_t attempt = p->redirects++;
   pool_.stats().redirects.Add(1);
   if (again) {
+    const uint64_t pause_us = kTryAgainFirstPauseUs << attempt;
     retries_.push_back(DelayedRetry{RequestRef(p), fragment, from.where,
-                                    worker_.now_us() + (uint64_t{10000} << attempt)});
+                                    worker_.now_us() + pause_us});
     if (retry_timer_ == nullptr) retry_timer_ = evtimer_new(worker_.base(), &OnRetryTimer, this);
     if (!evtimer_pending(retry_timer_, nullptr)) {
-      const timeval tv{0, static_cast<suseconds_t>(10000) << attempt};
+      const timeval tv{static_cast<time_t>(pause_us / 1000000u),
+                       static_cast<suseconds_t>(pause_us % 1000000u)};
       evtimer_add(retry_timer_, &tv);
     }
     return true;

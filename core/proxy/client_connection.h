@@ -1,5 +1,11 @@
 // The connection manager of one client connection: decode → local commands → filter chain →
 // forward, and replies written strictly in request order.
+//
+// Lifetime: made by its pool's accept and owned by the pool (PoolRuntime::ClientOpened) while
+// open; Close() hands it to the worker, which deletes it after the current callback
+// (Worker::DeferDelete), since the callbacks that close it are still on the stack. When it
+// reads and closes: ClientLifecycle (client_lifecycle.h). Its requests: PendingRequest
+// (pending_request.h), referenced by its queue until their reply is written.
 #pragma once
 
 #include <event2/event.h>

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/proxy/server_connect.h"
+#include "core/proxy/tuning.h"
 #include "core/proxy/worker.h"
 
 namespace proxy {
@@ -192,7 +193,8 @@ void HealthProbe::OnEvent(evutil_socket_t, short what, void* arg) {
 }
 
 void HealthProbe::HandleReadable() {
-  const ssize_t n = tls_ == nullptr ? in_.ReadFrom(fd_, 4096) : tls::ReadInto(*tls_, in_, 4096);
+  const ssize_t n = tls_ == nullptr ? in_.ReadFrom(fd_, kHealthCheckReadChunk)
+                                    : tls::ReadInto(*tls_, in_, kHealthCheckReadChunk);
   if (n == 0) {
     Done(false, "connection closed by the server");
     CloseSocket();  // also when no check was outstanding

@@ -25,9 +25,6 @@
 namespace proxy {
 namespace {
 
-// How often replicas are checked when the pool has no health_check_interval.
-constexpr uint32_t kDefaultReplicaCheckMs = 1000;
-
 // Numeric hosts and unix paths resolve without a lookup; names are looked up (once, at
 // startup, like twemproxy's first connect; a failed lookup gives "Host is down").
 ServerAddress ResolveServer(const config::v1::Server& server) {

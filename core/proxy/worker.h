@@ -158,8 +158,8 @@ class PoolRuntime : public PoolView {
   // A replica failed a request or its connection: no reads until a check passes.
   void ReplicaFailed(ServerState& replica, absl::string_view why);
   // Redis Cluster: the server at host:port a redirection names (a server of the pool, or one
-  // the slot map does not list yet, made on demand and kept until the next map; at most kMaxRedirectTargets);
-  // nullptr when none can be made.
+  // the slot map does not list yet, made on demand and kept until the next map; at most
+  // kMaxRedirectTargets); nullptr when none can be made.
   ServerState* RedirectTarget(const std::string& host, uint32_t port);
 
   // Re-adds ejected servers whose retry time has passed (called before routing).
