@@ -13,6 +13,7 @@
 #include "core/common/log.h"
 #include "core/common/version.h"
 #include "core/proxy/server_connection.h"
+#include "core/proxy/tuning.h"
 #include "core/proxy/worker.h"
 
 namespace proxy {
@@ -36,9 +37,6 @@ bool ReplicaCanServe(const Request& request) {
   return !request.is_write && !request.broadcast && !request.synthetic_key &&
          (request.kind == CommandKind::kRead || request.kind == CommandKind::kMultiKey);
 }
-
-// Longest command name quoted in an error reply; longer (client-chosen) names are cut.
-constexpr size_t kMaxQuotedName = 64;
 
 // The client's command name made safe to quote in a one-line error: printable ASCII, bounded.
 void AppendQuotable(absl::string_view name, std::string* out) {
@@ -73,7 +71,7 @@ const std::chrono::steady_clock::time_point kProcessStart = std::chrono::steady_
 std::string LogText(absl::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
   std::string out;
-  AppendQuotable(text.substr(0, 200), &out);
+  AppendQuotable(text.substr(0, kMaxQuotedText), &out);
   return out;
 }
 
@@ -84,12 +82,17 @@ ClientConnection::ClientConnection(PoolRuntime& pool, int fd)
   read_event_ = event_new(worker_.base(), fd_, EV_READ | EV_PERSIST, &OnRead, this);
   if (pool_.shared().tls != nullptr) {
     tls_ = tls::TlsSession::Accept(pool_.shared().tls, fd_);
-    if (tls_ == nullptr) input_closed_ = error_ = true;  // no memory: closed at once (below)
+    if (tls_ == nullptr) {  // no memory: closed at once (Start)
+      error_ = true;
+      lifecycle_.CloseInput();
+    }
   }
-  pool_.ClientOpened(this);
+}
+
+void ClientConnection::Start() {
   worker_.ConnectionOpened();
   ResumeReading();
-  if (input_closed_) MaybeClose();  // no TLS session could be made
+  if (!lifecycle_.input_open()) MaybeClose();  // no TLS session could be made
 }
 
 ClientConnection::~ClientConnection() {
@@ -181,10 +184,10 @@ ssize_t ClientConnection::WriteTls() {
 
 
 void ClientConnection::HandleReadable() {
-  if (closed_ || input_closed_) return;
+  if (!lifecycle_.input_open()) return;
   size_t chunk = pool_.shared().limits.read_chunk;
   // A large request in progress: read in bigger steps.
-  if (in_.Length() > chunk) chunk = std::min<size_t>(in_.Length(), 4u << 20);
+  if (in_.Length() > chunk) chunk = std::min<size_t>(in_.Length(), kMaxReadChunk);
   const ssize_t n = tls_ == nullptr ? in_.ReadFrom(fd_, chunk) : ReadTls(chunk);
   if (n > 0) {
     ProcessInput();
@@ -195,9 +198,7 @@ void ClientConnection::HandleReadable() {
     // discarded). Bounded: MaybeClose arms a grace timer while replies are still owed, and a
     // failed write closes at once (a client that hung up must not stay in CLOSE_WAIT).
     eof_ = true;
-    input_closed_ = true;
-    PauseReading();
-    in_.Drain(in_.Length());
+    CloseInput();
     MaybeClose();
     return;
   }
@@ -271,13 +272,12 @@ void ClientConnection::ReleaseRetiredChains() {
 }
 
 void ClientConnection::Drain() {
-  if (closed_) return;
-  draining_ = true;
+  if (!lifecycle_.Drain()) return;  // closed
   // Requests already received are still answered, also those still in the socket buffer (a
   // close with unread bytes would reset the connection).
-  if (!input_closed_) {
+  if (lifecycle_.input_open()) {
     HandleReadable();
-    if (closed_ || input_closed_) return;
+    if (!lifecycle_.input_open()) return;
     if (reading_ && in_.Length() > 0) return;  // a request partly received: read it all first
     if (finished_ == 0 && queue_.empty() && in_.Length() == 0) {
       // Connected but nothing sent yet: its first request may be on its way. It is answered,
@@ -289,11 +289,8 @@ void ClientConnection::Drain() {
 }
 
 void ClientConnection::StopInputAfterDrain() {
-  input_closed_ = true;
-  close_after_flush_ = true;
   eof_ = true;  // an orderly close, counted with the EOFs
-  PauseReading();
-  in_.Drain(in_.Length());
+  CloseInput();
   if (watching_peer_close_) {
     event_del(peer_closed_event_);
     watching_peer_close_ = false;
@@ -317,129 +314,143 @@ void ClientConnection::RewriteReply(PendingRequest* p, std::string* reply) {
   }
 }
 
+inline PendingRequest* ClientConnection::DecodeNext(DecodeResult* result) {
+  // Decoded into a spare request, kept for the next call while the bytes are incomplete.
+  if (spare_ == nullptr) spare_ = worker_.requests().Alloc();
+  PendingRequest* p = spare_;
+  *result = decoder_->Decode(in_, &p->request, &scratch_);
+  if (*result == DecodeResult::kNeedMoreData) return nullptr;
+  spare_ = nullptr;
+  // A reload changed the pool: this request runs with the new settings.
+  if (chain_generation_ != static_cast<uint32_t>(pool_.generation())) SwitchChain();
+  p->chain = &chain_;
+  p->client = this;
+  RetainRequest(p);  // the queue's reference, dropped by Finish() or Close()
+  p->start_us = worker_.now_us();
+  p->outcome.request_bytes = p->request.wire_size;
+  queue_.push_back(p);
+  return p;
+}
+
+void ClientConnection::AnswerUndecodable(PendingRequest* p, DecodeResult result) {
+  std::string reply;
+  codec_->EncodeErrorFor(p->request, scratch_, &reply);
+  p->outcome.kind = Outcome::Kind::kError;
+  if (result == DecodeResult::kProtocolError) {
+    // The stream cannot be resynchronised: answer, then close once earlier replies are out.
+    error_ = true;
+    CloseInput();
+  } else {
+    in_.Drain(p->request.wire_size);
+    session_->OnInvalidRequest();
+  }
+  CompleteLocal(p, reply);
+}
+
+inline bool ClientConnection::RunSession(PendingRequest* p, PinAction* pin) {
+  // Local commands and authentication.
+  scratch_.clear();
+  const LocalAction action = session_->OnRequest(p->request, &scratch_);
+  *pin = session_->Pin();
+  if (action == LocalAction::kReply || action == LocalAction::kRefused) {
+    // Only a request the session answers itself (HELLO, RESET) changes its variant.
+    UpdateVariant();
+    in_.Drain(p->request.wire_size);
+    // An aborted transaction (EXEC after a refused command, RESET): the pinned connection
+    // is reset and freed.
+    if (*pin == PinAction::kReset) ReleasePin(/*reset=*/true);
+    if (action == LocalAction::kRefused) {
+      CountRefusal(p->request, scratch_);
+      p->outcome.kind = Outcome::Kind::kError;
+    }
+    CompleteLocal(p, scratch_);
+    return true;
+  }
+  if (action == LocalAction::kReplyThenClose) {
+    // QUIT: later bytes are discarded; counted as a normal (EOF) close.
+    eof_ = true;
+    CloseInput();
+    CompleteLocal(p, scratch_);
+    return true;
+  }
+  if (*pin == PinAction::kPinned || *pin == PinAction::kRelease) {
+    // Connection-state commands of a transaction (MULTI after WATCH, EXEC, DISCARD,
+    // UNWATCH): keyless, they go to the pinned connection without the chain's routing.
+    ForwardPinned(p, *pin == PinAction::kRelease);
+    return true;
+  }
+  return false;
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ClientConnection::RunFilterChain(PendingRequest* p) {
+  // Ejected servers whose retry time has passed rejoin first, so that this request is already
+  // routed with them (twemproxy's order).
+  pool_.RestoreEjected(worker_.now_us());
+  // A local answer is only recorded while the chain runs (SendLocalError/SendLocalReply) and
+  // completed after it has returned: `p` stays valid for every filter, and an answered
+  // request is never forwarded, whatever the filter returned.
+  const size_t wire_size = p->request.wire_size;
+  const bool unsupported = p->request.kind == CommandKind::kUnsupported;
+  current_ = p;
+  answered_locally_ = false;
+  bool stopped = false;
+  for (const FilterPtr& filter : chain_.filters) {
+    if (filter->OnRequest(p->request, *this) == FilterStatus::kStop || answered_locally_) {
+      stopped = true;
+      break;
+    }
+  }
+  current_ = nullptr;
+  if (answered_locally_) {
+    in_.Drain(wire_size);
+    if (answer_kind_ == Outcome::Kind::kError) session_->OnPinRefused();
+    CompleteAnswered(p);
+    return true;
+  }
+  if (stopped) {
+    // A filter stopped without answering: never leave the client waiting.
+    in_.Drain(wire_size);
+    std::string reply;
+    codec_->EncodeErrorFor(p->request, "request stopped by a filter without a reply", &reply);
+    p->outcome.kind = Outcome::Kind::kError;
+    CompleteLocal(p, reply);
+    return true;
+  }
+  if (unsupported || p->request.kind == CommandKind::kUnsupported) {
+    // Commands that change a shared server connection's mode (MULTI, SUBSCRIBE, MONITOR...)
+    // or cannot be proxied are never forwarded, whatever the pool's chain: filters may
+    // refuse more, never less (a filter cannot turn an unsupported command into another).
+    pool_.stats().unsupported_refused.Add(1);
+    Refuse(p, UnsupportedText(p->request, *codec_));
+    session_->OnPinRefused();
+    return true;
+  }
+  return false;
+}
+
 void ClientConnection::ProcessInput() {
   if (decoder_ == nullptr) InitProtocol();
-  while (!input_closed_ && !closed_) {
+  // Each request goes through the steps below until one answers it (or forwards it); a step
+  // that closes the input (a protocol error, QUIT) ends the loop.
+  while (lifecycle_.input_open()) {
     if (OverLimits()) {
       PauseReading();
       break;
     }
-    if (spare_ == nullptr) spare_ = worker_.AllocRequest();
-    PendingRequest* p = spare_;
-    const DecodeResult result = decoder_->Decode(in_, &p->request, &scratch_);
-    if (result == DecodeResult::kNeedMoreData) break;
-    spare_ = nullptr;
-    // A reload changed the pool: this request runs with the new settings.
-    if (chain_generation_ != static_cast<uint32_t>(pool_.generation())) SwitchChain();
-    p->chain = &chain_;
-    p->client = this;
-    p->refs = 1;
-    p->start_us = worker_.now_us();
-    p->outcome.request_bytes = p->request.wire_size;
-    queue_.push_back(p);
-    if (result == DecodeResult::kProtocolError) {
-      // The stream cannot be resynchronised: answer, then close once earlier replies are out.
-      std::string reply;
-      codec_->EncodeErrorFor(p->request, scratch_, &reply);
-      input_closed_ = true;
-      error_ = true;
-      close_after_flush_ = true;
-      PauseReading();
-      in_.Drain(in_.Length());
-      p->outcome.kind = Outcome::Kind::kError;
-      CompleteLocal(p, reply);
-      break;
-    }
-    if (result == DecodeResult::kInvalidRequest) {
-      std::string reply;
-      codec_->EncodeErrorFor(p->request, scratch_, &reply);
-      in_.Drain(p->request.wire_size);
-      session_->OnInvalidRequest();
-      p->outcome.kind = Outcome::Kind::kError;
-      CompleteLocal(p, reply);
+    DecodeResult result;
+    PendingRequest* p = DecodeNext(&result);
+    if (p == nullptr) break;  // the next request is not complete yet
+    if (result != DecodeResult::kMessage) {
+      AnswerUndecodable(p, result);
       continue;
     }
-    // Local commands and authentication.
-    scratch_.clear();
-    const LocalAction action = session_->OnRequest(p->request, &scratch_);
-    const PinAction pin = session_->Pin();
-    if (action == LocalAction::kReply || action == LocalAction::kRefused) {
-      // Only a request the session answers itself (HELLO, RESET) changes its variant.
-      UpdateVariant();
-      in_.Drain(p->request.wire_size);
-      // An aborted transaction (EXEC after a refused command, RESET): the pinned connection
-      // is reset and freed.
-      if (pin == PinAction::kReset) ReleasePin(/*reset=*/true);
-      if (action == LocalAction::kRefused) {
-        CountRefusal(p->request, scratch_);
-        p->outcome.kind = Outcome::Kind::kError;
-      }
-      CompleteLocal(p, scratch_);
-      continue;
-    }
-    if (action == LocalAction::kReplyThenClose) {
-      // QUIT: later bytes are discarded; counted as a normal (EOF) close.
-      in_.Drain(in_.Length());
-      input_closed_ = true;
-      eof_ = true;
-      close_after_flush_ = true;
-      PauseReading();
-      CompleteLocal(p, scratch_);
-      break;
-    }
-    if (pin == PinAction::kPinned || pin == PinAction::kRelease) {
-      // Connection-state commands of a transaction (MULTI after WATCH, EXEC, DISCARD,
-      // UNWATCH): keyless, they go to the pinned connection without the chain's routing.
-      ForwardPinned(p, pin == PinAction::kRelease);
-      continue;
-    }
-    // The filter chain. Ejected servers whose retry time has passed rejoin first, so that
-    // this request is already routed with them (twemproxy's order).
-    pool_.RestoreEjected(worker_.now_us());
-    // A local answer is only recorded while the chain runs (SendLocalError/SendLocalReply) and
-    // completed after it has returned: `p` stays valid for every filter, and an answered
-    // request is never forwarded, whatever the filter returned.
-    const size_t wire_size = p->request.wire_size;
-    const bool unsupported = p->request.kind == CommandKind::kUnsupported;
-    current_ = p;
-    answered_locally_ = false;
-    bool stopped = false;
-    for (const FilterPtr& filter : chain_.filters) {
-      if (filter->OnRequest(p->request, *this) == FilterStatus::kStop || answered_locally_) {
-        stopped = true;
-        break;
-      }
-    }
-    current_ = nullptr;
-    if (answered_locally_) {
-      in_.Drain(wire_size);
-      if (answer_kind_ == Outcome::Kind::kError) session_->OnPinRefused();
-      CompleteAnswered(p);
-      continue;
-    }
-    if (stopped) {
-      // A filter stopped without answering: never leave the client waiting.
-      in_.Drain(wire_size);
-      std::string reply;
-      codec_->EncodeErrorFor(p->request, "request stopped by a filter without a reply", &reply);
-      p->outcome.kind = Outcome::Kind::kError;
-      CompleteLocal(p, reply);
-      continue;
-    }
-    if (unsupported || p->request.kind == CommandKind::kUnsupported) {
-      // Commands that change a shared server connection's mode (MULTI, SUBSCRIBE, MONITOR...)
-      // or cannot be proxied are never forwarded, whatever the pool's chain: filters may
-      // refuse more, never less (a filter cannot turn an unsupported command into another).
-      pool_.stats().unsupported_refused.Add(1);
-      Refuse(p, UnsupportedText(p->request, *codec_));
-      session_->OnPinRefused();
-      continue;
-    }
+    PinAction pin = PinAction::kNone;
+    if (RunSession(p, &pin)) continue;
+    if (RunFilterChain(p)) continue;
     Forward(p, pin);
   }
   // Draining: once every request received is complete, no more are read.
-  if (draining_ && !input_closed_ && !closed_ && in_.Length() == 0 &&
-      (finished_ > 0 || !queue_.empty())) {
+  if (lifecycle_.draining() && in_.Length() == 0 && (finished_ > 0 || !queue_.empty())) {
     StopInputAfterDrain();
   }
 }
@@ -547,24 +558,23 @@ bool ClientConnection::ForwardToReplica(PendingRequest* p) {
 
 bool ClientConnection::FollowRedirect(PendingRequest* p, int32_t fragment,
                                       const Codec::Redirect& where, const ServerState& from) {
-  // MOVED and ASK: at most 5 per request (a loop between nodes ends with the node's error).
-  // TRYAGAIN: at most 8 pauses, 10 ms doubling (2.5 s in all), while a slot's keys move.
-  constexpr uint8_t kMaxRedirects = 5;
-  constexpr uint8_t kMaxRetries = 8;
+  // Bounded: kMaxRedirects for MOVED and ASK, kMaxTryAgainPauses for TRYAGAIN (tuning.h).
   const std::string& bytes = fragment < 0 ? p->resend : p->context.fragments[fragment].bytes;
   const bool again = where.kind == Codec::Redirect::Kind::kTryAgain;
-  if (bytes.empty() || closed_ || p->redirects >= (again ? kMaxRetries : kMaxRedirects)) {
+  if (bytes.empty() || lifecycle_.closed() ||
+      p->redirects >= (again ? kMaxTryAgainPauses : kMaxRedirects)) {
     return false;
   }
   const uint8_t attempt = p->redirects++;
   pool_.stats().redirects.Add(1);
   if (again) {
-    ++p->refs;  // held by retries_ until resent
-    retries_.push_back(
-        DelayedRetry{p, fragment, from.where, worker_.now_us() + (uint64_t{10000} << attempt)});
+    const uint64_t pause_us = kTryAgainFirstPauseUs << attempt;
+    retries_.push_back(DelayedRetry{RequestRef(p), fragment, from.where,
+                                    worker_.now_us() + pause_us});
     if (retry_timer_ == nullptr) retry_timer_ = evtimer_new(worker_.base(), &OnRetryTimer, this);
     if (!evtimer_pending(retry_timer_, nullptr)) {
-      const timeval tv{0, static_cast<suseconds_t>(10000) << attempt};
+      const timeval tv{static_cast<time_t>(pause_us / 1000000u),
+                       static_cast<suseconds_t>(pause_us % 1000000u)};
       evtimer_add(retry_timer_, &tv);
     }
     return true;
@@ -599,35 +609,34 @@ void ClientConnection::RunDueRetries() {
   uint64_t next = UINT64_MAX;
   for (size_t i = 0; i < retries_.size();) {
     if (retries_[i].due_us <= now) {
-      due.push_back(retries_[i]);
-      retries_[i] = retries_.back();
+      due.push_back(std::move(retries_[i]));
+      if (i + 1 != retries_.size()) retries_[i] = std::move(retries_.back());
       retries_.pop_back();
     } else {
       next = std::min(next, retries_[i].due_us);
       ++i;
     }
   }
-  for (const DelayedRetry& retry : due) {
-    PendingRequest* p = retry.request;
+  for (DelayedRetry& retry : due) {
+    PendingRequest* p = retry.request.get();
     const size_t colon = retry.where.rfind(':');
     uint32_t port = 0;
     const bool sent =
-        !closed_ && colon != std::string::npos &&
+        !lifecycle_.closed() && colon != std::string::npos &&
         absl::SimpleAtoi(absl::string_view(retry.where).substr(colon + 1), &port) &&
         Resend(p, retry.fragment, retry.where.substr(0, colon), port, /*asking=*/false);
-    if (!sent && !closed_) {
+    if (!sent && !lifecycle_.closed()) {
       // As if its server had failed: the request (or this part of it) fails.
       const int error = errno != 0 ? errno : ECONNREFUSED;
       if (retry.fragment < 0) {
         FailRequest(p, error);
       } else {
-        if (p->error == 0) p->error = error;
-        if (--p->fragments_left == 0) OnFragmentsDone(p);
+        FailFragment(p, error);
       }
     }
-    if (--p->refs == 0) worker_.Release(p);
+    retry.request.reset();
   }
-  if (next != UINT64_MAX && !closed_) {
+  if (next != UINT64_MAX && !lifecycle_.closed()) {
     const uint64_t wait = next > now ? next - now : 0;
     const timeval tv{static_cast<time_t>(wait / 1000000u),
                      static_cast<suseconds_t>(wait % 1000000u)};
@@ -682,21 +691,21 @@ void ClientConnection::SendFragments(PendingRequest* p) {
     if (target == nullptr || (!master_ok && !target->replica)) {
       // auto_eject_drop: this server's keys fail (the whole request does, like any fragment);
       // or read_from: replica and none of its replicas is in sync.
-      if (p->error == 0) p->error = !master_ok ? EHOSTDOWN : kNoLiveReplica;
-      --p->fragments_left;
+      FailFragment(p, !master_ok ? EHOSTDOWN : kNoLiveReplica);
       continue;
     }
     ServerConnection* connection = pool_.PickConnection(*target, variant_);
     if (connection == nullptr) {
-      if (p->error == 0) p->error = errno != 0 ? errno : ECONNREFUSED;
-      --p->fragments_left;
+      FailFragment(p, errno != 0 ? errno : ECONNREFUSED);
       continue;
     }
     connection->output().Append(fragment.bytes);
     connection->Enqueue(p, static_cast<int32_t>(i), fragment.bytes.size(), true);
     if (full == nullptr && connection->OverUnsentLimit()) full = connection;
   }
-  if (p->fragments_left == 0) OnFragmentsDone(p);
+  // Every fragment failed: FailFragment completed the request with the last one (no reply
+  // can have arrived meanwhile: replies are read in later events).
+  if (count == 0) OnFragmentsDone(p);
   if (full != nullptr) WaitFor(full);
 }
 
@@ -817,7 +826,7 @@ void ClientConnection::OnPinLost(ServerConnection* connection) {
 }
 
 void ClientConnection::WaitFor(ServerConnection* connection) {
-  if (closed_ || waiting_on_ != nullptr) return;
+  if (lifecycle_.closed() || waiting_on_ != nullptr) return;
   waiting_on_ = connection;
   connection->AddWaiter(this);
   pool_.stats().server_backpressure.Add(1);
@@ -839,7 +848,12 @@ void ClientConnection::OnFragmentReply(PendingRequest* p, int32_t fragment, bool
   from.Drain(wire_size);
   Hold(p, wire_size);
   CheckOutputLimit();
-  if (closed_) return;  // `p` is an orphan now
+  if (lifecycle_.closed()) return;  // `p` is an orphan now
+  if (--p->fragments_left == 0) OnFragmentsDone(p);
+}
+
+void ClientConnection::FailFragment(PendingRequest* p, int error) {
+  if (p->error == 0) p->error = error;  // the first failure is the one reported
   if (--p->fragments_left == 0) OnFragmentsDone(p);
 }
 
@@ -882,7 +896,7 @@ void ClientConnection::OnFragmentsDone(PendingRequest* p) {
     // line, printable), rather than that the replies could not be merged.
     const std::string& reply = p->fragment_replies[static_cast<size_t>(p->error_fragment)];
     std::string text = "a server answered part of this request with an error: ";
-    for (const char c : absl::string_view(reply).substr(0, 200)) {
+    for (const char c : absl::string_view(reply).substr(0, kMaxQuotedText)) {
       if (c == '\r' || c == '\n') break;
       text.push_back(c >= 0x20 && c < 0x7f ? c : '?');
     }
@@ -998,7 +1012,7 @@ void ClientConnection::OnServerReply(PendingRequest* p, EvBuffer& from, size_t w
 
 void ClientConnection::CheckOutputLimit() {
   const size_t limit = pool_.shared().limits.client_output_limit;
-  if (closed_ || out_.Length() + held_bytes_ <= limit) return;
+  if (lifecycle_.closed() || out_.Length() + held_bytes_ <= limit) return;
   PROXY_LOG(log::kWarn,
             "pool %s: closing a client with %zu reply bytes waiting: over the client output "
             "limit of %zu bytes (it is not reading its replies)",
@@ -1031,7 +1045,7 @@ void ClientConnection::Finish(PendingRequest* p) {
   if (slow > 0 && p->outcome.latency_us >= slow) LogSlow(*p);
   for (const FilterPtr& filter : p->chain->filters) filter->OnComplete(p->request, p->outcome);
   p->client = nullptr;
-  if (--p->refs == 0) worker_.Release(p);
+  ReleaseRequest(p);  // the queue's reference
   if (retired_chains_ != nullptr) ReleaseRetiredChains();
 }
 
@@ -1055,7 +1069,7 @@ void ClientConnection::LogSlow(const PendingRequest& p) {
 }
 
 void ClientConnection::ScheduleFlush() {
-  if (closed_) return;
+  if (lifecycle_.closed()) return;
   if (!flush_scheduled_) {
     flush_scheduled_ = true;
     worker_.ScheduleFlush(this);
@@ -1064,7 +1078,7 @@ void ClientConnection::ScheduleFlush() {
 
 void ClientConnection::Flush() {
   flush_scheduled_ = false;
-  if (closed_) return;
+  if (lifecycle_.closed()) return;
   while (out_.Length() > 0) {
     const ssize_t n = tls_ == nullptr ? out_.WriteTo(fd_) : WriteTls();
     if (n > 0) continue;
@@ -1082,11 +1096,11 @@ void ClientConnection::Flush() {
     Close(eof_);
     return;
   }
-  if (!reading_ && !input_closed_ && !OverLimits()) {
+  if (!reading_ && lifecycle_.input_open() && !OverLimits()) {
     ResumeReading();
     // Bytes already buffered may hold complete requests.
     ProcessInput();
-    if (closed_) return;
+    if (lifecycle_.closed()) return;
   }
   MaybeClose();
 }
@@ -1096,7 +1110,7 @@ void ClientConnection::PauseReading() {
     event_del(read_event_);
     reading_ = false;
   }
-  if (!input_closed_ && !closed_ && !watching_peer_close_ && !eof_) {
+  if (lifecycle_.input_open() && !watching_peer_close_ && !eof_) {
     // A client may hang up while it is not read from: notice it (EPOLLRDHUP) without reading.
     if (peer_closed_event_ == nullptr) {
       peer_closed_event_ = event_new(worker_.base(), fd_, EV_CLOSED, &OnPeerClosed, this);
@@ -1108,7 +1122,7 @@ void ClientConnection::PauseReading() {
 }
 
 void ClientConnection::ResumeReading() {
-  if (!reading_ && !input_closed_ && !closed_) {
+  if (!reading_ && lifecycle_.input_open()) {
     if (watching_peer_close_) {
       event_del(peer_closed_event_);
       watching_peer_close_ = false;
@@ -1119,13 +1133,22 @@ void ClientConnection::ResumeReading() {
 }
 
 void ClientConnection::MaybeClose() {
-  if (closed_) return;
-  if (!input_closed_ && !close_after_flush_) return;
-  if (queue_.empty() && out_.Length() == 0) {
-    Close(eof_ && !error_);
-    return;
+  switch (lifecycle_.NextStep(/*replies_owed=*/!queue_.empty() || out_.Length() > 0)) {
+    case ClientLifecycle::Step::kKeepOpen:
+      return;
+    case ClientLifecycle::Step::kCloseNow:
+      Close(eof_ && !error_);
+      return;
+    case ClientLifecycle::Step::kWaitForReplies:
+      ArmCloseTimer();
+      return;
   }
-  ArmCloseTimer();
+}
+
+void ClientConnection::CloseInput() {
+  lifecycle_.CloseInput();
+  PauseReading();
+  in_.Drain(in_.Length());
 }
 
 void ClientConnection::ArmCloseTimer() {
@@ -1145,7 +1168,7 @@ void ClientConnection::ArmCloseTimer() {
 void ClientConnection::OnPeerClosed(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<ClientConnection*>(arg);
   self->worker_.UpdateClock();
-  if (self->closed_) return;
+  if (self->lifecycle_.closed()) return;
   // Reading is paused (backpressure or limits), so the EOF itself is not read yet; the bytes
   // before it are still answered when reading resumes. Meanwhile the wait is bounded.
   event_del(self->peer_closed_event_);
@@ -1157,7 +1180,7 @@ void ClientConnection::OnPeerClosed(evutil_socket_t, short, void* arg) {
 void ClientConnection::OnCloseTimer(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<ClientConnection*>(arg);
   self->worker_.UpdateClock();
-  if (self->closed_) return;
+  if (self->lifecycle_.closed()) return;
   if (self->finished_ != self->finished_at_arm_) {
     // Replies are still going out: count the grace period from this progress.
     self->ArmCloseTimer();
@@ -1176,32 +1199,26 @@ void ClientConnection::RefuseAndClose(absl::string_view error) {
   std::string reply;
   (codec_ != nullptr ? *codec_ : pool_.PoolCodec()).EncodeError(error, &reply);
   out_.Append(reply);
-  input_closed_ = true;
-  close_after_flush_ = true;
   error_ = true;
-  PauseReading();
+  CloseInput();
   ScheduleFlush();
 }
 
 void ClientConnection::Close(bool eof) {
-  if (closed_) return;
-  closed_ = true;
+  if (!lifecycle_.Close()) return;  // already closed
   // A client that leaves mid-transaction: its connection is reset before anyone reuses it.
   ReleasePin(/*reset=*/true);
   while (!queue_.empty()) {
     PendingRequest* p = queue_.front();
     queue_.pop_front();
     p->client = nullptr;  // still-running requests become orphans
-    if (--p->refs == 0) worker_.Release(p);
+    ReleaseRequest(p);  // the queue's reference
   }
   if (spare_ != nullptr) {
-    worker_.Release(spare_);
+    worker_.requests().Recycle(spare_);  // decoded into, never queued: no reference
     spare_ = nullptr;
   }
   // Requests waiting to be sent again (-TRYAGAIN) are orphans now: dropped.
-  for (const DelayedRetry& retry : retries_) {
-    if (--retry.request->refs == 0) worker_.Release(retry.request);
-  }
   retries_.clear();
   if (retry_timer_ != nullptr) evtimer_del(retry_timer_);
   if (waiting_on_ != nullptr) {
@@ -1215,9 +1232,10 @@ void ClientConnection::Close(bool eof) {
   if (tls_ != nullptr) tls_->Shutdown();  // close_notify, before the socket goes
   close(fd_);
   fd_ = -1;
-  pool_.ClientClosed(this, eof);
+  std::unique_ptr<ClientConnection> self = pool_.ClientClosed(this, eof);
   worker_.ConnectionClosed();
-  worker_.DeferDelete(this);
+  // Callbacks on the stack may still use this connection: deleted after them.
+  worker_.DeferDelete(std::move(self));
 }
 
 }  // namespace proxy

@@ -13,6 +13,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "core/proxy/server_connect.h"
+#include "core/proxy/tuning.h"
 #include "core/proxy/worker.h"
 
 namespace proxy {
@@ -58,18 +60,10 @@ void HealthProbe::Tick() {
     StartConnect(reinterpret_cast<const sockaddr*>(&address.addr), address.len);
     return;
   }
-  evdns_base* dns = pool_.worker().dns();
-  if (dns == nullptr) {
-    Done(false, "no resolver for the server's host name");
-    return;
-  }
-  evutil_addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = EVUTIL_AI_NUMERICSERV;
   state_ = State::kResolving;
-  lookup_ = evdns_getaddrinfo(dns, address.host.c_str(), address.port.c_str(), &hints,
-                              &OnResolved, this);
+  if (!LookUpServer(pool_.worker(), address, &OnResolved, this, &lookup_)) {
+    Done(false, "no resolver for the server's host name");  // back to kIdle
+  }
 }
 
 void HealthProbe::OnResolved(int result, evutil_addrinfo* addresses, void* arg) {
@@ -90,30 +84,23 @@ void HealthProbe::OnResolved(int result, evutil_addrinfo* addresses, void* arg) 
 }
 
 void HealthProbe::StartConnect(const sockaddr* addr, socklen_t len) {
-  fd_ = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  fd_ = OpenServerSocket(addr->sa_family);
   if (fd_ < 0) {
     Done(false, std::strerror(errno));
     return;
   }
-  if (addr->sa_family != AF_UNIX) {
-    int one = 1;
-    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  }
   decoder_ = codec_->NewReplyDecoder(pool_.shared().limits.decoder);
   // The handshake first (AUTH/SELECT: a server that refuses it fails the check), then the check.
   replies_left_ = 0;
-  const std::string& node = server_.replica && server_.index < pool_.server_count()
-                                ? pool_.server(server_.index).name
-                                : server_.name;  // a replica authenticates like its master
-  for (const std::string& request : codec_->ServerHandshakeFor(node)) {
+  for (const std::string& request : ServerHandshake(pool_, server_, *codec_)) {
     out_.Append(request);
     ++replies_left_;
   }
   out_.Append(request_);
   ++replies_left_;
-  const int rc = connect(fd_, addr, len);
-  if (rc != 0 && errno != EINPROGRESS) {
-    Done(false, std::strerror(errno));
+  const int rc = ConnectSocket(fd_, addr, len);
+  if (rc != 0 && rc != EINPROGRESS) {
+    Done(false, std::strerror(rc));
     return;
   }
   state_ = State::kConnecting;
@@ -133,8 +120,7 @@ void HealthProbe::Watch(bool write) {
 
 void HealthProbe::Connected() {
   if (pool_.shared().server_tls != nullptr) {
-    tls_ = tls::TlsSession::Connect(pool_.shared().server_tls, fd_,
-                                    server_.address.is_unix ? "" : tls::HostOf(server_.where));
+    tls_ = ConnectTls(pool_, server_, fd_);
     if (tls_ == nullptr) {
       Done(false, "out of memory for a TLS session");
       return;
@@ -207,7 +193,8 @@ void HealthProbe::OnEvent(evutil_socket_t, short what, void* arg) {
 }
 
 void HealthProbe::HandleReadable() {
-  const ssize_t n = tls_ == nullptr ? in_.ReadFrom(fd_, 4096) : tls::ReadInto(*tls_, in_, 4096);
+  const ssize_t n = tls_ == nullptr ? in_.ReadFrom(fd_, kHealthCheckReadChunk)
+                                    : tls::ReadInto(*tls_, in_, kHealthCheckReadChunk);
   if (n == 0) {
     Done(false, "connection closed by the server");
     CloseSocket();  // also when no check was outstanding

@@ -10,10 +10,12 @@
 #include "api/codec.h"
 #include "api/filter.h"
 #include "core/buffer/evbuffer_buffer.h"
+#include "core/proxy/tuning.h"
 
 namespace proxy {
 
 class ClientConnection;
+class RequestPool;
 
 // The filter instances of one client under one config generation. A reload gives the client a
 // new chain from its next request on; requests that ran through the old one finish with it
@@ -28,9 +30,12 @@ struct RetiredChain {
   std::unique_ptr<RetiredChain> newer;
 };
 
+// Lifetime: a request is counted, not owned. Each holder has one reference: its client's queue
+// (from decode until its reply is written or the client closes), each server queue entry that
+// awaits its reply (ServerQueueEntry::request) and each -TRYAGAIN retry waiting to resend it.
+// The last one gives it back to its worker's RequestPool. RetainRequest/ReleaseRequest and
+// RequestRef (below) are the only code that counts.
 struct PendingRequest {
-  static constexpr size_t kKeepBytes = 64u << 10;
-
   // The client that is waiting; null once it has gone (the request is then an orphan whose
   // server replies are read and dropped).
   ClientConnection* client = nullptr;
@@ -38,8 +43,10 @@ struct PendingRequest {
   RequestContext context;
   // The chain this request ran through (its client's; see FilterChain).
   FilterChain* chain = nullptr;
-  // Owners: 1 for the client queue + 1 per server queue entry. Freed at 0.
+  // References (see above); recycled at 0. Only RetainRequest/ReleaseRequest change it.
   uint32_t refs = 0;
+  // The worker's pool this request returns to (set once, when it is made).
+  RequestPool* home = nullptr;
   // The reply is complete (in `reply_buffer` or `reply_text`, or already written).
   bool done = false;
   // `reply_buffer` holds the reply (else `reply_text` does).
@@ -82,14 +89,18 @@ struct PendingRequest {
     reply_buffer.reset();
     reply_text.clear();
     // Large buffers are returned to the allocator after a burst instead of being recycled.
-    if (reply_text.capacity() > kKeepBytes) std::string().swap(reply_text);
+    if (reply_text.capacity() > kKeepRequestBytes) std::string().swap(reply_text);
     fragments_left = 0;
     fragment_replies.clear();
-    if (fragment_replies.capacity() > 64) std::vector<std::string>().swap(fragment_replies);
-    if (context.fragments.capacity() > 64) std::vector<Fragment>().swap(context.fragments);
+    if (fragment_replies.capacity() > kKeepRequestElements) {
+      std::vector<std::string>().swap(fragment_replies);
+    }
+    if (context.fragments.capacity() > kKeepRequestElements) {
+      std::vector<Fragment>().swap(context.fragments);
+    }
     error = 0;
     resend.clear();
-    if (resend.capacity() > kKeepBytes) std::string().swap(resend);
+    if (resend.capacity() > kKeepRequestBytes) std::string().swap(resend);
     redirects = 0;
     error_fragment = -1;
     held_bytes = 0;
@@ -97,6 +108,74 @@ struct PendingRequest {
     start_us = 0;
     next = nullptr;
   }
+};
+
+// A worker's request objects: made on demand, recycled (up to kMaxFreeRequests kept) when their
+// last reference goes. One per worker, used on its thread only.
+class RequestPool {
+ public:
+  RequestPool() = default;
+  RequestPool(const RequestPool&) = delete;
+  RequestPool& operator=(const RequestPool&) = delete;
+
+  // A request with no reference yet (its client takes the first: RetainRequest).
+  PendingRequest* Alloc() {
+    if (free_.empty()) return Make();
+    PendingRequest* request = free_.back().release();
+    free_.pop_back();
+    return request;
+  }
+  // Takes back a request no one references (ReleaseRequest calls it; also a decoded-into
+  // request that was never queued).
+  void Recycle(PendingRequest* request);
+  size_t free_count() const { return free_.size(); }
+
+ private:
+  PendingRequest* Make();
+
+  std::vector<std::unique_ptr<PendingRequest>> free_;
+};
+
+inline void RetainRequest(PendingRequest* request) { ++request->refs; }
+inline void ReleaseRequest(PendingRequest* request) {
+  if (--request->refs == 0) request->home->Recycle(request);
+}
+
+// One reference to a request, released when the handle goes (move-only). Null is allowed
+// (no request: the proxy's own server requests, noreply requests).
+class RequestRef {
+ public:
+  RequestRef() = default;
+  explicit RequestRef(PendingRequest* request) : request_(request) {
+    if (request_ != nullptr) RetainRequest(request_);
+  }
+  RequestRef(RequestRef&& other) noexcept : request_(other.request_) { other.request_ = nullptr; }
+  RequestRef& operator=(RequestRef&& other) noexcept {
+    if (this != &other) {
+      reset();
+      request_ = other.request_;
+      other.request_ = nullptr;
+    }
+    return *this;
+  }
+  RequestRef(const RequestRef&) = delete;
+  RequestRef& operator=(const RequestRef&) = delete;
+  ~RequestRef() { reset(); }
+
+  PendingRequest* get() const { return request_; }
+  PendingRequest* operator->() const { return request_; }
+  explicit operator bool() const { return request_ != nullptr; }
+  // Drops the reference now (the request may be recycled).
+  void reset() {
+    if (request_ != nullptr) {
+      PendingRequest* request = request_;
+      request_ = nullptr;
+      ReleaseRequest(request);
+    }
+  }
+
+ private:
+  PendingRequest* request_ = nullptr;
 };
 
 // A client's requests in arrival order: an intrusive FIFO, so an idle connection costs no

@@ -32,6 +32,8 @@
 
 #include "core/common/log.h"
 #include "core/proxy/client_connection.h"
+#include "core/proxy/server_connect.h"
+#include "core/proxy/tuning.h"
 #include "core/proxy/worker.h"
 
 namespace proxy {
@@ -67,12 +69,8 @@ bool ServerConnection::Connect() {
   event_base* base = pool_.worker().base();
   timer_ = evtimer_new(base, &OnTimeout, this);
   // The proxy's own AUTH / SELECT go first (and a replica's READONLY); their replies are
-  // consumed here. A replica authenticates like its master (server_auth's per-server
-  // credentials).
-  const std::string& node = server_.replica && server_.index < pool_.server_count()
-                                ? pool_.server(server_.index).name
-                                : server_.name;
-  std::vector<std::string> handshake = codec_.ServerHandshakeFor(node);
+  // consumed here.
+  std::vector<std::string> handshake = ServerHandshake(pool_, server_, codec_);
   if (server_.replica) {
     for (std::string& request : codec_.ReplicaHandshake()) handshake.push_back(std::move(request));
   }
@@ -80,32 +78,21 @@ bool ServerConnection::Connect() {
     ++setup_total_;
     gate_bytes_ += request.size();
     out_.Append(request);
-    entries_.push_back(
-        Entry{nullptr, -1, request.size(), 0, true, pool_.worker().now_us(), /*setup=*/true});
-    ++unsent_entries_;
+    queue_.Push(nullptr, -1, request.size(), 0, true, pool_.worker().now_us(), /*setup=*/true);
     // Counted like every queued request: Flush() moves each written entry out of in_queue.
     server_.stats.in_queue.Add(1);
     server_.stats.in_queue_bytes.Add(static_cast<int64_t>(request.size()));
   }
   gated_ = setup_total_ > 0 && codec_.HandshakeGatesRequests();
   if (address.resolved) {
-    return StartConnect(reinterpret_cast<const sockaddr*>(&address.addr), address.len,
-                        address.is_unix);
+    return StartConnect(reinterpret_cast<const sockaddr*>(&address.addr), address.len);
   }
   // A host name: look it up without blocking the loop; requests queue meanwhile.
   state_ = State::kResolving;
-  evdns_base* dns = pool_.worker().dns();
-  if (dns == nullptr) {
+  if (!LookUpServer(pool_.worker(), address, &OnResolved, this, &lookup_)) {
     errno = EHOSTDOWN;
     return false;
   }
-  evutil_addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = EVUTIL_AI_NUMERICSERV;
-  lookup_ = evdns_getaddrinfo(dns, address.host.c_str(), address.port.c_str(), &hints,
-                              &OnResolved, this);
-  // A synchronous answer (e.g. from /etc/hosts) has already run OnResolved: lookup_ is null.
   return true;
 }
 
@@ -125,8 +112,8 @@ void ServerConnection::OnResolved(int result, evutil_addrinfo* addresses, void* 
     self->Fail(EHOSTDOWN, false);  // twemproxy's "Host is down"
     return;
   }
-  const bool ok = self->StartConnect(addresses->ai_addr,
-                                     static_cast<socklen_t>(addresses->ai_addrlen), false);
+  const bool ok =
+      self->StartConnect(addresses->ai_addr, static_cast<socklen_t>(addresses->ai_addrlen));
   const int error = errno;
   evutil_freeaddrinfo(addresses);
   // The proxy's own lack of descriptors or memory is not the server's failure.
@@ -136,31 +123,26 @@ void ServerConnection::OnResolved(int result, evutil_addrinfo* addresses, void* 
   }
 }
 
-bool ServerConnection::StartConnect(const sockaddr* addr, socklen_t len, bool is_unix) {
+bool ServerConnection::StartConnect(const sockaddr* addr, socklen_t len) {
   state_ = State::kConnecting;
-  fd_ = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  fd_ = OpenServerSocket(addr->sa_family);
   if (fd_ < 0) return false;
   pool_.worker().ConnectionOpened();
-  if (!is_unix) {
-    int one = 1;
-    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  }
   event_base* base = pool_.worker().base();
   io_event_ = event_new(base, fd_, EV_READ | EV_PERSIST, &OnEvent, this);
   write_event_ = event_new(base, fd_, EV_WRITE, &OnEvent, this);
-  const int rc = connect(fd_, addr, len);
+  const int rc = ConnectSocket(fd_, addr, len);
   if (rc == 0) {
     // Unix-domain sockets connect synchronously; they are counted too (twemproxy misses them).
     event_add(io_event_, nullptr);
     HandleConnected();
     return true;
   }
-  if (errno != EINPROGRESS) {
-    const int error = errno;
+  if (rc != EINPROGRESS) {
     close(fd_);
     fd_ = -1;
     pool_.worker().ConnectionClosed();
-    errno = error;
+    errno = rc;
     return false;
   }
   event_add(io_event_, nullptr);
@@ -185,7 +167,7 @@ void ServerConnection::OnTimeout(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<ServerConnection*>(arg);
   self->pool_.worker().UpdateClock();
   self->timer_armed_ = false;
-  for (const Entry& entry : self->entries_) {
+  for (const Entry& entry : self->queue_.entries()) {
     if (entry.deadline_us == 0) continue;
     if (entry.deadline_us <= self->pool_.worker().now_us()) {
       self->Fail(ETIMEDOUT, false);
@@ -206,8 +188,7 @@ void ServerConnection::HandleConnected() {
       return;
     }
     if (pool_.shared().server_tls != nullptr) {
-      tls_ = tls::TlsSession::Connect(pool_.shared().server_tls, fd_,
-                                      server_.address.is_unix ? "" : tls::HostOf(server_.where));
+      tls_ = ConnectTls(pool_, server_, fd_);
       if (tls_ == nullptr) {
         Fail(ENOMEM, false, /*counts=*/false);
         return;
@@ -250,10 +231,9 @@ void ServerConnection::Enqueue(PendingRequest* request, int32_t fragment, size_t
   if (expects_reply && timeout_ms > 0) {
     deadline = pool_.worker().now_us() + static_cast<uint64_t>(timeout_ms) * 1000u;
   }
-  entries_.push_back(Entry{expects_reply ? request : nullptr, fragment, bytes, deadline,
-                           expects_reply, pool_.worker().now_us()});
-  if (expects_reply) ++request->refs;
-  ++unsent_entries_;
+  // Requests that expect no reply are not held: their client completes them now.
+  queue_.Push(expects_reply ? request : nullptr, fragment, bytes, deadline, expects_reply,
+              pool_.worker().now_us(), /*setup=*/false);
   ServerStats& stats = server_.stats;
   stats.requests.Add(1);
   stats.request_bytes.Add(static_cast<int64_t>(bytes));
@@ -265,8 +245,7 @@ void ServerConnection::Enqueue(PendingRequest* request, int32_t fragment, size_t
 
 void ServerConnection::SendInternal(absl::string_view bytes) {
   out_.Append(bytes);
-  entries_.push_back(Entry{nullptr, -1, bytes.size(), 0, true, pool_.worker().now_us()});
-  ++unsent_entries_;
+  queue_.Push(nullptr, -1, bytes.size(), 0, true, pool_.worker().now_us(), /*setup=*/false);
   server_.stats.in_queue.Add(1);
   server_.stats.in_queue_bytes.Add(static_cast<int64_t>(bytes.size()));
   ScheduleFlush();
@@ -292,36 +271,15 @@ void ServerConnection::Flush() {
     if (n > 0) {
       if (gated_) gate_bytes_ -= static_cast<size_t>(n);
       // Entries whose bytes are now fully written move from in_queue to out_queue.
-      size_t written = static_cast<size_t>(n);
-      // Bytes of a request already answered early (see HandleReadable) come first.
-      const size_t skipped = std::min(written, answered_unsent_bytes_);
-      answered_unsent_bytes_ -= skipped;
-      written -= skipped;
-      size_t index = entries_.size() - unsent_entries_;
       ServerStats& stats = server_.stats;
-      while (written > 0 && unsent_entries_ > 0) {
-        Entry& entry = entries_[index];
-        const size_t left = entry.bytes - unsent_head_bytes_;
-        if (written < left) {
-          unsent_head_bytes_ += written;
-          break;
-        }
-        written -= left;
-        unsent_head_bytes_ = 0;
-        --unsent_entries_;
-        ++index;
+      queue_.Written(static_cast<size_t>(n), [&stats](const Entry& entry) {
         stats.in_queue.Add(-1);
         stats.in_queue_bytes.Add(-static_cast<int64_t>(entry.bytes));
         if (entry.expects_reply) {
           stats.out_queue.Add(1);
           stats.out_queue_bytes.Add(static_cast<int64_t>(entry.bytes));
         }
-      }
-      // Written requests that expect no reply leave the queue once nothing is ahead of them.
-      while (!entries_.empty() && !entries_.front().expects_reply &&
-             entries_.size() > unsent_entries_) {
-        entries_.pop_front();
-      }
+      });
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
@@ -332,7 +290,7 @@ void ServerConnection::Flush() {
     const int error = n < 0 ? errno : EPIPE;
     // The server may have answered (with an error) before it closed: read what it sent first,
     // so that a close caused by a client's request is recognised as such (see the rule above).
-    for (int i = 0; i < 64 && state_ == State::kConnected; ++i) {
+    for (int i = 0; i < kMaxReadsBeforeFailing && state_ == State::kConnected; ++i) {
       if (!HandleReadable()) break;
     }
     Fail(error, false, !last_reply_error_);
@@ -354,7 +312,7 @@ void ServerConnection::WakeWaiters() {
 
 bool ServerConnection::HandleReadable() {
   size_t chunk = pool_.shared().limits.read_chunk;
-  if (in_.Length() > chunk) chunk = std::min<size_t>(in_.Length(), 4u << 20);
+  if (in_.Length() > chunk) chunk = std::min<size_t>(in_.Length(), kMaxReadChunk);
   const ssize_t n = tls_ == nullptr ? in_.ReadFrom(fd_, chunk) : tls::ReadInto(*tls_, in_, chunk);
   if (n == 0) {
     Fail(0, true, !last_reply_error_);  // EOF with requests pending: twemproxy's "unknown"
@@ -376,33 +334,19 @@ bool ServerConnection::HandleReadable() {
       Fail(EINVAL, false, /*counts=*/false);
       return false;
     }
-    // Written no-reply requests ahead of this reply are done.
-    while (!entries_.empty() && !entries_.front().expects_reply &&
-           entries_.size() > unsent_entries_) {
-      entries_.pop_front();
-    }
-    const bool head_written = entries_.size() > unsent_entries_;
-    // memcached answers an oversized `set` as soon as it has read the command line, before the
-    // proxy has written the whole data block: a reply to the partly written head request is
-    // its reply, not a stray one.
-    const bool head_partly_written = !head_written && !entries_.empty() &&
-                                     unsent_head_bytes_ > 0 && entries_.front().expects_reply;
-    if (!head_written && !head_partly_written) {
+    // The reply's request (a partly written one's too: see ServerQueue::Head).
+    const ServerQueue::Head head = queue_.HeadForReply();
+    if (head == ServerQueue::Head::kNone) {
       PROXY_LOG(log::kWarn, "pool %s: stray reply from server %s", pool_.Name(),
                 server_.raw);
       Fail(EINVAL, false, /*counts=*/false);
       return false;
     }
-    Entry entry = entries_.front();
-    entries_.pop_front();
-    if (head_written) {
+    Entry entry = queue_.PopForReply(head);
+    if (head == ServerQueue::Head::kWritten) {
       server_.stats.out_queue.Add(-1);
       server_.stats.out_queue_bytes.Add(-static_cast<int64_t>(entry.bytes));
     } else {
-      // Its remaining bytes are still in out_: skip them in the write accounting.
-      answered_unsent_bytes_ += entry.bytes - unsent_head_bytes_;
-      unsent_head_bytes_ = 0;
-      --unsent_entries_;
       server_.stats.in_queue.Add(-1);
       server_.stats.in_queue_bytes.Add(-static_cast<int64_t>(entry.bytes));
     }
@@ -426,10 +370,11 @@ bool ServerConnection::HandleReadable() {
 }
 
 void ServerConnection::Deliver(Entry& entry, size_t wire_size) {
-  PendingRequest* p = entry.request;
+  // The entry keeps its reference to the request until the caller drops it, after this.
+  PendingRequest* p = entry.request.get();
   if (p == nullptr) {
     if (entry.setup) {
-      std::string text(std::min<size_t>(wire_size, 512), '\0');
+      std::string text(std::min<size_t>(wire_size, kMaxHandshakeReplyBytes), '\0');
       in_.CopyOut(0, text.size(), text.data());
       const absl::Status status = codec_.CheckHandshakeReply(
           setup_checked_++, text, server_.replica ? ServerRole::kReplica : ServerRole::kMaster);
@@ -450,7 +395,7 @@ void ServerConnection::Deliver(Entry& entry, size_t wire_size) {
     // The reply to our own AUTH/SELECT/HELLO, or to a pinned connection's prelude or reset
     // (an error there is expected: DISCARD without MULTI).
     if (reply_.is_error && entry.setup) {
-      std::string text(std::min<size_t>(wire_size, 200), '\0');
+      std::string text(std::min<size_t>(wire_size, kMaxQuotedText), '\0');
       in_.CopyOut(0, text.size(), text.data());
       while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
       PROXY_LOG(log::kWarn, "pool %s: server %s refused the connection setup: %s",
@@ -466,13 +411,12 @@ void ServerConnection::Deliver(Entry& entry, size_t wire_size) {
   if (reply_.is_error && client != nullptr && !dedicated_ && codec_.FollowsRedirects()) {
     // Redis Cluster: a redirection is followed, not answered (never on a transaction's
     // connection: its commands must stay on its node).
-    std::string text(std::min<size_t>(wire_size, 256), '\0');
+    std::string text(std::min<size_t>(wire_size, kMaxRedirectReplyBytes), '\0');
     in_.CopyOut(0, text.size(), text.data());
     const Codec::Redirect where = codec_.ParseRedirect(text);
     if (where.kind != Codec::Redirect::Kind::kNone &&
         client->FollowRedirect(p, entry.fragment, where, server_)) {
       in_.Drain(wire_size);
-      if (--p->refs == 0) pool_.worker().Release(p);
       return;
     }
   }
@@ -483,37 +427,28 @@ void ServerConnection::Deliver(Entry& entry, size_t wire_size) {
   } else {
     client->OnFragmentReply(p, entry.fragment, reply_.is_error, in_, wire_size);
   }
-  if (--p->refs == 0) pool_.worker().Release(p);
 }
 
-void ServerConnection::ReleaseRequests() {
-  for (Entry& entry : entries_) {
-    PendingRequest* p = entry.request;
-    entry.request = nullptr;
-    if (p != nullptr && --p->refs == 0) pool_.worker().Release(p);
-  }
-  entries_.clear();
-}
+void ServerConnection::ReleaseRequests() { queue_.Clear(); }
 
 void ServerConnection::FailEntry(Entry& entry, int error) {
-  PendingRequest* p = entry.request;
+  PendingRequest* p = entry.request.get();
   if (p == nullptr) return;
   ClientConnection* client = p->client;
   if (client != nullptr) {
     if (entry.fragment < 0) {
       client->FailRequest(p, error);
     } else {
-      if (p->error == 0) p->error = error == 0 ? -1 : error;  // -1: EOF, "unknown"
-      if (--p->fragments_left == 0) client->OnFragmentsDone(p);
+      client->FailFragment(p, error == 0 ? -1 : error);  // -1: EOF, "unknown"
     }
   }
-  if (--p->refs == 0) pool_.worker().Release(p);
+  entry.request.reset();
 }
 
 void ServerConnection::ArmTimer() {
   // Without a pool timeout no entry has a deadline: skip the scan (it runs after every read).
   if (timer_ == nullptr || pool_.Config().timeout_ms() == 0) return;
-  for (const Entry& entry : entries_) {
+  for (const Entry& entry : queue_.entries()) {
     if (entry.deadline_us == 0) continue;
     const uint64_t now = pool_.worker().now_us();
     const uint64_t wait = entry.deadline_us > now ? entry.deadline_us - now : 0;
@@ -545,11 +480,7 @@ void ServerConnection::Fail(int error, bool eof, bool counts) {
     PROXY_LOG(log::kWarn, "pool %s: server %s failed: %s", pool_.Name(), server_.raw,
               error == tls::kTlsHandshakeFailed ? "TLS handshake failed" : std::strerror(error));
   }
-  std::deque<Entry> entries;
-  entries.swap(entries_);
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const Entry& entry = entries[i];
-    const bool unsent = i >= entries.size() - unsent_entries_;
+  std::deque<Entry> entries = queue_.TakeAll([&stats](const Entry& entry, bool unsent) {
     if (unsent) {
       stats.in_queue.Add(-1);
       stats.in_queue_bytes.Add(-static_cast<int64_t>(entry.bytes));
@@ -557,8 +488,7 @@ void ServerConnection::Fail(int error, bool eof, bool counts) {
       stats.out_queue.Add(-1);
       stats.out_queue_bytes.Add(-static_cast<int64_t>(entry.bytes));
     }
-  }
-  unsent_entries_ = 0;
+  });
   ReleaseSocket();
   if (counts) pool_.RecordServerFailure(server_);
   // A pinned client loses its transaction's connection (its requests fail below).
@@ -590,13 +520,7 @@ void ServerConnection::ReleaseSocket() {
   pool_.ConnectionClosed(this);
 }
 
-bool ServerConnection::Idle() const {
-  if (unsent_entries_ > 0 || pinned_client_ != nullptr) return false;
-  for (const Entry& entry : entries_) {
-    if (entry.expects_reply) return false;
-  }
-  return true;
-}
+bool ServerConnection::Idle() const { return pinned_client_ == nullptr && queue_.Idle(); }
 
 void ServerConnection::CloseWhenIdle() {
   close_when_idle_ = true;
@@ -606,7 +530,7 @@ void ServerConnection::CloseWhenIdle() {
 void ServerConnection::CloseQuietly() {
   if (state_ == State::kClosed) return;
   // Requests that expected no reply and are written are done; nothing else is outstanding.
-  entries_.clear();
+  queue_.Clear();
   state_ = State::kClosed;
   if (counted_connected_) server_.stats.server_connections.Add(-1);
   ReleaseSocket();

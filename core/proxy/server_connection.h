@@ -7,12 +7,12 @@
 
 #include <cstdint>
 #include <cstring>
-#include <deque>
 #include <vector>
 
 #include "api/codec.h"
 #include "core/buffer/evbuffer_buffer.h"
 #include "core/proxy/pending_request.h"
+#include "core/proxy/server_queue.h"
 #include "core/tls/tls_session.h"
 
 namespace proxy {
@@ -76,22 +76,11 @@ class ServerConnection {
  private:
   enum class State { kResolving, kConnecting, kConnected, kClosed };
 
-  struct Entry {
-    PendingRequest* request;  // null for the proxy's own requests (handshake, pin prelude/reset)
-    int32_t fragment;
-    uint64_t bytes;  // as large as --max-request-bytes allows (up to 4 GiB)
-    uint64_t deadline_us;  // 0 = no timeout
-    bool expects_reply;
-    uint64_t queued_us;  // for the server latency histogram
-    bool setup = false;  // the connection's handshake (AUTH/SELECT/HELLO): errors are logged
-  };
-  // --max-request-bytes allows up to 4 GiB (core/server/options.cc): every size on the path
-  // (Entry::bytes, the write accounting, the queue byte gauges) is 64-bit.
-  static_assert(sizeof(Entry::bytes) >= sizeof(uint64_t), "request sizes may exceed 4 GiB - 1");
+  using Entry = ServerQueue::Entry;
 
   static void OnResolved(int result, evutil_addrinfo* addresses, void* arg);
   // Opens the socket and starts connecting to `addr`; false with errno on immediate failure.
-  bool StartConnect(const sockaddr* addr, socklen_t len, bool is_unix);
+  bool StartConnect(const sockaddr* addr, socklen_t len);
   static void OnEvent(evutil_socket_t fd, short what, void* arg);
   static void OnTimeout(evutil_socket_t fd, short what, void* arg);
   void HandleConnected();
@@ -112,6 +101,7 @@ class ServerConnection {
   bool Idle() const;
   void WakeWaiters();
   void Deliver(Entry& entry, size_t wire_size);
+  // The request of an entry of a closed connection fails (its reference is dropped).
   void FailEntry(Entry& entry, int error);
 
   PoolRuntime& pool_;
@@ -137,10 +127,7 @@ class ServerConnection {
   EvBuffer out_;
   ReplyDecoderPtr decoder_;
   Reply reply_;
-  std::deque<Entry> entries_;  // in wire order
-  size_t unsent_entries_ = 0;  // the last N entries have bytes not yet fully written
-  size_t unsent_head_bytes_ = 0;  // bytes of the first unsent entry already written
-  size_t answered_unsent_bytes_ = 0;  // unwritten bytes of requests answered early
+  ServerQueue queue_;  // the requests written or being written, in wire order
   bool counted_connected_ = false;
   bool close_when_idle_ = false;
   // The handshake's replies: how many were checked (Codec::CheckHandshakeReply's index), how

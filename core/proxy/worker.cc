@@ -20,13 +20,10 @@
 #include "core/proxy/clock.h"
 #include "core/proxy/health_check.h"
 #include "core/proxy/server_connection.h"
+#include "core/proxy/tuning.h"
 
 namespace proxy {
 namespace {
-
-constexpr size_t kMaxFreeRequests = 4096;  // recycled request objects kept after a burst
-// How often replicas are checked when the pool has no health_check_interval.
-constexpr uint32_t kDefaultReplicaCheckMs = 1000;
 
 // Numeric hosts and unix paths resolve without a lookup; names are looked up (once, at
 // startup, like twemproxy's first connect; a failed lookup gives "Host is down").
@@ -177,10 +174,13 @@ PoolRuntime::~PoolRuntime() {
   if (accept_timer_ != nullptr) event_free(accept_timer_);
   if (health_timer_ != nullptr) event_free(health_timer_);
   // Shutdown: clients still connected are closed first (they drop their references to the
-  // requests in flight and are freed with the worker's dead connections), then the server
+  // requests in flight) and freed while the pool they use is still here, then the server
   // connections release the requests they still hold.
-  const std::vector<ClientConnection*> clients(live_clients_.begin(), live_clients_.end());
+  std::vector<ClientConnection*> clients;
+  clients.reserve(live_clients_.size());
+  for (const auto& entry : live_clients_) clients.push_back(entry.first);
   for (ClientConnection* client : clients) client->CloseForShutdown();
+  worker_.FreeClosedClients();
   for (auto* list : {&servers_, &replicas_, &redirect_targets_, &retired_servers_}) {
    for (auto& server : *list) {
     for (uint8_t v = 0; v < kMaxVariants; ++v) {
@@ -198,11 +198,13 @@ PoolRuntime::~PoolRuntime() {
   }
 }
 
-void PoolRuntime::ClientOpened(ClientConnection* client) {
+ClientConnection* PoolRuntime::ClientOpened(std::unique_ptr<ClientConnection> client) {
   stats_.client_connections.Add(1);
   ++clients_;
-  live_clients_.insert(client);
+  ClientConnection* raw = client.get();
+  live_clients_.emplace(raw, std::move(client));
   worker_.ClientCountChanged(1);
+  return raw;
 }
 
 absl::Status PoolRuntime::BuildFilters() {
@@ -261,11 +263,13 @@ void PoolRuntime::PauseAccepting(int error) {
   // The pending connection stays in the kernel's backlog; accepting again at once would fail
   // again at once (a busy loop). Pause, doubling the pause while it keeps failing.
   stats_.accept_refused.Add(1);
-  accept_backoff_ms_ = accept_backoff_ms_ == 0 ? 100 : std::min<uint32_t>(accept_backoff_ms_ * 2, 1000);
+  accept_backoff_ms_ = accept_backoff_ms_ == 0
+                           ? kAcceptBackoffFirstMs
+                           : std::min<uint32_t>(accept_backoff_ms_ * 2, kAcceptBackoffMaxMs);
   event_del(accept_event_);
   if (accept_timer_ == nullptr) accept_timer_ = evtimer_new(worker_.base(), &OnAcceptResume, this);
-  timeval tv{0, static_cast<suseconds_t>(accept_backoff_ms_) * 1000};
-  if (accept_backoff_ms_ >= 1000) tv = timeval{1, 0};
+  const timeval tv{static_cast<time_t>(accept_backoff_ms_ / 1000),
+                   static_cast<suseconds_t>(accept_backoff_ms_ % 1000) * 1000};
   evtimer_add(accept_timer_, &tv);
   // One line per pause (at most 10 a second, 1 a second once the backoff is at its cap).
   const uint64_t refused = static_cast<uint64_t>(stats_.accept_refused.Get());
@@ -278,7 +282,7 @@ void PoolRuntime::PauseAccepting(int error) {
 
 void PoolRuntime::Accept() {
   const config::v1::Pool& config = shared_->config;
-  for (int i = 0; i < 64 && accept_event_ != nullptr; ++i) {
+  for (int i = 0; i < kMaxAcceptsPerEvent && accept_event_ != nullptr; ++i) {
     const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       const int error = errno;
@@ -293,7 +297,8 @@ void PoolRuntime::Accept() {
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
       if (config.tcpkeepalive()) setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
     }
-    auto* client = new ClientConnection(*this, fd);
+    ClientConnection* client = ClientOpened(std::make_unique<ClientConnection>(*this, fd));
+    client->Start();
     if (config.client_connections() > 0 && clients_ > config.client_connections()) {
       client->RefuseAndClose("max number of clients reached");
     }
@@ -412,12 +417,19 @@ void PoolRuntime::Retire() {
 
 void PoolRuntime::Drain() {
   StopAccepting();
-  const std::vector<ClientConnection*> clients(live_clients_.begin(), live_clients_.end());
+  std::vector<ClientConnection*> clients;
+  clients.reserve(live_clients_.size());
+  for (const auto& entry : live_clients_) clients.push_back(entry.first);
   for (ClientConnection* client : clients) client->Drain();
 }
 
-void PoolRuntime::ClientClosed(ClientConnection* client, bool eof) {
-  live_clients_.erase(client);
+std::unique_ptr<ClientConnection> PoolRuntime::ClientClosed(ClientConnection* client, bool eof) {
+  std::unique_ptr<ClientConnection> owned;
+  auto it = live_clients_.find(client);
+  if (it != live_clients_.end()) {
+    owned = std::move(it->second);
+    live_clients_.erase(it);
+  }
   worker_.ClientCountChanged(-1);
   --clients_;
   stats_.client_connections.Add(-1);
@@ -426,6 +438,7 @@ void PoolRuntime::ClientClosed(ClientConnection* client, bool eof) {
   } else {
     stats_.client_err.Add(1);
   }
+  return owned;
 }
 
 namespace {
@@ -590,7 +603,7 @@ ServerState* PoolRuntime::RedirectTarget(const std::string& host, uint32_t port)
   for (std::unique_ptr<ServerState>& target : redirect_targets_) {
     if (target->where == where) return target.get();
   }
-  if (redirect_targets_.size() >= 64) return nullptr;
+  if (redirect_targets_.size() >= kMaxRedirectTargets) return nullptr;
   config::v1::Server config;
   config.mutable_tcp()->set_host(host);
   config.mutable_tcp()->set_port(port);
@@ -761,7 +774,7 @@ Worker::Worker(int id, std::vector<std::shared_ptr<const SharedPool>> pools)
 Worker::~Worker() {
   pools_.clear();
   retired_pools_.clear();
-  for (ClientConnection* c : dead_clients_) delete c;
+  dead_clients_.clear();
   for (ServerConnection* s : dead_servers_) delete s;
   if (garbage_event_ != nullptr) event_free(garbage_event_);
   if (flush_event_ != nullptr) event_free(flush_event_);
@@ -914,25 +927,18 @@ evdns_base* Worker::dns() {
   return dns_;
 }
 
-PendingRequest* Worker::AllocRequest() {
-  if (free_requests_.empty()) return new PendingRequest();
-  PendingRequest* request = free_requests_.back().release();
-  free_requests_.pop_back();
-  return request;
-}
-
-void Worker::Release(PendingRequest* request) {
-  if (free_requests_.size() >= kMaxFreeRequests) {
-    delete request;
-    return;
-  }
-  request->Reset();
-  free_requests_.emplace_back(request);
-}
-
-void Worker::DeferDelete(ClientConnection* connection) {
-  dead_clients_.push_back(connection);
+void Worker::DeferDelete(std::unique_ptr<ClientConnection> connection) {
+  dead_clients_.push_back(std::move(connection));
   event_active(garbage_event_, EV_READ, 1);
+}
+
+void Worker::FreeClosedClients() {
+  if (dead_clients_.empty()) return;
+  // Their pending flushes (no-ops once closed) must not run on freed memory.
+  flush_clients_.erase(std::remove_if(flush_clients_.begin(), flush_clients_.end(),
+                                      [](ClientConnection* c) { return c->closed(); }),
+                       flush_clients_.end());
+  dead_clients_.clear();
 }
 
 void Worker::DeferDelete(ServerConnection* connection) {
@@ -962,11 +968,11 @@ void Worker::OnGarbage(evutil_socket_t, short, void* arg) {
   // Pending flushes may name connections about to be deleted: run them first (closed
   // connections ignore them).
   self->FlushAll();
-  std::vector<ClientConnection*> clients;
+  std::vector<std::unique_ptr<ClientConnection>> clients;
   clients.swap(self->dead_clients_);
   std::vector<ServerConnection*> servers;
   servers.swap(self->dead_servers_);
-  for (ClientConnection* c : clients) delete c;
+  clients.clear();
   for (ServerConnection* s : servers) delete s;
   self->CollectRetired();
 }

@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "api/filter.h"
 #include "api/placement.h"
 #include "core/proxy/pending_request.h"
@@ -158,8 +158,8 @@ class PoolRuntime : public PoolView {
   // A replica failed a request or its connection: no reads until a check passes.
   void ReplicaFailed(ServerState& replica, absl::string_view why);
   // Redis Cluster: the server at host:port a redirection names (a server of the pool, or one
-  // the slot map does not list yet, made on demand and kept until the next map; at most 64);
-  // nullptr when none can be made.
+  // the slot map does not list yet, made on demand and kept until the next map; at most
+  // kMaxRedirectTargets); nullptr when none can be made.
   ServerState* RedirectTarget(const std::string& host, uint32_t port);
 
   // Re-adds ejected servers whose retry time has passed (called before routing).
@@ -187,8 +187,10 @@ class PoolRuntime : public PoolView {
   void RecordServerSuccess(ServerState& server) { server.failures = 0; }
   void ConnectionClosed(ServerConnection* connection);
 
-  void ClientOpened(ClientConnection* client);
-  void ClientClosed(ClientConnection* client, bool eof);
+  // Client connections: the pool owns the open ones (see live_clients_). ClientOpened takes a
+  // new one; ClientClosed gives a closing one back, for Worker::DeferDelete.
+  ClientConnection* ClientOpened(std::unique_ptr<ClientConnection> client);
+  std::unique_ptr<ClientConnection> ClientClosed(ClientConnection* client, bool eof);
 
   // Live reconfiguration (a reload; docs/live-changes.md), on the worker's thread.
   // The same pool (same listen address and protocol) under a new config: servers that stay
@@ -269,8 +271,12 @@ class PoolRuntime : public PoolView {
   uint32_t accept_backoff_ms_ = 0;  // 0 = accepting normally
   uint64_t accept_refused_logged_ = 0;  // accept_refused when last logged
   uint64_t clients_ = 0;
-  // Open client connections, closed (and so freed) when the pool is destroyed at shutdown.
-  absl::flat_hash_set<ClientConnection*> live_clients_;
+  // The open client connections, owned here. Ownership rule: a client that closes
+  // (ClientConnection::Close) hands itself to the worker, which deletes it after the current
+  // callback (Worker::DeferDelete: its own callbacks, or a server's delivering a reply, may
+  // still be on the stack). The pool's destructor closes the clients still open and frees them
+  // (a pool is never destroyed from inside a client's callback).
+  absl::flat_hash_map<ClientConnection*, std::unique_ptr<ClientConnection>> live_clients_;
   PoolStats stats_;
   ScopeImpl scope_;
   std::vector<FilterFactoryFn> filter_factories_;
@@ -314,9 +320,8 @@ class Worker {
   uint64_t now_us() const { return now_us_; }
   void UpdateClock();
 
-  // Request objects are recycled per worker.
-  PendingRequest* AllocRequest();
-  void Release(PendingRequest* request);
+  // Request objects are recycled per worker (see PendingRequest for their lifetime).
+  RequestPool& requests() { return requests_; }
 
   // Queues a connection's Flush() for the end of the current batch of events, so that the
   // writes of every request decoded in this batch go out together (one event for all).
@@ -329,9 +334,12 @@ class Worker {
     ActivateFlush();
   }
 
-  // Deletes connections after the current callback returns.
-  void DeferDelete(ClientConnection* connection);
+  // Deletes connections after the current callback returns: a connection closes from inside
+  // its own callbacks (or another connection's), which must not find it freed when they return.
+  void DeferDelete(std::unique_ptr<ClientConnection> connection);
   void DeferDelete(ServerConnection* connection);
+  // Frees the closed client connections now (never from inside a connection's callback).
+  void FreeClosedClients();
 
   std::vector<std::unique_ptr<PoolRuntime>>& pools() { return pools_; }
 
@@ -382,6 +390,8 @@ class Worker {
   std::vector<std::shared_ptr<const SharedPool>> shared_pools_;
   event_base* base_ = nullptr;
   evdns_base* dns_ = nullptr;
+  // Declared before the pools and connections: destroyed after them (they release requests).
+  RequestPool requests_;
   std::vector<std::unique_ptr<PoolRuntime>> pools_;
   std::vector<std::unique_ptr<PoolRuntime>> retired_pools_;
   std::atomic<int64_t> live_clients_{0};
@@ -391,8 +401,7 @@ class Worker {
   event* tasks_event_ = nullptr;
   std::thread thread_;
   uint64_t now_us_ = 0;
-  std::vector<std::unique_ptr<PendingRequest>> free_requests_;
-  std::vector<ClientConnection*> dead_clients_;
+  std::vector<std::unique_ptr<ClientConnection>> dead_clients_;
   std::vector<ServerConnection*> dead_servers_;
   event* garbage_event_ = nullptr;
   event* flush_event_ = nullptr;
