@@ -8,7 +8,7 @@
 
 namespace proxy {
 
-bool IsAcceptResourceError(int error) {
+bool IsLocalResourceError(int error) {
   return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
 }
 

@@ -7,10 +7,11 @@
 
 namespace proxy {
 
-// Out of descriptors or kernel memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): accepting again at
-// once would fail the same way. Any other error concerns the one connection (the peer left
+// Out of descriptors or kernel memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): the proxy's own lack,
+// not the peer's fault. Accepting again at once would fail the same way, and a failed connect
+// says nothing about the server. Any other error concerns the one connection (the peer left
 // first: ECONNABORTED...) and the next accept may well succeed.
-bool IsAcceptResourceError(int error);
+bool IsLocalResourceError(int error);
 
 class AcceptFailureLog {
  public:

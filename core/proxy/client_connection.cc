@@ -10,6 +10,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "api/command_text.h"
+#include "api/stats_names.h"
 #include "core/common/log.h"
 #include "core/common/version.h"
 #include "core/proxy/server_connection.h"
@@ -39,30 +41,7 @@ bool ReplicaCanServe(const Request& request) {
 }
 
 // The client's command name made safe to quote in a one-line error: printable ASCII, bounded.
-void AppendQuotable(absl::string_view name, std::string* out) {
-  const size_t n = std::min(name.size(), kMaxQuotedName);
-  for (size_t i = 0; i < n; ++i) {
-    const unsigned char c = static_cast<unsigned char>(name[i]);
-    out->push_back(c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?');
-  }
-  if (n < name.size()) out->append("...");
-}
 
-// The core's refusal of a CommandKind::kUnsupported request that the filter chain let through:
-// the codec's reason when it has one (same wording as the reject_unsupported filter).
-std::string UnsupportedText(const Request& request, const Codec& codec) {
-  absl::string_view name = request.command;
-  if (name.empty() && !request.args.empty()) name = request.args[0];
-  if (name.empty()) return "unknown or unsupported command";
-  std::string text = request.command.empty() ? "unknown or unsupported command '"
-                                             : "unsupported command '";
-  AppendQuotable(name, &text);
-  text.push_back('\'');
-  if (request.command.empty()) return text;
-  const absl::string_view reason = codec.UnsupportedReason(name);
-  absl::StrAppend(&text, ": ", reason.empty() ? absl::string_view("it is not proxied") : reason);
-  return text;
-}
 
 // When the process started (static initialisation), for INFO's uptime.
 const std::chrono::steady_clock::time_point kProcessStart = std::chrono::steady_clock::now();
@@ -70,9 +49,7 @@ const std::chrono::steady_clock::time_point kProcessStart = std::chrono::steady_
 // A reply or reason made printable and short for one log line.
 std::string LogText(absl::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
-  std::string out;
-  AppendQuotable(text.substr(0, kMaxQuotedText), &out);
-  return out;
+  return Quotable(text);
 }
 
 }  // namespace
@@ -421,7 +398,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ClientConnection::RunFilterChain(Pendin
     // or cannot be proxied are never forwarded, whatever the pool's chain: filters may
     // refuse more, never less (a filter cannot turn an unsupported command into another).
     pool_.stats().unsupported_refused.Add(1);
-    Refuse(p, UnsupportedText(p->request, *codec_));
+    Refuse(p, UnsupportedCommandText(p->request, *codec_));
     session_->OnPinRefused();
     return true;
   }
@@ -468,7 +445,7 @@ void ClientConnection::Refuse(PendingRequest* p, absl::string_view text) {
 void ClientConnection::CountRefusal(const Request& request, absl::string_view text) {
   pool_.stats().refused.Add(1);
   const absl::string_view command = request.command.empty() ? "unknown" : request.command;
-  pool_.scope().Child("refused").CounterFor(command).Add(1);
+  pool_.scope().Child(stats_names::kRefusedScope).CounterFor(command).Add(1);
   if (log::Enabled(log::kInfo) && worker_.AllowRefusalLog()) {
     PROXY_LOG(log::kInfo, "pool %s: refused %s (fd %d): %s", pool_.Name(), command, fd_,
               LogText(text));

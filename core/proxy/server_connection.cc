@@ -31,6 +31,7 @@
 #include <cerrno>
 
 #include "core/common/log.h"
+#include "core/net/accept_failures.h"
 #include "core/proxy/client_connection.h"
 #include "core/proxy/server_connect.h"
 #include "core/proxy/tuning.h"
@@ -118,8 +119,7 @@ void ServerConnection::OnResolved(int result, evutil_addrinfo* addresses, void* 
   evutil_freeaddrinfo(addresses);
   // The proxy's own lack of descriptors or memory is not the server's failure.
   if (!ok) {
-    self->Fail(error, false,
-               error != EMFILE && error != ENFILE && error != ENOBUFS && error != ENOMEM);
+    self->Fail(error, false, !IsLocalResourceError(error));
   }
 }
 

@@ -14,56 +14,42 @@
 #include "absl/strings/str_cat.h"
 #include "api/registry.h"
 #include "core/config/filter_chain.h"
+#include "core/net/tcp_listener.h"
 
 namespace proxy {
 namespace {
 
-// A TCP listener on the pool's address. SO_REUSEADDR only lets a restart bind over TIME_WAIT
-// sockets (it never lets two listening sockets share an address on Linux); SO_REUSEPORT only
-// when the pool asks for it: it would let a second instance (or any process of the same user)
-// bind the same address and silently take half the clients.
+// A TCP listener on the pool's address (core/net/tcp_listener.h: SO_REUSEPORT only when the
+// pool asks for it, since it would let a second instance silently take half the clients).
 absl::StatusOr<int> OpenTcpListener(const config::v1::Pool& config, bool reuseport) {
   const config::v1::TcpAddress& tcp = config.listen().tcp();
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
-  addrinfo* result = nullptr;
-  const std::string port = std::to_string(tcp.port());
-  const int rc = getaddrinfo(tcp.host().c_str(), port.c_str(), &hints, &result);
-  if (rc != 0 || result == nullptr) {
-    return absl::UnavailableError(absl::StrCat("pool '", config.name(), "': cannot resolve '",
-                                               config.listen().raw(), "': ", gai_strerror(rc)));
+  TcpListenerSpec spec;
+  spec.host = tcp.host();
+  spec.port = static_cast<uint16_t>(tcp.port());
+  spec.backlog = static_cast<int>(config.backlog());
+  spec.reuseport = reuseport;
+  TcpListenerFailure failure;
+  const int fd = OpenTcpListenerSocket(spec, &failure);
+  if (fd >= 0) return fd;
+  const std::string where = absl::StrCat("pool '", config.name(), "': ");
+  switch (failure.step) {
+    case TcpListenerFailure::Step::kResolve:
+      return absl::UnavailableError(
+          absl::StrCat(where, "cannot resolve '", config.listen().raw(), "': ", failure.reason));
+    case TcpListenerFailure::Step::kSocket:
+      return absl::UnavailableError(absl::StrCat(where, "socket for '", config.listen().raw(),
+                                                 "' failed: ", failure.reason));
+    case TcpListenerFailure::Step::kBindOrListen:
+      break;
   }
-  int fd = socket(result->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int one = 1;
-  absl::Status status;
-  if (fd < 0) {
-    status = absl::UnavailableError(absl::StrCat("pool '", config.name(), "': socket for '",
-                                                 config.listen().raw(),
-                                                 "' failed: ", std::strerror(errno)));
-  } else {
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (reuseport) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-    if (bind(fd, result->ai_addr, result->ai_addrlen) != 0 ||
-        listen(fd, static_cast<int>(config.backlog())) != 0) {
-      const int error = errno;
-      status = absl::UnavailableError(absl::StrCat(
-          "pool '", config.name(), "': bind to '", config.listen().raw(), "' failed: ",
-          std::strerror(error),
-          error == EADDRINUSE
-              ? (reuseport ? " (another process listens there with SO_REUSEPORT under a "
-                             "different user, or without it)"
-                           : " (is another instance running? `reuseport: true` is needed to "
-                             "share the address on purpose)")
-              : ""));
-      close(fd);
-      fd = -1;
-    }
-  }
-  freeaddrinfo(result);
-  if (!status.ok()) return status;
-  return fd;
+  return absl::UnavailableError(absl::StrCat(
+      where, "bind to '", config.listen().raw(), "' failed: ", failure.reason,
+      failure.error == EADDRINUSE
+          ? (reuseport ? " (another process listens there with SO_REUSEPORT under a "
+                         "different user, or without it)"
+                       : " (is another instance running? `reuseport: true` is needed to "
+                         "share the address on purpose)")
+          : ""));
 }
 
 // A unix-domain listener: unlinks a stale file, and sets the asked permissions before

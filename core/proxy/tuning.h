@@ -26,9 +26,6 @@ inline constexpr int kMaxReadsBeforeFailing = 64;
 
 // Bytes of a reply or reason quoted in one log line or one error reply (its first line).
 inline constexpr size_t kMaxQuotedText = 200;
-// Bytes of a client's command name quoted in an error reply; longer (client-chosen) names are
-// cut, so that a refusal stays one short line.
-inline constexpr size_t kMaxQuotedName = 64;
 // Bytes of a reply to the proxy's own connection setup given to Codec::CheckHandshakeReply.
 inline constexpr size_t kMaxHandshakeReplyBytes = 512;
 // Bytes of an error reply parsed for a Redis Cluster redirection ("-MOVED 3999 host:port").

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/common/log.h"
 #include "core/config/values.h"
+#include "core/net/accept_failures.h"
 #include "core/proxy/client_connection.h"
 #include "core/proxy/clock.h"
 #include "core/proxy/health_check.h"
@@ -286,9 +287,7 @@ void PoolRuntime::Accept() {
     const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       const int error = errno;
-      if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM) {
-        PauseAccepting(error);
-      }
+      if (IsLocalResourceError(error)) PauseAccepting(error);
       return;  // EAGAIN (another worker took it), or retried on the next event
     }
     accept_backoff_ms_ = 0;
@@ -453,9 +452,7 @@ ServerConnection* OpenConnection(PoolRuntime& pool, ServerState& server, uint8_t
     server.stats.server_err.Add(1);
     // The proxy's own lack of descriptors or memory (e.g. a flood of clients) says nothing
     // about the server: not counted toward its failures.
-    if (error != EMFILE && error != ENFILE && error != ENOBUFS && error != ENOMEM) {
-      pool.RecordServerFailure(server);
-    }
+    if (!IsLocalResourceError(error)) pool.RecordServerFailure(server);
     errno = error;
     return nullptr;
   }

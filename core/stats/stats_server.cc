@@ -194,7 +194,7 @@ void StatsServer::Serve() {
     const int client = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (client < 0) {
       const int error = errno;
-      if (!IsAcceptResourceError(error)) continue;  // the peer left first (ECONNABORTED...)
+      if (!IsLocalResourceError(error)) continue;  // the peer left first (ECONNABORTED...)
       refused_accepts_.fetch_add(1, std::memory_order_relaxed);
       failures.Record("stats", error, WallMicros());
       backoff_ms = AcceptFailureLog::kPauseMs;

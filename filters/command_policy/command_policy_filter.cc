@@ -9,14 +9,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "filters/common/command_text.h"
+#include "api/command_text.h"
 
 namespace proxy::filters::command_policy {
 namespace {
 
 using config::filters::v1::CommandPolicyConfig;
 
-using ::proxy::filters::common::Quotable;
 
 // "" when `name` is one command word, else why not (`field` is the config path, e.g.
 // "deny_commands[2]").

@@ -18,7 +18,7 @@
 #include "api/config/filters/v1/command_policy.pb.h"
 #include "api/filter.h"
 #include "filters/common/case_insensitive.h"
-#include "filters/common/command_text.h"
+#include "api/command_text.h"
 #include "api/stats.h"
 
 namespace proxy::filters::command_policy {
@@ -121,7 +121,6 @@ absl::StatusOr<FilterFactoryFn> CreateFilterFactory(
     const config::filters::v1::CommandPolicyConfig& config, const FactoryContext& context,
     MonotonicClock clock);
 
-using ::proxy::filters::common::CommandName;  // filters/common/command_text.h
 
 // The refusal texts (the codec adds "-ERR " / "SERVER_ERROR "). `command` is quoted safely:
 // printable ASCII only, at most 64 bytes.

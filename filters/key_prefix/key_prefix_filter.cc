@@ -8,7 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "filters/common/command_text.h"
+#include "api/command_text.h"
 
 namespace proxy::filters::key_prefix {
 namespace {
@@ -16,9 +16,6 @@ namespace {
 // Argument scratch kept between requests; a larger one (after a huge MGET) is released.
 constexpr size_t kKeptArgBytes = 64u << 10;
 
-using ::proxy::filters::common::CommandName;
-using ::proxy::filters::common::kMaxQuotedName;
-using ::proxy::filters::common::Quotable;
 
 // The request's command name, made safe to quote inside a one-line error reply.
 std::string QuotedCommand(const Request& request) { return Quotable(CommandName(request)); }

@@ -9,10 +9,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "filters/common/command_text.h"
+#include "api/command_text.h"
 
 namespace proxy::filters::reject_unsupported {
-using ::proxy::filters::common::Quotable;
 
 absl::StatusOr<std::shared_ptr<const DenyList>> DenyList::Create(
     const config::filters::v1::RejectUnsupportedConfig& config) {
@@ -36,21 +35,6 @@ absl::StatusOr<std::shared_ptr<const DenyList>> DenyList::Create(
   return std::shared_ptr<const DenyList>(std::move(list));
 }
 
-std::string UnsupportedMessage(const Request& request, const Codec& codec) {
-  const absl::string_view name = CommandName(request);
-  if (name.empty()) {
-    return "unknown or unsupported command";
-  }
-  const absl::string_view reason = codec.UnsupportedReason(name);
-  if (!reason.empty()) {
-    return absl::StrCat("unsupported command '", Quotable(name), "': ", reason);
-  }
-  if (!request.command.empty()) {
-    // Known to the codec, classified as not proxiable, no specific explanation.
-    return absl::StrCat("unsupported command '", Quotable(name), "': it is not proxied");
-  }
-  return absl::StrCat("unknown or unsupported command '", Quotable(name), "'");
-}
 
 std::string DisabledMessage(const Request& request) {
   return absl::StrCat("command '", Quotable(CommandName(request)), "' is disabled on this pool");
@@ -62,7 +46,7 @@ FilterStatus RejectUnsupportedFilter::OnRequest(Request& request, FilterCallback
     return FilterStatus::kStop;
   }
   if (request.kind == CommandKind::kUnsupported) {
-    callbacks.SendLocalError(UnsupportedMessage(request, callbacks.Pool().PoolCodec()));
+    callbacks.SendLocalError(UnsupportedCommandText(request, callbacks.Pool().PoolCodec()));
     return FilterStatus::kStop;
   }
   return FilterStatus::kContinue;

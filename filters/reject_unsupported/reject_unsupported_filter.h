@@ -14,7 +14,7 @@
 #include "api/config/filters/v1/reject_unsupported.pb.h"
 #include "api/filter.h"
 #include "filters/common/case_insensitive.h"
-#include "filters/common/command_text.h"
+#include "api/command_text.h"
 
 namespace proxy::filters::reject_unsupported {
 
@@ -35,12 +35,9 @@ class DenyList {
   absl::flat_hash_set<std::string, CaseInsensitiveHash, CaseInsensitiveEq> commands_;
 };
 
-using ::proxy::filters::common::CommandName;  // filters/common/command_text.h
 
-// The error text for a kUnsupported request, e.g. "unsupported command 'KEYS': keys are spread
-// over several servers; run it on each server directly" (the reason comes from the pool's codec,
-// Codec::UnsupportedReason) or "unknown or unsupported command 'FOO'".
-std::string UnsupportedMessage(const Request& request, const Codec& codec);
+// A kUnsupported request is refused with UnsupportedCommandText (api/command_text.h), the
+// wording the core uses too.
 
 // The error text for a denied command: "command 'FLUSHALL' is disabled on this pool".
 std::string DisabledMessage(const Request& request);
