@@ -360,11 +360,12 @@ class Codec {
     uint32_t servers = 0;
     uint32_t servers_ejected = 0;
     uint64_t uptime_s = 0;
-    uint64_t client_connections = 0;   // open now, this pool, every worker
+    // The counters are the serving worker's: with --workers N, its share.
+    uint64_t client_connections = 0;   // open now, this pool
     uint64_t total_connections = 0;    // accepted since start, every pool
-    uint64_t requests = 0;             // this pool, every worker
+    uint64_t requests = 0;             // this pool
     uint64_t refused = 0;              // requests refused by the proxy (this pool)
-    uint32_t workers = 1;
+    uint32_t workers = 1;              // the process's --workers
     uint32_t process_id = 0;
   };
   // The client's reply to a Request::broadcast request: `fragments[i]` went to

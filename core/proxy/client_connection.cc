@@ -861,6 +861,7 @@ void ClientConnection::OnFragmentsDone(PendingRequest* p) {
     facts.client_connections = static_cast<uint64_t>(pool_.stats().client_connections.Get());
     facts.total_connections = static_cast<uint64_t>(worker_.total_connections());
     facts.refused = static_cast<uint64_t>(pool_.stats().refused.Get());
+    facts.workers = worker_.workers();
     facts.process_id = static_cast<uint32_t>(getpid());
     merged = codec_->MergeBroadcast(p->request, p->context.fragments, p->fragment_replies, facts,
                                     &p->reply_text);

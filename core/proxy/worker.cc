@@ -765,8 +765,8 @@ void PoolRuntime::RebuildPlacement() {
 // ---------------------------------------------------------------------------------------------
 // Worker
 
-Worker::Worker(int id, std::vector<std::shared_ptr<const SharedPool>> pools)
-    : id_(id), shared_pools_(std::move(pools)) {}
+Worker::Worker(int id, std::vector<std::shared_ptr<const SharedPool>> pools, uint32_t workers)
+    : id_(id), workers_(workers), shared_pools_(std::move(pools)) {}
 
 Worker::~Worker() {
   pools_.clear();

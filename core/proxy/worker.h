@@ -284,7 +284,8 @@ class PoolRuntime : public PoolView {
 
 class Worker {
  public:
-  Worker(int id, std::vector<std::shared_ptr<const SharedPool>> pools);
+  // `workers`: how many workers the process runs (for INFO's proxy_workers).
+  Worker(int id, std::vector<std::shared_ptr<const SharedPool>> pools, uint32_t workers = 1);
   ~Worker();
 
   // Builds the pools' runtime state and starts accepting on their listeners (made by the
@@ -317,6 +318,7 @@ class Worker {
   // The worker's asynchronous resolver, created on first use.
   evdns_base* dns();
   int id() const { return id_; }
+  uint32_t workers() const { return workers_; }
   uint64_t now_us() const { return now_us_; }
   void UpdateClock();
 
@@ -387,6 +389,7 @@ class Worker {
   void FlushAll();
 
   int id_;
+  uint32_t workers_ = 1;
   std::vector<std::shared_ptr<const SharedPool>> shared_pools_;
   event_base* base_ = nullptr;
   evdns_base* dns_ = nullptr;

@@ -511,7 +511,7 @@ int Server::Run(const config::v1::Bootstrap& bootstrap,
 
   std::vector<std::shared_ptr<const SharedPool>> initial(pools_.begin(), pools_.end());
   for (unsigned i = 0; i < worker_count_; ++i) {
-    auto worker = std::make_unique<Worker>(static_cast<int>(i), initial);
+    auto worker = std::make_unique<Worker>(static_cast<int>(i), initial, worker_count_);
     absl::Status status = worker->Init();
     if (!status.ok()) {
       PROXY_LOG(log::kError, "%s", status.message());
