@@ -25,6 +25,7 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
+#include "test/util/wait.h"
 
 namespace proxy::test {
 namespace {
@@ -55,15 +56,6 @@ void WriteFile(const std::string& path, const std::string& content) {
   const std::string temp = path + ".tmp";
   std::ofstream(temp, std::ios::binary) << content;
   std::rename(temp.c_str(), path.c_str());  // a deployment replaces the file whole
-}
-
-bool WaitUntil(const std::function<bool()>& done, milliseconds limit = milliseconds(10000)) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return true;
 }
 
 // redis-server with an ACL file (`lines`, one ACL rule a line).

@@ -1,4 +1,5 @@
 #include "test/cluster/redis_cluster.h"
+#include "test/util/wait.h"
 
 #include <unistd.h>
 
@@ -96,15 +97,6 @@ double Metric(int admin_port, const std::string& series) {
   const auto [code, body] = HttpGet(admin_port, "/metrics");
   if (code != 200) return -1;
   return MetricValue(body, series);
-}
-
-bool WaitUntil(const std::function<bool()>& done, milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return true;
 }
 
 std::string RedisCluster::Ask(int port, const std::vector<std::string>& args,

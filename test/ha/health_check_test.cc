@@ -15,21 +15,13 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
+#include "test/util/wait.h"
 
 namespace proxy::test {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
-
-bool WaitUntil(const std::function<bool()>& done, milliseconds limit) {
-  const auto deadline = steady_clock::now() + limit;
-  while (!done()) {
-    if (steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return true;
-}
 
 // The /servers entry of `server` (one JSON object per line).
 std::string ServerLine(int admin_port, const std::string& server) {

@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
 #include "test/sentinel/sentinel_cluster.h"
+#include "test/util/wait.h"
 
 namespace proxy::test {
 namespace {
@@ -30,15 +31,6 @@ using std::chrono::steady_clock;
 constexpr milliseconds kLinkWait(15000);  // a replica's first sync with its master
 constexpr milliseconds kCheckWait(3000);  // the proxy's checks run every 200 ms
 constexpr milliseconds kSentinelWait(20000);
-
-bool WaitUntil(const std::function<bool()>& done, milliseconds limit) {
-  const auto deadline = steady_clock::now() + limit;
-  while (!done()) {
-    if (steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return true;
-}
 
 std::string Bulk(const std::string& value) {
   return absl::StrCat("$", value.size(), "\r\n", value, "\r\n");

@@ -25,6 +25,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "test/util/wait.h"
 
 namespace proxy::test {
 
@@ -46,17 +47,15 @@ int ConnectTo(int port) {
 
 // WaitForPort that gives up as soon as `process` has exited (e.g. exec failed, port taken).
 bool WaitForPortWhileRunning(Process& process, int port, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    int fd = ConnectTo(port);
-    if (fd >= 0) {
-      close(fd);
-      return process.Running();
-    }
-    if (!process.Running()) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+  bool exited = false;
+  const bool answered = WaitUntil(
+      [&] {
+        if (!PortRefuses(port)) return true;
+        exited = !process.Running();
+        return exited;
+      },
+      timeout);
+  return answered && !exited && process.Running();
 }
 
 namespace {
@@ -110,18 +109,21 @@ std::string Runfile(absl::string_view path) {
                       workspace != nullptr ? workspace : "shardproxy", "/", path);
 }
 
-long RssKb(pid_t pid) {
+long ProcStatusKb(pid_t pid, absl::string_view field) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  const std::string prefix = absl::StrCat(field, ":");
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      long kb = 0;
-      std::istringstream(line.substr(6)) >> kb;
+    if (line.rfind(prefix, 0) == 0) {
+      long kb = -1;
+      std::istringstream(line.substr(prefix.size())) >> kb;
       return kb;
     }
   }
   return -1;
 }
+
+long RssKb(pid_t pid) { return ProcStatusKb(pid, "VmRSS"); }
 
 std::string FindExecutable(absl::string_view name) {
   if (name.empty()) return "";
@@ -272,15 +274,13 @@ int Process::Stop(std::chrono::milliseconds grace) {
 }
 
 bool WaitForPort(int port, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    int fd = ConnectTo(port);
-    if (fd >= 0) {
-      close(fd);
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  return WaitUntil([port] { return !PortRefuses(port); }, timeout);
+}
+
+bool PortRefuses(int port) {
+  const int fd = ConnectTo(port);
+  if (fd < 0) return true;
+  close(fd);
   return false;
 }
 

@@ -23,7 +23,10 @@ std::string TempPath(absl::string_view name);
 std::string Runfile(absl::string_view path);
 // Full path of an executable found in $PATH (or /usr/bin, /usr/sbin), or "" when missing.
 std::string FindExecutable(absl::string_view name);
-// VmRSS of a process in KiB (/proc/<pid>/status), -1 when it cannot be read.
+// A field of /proc/<pid>/status in KiB ("VmRSS", or "VmHWM": the peak resident size since the
+// process started, which no sampling can miss); -1 when it cannot be read.
+long ProcStatusKb(pid_t pid, absl::string_view field);
+// VmRSS of a process in KiB, -1 when it cannot be read.
 long RssKb(pid_t pid);
 
 // The outcome of RunCommand().
@@ -65,6 +68,8 @@ bool WaitForPortWhileRunning(Process& process, int port, std::chrono::millisecon
 
 // Polls until a TCP connection to 127.0.0.1:port succeeds or the deadline passes.
 bool WaitForPort(int port, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+// True when a TCP connect to 127.0.0.1:port is refused (nothing listens there any more).
+bool PortRefuses(int port);
 
 class RedisServer {
  public:

@@ -50,6 +50,7 @@
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
 #include "test/integration/traffic_loop.h"
+#include "test/util/wait.h"
 
 namespace proxy::test {
 namespace {
@@ -107,28 +108,6 @@ std::string Show(absl::string_view bytes, size_t max = 200) {
 }
 
 ::testing::AssertionResult MemcachedInstalled() { return ToolInstalled("memcached", "memcached"); }
-
-bool WaitUntil(const std::function<bool()>& done, milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-}
-
-// True when a TCP connect to 127.0.0.1:port is refused (nothing listens there any more).
-bool PortRefuses(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool refused = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0;
-  close(fd);
-  return refused;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The memcache wire format

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
+#include "test/util/wait.h"
 
 namespace proxy::test {
 namespace {
@@ -22,15 +23,6 @@ std::string Pool(int listen, const std::vector<int>& servers, const std::string&
                                   extra, "  servers:\n");
   for (int port : servers) absl::StrAppend(&yaml, "   - 127.0.0.1:", port, ":1\n");
   return yaml;
-}
-
-bool Eventually(const std::function<bool()>& condition, int ms = 5000) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return condition();
 }
 
 TEST(ObservabilityTest, MetricsPassPromtoolAndHistogramsSeeInjectedLatency) {
@@ -118,7 +110,7 @@ TEST(ObservabilityTest, HealthAndServersFollowEjection) {
   redis.Kill();
   Client client(port);
   EXPECT_EQ(client.Command({"GET", "k"}).rfind("-ERR", 0), 0u);
-  EXPECT_TRUE(Eventually([&] { return HttpGet(admin, "/healthz").first == 503; }));
+  EXPECT_TRUE(WaitUntil([&] { return HttpGet(admin, "/healthz").first == 503; }));
   EXPECT_NE(HttpGet(admin, "/healthz").second.find("cache"), std::string::npos);
   servers = HttpGet(admin, "/servers").second;
   EXPECT_NE(servers.find("\"state\": \"ejected\""), std::string::npos) << servers;
@@ -151,14 +143,14 @@ TEST(ObservabilityTest, LogFileIsReopenedOnSighupAndLevelFollowsSignals) {
   // logrotate: move the file away, SIGHUP, the proxy writes to a new file at the old path.
   ASSERT_EQ(rename(log.c_str(), (log + ".1").c_str()), 0);
   proxy.process().Kill(SIGHUP);
-  EXPECT_TRUE(Eventually([&] { return read(log).find("reopening log file") != std::string::npos ||
+  EXPECT_TRUE(WaitUntil([&] { return read(log).find("reopening log file") != std::string::npos ||
                                       read(log + ".1").find("reopening") != std::string::npos; }));
   // The harness starts the proxy with -v 6.
   proxy.process().Kill(SIGTTIN);
-  EXPECT_TRUE(Eventually([&] { return read(log).find("up log level to 7") != std::string::npos; }))
+  EXPECT_TRUE(WaitUntil([&] { return read(log).find("up log level to 7") != std::string::npos; }))
       << read(log);
   proxy.process().Kill(SIGTTOU);
-  EXPECT_TRUE(Eventually([&] { return read(log).find("down log level to 6") != std::string::npos; }))
+  EXPECT_TRUE(WaitUntil([&] { return read(log).find("down log level to 6") != std::string::npos; }))
       << read(log);
 }
 

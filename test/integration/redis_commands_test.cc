@@ -30,6 +30,7 @@
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
 #include "test/integration/redis_command_cases.h"
+#include "test/util/wait.h"
 
 namespace proxy::test {
 namespace {
@@ -100,17 +101,6 @@ std::string PatternBytes(size_t size, uint32_t seed) {
          << "'" << name << "' was not found in PATH (" << (path != nullptr ? path : "")
          << ") nor /usr/bin: these integration tests need Debian's redis-server and redis-tools "
             "packages (tools/setup.sh installs them: apt-get install redis-server redis-tools)";
-}
-
-// Polls `done` until it returns true or `timeout` passes.
-template <typename Fn>
-bool PollUntil(Fn done, milliseconds timeout = milliseconds(5000)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(2));
-  }
 }
 
 struct ClusterOptions {
@@ -953,7 +943,7 @@ TEST(RedisCommandsTest, ClientConnectionsLimitIsEnforced) {
   // Once one leaves, a new client gets in (the proxy notices the close asynchronously).
   clients.pop_back();
   std::string last;
-  EXPECT_TRUE(PollUntil([&] {
+  EXPECT_TRUE(WaitUntil([&] {
     auto next = cluster.Connect(milliseconds(5000));
     last = next->Command({"PING"});
     if (last != kPong) return false;

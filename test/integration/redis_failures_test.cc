@@ -40,6 +40,7 @@
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
 #include "test/integration/traffic_loop.h"
+#include "test/util/wait.h"
 
 namespace proxy::test {
 namespace {
@@ -83,15 +84,6 @@ std::string Shown(absl::string_view reply) {
          << "); these integration tests need a real redis-server (apt-get install redis-server)";
 }
 
-bool WaitUntil(const std::function<bool()>& done, milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-}
-
 // Starts `n` redis-servers on free ports; reports (but returns) the ones that did not start.
 std::vector<std::unique_ptr<RedisServer>> StartRedis(int n) {
   std::vector<std::unique_ptr<RedisServer>> servers;
@@ -106,19 +98,6 @@ std::vector<std::unique_ptr<RedisServer>> StartRedis(int n) {
 
 bool AllOk(const std::vector<std::unique_ptr<RedisServer>>& servers) {
   return std::all_of(servers.begin(), servers.end(), [](const auto& s) { return s->ok(); });
-}
-
-// True when a TCP connect to 127.0.0.1:port is refused (nothing listens there any more).
-bool PortRefuses(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool refused = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0;
-  close(fd);
-  return refused;
 }
 
 // Sends every command in one write, then reads one reply per command ("" for a missing one).

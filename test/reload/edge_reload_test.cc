@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
 #include "test/reload/reload_util.h"
+#include "test/util/wait.h"
 
 namespace proxy::test {
 namespace {
@@ -68,7 +69,7 @@ TEST(EdgeReloadTest, RequestInFlightOnARemovedServerFinishesThere) {
   // The next request on the same connection goes by the new file; r2's connection closes.
   EXPECT_EQ(client.Command({"SET", key, "after"}), "+OK\r\n");
   EXPECT_EQ(b1.Get(key), std::optional<std::string>("after"));
-  EXPECT_TRUE(Eventually([&] { return b2.OtherClientIds().empty(); }, milliseconds(5000)))
+  EXPECT_TRUE(WaitUntil([&] { return b2.OtherClientIds().empty(); }, milliseconds(5000)))
       << "the removed server's connection did not close once idle";
 }
 
@@ -110,7 +111,7 @@ TEST(EdgeReloadTest, TransactionOnARemovedServerCompletesThere) {
   ASSERT_EQ(client.Command({"SET", tag + ":a", "2"}), "+QUEUED\r\n");
   EXPECT_EQ(client.Command({"EXEC"}), "*1\r\n+OK\r\n");
   EXPECT_EQ(b1.Get(tag + ":a"), std::optional<std::string>("2"));
-  EXPECT_TRUE(Eventually([&] { return b2.OtherClientIds().empty(); }, milliseconds(5000)))
+  EXPECT_TRUE(WaitUntil([&] { return b2.OtherClientIds().empty(); }, milliseconds(5000)))
       << "the removed server's connections did not close once released";
 }
 
@@ -139,7 +140,7 @@ TEST(EdgeReloadTest, RemovedPoolAnswersWhatItsClientSentThenClosesIt) {
   EXPECT_TRUE(client.WaitForClose()) << "the removed pool's client was not closed";
   Backend b2(r2.port(), true);
   EXPECT_EQ(b2.Get("k2"), std::optional<std::string>("2"));
-  EXPECT_TRUE(Eventually([&] { return b2.OtherClientIds().empty(); }, milliseconds(5000)))
+  EXPECT_TRUE(WaitUntil([&] { return b2.OtherClientIds().empty(); }, milliseconds(5000)))
       << "the removed pool's server connection stayed open";
   Client other(kept_port);
   EXPECT_EQ(other.Command({"PING"}), "+PONG\r\n");

@@ -1,5 +1,6 @@
 // Helpers for the live-reload tests; see reload_util.h.
 #include "test/reload/reload_util.h"
+#include "test/util/wait.h"
 
 #include <dirent.h>
 #include <signal.h>
@@ -41,22 +42,6 @@ std::optional<double> MetricValue(absl::string_view metrics, absl::string_view s
     if (absl::SimpleAtod(number, &value)) return value;
   }
   return std::nullopt;
-}
-
-bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() > deadline) return done();
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
-bool PortRefuses(int port) {
-  const int fd = ConnectTo(port);
-  if (fd < 0) return true;
-  close(fd);
-  return false;
 }
 
 std::string ServerLine(int port, int weight, const std::string& name) {
@@ -138,7 +123,7 @@ ReloadableProxy::SignalOutcome ReloadableProxy::ReloadBySignal(std::chrono::mill
   const int64_t failures = Reloads(false);
   process_.Kill(SIGUSR1);
   SignalOutcome outcome = SignalOutcome::kTimedOut;
-  Eventually(
+  WaitUntil(
       [&] {
         const std::string metrics = Metrics();
         const auto g = MetricValue(metrics, "shardproxy_config_generation");

@@ -35,6 +35,7 @@
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
 #include "test/reload/reload_util.h"
+#include "test/util/wait.h"
 
 namespace proxy::test {
 namespace {
@@ -251,7 +252,7 @@ TEST_P(TrafficReloadTest, TwentyReloadsUnderPipelinedTrafficOnBothProtocols) {
 
   for (auto& c : clients) c->Start();
   // Warm up: every client has done some rounds, so the proxy holds its backend connections.
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitUntil([&] {
     for (auto& c : clients) {
       if (c->rounds() < 5 && !c->dropped()) return false;
     }
@@ -312,7 +313,7 @@ TEST_P(TrafficReloadTest, TwentyReloadsUnderPipelinedTrafficOnBothProtocols) {
       EXPECT_TRUE(extra_client->WaitForClose()) << "xpool client not closed after reload A";
       extra_client.reset();
       // r3 is in no pool of A: the proxy's connections to it close once idle.
-      EXPECT_TRUE(Eventually([&] { return b_r3.OtherClientIds().empty(); }, milliseconds(5000)))
+      EXPECT_TRUE(WaitUntil([&] { return b_r3.OtherClientIds().empty(); }, milliseconds(5000)))
           << b_r3.OtherClientIds().size() << " connections left on the removed server r3";
     }
 

@@ -25,15 +25,6 @@
 
 namespace proxy::safety_test {
 
-bool WaitUntil(const std::function<bool()>& done, milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-}
-
 int WaitExit(Process& process, milliseconds timeout) {
   if (!WaitUntil([&] { return !process.Running(); }, timeout)) return -2;
   return process.Stop();  // already reaped: its recorded exit status

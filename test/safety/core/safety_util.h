@@ -13,6 +13,7 @@
 
 #include "absl/strings/string_view.h"
 #include "test/integration/harness.h"
+#include "test/util/wait.h"
 
 namespace proxy::safety_test {
 
@@ -26,8 +27,8 @@ using test::RespLength;
 using test::Runfile;
 using test::TempPath;
 
-// Polls `done` every 10 ms until it is true or `timeout` passes.
-bool WaitUntil(const std::function<bool()>& done, milliseconds timeout);
+// From test/util/wait.h.
+using test::WaitUntil;
 
 using test::ConnectTo;
 using test::WaitForPortWhileRunning;
