@@ -28,7 +28,7 @@ std::string Pool(int listen, const std::vector<int>& servers, const std::string&
 TEST(ObservabilityTest, MetricsPassPromtoolAndHistogramsSeeInjectedLatency) {
   const std::string promtool = FindExecutable("promtool");
   ASSERT_FALSE(promtool.empty()) << "promtool (Debian package prometheus) must be installed";
-  RedisServer redis({"--enable-debug-command", "yes"});
+  RedisServer redis;
   ASSERT_TRUE(redis.ok());
   const int port = FreePort(), admin = FreePort();
   ProxyProcess proxy(Pool(port, {redis.port()}), {port, admin},
@@ -36,22 +36,29 @@ TEST(ObservabilityTest, MetricsPassPromtoolAndHistogramsSeeInjectedLatency) {
   ASSERT_TRUE(proxy.ok()) << proxy.Log();
   Client client(port);
   for (int i = 0; i < 20; ++i) ASSERT_EQ(client.Command({"SET", "k", "v"}), "+OK\r\n");
-  // The backend sleeps 600 ms; a GET sent 100 ms later waits for it (at least ~250 ms even when
-  // the sleeper's connection starts late on a loaded machine).
-  std::thread sleeper([&] {
-    Client direct(redis.port());
-    direct.Command({"DEBUG", "SLEEP", "0.6"});
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  ASSERT_EQ(client.Command({"GET", "k"}), "$1\r\nv\r\n");
-  sleeper.join();
+  // One slow GET, slow whatever the machine's load: the backend is stopped before the GET is
+  // sent and resumed 300 ms after the proxy has written the GET to it (the server's out_queue
+  // gauge, "written, awaiting a reply", is 1), so the proxy sees it take at least 300 ms.
+  const auto awaiting_reply = [&] {
+    const std::string metrics = HttpGet(admin, "/metrics").second;
+    const size_t at = metrics.find("\nshardproxy_server_out_queue{pool=\"cache\",");
+    const size_t end = at == std::string::npos ? at : metrics.find('}', at);
+    return end != std::string::npos && metrics.compare(end, 4, "} 1\n") == 0;
+  };
+  redis.process().Kill(SIGSTOP);
+  ASSERT_TRUE(client.Send(Resp({"GET", "k"})));
+  const bool written = WaitUntil(awaiting_reply);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the latency injected
+  redis.process().Kill(SIGCONT);
+  ASSERT_TRUE(written) << "the proxy never wrote the GET to the stopped backend";
+  ASSERT_EQ(client.ReadReply(), "$1\r\nv\r\n");
 
   const auto [code, metrics] = HttpGet(admin, "/metrics");
   ASSERT_EQ(code, 200);
   const CommandResult check = RunCommand({promtool, "check", "metrics"},
                                          std::chrono::seconds(20), metrics);
   EXPECT_EQ(check.exit_code, 0) << check.output << "\n" << metrics;
-  // One GET took >= 250 ms: it is in no bucket below 0.25 s.
+  // The GET took >= 300 ms: it is in no bucket below 0.25 s.
   const std::string below = "shardproxy_request_duration_seconds_bucket{pool=\"cache\","
                             "command=\"GET\",le=\"0.1\"} 0";
   const std::string total = "shardproxy_request_duration_seconds_bucket{pool=\"cache\","

@@ -264,19 +264,6 @@ long long StatsField(const std::string& json, const std::string& object, const s
   return value;
 }
 
-long long ProcStatusKb(pid_t pid, const std::string& field) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) != 0) continue;
-    std::istringstream fields(line.substr(field.size() + 1));
-    long long kb = -1;
-    fields >> kb;
-    return kb;
-  }
-  return -1;
-}
-
 long long CpuTicks(pid_t pid) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

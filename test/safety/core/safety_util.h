@@ -129,7 +129,7 @@ class Conn {
 // The number after "key": inside the object "object" of a stats JSON document; -1 if absent.
 long long StatsField(const std::string& json, const std::string& object, const std::string& key);
 // A field of /proc/PID/status in kB (VmRSS, VmHWM); -1 when unreadable.
-long long ProcStatusKb(pid_t pid, const std::string& field);
+using test::ProcStatusKb;
 // User + system CPU time of a process in clock ticks; -1 when unreadable.
 long long CpuTicks(pid_t pid);
 // Open file descriptors of a process; -1 when unreadable.
