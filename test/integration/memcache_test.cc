@@ -388,7 +388,6 @@ TEST(MemcachePlacement, EveryValidGoldenKeyIsStoredOnTheBackendTheVectorsName) {
   std::vector<std::unique_ptr<Client>> direct;
   for (int port : ports) direct.push_back(std::make_unique<Client>(port));
 
-  size_t total_checked = 0;
   size_t longest_key = 0;
   bool saw_tagged_key = false;
   for (size_t ci = 0; ci < combos.size(); ++ci) {
@@ -400,6 +399,7 @@ TEST(MemcachePlacement, EveryValidGoldenKeyIsStoredOnTheBackendTheVectorsName) {
     for (const auto& row : c.rows) {
       if (MemcacheKey(row.first)) rows.push_back(row);
     }
+    ASSERT_EQ(rows.size(), 197u) << "200 vector keys minus the empty key and 2 keys over 250 bytes";
     auto value_of = [&](size_t r) { return absl::StrCat("value-", ci, "-", r); };
 
     // Write every key through the proxy, in one pipeline.
@@ -420,7 +420,6 @@ TEST(MemcachePlacement, EveryValidGoldenKeyIsStoredOnTheBackendTheVectorsName) {
     std::vector<std::vector<std::string>> found(direct.size());
     for (size_t b = 0; b < direct.size(); ++b) found[b] = Pipeline(*direct[b], gets, rows.size());
 
-    size_t checked = 0;
     for (size_t r = 0; r < rows.size(); ++r) {
       const auto& [key, owner] = rows[r];
       std::vector<int> holders;
@@ -433,10 +432,7 @@ TEST(MemcachePlacement, EveryValidGoldenKeyIsStoredOnTheBackendTheVectorsName) {
       EXPECT_EQ(found[static_cast<size_t>(owner)][r], Hit(key, value_of(r)));
       longest_key = std::max(longest_key, key.size());
       saw_tagged_key = saw_tagged_key || absl::StrContains(key, '{');
-      ++checked;
     }
-    EXPECT_EQ(checked, 197u) << "200 vector keys minus the empty key and 2 keys over 250 bytes";
-    total_checked += checked;
 
     // Reads through the proxy find every value, also as one multi-get in request order.
     std::string multi = "get";
@@ -449,7 +445,6 @@ TEST(MemcachePlacement, EveryValidGoldenKeyIsStoredOnTheBackendTheVectorsName) {
     absl::StrAppend(&expected, kEnd);
     EXPECT_TRUE(SameBytes(Roundtrip(client, multi), expected)) << "multi-get of every key";
   }
-  EXPECT_EQ(total_checked, 16u * 197u);
   EXPECT_EQ(longest_key, 250u);
   EXPECT_TRUE(saw_tagged_key);
 }
