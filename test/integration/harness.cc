@@ -273,6 +273,11 @@ int Process::Stop(std::chrono::milliseconds grace) {
   return status_;
 }
 
+int WaitExit(Process& process, std::chrono::milliseconds timeout) {
+  if (!WaitUntil([&] { return !process.Running(); }, timeout)) return -2;
+  return process.Stop();  // already reaped: its recorded exit status
+}
+
 bool WaitForPort(int port, std::chrono::milliseconds timeout) {
   return WaitUntil([port] { return !PortRefuses(port); }, timeout);
 }
@@ -282,6 +287,42 @@ bool PortRefuses(int port) {
   if (fd < 0) return true;
   close(fd);
   return false;
+}
+
+std::vector<TcpSocket> SocketsAt(int port) {
+  std::vector<TcpSocket> sockets;
+  for (const char* path : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      // sl local_address rem_address st tx_queue:rx_queue ...
+      std::istringstream fields(line);
+      std::string slot, local, remote, state, queues;
+      fields >> slot >> local >> remote >> state >> queues;
+      const size_t colon = local.rfind(':');
+      const size_t split = queues.find(':');
+      unsigned int local_port = 0;
+      TcpSocket socket;
+      if (colon == std::string::npos || split == std::string::npos ||
+          !absl::SimpleHexAtoi(local.substr(colon + 1), &local_port) ||
+          static_cast<int>(local_port) != port || !absl::SimpleHexAtoi(state, &socket.state) ||
+          !absl::SimpleHexAtoi(queues.substr(0, split), &socket.tx_queue) ||
+          !absl::SimpleHexAtoi(queues.substr(split + 1), &socket.rx_queue)) {
+        continue;
+      }
+      sockets.push_back(socket);
+    }
+  }
+  return sockets;
+}
+
+long UnreadBytesAt(int port) {
+  long bytes = 0;
+  for (const TcpSocket& socket : SocketsAt(port)) {
+    if (socket.state == 0x01) bytes += socket.rx_queue;
+  }
+  return bytes;
 }
 
 RedisServer::RedisServer(std::vector<std::string> extra)

@@ -60,6 +60,10 @@ class Process {
   int status_ = -1;
 };
 
+// Waits up to `timeout` for `process` to exit by itself: its exit status (-1 if a signal ended
+// it), or -2 if it still runs (it is then left running).
+int WaitExit(Process& process, std::chrono::milliseconds timeout);
+
 // A blocking TCP connection to 127.0.0.1:port with TCP_NODELAY; -1 when it fails.
 int ConnectTo(int port);
 // WaitForPort that gives up as soon as `process` has exited (e.g. exec failed, port taken);
@@ -70,6 +74,18 @@ bool WaitForPortWhileRunning(Process& process, int port, std::chrono::millisecon
 bool WaitForPort(int port, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
 // True when a TCP connect to 127.0.0.1:port is refused (nothing listens there any more).
 bool PortRefuses(int port);
+
+// A TCP socket of this machine as /proc/net/tcp (and tcp6) lists it.
+struct TcpSocket {
+  int state = 0;      // 0x01 ESTABLISHED, 0x08 CLOSE_WAIT, 0x0A LISTEN, ...
+  long tx_queue = 0;  // bytes written and not yet acknowledged by the peer
+  long rx_queue = 0;  // bytes received and not yet read by the owner
+};
+// The sockets whose local port is `port`: a server's listener and the connections it accepted.
+std::vector<TcpSocket> SocketsAt(int port);
+// Bytes that reached the established connections of the server on `port` and that it has not
+// read: for a stopped (SIGSTOP) server, proof that a request was forwarded to it.
+long UnreadBytesAt(int port);
 
 class RedisServer {
  public:

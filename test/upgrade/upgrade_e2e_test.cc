@@ -267,7 +267,8 @@ TEST_F(UpgradeE2e, RequestInFlightIsAnsweredByTheOldProcess) {
   ASSERT_EQ(inflight.Command({"SET", "inflight", "from-a"}), "+OK\r\n");
   redis.Kill(SIGSTOP);
   ASSERT_TRUE(inflight.Send(Resp({"GET", "inflight"})));
-  std::this_thread::sleep_for(milliseconds(200));  // forwarded to the paused backend
+  ASSERT_TRUE(WaitUntil([&] { return UnreadBytesAt(redis_port) > 0; }, milliseconds(5000)))
+      << "the GET never reached the paused backend";
 
   auto b = StartProxy(redis_port);
   EXPECT_TRUE(b->ok()) << b->Log();

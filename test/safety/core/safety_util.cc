@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -24,11 +25,6 @@
 #include "absl/strings/str_split.h"
 
 namespace proxy::safety_test {
-
-int WaitExit(Process& process, milliseconds timeout) {
-  if (!WaitUntil([&] { return !process.Running(); }, timeout)) return -2;
-  return process.Stop();  // already reaped: its recorded exit status
-}
 
 // ---------------------------------------------------------------------------------------------
 // Redis
@@ -289,23 +285,10 @@ int OpenFds(pid_t pid) {
 }
 
 int CloseWaitCount(int port) {
-  int count = 0;
-  for (const char* path : {"/proc/net/tcp", "/proc/net/tcp6"}) {
-    std::ifstream in(path);
-    std::string line;
-    std::getline(in, line);  // header
-    while (std::getline(in, line)) {
-      std::istringstream fields(line);
-      std::string slot, local, remote, state;
-      fields >> slot >> local >> remote >> state;
-      const size_t colon = local.rfind(':');
-      if (colon == std::string::npos) continue;
-      unsigned int local_port = 0;
-      if (!absl::SimpleHexAtoi(local.substr(colon + 1), &local_port)) continue;
-      if (static_cast<int>(local_port) == port && state == "08") ++count;  // 08: CLOSE_WAIT
-    }
-  }
-  return count;
+  const std::vector<test::TcpSocket> sockets = test::SocketsAt(port);
+  return static_cast<int>(std::count_if(sockets.begin(), sockets.end(), [](const auto& socket) {
+    return socket.state == 0x08;  // CLOSE_WAIT
+  }));
 }
 
 std::string RedisPoolYaml(const std::string& name, int listen_port,

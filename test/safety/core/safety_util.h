@@ -33,9 +33,7 @@ using test::WaitUntil;
 using test::ConnectTo;
 using test::WaitForPortWhileRunning;
 
-// Waits up to `timeout` for `process` to exit by itself: its exit status, or -2 if it is still
-// running (it is then left running).
-int WaitExit(Process& process, milliseconds timeout);
+using test::WaitExit;
 
 // redis-server on a free port that can be paused (SIGSTOP: it neither reads nor answers).
 class Redis {
