@@ -557,6 +557,17 @@ std::pair<int, std::string> HttpGet(int port, const std::string& path) {
   return {code, body == std::string::npos ? "" : response.substr(body + 4)};
 }
 
+int64_t RedisInfoField(Client& direct, absl::string_view section, absl::string_view field) {
+  const std::string info = direct.Command({"INFO", std::string(section)});
+  const std::string needle = absl::StrCat("\r\n", field, ":");
+  const size_t at = info.find(needle);
+  if (at == std::string::npos) return -1;
+  const size_t begin = at + needle.size();
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(info.substr(begin, info.find("\r\n", begin) - begin), &value)) return -1;
+  return value;
+}
+
 std::string Resp(const std::vector<std::string>& args) {
   std::string out = absl::StrCat("*", args.size(), "\r\n");
   for (const std::string& a : args) absl::StrAppend(&out, "$", a.size(), "\r\n", a, "\r\n");

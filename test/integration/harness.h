@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -176,6 +177,10 @@ class Client {
   int fd_ = -1;
   std::string buffer_;
 };
+
+// An integer field of a redis-server's INFO section, e.g. ("clients", "connected_clients") or
+// ("stats", "total_connections_received"), asked over `direct`; -1 when missing.
+int64_t RedisInfoField(Client& direct, absl::string_view section, absl::string_view field);
 
 // GET `path` from the HTTP endpoint on 127.0.0.1:port (the admin endpoint): the status code and
 // the body; {0, ""} when no connection could be made.

@@ -48,6 +48,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
+#include "test/integration/golden_vectors.h"
 #include "test/integration/harness.h"
 #include "test/integration/traffic_loop.h"
 #include "test/util/wait.h"
@@ -263,82 +264,7 @@ std::string Yaml(const std::vector<PoolSpec>& pools) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Golden distribution vectors (test/golden/README.md)
-
-struct Combination {
-  std::string distribution;
-  std::string hash;
-  std::string hash_tag;
-  std::vector<std::string> servers;               // the YAML entries, configuration order
-  std::vector<std::pair<std::string, int>> rows;  // key, server_index
-};
-
-// All (distribution, hash, hash_tag) groups of one server set, in file order.
-std::vector<Combination> LoadServerSet(absl::string_view set) {
-  std::ifstream in(Runfile("test/golden/distribution_vectors.tsv"));
-  std::vector<Combination> combos;
-  std::map<std::tuple<std::string, std::string, std::string>, size_t> index;
-  std::string line;
-  bool header = true;
-  while (std::getline(in, line)) {
-    if (header) {
-      header = false;
-      continue;
-    }
-    // server_set servers distribution hash hash_tag key server_index server internal_index
-    const std::vector<std::string> f = absl::StrSplit(line, '\t');
-    if (f.size() != 9 || f[0] != set) continue;
-    const auto id = std::make_tuple(f[2], f[3], f[4]);
-    auto it = index.find(id);
-    if (it == index.end()) {
-      it = index.emplace(id, combos.size()).first;
-      combos.push_back(Combination{f[2], f[3], f[4], absl::StrSplit(f[1], '|'), {}});
-    }
-    int server_index = -1;
-    Combination& combo = combos[it->second];
-    if (!absl::SimpleAtoi(f[6], &server_index) || server_index < 0 ||
-        static_cast<size_t>(server_index) >= combo.servers.size() ||
-        combo.servers[static_cast<size_t>(server_index)] != f[7]) {
-      ADD_FAILURE() << "inconsistent vector row: " << line;
-      continue;
-    }
-    combo.rows.emplace_back(f[5], server_index);
-  }
-  return combos;
-}
-
-// The s3_named set (3 servers cache-a/b/c): node names decide placement, so the vectors hold
-// for any addresses.
-const std::vector<Combination>& Named3() {
-  static const std::vector<Combination>* combos =
-      new std::vector<Combination>(LoadServerSet("s3_named"));
-  return *combos;
-}
-
-const Combination* FindNamed3(absl::string_view distribution, absl::string_view hash,
-                              absl::string_view hash_tag) {
-  for (const Combination& c : Named3()) {
-    if (c.distribution == distribution && c.hash == hash && c.hash_tag == hash_tag) return &c;
-  }
-  return nullptr;
-}
-
-// "127.0.0.1:32011:1 cache-a" -> "127.0.0.1:<port>:1 cache-a" (same weight and node name).
-std::string WithPort(absl::string_view entry, int port) {
-  const size_t space = entry.rfind(' ');
-  EXPECT_NE(space, absl::string_view::npos) << "server entry without a node name: " << entry;
-  const absl::string_view address = entry.substr(0, space);
-  const absl::string_view weight = address.substr(address.rfind(':') + 1);
-  return absl::StrCat("127.0.0.1:", port, ":", weight, " ", entry.substr(space + 1));
-}
-
-std::vector<std::string> NamedServers(const Combination& combo, const std::vector<int>& ports) {
-  std::vector<std::string> entries;
-  for (size_t i = 0; i < combo.servers.size(); ++i) {
-    entries.push_back(WithPort(combo.servers[i], ports[i]));
-  }
-  return entries;
-}
+// Golden distribution vectors (test/integration/golden_vectors.h)
 
 // What memcache accepts as a key: non-empty, at most 250 bytes, no whitespace or control bytes.
 bool MemcacheKey(absl::string_view key) {
@@ -347,15 +273,6 @@ bool MemcacheKey(absl::string_view key) {
     const unsigned char u = static_cast<unsigned char>(c);
     return u <= 0x20 || u == 0x7f;
   });
-}
-
-// Memcache-valid keys of `combo` owned by server `owner` (or by any other one when `others`).
-std::vector<std::string> KeysOf(const Combination& combo, int owner, bool others = false) {
-  std::vector<std::string> keys;
-  for (const auto& [key, index] : combo.rows) {
-    if (MemcacheKey(key) && (index == owner) != others) keys.push_back(key);
-  }
-  return keys;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1354,8 +1271,8 @@ TEST(MemcacheEjection, DeadServersKeysMoveToLiveServersAndReturnAfterTheRetryTim
   const Combination* combo = FindNamed3("ketama", "md5", "");
   ASSERT_NE(combo, nullptr);
   constexpr int kVictim = 1;  // cache-b
-  const std::vector<std::string> victim_keys = KeysOf(*combo, kVictim);
-  const std::vector<std::string> live_keys = KeysOf(*combo, kVictim, /*others=*/true);
+  const std::vector<std::string> victim_keys = KeysOf(*combo, kVictim, /*others=*/false, MemcacheKey);
+  const std::vector<std::string> live_keys = KeysOf(*combo, kVictim, /*others=*/true, MemcacheKey);
   ASSERT_GE(victim_keys.size(), 10u);
   ASSERT_GE(live_keys.size(), 10u);
   const std::string victim_key = victim_keys[0];

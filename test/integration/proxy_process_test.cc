@@ -34,13 +34,8 @@ std::string RedisPool(const std::string& name, const std::string& listen,
 // connected_clients of a redis-server, minus the connection asking.
 int BackendClients(int port) {
   Client direct(port);
-  const std::string info = direct.Command({"INFO", "clients"});
-  const size_t at = info.find("connected_clients:");
-  if (at == std::string::npos) return -1;
-  int n = -1;
-  const size_t end = info.find("\r\n", at);
-  if (!absl::SimpleAtoi(info.substr(at + 18, end - at - 18), &n)) return -1;
-  return n - 1;
+  const int64_t n = RedisInfoField(direct, "clients", "connected_clients");
+  return n < 0 ? -1 : static_cast<int>(n - 1);
 }
 
 TEST(ProxyProcessTest, SigtermAndSigintExitZeroAndRemoveThePidFile) {

@@ -38,6 +38,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
+#include "test/integration/golden_vectors.h"
 #include "test/integration/harness.h"
 #include "test/integration/traffic_loop.h"
 #include "test/util/wait.h"
@@ -117,23 +118,10 @@ std::vector<std::string> Pipeline(Client& client,
   return replies;
 }
 
-// An integer field of a redis INFO section ("connected_clients", "blocked_clients"), or -1.
-int64_t InfoField(Client& direct, const std::string& section, const std::string& field) {
-  const std::string info = direct.Command({"INFO", section});
-  const std::string needle = "\r\n" + field + ":";
-  const size_t at = info.find(needle);
-  if (at == std::string::npos) return -1;
-  const size_t begin = at + needle.size();
-  const size_t end = info.find("\r\n", begin);
-  int64_t value = 0;
-  if (!absl::SimpleAtoi(info.substr(begin, end - begin), &value)) return -1;
-  return value;
-}
-
 // Connections a redis-server has besides `direct` itself, i.e. the proxy's when nothing else
 // talks to that server.
 int64_t OtherConnections(Client& direct) {
-  const int64_t n = InfoField(direct, "clients", "connected_clients");
+  const int64_t n = RedisInfoField(direct, "clients", "connected_clients");
   return n < 0 ? -1 : n - 1;
 }
 
@@ -168,102 +156,12 @@ class BlackHole {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Golden distribution vectors (test/golden/README.md)
-
-struct Combination {
-  std::string distribution;
-  std::string hash;
-  std::string hash_tag;
-  std::vector<std::string> servers;               // the YAML entries, configuration order
-  std::vector<std::pair<std::string, int>> rows;  // key, server_index
-};
-
-// All (distribution, hash, hash_tag) groups of one server set, in file order.
-std::vector<Combination> LoadServerSet(absl::string_view set) {
-  std::ifstream in(Runfile("test/golden/distribution_vectors.tsv"));
-  std::vector<Combination> combos;
-  std::map<std::tuple<std::string, std::string, std::string>, size_t> index;
-  std::string line;
-  bool header = true;
-  while (std::getline(in, line)) {
-    if (header) {
-      header = false;
-      continue;
-    }
-    // server_set servers distribution hash hash_tag key server_index server internal_index
-    const std::vector<std::string> f = absl::StrSplit(line, '\t');
-    if (f.size() != 9 || f[0] != set) continue;
-    const auto id = std::make_tuple(f[2], f[3], f[4]);
-    auto it = index.find(id);
-    if (it == index.end()) {
-      it = index.emplace(id, combos.size()).first;
-      Combination c{f[2], f[3], f[4], absl::StrSplit(f[1], '|'), {}};
-      combos.push_back(std::move(c));
-    }
-    int server_index = -1;
-    if (!absl::SimpleAtoi(f[6], &server_index)) continue;
-    Combination& combo = combos[it->second];
-    if (combo.servers[static_cast<size_t>(server_index)] != f[7]) {
-      ADD_FAILURE() << "inconsistent vector row: " << line;
-    }
-    combo.rows.emplace_back(f[5], server_index);
-  }
-  return combos;
-}
-
-// The s3_named set (3 servers cache-a/b/c): node names decide placement, so the vectors hold
-// for any addresses.
-const std::vector<Combination>& Named3() {
-  static const std::vector<Combination>* combos =
-      new std::vector<Combination>(LoadServerSet("s3_named"));
-  return *combos;
-}
-
-const Combination* FindNamed3(absl::string_view distribution, absl::string_view hash,
-                              absl::string_view hash_tag) {
-  for (const Combination& c : Named3()) {
-    if (c.distribution == distribution && c.hash == hash && c.hash_tag == hash_tag) return &c;
-  }
-  return nullptr;
-}
-
-// "127.0.0.1:32011:1 cache-a" -> "127.0.0.1:<port>:1 cache-a" (same weight and node name).
-std::string WithPort(absl::string_view entry, int port) {
-  const size_t space = entry.rfind(' ');
-  EXPECT_NE(space, absl::string_view::npos) << "server entry without a node name: " << entry;
-  const absl::string_view address = entry.substr(0, space);
-  const absl::string_view weight = address.substr(address.rfind(':') + 1);
-  return absl::StrCat("127.0.0.1:", port, ":", weight, " ", entry.substr(space + 1));
-}
-
-std::vector<std::string> NamedServers(const Combination& combo, const std::vector<int>& ports) {
-  std::vector<std::string> entries;
-  for (size_t i = 0; i < combo.servers.size(); ++i) {
-    entries.push_back(WithPort(combo.servers[i], ports[i]));
-  }
-  return entries;
-}
+// Backends and the golden distribution vectors (test/integration/golden_vectors.h)
 
 std::vector<int> Ports(const std::vector<std::unique_ptr<RedisServer>>& servers) {
   std::vector<int> ports;
   for (const auto& s : servers) ports.push_back(s->port());
   return ports;
-}
-
-// Keys of `combo` owned by server `owner` (or by any other server when `others`).
-std::vector<std::string> KeysOf(const Combination& combo, int owner, bool others = false) {
-  std::vector<std::string> keys;
-  for (const auto& [key, index] : combo.rows) {
-    if ((index == owner) != others) keys.push_back(key);
-  }
-  return keys;
-}
-
-int OwnerOf(const Combination& combo, absl::string_view key) {
-  for (const auto& [k, index] : combo.rows) {
-    if (k == key) return index;
-  }
-  return -1;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -678,7 +576,7 @@ TEST(RedisBackendFailure, RestartWithPipelineInFlightFailsQueuedRequestsAndClien
   ASSERT_TRUE(client.Send(bytes));
   {
     Client direct(redis[kVictim]->port());
-    ASSERT_TRUE(WaitUntil([&] { return InfoField(direct, "clients", "blocked_clients") >= 1; },
+    ASSERT_TRUE(WaitUntil([&] { return RedisInfoField(direct, "clients", "blocked_clients") >= 1; },
                           milliseconds(5000)))
         << "the proxy's first SET never reached the paused backend";
   }
@@ -717,7 +615,7 @@ std::vector<std::unique_ptr<Client>> DirectClients(const std::vector<int>& ports
 // total_connections_received). Every connection counts, however short-lived, so two readings
 // show whether any was opened in between: sampling connected_clients could miss one.
 int64_t ConnectionsReceived(Client& direct) {
-  return InfoField(direct, "stats", "total_connections_received");
+  return RedisInfoField(direct, "stats", "total_connections_received");
 }
 
 TEST(RedisConnectionPooling, TwoThousandShortLivedClientsShareOneConnectionPerBackend) {

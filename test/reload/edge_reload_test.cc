@@ -57,7 +57,9 @@ TEST(EdgeReloadTest, RequestInFlightOnARemovedServerFinishesThere) {
   ASSERT_EQ(pauser.Command({"CLIENT", "PAUSE", "1000", "WRITE"}), "+OK\r\n");
   const auto paused_at = std::chrono::steady_clock::now();
   ASSERT_TRUE(client.Send(RedisSet(key, "in-flight")));
-  std::this_thread::sleep_for(milliseconds(100));
+  ASSERT_TRUE(WaitUntil([&] { return RedisInfoField(pauser, "clients", "blocked_clients") >= 1; },
+                        milliseconds(900)))
+      << "the SET never reached the paused r2";
   ExpectReloaded(proxy, only_r1);
   EXPECT_LT(std::chrono::steady_clock::now() - paused_at, milliseconds(900))
       << "the reload waited for the in-flight request";
@@ -131,7 +133,9 @@ TEST(EdgeReloadTest, RemovedPoolAnswersWhatItsClientSentThenClosesIt) {
   ASSERT_EQ(pauser.Command({"CLIENT", "SETNAME", "reload-checker"}), "+OK\r\n");
   ASSERT_EQ(pauser.Command({"CLIENT", "PAUSE", "1000", "WRITE"}), "+OK\r\n");
   ASSERT_TRUE(client.Send(RedisSet("k", "1") + RedisGet("k") + RedisSet("k2", "2")));
-  std::this_thread::sleep_for(milliseconds(100));
+  ASSERT_TRUE(WaitUntil([&] { return RedisInfoField(pauser, "clients", "blocked_clients") >= 1; },
+                        milliseconds(900)))
+      << "the pipeline never reached the paused server";
   ExpectReloaded(proxy, ConfigYaml({kept}));
   EXPECT_TRUE(PortRefuses(gone_port)) << "the removed pool still accepts";
   EXPECT_EQ(client.ReadReply(), "+OK\r\n");
