@@ -25,7 +25,6 @@
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
-#include "test/util/wait.h"
 
 namespace proxy::test {
 namespace {

@@ -17,7 +17,6 @@
 #include "gtest/gtest.h"
 #include "test/cluster/redis_cluster.h"
 #include "test/integration/harness.h"
-#include "test/util/wait.h"
 
 namespace proxy::test {
 namespace {

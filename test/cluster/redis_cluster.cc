@@ -1,5 +1,4 @@
 #include "test/cluster/redis_cluster.h"
-#include "test/util/wait.h"
 
 #include <unistd.h>
 

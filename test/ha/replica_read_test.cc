@@ -19,7 +19,6 @@
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
 #include "test/sentinel/sentinel_cluster.h"
-#include "test/util/wait.h"
 
 namespace proxy::test {
 namespace {

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -15,6 +16,15 @@
 #include "absl/strings/string_view.h"
 
 namespace proxy::test {
+
+// Calls `done` until it returns true or `timeout` has passed, sleeping `every` between calls;
+// true when `done` returned true. `done` runs at least once, and its last call is at the deadline
+// or after it. The one polling helper of the tests: a test that needs another process or thread
+// to get somewhere (a port answers, a counter moves, a log line appears) waits for exactly that,
+// never for a fixed time that assumes how long it takes.
+bool WaitUntil(const std::function<bool()>& done,
+               std::chrono::milliseconds timeout = std::chrono::milliseconds(10000),
+               std::chrono::milliseconds every = std::chrono::milliseconds(10));
 
 // A port that was free a moment ago (bind 127.0.0.1:0, read it back, close).
 int FreePort();

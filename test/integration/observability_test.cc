@@ -12,7 +12,6 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
-#include "test/util/wait.h"
 
 namespace proxy::test {
 namespace {

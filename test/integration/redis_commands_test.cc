@@ -30,7 +30,6 @@
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
 #include "test/integration/redis_command_cases.h"
-#include "test/util/wait.h"
 
 namespace proxy::test {
 namespace {

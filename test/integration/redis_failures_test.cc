@@ -41,7 +41,6 @@
 #include "test/integration/golden_vectors.h"
 #include "test/integration/harness.h"
 #include "test/integration/traffic_loop.h"
-#include "test/util/wait.h"
 
 namespace proxy::test {
 namespace {

@@ -1,6 +1,5 @@
 // Helpers for the live-reload tests; see reload_util.h.
 #include "test/reload/reload_util.h"
-#include "test/util/wait.h"
 
 #include <dirent.h>
 #include <signal.h>

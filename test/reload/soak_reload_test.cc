@@ -22,7 +22,6 @@
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
 #include "test/reload/reload_util.h"
-#include "test/util/wait.h"
 
 namespace proxy::test {
 namespace {

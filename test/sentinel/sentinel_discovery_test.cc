@@ -27,7 +27,6 @@
 #include "protocols/redis/sentinel/sentinel_discovery.h"
 #include "test/integration/harness.h"
 #include "test/sentinel/sentinel_cluster.h"
-#include "test/util/wait.h"
 
 namespace proxy::test {
 namespace {

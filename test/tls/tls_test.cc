@@ -16,7 +16,6 @@
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
 #include "test/tls/tls_test_util.h"
-#include "test/util/wait.h"
 
 namespace proxy::test {
 namespace {

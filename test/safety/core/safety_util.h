@@ -13,7 +13,6 @@
 
 #include "absl/strings/string_view.h"
 #include "test/integration/harness.h"
-#include "test/util/wait.h"
 
 namespace proxy::safety_test {
 
@@ -27,7 +26,7 @@ using test::RespLength;
 using test::Runfile;
 using test::TempPath;
 
-// From test/util/wait.h.
+// From the integration harness.
 using test::WaitUntil;
 
 using test::ConnectTo;
