@@ -331,85 +331,22 @@ TEST(RedisBackendFailure, KilledBackendFailsOnlyItsOwnKeysUntilItIsRestarted) {
                      {listen});
   ASSERT_TRUE(proxy.ok()) << proxy.Log();
 
-  std::atomic<int> phase{kBeforeKill};
-  TrafficLoop mixed(listen, mixed_keys, mixed_victim, phase, &RedisSetGet);
-  TrafficLoop live(listen, live_keys, std::vector<bool>(live_keys.size(), false), phase,
-                   &RedisSetGet);
-  mixed.Start();
-  live.Start();
-
+  KillDrill drill(listen, mixed_keys, mixed_victim, live_keys, &RedisSetGet,
+                  {kRefused, kReset, kUnknown});
   // Everything works before the kill.
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        return mixed.broken() || live.broken() ||
-               (mixed.Count(true, kBeforeKill, true) >= 48 &&
-                live.Count(false, kBeforeKill, true) >= 48);
-      },
-      milliseconds(10000)));
-  ASSERT_FALSE(mixed.broken());
+  ASSERT_TRUE(drill.StartAndWaitWorking());
 
-  // The phase changes first: a failure seen right after the kill belongs to the killed phase.
-  phase = kKilled;
+  drill.Killing();
   redis[kVictim]->Kill();
   // Its keys fail with "Connection refused" while the other keys keep working.
-  const bool failed_over = WaitUntil(
-      [&] {
-        return mixed.broken() || live.broken() ||
-               (mixed.Count(true, kKilled, false, kRefused) >= 24 &&
-                mixed.Count(false, kKilled, true) >= 48 && live.Count(false, kKilled, true) >= 48);
-      },
-      milliseconds(10000));
-  EXPECT_TRUE(failed_over) << "refused victim requests: "
-                           << mixed.Count(true, kKilled, false, kRefused);
+  EXPECT_TRUE(drill.WaitFailedOver())
+      << "refused victim requests: " << drill.mixed().Count(true, kKilled, false, kRefused);
 
   ASSERT_TRUE(redis[kVictim]->Restart());
-  phase = kRestarted;
+  drill.Restarted();
   // The next request makes a new connection: its keys succeed again.
-  const bool recovered = WaitUntil(
-      [&] {
-        return mixed.broken() || live.broken() ||
-               (mixed.Count(true, kRestarted, true) >= 24 &&
-                live.Count(false, kRestarted, true) >= 24);
-      },
-      milliseconds(10000));
-  EXPECT_TRUE(recovered);
-  mixed.Stop();
-  live.Stop();
-  EXPECT_FALSE(mixed.broken()) << "a client connection stopped answering";
-  EXPECT_FALSE(live.broken()) << "a client connection stopped answering";
-
-  int reported = 0;
-  auto report = [&](const Outcome& o, absl::string_view why) {
-    if (++reported <= 10) {
-      ADD_FAILURE() << why << ": " << o.command << " '" << o.key << "' sent in phase "
-                    << o.phase_sent << ", done in phase " << o.phase_done << ", reply "
-                    << Shown(o.reply);
-    }
-  };
-  for (const Outcome& o : live.outcomes()) {
-    if (!o.ok) report(o, "a client with keys on live servers only saw a failure");
-  }
-  bool seen_refused = false;
-  int in_flight_errors = 0;
-  int victim_errors = 0;
-  for (const Outcome& o : mixed.outcomes()) {
-    if (o.ok) continue;
-    if (!o.victim) {
-      report(o, "a key of a live server failed");
-    } else if (o.phase_done == kBeforeKill || o.phase_sent == kRestarted) {
-      report(o, "a key of the victim failed while it was up");
-    } else if (o.reply == kRefused) {
-      seen_refused = true;
-      ++victim_errors;
-    } else if ((o.reply == kReset || o.reply == kUnknown) && !seen_refused) {
-      ++in_flight_errors;  // in flight on the old connection at the kill moment
-      ++victim_errors;
-    } else {
-      report(o, "unexpected failure of a victim key");
-    }
-  }
-  EXPECT_LE(in_flight_errors, 2) << "more requests failed as in flight than one client can have";
-  EXPECT_GE(victim_errors, 24);
+  EXPECT_TRUE(drill.WaitRecovered());
+  drill.StopAndCheck();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 // TrafficLoop: the client thread and its outcome log.
 #include "test/integration/traffic_loop.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
 
 namespace proxy::test {
 
@@ -61,6 +63,78 @@ void TrafficLoop::Run() {
       if (!step_(turn)) return;
     }
   }
+}
+
+KillDrill::KillDrill(int port, std::vector<std::string> mixed_keys,
+                     std::vector<bool> mixed_victim, std::vector<std::string> live_keys,
+                     TrafficLoop::Step step, FailureReplies replies)
+    : replies_(replies),
+      mixed_(port, std::move(mixed_keys), std::move(mixed_victim), phase_, step),
+      live_(port, live_keys, std::vector<bool>(live_keys.size(), false), phase_, step) {}
+
+bool KillDrill::StartAndWaitWorking() {
+  mixed_.Start();
+  live_.Start();
+  return WaitUntil([&] {
+           return Broken() || (mixed_.Count(true, kBeforeKill, true) >= 48 &&
+                               live_.Count(false, kBeforeKill, true) >= 48);
+         }) &&
+         !Broken();
+}
+
+bool KillDrill::WaitFailedOver() {
+  return WaitUntil([&] {
+    return Broken() || (mixed_.Count(true, kKilled, false, replies_.refused) >= 24 &&
+                        mixed_.Count(false, kKilled, true) >= 48 &&
+                        live_.Count(false, kKilled, true) >= 48);
+  });
+}
+
+bool KillDrill::WaitRecovered() {
+  return WaitUntil([&] {
+    return Broken() || (mixed_.Count(true, kRestarted, true) >= 24 &&
+                        live_.Count(false, kRestarted, true) >= 24);
+  });
+}
+
+void KillDrill::StopAndCheck() {
+  mixed_.Stop();
+  live_.Stop();
+  EXPECT_FALSE(mixed_.broken()) << "a client connection stopped answering";
+  EXPECT_FALSE(live_.broken()) << "a client connection stopped answering";
+  int reported = 0;
+  auto report = [&](const Outcome& o, absl::string_view why) {
+    if (++reported <= 10) {
+      ADD_FAILURE() << why << ": " << o.command << " '" << o.key << "' sent in phase "
+                    << o.phase_sent << ", done in phase " << o.phase_done << ", reply \""
+                    << absl::CHexEscape(o.reply.substr(0, 80)) << "\" (" << o.reply.size()
+                    << " bytes)";
+    }
+  };
+  for (const Outcome& o : live_.outcomes()) {
+    if (!o.ok) report(o, "a client with keys on live servers only saw a failure");
+  }
+  bool seen_refused = false;
+  int in_flight_errors = 0;
+  int victim_errors = 0;
+  for (const Outcome& o : mixed_.outcomes()) {
+    if (o.ok) continue;
+    if (!o.victim) {
+      report(o, "a key of a live server failed");
+    } else if (o.phase_done == kBeforeKill || o.phase_sent == kRestarted) {
+      report(o, "a key of the victim failed while it was up");
+    } else if (o.reply == replies_.refused) {
+      seen_refused = true;
+      ++victim_errors;
+    } else if ((o.reply == replies_.reset || o.reply == replies_.unknown) && !seen_refused) {
+      ++in_flight_errors;  // in flight on the old connection at the kill moment
+      ++victim_errors;
+    } else {
+      report(o, "unexpected failure of a victim key");
+    }
+  }
+  EXPECT_LE(in_flight_errors, 2) << "more requests failed as in flight than one client can have";
+  EXPECT_GE(victim_errors, 24);
 }
 
 }  // namespace proxy::test
