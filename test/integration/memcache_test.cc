@@ -48,7 +48,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
-#include "test/integration/golden_vectors.h"
+#include "test/integration/backend_pools.h"
 #include "test/integration/harness.h"
 #include "test/integration/traffic_loop.h"
 
@@ -217,53 +217,10 @@ std::map<std::string, std::string> Stats(Client& direct) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Processes and configuration
-
-std::vector<std::unique_ptr<MemcachedServer>> StartMemcached(
-    int n, const std::vector<std::string>& extra = {}) {
-  std::vector<std::unique_ptr<MemcachedServer>> servers;
-  for (int i = 0; i < n; ++i) {
-    servers.push_back(std::make_unique<MemcachedServer>(extra));
-    if (!servers.back()->ok()) {
-      ADD_FAILURE() << "memcached did not start on port " << servers.back()->port();
-    }
-  }
-  return servers;
-}
-
-bool AllOk(const std::vector<std::unique_ptr<MemcachedServer>>& servers) {
-  return std::all_of(servers.begin(), servers.end(), [](const auto& s) { return s->ok(); });
-}
-
-std::vector<int> Ports(const std::vector<std::unique_ptr<MemcachedServer>>& servers) {
-  std::vector<int> ports;
-  for (const auto& s : servers) ports.push_back(s->port());
-  return ports;
-}
-
-struct PoolSpec {
-  std::string name;
-  int port;
-  std::vector<std::pair<std::string, std::string>> options;  // written as "key: value"
-  std::vector<std::string> servers;
-};
+// Backends, pools and the golden distribution vectors (test/integration/backend_pools.h)
 
 // A memcache pool is one without `redis: true`.
-std::string Yaml(const std::vector<PoolSpec>& pools) {
-  std::string yaml;
-  for (const PoolSpec& pool : pools) {
-    absl::StrAppend(&yaml, pool.name, ":\n  listen: 127.0.0.1:", pool.port, "\n");
-    for (const auto& [key, value] : pool.options) {
-      absl::StrAppend(&yaml, "  ", key, ": ", value, "\n");
-    }
-    absl::StrAppend(&yaml, "  servers:\n");
-    for (const std::string& server : pool.servers) absl::StrAppend(&yaml, "   - ", server, "\n");
-  }
-  return yaml;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Golden distribution vectors (test/integration/golden_vectors.h)
+std::string Yaml(const std::vector<TestPool>& pools) { return PoolsYaml(pools, /*redis=*/false); }
 
 // What memcache accepts as a key: non-empty, at most 250 bytes, no whitespace or control bytes.
 bool MemcacheKey(absl::string_view key) {
@@ -279,18 +236,18 @@ bool MemcacheKey(absl::string_view key) {
 
 TEST(MemcachePlacement, EveryValidGoldenKeyIsStoredOnTheBackendTheVectorsName) {
   ASSERT_TRUE(MemcachedInstalled());
-  auto memcached = StartMemcached(3);
+  auto memcached = StartServers<MemcachedServer>(3);
   ASSERT_TRUE(AllOk(memcached));
   const std::vector<int> ports = Ports(memcached);
 
   // Every s3_named combination: ketama and modula x 4 hashes x hash_tag none / "{}".
   const std::vector<Combination>& combos = Named3();
   ASSERT_EQ(combos.size(), 16u) << "expected 2 distributions x 4 hashes x 2 hash tags";
-  std::vector<PoolSpec> pools;
+  std::vector<TestPool> pools;
   std::vector<int> listen_ports;
   for (size_t i = 0; i < combos.size(); ++i) {
     const Combination& c = combos[i];
-    PoolSpec pool{absl::StrCat("p", i), FreePort(), {}, NamedServers(c, ports)};
+    TestPool pool{absl::StrCat("p", i), FreePort(), {}, NamedServers(c, ports)};
     pool.options = {{"distribution", c.distribution}, {"hash", c.hash}};
     if (!c.hash_tag.empty()) {
       pool.options.emplace_back("hash_tag", absl::StrCat("\"", c.hash_tag, "\""));
@@ -373,7 +330,7 @@ class MemcachePool : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(MemcachedInstalled());
-    memcached_ = StartMemcached(4, {"-I", "2m"});
+    memcached_ = StartServers<MemcachedServer>(4, {"-I", "2m"});
     ASSERT_TRUE(AllOk(memcached_));
     std::vector<std::string> servers;
     for (size_t i = 0; i < memcached_.size(); ++i) {
@@ -1105,7 +1062,7 @@ bool MemcacheSetGet(TrafficLoop::Turn& t) {
 
 TEST(MemcacheBackendFailure, KilledBackendFailsOnlyItsOwnKeysAndNoreplyStaysSilent) {
   ASSERT_TRUE(MemcachedInstalled());
-  auto memcached = StartMemcached(3);
+  auto memcached = StartServers<MemcachedServer>(3);
   ASSERT_TRUE(AllOk(memcached));
   const Combination* combo = FindNamed3("ketama", "md5", "");
   ASSERT_NE(combo, nullptr);
@@ -1202,7 +1159,7 @@ TEST(MemcacheBackendFailure, KilledBackendFailsOnlyItsOwnKeysAndNoreplyStaysSile
 
 TEST(MemcacheEjection, DeadServersKeysMoveToLiveServersAndReturnAfterTheRetryTimeout) {
   ASSERT_TRUE(MemcachedInstalled());
-  auto memcached = StartMemcached(3);
+  auto memcached = StartServers<MemcachedServer>(3);
   ASSERT_TRUE(AllOk(memcached));
   const Combination* combo = FindNamed3("ketama", "md5", "");
   ASSERT_NE(combo, nullptr);
@@ -1304,7 +1261,7 @@ TEST(MemcacheEjection, DeadServersKeysMoveToLiveServersAndReturnAfterTheRetryTim
 // client's next request.
 TEST(MemcacheEjection, NoreplyRequestsGetNoReplyEvenWhenEveryServerIsEjected) {
   ASSERT_TRUE(MemcachedInstalled());
-  auto memcached = StartMemcached(2);
+  auto memcached = StartServers<MemcachedServer>(2);
   ASSERT_TRUE(AllOk(memcached));
   const int listen = FreePort();
   ProxyProcess proxy(Yaml({{"alpha",
@@ -1342,7 +1299,7 @@ TEST(MemcacheEjection, NoreplyRequestsGetNoReplyEvenWhenEveryServerIsEjected) {
 TEST(MemcacheMemcslap, RunsAgainstTheProxyWithoutErrors) {
   ASSERT_TRUE(MemcachedInstalled());
   ASSERT_TRUE(ToolInstalled("memcslap", "libmemcached-tools"));
-  auto memcached = StartMemcached(3);
+  auto memcached = StartServers<MemcachedServer>(3);
   ASSERT_TRUE(AllOk(memcached));
   std::vector<std::string> servers;
   for (size_t i = 0; i < memcached.size(); ++i) {

@@ -38,7 +38,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
-#include "test/integration/golden_vectors.h"
+#include "test/integration/backend_pools.h"
 #include "test/integration/harness.h"
 #include "test/integration/traffic_loop.h"
 
@@ -82,22 +82,6 @@ std::string Shown(absl::string_view reply) {
   return ::testing::AssertionFailure()
          << "redis-server is not installed (not found in PATH=" << dirs
          << "); these integration tests need a real redis-server (apt-get install redis-server)";
-}
-
-// Starts `n` redis-servers on free ports; reports (but returns) the ones that did not start.
-std::vector<std::unique_ptr<RedisServer>> StartRedis(int n) {
-  std::vector<std::unique_ptr<RedisServer>> servers;
-  for (int i = 0; i < n; ++i) {
-    servers.push_back(std::make_unique<RedisServer>());
-    if (!servers.back()->ok()) {
-      ADD_FAILURE() << "redis-server did not start on port " << servers.back()->port();
-    }
-  }
-  return servers;
-}
-
-bool AllOk(const std::vector<std::unique_ptr<RedisServer>>& servers) {
-  return std::all_of(servers.begin(), servers.end(), [](const auto& s) { return s->ok(); });
 }
 
 // Sends every command in one write, then reads one reply per command ("" for a missing one).
@@ -155,59 +139,33 @@ class BlackHole {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Backends and the golden distribution vectors (test/integration/golden_vectors.h)
+// Backends, pools and the golden distribution vectors (test/integration/backend_pools.h)
 
-std::vector<int> Ports(const std::vector<std::unique_ptr<RedisServer>>& servers) {
-  std::vector<int> ports;
-  for (const auto& s : servers) ports.push_back(s->port());
-  return ports;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Configuration
-
-struct PoolSpec {
-  std::string name;
-  int port;
-  std::vector<std::pair<std::string, std::string>> options;  // written as "key: value"
-  std::vector<std::string> servers;
-};
-
-std::string Yaml(const std::vector<PoolSpec>& pools) {
-  std::string yaml;
-  for (const PoolSpec& pool : pools) {
-    absl::StrAppend(&yaml, pool.name, ":\n  listen: 127.0.0.1:", pool.port, "\n  redis: true\n");
-    for (const auto& [key, value] : pool.options)
-      absl::StrAppend(&yaml, "  ", key, ": ", value, "\n");
-    absl::StrAppend(&yaml, "  servers:\n");
-    for (const std::string& server : pool.servers) absl::StrAppend(&yaml, "   - ", server, "\n");
-  }
-  return yaml;
-}
+std::string Yaml(const std::vector<TestPool>& pools) { return PoolsYaml(pools, /*redis=*/true); }
 
 // ---------------------------------------------------------------------------------------------
 // 1. Placement end to end
 
 TEST(RedisPlacement, EveryGoldenKeyIsStoredOnTheBackendTheVectorsName) {
   ASSERT_TRUE(RedisServerInstalled());
-  auto redis = StartRedis(3);
+  auto redis = StartServers<RedisServer>(3);
   ASSERT_TRUE(AllOk(redis));
   const std::vector<int> ports = Ports(redis);
 
   // Every s3_named combination: ketama and modula x 4 hashes x hash_tag none / "{}".
   const std::vector<Combination>& combos = Named3();
   ASSERT_EQ(combos.size(), 16u) << "expected 2 distributions x 4 hashes x 2 hash tags";
-  std::vector<PoolSpec> pools;
+  std::vector<TestPool> pools;
   for (size_t i = 0; i < combos.size(); ++i) {
     const Combination& c = combos[i];
-    PoolSpec pool{absl::StrCat("p", i), FreePort(), {}, NamedServers(c, ports)};
+    TestPool pool{absl::StrCat("p", i), FreePort(), {}, NamedServers(c, ports)};
     pool.options = {{"distribution", c.distribution}, {"hash", c.hash}};
     if (!c.hash_tag.empty())
       pool.options.emplace_back("hash_tag", absl::StrCat("\"", c.hash_tag, "\""));
     pools.push_back(std::move(pool));
   }
   std::vector<int> listen_ports;
-  for (const PoolSpec& p : pools) listen_ports.push_back(p.port);
+  for (const TestPool& p : pools) listen_ports.push_back(p.port);
   ProxyProcess proxy(Yaml(pools), listen_ports);
   ASSERT_TRUE(proxy.ok()) << proxy.Log();
 
@@ -300,7 +258,7 @@ bool RedisSetGet(TrafficLoop::Turn& t) {
 
 TEST(RedisBackendFailure, KilledBackendFailsOnlyItsOwnKeysUntilItIsRestarted) {
   ASSERT_TRUE(RedisServerInstalled());
-  auto redis = StartRedis(3);
+  auto redis = StartServers<RedisServer>(3);
   ASSERT_TRUE(AllOk(redis));
   const Combination* combo = FindNamed3("ketama", "md5", "");
   ASSERT_NE(combo, nullptr);
@@ -439,7 +397,7 @@ TEST(RedisTimeout, BlackHoledBackendTimesOutInOrderAndLiveServersAreUnaffected) 
 
   BlackHole hole;
   ASSERT_GT(hole.port(), 0);
-  auto redis = StartRedis(3);
+  auto redis = StartServers<RedisServer>(3);
   ASSERT_TRUE(AllOk(redis));
   std::vector<int> ports = Ports(redis);
   ports[static_cast<size_t>(hole_index)] = hole.port();
@@ -485,7 +443,7 @@ TEST(RedisBackendFailure, RestartWithPipelineInFlightFailsQueuedRequestsAndClien
   ASSERT_GE(victim_keys.size(), 20u);
   ASSERT_GE(live_keys.size(), 20u);
 
-  auto redis = StartRedis(3);
+  auto redis = StartServers<RedisServer>(3);
   ASSERT_TRUE(AllOk(redis));
   const int listen = FreePort();
   ProxyProcess proxy(
@@ -558,7 +516,7 @@ TEST(RedisConnectionPooling, TwoThousandShortLivedClientsShareOneConnectionPerBa
   ASSERT_TRUE(RedisServerInstalled());
   const Combination* combo = FindNamed3("ketama", "md5", "");
   ASSERT_NE(combo, nullptr);
-  auto redis = StartRedis(3);
+  auto redis = StartServers<RedisServer>(3);
   ASSERT_TRUE(AllOk(redis));
   const int listen = FreePort();
   ProxyProcess proxy(Yaml({{"alpha",
@@ -638,7 +596,7 @@ TEST(RedisConnectionPooling, PipelinedClientOpensAtMostServerConnectionsPerBacke
   ASSERT_TRUE(RedisServerInstalled());
   const Combination* combo = FindNamed3("ketama", "md5", "");
   ASSERT_NE(combo, nullptr);
-  auto redis = StartRedis(3);
+  auto redis = StartServers<RedisServer>(3);
   ASSERT_TRUE(AllOk(redis));
   const int listen = FreePort();
   ProxyProcess proxy(Yaml({{"alpha",
@@ -688,7 +646,7 @@ TEST(RedisPreconnect, EachBackendGetsExactlyOneConnectionAtStartup) {
   ASSERT_TRUE(RedisServerInstalled());
   const Combination* combo = FindNamed3("ketama", "fnv1a_64", "");
   ASSERT_NE(combo, nullptr);
-  auto redis = StartRedis(3);
+  auto redis = StartServers<RedisServer>(3);
   ASSERT_TRUE(AllOk(redis));
   std::vector<std::string> servers = NamedServers(*combo, Ports(redis));
   servers.push_back(absl::StrCat("127.0.0.1:", FreePort(), ":1 cache-dead"));  // refused
@@ -728,7 +686,7 @@ TEST(RedisFragmentedFailure, MultiKeyCommandsAcrossADeadBackendGiveOneErrorReply
   const std::string k0 = KeysOf(*combo, 0)[0];
   const std::string k1 = KeysOf(*combo, 1)[0];
   const std::string k2 = KeysOf(*combo, 2)[0];
-  auto redis = StartRedis(3);
+  auto redis = StartServers<RedisServer>(3);
   ASSERT_TRUE(AllOk(redis));
   const int listen = FreePort();
   ProxyProcess proxy(

@@ -1,4 +1,4 @@
-#include "test/integration/golden_vectors.h"
+#include "test/integration/backend_pools.h"
 
 #include <fstream>
 #include <map>
@@ -7,10 +7,22 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "gtest/gtest.h"
-#include "test/integration/harness.h"
 
 namespace proxy::test {
+
+std::string PoolsYaml(const std::vector<TestPool>& pools, bool redis) {
+  std::string yaml;
+  for (const TestPool& pool : pools) {
+    absl::StrAppend(&yaml, pool.name, ":\n  listen: 127.0.0.1:", pool.port, "\n",
+                    redis ? "  redis: true\n" : "");
+    for (const auto& [key, value] : pool.options) {
+      absl::StrAppend(&yaml, "  ", key, ": ", value, "\n");
+    }
+    absl::StrAppend(&yaml, "  servers:\n");
+    for (const std::string& server : pool.servers) absl::StrAppend(&yaml, "   - ", server, "\n");
+  }
+  return yaml;
+}
 
 std::vector<Combination> LoadServerSet(absl::string_view set) {
   std::ifstream in(Runfile("test/golden/distribution_vectors.tsv"));
