@@ -452,24 +452,33 @@ size_t RespLength(absl::string_view data) {
   const size_t eol = data.find("\r\n");
   if (eol == absl::string_view::npos) return 0;
   const char type = data[0];
-  if (type == '+' || type == '-' || type == ':') return eol + 2;
+  switch (type) {
+    case '+': case '-': case ':': case '_': case '#': case ',': case '(':
+      return eol + 2;
+    default:
+      break;
+  }
   int64_t n = 0;
   if (!absl::SimpleAtoi(data.substr(1, eol - 1), &n)) return 0;
-  if (type == '$') {
+  if (type == '$' || type == '!' || type == '=') {
     if (n < 0) return eol + 2;
     const size_t total = eol + 2 + static_cast<size_t>(n) + 2;
     return data.size() >= total ? total : 0;
   }
-  if (type == '*') {
-    size_t pos = eol + 2;
-    for (int64_t i = 0; i < n; ++i) {
-      const size_t len = RespLength(data.substr(pos));
-      if (len == 0) return 0;
-      pos += len;
-    }
-    return pos;
+  if (type != '*' && type != '~' && type != '>' && type != '%' && type != '|') return 0;
+  const int64_t elements = n < 0 ? 0 : (type == '%' || type == '|') ? 2 * n : n;
+  size_t pos = eol + 2;
+  for (int64_t i = 0; i < elements; ++i) {
+    const size_t len = RespLength(data.substr(pos));
+    if (len == 0) return 0;
+    pos += len;
   }
-  return 0;
+  if (type == '|') {  // the attributed value follows
+    const size_t len = RespLength(data.substr(pos));
+    if (len == 0) return 0;
+    pos += len;
+  }
+  return pos;
 }
 
 std::string Client::ReadReply() {

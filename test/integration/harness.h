@@ -169,7 +169,7 @@ class Client {
   bool Send(absl::string_view bytes);
   // Half-closes the sending side.
   void ShutdownWrite();
-  // One complete RESP reply (raw bytes), or "" on timeout/close.
+  // One complete RESP2 or RESP3 reply (raw bytes), or "" on timeout/close.
   std::string ReadReply();
   // Sends a RESP array command and reads one reply.
   std::string Command(const std::vector<std::string>& args);
@@ -198,7 +198,8 @@ std::pair<int, std::string> HttpGet(int port, const std::string& path);
 
 // RESP encoding of a command.
 std::string Resp(const std::vector<std::string>& args);
-// Length of the first complete RESP reply in `data`, or 0 if incomplete.
+// Length of the first complete RESP2 or RESP3 value in `data` (a RESP3 attribute and the value
+// it belongs to count as one), or 0 if incomplete.
 size_t RespLength(absl::string_view data);
 
 }  // namespace proxy::test

@@ -172,7 +172,6 @@ TEST(RedisPlacement, EveryGoldenKeyIsStoredOnTheBackendTheVectorsName) {
   std::vector<std::unique_ptr<Client>> direct;
   for (int port : ports) direct.push_back(std::make_unique<Client>(port));
 
-  size_t total_checked = 0;
   bool saw_empty_key = false;
   bool saw_long_key = false;
   for (size_t ci = 0; ci < combos.size(); ++ci) {
@@ -181,6 +180,7 @@ TEST(RedisPlacement, EveryGoldenKeyIsStoredOnTheBackendTheVectorsName) {
         absl::StrCat(c.distribution, "/", c.hash, "/hash_tag=\"", c.hash_tag, "\"");
     SCOPED_TRACE(label);
     for (auto& d : direct) ASSERT_EQ(d->Command({"FLUSHALL"}), kOk);
+    ASSERT_EQ(c.rows.size(), 200u) << "every vector key, the empty one and the long ones too";
 
     // Write every key through the proxy.
     Client client(pools[ci].port);
@@ -200,7 +200,6 @@ TEST(RedisPlacement, EveryGoldenKeyIsStoredOnTheBackendTheVectorsName) {
     std::vector<std::vector<std::string>> found(direct.size());
     for (size_t b = 0; b < direct.size(); ++b) found[b] = Pipeline(*direct[b], gets);
 
-    size_t checked = 0;
     for (size_t r = 0; r < c.rows.size(); ++r) {
       const auto& [key, owner] = c.rows[r];
       const std::string value = absl::StrCat("value-", ci, "-", r);
@@ -214,10 +213,7 @@ TEST(RedisPlacement, EveryGoldenKeyIsStoredOnTheBackendTheVectorsName) {
       EXPECT_EQ(found[static_cast<size_t>(owner)][r], Bulk(value)) << "key '" << Shown(key) << "'";
       saw_empty_key = saw_empty_key || key.empty();
       saw_long_key = saw_long_key || key.size() > 250;
-      ++checked;
     }
-    EXPECT_EQ(checked, 200u);
-    total_checked += checked;
 
     // Nothing else was written anywhere, and reads through the proxy find every value.
     int64_t stored = 0;
@@ -235,7 +231,6 @@ TEST(RedisPlacement, EveryGoldenKeyIsStoredOnTheBackendTheVectorsName) {
           << "GET through the proxy of '" << Shown(c.rows[r].first) << "'";
     }
   }
-  EXPECT_EQ(total_checked, 16u * 200u);
   EXPECT_TRUE(saw_empty_key);
   EXPECT_TRUE(saw_long_key);
 }

@@ -53,98 +53,6 @@ std::string ShowArgs(const std::vector<std::string>& args) {
 
 std::string Bulk(absl::string_view s) { return absl::StrCat("$", s.size(), "\r\n", s, "\r\n"); }
 
-// Length of the first complete RESP2/RESP3 value in `data` (an attribute and the value it
-// belongs to count as one), or 0 when incomplete.
-size_t Resp3Length(absl::string_view data) {
-  if (data.empty()) return 0;
-  const size_t eol = data.find("\r\n");
-  if (eol == absl::string_view::npos) return 0;
-  const char type = data[0];
-  switch (type) {
-    case '+': case '-': case ':': case '_': case '#': case ',': case '(':
-      return eol + 2;
-    default:
-      break;
-  }
-  int64_t n = 0;
-  if (!absl::SimpleAtoi(data.substr(1, eol - 1), &n)) return 0;
-  if (type == '$' || type == '!' || type == '=') {
-    if (n < 0) return eol + 2;
-    const size_t total = eol + 2 + static_cast<size_t>(n) + 2;
-    return data.size() >= total ? total : 0;
-  }
-  if (type != '*' && type != '~' && type != '>' && type != '%' && type != '|') return 0;
-  const int64_t elements = n < 0 ? 0 : (type == '%' || type == '|') ? 2 * n : n;
-  size_t pos = eol + 2;
-  for (int64_t i = 0; i < elements; ++i) {
-    const size_t len = Resp3Length(data.substr(pos));
-    if (len == 0) return 0;
-    pos += len;
-  }
-  if (type == '|') {  // the attributed value follows
-    const size_t len = Resp3Length(data.substr(pos));
-    if (len == 0) return 0;
-    pos += len;
-  }
-  return pos;
-}
-
-// A blocking client that reads RESP3 replies (the harness's Client reads RESP2).
-class Resp3Client {
- public:
-  explicit Resp3Client(int port, milliseconds timeout = milliseconds(10000))
-      : fd_(ConnectTo(port)) {
-    if (fd_ >= 0) {
-      timeval tv{};
-      tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-      tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-      setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    }
-  }
-  ~Resp3Client() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Resp3Client(const Resp3Client&) = delete;
-  Resp3Client& operator=(const Resp3Client&) = delete;
-
-  bool connected() const { return fd_ >= 0; }
-
-  bool Send(absl::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      bytes.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
-
-  std::string ReadReply() {
-    for (;;) {
-      const size_t len = Resp3Length(buffer_);
-      if (len > 0) {
-        std::string reply = buffer_.substr(0, len);
-        buffer_.erase(0, len);
-        return reply;
-      }
-      char chunk[65536];
-      const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return "";
-      buffer_.append(chunk, static_cast<size_t>(n));
-    }
-  }
-
-  std::string Command(const std::vector<std::string>& args) {
-    if (!Send(Resp(args))) return "";
-    return ReadReply();
-  }
-
- private:
-  int fd_;
-  std::string buffer_;
-};
-
 struct ClusterOptions {
   std::vector<std::string> redis_args;
   std::string password;
@@ -190,11 +98,11 @@ class Cluster {
 
   int port() const { return port_; }
   size_t size() const { return redis_.size(); }
-  Resp3Client& backend(size_t i) { return *direct_[i]; }
+  Client& backend(size_t i) { return *direct_[i]; }
 
   // A direct HELLO 3 connection to backend i (authenticated when the backends need it).
-  std::unique_ptr<Resp3Client> Direct(size_t i) {
-    auto client = std::make_unique<Resp3Client>(redis_[i]->port());
+  std::unique_ptr<Client> Direct(size_t i) {
+    auto client = std::make_unique<Client>(redis_[i]->port());
     std::vector<std::string> hello = {"HELLO", "3"};
     if (!options_.password.empty()) {
       hello.insert(hello.end(), {"AUTH", "default", options_.password});
@@ -205,8 +113,8 @@ class Cluster {
   }
 
   // A client of the proxy that sent HELLO 3 (with `hello_extra` options).
-  std::unique_ptr<Resp3Client> ConnectResp3(std::vector<std::string> hello_extra = {}) {
-    auto client = std::make_unique<Resp3Client>(port_);
+  std::unique_ptr<Client> ConnectResp3(std::vector<std::string> hello_extra = {}) {
+    auto client = std::make_unique<Client>(port_);
     std::vector<std::string> hello = {"HELLO", "3"};
     hello.insert(hello.end(), hello_extra.begin(), hello_extra.end());
     const std::string reply = client->Command(hello);
@@ -229,7 +137,7 @@ class Cluster {
   ClusterOptions options_;
   std::vector<std::unique_ptr<RedisServer>> redis_;
   std::unique_ptr<ProxyProcess> proxy_;
-  std::vector<std::unique_ptr<Resp3Client>> direct_;
+  std::vector<std::unique_ptr<Client>> direct_;
   int port_ = 0;
 };
 
@@ -240,7 +148,7 @@ TEST(Resp3Test, EveryCommandClassMatchesADirectResp3Connection) {
   ASSERT_TRUE(cluster.Start());
   RedisServer reference;
   ASSERT_TRUE(reference.ok());
-  Resp3Client ref(reference.port());
+  Client ref(reference.port());
   ASSERT_TRUE(absl::StartsWith(ref.Command({"HELLO", "3"}), "%7\r\n"));
   auto client = cluster.ConnectResp3();
   size_t resp3_only = 0;  // replies whose RESP3 form differs from RESP2 (maps, sets, doubles...)
@@ -268,7 +176,7 @@ TEST(Resp3Test, SplitCommandsMergeInResp3) {
   ASSERT_TRUE(cluster.Start());
   RedisServer reference;
   ASSERT_TRUE(reference.ok());
-  Resp3Client ref(reference.port());
+  Client ref(reference.port());
   ASSERT_TRUE(absl::StartsWith(ref.Command({"HELLO", "3"}), "%7\r\n"));
   auto client = cluster.ConnectResp3();
   auto both = [&](const std::vector<std::string>& args) {
@@ -348,13 +256,13 @@ TEST(Resp3Test, InfoIsOneVerbatimDocumentWithTheServersKeyspaceSummed) {
   EXPECT_NE(info.find("\r\ntxt:# Server\r\nredis_version:"), std::string::npos) << Show(info);
   EXPECT_NE(info.find("\r\nloading:0\r\n"), std::string::npos) << Show(info, 3000);
   EXPECT_NE(info.find(keyspace), std::string::npos) << Show(info, 3000);
-  EXPECT_EQ(info.size(), Resp3Length(info));
+  EXPECT_EQ(info.size(), RespLength(info));
   // A RESP2 client of the same proxy gets the same document as a bulk string.
   Client resp2(cluster.port());
   EXPECT_EQ(Show(resp2.Command({"INFO", "keyspace"})), Show(Bulk(keyspace)));
 }
 
-TEST(Resp3Test, Resp2AndResp3ClientsShareTheProxyAndHelloSwitchesBack) {
+TEST(Resp3Test, Resp2AndClientsShareTheProxyAndHelloSwitchesBack) {
   Cluster cluster;
   ASSERT_TRUE(cluster.Start());
   auto resp3 = cluster.ConnectResp3({"SETNAME", "r3"});
@@ -386,7 +294,7 @@ TEST(Resp3Test, PasswordProtectedBackendsAndHelloAuth) {
   options.password = "s3cret";
   options.pool_yaml = "  redis_auth: s3cret\n  redis_db: 2\n";
   ASSERT_TRUE(cluster.Start(options));
-  Resp3Client client(cluster.port());
+  Client client(cluster.port());
   EXPECT_EQ(client.Command({"GET", "k"}), "-NOAUTH Authentication required\r\n");
   EXPECT_EQ(client.Command({"HELLO", "3", "AUTH", "default", "wrong"}),
             "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
@@ -414,7 +322,7 @@ TEST(Resp3Test, TransactionsInResp3MatchRedis) {
   ASSERT_TRUE(cluster.Start());
   RedisServer reference;
   ASSERT_TRUE(reference.ok());
-  Resp3Client ref(reference.port());
+  Client ref(reference.port());
   ASSERT_TRUE(absl::StartsWith(ref.Command({"HELLO", "3"}), "%7\r\n"));
   auto client = cluster.ConnectResp3();
   const std::vector<std::vector<std::string>> transaction = {
@@ -454,7 +362,7 @@ TEST(Resp3Test, TodaysClientHandshakesPipelined) {
   // node-redis: HELLO 3 with SETNAME, then CLIENT SETINFO (an error would be ignored, +OK is
   // what redis 7.2 answers), then its commands.
   {
-    Resp3Client client(cluster.port());
+    Client client(cluster.port());
     ASSERT_TRUE(client.Send(Resp({"HELLO", "3", "SETNAME", "node"}) +
                             Resp({"CLIENT", "SETINFO", "LIB-NAME", "node-redis"}) +
                             Resp({"CLIENT", "SETINFO", "LIB-VER", "5.0.0"}) +
@@ -471,7 +379,7 @@ TEST(Resp3Test, TodaysClientHandshakesPipelined) {
   // redis-py (protocol=3, maintenance notifications in "auto" mode): an unknown-subcommand
   // error for MAINT_NOTIFICATIONS, which it tolerates, as from redis before 8.2.
   {
-    Resp3Client client(cluster.port());
+    Client client(cluster.port());
     ASSERT_TRUE(client.Send(Resp({"HELLO", "3"}) + Resp({"CLIENT", "SETINFO", "LIB-NAME", "redis-py"}) +
                             Resp({"CLIENT", "SETINFO", "LIB-VER", "6.0.0"}) +
                             Resp({"CLIENT", "MAINT_NOTIFICATIONS", "ON", "moving-endpoint-type",
