@@ -29,6 +29,7 @@
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
+#include "test/integration/proxied_redis.h"
 #include "test/integration/redis_command_cases.h"
 
 namespace proxy::test {
@@ -93,130 +94,13 @@ std::string PatternBytes(size_t size, uint32_t seed) {
   return out;
 }
 
-::testing::AssertionResult HaveTool(absl::string_view name) {
-  if (!FindExecutable(name).empty()) return ::testing::AssertionSuccess();
-  const char* path = std::getenv("PATH");
-  return ::testing::AssertionFailure()
-         << "'" << name << "' was not found in PATH (" << (path != nullptr ? path : "")
-         << ") nor /usr/bin: these integration tests need Debian's redis-server and redis-tools "
-            "packages (tools/setup.sh installs them: apt-get install redis-server redis-tools)";
-}
-
-struct ClusterOptions {
-  int servers = 3;
-  std::vector<std::string> redis_args;  // more redis-server arguments (e.g. --requirepass)
-  std::string password;                 // the backends' password (direct connections use it)
-  int db = 0;                           // the pool's redis_db (direct connections select it)
-  std::string pool_yaml;                // more pool keys, each "  key: value\n"
-};
-
-// N redis-servers behind one proxy pool (ketama over named servers s1..sN, so that placement
-// does not depend on the ports), plus direct connections to each backend.
-class Cluster {
- public:
-  ::testing::AssertionResult Start(const ClusterOptions& options = {}) {
-    options_ = options;
-    ::testing::AssertionResult tool = HaveTool("redis-server");
-    if (!tool) return tool;
-    std::string servers;
-    for (int i = 0; i < options.servers; ++i) {
-      auto server = std::make_unique<RedisServer>(options.redis_args);
-      if (!server->ok()) {
-        return ::testing::AssertionFailure()
-               << "redis-server did not start on 127.0.0.1:" << server->port()
-               << " (log: " << TempPath(absl::StrCat("redis-", server->port(), ".log")) << ")";
-      }
-      absl::StrAppend(&servers, "   - 127.0.0.1:", server->port(), ":1 s", i + 1, "\n");
-      redis_.push_back(std::move(server));
-    }
-    port_ = FreePort();
-    const std::string yaml = absl::StrCat("pool:\n  listen: 127.0.0.1:", port_,
-                                          "\n  redis: true\n  hash: fnv1a_64\n"
-                                          "  distribution: ketama\n  hash_tag: \"{}\"\n"
-                                          "  timeout: 30000\n",
-                                          options.pool_yaml, "  servers:\n", servers);
-    proxy_ = std::make_unique<ProxyProcess>(yaml, std::vector<int>{port_});
-    if (!proxy_->ok()) {
-      return ::testing::AssertionFailure()
-             << "the proxy did not start on 127.0.0.1:" << port_ << " with\n"
-             << yaml << "log:\n"
-             << proxy_->Log();
-    }
-    for (size_t i = 0; i < redis_.size(); ++i) {
-      direct_.push_back(Direct(i));
-      if (!direct_.back()->connected()) {
-        return ::testing::AssertionFailure() << "cannot connect to backend " << i;
-      }
-    }
-    return ::testing::AssertionSuccess();
-  }
-
-  int port() const { return port_; }
-  size_t size() const { return redis_.size(); }
-  RedisServer& redis(size_t i) { return *redis_[i]; }
-  ProxyProcess& proxy() { return *proxy_; }
-  // The shared direct connection to backend i (authenticated, redis_db selected).
-  Client& backend(size_t i) { return *direct_[i]; }
-
-  // A new direct connection to backend i, authenticated and on the pool's redis_db.
-  std::unique_ptr<Client> Direct(size_t i, milliseconds timeout = milliseconds(10000)) {
-    auto client = std::make_unique<Client>(redis_[i]->port(), timeout);
-    if (!options_.password.empty()) {
-      EXPECT_EQ(client->Command({"AUTH", options_.password}), kOk);
-    }
-    if (options_.db != 0) {
-      EXPECT_EQ(client->Command({"SELECT", std::to_string(options_.db)}), kOk);
-    }
-    return client;
-  }
-
-  // A new client of the proxy.
-  std::unique_ptr<Client> Connect(milliseconds timeout = milliseconds(10000)) {
-    return std::make_unique<Client>(port_, timeout);
-  }
-
-  // Index of the backend holding `key` (asked directly), -1 if none, -2 if several.
-  int OwnerOf(absl::string_view key) {
-    int owner = -1;
-    for (size_t i = 0; i < direct_.size(); ++i) {
-      const std::string reply = direct_[i]->Command({"EXISTS", std::string(key)});
-      if (reply == ":1\r\n") owner = owner == -1 ? static_cast<int>(i) : -2;
-    }
-    return owner;
-  }
-
-  // `count` keys named prefix<N>, each on a different backend (found by writing them through
-  // the proxy and asking the backends), left deleted.
-  std::vector<std::string> KeysOnDistinctServers(Client& client, absl::string_view prefix,
-                                                 size_t count) {
-    std::vector<std::string> keys;
-    std::set<int> owners;
-    for (int n = 0; n < 1000 && keys.size() < count; ++n) {
-      const std::string key = absl::StrCat(prefix, n);
-      EXPECT_EQ(client.Command({"SET", key, "probe"}), kOk);
-      const int owner = OwnerOf(key);
-      EXPECT_EQ(client.Command({"DEL", key}), ":1\r\n");
-      if (owner >= 0 && owners.insert(owner).second) keys.push_back(key);
-    }
-    EXPECT_EQ(keys.size(), count) << "could not find keys on " << count << " distinct servers";
-    return keys;
-  }
-
- private:
-  ClusterOptions options_;
-  std::vector<std::unique_ptr<RedisServer>> redis_;
-  std::unique_ptr<ProxyProcess> proxy_;
-  std::vector<std::unique_ptr<Client>> direct_;
-  int port_ = 0;
-};
-
 // ---------------------------------------------------------------------------------------------
 // Every command class (test/integration/redis_command_cases.h), compared with a standalone
 // reference redis that receives the same sequence, and (for reads) with the backend that owns
 // the key.
 
 TEST(RedisCommandsTest, EveryCommandClassMatchesRedis) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   RedisServer reference;
   ASSERT_TRUE(reference.ok()) << "reference redis-server did not start";
@@ -300,7 +184,7 @@ TEST(RedisCommandsTest, EveryCommandClassMatchesRedis) {
 // Split commands (4.3): MSET/MGET/DEL/UNLINK/TOUCH/EXISTS over 3 servers, merged in key order.
 
 TEST(RedisCommandsTest, MultiKeyCommandsSplitAcrossServersAndMergeInKeyOrder) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect();
   constexpr int kKeys = 30;
@@ -385,7 +269,7 @@ TEST(RedisCommandsTest, MultiKeyCommandsSplitAcrossServersAndMergeInKeyOrder) {
 // Commands whose keys must be on one server: refused with -ERR when they are not (twemproxy
 // answers from the first key's server), executed when a hash tag keeps them together.
 TEST(RedisCommandsTest, CrossServerMultiKeyCommandsAreRefusedUnlessColocated) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect();
   const std::vector<std::string> keys = cluster.KeysOnDistinctServers(*client, "apart:", 2);
@@ -437,7 +321,7 @@ TEST(RedisCommandsTest, CrossServerMultiKeyCommandsAreRefusedUnlessColocated) {
 // 10,000 mixed commands written in one go on one connection; replies in order and correct.
 
 TEST(RedisCommandsTest, PipelineOfTenThousandMixedCommands) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect(milliseconds(20000));
   constexpr int kCommands = 10000;
@@ -541,7 +425,7 @@ TEST(RedisCommandsTest, PipelineOfTenThousandMixedCommands) {
 // Large and binary values.
 
 TEST(RedisCommandsTest, SixtyFourMebibyteValuesRoundTrip) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect(milliseconds(60000));
   const std::string big = PatternBytes(64u << 20, 1);
@@ -569,7 +453,7 @@ TEST(RedisCommandsTest, SixtyFourMebibyteValuesRoundTrip) {
 }
 
 TEST(RedisCommandsTest, BinaryKeysAndValuesRoundTrip) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect();
   std::string all_bytes;
@@ -624,8 +508,8 @@ TEST(RedisCommandsTest, BinaryKeysAndValuesRoundTrip) {
 // AUTH and redis_auth (4.5), redis_db (4.6).
 
 TEST(RedisCommandsTest, RedisAuthAgainstPasswordProtectedBackends) {
-  Cluster cluster;
-  ClusterOptions options;
+  ProxiedRedis cluster;
+  ProxiedRedisOptions options;
   options.redis_args = {"--requirepass", "s3cret"};
   options.password = "s3cret";
   options.pool_yaml = "  redis_auth: s3cret\n";
@@ -677,7 +561,7 @@ TEST(RedisCommandsTest, RedisAuthAgainstPasswordProtectedBackends) {
 }
 
 TEST(RedisCommandsTest, AuthWithoutRedisAuthIsAnsweredLocally) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect();
   EXPECT_EQ(client->Command({"AUTH", "anything"}),
@@ -687,7 +571,7 @@ TEST(RedisCommandsTest, AuthWithoutRedisAuthIsAnsweredLocally) {
 }
 
 // Writes through the proxy must land in `db` on the backends, and nothing in DB 0.
-void CheckKeysLandInDb(Cluster& cluster, Client& client, int db) {
+void CheckKeysLandInDb(ProxiedRedis& cluster, Client& client, int db) {
   std::vector<std::string> mset = {"MSET"};
   for (int i = 0; i < 20; ++i) {
     mset.push_back(absl::StrCat("db:", i, ":k"));
@@ -719,8 +603,8 @@ void CheckKeysLandInDb(Cluster& cluster, Client& client, int db) {
 }
 
 TEST(RedisCommandsTest, RedisDbSelectsTheDatabaseOnEveryBackend) {
-  Cluster cluster;
-  ClusterOptions options;
+  ProxiedRedis cluster;
+  ProxiedRedisOptions options;
   options.db = 3;
   options.pool_yaml = "  redis_db: 3\n";
   ASSERT_TRUE(cluster.Start(options));
@@ -730,8 +614,8 @@ TEST(RedisCommandsTest, RedisDbSelectsTheDatabaseOnEveryBackend) {
 
 // twemproxy sends SELECT before AUTH here, so its data lands in DB 0.
 TEST(RedisCommandsTest, RedisAuthAndRedisDbTogether) {
-  Cluster cluster;
-  ClusterOptions options;
+  ProxiedRedis cluster;
+  ProxiedRedisOptions options;
   options.redis_args = {"--requirepass", "pw"};
   options.password = "pw";
   options.db = 2;
@@ -747,7 +631,7 @@ TEST(RedisCommandsTest, RedisAuthAndRedisDbTogether) {
 // The proxy's own replies: unsupported commands, wrong arity, local commands.
 
 TEST(RedisCommandsTest, UnsupportedCommandsGetAnErrorAndTheConnectionStaysOpen) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect(milliseconds(5000));
   ASSERT_EQ(client->Command({"SET", "u:1", "v"}), kOk);
@@ -779,7 +663,7 @@ TEST(RedisCommandsTest, UnsupportedCommandsGetAnErrorAndTheConnectionStaysOpen) 
 }
 
 TEST(RedisCommandsTest, WrongArityAndLocalCommandsAnswerLikeRedis) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect();
   EXPECT_EQ(client->Command({"GET"}), "-ERR wrong number of arguments for 'get' command\r\n");
@@ -813,7 +697,7 @@ TEST(RedisCommandsTest, WrongArityAndLocalCommandsAnswerLikeRedis) {
 // What today's clients send when they connect (ioredis's INFO ready check, node-redis's and
 // redis-py's CLIENT SETINFO / SETNAME, HELLO), answered by the proxy as redis answers them.
 TEST(RedisCommandsTest, ConnectionHandshakesOfTodaysClientsAreAnswered) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect();
   ASSERT_EQ(client->Command({"SET", "hs:1", "v"}), kOk);
@@ -845,7 +729,7 @@ TEST(RedisCommandsTest, ConnectionHandshakesOfTodaysClientsAreAnswered) {
 // Keys up to twemproxy's limit (16384-byte buffers minus 49) work; a longer one is refused with
 // an error (twemproxy closes the connection) and the connection stays usable.
 TEST(RedisCommandsTest, OversizedKeysAreRefusedAndTheConnectionStaysOpen) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect();
   const std::string longest = PatternBytes(16335, 7);
@@ -866,7 +750,7 @@ TEST(RedisCommandsTest, OversizedKeysAreRefusedAndTheConnectionStaysOpen) {
 
 // Requests trickling in one byte per write are reassembled (the decoder resumes anywhere).
 TEST(RedisCommandsTest, RequestsArrivingOneByteAtATime) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect();
   const std::string wire = Resp({"SET", "trickle:1:k", "a\r\nb"}) +
@@ -885,7 +769,7 @@ TEST(RedisCommandsTest, RequestsArrivingOneByteAtATime) {
 // Malformed RESP: an error reply, then that connection closes; other clients are unaffected.
 
 TEST(RedisCommandsTest, MalformedRequestsGetAProtocolErrorAndCloseOnlyThatConnection) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto other = cluster.Connect();
   ASSERT_EQ(other->Command({"SET", "m:1", "v"}), kOk);
@@ -924,8 +808,8 @@ TEST(RedisCommandsTest, MalformedRequestsGetAProtocolErrorAndCloseOnlyThatConnec
 // client_connections: the N+1th concurrent client is refused.
 
 TEST(RedisCommandsTest, ClientConnectionsLimitIsEnforced) {
-  Cluster cluster;
-  ClusterOptions options;
+  ProxiedRedis cluster;
+  ProxiedRedisOptions options;
   options.pool_yaml = "  client_connections: 3\n";
   ASSERT_TRUE(cluster.Start(options));
   std::vector<std::unique_ptr<Client>> clients;
@@ -957,7 +841,7 @@ TEST(RedisCommandsTest, ClientConnectionsLimitIsEnforced) {
 // QUIT and half-close.
 
 TEST(RedisCommandsTest, QuitAnswersOkThenCloses) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect();
   ASSERT_EQ(client->Command({"SET", "q", "v"}), kOk);
@@ -970,7 +854,7 @@ TEST(RedisCommandsTest, QuitAnswersOkThenCloses) {
 }
 
 TEST(RedisCommandsTest, HalfCloseDeliversEveryReplyThenCloses) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect();
   ASSERT_TRUE(client->Send(Resp({"SET", "hc", "value"}) + Resp({"GET", "hc"}) +
@@ -990,8 +874,8 @@ TEST(RedisCommandsTest, HalfCloseDeliversEveryReplyThenCloses) {
 // Real clients: redis-cli and redis-benchmark.
 
 TEST(RedisCommandsTest, RedisCliWorksThroughTheProxy) {
-  ASSERT_TRUE(HaveTool("redis-cli"));
-  Cluster cluster;
+  ASSERT_TRUE(HaveRedisTool("redis-cli"));
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   const std::vector<std::string> base = {"redis-cli", "-h", "127.0.0.1", "-p",
                                          std::to_string(cluster.port())};
@@ -1026,8 +910,8 @@ TEST(RedisCommandsTest, RedisCliWorksThroughTheProxy) {
 }
 
 TEST(RedisCommandsTest, RedisBenchmarkRunsWithoutErrors) {
-  ASSERT_TRUE(HaveTool("redis-benchmark"));
-  Cluster cluster;
+  ASSERT_TRUE(HaveRedisTool("redis-benchmark"));
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   const std::vector<std::string> base = {
       "redis-benchmark", "-h", "127.0.0.1", "-p", std::to_string(cluster.port()), "-P", "16", "-n",

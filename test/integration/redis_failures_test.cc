@@ -40,6 +40,7 @@
 #include "gtest/gtest.h"
 #include "test/integration/backend_pools.h"
 #include "test/integration/harness.h"
+#include "test/integration/proxied_redis.h"
 #include "test/integration/traffic_loop.h"
 
 namespace proxy::test {
@@ -68,20 +69,6 @@ std::string Shown(absl::string_view reply) {
   std::string out(reply.substr(0, 80));
   if (reply.size() > 80) absl::StrAppend(&out, "...(", reply.size(), " bytes)");
   return out;
-}
-
-::testing::AssertionResult RedisServerInstalled() {
-  const char* path = std::getenv("PATH");
-  const std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
-  for (absl::string_view dir : absl::StrSplit(dirs, ':')) {
-    if (dir.empty()) continue;
-    if (access(absl::StrCat(dir, "/redis-server").c_str(), X_OK) == 0) {
-      return ::testing::AssertionSuccess();
-    }
-  }
-  return ::testing::AssertionFailure()
-         << "redis-server is not installed (not found in PATH=" << dirs
-         << "); these integration tests need a real redis-server (apt-get install redis-server)";
 }
 
 // Sends every command in one write, then reads one reply per command ("" for a missing one).
@@ -147,7 +134,7 @@ std::string Yaml(const std::vector<TestPool>& pools) { return PoolsYaml(pools, /
 // 1. Placement end to end
 
 TEST(RedisPlacement, EveryGoldenKeyIsStoredOnTheBackendTheVectorsName) {
-  ASSERT_TRUE(RedisServerInstalled());
+  ASSERT_TRUE(HaveRedisTool("redis-server"));
   auto redis = StartServers<RedisServer>(3);
   ASSERT_TRUE(AllOk(redis));
   const std::vector<int> ports = Ports(redis);
@@ -252,7 +239,7 @@ bool RedisSetGet(TrafficLoop::Turn& t) {
 }
 
 TEST(RedisBackendFailure, KilledBackendFailsOnlyItsOwnKeysUntilItIsRestarted) {
-  ASSERT_TRUE(RedisServerInstalled());
+  ASSERT_TRUE(HaveRedisTool("redis-server"));
   auto redis = StartServers<RedisServer>(3);
   ASSERT_TRUE(AllOk(redis));
   const Combination* combo = FindNamed3("ketama", "md5", "");
@@ -306,7 +293,7 @@ TEST(RedisBackendFailure, KilledBackendFailsOnlyItsOwnKeysUntilItIsRestarted) {
 // 3. Ejection and return
 
 TEST(RedisEjection, DeadServerIsEjectedAfterFailureLimitAndTriedAgainAfterRetryTimeout) {
-  ASSERT_TRUE(RedisServerInstalled());
+  ASSERT_TRUE(HaveRedisTool("redis-server"));
   RedisServer live_server;
   ASSERT_TRUE(live_server.ok());
   const int dead_port = FreePort();  // nothing listens there
@@ -379,7 +366,7 @@ TEST(RedisEjection, DeadServerIsEjectedAfterFailureLimitAndTriedAgainAfterRetryT
 // 4. Request timeout
 
 TEST(RedisTimeout, BlackHoledBackendTimesOutInOrderAndLiveServersAreUnaffected) {
-  ASSERT_TRUE(RedisServerInstalled());
+  ASSERT_TRUE(HaveRedisTool("redis-server"));
   // Default hash fnv1a_64 + ketama: "a" and "b" share a server; that one is the black hole.
   const Combination* combo = FindNamed3("ketama", "fnv1a_64", "");
   ASSERT_NE(combo, nullptr);
@@ -429,7 +416,7 @@ TEST(RedisTimeout, BlackHoledBackendTimesOutInOrderAndLiveServersAreUnaffected) 
 // 5. Restart with a pipeline in flight
 
 TEST(RedisBackendFailure, RestartWithPipelineInFlightFailsQueuedRequestsAndClientStaysUsable) {
-  ASSERT_TRUE(RedisServerInstalled());
+  ASSERT_TRUE(HaveRedisTool("redis-server"));
   const Combination* combo = FindNamed3("ketama", "md5", "");
   ASSERT_NE(combo, nullptr);
   constexpr int kVictim = 0;  // cache-a
@@ -508,7 +495,7 @@ int64_t ConnectionsReceived(Client& direct) {
 }
 
 TEST(RedisConnectionPooling, TwoThousandShortLivedClientsShareOneConnectionPerBackend) {
-  ASSERT_TRUE(RedisServerInstalled());
+  ASSERT_TRUE(HaveRedisTool("redis-server"));
   const Combination* combo = FindNamed3("ketama", "md5", "");
   ASSERT_NE(combo, nullptr);
   auto redis = StartServers<RedisServer>(3);
@@ -588,7 +575,7 @@ TEST(RedisConnectionPooling, TwoThousandShortLivedClientsShareOneConnectionPerBa
 }
 
 TEST(RedisConnectionPooling, PipelinedClientOpensAtMostServerConnectionsPerBackend) {
-  ASSERT_TRUE(RedisServerInstalled());
+  ASSERT_TRUE(HaveRedisTool("redis-server"));
   const Combination* combo = FindNamed3("ketama", "md5", "");
   ASSERT_NE(combo, nullptr);
   auto redis = StartServers<RedisServer>(3);
@@ -638,7 +625,7 @@ TEST(RedisConnectionPooling, PipelinedClientOpensAtMostServerConnectionsPerBacke
 // 7. preconnect
 
 TEST(RedisPreconnect, EachBackendGetsExactlyOneConnectionAtStartup) {
-  ASSERT_TRUE(RedisServerInstalled());
+  ASSERT_TRUE(HaveRedisTool("redis-server"));
   const Combination* combo = FindNamed3("ketama", "fnv1a_64", "");
   ASSERT_NE(combo, nullptr);
   auto redis = StartServers<RedisServer>(3);
@@ -675,7 +662,7 @@ TEST(RedisPreconnect, EachBackendGetsExactlyOneConnectionAtStartup) {
 // 8. Fragmented commands with a dead backend
 
 TEST(RedisFragmentedFailure, MultiKeyCommandsAcrossADeadBackendGiveOneErrorReply) {
-  ASSERT_TRUE(RedisServerInstalled());
+  ASSERT_TRUE(HaveRedisTool("redis-server"));
   const Combination* combo = FindNamed3("ketama", "md5", "");
   ASSERT_NE(combo, nullptr);
   const std::string k0 = KeysOf(*combo, 0)[0];

@@ -30,6 +30,7 @@
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
+#include "test/integration/proxied_redis.h"
 #include "test/integration/redis_command_cases.h"
 
 namespace proxy::test {
@@ -53,104 +54,33 @@ std::string ShowArgs(const std::vector<std::string>& args) {
 
 std::string Bulk(absl::string_view s) { return absl::StrCat("$", s.size(), "\r\n", s, "\r\n"); }
 
-struct ClusterOptions {
-  std::vector<std::string> redis_args;
-  std::string password;
-  std::string pool_yaml;
-};
+// Backends asked directly over RESP3 (HELLO 3), like the clients of these tests.
+ProxiedRedisOptions Resp3(ProxiedRedisOptions options = {}) {
+  options.resp3 = true;
+  return options;
+}
 
-// Three redis-servers behind one pool, and direct RESP3 connections to each.
-class Cluster {
- public:
-  ::testing::AssertionResult Start(const ClusterOptions& options = {}) {
-    options_ = options;
-    if (FindExecutable("redis-server").empty()) {
-      return ::testing::AssertionFailure()
-             << "redis-server not found (tools/setup.sh installs Debian's redis-server)";
-    }
-    std::string servers;
-    for (int i = 0; i < 3; ++i) {
-      auto server = std::make_unique<RedisServer>(options.redis_args);
-      if (!server->ok()) {
-        return ::testing::AssertionFailure() << "redis-server did not start on " << server->port();
-      }
-      absl::StrAppend(&servers, "   - 127.0.0.1:", server->port(), ":1 s", i + 1, "\n");
-      redis_.push_back(std::move(server));
-    }
-    port_ = FreePort();
-    const std::string yaml = absl::StrCat(
-        "pool:\n  listen: 127.0.0.1:", port_,
-        "\n  redis: true\n  hash: fnv1a_64\n  distribution: ketama\n  hash_tag: \"{}\"\n"
-        "  timeout: 30000\n",
-        options.pool_yaml, "  servers:\n", servers);
-    proxy_ = std::make_unique<ProxyProcess>(yaml, std::vector<int>{port_});
-    if (!proxy_->ok()) {
-      return ::testing::AssertionFailure() << "the proxy did not start:\n" << proxy_->Log();
-    }
-    for (size_t i = 0; i < redis_.size(); ++i) {
-      direct_.push_back(Direct(i));
-      if (!direct_.back()->connected()) {
-        return ::testing::AssertionFailure() << "cannot connect to backend " << i;
-      }
-    }
-    return ::testing::AssertionSuccess();
-  }
-
-  int port() const { return port_; }
-  size_t size() const { return redis_.size(); }
-  Client& backend(size_t i) { return *direct_[i]; }
-
-  // A direct HELLO 3 connection to backend i (authenticated when the backends need it).
-  std::unique_ptr<Client> Direct(size_t i) {
-    auto client = std::make_unique<Client>(redis_[i]->port());
-    std::vector<std::string> hello = {"HELLO", "3"};
-    if (!options_.password.empty()) {
-      hello.insert(hello.end(), {"AUTH", "default", options_.password});
-    }
-    const std::string reply = client->Command(hello);
-    EXPECT_TRUE(absl::StartsWith(reply, "%7\r\n")) << Show(reply);
-    return client;
-  }
-
-  // A client of the proxy that sent HELLO 3 (with `hello_extra` options).
-  std::unique_ptr<Client> ConnectResp3(std::vector<std::string> hello_extra = {}) {
-    auto client = std::make_unique<Client>(port_);
-    std::vector<std::string> hello = {"HELLO", "3"};
-    hello.insert(hello.end(), hello_extra.begin(), hello_extra.end());
-    const std::string reply = client->Command(hello);
-    EXPECT_TRUE(absl::StartsWith(reply, "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n")) << Show(reply);
-    return client;
-  }
-
-  // Index of the backend holding `key`, -1 if none, -2 if several.
-  int OwnerOf(absl::string_view key) {
-    int owner = -1;
-    for (size_t i = 0; i < direct_.size(); ++i) {
-      if (direct_[i]->Command({"EXISTS", std::string(key)}) == ":1\r\n") {
-        owner = owner == -1 ? static_cast<int>(i) : -2;
-      }
-    }
-    return owner;
-  }
-
- private:
-  ClusterOptions options_;
-  std::vector<std::unique_ptr<RedisServer>> redis_;
-  std::unique_ptr<ProxyProcess> proxy_;
-  std::vector<std::unique_ptr<Client>> direct_;
-  int port_ = 0;
-};
+// A client of the proxy that sent HELLO 3 (with `hello_extra` options).
+std::unique_ptr<Client> ConnectResp3(ProxiedRedis& cluster,
+                                     std::vector<std::string> hello_extra = {}) {
+  auto client = cluster.Connect();
+  std::vector<std::string> hello = {"HELLO", "3"};
+  hello.insert(hello.end(), hello_extra.begin(), hello_extra.end());
+  const std::string reply = client->Command(hello);
+  EXPECT_TRUE(absl::StartsWith(reply, "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n")) << Show(reply);
+  return client;
+}
 
 // The command matrix is test/integration/redis_command_cases.h (shared with the RESP2 test).
 
 TEST(Resp3Test, EveryCommandClassMatchesADirectResp3Connection) {
-  Cluster cluster;
-  ASSERT_TRUE(cluster.Start());
+  ProxiedRedis cluster;
+  ASSERT_TRUE(cluster.Start(Resp3()));
   RedisServer reference;
   ASSERT_TRUE(reference.ok());
   Client ref(reference.port());
   ASSERT_TRUE(absl::StartsWith(ref.Command({"HELLO", "3"}), "%7\r\n"));
-  auto client = cluster.ConnectResp3();
+  auto client = ConnectResp3(cluster);
   size_t resp3_only = 0;  // replies whose RESP3 form differs from RESP2 (maps, sets, doubles...)
   for (const Case& test : CommandCases()) {
     const std::string got = client->Command(test.args);
@@ -172,13 +102,13 @@ TEST(Resp3Test, EveryCommandClassMatchesADirectResp3Connection) {
 }
 
 TEST(Resp3Test, SplitCommandsMergeInResp3) {
-  Cluster cluster;
-  ASSERT_TRUE(cluster.Start());
+  ProxiedRedis cluster;
+  ASSERT_TRUE(cluster.Start(Resp3()));
   RedisServer reference;
   ASSERT_TRUE(reference.ok());
   Client ref(reference.port());
   ASSERT_TRUE(absl::StartsWith(ref.Command({"HELLO", "3"}), "%7\r\n"));
-  auto client = cluster.ConnectResp3();
+  auto client = ConnectResp3(cluster);
   auto both = [&](const std::vector<std::string>& args) {
     const std::string got = client->Command(args);
     EXPECT_EQ(Show(got, 2000), Show(ref.Command(args), 2000)) << ShowArgs(args);
@@ -216,7 +146,7 @@ TEST(Resp3Test, SplitCommandsMergeInResp3) {
 
 // "dbN:keys=K,expires=E,..." of every backend, summed by database (the proxy's rule: keys and
 // expires summed, avg_ttl weighted by expires).
-std::string SummedKeyspace(Cluster& cluster) {
+std::string SummedKeyspace(ProxiedRedis& cluster) {
   std::map<int64_t, std::pair<int64_t, int64_t>> sums;
   for (size_t i = 0; i < cluster.size(); ++i) {
     const std::string reply = cluster.backend(i).Command({"INFO", "keyspace"});
@@ -240,9 +170,9 @@ std::string SummedKeyspace(Cluster& cluster) {
 }
 
 TEST(Resp3Test, InfoIsOneVerbatimDocumentWithTheServersKeyspaceSummed) {
-  Cluster cluster;
-  ASSERT_TRUE(cluster.Start());
-  auto client = cluster.ConnectResp3();
+  ProxiedRedis cluster;
+  ASSERT_TRUE(cluster.Start(Resp3()));
+  auto client = ConnectResp3(cluster);
   for (int i = 0; i < 40; ++i) {
     ASSERT_EQ(client->Command({"SET", absl::StrCat("info:", i, ":k"), "v"}), kOk);
   }
@@ -263,9 +193,9 @@ TEST(Resp3Test, InfoIsOneVerbatimDocumentWithTheServersKeyspaceSummed) {
 }
 
 TEST(Resp3Test, Resp2AndClientsShareTheProxyAndHelloSwitchesBack) {
-  Cluster cluster;
-  ASSERT_TRUE(cluster.Start());
-  auto resp3 = cluster.ConnectResp3({"SETNAME", "r3"});
+  ProxiedRedis cluster;
+  ASSERT_TRUE(cluster.Start(Resp3()));
+  auto resp3 = ConnectResp3(cluster, {"SETNAME", "r3"});
   Client resp2(cluster.port());
   ASSERT_EQ(resp2.Command({"HSET", "mixed", "f", "v"}), ":1\r\n");
   for (int round = 0; round < 20; ++round) {
@@ -288,12 +218,12 @@ TEST(Resp3Test, Resp2AndClientsShareTheProxyAndHelloSwitchesBack) {
 }
 
 TEST(Resp3Test, PasswordProtectedBackendsAndHelloAuth) {
-  Cluster cluster;
-  ClusterOptions options;
+  ProxiedRedis cluster;
+  ProxiedRedisOptions options;
   options.redis_args = {"--requirepass", "s3cret"};
   options.password = "s3cret";
   options.pool_yaml = "  redis_auth: s3cret\n  redis_db: 2\n";
-  ASSERT_TRUE(cluster.Start(options));
+  ASSERT_TRUE(cluster.Start(Resp3(options)));
   Client client(cluster.port());
   EXPECT_EQ(client.Command({"GET", "k"}), "-NOAUTH Authentication required\r\n");
   EXPECT_EQ(client.Command({"HELLO", "3", "AUTH", "default", "wrong"}),
@@ -318,13 +248,13 @@ TEST(Resp3Test, PasswordProtectedBackendsAndHelloAuth) {
 // Transactions of a RESP3 client run on a pinned RESP3 connection: EXEC's reply is what redis
 // gives a direct HELLO 3 connection (doubles and maps inside it included).
 TEST(Resp3Test, TransactionsInResp3MatchRedis) {
-  Cluster cluster;
-  ASSERT_TRUE(cluster.Start());
+  ProxiedRedis cluster;
+  ASSERT_TRUE(cluster.Start(Resp3()));
   RedisServer reference;
   ASSERT_TRUE(reference.ok());
   Client ref(reference.port());
   ASSERT_TRUE(absl::StartsWith(ref.Command({"HELLO", "3"}), "%7\r\n"));
-  auto client = cluster.ConnectResp3();
+  auto client = ConnectResp3(cluster);
   const std::vector<std::vector<std::string>> transaction = {
       {"MULTI"},
       {"HSET", "{t}h", "a", "1"},
@@ -357,8 +287,8 @@ TEST(Resp3Test, TransactionsInResp3MatchRedis) {
 // What node-redis, redis-py and ioredis send when they connect, pipelined as they send it:
 // every step answered the way each library accepts.
 TEST(Resp3Test, TodaysClientHandshakesPipelined) {
-  Cluster cluster;
-  ASSERT_TRUE(cluster.Start());
+  ProxiedRedis cluster;
+  ASSERT_TRUE(cluster.Start(Resp3()));
   // node-redis: HELLO 3 with SETNAME, then CLIENT SETINFO (an error would be ignored, +OK is
   // what redis 7.2 answers), then its commands.
   {
