@@ -22,8 +22,10 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
 namespace proxy::test {
@@ -584,6 +586,30 @@ int64_t RedisInfoField(Client& direct, absl::string_view section, absl::string_v
   int64_t value = 0;
   if (!absl::SimpleAtoi(info.substr(begin, info.find("\r\n", begin) - begin), &value)) return -1;
   return value;
+}
+
+std::string ShowBytes(absl::string_view bytes, size_t max) {
+  if (bytes.size() <= max) return absl::StrCat("\"", absl::CHexEscape(bytes), "\"");
+  return absl::StrCat("\"", absl::CHexEscape(bytes.substr(0, max)), "\"... (", bytes.size(),
+                      " bytes)");
+}
+
+std::string ShowArgs(const std::vector<std::string>& args) {
+  std::vector<std::string> shown;
+  for (const std::string& a : args) shown.push_back(ShowBytes(a, 60));
+  return absl::StrJoin(shown, " ");
+}
+
+::testing::AssertionResult SameBytes(absl::string_view actual, absl::string_view expected) {
+  if (actual == expected) return ::testing::AssertionSuccess();
+  size_t i = 0;
+  while (i < actual.size() && i < expected.size() && actual[i] == expected[i]) ++i;
+  const size_t from = i > 16 ? i - 16 : 0;
+  return ::testing::AssertionFailure()
+         << "got " << actual.size() << " bytes, expected " << expected.size()
+         << "; first difference at offset " << i << ": got "
+         << ShowBytes(actual.substr(std::min(from, actual.size()), 64)) << ", expected "
+         << ShowBytes(expected.substr(std::min(from, expected.size()), 64));
 }
 
 std::string Resp(const std::vector<std::string>& args) {

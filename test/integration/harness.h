@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "gtest/gtest.h"
 
 namespace proxy::test {
 
@@ -195,6 +196,15 @@ int64_t RedisInfoField(Client& direct, absl::string_view section, absl::string_v
 // GET `path` from the HTTP endpoint on 127.0.0.1:port (the admin endpoint): the status code and
 // the body; {0, ""} when no connection could be made.
 std::pair<int, std::string> HttpGet(int port, const std::string& path);
+
+// Bytes in a readable, bounded form for failure messages: quoted and C-escaped, cut after `max`
+// bytes (then followed by the full size).
+std::string ShowBytes(absl::string_view bytes, size_t max = 240);
+// A command line in that form, each argument cut after 60 bytes.
+std::string ShowArgs(const std::vector<std::string>& args);
+// Equality of possibly huge strings without printing them whole: on a difference, the sizes and
+// the bytes around the first differing offset.
+::testing::AssertionResult SameBytes(absl::string_view actual, absl::string_view expected);
 
 // RESP encoding of a command.
 std::string Resp(const std::vector<std::string>& args);

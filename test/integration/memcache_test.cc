@@ -80,26 +80,6 @@ constexpr size_t kNearLimitValue = 1992294;  // ~1.9 MiB
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-// A reply in a readable, bounded form for failure messages.
-std::string Show(absl::string_view bytes, size_t max = 200) {
-  if (bytes.size() <= max) return absl::StrCat("\"", absl::CHexEscape(bytes), "\"");
-  return absl::StrCat("\"", absl::CHexEscape(bytes.substr(0, max)), "\"... (", bytes.size(),
-                      " bytes)");
-}
-
-// Equality of possibly huge strings without printing them whole.
-::testing::AssertionResult SameBytes(absl::string_view actual, absl::string_view expected) {
-  if (actual == expected) return ::testing::AssertionSuccess();
-  size_t i = 0;
-  while (i < actual.size() && i < expected.size() && actual[i] == expected[i]) ++i;
-  const size_t from = i > 16 ? i - 16 : 0;
-  return ::testing::AssertionFailure()
-         << "got " << actual.size() << " bytes, expected " << expected.size()
-         << "; first difference at offset " << i << ": got "
-         << Show(actual.substr(std::min(from, actual.size()), 64)) << ", expected "
-         << Show(expected.substr(std::min(from, expected.size()), 64));
-}
-
 ::testing::AssertionResult ToolInstalled(absl::string_view tool, absl::string_view package) {
   if (!FindExecutable(tool).empty()) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
@@ -284,7 +264,7 @@ TEST(MemcachePlacement, EveryValidGoldenKeyIsStoredOnTheBackendTheVectorsName) {
     }
     const std::vector<std::string> stored = Pipeline(client, sets, rows.size());
     for (size_t r = 0; r < rows.size(); ++r) {
-      ASSERT_EQ(stored[r], kStored) << "set of key " << Show(rows[r].first);
+      ASSERT_EQ(stored[r], kStored) << "set of key " << ShowBytes(rows[r].first);
     }
 
     // Read every key back from each memcached directly.
@@ -300,7 +280,7 @@ TEST(MemcachePlacement, EveryValidGoldenKeyIsStoredOnTheBackendTheVectorsName) {
         if (found[b][r] != kEnd) holders.push_back(static_cast<int>(b));
       }
       ASSERT_EQ(holders, std::vector<int>{owner})
-          << "key " << Show(key) << " (length " << key.size() << ") should be only on "
+          << "key " << ShowBytes(key) << " (length " << key.size() << ") should be only on "
           << c.servers[static_cast<size_t>(owner)];
       EXPECT_EQ(found[static_cast<size_t>(owner)][r], Hit(key, value_of(r)));
       longest_key = std::max(longest_key, key.size());
@@ -363,7 +343,7 @@ class MemcachePool : public ::testing::Test {
       std::vector<ValueBlock> blocks;
       const std::string reply =
           Roundtrip(*direct_[b], absl::StrCat("get ", absl::StrJoin(keys, " "), "\r\n"));
-      EXPECT_TRUE(ParseRetrieval(reply, &blocks)) << Show(reply);
+      EXPECT_TRUE(ParseRetrieval(reply, &blocks)) << ShowBytes(reply);
       for (const ValueBlock& block : blocks) {
         for (size_t i : positions[block.key]) {
           owners[i] = owners[i] == -1 ? static_cast<int>(b) : -2;
@@ -416,7 +396,7 @@ TEST_F(MemcachePool, StorageCommandsGiveMemcachedsReplies) {
   EXPECT_EQ(Roundtrip(*client, Get("foo")), Hit("foo", "bar", 5));
   const std::string gets = Roundtrip(*client, "gets foo\r\n");
   std::vector<ValueBlock> blocks;
-  ASSERT_TRUE(ParseRetrieval(gets, &blocks)) << Show(gets);
+  ASSERT_TRUE(ParseRetrieval(gets, &blocks)) << ShowBytes(gets);
   ASSERT_EQ(blocks.size(), 1u);
   EXPECT_EQ(blocks[0].key, "foo");
   EXPECT_EQ(blocks[0].data, "bar");
@@ -459,7 +439,7 @@ TEST_F(MemcachePool, CasFollowsGetsUniques) {
   ASSERT_EQ(Roundtrip(*client, Set("c", "v1")), kStored);
   std::vector<ValueBlock> blocks;
   const std::string gets = Roundtrip(*client, "gets c\r\n");
-  ASSERT_TRUE(ParseRetrieval(gets, &blocks) && blocks.size() == 1) << Show(gets);
+  ASSERT_TRUE(ParseRetrieval(gets, &blocks) && blocks.size() == 1) << ShowBytes(gets);
   const uint64_t unique = blocks[0].cas;
   ASSERT_GT(unique, 0u);
 
@@ -492,7 +472,7 @@ TEST_F(MemcachePool, CasFollowsGetsUniques) {
   }
   const std::string multi =
       Roundtrip(*client, absl::StrCat("gets ", absl::StrJoin(keys, " "), " nokey\r\n"));
-  ASSERT_TRUE(ParseRetrieval(multi, &blocks)) << Show(multi);
+  ASSERT_TRUE(ParseRetrieval(multi, &blocks)) << ShowBytes(multi);
   ASSERT_EQ(blocks.size(), keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
     EXPECT_EQ(blocks[i].key, keys[i]);
@@ -533,7 +513,7 @@ TEST_F(MemcachePool, IncrDecrTouchDeleteGiveMemcachedsReplies) {
 TEST_F(MemcachePool, VersionIsForwardedAndQuitClosesAfterEarlierReplies) {
   auto client = Connect();
   const std::string version = Roundtrip(*direct_[0], "version\r\n");
-  ASSERT_TRUE(absl::StartsWith(version, "VERSION ")) << Show(version);
+  ASSERT_TRUE(absl::StartsWith(version, "VERSION ")) << ShowBytes(version);
   EXPECT_EQ(Roundtrip(*client, "version\r\n"), version);
 
   // quit: the replies before it are delivered, nothing for quit itself, later bytes ignored.
@@ -554,7 +534,7 @@ TEST_F(MemcachePool, GatAndGatsReturnAndTouchValuesAlsoAcrossServers) {
             Hit(keys[0], value_of(keys[0])));
   std::vector<ValueBlock> blocks;
   const std::string gats = Roundtrip(*client, absl::StrCat("gats 100 ", keys[1], "\r\n"));
-  ASSERT_TRUE(ParseRetrieval(gats, &blocks) && blocks.size() == 1) << Show(gats);
+  ASSERT_TRUE(ParseRetrieval(gats, &blocks) && blocks.size() == 1) << ShowBytes(gats);
   EXPECT_EQ(blocks[0].key, keys[1]);
   EXPECT_GT(blocks[0].cas, 0u);
   EXPECT_EQ(Roundtrip(*client, "gat 100 nokey\r\n"), kEnd);
@@ -570,7 +550,7 @@ TEST_F(MemcachePool, GatAndGatsReturnAndTouchValuesAlsoAcrossServers) {
             expected);
   const std::string multi =
       Roundtrip(*client, absl::StrCat("gats 3600 ", absl::StrJoin(request, " "), "\r\n"));
-  ASSERT_TRUE(ParseRetrieval(multi, &blocks)) << Show(multi);
+  ASSERT_TRUE(ParseRetrieval(multi, &blocks)) << ShowBytes(multi);
   std::vector<std::string> got;
   for (const ValueBlock& b : blocks) got.push_back(b.key);
   EXPECT_EQ(got, std::vector<std::string>({keys[3], keys[0], keys[2], keys[1], keys[3]}));
@@ -603,7 +583,7 @@ TEST_F(MemcachePool, MetaCommandsAreForwardedAndMnIsAnsweredInOrder) {
   EXPECT_EQ(MetaRoundtrip(*client, "ma newcnt N0 J7 v\r\n"), "VA 1\r\n7\r\n");
 
   const std::string me = MetaRoundtrip(*client, "me cnt\r\n");
-  EXPECT_TRUE(absl::StartsWith(me, "ME cnt ") && absl::EndsWith(me, "\r\n")) << Show(me);
+  EXPECT_TRUE(absl::StartsWith(me, "ME cnt ") && absl::EndsWith(me, "\r\n")) << ShowBytes(me);
   EXPECT_EQ(MetaRoundtrip(*client, "me nokey\r\n"), "EN\r\n");
 
   EXPECT_EQ(MetaRoundtrip(*client, "md mk\r\n"), "HD\r\n");
@@ -836,7 +816,7 @@ TEST_F(MemcachePool, ThousandKeyMultiGetIsMergedInRequestOrderWithOneEnd) {
   const std::string gets =
       Roundtrip(*client, absl::StrCat("gets ", absl::StrJoin(request, " "), "\r\n"));
   std::vector<ValueBlock> blocks;
-  ASSERT_TRUE(ParseRetrieval(gets, &blocks)) << Show(gets);
+  ASSERT_TRUE(ParseRetrieval(gets, &blocks)) << ShowBytes(gets);
   std::vector<std::string> got;
   for (const ValueBlock& b : blocks) {
     got.push_back(b.key);
@@ -892,7 +872,7 @@ TEST_F(MemcacheMalformed, UnsupportedCommandsGetClientErrorAndTheConnectionStays
     const std::string reply = Roundtrip(*client, absl::StrCat(command, "\r\n"));
     EXPECT_TRUE(absl::StartsWith(reply, "CLIENT_ERROR unsupported command ") &&
                 absl::EndsWith(reply, "\r\n"))
-        << Show(reply);
+        << ShowBytes(reply);
     EXPECT_EQ(Roundtrip(*client, Get("ok")), Hit("ok", "fine"));
   }
   // flush_all was not forwarded to any backend.
@@ -995,7 +975,7 @@ TEST_F(MemcacheMalformed, UnframableRequestsGetAnErrorAndClose) {
     ASSERT_TRUE(client->Send(c.bytes));
     const std::string reply = client->ReadMemcacheReply();
     EXPECT_TRUE(absl::StartsWith(reply, c.reply_prefix) && absl::EndsWith(reply, "\r\n"))
-        << Show(reply);
+        << ShowBytes(reply);
     EXPECT_TRUE(client->WaitForClose());
     EXPECT_EQ(Roundtrip(*bystander, Get("ok")), Hit("ok", "fine"));
   }
@@ -1010,7 +990,7 @@ TEST_F(MemcacheMalformed, UnframableRequestsGetAnErrorAndClose) {
     EXPECT_EQ(client->ReadMemcacheReply(), "MN\r\n");
     const std::string reply = client->ReadMemcacheReply();
     EXPECT_TRUE(absl::StartsWith(reply, "SERVER_ERROR ") && absl::EndsWith(reply, "\r\n"))
-        << Show(reply);
+        << ShowBytes(reply);
     EXPECT_TRUE(client->WaitForClose());
     EXPECT_EQ(Roundtrip(*bystander, Get("ok")), Hit("ok", "fine"));
   }
@@ -1037,7 +1017,7 @@ TEST(MemcacheProxyLimit, ValueOverMaxRequestBytesIsRefusedWithAClearError) {
   const std::string reply = client.ReadMemcacheReply();
   EXPECT_TRUE(absl::StartsWith(reply, "SERVER_ERROR object too large for the proxy") &&
               absl::StrContains(reply, "2000000") && absl::StrContains(reply, "1048576"))
-      << Show(reply);
+      << ShowBytes(reply);
   EXPECT_TRUE(client.WaitForClose());
   EXPECT_EQ(Roundtrip(bystander, Get("big")), kEnd);
   EXPECT_EQ(Roundtrip(bystander, Get("ok")), Hit("ok", std::string(1000000, 'o')));
@@ -1205,7 +1185,7 @@ TEST(MemcacheEjection, DeadServersKeysMoveToLiveServersAndReturnAfterTheRetryTim
         return last == kStored || last.empty();
       },
       milliseconds(3000));
-  ASSERT_TRUE(moved && last == kStored) << "last reply " << Show(last);
+  ASSERT_TRUE(moved && last == kStored) << "last reply " << ShowBytes(last);
   EXPECT_LE(failures, 1) << "more than server_failure_limit requests failed";
   std::vector<int> holders;
   for (int b : {0, 2}) {
@@ -1242,7 +1222,7 @@ TEST(MemcacheEjection, DeadServersKeysMoveToLiveServersAndReturnAfterTheRetryTim
         const std::string reply = Roundtrip(client, Set(victim_key, value));
         if (reply != kStored) {
           ++errors;
-          ADD_FAILURE() << "set while the server returns: " << Show(reply);
+          ADD_FAILURE() << "set while the server returns: " << ShowBytes(reply);
           return reply.empty();
         }
         return Roundtrip(victim_direct, Get(victim_key)) == Hit(victim_key, value);

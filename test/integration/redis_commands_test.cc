@@ -56,33 +56,6 @@ std::string Array(const std::vector<std::string>& elements) {
   return absl::StrCat("*", elements.size(), "\r\n", absl::StrJoin(elements, ""));
 }
 
-// A reply in a readable, bounded form for failure messages.
-std::string Show(absl::string_view bytes, size_t max = 240) {
-  if (bytes.size() <= max) return absl::StrCat("\"", absl::CHexEscape(bytes), "\"");
-  return absl::StrCat("\"", absl::CHexEscape(bytes.substr(0, max)), "\"... (", bytes.size(),
-                      " bytes)");
-}
-
-// A command line in a readable form for failure messages.
-std::string ShowArgs(const std::vector<std::string>& args) {
-  std::vector<std::string> shown;
-  for (const std::string& a : args) shown.push_back(Show(a, 60));
-  return absl::StrJoin(shown, " ");
-}
-
-// Equality of possibly huge strings without printing them whole.
-::testing::AssertionResult SameBytes(absl::string_view actual, absl::string_view expected) {
-  if (actual == expected) return ::testing::AssertionSuccess();
-  size_t i = 0;
-  while (i < actual.size() && i < expected.size() && actual[i] == expected[i]) ++i;
-  const size_t from = i > 16 ? i - 16 : 0;
-  return ::testing::AssertionFailure()
-         << "got " << actual.size() << " bytes, expected " << expected.size()
-         << "; first difference at offset " << i << ": got "
-         << Show(actual.substr(std::min(from, actual.size()), 64)) << ", expected "
-         << Show(expected.substr(std::min(from, expected.size()), 64));
-}
-
 // Deterministic pseudo-random bytes (so a reordering or a lost chunk cannot go unnoticed).
 std::string PatternBytes(size_t size, uint32_t seed) {
   std::string out(size, '\0');
@@ -113,14 +86,14 @@ TEST(RedisCommandsTest, EveryCommandClassMatchesRedis) {
     const std::string got = client->Command(test.args);
     const std::string want = ref.Command(test.args);
     ASSERT_FALSE(got.empty()) << "no reply through the proxy to " << ShowArgs(test.args);
-    EXPECT_EQ(Show(got), Show(want)) << "through the proxy vs redis: " << ShowArgs(test.args);
+    EXPECT_EQ(ShowBytes(got), ShowBytes(want)) << "through the proxy vs redis: " << ShowArgs(test.args);
     if (test.key_at > 0 && static_cast<size_t>(test.key_at) < test.args.size()) {
       const std::string& key = test.args[test.key_at];
       keys.insert(key);
       if (test.read_only) {
         const int owner = cluster.OwnerOf(key);
         if (owner >= 0) {
-          EXPECT_EQ(Show(got), Show(cluster.backend(owner).Command(test.args)))
+          EXPECT_EQ(ShowBytes(got), ShowBytes(cluster.backend(owner).Command(test.args)))
               << "through the proxy vs directly on the owner (backend " << owner
               << "): " << ShowArgs(test.args);
         }
@@ -130,11 +103,11 @@ TEST(RedisCommandsTest, EveryCommandClassMatchesRedis) {
 
   // EVALSHA of a script the backend cached through the EVAL above (its sha from redis).
   const std::string sha = ref.Command({"SCRIPT", "LOAD", "return redis.call('GET', KEYS[1])"});
-  ASSERT_EQ(sha.size(), 47u) << Show(sha);
+  ASSERT_EQ(sha.size(), 47u) << ShowBytes(sha);
   const std::vector<std::string> evalsha = {"EVALSHA", sha.substr(5, 40), "1", "ev:1"};
-  EXPECT_EQ(Show(client->Command(evalsha)), Show(ref.Command(evalsha)));
+  EXPECT_EQ(ShowBytes(client->Command(evalsha)), ShowBytes(ref.Command(evalsha)));
   const std::vector<std::string> noscript = {"EVALSHA", std::string(40, 'f'), "1", "ev:1"};
-  EXPECT_EQ(Show(client->Command(noscript)), Show(ref.Command(noscript)));
+  EXPECT_EQ(ShowBytes(client->Command(noscript)), ShowBytes(ref.Command(noscript)));
 
   // PTTL cannot be compared byte for byte: check the range.
   ASSERT_EQ(client->Command({"PEXPIRE", "ex:2", "100000"}), ":0\r\n");
@@ -142,20 +115,20 @@ TEST(RedisCommandsTest, EveryCommandClassMatchesRedis) {
   const std::string pttl = client->Command({"PTTL", "ex:2"});
   int64_t ms = 0;
   ASSERT_TRUE(absl::SimpleAtoi(absl::StripSuffix(absl::StripPrefix(pttl, ":"), "\r\n"), &ms))
-      << Show(pttl);
+      << ShowBytes(pttl);
   EXPECT_GT(ms, 90000);
   EXPECT_LE(ms, 100000);
 
   // COMMAND is forwarded: the whole table of the backend it went to (the table's order varies
   // between redis processes, so it matches exactly one of them or at least one).
   const std::string table = client->Command({"COMMAND"});
-  EXPECT_TRUE(absl::StartsWith(table, "*")) << Show(table);
-  EXPECT_GT(table.size(), 10000u) << Show(table);
+  EXPECT_TRUE(absl::StartsWith(table, "*")) << ShowBytes(table);
+  EXPECT_GT(table.size(), 10000u) << ShowBytes(table);
   bool matched = false;
   for (size_t i = 0; i < cluster.size(); ++i) {
     matched |= cluster.backend(i).Command({"COMMAND"}) == table;
   }
-  EXPECT_TRUE(matched) << "COMMAND's reply is not any backend's own: " << Show(table);
+  EXPECT_TRUE(matched) << "COMMAND's reply is not any backend's own: " << ShowBytes(table);
 
   // Every key that redis still has lives on exactly one backend, with the same contents.
   std::set<int> owners;
@@ -163,18 +136,18 @@ TEST(RedisCommandsTest, EveryCommandClassMatchesRedis) {
     const bool exists = ref.Command({"EXISTS", key}) == ":1\r\n";
     const int owner = cluster.OwnerOf(key);
     if (!exists) {
-      EXPECT_EQ(owner, -1) << "deleted key " << Show(key) << " is still on a backend";
+      EXPECT_EQ(owner, -1) << "deleted key " << ShowBytes(key) << " is still on a backend";
       continue;
     }
-    ASSERT_GE(owner, 0) << "key " << Show(key) << " is on " << (owner == -1 ? "no" : "several")
+    ASSERT_GE(owner, 0) << "key " << ShowBytes(key) << " is on " << (owner == -1 ? "no" : "several")
                         << " backends";
     owners.insert(owner);
     const std::string type = ref.Command({"TYPE", key});
-    EXPECT_EQ(cluster.backend(owner).Command({"TYPE", key}), type) << Show(key);
+    EXPECT_EQ(cluster.backend(owner).Command({"TYPE", key}), type) << ShowBytes(key);
     if (type != "+set\r\n") {  // a hashtable set's DUMP order depends on the process's seed
-      EXPECT_EQ(Show(cluster.backend(owner).Command({"DUMP", key})),
-                Show(ref.Command({"DUMP", key})))
-          << "contents of " << Show(key);
+      EXPECT_EQ(ShowBytes(cluster.backend(owner).Command({"DUMP", key})),
+                ShowBytes(ref.Command({"DUMP", key})))
+          << "contents of " << ShowBytes(key);
     }
   }
   EXPECT_EQ(owners.size(), cluster.size()) << "the keys did not spread over every backend";
@@ -226,7 +199,7 @@ TEST(RedisCommandsTest, MultiKeyCommandsSplitAcrossServersAndMergeInKeyOrder) {
       want.push_back(Bulk(value(i)));
     }
   }
-  EXPECT_EQ(Show(client->Command(mget), 2000), Show(Array(want), 2000));
+  EXPECT_EQ(ShowBytes(client->Command(mget), 2000), ShowBytes(Array(want), 2000));
   EXPECT_EQ(client->Command({"MGET", key(4)}), Array({Bulk(value(4))}));
   EXPECT_EQ(client->Command({"mget", "missing:x", "missing:y"}), Array({kNil, kNil}));
 
@@ -294,7 +267,7 @@ TEST(RedisCommandsTest, CrossServerMultiKeyCommandsAreRefusedUnlessColocated) {
   for (const auto& args : refused) {
     const std::string reply = client->Command(args);
     EXPECT_TRUE(absl::StartsWith(reply, "-ERR ") && absl::StrContains(reply, "different servers"))
-        << ShowArgs(args) << " -> " << Show(reply);
+        << ShowArgs(args) << " -> " << ShowBytes(reply);
     const std::string ping = client->Command({"PING"});
     EXPECT_EQ(ping, kPong) << "connection out of step after the refusal of " << ShowArgs(args);
     if (ping != kPong) break;  // the rest would only repeat the same failure
@@ -406,7 +379,7 @@ TEST(RedisCommandsTest, PipelineOfTenThousandMixedCommands) {
     if (reply.empty()) break;
     ++received;
     if (reply != want[i] && ++mismatches <= 5) {
-      ADD_FAILURE() << "reply " << i << ": got " << Show(reply) << ", expected " << Show(want[i]);
+      ADD_FAILURE() << "reply " << i << ": got " << ShowBytes(reply) << ", expected " << ShowBytes(want[i]);
     }
   }
   sender.join();
@@ -467,12 +440,12 @@ TEST(RedisCommandsTest, BinaryKeysAndValuesRoundTrip) {
   std::set<int> owners;
   for (size_t i = 0; i < keys.size(); ++i) {
     const std::string v = absl::StrCat(value, i);
-    ASSERT_EQ(client->Command({"SET", keys[i], v}), kOk) << Show(keys[i]);
-    EXPECT_EQ(Show(client->Command({"GET", keys[i]})), Show(Bulk(v)));
+    ASSERT_EQ(client->Command({"SET", keys[i], v}), kOk) << ShowBytes(keys[i]);
+    EXPECT_EQ(ShowBytes(client->Command({"GET", keys[i]})), ShowBytes(Bulk(v)));
     const int owner = cluster.OwnerOf(keys[i]);
-    ASSERT_GE(owner, 0) << Show(keys[i]);
+    ASSERT_GE(owner, 0) << ShowBytes(keys[i]);
     owners.insert(owner);
-    EXPECT_EQ(Show(cluster.backend(owner).Command({"GET", keys[i]})), Show(Bulk(v)));
+    EXPECT_EQ(ShowBytes(cluster.backend(owner).Command({"GET", keys[i]})), ShowBytes(Bulk(v)));
   }
   EXPECT_GT(owners.size(), 1u);
   // The same keys through the split path.
@@ -482,7 +455,7 @@ TEST(RedisCommandsTest, BinaryKeysAndValuesRoundTrip) {
     mget.push_back(keys[i]);
     want.push_back(Bulk(absl::StrCat(value, i)));
   }
-  EXPECT_EQ(Show(client->Command(mget), 4000), Show(Array(want), 4000));
+  EXPECT_EQ(ShowBytes(client->Command(mget), 4000), ShowBytes(Array(want), 4000));
   std::vector<std::string> mset = {"MSET"};
   for (size_t i = 0; i < keys.size(); ++i) {
     mset.push_back(keys[i]);
@@ -490,12 +463,12 @@ TEST(RedisCommandsTest, BinaryKeysAndValuesRoundTrip) {
   }
   EXPECT_EQ(client->Command(mset), kOk);
   for (size_t i = 0; i < keys.size(); ++i) {
-    EXPECT_EQ(Show(client->Command({"GET", keys[i]})), Show(Bulk(absl::StrCat(all_bytes, "#", i))));
+    EXPECT_EQ(ShowBytes(client->Command({"GET", keys[i]})), ShowBytes(Bulk(absl::StrCat(all_bytes, "#", i))));
   }
   // Binary hash fields and members.
   const std::string hash = absl::StrCat(all_bytes, ":hash");
   EXPECT_EQ(client->Command({"HSET", hash, Lit("f\0\r\n"), value}), ":1\r\n");
-  EXPECT_EQ(Show(client->Command({"HGET", hash, Lit("f\0\r\n")})), Show(Bulk(value)));
+  EXPECT_EQ(ShowBytes(client->Command({"HGET", hash, Lit("f\0\r\n")})), ShowBytes(Bulk(value)));
   EXPECT_EQ(client->Command({"SADD", hash + "s", Lit("\0"), "\r\n", all_bytes}), ":3\r\n");
   EXPECT_EQ(client->Command({"SISMEMBER", hash + "s", Lit("\0")}), ":1\r\n");
   EXPECT_EQ(client->Command({"DEL", hash, hash + "s"}), ":2\r\n");
@@ -598,7 +571,7 @@ void CheckKeysLandInDb(ProxiedRedis& cluster, Client& client, int db) {
   // SELECT of the pool's own db is accepted, any other refused; the connection stays usable.
   EXPECT_EQ(client.Command({"SELECT", std::to_string(db)}), kOk);
   const std::string other = client.Command({"SELECT", "0"});
-  EXPECT_TRUE(absl::StartsWith(other, "-ERR ")) << Show(other);
+  EXPECT_TRUE(absl::StartsWith(other, "-ERR ")) << ShowBytes(other);
   EXPECT_EQ(client.Command({"GET", "db:single"}), Bulk("s"));
 }
 
@@ -652,7 +625,7 @@ TEST(RedisCommandsTest, UnsupportedCommandsGetAnErrorAndTheConnectionStaysOpen) 
   for (const auto& [args, prefix] : cases) {
     const std::string reply = client->Command(args);
     EXPECT_TRUE(absl::StartsWith(reply, prefix) && absl::EndsWith(reply, "\r\n"))
-        << ShowArgs(args) << " -> " << Show(reply) << ", expected " << Show(prefix) << "...";
+        << ShowArgs(args) << " -> " << ShowBytes(reply) << ", expected " << ShowBytes(prefix) << "...";
     const std::string ping = client->Command({"PING"});
     EXPECT_EQ(ping, kPong) << "after " << ShowArgs(args);
     if (ping != kPong) break;  // the connection is out of step: the rest would only repeat
@@ -681,11 +654,11 @@ TEST(RedisCommandsTest, WrongArityAndLocalCommandsAnswerLikeRedis) {
   EXPECT_EQ(client->Command({"ECHO", "hello\r\nworld"}), Bulk("hello\r\nworld"));
   EXPECT_EQ(client->Command({"SELECT", "0"}), kOk);
   const std::string select = client->Command({"SELECT", "1"});
-  EXPECT_TRUE(absl::StartsWith(select, "-ERR ")) << Show(select);
+  EXPECT_TRUE(absl::StartsWith(select, "-ERR ")) << ShowBytes(select);
   EXPECT_EQ(client->Command({"EXPIRE", "k", "10", "NX"}), ":0\r\n");  // redis 7 options pass
   // EVAL with numkeys 0 cannot be routed: an error, the connection stays open.
   const std::string eval0 = client->Command({"EVAL", "return 1", "0"});
-  EXPECT_TRUE(absl::StartsWith(eval0, "-ERR ")) << Show(eval0);
+  EXPECT_TRUE(absl::StartsWith(eval0, "-ERR ")) << ShowBytes(eval0);
   EXPECT_EQ(client->Command({"EVAL", "return 1", "2", "onlyone"}),
             "-ERR Number of keys can't be greater than number of args\r\n");
   // Three pipelined PINGs, inline and multibulk.
@@ -706,21 +679,21 @@ TEST(RedisCommandsTest, ConnectionHandshakesOfTodaysClientsAreAnswered) {
   EXPECT_EQ(client->Command({"CLIENT", "SETNAME", "app"}), kOk);
   EXPECT_EQ(client->Command({"CLIENT", "GETNAME"}), Bulk("app"));
   const std::string id = client->Command({"CLIENT", "ID"});
-  EXPECT_TRUE(absl::StartsWith(id, ":")) << Show(id);
+  EXPECT_TRUE(absl::StartsWith(id, ":")) << ShowBytes(id);
   const std::string hello = client->Command({"HELLO", "2"});
-  EXPECT_TRUE(absl::StartsWith(hello, "*14\r\n$6\r\nserver\r\n$5\r\nredis\r\n")) << Show(hello);
-  EXPECT_NE(hello.find(absl::StrCat("$2\r\nid\r\n", id)), std::string::npos) << Show(hello);
+  EXPECT_TRUE(absl::StartsWith(hello, "*14\r\n$6\r\nserver\r\n$5\r\nredis\r\n")) << ShowBytes(hello);
+  EXPECT_NE(hello.find(absl::StrCat("$2\r\nid\r\n", id)), std::string::npos) << ShowBytes(hello);
   EXPECT_EQ(client->Command({"HELLO", "4"}), "-NOPROTO unsupported protocol version\r\n");
   EXPECT_EQ(client->Command({"READONLY"}), kOk);
   EXPECT_EQ(client->Command({"READWRITE"}), kOk);
   // ioredis's ready check: INFO, then it reads `loading`.
   const std::string info = client->Command({"INFO"});
-  EXPECT_TRUE(absl::StartsWith(info, "$")) << Show(info);
-  EXPECT_NE(info.find("\r\nloading:0\r\n"), std::string::npos) << Show(info, 2000);
-  EXPECT_NE(info.find("\r\nredis_version:"), std::string::npos) << Show(info, 2000);
-  EXPECT_NE(info.find("\r\nrole:master\r\n"), std::string::npos) << Show(info, 2000);
+  EXPECT_TRUE(absl::StartsWith(info, "$")) << ShowBytes(info);
+  EXPECT_NE(info.find("\r\nloading:0\r\n"), std::string::npos) << ShowBytes(info, 2000);
+  EXPECT_NE(info.find("\r\nredis_version:"), std::string::npos) << ShowBytes(info, 2000);
+  EXPECT_NE(info.find("\r\nrole:master\r\n"), std::string::npos) << ShowBytes(info, 2000);
   const std::string keyspace = client->Command({"INFO", "keyspace"});
-  EXPECT_EQ(keyspace, Bulk("# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n")) << Show(keyspace);
+  EXPECT_EQ(keyspace, Bulk("# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n")) << ShowBytes(keyspace);
   EXPECT_EQ(client->Command({"RESET"}), "+RESET\r\n");
   EXPECT_EQ(client->Command({"CLIENT", "GETNAME"}), kNil);
   EXPECT_EQ(client->Command({"GET", "hs:1"}), Bulk("v"));
@@ -740,7 +713,7 @@ TEST(RedisCommandsTest, OversizedKeysAreRefusedAndTheConnectionStaysOpen) {
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {"SET", too_long, "v"}, {"GET", too_long}, {"MGET", "a", too_long}}) {
     const std::string reply = client->Command(args);
-    EXPECT_TRUE(absl::StartsWith(reply, "-ERR ")) << args[0] << " -> " << Show(reply);
+    EXPECT_TRUE(absl::StartsWith(reply, "-ERR ")) << args[0] << " -> " << ShowBytes(reply);
     EXPECT_EQ(client->Command({"PING"}), kPong) << "after " << args[0];
   }
   EXPECT_EQ(cluster.OwnerOf(too_long), -1);
@@ -796,8 +769,8 @@ TEST(RedisCommandsTest, MalformedRequestsGetAProtocolErrorAndCloseOnlyThatConnec
       reply = client->ReadReply();
     }
     EXPECT_TRUE(absl::StartsWith(reply, "-ERR Protocol error"))
-        << Show(bytes) << " -> " << Show(reply);
-    EXPECT_TRUE(client->WaitForClose()) << Show(bytes) << ": the connection stayed open";
+        << ShowBytes(bytes) << " -> " << ShowBytes(reply);
+    EXPECT_TRUE(client->WaitForClose()) << ShowBytes(bytes) << ": the connection stayed open";
     // The other connection keeps working meanwhile.
     EXPECT_EQ(other->Command({"GET", "m:1"}), Bulk("v"));
   }
@@ -833,7 +806,7 @@ TEST(RedisCommandsTest, ClientConnectionsLimitIsEnforced) {
     clients.push_back(std::move(next));
     return true;
   })) << "last reply: "
-      << Show(last);
+      << ShowBytes(last);
   for (auto& c : clients) EXPECT_EQ(c->Command({"GET", "cc"}), Bulk("1"));
 }
 
@@ -847,7 +820,7 @@ TEST(RedisCommandsTest, QuitAnswersOkThenCloses) {
   ASSERT_EQ(client->Command({"SET", "q", "v"}), kOk);
   // GET, QUIT, GET in one write: the first GET's reply, +OK, then the close.
   ASSERT_TRUE(client->Send(Resp({"GET", "q"}) + Resp({"QUIT"}) + Resp({"GET", "q"})));
-  EXPECT_EQ(Show(client->ReadAll()), Show(Bulk("v") + kOk));
+  EXPECT_EQ(ShowBytes(client->ReadAll()), ShowBytes(Bulk("v") + kOk));
   auto again = cluster.Connect();
   EXPECT_EQ(again->Command({"quit"}), kOk);
   EXPECT_TRUE(again->WaitForClose());
@@ -861,13 +834,13 @@ TEST(RedisCommandsTest, HalfCloseDeliversEveryReplyThenCloses) {
                            Resp({"MGET", "hc", "hc:2", "hc:3", "hc"})));
   client->ShutdownWrite();
   EXPECT_EQ(
-      Show(client->ReadAll()),
-      Show(absl::StrCat(kOk, Bulk("value"), Array({Bulk("value"), kNil, kNil, Bulk("value")}))));
+      ShowBytes(client->ReadAll()),
+      ShowBytes(absl::StrCat(kOk, Bulk("value"), Array({Bulk("value"), kNil, kNil, Bulk("value")}))));
   // A request left incomplete at EOF is dropped without a reply.
   auto partial = cluster.Connect();
   ASSERT_TRUE(partial->Send(Resp({"PING"}) + "*2\r\n$3\r\nGET\r\n$2\r\nh"));
   partial->ShutdownWrite();
-  EXPECT_EQ(Show(partial->ReadAll()), Show(kPong));
+  EXPECT_EQ(ShowBytes(partial->ReadAll()), ShowBytes(kPong));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -40,18 +40,6 @@ using std::chrono::milliseconds;
 
 constexpr char kOk[] = "+OK\r\n";
 
-std::string Show(absl::string_view bytes, size_t max = 300) {
-  if (bytes.size() <= max) return absl::StrCat("\"", absl::CHexEscape(bytes), "\"");
-  return absl::StrCat("\"", absl::CHexEscape(bytes.substr(0, max)), "\"... (", bytes.size(),
-                      " bytes)");
-}
-
-std::string ShowArgs(const std::vector<std::string>& args) {
-  std::vector<std::string> shown;
-  for (const std::string& a : args) shown.push_back(Show(a, 60));
-  return absl::StrJoin(shown, " ");
-}
-
 std::string Bulk(absl::string_view s) { return absl::StrCat("$", s.size(), "\r\n", s, "\r\n"); }
 
 // Backends asked directly over RESP3 (HELLO 3), like the clients of these tests.
@@ -67,7 +55,7 @@ std::unique_ptr<Client> ConnectResp3(ProxiedRedis& cluster,
   std::vector<std::string> hello = {"HELLO", "3"};
   hello.insert(hello.end(), hello_extra.begin(), hello_extra.end());
   const std::string reply = client->Command(hello);
-  EXPECT_TRUE(absl::StartsWith(reply, "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n")) << Show(reply);
+  EXPECT_TRUE(absl::StartsWith(reply, "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n")) << ShowBytes(reply);
   return client;
 }
 
@@ -86,13 +74,13 @@ TEST(Resp3Test, EveryCommandClassMatchesADirectResp3Connection) {
     const std::string got = client->Command(test.args);
     const std::string want = ref.Command(test.args);
     ASSERT_FALSE(got.empty()) << "no reply through the proxy to " << ShowArgs(test.args);
-    EXPECT_EQ(Show(got), Show(want)) << "through the proxy vs redis: " << ShowArgs(test.args);
+    EXPECT_EQ(ShowBytes(got), ShowBytes(want)) << "through the proxy vs redis: " << ShowArgs(test.args);
     const char type = want.empty() ? 0 : want[0];
     if (type == '%' || type == '~' || type == ',' || type == '_' || type == '=') ++resp3_only;
     if (test.read_only && test.key_at > 0 && static_cast<size_t>(test.key_at) < test.args.size()) {
       const int owner = cluster.OwnerOf(test.args[test.key_at]);
       if (owner >= 0) {
-        EXPECT_EQ(Show(got), Show(cluster.backend(owner).Command(test.args)))
+        EXPECT_EQ(ShowBytes(got), ShowBytes(cluster.backend(owner).Command(test.args)))
             << "through the proxy vs directly on the owner: " << ShowArgs(test.args);
       }
     }
@@ -111,7 +99,7 @@ TEST(Resp3Test, SplitCommandsMergeInResp3) {
   auto client = ConnectResp3(cluster);
   auto both = [&](const std::vector<std::string>& args) {
     const std::string got = client->Command(args);
-    EXPECT_EQ(Show(got, 2000), Show(ref.Command(args), 2000)) << ShowArgs(args);
+    EXPECT_EQ(ShowBytes(got, 2000), ShowBytes(ref.Command(args), 2000)) << ShowArgs(args);
     return got;
   };
   std::vector<std::string> mset = {"MSET"};
@@ -127,7 +115,7 @@ TEST(Resp3Test, SplitCommandsMergeInResp3) {
   for (int i = 0; i < 30; ++i) owners.insert(cluster.OwnerOf(absl::StrCat("m3:", i, ":k")));
   EXPECT_EQ(owners, (std::set<int>{0, 1, 2})) << "MSET did not spread over the 3 servers";
   const std::string merged = both(mget);
-  EXPECT_NE(merged.find("_\r\n"), std::string::npos) << "RESP3 nulls expected: " << Show(merged);
+  EXPECT_NE(merged.find("_\r\n"), std::string::npos) << "RESP3 nulls expected: " << ShowBytes(merged);
   both({"MGET", "missing:a", "missing:b", "missing:c"});
   both({"EXISTS", "m3:1:k", "m3:2:k", "m3:3:k", "missing:x", "m3:1:k"});
   both({"TOUCH", "m3:4:k", "m3:5:k", "m3:6:k"});
@@ -179,17 +167,17 @@ TEST(Resp3Test, InfoIsOneVerbatimDocumentWithTheServersKeyspaceSummed) {
   const std::string keyspace = SummedKeyspace(cluster);
   EXPECT_NE(keyspace.find("db0:keys=40,expires=0"), std::string::npos) << keyspace;
   const std::string expected = absl::StrCat("=", keyspace.size() + 4, "\r\ntxt:", keyspace, "\r\n");
-  EXPECT_EQ(Show(client->Command({"INFO", "keyspace"})), Show(expected));
+  EXPECT_EQ(ShowBytes(client->Command({"INFO", "keyspace"})), ShowBytes(expected));
   // The whole document, as redis sends INFO to a RESP3 client.
   const std::string info = client->Command({"INFO"});
-  ASSERT_TRUE(absl::StartsWith(info, "=")) << Show(info);
-  EXPECT_NE(info.find("\r\ntxt:# Server\r\nredis_version:"), std::string::npos) << Show(info);
-  EXPECT_NE(info.find("\r\nloading:0\r\n"), std::string::npos) << Show(info, 3000);
-  EXPECT_NE(info.find(keyspace), std::string::npos) << Show(info, 3000);
+  ASSERT_TRUE(absl::StartsWith(info, "=")) << ShowBytes(info);
+  EXPECT_NE(info.find("\r\ntxt:# Server\r\nredis_version:"), std::string::npos) << ShowBytes(info);
+  EXPECT_NE(info.find("\r\nloading:0\r\n"), std::string::npos) << ShowBytes(info, 3000);
+  EXPECT_NE(info.find(keyspace), std::string::npos) << ShowBytes(info, 3000);
   EXPECT_EQ(info.size(), RespLength(info));
   // A RESP2 client of the same proxy gets the same document as a bulk string.
   Client resp2(cluster.port());
-  EXPECT_EQ(Show(resp2.Command({"INFO", "keyspace"})), Show(Bulk(keyspace)));
+  EXPECT_EQ(ShowBytes(resp2.Command({"INFO", "keyspace"})), ShowBytes(Bulk(keyspace)));
 }
 
 TEST(Resp3Test, Resp2AndClientsShareTheProxyAndHelloSwitchesBack) {
@@ -274,7 +262,7 @@ TEST(Resp3Test, TransactionsInResp3MatchRedis) {
       {"EXISTS", "{t}x"},
   };
   for (const std::vector<std::string>& command : transaction) {
-    EXPECT_EQ(Show(client->Command(command)), Show(ref.Command(command))) << ShowArgs(command);
+    EXPECT_EQ(ShowBytes(client->Command(command)), ShowBytes(ref.Command(command))) << ShowArgs(command);
   }
   // While WATCH holds a pinned RESP3 connection, HELLO 2 would change its protocol: refused.
   EXPECT_EQ(client->Command({"WATCH", "{t}h"}), kOk);
@@ -299,8 +287,8 @@ TEST(Resp3Test, TodaysClientHandshakesPipelined) {
                             Resp({"SET", "hs:node", "1"}) + Resp({"HGETALL", "nohash"})));
     const std::string hello = client.ReadReply();
     EXPECT_TRUE(absl::StartsWith(hello, "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n"))
-        << Show(hello);
-    EXPECT_NE(hello.find("$5\r\nproto\r\n:3\r\n"), std::string::npos) << Show(hello);
+        << ShowBytes(hello);
+    EXPECT_NE(hello.find("$5\r\nproto\r\n:3\r\n"), std::string::npos) << ShowBytes(hello);
     EXPECT_EQ(client.ReadReply(), kOk);
     EXPECT_EQ(client.ReadReply(), kOk);
     EXPECT_EQ(client.ReadReply(), kOk);
@@ -327,8 +315,8 @@ TEST(Resp3Test, TodaysClientHandshakesPipelined) {
   {
     Client client(cluster.port());
     const std::string info = client.Command({"INFO"});
-    EXPECT_TRUE(absl::StartsWith(info, "$")) << Show(info);
-    EXPECT_NE(info.find("\r\nloading:0\r\n"), std::string::npos) << Show(info, 3000);
+    EXPECT_TRUE(absl::StartsWith(info, "$")) << ShowBytes(info);
+    EXPECT_NE(info.find("\r\nloading:0\r\n"), std::string::npos) << ShowBytes(info, 3000);
     EXPECT_EQ(client.Command({"CLIENT", "SETNAME", "io"}), kOk);
     EXPECT_EQ(client.Command({"GET", "hs:node"}), Bulk("1"));
   }
