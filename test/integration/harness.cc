@@ -417,8 +417,11 @@ Client::Client(int port, std::chrono::milliseconds timeout) {
   }
 }
 
-Client::~Client() {
+Client::~Client() { Close(); }
+
+void Client::Close() {
   if (fd_ >= 0) close(fd_);
+  fd_ = -1;
 }
 
 bool Client::Send(absl::string_view bytes) {
@@ -437,6 +440,7 @@ bool Client::Send(absl::string_view bytes) {
 void Client::ShutdownWrite() { shutdown(fd_, SHUT_WR); }
 
 bool Client::Fill() {
+  if (fd_ < 0) return false;
   char chunk[65536];
   for (;;) {
     ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
@@ -502,37 +506,37 @@ std::string Client::Command(const std::vector<std::string>& args) {
 
 std::string Client::ReadMemcacheReply() {
   for (;;) {
-    // VALUE blocks end with END; every other reply is one line.
-    if (buffer_.rfind("VALUE ", 0) == 0) {
-      size_t pos = 0;
-      while (buffer_.compare(pos, 6, "VALUE ") == 0) {
-        const size_t eol = buffer_.find("\r\n", pos);
-        if (eol == std::string::npos) break;
-        // VALUE <key> <flags> <bytes> [<cas>]
-        std::vector<std::string> parts;
-        std::stringstream line(buffer_.substr(pos, eol - pos));
-        std::string word;
-        while (line >> word) parts.push_back(word);
-        size_t bytes = 0;
-        if (parts.size() < 4 || !absl::SimpleAtoi(parts[3], &bytes)) return "";
-        pos = eol + 2 + bytes + 2;
-        if (buffer_.size() < pos) break;
-      }
-      if (buffer_.size() >= pos + 5 && buffer_.compare(pos, 5, "END\r\n") == 0) {
-        std::string reply = buffer_.substr(0, pos + 5);
-        buffer_.erase(0, pos + 5);
-        return reply;
-      }
-    } else {
-      const size_t eol = buffer_.find("\r\n");
-      if (eol != std::string::npos) {
-        std::string reply = buffer_.substr(0, eol + 2);
-        buffer_.erase(0, eol + 2);
-        return reply;
-      }
+    const size_t len = MemcacheReplyLength(buffer_);
+    if (len > 0) {
+      std::string reply = buffer_.substr(0, len);
+      buffer_.erase(0, len);
+      return reply;
     }
     if (!Fill()) return "";
   }
+}
+
+size_t MemcacheReplyLength(absl::string_view data) {
+  if (!absl::StartsWith(data, "VALUE ")) {
+    const size_t eol = data.find("\r\n");
+    return eol == absl::string_view::npos ? 0 : eol + 2;
+  }
+  size_t pos = 0;
+  while (absl::StartsWith(data.substr(pos), "VALUE ")) {
+    const size_t eol = data.find("\r\n", pos);
+    if (eol == absl::string_view::npos) return 0;
+    // VALUE <key> <flags> <bytes> [<cas>]
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(data.substr(pos, eol - pos), ' ', absl::SkipEmpty());
+    size_t bytes = 0;
+    if (fields.size() < 4 || !absl::SimpleAtoi(fields[3], &bytes)) return 0;
+    pos = eol + 2 + bytes + 2;
+    if (data.size() < pos) return 0;
+  }
+  if (!absl::StartsWith(data.substr(pos), "END\r\n")) {
+    return data.size() >= pos + 5 ? pos : 0;  // malformed: give back what was framed
+  }
+  return pos + 5;
 }
 
 std::string Client::ReadExactly(size_t n) {
@@ -558,8 +562,17 @@ bool Client::WaitForClose() {
   }
 }
 
-std::string Client::ReadAll() {
-  while (Fill()) {
+std::string Client::ReadAll(bool* closed) {
+  char chunk[65536];
+  for (;;) {
+    const ssize_t n = fd_ < 0 ? 0 : recv(fd_, chunk, sizeof(chunk), 0);
+    if (n > 0) {
+      buffer_.append(chunk, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (closed != nullptr) *closed = n == 0 || (n < 0 && errno == ECONNRESET);
+    break;
   }
   std::string out;
   out.swap(buffer_);

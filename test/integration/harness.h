@@ -167,6 +167,10 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   bool connected() const { return fd_ >= 0; }
+  // The socket, e.g. for shutdown(2); -1 once closed.
+  int fd() const { return fd_; }
+  // Closes the connection now (reads then return what was buffered, then "").
+  void Close();
   bool Send(absl::string_view bytes);
   // Half-closes the sending side.
   void ShutdownWrite();
@@ -174,14 +178,15 @@ class Client {
   std::string ReadReply();
   // Sends a RESP array command and reads one reply.
   std::string Command(const std::vector<std::string>& args);
-  // One memcache reply: a line, or VALUE blocks up to and including END.
+  // One memcache reply (see MemcacheReplyLength), or "" on timeout/close.
   std::string ReadMemcacheReply();
   // Reads until `n` bytes are buffered (or timeout) and returns them.
   std::string ReadExactly(size_t n);
   // True when the server closed the connection (read returns 0) within the timeout.
   bool WaitForClose();
-  // Everything received until the peer closes or the timeout passes.
-  std::string ReadAll();
+  // Everything received until the peer closes or the timeout passes; `closed` (when given) says
+  // which (true also for a reset).
+  std::string ReadAll(bool* closed = nullptr);
 
  private:
   bool Fill();  // one read into buffer_; false on close/timeout
@@ -205,6 +210,10 @@ std::string ShowArgs(const std::vector<std::string>& args);
 // Equality of possibly huge strings without printing them whole: on a difference, the sizes and
 // the bytes around the first differing offset.
 ::testing::AssertionResult SameBytes(absl::string_view actual, absl::string_view expected);
+
+// One memcache reply at the head of `data` (a line, or VALUE blocks through END; VALUE blocks
+// followed by something else than END give back what was framed); 0 when incomplete.
+size_t MemcacheReplyLength(absl::string_view data);
 
 // RESP encoding of a command.
 std::string Resp(const std::vector<std::string>& args);

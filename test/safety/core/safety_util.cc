@@ -84,29 +84,6 @@ std::string Memcached::Direct(const std::string& request) {
   return conn.ReadMemcacheReply();
 }
 
-size_t MemcacheReplyLength(absl::string_view data) {
-  if (!absl::StartsWith(data, "VALUE ")) {
-    const size_t eol = data.find("\r\n");
-    return eol == absl::string_view::npos ? 0 : eol + 2;
-  }
-  size_t pos = 0;
-  while (absl::StartsWith(data.substr(pos), "VALUE ")) {
-    const size_t eol = data.find("\r\n", pos);
-    if (eol == absl::string_view::npos) return 0;
-    // VALUE <key> <flags> <bytes> [<cas>]
-    std::vector<absl::string_view> fields =
-        absl::StrSplit(data.substr(pos, eol - pos), ' ', absl::SkipEmpty());
-    size_t bytes = 0;
-    if (fields.size() < 4 || !absl::SimpleAtoi(fields[3], &bytes)) return 0;
-    pos = eol + 2 + bytes + 2;
-    if (data.size() < pos) return 0;
-  }
-  if (!absl::StartsWith(data.substr(pos), "END\r\n")) {
-    return data.size() >= pos + 5 ? pos : 0;  // malformed: give back what was framed
-  }
-  return pos + 5;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Proxy
 
@@ -146,98 +123,6 @@ std::string Proxy::Stats() const {
   Conn conn(stats_port_);
   if (!conn.connected()) return "";
   return conn.ReadAll();
-}
-
-// ---------------------------------------------------------------------------------------------
-// Conn
-
-Conn::Conn(int port, milliseconds timeout) {
-  fd_ = ConnectTo(port);
-  if (fd_ >= 0) {
-    timeval tv{static_cast<time_t>(timeout.count() / 1000),
-               static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  }
-}
-
-Conn::~Conn() { Close(); }
-
-void Conn::Close() {
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
-}
-
-bool Conn::Send(absl::string_view bytes) {
-  size_t sent = 0;
-  while (sent < bytes.size()) {
-    const ssize_t n = send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) {
-      if (n < 0 && errno == EINTR) continue;
-      return false;
-    }
-    sent += static_cast<size_t>(n);
-  }
-  return true;
-}
-
-bool Conn::Fill() {
-  char chunk[65536];
-  for (;;) {
-    const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
-    if (n > 0) {
-      buffer_.append(chunk, static_cast<size_t>(n));
-      return true;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    return false;
-  }
-}
-
-std::string Conn::ReadReply() {
-  for (;;) {
-    const size_t len = RespLength(buffer_);
-    if (len > 0) {
-      std::string reply = buffer_.substr(0, len);
-      buffer_.erase(0, len);
-      return reply;
-    }
-    if (fd_ < 0 || !Fill()) return "";
-  }
-}
-
-std::string Conn::ReadMemcacheReply() {
-  for (;;) {
-    const size_t len = MemcacheReplyLength(buffer_);
-    if (len > 0) {
-      std::string reply = buffer_.substr(0, len);
-      buffer_.erase(0, len);
-      return reply;
-    }
-    if (fd_ < 0 || !Fill()) return "";
-  }
-}
-
-std::string Conn::Command(const std::vector<std::string>& args) {
-  if (!Send(Resp(args))) return "";
-  return ReadReply();
-}
-
-std::string Conn::ReadAll(bool* closed) {
-  char chunk[65536];
-  for (;;) {
-    const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
-    if (n > 0) {
-      buffer_.append(chunk, static_cast<size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (closed != nullptr) *closed = n == 0 || (n < 0 && errno == ECONNRESET);
-    break;
-  }
-  std::string all;
-  all.swap(buffer_);
-  return all;
 }
 
 // ---------------------------------------------------------------------------------------------

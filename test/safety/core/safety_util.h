@@ -72,9 +72,7 @@ class Memcached {
   Process process_;
 };
 
-// One memcache reply at the head of `data` (a line, or VALUE blocks through END); 0 when
-// incomplete.
-size_t MemcacheReplyLength(absl::string_view data);
+using test::MemcacheReplyLength;
 
 // //:proxy on `yaml`, with a stats port of its own; waits until every listen port accepts.
 class Proxy {
@@ -97,31 +95,8 @@ class Proxy {
   Process process_;
 };
 
-// A blocking RESP/memcache client with receive/send timeouts (unlike test::Client it can close
-// early, exposes its socket for shutdown(2), and ReadAll says whether the peer closed).
-class Conn {
- public:
-  explicit Conn(int port, milliseconds timeout = milliseconds(10000));
-  ~Conn();
-  Conn(const Conn&) = delete;
-  Conn& operator=(const Conn&) = delete;
-  bool connected() const { return fd_ >= 0; }
-  int fd() const { return fd_; }
-  bool Send(absl::string_view bytes);
-  // One complete RESP reply, or "" on timeout/close.
-  std::string ReadReply();
-  std::string Command(const std::vector<std::string>& args);
-  // One memcache reply (see MemcacheReplyLength), or "" on timeout/close.
-  std::string ReadMemcacheReply();
-  // Everything until the peer closes or the timeout passes; `closed` says which.
-  std::string ReadAll(bool* closed = nullptr);
-  void Close();
-
- private:
-  bool Fill();
-  int fd_ = -1;
-  std::string buffer_;
-};
+// A blocking RESP/memcache client with receive/send timeouts (test::Client).
+using Conn = test::Client;
 
 // The number after "key": inside the object "object" of a stats JSON document; -1 if absent.
 long long StatsField(const std::string& json, const std::string& object, const std::string& key);
