@@ -1050,31 +1050,10 @@ TEST(MemcacheBackendFailure, KilledBackendFailsOnlyItsOwnKeysAndNoreplyStaysSile
 
   // Client A: keys of all three servers. Client B: disjoint keys of the two others only.
   // Probe keys, untouched by the traffic, for the noreply and multi-get checks.
-  std::vector<std::string> mixed_keys;
-  std::vector<bool> mixed_victim;
-  std::vector<std::string> live_keys;
-  std::map<int, int> per_owner;
-  std::string victim_probe;
-  std::string live_probe;
-  for (size_t r = 0; r < combo->rows.size(); ++r) {
-    const auto& [key, owner] = combo->rows[r];
-    if (!MemcacheKey(key)) continue;
-    if (r % 3 == 0 && per_owner[owner] < 12) {
-      ++per_owner[owner];
-      mixed_keys.push_back(key);
-      mixed_victim.push_back(owner == kVictim);
-    } else if (r % 3 == 1 && owner != kVictim && live_keys.size() < 24) {
-      live_keys.push_back(key);
-    } else if (r % 3 == 2 && owner == kVictim && victim_probe.empty()) {
-      victim_probe = key;
-    } else if (r % 3 == 2 && owner != kVictim && live_probe.empty()) {
-      live_probe = key;
-    }
-  }
-  ASSERT_EQ(per_owner[kVictim], 12);
-  ASSERT_EQ(live_keys.size(), 24u);
-  ASSERT_FALSE(victim_probe.empty());
-  ASSERT_FALSE(live_probe.empty());
+  const DrillKeys keys = PickDrillKeys(*combo, kVictim, MemcacheKey);
+  ASSERT_TRUE(keys.Complete());
+  const std::string& victim_probe = keys.victim_probe;
+  const std::string& live_probe = keys.live_probe;
 
   const int listen = FreePort();
   ProxyProcess proxy(Yaml({{"alpha",
@@ -1087,8 +1066,7 @@ TEST(MemcacheBackendFailure, KilledBackendFailsOnlyItsOwnKeysAndNoreplyStaysSile
   ASSERT_EQ(Roundtrip(probe, Set(live_probe, "probe")), kStored);
   ASSERT_EQ(Roundtrip(probe, Set(victim_probe, "probe")), kStored);
 
-  KillDrill drill(listen, mixed_keys, mixed_victim, live_keys, &MemcacheSetGet,
-                  {kRefused, kReset, kUnknown});
+  KillDrill drill(listen, keys, &MemcacheSetGet, {kRefused, kReset, kUnknown});
   // Everything works before the kill.
   ASSERT_TRUE(drill.StartAndWaitWorking());
 

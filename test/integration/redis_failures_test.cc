@@ -247,21 +247,8 @@ TEST(RedisBackendFailure, KilledBackendFailsOnlyItsOwnKeysUntilItIsRestarted) {
   constexpr int kVictim = 1;  // cache-b
 
   // Client A: keys of all three servers. Client B: disjoint keys of the two others only.
-  std::vector<std::string> mixed_keys;
-  std::vector<bool> mixed_victim;
-  std::vector<std::string> live_keys;
-  std::map<int, int> per_owner;
-  for (size_t r = 0; r < combo->rows.size(); ++r) {
-    const auto& [key, owner] = combo->rows[r];
-    if (r % 2 == 0 && per_owner[owner] < 12) {
-      ++per_owner[owner];
-      mixed_keys.push_back(key);
-      mixed_victim.push_back(owner == kVictim);
-    } else if (r % 2 == 1 && owner != kVictim && live_keys.size() < 24) {
-      live_keys.push_back(key);
-    }
-  }
-  ASSERT_EQ(per_owner[kVictim], 12);
+  const DrillKeys keys = PickDrillKeys(*combo, kVictim);
+  ASSERT_TRUE(keys.Complete());
 
   const int listen = FreePort();
   ProxyProcess proxy(Yaml({{"alpha",
@@ -271,8 +258,7 @@ TEST(RedisBackendFailure, KilledBackendFailsOnlyItsOwnKeysUntilItIsRestarted) {
                      {listen});
   ASSERT_TRUE(proxy.ok()) << proxy.Log();
 
-  KillDrill drill(listen, mixed_keys, mixed_victim, live_keys, &RedisSetGet,
-                  {kRefused, kReset, kUnknown});
+  KillDrill drill(listen, keys, &RedisSetGet, {kRefused, kReset, kUnknown});
   // Everything works before the kill.
   ASSERT_TRUE(drill.StartAndWaitWorking());
 

@@ -1,6 +1,9 @@
 // TrafficLoop: the client thread and its outcome log.
 #include "test/integration/traffic_loop.h"
 
+#include <algorithm>
+#include <map>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -65,12 +68,44 @@ void TrafficLoop::Run() {
   }
 }
 
-KillDrill::KillDrill(int port, std::vector<std::string> mixed_keys,
-                     std::vector<bool> mixed_victim, std::vector<std::string> live_keys,
-                     TrafficLoop::Step step, FailureReplies replies)
+::testing::AssertionResult DrillKeys::Complete() const {
+  const auto victims = std::count(mixed_victim.begin(), mixed_victim.end(), true);
+  if (victims == 12 && mixed.size() == 36 && live.size() == 24 && !victim_probe.empty() &&
+      !live_probe.empty()) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure()
+         << "not enough keys: " << mixed.size() << " mixed (" << victims << " of the victim), "
+         << live.size() << " live, probes '" << victim_probe << "' and '" << live_probe << "'";
+}
+
+DrillKeys PickDrillKeys(const Combination& combo, int victim,
+                        bool (*accept)(absl::string_view)) {
+  DrillKeys keys;
+  std::map<int, int> per_owner;
+  for (size_t r = 0; r < combo.rows.size(); ++r) {
+    const auto& [key, owner] = combo.rows[r];
+    if (accept != nullptr && !accept(key)) continue;
+    if (r % 3 == 0 && per_owner[owner] < 12) {
+      ++per_owner[owner];
+      keys.mixed.push_back(key);
+      keys.mixed_victim.push_back(owner == victim);
+    } else if (r % 3 == 1 && owner != victim && keys.live.size() < 24) {
+      keys.live.push_back(key);
+    } else if (r % 3 == 2 && owner == victim && keys.victim_probe.empty()) {
+      keys.victim_probe = key;
+    } else if (r % 3 == 2 && owner != victim && keys.live_probe.empty()) {
+      keys.live_probe = key;
+    }
+  }
+  return keys;
+}
+
+KillDrill::KillDrill(int port, const DrillKeys& keys, TrafficLoop::Step step,
+                     FailureReplies replies)
     : replies_(replies),
-      mixed_(port, std::move(mixed_keys), std::move(mixed_victim), phase_, step),
-      live_(port, live_keys, std::vector<bool>(live_keys.size(), false), phase_, step) {}
+      mixed_(port, keys.mixed, keys.mixed_victim, phase_, step),
+      live_(port, keys.live, std::vector<bool>(keys.live.size(), false), phase_, step) {}
 
 bool KillDrill::StartAndWaitWorking() {
   mixed_.Start();

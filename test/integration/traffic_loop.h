@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "gtest/gtest.h"
+#include "test/integration/backend_pools.h"
 #include "test/integration/harness.h"
 
 namespace proxy::test {
@@ -68,9 +70,25 @@ class TrafficLoop {
   std::thread thread_;
 };
 
+// The keys of a kill drill over the golden vectors' `combo` with server `victim` killed: `mixed`
+// has 12 keys of each server (`mixed_victim` marks the victim's), `live` 24 keys of the other
+// servers, and two probe keys that the traffic does not touch, one of the victim and one of
+// another server. All distinct; only keys `accept` takes when it is given.
+struct DrillKeys {
+  std::vector<std::string> mixed;
+  std::vector<bool> mixed_victim;
+  std::vector<std::string> live;
+  std::string victim_probe;
+  std::string live_probe;
+  // Success when every list is full and both probes were found.
+  ::testing::AssertionResult Complete() const;
+};
+DrillKeys PickDrillKeys(const Combination& combo, int victim,
+                        bool (*accept)(absl::string_view) = nullptr);
+
 // A backend killed and restarted under traffic, as the redis and memcache failure tests run it:
 // `mixed` writes keys of every backend (`mixed_victim` marks those of the backend the test
-// kills), `live` disjoint keys of the other backends only. The test kills and restarts the
+// kills), `live` disjoint keys of the other backends only (DrillKeys). The test kills and restarts the
 // backend; the drill moves the phase and waits for each stage on the outcomes.
 class KillDrill {
  public:
@@ -82,8 +100,7 @@ class KillDrill {
     absl::string_view unknown;
   };
 
-  KillDrill(int port, std::vector<std::string> mixed_keys, std::vector<bool> mixed_victim,
-            std::vector<std::string> live_keys, TrafficLoop::Step step, FailureReplies replies);
+  KillDrill(int port, const DrillKeys& keys, TrafficLoop::Step step, FailureReplies replies);
 
   // Starts both clients; true once each had 48 successes (false when a connection broke first
   // or after 10 s).
