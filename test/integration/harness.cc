@@ -21,8 +21,8 @@
 #include <sstream>
 #include <thread>
 
-#include "absl/strings/match.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -459,7 +459,13 @@ size_t RespLength(absl::string_view data) {
   if (eol == absl::string_view::npos) return 0;
   const char type = data[0];
   switch (type) {
-    case '+': case '-': case ':': case '_': case '#': case ',': case '(':
+    case '+':
+    case '-':
+    case ':':
+    case '_':
+    case '#':
+    case ',':
+    case '(':
       return eol + 2;
     default:
       break;

@@ -1122,7 +1122,8 @@ TEST(MemcacheEjection, DeadServersKeysMoveToLiveServersAndReturnAfterTheRetryTim
   const Combination* combo = FindNamed3("ketama", "md5", "");
   ASSERT_NE(combo, nullptr);
   constexpr int kVictim = 1;  // cache-b
-  const std::vector<std::string> victim_keys = KeysOf(*combo, kVictim, /*others=*/false, MemcacheKey);
+  const std::vector<std::string> victim_keys =
+      KeysOf(*combo, kVictim, /*others=*/false, MemcacheKey);
   const std::vector<std::string> live_keys = KeysOf(*combo, kVictim, /*others=*/true, MemcacheKey);
   ASSERT_GE(victim_keys.size(), 10u);
   ASSERT_GE(live_keys.size(), 10u);

@@ -143,8 +143,10 @@ TEST(ObservabilityTest, LogFileIsReopenedOnSighupAndLevelFollowsSignals) {
   // logrotate: move the file away, SIGHUP, the proxy writes to a new file at the old path.
   ASSERT_EQ(rename(log.c_str(), (log + ".1").c_str()), 0);
   proxy.process().Kill(SIGHUP);
-  EXPECT_TRUE(WaitUntil([&] { return read(log).find("reopening log file") != std::string::npos ||
-                                      read(log + ".1").find("reopening") != std::string::npos; }));
+  EXPECT_TRUE(WaitUntil([&] {
+    return read(log).find("reopening log file") != std::string::npos ||
+           read(log + ".1").find("reopening") != std::string::npos;
+  }));
   // The harness starts the proxy with -v 6.
   proxy.process().Kill(SIGTTIN);
   EXPECT_TRUE(WaitUntil([&] { return read(log).find("up log level to 7") != std::string::npos; }))

@@ -42,10 +42,10 @@ namespace proxy::test {
                                         options.pool_yaml, "  servers:\n", servers);
   proxy_ = std::make_unique<ProxyProcess>(yaml, std::vector<int>{port_});
   if (!proxy_->ok()) {
-    return ::testing::AssertionFailure() << "the proxy did not start on 127.0.0.1:" << port_
-                                         << " with\n"
-                                         << yaml << "log:\n"
-                                         << proxy_->Log();
+    return ::testing::AssertionFailure()
+           << "the proxy did not start on 127.0.0.1:" << port_ << " with\n"
+           << yaml << "log:\n"
+           << proxy_->Log();
   }
   for (size_t i = 0; i < redis_.size(); ++i) {
     direct_.push_back(Direct(i));

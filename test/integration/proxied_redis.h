@@ -42,8 +42,8 @@ class ProxiedRedis {
 
   // A new direct connection to backend i: authenticated, on the pool's redis_db, and in RESP3
   // when the options say so.
-  std::unique_ptr<Client> Direct(size_t i, std::chrono::milliseconds timeout =
-                                               std::chrono::milliseconds(10000));
+  std::unique_ptr<Client> Direct(
+      size_t i, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
   // A new client of the proxy.
   std::unique_ptr<Client> Connect(
       std::chrono::milliseconds timeout = std::chrono::milliseconds(10000)) {

@@ -86,7 +86,8 @@ TEST(RedisCommandsTest, EveryCommandClassMatchesRedis) {
     const std::string got = client->Command(test.args);
     const std::string want = ref.Command(test.args);
     ASSERT_FALSE(got.empty()) << "no reply through the proxy to " << ShowArgs(test.args);
-    EXPECT_EQ(ShowBytes(got), ShowBytes(want)) << "through the proxy vs redis: " << ShowArgs(test.args);
+    EXPECT_EQ(ShowBytes(got), ShowBytes(want))
+        << "through the proxy vs redis: " << ShowArgs(test.args);
     if (test.key_at > 0 && static_cast<size_t>(test.key_at) < test.args.size()) {
       const std::string& key = test.args[test.key_at];
       keys.insert(key);
@@ -379,7 +380,8 @@ TEST(RedisCommandsTest, PipelineOfTenThousandMixedCommands) {
     if (reply.empty()) break;
     ++received;
     if (reply != want[i] && ++mismatches <= 5) {
-      ADD_FAILURE() << "reply " << i << ": got " << ShowBytes(reply) << ", expected " << ShowBytes(want[i]);
+      ADD_FAILURE() << "reply " << i << ": got " << ShowBytes(reply) << ", expected "
+                    << ShowBytes(want[i]);
     }
   }
   sender.join();
@@ -463,7 +465,8 @@ TEST(RedisCommandsTest, BinaryKeysAndValuesRoundTrip) {
   }
   EXPECT_EQ(client->Command(mset), kOk);
   for (size_t i = 0; i < keys.size(); ++i) {
-    EXPECT_EQ(ShowBytes(client->Command({"GET", keys[i]})), ShowBytes(Bulk(absl::StrCat(all_bytes, "#", i))));
+    EXPECT_EQ(ShowBytes(client->Command({"GET", keys[i]})),
+              ShowBytes(Bulk(absl::StrCat(all_bytes, "#", i))));
   }
   // Binary hash fields and members.
   const std::string hash = absl::StrCat(all_bytes, ":hash");
@@ -625,7 +628,8 @@ TEST(RedisCommandsTest, UnsupportedCommandsGetAnErrorAndTheConnectionStaysOpen) 
   for (const auto& [args, prefix] : cases) {
     const std::string reply = client->Command(args);
     EXPECT_TRUE(absl::StartsWith(reply, prefix) && absl::EndsWith(reply, "\r\n"))
-        << ShowArgs(args) << " -> " << ShowBytes(reply) << ", expected " << ShowBytes(prefix) << "...";
+        << ShowArgs(args) << " -> " << ShowBytes(reply) << ", expected " << ShowBytes(prefix)
+        << "...";
     const std::string ping = client->Command({"PING"});
     EXPECT_EQ(ping, kPong) << "after " << ShowArgs(args);
     if (ping != kPong) break;  // the connection is out of step: the rest would only repeat
@@ -681,7 +685,8 @@ TEST(RedisCommandsTest, ConnectionHandshakesOfTodaysClientsAreAnswered) {
   const std::string id = client->Command({"CLIENT", "ID"});
   EXPECT_TRUE(absl::StartsWith(id, ":")) << ShowBytes(id);
   const std::string hello = client->Command({"HELLO", "2"});
-  EXPECT_TRUE(absl::StartsWith(hello, "*14\r\n$6\r\nserver\r\n$5\r\nredis\r\n")) << ShowBytes(hello);
+  EXPECT_TRUE(absl::StartsWith(hello, "*14\r\n$6\r\nserver\r\n$5\r\nredis\r\n"))
+      << ShowBytes(hello);
   EXPECT_NE(hello.find(absl::StrCat("$2\r\nid\r\n", id)), std::string::npos) << ShowBytes(hello);
   EXPECT_EQ(client->Command({"HELLO", "4"}), "-NOPROTO unsupported protocol version\r\n");
   EXPECT_EQ(client->Command({"READONLY"}), kOk);
@@ -693,7 +698,8 @@ TEST(RedisCommandsTest, ConnectionHandshakesOfTodaysClientsAreAnswered) {
   EXPECT_NE(info.find("\r\nredis_version:"), std::string::npos) << ShowBytes(info, 2000);
   EXPECT_NE(info.find("\r\nrole:master\r\n"), std::string::npos) << ShowBytes(info, 2000);
   const std::string keyspace = client->Command({"INFO", "keyspace"});
-  EXPECT_EQ(keyspace, Bulk("# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n")) << ShowBytes(keyspace);
+  EXPECT_EQ(keyspace, Bulk("# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n"))
+      << ShowBytes(keyspace);
   EXPECT_EQ(client->Command({"RESET"}), "+RESET\r\n");
   EXPECT_EQ(client->Command({"CLIENT", "GETNAME"}), kNil);
   EXPECT_EQ(client->Command({"GET", "hs:1"}), Bulk("v"));
@@ -833,9 +839,9 @@ TEST(RedisCommandsTest, HalfCloseDeliversEveryReplyThenCloses) {
   ASSERT_TRUE(client->Send(Resp({"SET", "hc", "value"}) + Resp({"GET", "hc"}) +
                            Resp({"MGET", "hc", "hc:2", "hc:3", "hc"})));
   client->ShutdownWrite();
-  EXPECT_EQ(
-      ShowBytes(client->ReadAll()),
-      ShowBytes(absl::StrCat(kOk, Bulk("value"), Array({Bulk("value"), kNil, kNil, Bulk("value")}))));
+  EXPECT_EQ(ShowBytes(client->ReadAll()),
+            ShowBytes(absl::StrCat(kOk, Bulk("value"),
+                                   Array({Bulk("value"), kNil, kNil, Bulk("value")}))));
   // A request left incomplete at EOF is dropped without a reply.
   auto partial = cluster.Connect();
   ASSERT_TRUE(partial->Send(Resp({"PING"}) + "*2\r\n$3\r\nGET\r\n$2\r\nh"));

@@ -79,8 +79,7 @@ void TrafficLoop::Run() {
          << live.size() << " live, probes '" << victim_probe << "' and '" << live_probe << "'";
 }
 
-DrillKeys PickDrillKeys(const Combination& combo, int victim,
-                        bool (*accept)(absl::string_view)) {
+DrillKeys PickDrillKeys(const Combination& combo, int victim, bool (*accept)(absl::string_view)) {
   DrillKeys keys;
   std::map<int, int> per_owner;
   for (size_t r = 0; r < combo.rows.size(); ++r) {
@@ -119,9 +118,9 @@ bool KillDrill::StartAndWaitWorking() {
 
 bool KillDrill::WaitFailedOver() {
   return WaitUntil([&] {
-    return Broken() || (mixed_.Count(true, kKilled, false, replies_.refused) >= 24 &&
-                        mixed_.Count(false, kKilled, true) >= 48 &&
-                        live_.Count(false, kKilled, true) >= 48);
+    return Broken() ||
+           (mixed_.Count(true, kKilled, false, replies_.refused) >= 24 &&
+            mixed_.Count(false, kKilled, true) >= 48 && live_.Count(false, kKilled, true) >= 48);
   });
 }
 

@@ -88,8 +88,8 @@ DrillKeys PickDrillKeys(const Combination& combo, int victim,
 
 // A backend killed and restarted under traffic, as the redis and memcache failure tests run it:
 // `mixed` writes keys of every backend (`mixed_victim` marks those of the backend the test
-// kills), `live` disjoint keys of the other backends only (DrillKeys). The test kills and restarts the
-// backend; the drill moves the phase and waits for each stage on the outcomes.
+// kills), `live` disjoint keys of the other backends only (DrillKeys). The test kills and restarts
+// the backend; the drill moves the phase and waits for each stage on the outcomes.
 class KillDrill {
  public:
   // The replies of the protocol for a refused connection and for requests in flight at the

@@ -74,7 +74,8 @@ TEST(Resp3Test, EveryCommandClassMatchesADirectResp3Connection) {
     const std::string got = client->Command(test.args);
     const std::string want = ref.Command(test.args);
     ASSERT_FALSE(got.empty()) << "no reply through the proxy to " << ShowArgs(test.args);
-    EXPECT_EQ(ShowBytes(got), ShowBytes(want)) << "through the proxy vs redis: " << ShowArgs(test.args);
+    EXPECT_EQ(ShowBytes(got), ShowBytes(want))
+        << "through the proxy vs redis: " << ShowArgs(test.args);
     const char type = want.empty() ? 0 : want[0];
     if (type == '%' || type == '~' || type == ',' || type == '_' || type == '=') ++resp3_only;
     if (test.read_only && test.key_at > 0 && static_cast<size_t>(test.key_at) < test.args.size()) {
@@ -115,7 +116,8 @@ TEST(Resp3Test, SplitCommandsMergeInResp3) {
   for (int i = 0; i < 30; ++i) owners.insert(cluster.OwnerOf(absl::StrCat("m3:", i, ":k")));
   EXPECT_EQ(owners, (std::set<int>{0, 1, 2})) << "MSET did not spread over the 3 servers";
   const std::string merged = both(mget);
-  EXPECT_NE(merged.find("_\r\n"), std::string::npos) << "RESP3 nulls expected: " << ShowBytes(merged);
+  EXPECT_NE(merged.find("_\r\n"), std::string::npos)
+      << "RESP3 nulls expected: " << ShowBytes(merged);
   both({"MGET", "missing:a", "missing:b", "missing:c"});
   both({"EXISTS", "m3:1:k", "m3:2:k", "m3:3:k", "missing:x", "m3:1:k"});
   both({"TOUCH", "m3:4:k", "m3:5:k", "m3:6:k"});
@@ -262,7 +264,8 @@ TEST(Resp3Test, TransactionsInResp3MatchRedis) {
       {"EXISTS", "{t}x"},
   };
   for (const std::vector<std::string>& command : transaction) {
-    EXPECT_EQ(ShowBytes(client->Command(command)), ShowBytes(ref.Command(command))) << ShowArgs(command);
+    EXPECT_EQ(ShowBytes(client->Command(command)), ShowBytes(ref.Command(command)))
+        << ShowArgs(command);
   }
   // While WATCH holds a pinned RESP3 connection, HELLO 2 would change its protocol: refused.
   EXPECT_EQ(client->Command({"WATCH", "{t}h"}), kOk);
