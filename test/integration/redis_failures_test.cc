@@ -480,6 +480,18 @@ int64_t ConnectionsReceived(Client& direct) {
   return RedisInfoField(direct, "stats", "total_connections_received");
 }
 
+// Waits until every backend has exactly `n` connections besides `direct`'s; then the
+// ConnectionsReceived of each, or nothing when one never got there (or cannot be read).
+std::vector<int64_t> SettledConnections(std::vector<std::unique_ptr<Client>>& direct, int64_t n) {
+  std::vector<int64_t> received;
+  for (auto& d : direct) {
+    if (!WaitUntil([&] { return OtherConnections(*d) == n; }, milliseconds(5000))) return {};
+    received.push_back(ConnectionsReceived(*d));
+    if (received.back() <= 0) return {};  // the INFO field is missing
+  }
+  return received;
+}
+
 TEST(RedisConnectionPooling, TwoThousandShortLivedClientsShareOneConnectionPerBackend) {
   ASSERT_TRUE(HaveRedisTool("redis-server"));
   const Combination* combo = FindNamed3("ketama", "md5", "");
@@ -504,13 +516,8 @@ TEST(RedisConnectionPooling, TwoThousandShortLivedClientsShareOneConnectionPerBa
     Client client(listen);
     for (int b = 0; b < 3; ++b) ASSERT_EQ(client.Command({"SET", KeysOf(*combo, b)[0], "x"}), kOk);
   }
-  std::vector<int64_t> received_before;
-  for (size_t b = 0; b < 3; ++b) {
-    ASSERT_TRUE(WaitUntil([&] { return OtherConnections(*direct[b]) == 1; }, milliseconds(5000)))
-        << "backend " << b << " never saw the proxy's connection";
-    received_before.push_back(ConnectionsReceived(*direct[b]));
-    ASSERT_GT(received_before.back(), 0);
-  }
+  const std::vector<int64_t> received_before = SettledConnections(direct, 1);
+  ASSERT_EQ(received_before.size(), 3u) << "a backend never saw the proxy's connection";
 
   constexpr int kThreads = 4;
   constexpr int kClientsPerThread = 500;
@@ -575,13 +582,8 @@ TEST(RedisConnectionPooling, PipelinedClientOpensAtMostServerConnectionsPerBacke
   ASSERT_TRUE(proxy.ok()) << proxy.Log();
 
   auto direct = DirectClients(Ports(redis));
-  std::vector<int64_t> received_before;
-  for (size_t b = 0; b < 3; ++b) {
-    ASSERT_TRUE(WaitUntil([&] { return OtherConnections(*direct[b]) == 0; }, milliseconds(2000)))
-        << "backend " << b << " has connections before any request";
-    received_before.push_back(ConnectionsReceived(*direct[b]));
-    ASSERT_GT(received_before.back(), 0);
-  }
+  const std::vector<int64_t> received_before = SettledConnections(direct, 0);
+  ASSERT_EQ(received_before.size(), 3u) << "a backend has connections before any request";
   Client client(listen);
   // Writes then reads: with several backend connections a pipelined SET and GET of one key may
   // run out of order on the backend, so they are separate pipelines.
