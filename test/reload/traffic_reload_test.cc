@@ -381,9 +381,9 @@ TEST_P(TrafficReloadTest, TwentyReloadsUnderPipelinedTrafficOnBothProtocols) {
 
   std::vector<int64_t> rounds_before;
   for (auto& c : clients) rounds_before.push_back(c->rounds());
-  std::this_thread::sleep_for(milliseconds(200));
   for (size_t c = 0; c < clients.size(); ++c) {
-    EXPECT_GT(clients[c]->rounds(), rounds_before[c]) << "client " << c << " stalled";
+    EXPECT_TRUE(WaitUntil([&] { return clients[c]->rounds() > rounds_before[c]; }))
+        << "client " << c << " stalled";
   }
   for (auto& c : clients) c->Stop();
   int64_t total_rounds = 0;
@@ -464,9 +464,9 @@ TEST_P(TrafficReloadTest, TwoHundredBackToBackReloadsUnderTraffic) {
   EXPECT_EQ(proxy.Generation(), kStorm + 1);
   std::vector<int64_t> rounds_before;
   for (auto& c : clients) rounds_before.push_back(c->rounds());
-  std::this_thread::sleep_for(milliseconds(200));
   for (size_t c = 0; c < clients.size(); ++c) {
-    EXPECT_GT(clients[c]->rounds(), rounds_before[c]) << "client " << c << " stalled";
+    EXPECT_TRUE(WaitUntil([&] { return clients[c]->rounds() > rounds_before[c]; }))
+        << "client " << c << " stalled";
   }
   for (auto& c : clients) c->Stop();
   for (size_t c = 0; c < clients.size(); ++c) {
