@@ -507,13 +507,12 @@ TEST_F(MemcacheBinary, AServerDownAnswersInternalErrorsWithTheRequestsOpcodeAndO
   EXPECT_EQ(Roundtrip(*client, wire::Get(0x00, up_key, 3)).Show(),
             Expect(0x00, 0, 3, Flags(0), "", "v"));
   ASSERT_TRUE(servers_[1]->Restart());
-  bool back = false;
-  for (int i = 0; i < 100 && !back; ++i) {
-    back = Roundtrip(*client, wire::Set(down_key, "again", 4)).Show() ==
-           Expect(0x01, 0, 4, "", "", "");
-    if (!back) std::this_thread::sleep_for(milliseconds(50));
-  }
-  EXPECT_TRUE(back);
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return Roundtrip(*client, wire::Set(down_key, "again", 4)).Show() ==
+               Expect(0x01, 0, 4, "", "", "");
+      },
+      milliseconds(5000), milliseconds(50)));
   EXPECT_EQ(Roundtrip(*client, wire::Get(0x00, down_key, 5)).Show(),
             Expect(0x00, 0, 5, Flags(0), "", "again"));
 }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -35,6 +36,14 @@ constexpr int kThreads = 4;
 
 std::string Bulk(const std::string& value) {
   return absl::StrCat("$", value.size(), "\r\n", value, "\r\n");
+}
+
+// How many -TRYAGAIN replies the node on `port` has given (INFO errorstats), 0 before the first.
+long long TryAgains(int port) {
+  const std::string info = RedisCluster::Ask(port, {"INFO", "errorstats"});
+  const std::string tag = "errorstat_TRYAGAIN:count=";
+  const size_t at = info.find(tag);
+  return at == std::string::npos ? 0 : std::atoll(info.c_str() + at + tag.size());
 }
 
 // One client thread: SET then GET each of its keys with a value unique to the round, and after
@@ -359,9 +368,12 @@ TEST(ClusterReshardTest, AskAndMovedFollowedForSingleAndSplitRequests) {
             "request during rehashing of slot\r\n");
   // ...and one that moves on while the proxy waits is invisible to the client: the request is
   // sent while half moved, the rest of the slot's keys move, and the retry is served (-ASK).
+  const long long tryagains = TryAgains(source) + TryAgains(target);
   ASSERT_TRUE(client.Send(absl::StrCat("*4\r\n$4\r\nMGET\r\n", Bulk("{t}1"), Bulk("{t}2"),
                                        Bulk(other))));
-  std::this_thread::sleep_for(milliseconds(30));
+  // The proxy waits to send it again once a node said -TRYAGAIN.
+  ASSERT_TRUE(WaitUntil([&] { return TryAgains(source) + TryAgains(target) > tryagains; },
+                        milliseconds(2000), milliseconds(1)));
   ASSERT_EQ(RedisCluster::Ask(source, {"MIGRATE", "127.0.0.1", std::to_string(target), "{t}2",
                                       "0", "5000"}),
             "+OK\r\n");

@@ -98,15 +98,6 @@ double Metric(int admin_port, const std::string& series) {
   return MetricValue(body, series);
 }
 
-bool WaitUntil(const std::function<bool()>& done, milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return true;
-}
-
 std::string RedisCluster::Ask(int port, const std::vector<std::string>& args,
                               milliseconds timeout) {
   Client client(port, timeout);

@@ -43,9 +43,6 @@ double MetricValue(const std::string& metrics, const std::string& series);
 // The same, read from the proxy's admin endpoint.
 double Metric(int admin_port, const std::string& series);
 
-// Polls `done` every 20 ms until it is true (true) or `limit` passes (false).
-bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds limit);
-
 class RedisCluster {
  public:
   // One node as CLUSTER NODES reports it.

@@ -24,16 +24,6 @@ std::string Pool(int listen, int backend) {
                       ":1\n");
 }
 
-// Waits for the process to exit; its status, or -2 when it is still running after `limit`.
-int WaitExit(Process& process, milliseconds limit) {
-  const auto deadline = steady_clock::now() + limit;
-  while (process.Running()) {
-    if (steady_clock::now() > deadline) return -2;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return process.Stop();
-}
-
 TEST(DrainTest, InFlightRequestsAreAnsweredBeforeExitAndNewConnectionsAreRefused) {
   for (int sig : {SIGTERM, SIGINT}) {
     RedisServer redis;
@@ -47,13 +37,17 @@ TEST(DrainTest, InFlightRequestsAreAnsweredBeforeExitAndNewConnectionsAreRefused
     ASSERT_EQ(idle.Command({"PING"}), "+PONG\r\n");
     // The backend stops: the next requests wait in the proxy.
     redis.process().Kill(SIGSTOP);
-    ASSERT_TRUE(busy.Send(Resp({"SET", "k", "v2"}) + Resp({"GET", "k"})));
-    std::this_thread::sleep_for(milliseconds(200));
+    const std::string requests = Resp({"SET", "k", "v2"}) + Resp({"GET", "k"});
+    ASSERT_TRUE(busy.Send(requests));
+    // Both were forwarded: their bytes wait, unread, at the stopped backend.
+    ASSERT_TRUE(WaitUntil([&] {
+      return UnreadBytesAt(redis.port()) >= static_cast<long>(requests.size());
+    })) << "the requests never reached the stopped backend";
     proxy.process().Kill(sig);
     // The idle client is closed at once; new connections are refused.
     EXPECT_TRUE(idle.WaitForClose()) << proxy.Log();
-    std::this_thread::sleep_for(milliseconds(200));
-    EXPECT_LT(ConnectTo(port), 0) << "the listener must be closed while draining";
+    EXPECT_TRUE(WaitUntil([&] { return PortRefuses(port); }))
+        << "the listener must be closed while draining";
     EXPECT_TRUE(proxy.process().Running()) << "exited with requests in flight\n" << proxy.Log();
     // The backend comes back: the waiting client gets both replies, in order, then the exit.
     redis.process().Kill(SIGCONT);
@@ -75,7 +69,7 @@ TEST(DrainTest, TheDrainTimeoutBoundsTheWait) {
   ASSERT_EQ(busy.Command({"PING"}), "+PONG\r\n");
   redis.process().Kill(SIGSTOP);
   ASSERT_TRUE(busy.Send(Resp({"GET", "k"})));
-  std::this_thread::sleep_for(milliseconds(100));
+  ASSERT_TRUE(WaitUntil([&] { return UnreadBytesAt(redis.port()) > 0; }));
   const auto start = steady_clock::now();
   proxy.process().Kill(SIGTERM);
   EXPECT_EQ(WaitExit(proxy.process(), milliseconds(5000)), 0) << proxy.Log();
@@ -99,7 +93,7 @@ TEST(DrainTest, SigquitAndDrainTimeoutZeroExitAtOnce) {
     ASSERT_EQ(busy.Command({"PING"}), "+PONG\r\n");
     redis.process().Kill(SIGSTOP);
     ASSERT_TRUE(busy.Send(Resp({"GET", "k"})));
-    std::this_thread::sleep_for(milliseconds(100));
+    ASSERT_TRUE(WaitUntil([&] { return UnreadBytesAt(redis.port()) > 0; }));
     const auto start = steady_clock::now();
     proxy.process().Kill(quit ? SIGQUIT : SIGTERM);
     EXPECT_EQ(WaitExit(proxy.process(), milliseconds(5000)), 0) << proxy.Log();

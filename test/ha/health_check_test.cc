@@ -22,15 +22,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-bool WaitUntil(const std::function<bool()>& done, milliseconds limit) {
-  const auto deadline = steady_clock::now() + limit;
-  while (!done()) {
-    if (steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return true;
-}
-
 // The /servers entry of `server` (one JSON object per line).
 std::string ServerLine(int admin_port, const std::string& server) {
   const auto [code, body] = HttpGet(admin_port, "/servers");

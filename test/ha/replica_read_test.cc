@@ -31,15 +31,6 @@ constexpr milliseconds kLinkWait(15000);  // a replica's first sync with its mas
 constexpr milliseconds kCheckWait(3000);  // the proxy's checks run every 200 ms
 constexpr milliseconds kSentinelWait(20000);
 
-bool WaitUntil(const std::function<bool()>& done, milliseconds limit) {
-  const auto deadline = steady_clock::now() + limit;
-  while (!done()) {
-    if (steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return true;
-}
-
 std::string Bulk(const std::string& value) {
   return absl::StrCat("$", value.size(), "\r\n", value, "\r\n");
 }

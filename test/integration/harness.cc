@@ -21,12 +21,24 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
 namespace proxy::test {
+
+bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+               std::chrono::milliseconds every) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(every);
+  }
+  return true;
+}
 
 int ConnectTo(int port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -46,17 +58,15 @@ int ConnectTo(int port) {
 
 // WaitForPort that gives up as soon as `process` has exited (e.g. exec failed, port taken).
 bool WaitForPortWhileRunning(Process& process, int port, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    int fd = ConnectTo(port);
-    if (fd >= 0) {
-      close(fd);
-      return process.Running();
-    }
-    if (!process.Running()) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
+  bool exited = false;
+  const bool answered = WaitUntil(
+      [&] {
+        if (!PortRefuses(port)) return true;
+        exited = !process.Running();
+        return exited;
+      },
+      timeout);
+  return answered && !exited && process.Running();
 }
 
 namespace {
@@ -110,18 +120,21 @@ std::string Runfile(absl::string_view path) {
                       workspace != nullptr ? workspace : "shardproxy", "/", path);
 }
 
-long RssKb(pid_t pid) {
+long ProcStatusKb(pid_t pid, absl::string_view field) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  const std::string prefix = absl::StrCat(field, ":");
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      long kb = 0;
-      std::istringstream(line.substr(6)) >> kb;
+    if (line.rfind(prefix, 0) == 0) {
+      long kb = -1;
+      std::istringstream(line.substr(prefix.size())) >> kb;
       return kb;
     }
   }
   return -1;
 }
+
+long RssKb(pid_t pid) { return ProcStatusKb(pid, "VmRSS"); }
 
 std::string FindExecutable(absl::string_view name) {
   if (name.empty()) return "";
@@ -271,17 +284,56 @@ int Process::Stop(std::chrono::milliseconds grace) {
   return status_;
 }
 
+int WaitExit(Process& process, std::chrono::milliseconds timeout) {
+  if (!WaitUntil([&] { return !process.Running(); }, timeout)) return -2;
+  return process.Stop();  // already reaped: its recorded exit status
+}
+
 bool WaitForPort(int port, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    int fd = ConnectTo(port);
-    if (fd >= 0) {
-      close(fd);
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  return WaitUntil([port] { return !PortRefuses(port); }, timeout);
+}
+
+bool PortRefuses(int port) {
+  const int fd = ConnectTo(port);
+  if (fd < 0) return true;
+  close(fd);
   return false;
+}
+
+std::vector<TcpSocket> SocketsAt(int port) {
+  std::vector<TcpSocket> sockets;
+  for (const char* path : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      // sl local_address rem_address st tx_queue:rx_queue ...
+      std::istringstream fields(line);
+      std::string slot, local, remote, state, queues;
+      fields >> slot >> local >> remote >> state >> queues;
+      const size_t colon = local.rfind(':');
+      const size_t split = queues.find(':');
+      unsigned int local_port = 0;
+      TcpSocket socket;
+      if (colon == std::string::npos || split == std::string::npos ||
+          !absl::SimpleHexAtoi(local.substr(colon + 1), &local_port) ||
+          static_cast<int>(local_port) != port || !absl::SimpleHexAtoi(state, &socket.state) ||
+          !absl::SimpleHexAtoi(queues.substr(0, split), &socket.tx_queue) ||
+          !absl::SimpleHexAtoi(queues.substr(split + 1), &socket.rx_queue)) {
+        continue;
+      }
+      sockets.push_back(socket);
+    }
+  }
+  return sockets;
+}
+
+long UnreadBytesAt(int port) {
+  long bytes = 0;
+  for (const TcpSocket& socket : SocketsAt(port)) {
+    if (socket.state == 0x01) bytes += socket.rx_queue;
+  }
+  return bytes;
 }
 
 RedisServer::RedisServer(std::vector<std::string> extra)
@@ -365,8 +417,11 @@ Client::Client(int port, std::chrono::milliseconds timeout) {
   }
 }
 
-Client::~Client() {
+Client::~Client() { Close(); }
+
+void Client::Close() {
   if (fd_ >= 0) close(fd_);
+  fd_ = -1;
 }
 
 bool Client::Send(absl::string_view bytes) {
@@ -385,6 +440,7 @@ bool Client::Send(absl::string_view bytes) {
 void Client::ShutdownWrite() { shutdown(fd_, SHUT_WR); }
 
 bool Client::Fill() {
+  if (fd_ < 0) return false;
   char chunk[65536];
   for (;;) {
     ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
@@ -402,24 +458,39 @@ size_t RespLength(absl::string_view data) {
   const size_t eol = data.find("\r\n");
   if (eol == absl::string_view::npos) return 0;
   const char type = data[0];
-  if (type == '+' || type == '-' || type == ':') return eol + 2;
+  switch (type) {
+    case '+':
+    case '-':
+    case ':':
+    case '_':
+    case '#':
+    case ',':
+    case '(':
+      return eol + 2;
+    default:
+      break;
+  }
   int64_t n = 0;
   if (!absl::SimpleAtoi(data.substr(1, eol - 1), &n)) return 0;
-  if (type == '$') {
+  if (type == '$' || type == '!' || type == '=') {
     if (n < 0) return eol + 2;
     const size_t total = eol + 2 + static_cast<size_t>(n) + 2;
     return data.size() >= total ? total : 0;
   }
-  if (type == '*') {
-    size_t pos = eol + 2;
-    for (int64_t i = 0; i < n; ++i) {
-      const size_t len = RespLength(data.substr(pos));
-      if (len == 0) return 0;
-      pos += len;
-    }
-    return pos;
+  if (type != '*' && type != '~' && type != '>' && type != '%' && type != '|') return 0;
+  const int64_t elements = n < 0 ? 0 : (type == '%' || type == '|') ? 2 * n : n;
+  size_t pos = eol + 2;
+  for (int64_t i = 0; i < elements; ++i) {
+    const size_t len = RespLength(data.substr(pos));
+    if (len == 0) return 0;
+    pos += len;
   }
-  return 0;
+  if (type == '|') {  // the attributed value follows
+    const size_t len = RespLength(data.substr(pos));
+    if (len == 0) return 0;
+    pos += len;
+  }
+  return pos;
 }
 
 std::string Client::ReadReply() {
@@ -441,37 +512,37 @@ std::string Client::Command(const std::vector<std::string>& args) {
 
 std::string Client::ReadMemcacheReply() {
   for (;;) {
-    // VALUE blocks end with END; every other reply is one line.
-    if (buffer_.rfind("VALUE ", 0) == 0) {
-      size_t pos = 0;
-      while (buffer_.compare(pos, 6, "VALUE ") == 0) {
-        const size_t eol = buffer_.find("\r\n", pos);
-        if (eol == std::string::npos) break;
-        // VALUE <key> <flags> <bytes> [<cas>]
-        std::vector<std::string> parts;
-        std::stringstream line(buffer_.substr(pos, eol - pos));
-        std::string word;
-        while (line >> word) parts.push_back(word);
-        size_t bytes = 0;
-        if (parts.size() < 4 || !absl::SimpleAtoi(parts[3], &bytes)) return "";
-        pos = eol + 2 + bytes + 2;
-        if (buffer_.size() < pos) break;
-      }
-      if (buffer_.size() >= pos + 5 && buffer_.compare(pos, 5, "END\r\n") == 0) {
-        std::string reply = buffer_.substr(0, pos + 5);
-        buffer_.erase(0, pos + 5);
-        return reply;
-      }
-    } else {
-      const size_t eol = buffer_.find("\r\n");
-      if (eol != std::string::npos) {
-        std::string reply = buffer_.substr(0, eol + 2);
-        buffer_.erase(0, eol + 2);
-        return reply;
-      }
+    const size_t len = MemcacheReplyLength(buffer_);
+    if (len > 0) {
+      std::string reply = buffer_.substr(0, len);
+      buffer_.erase(0, len);
+      return reply;
     }
     if (!Fill()) return "";
   }
+}
+
+size_t MemcacheReplyLength(absl::string_view data) {
+  if (!absl::StartsWith(data, "VALUE ")) {
+    const size_t eol = data.find("\r\n");
+    return eol == absl::string_view::npos ? 0 : eol + 2;
+  }
+  size_t pos = 0;
+  while (absl::StartsWith(data.substr(pos), "VALUE ")) {
+    const size_t eol = data.find("\r\n", pos);
+    if (eol == absl::string_view::npos) return 0;
+    // VALUE <key> <flags> <bytes> [<cas>]
+    std::vector<absl::string_view> fields =
+        absl::StrSplit(data.substr(pos, eol - pos), ' ', absl::SkipEmpty());
+    size_t bytes = 0;
+    if (fields.size() < 4 || !absl::SimpleAtoi(fields[3], &bytes)) return 0;
+    pos = eol + 2 + bytes + 2;
+    if (data.size() < pos) return 0;
+  }
+  if (!absl::StartsWith(data.substr(pos), "END\r\n")) {
+    return data.size() >= pos + 5 ? pos : 0;  // malformed: give back what was framed
+  }
+  return pos + 5;
 }
 
 std::string Client::ReadExactly(size_t n) {
@@ -497,8 +568,17 @@ bool Client::WaitForClose() {
   }
 }
 
-std::string Client::ReadAll() {
-  while (Fill()) {
+std::string Client::ReadAll(bool* closed) {
+  char chunk[65536];
+  for (;;) {
+    const ssize_t n = fd_ < 0 ? 0 : recv(fd_, chunk, sizeof(chunk), 0);
+    if (n > 0) {
+      buffer_.append(chunk, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (closed != nullptr) *closed = n == 0 || (n < 0 && errno == ECONNRESET);
+    break;
   }
   std::string out;
   out.swap(buffer_);
@@ -514,6 +594,41 @@ std::pair<int, std::string> HttpGet(int port, const std::string& path) {
   if (response.size() > 12) absl::SimpleAtoi(response.substr(9, 3), &code);
   const size_t body = response.find("\r\n\r\n");
   return {code, body == std::string::npos ? "" : response.substr(body + 4)};
+}
+
+int64_t RedisInfoField(Client& direct, absl::string_view section, absl::string_view field) {
+  const std::string info = direct.Command({"INFO", std::string(section)});
+  const std::string needle = absl::StrCat("\r\n", field, ":");
+  const size_t at = info.find(needle);
+  if (at == std::string::npos) return -1;
+  const size_t begin = at + needle.size();
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(info.substr(begin, info.find("\r\n", begin) - begin), &value)) return -1;
+  return value;
+}
+
+std::string ShowBytes(absl::string_view bytes, size_t max) {
+  if (bytes.size() <= max) return absl::StrCat("\"", absl::CHexEscape(bytes), "\"");
+  return absl::StrCat("\"", absl::CHexEscape(bytes.substr(0, max)), "\"... (", bytes.size(),
+                      " bytes)");
+}
+
+std::string ShowArgs(const std::vector<std::string>& args) {
+  std::vector<std::string> shown;
+  for (const std::string& a : args) shown.push_back(ShowBytes(a, 60));
+  return absl::StrJoin(shown, " ");
+}
+
+::testing::AssertionResult SameBytes(absl::string_view actual, absl::string_view expected) {
+  if (actual == expected) return ::testing::AssertionSuccess();
+  size_t i = 0;
+  while (i < actual.size() && i < expected.size() && actual[i] == expected[i]) ++i;
+  const size_t from = i > 16 ? i - 16 : 0;
+  return ::testing::AssertionFailure()
+         << "got " << actual.size() << " bytes, expected " << expected.size()
+         << "; first difference at offset " << i << ": got "
+         << ShowBytes(actual.substr(std::min(from, actual.size()), 64)) << ", expected "
+         << ShowBytes(expected.substr(std::min(from, expected.size()), 64));
 }
 
 std::string Resp(const std::vector<std::string>& args) {

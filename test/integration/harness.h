@@ -6,14 +6,26 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "gtest/gtest.h"
 
 namespace proxy::test {
+
+// Calls `done` until it returns true or `timeout` has passed, sleeping `every` between calls;
+// true when `done` returned true. `done` runs at least once, and its last call is at the deadline
+// or after it. The one polling helper of the tests: a test that needs another process or thread
+// to get somewhere (a port answers, a counter moves, a log line appears) waits for exactly that,
+// never for a fixed time that assumes how long it takes.
+bool WaitUntil(const std::function<bool()>& done,
+               std::chrono::milliseconds timeout = std::chrono::milliseconds(10000),
+               std::chrono::milliseconds every = std::chrono::milliseconds(10));
 
 // A port that was free a moment ago (bind 127.0.0.1:0, read it back, close).
 int FreePort();
@@ -23,7 +35,10 @@ std::string TempPath(absl::string_view name);
 std::string Runfile(absl::string_view path);
 // Full path of an executable found in $PATH (or /usr/bin, /usr/sbin), or "" when missing.
 std::string FindExecutable(absl::string_view name);
-// VmRSS of a process in KiB (/proc/<pid>/status), -1 when it cannot be read.
+// A field of /proc/<pid>/status in KiB ("VmRSS", or "VmHWM": the peak resident size since the
+// process started, which no sampling can miss); -1 when it cannot be read.
+long ProcStatusKb(pid_t pid, absl::string_view field);
+// VmRSS of a process in KiB, -1 when it cannot be read.
 long RssKb(pid_t pid);
 
 // The outcome of RunCommand().
@@ -57,6 +72,10 @@ class Process {
   int status_ = -1;
 };
 
+// Waits up to `timeout` for `process` to exit by itself: its exit status (-1 if a signal ended
+// it), or -2 if it still runs (it is then left running).
+int WaitExit(Process& process, std::chrono::milliseconds timeout);
+
 // A blocking TCP connection to 127.0.0.1:port with TCP_NODELAY; -1 when it fails.
 int ConnectTo(int port);
 // WaitForPort that gives up as soon as `process` has exited (e.g. exec failed, port taken);
@@ -65,6 +84,20 @@ bool WaitForPortWhileRunning(Process& process, int port, std::chrono::millisecon
 
 // Polls until a TCP connection to 127.0.0.1:port succeeds or the deadline passes.
 bool WaitForPort(int port, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
+// True when a TCP connect to 127.0.0.1:port is refused (nothing listens there any more).
+bool PortRefuses(int port);
+
+// A TCP socket of this machine as /proc/net/tcp (and tcp6) lists it.
+struct TcpSocket {
+  int state = 0;      // 0x01 ESTABLISHED, 0x08 CLOSE_WAIT, 0x0A LISTEN, ...
+  long tx_queue = 0;  // bytes written and not yet acknowledged by the peer
+  long rx_queue = 0;  // bytes received and not yet read by the owner
+};
+// The sockets whose local port is `port`: a server's listener and the connections it accepted.
+std::vector<TcpSocket> SocketsAt(int port);
+// Bytes that reached the established connections of the server on `port` and that it has not
+// read: for a stopped (SIGSTOP) server, proof that a request was forwarded to it.
+long UnreadBytesAt(int port);
 
 class RedisServer {
  public:
@@ -134,21 +167,26 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   bool connected() const { return fd_ >= 0; }
+  // The socket, e.g. for shutdown(2); -1 once closed.
+  int fd() const { return fd_; }
+  // Closes the connection now (reads then return what was buffered, then "").
+  void Close();
   bool Send(absl::string_view bytes);
   // Half-closes the sending side.
   void ShutdownWrite();
-  // One complete RESP reply (raw bytes), or "" on timeout/close.
+  // One complete RESP2 or RESP3 reply (raw bytes), or "" on timeout/close.
   std::string ReadReply();
   // Sends a RESP array command and reads one reply.
   std::string Command(const std::vector<std::string>& args);
-  // One memcache reply: a line, or VALUE blocks up to and including END.
+  // One memcache reply (see MemcacheReplyLength), or "" on timeout/close.
   std::string ReadMemcacheReply();
   // Reads until `n` bytes are buffered (or timeout) and returns them.
   std::string ReadExactly(size_t n);
   // True when the server closed the connection (read returns 0) within the timeout.
   bool WaitForClose();
-  // Everything received until the peer closes or the timeout passes.
-  std::string ReadAll();
+  // Everything received until the peer closes or the timeout passes; `closed` (when given) says
+  // which (true also for a reset).
+  std::string ReadAll(bool* closed = nullptr);
 
  private:
   bool Fill();  // one read into buffer_; false on close/timeout
@@ -156,13 +194,31 @@ class Client {
   std::string buffer_;
 };
 
+// An integer field of a redis-server's INFO section, e.g. ("clients", "connected_clients") or
+// ("stats", "total_connections_received"), asked over `direct`; -1 when missing.
+int64_t RedisInfoField(Client& direct, absl::string_view section, absl::string_view field);
+
 // GET `path` from the HTTP endpoint on 127.0.0.1:port (the admin endpoint): the status code and
 // the body; {0, ""} when no connection could be made.
 std::pair<int, std::string> HttpGet(int port, const std::string& path);
 
+// Bytes in a readable, bounded form for failure messages: quoted and C-escaped, cut after `max`
+// bytes (then followed by the full size).
+std::string ShowBytes(absl::string_view bytes, size_t max = 240);
+// A command line in that form, each argument cut after 60 bytes.
+std::string ShowArgs(const std::vector<std::string>& args);
+// Equality of possibly huge strings without printing them whole: on a difference, the sizes and
+// the bytes around the first differing offset.
+::testing::AssertionResult SameBytes(absl::string_view actual, absl::string_view expected);
+
+// One memcache reply at the head of `data` (a line, or VALUE blocks through END; VALUE blocks
+// followed by something else than END give back what was framed); 0 when incomplete.
+size_t MemcacheReplyLength(absl::string_view data);
+
 // RESP encoding of a command.
 std::string Resp(const std::vector<std::string>& args);
-// Length of the first complete RESP reply in `data`, or 0 if incomplete.
+// Length of the first complete RESP2 or RESP3 value in `data` (a RESP3 attribute and the value
+// it belongs to count as one), or 0 if incomplete.
 size_t RespLength(absl::string_view data);
 
 }  // namespace proxy::test

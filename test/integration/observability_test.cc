@@ -24,19 +24,10 @@ std::string Pool(int listen, const std::vector<int>& servers, const std::string&
   return yaml;
 }
 
-bool Eventually(const std::function<bool()>& condition, int ms = 5000) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return condition();
-}
-
 TEST(ObservabilityTest, MetricsPassPromtoolAndHistogramsSeeInjectedLatency) {
   const std::string promtool = FindExecutable("promtool");
   ASSERT_FALSE(promtool.empty()) << "promtool (Debian package prometheus) must be installed";
-  RedisServer redis({"--enable-debug-command", "yes"});
+  RedisServer redis;
   ASSERT_TRUE(redis.ok());
   const int port = FreePort(), admin = FreePort();
   ProxyProcess proxy(Pool(port, {redis.port()}), {port, admin},
@@ -44,22 +35,23 @@ TEST(ObservabilityTest, MetricsPassPromtoolAndHistogramsSeeInjectedLatency) {
   ASSERT_TRUE(proxy.ok()) << proxy.Log();
   Client client(port);
   for (int i = 0; i < 20; ++i) ASSERT_EQ(client.Command({"SET", "k", "v"}), "+OK\r\n");
-  // The backend sleeps 600 ms; a GET sent 100 ms later waits for it (at least ~250 ms even when
-  // the sleeper's connection starts late on a loaded machine).
-  std::thread sleeper([&] {
-    Client direct(redis.port());
-    direct.Command({"DEBUG", "SLEEP", "0.6"});
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  ASSERT_EQ(client.Command({"GET", "k"}), "$1\r\nv\r\n");
-  sleeper.join();
+  // One slow GET, slow whatever the machine's load: the backend is stopped before the GET is
+  // sent and resumed 300 ms after the GET has reached it (its bytes wait unread there), so the
+  // proxy sees it take at least 300 ms.
+  redis.process().Kill(SIGSTOP);
+  ASSERT_TRUE(client.Send(Resp({"GET", "k"})));
+  const bool forwarded = WaitUntil([&] { return UnreadBytesAt(redis.port()) > 0; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the latency injected
+  redis.process().Kill(SIGCONT);
+  ASSERT_TRUE(forwarded) << "the GET never reached the stopped backend";
+  ASSERT_EQ(client.ReadReply(), "$1\r\nv\r\n");
 
   const auto [code, metrics] = HttpGet(admin, "/metrics");
   ASSERT_EQ(code, 200);
   const CommandResult check = RunCommand({promtool, "check", "metrics"},
                                          std::chrono::seconds(20), metrics);
   EXPECT_EQ(check.exit_code, 0) << check.output << "\n" << metrics;
-  // One GET took >= 250 ms: it is in no bucket below 0.25 s.
+  // The GET took >= 300 ms: it is in no bucket below 0.25 s.
   const std::string below = "shardproxy_request_duration_seconds_bucket{pool=\"cache\","
                             "command=\"GET\",le=\"0.1\"} 0";
   const std::string total = "shardproxy_request_duration_seconds_bucket{pool=\"cache\","
@@ -118,7 +110,7 @@ TEST(ObservabilityTest, HealthAndServersFollowEjection) {
   redis.Kill();
   Client client(port);
   EXPECT_EQ(client.Command({"GET", "k"}).rfind("-ERR", 0), 0u);
-  EXPECT_TRUE(Eventually([&] { return HttpGet(admin, "/healthz").first == 503; }));
+  EXPECT_TRUE(WaitUntil([&] { return HttpGet(admin, "/healthz").first == 503; }));
   EXPECT_NE(HttpGet(admin, "/healthz").second.find("cache"), std::string::npos);
   servers = HttpGet(admin, "/servers").second;
   EXPECT_NE(servers.find("\"state\": \"ejected\""), std::string::npos) << servers;
@@ -151,14 +143,16 @@ TEST(ObservabilityTest, LogFileIsReopenedOnSighupAndLevelFollowsSignals) {
   // logrotate: move the file away, SIGHUP, the proxy writes to a new file at the old path.
   ASSERT_EQ(rename(log.c_str(), (log + ".1").c_str()), 0);
   proxy.process().Kill(SIGHUP);
-  EXPECT_TRUE(Eventually([&] { return read(log).find("reopening log file") != std::string::npos ||
-                                      read(log + ".1").find("reopening") != std::string::npos; }));
+  EXPECT_TRUE(WaitUntil([&] {
+    return read(log).find("reopening log file") != std::string::npos ||
+           read(log + ".1").find("reopening") != std::string::npos;
+  }));
   // The harness starts the proxy with -v 6.
   proxy.process().Kill(SIGTTIN);
-  EXPECT_TRUE(Eventually([&] { return read(log).find("up log level to 7") != std::string::npos; }))
+  EXPECT_TRUE(WaitUntil([&] { return read(log).find("up log level to 7") != std::string::npos; }))
       << read(log);
   proxy.process().Kill(SIGTTOU);
-  EXPECT_TRUE(Eventually([&] { return read(log).find("down log level to 6") != std::string::npos; }))
+  EXPECT_TRUE(WaitUntil([&] { return read(log).find("down log level to 6") != std::string::npos; }))
       << read(log);
 }
 

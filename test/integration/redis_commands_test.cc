@@ -29,6 +29,7 @@
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
+#include "test/integration/proxied_redis.h"
 #include "test/integration/redis_command_cases.h"
 
 namespace proxy::test {
@@ -55,33 +56,6 @@ std::string Array(const std::vector<std::string>& elements) {
   return absl::StrCat("*", elements.size(), "\r\n", absl::StrJoin(elements, ""));
 }
 
-// A reply in a readable, bounded form for failure messages.
-std::string Show(absl::string_view bytes, size_t max = 240) {
-  if (bytes.size() <= max) return absl::StrCat("\"", absl::CHexEscape(bytes), "\"");
-  return absl::StrCat("\"", absl::CHexEscape(bytes.substr(0, max)), "\"... (", bytes.size(),
-                      " bytes)");
-}
-
-// A command line in a readable form for failure messages.
-std::string ShowArgs(const std::vector<std::string>& args) {
-  std::vector<std::string> shown;
-  for (const std::string& a : args) shown.push_back(Show(a, 60));
-  return absl::StrJoin(shown, " ");
-}
-
-// Equality of possibly huge strings without printing them whole.
-::testing::AssertionResult SameBytes(absl::string_view actual, absl::string_view expected) {
-  if (actual == expected) return ::testing::AssertionSuccess();
-  size_t i = 0;
-  while (i < actual.size() && i < expected.size() && actual[i] == expected[i]) ++i;
-  const size_t from = i > 16 ? i - 16 : 0;
-  return ::testing::AssertionFailure()
-         << "got " << actual.size() << " bytes, expected " << expected.size()
-         << "; first difference at offset " << i << ": got "
-         << Show(actual.substr(std::min(from, actual.size()), 64)) << ", expected "
-         << Show(expected.substr(std::min(from, expected.size()), 64));
-}
-
 // Deterministic pseudo-random bytes (so a reordering or a lost chunk cannot go unnoticed).
 std::string PatternBytes(size_t size, uint32_t seed) {
   std::string out(size, '\0');
@@ -93,141 +67,13 @@ std::string PatternBytes(size_t size, uint32_t seed) {
   return out;
 }
 
-::testing::AssertionResult HaveTool(absl::string_view name) {
-  if (!FindExecutable(name).empty()) return ::testing::AssertionSuccess();
-  const char* path = std::getenv("PATH");
-  return ::testing::AssertionFailure()
-         << "'" << name << "' was not found in PATH (" << (path != nullptr ? path : "")
-         << ") nor /usr/bin: these integration tests need Debian's redis-server and redis-tools "
-            "packages (tools/setup.sh installs them: apt-get install redis-server redis-tools)";
-}
-
-// Polls `done` until it returns true or `timeout` passes.
-template <typename Fn>
-bool PollUntil(Fn done, milliseconds timeout = milliseconds(5000)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(milliseconds(2));
-  }
-}
-
-struct ClusterOptions {
-  int servers = 3;
-  std::vector<std::string> redis_args;  // more redis-server arguments (e.g. --requirepass)
-  std::string password;                 // the backends' password (direct connections use it)
-  int db = 0;                           // the pool's redis_db (direct connections select it)
-  std::string pool_yaml;                // more pool keys, each "  key: value\n"
-};
-
-// N redis-servers behind one proxy pool (ketama over named servers s1..sN, so that placement
-// does not depend on the ports), plus direct connections to each backend.
-class Cluster {
- public:
-  ::testing::AssertionResult Start(const ClusterOptions& options = {}) {
-    options_ = options;
-    ::testing::AssertionResult tool = HaveTool("redis-server");
-    if (!tool) return tool;
-    std::string servers;
-    for (int i = 0; i < options.servers; ++i) {
-      auto server = std::make_unique<RedisServer>(options.redis_args);
-      if (!server->ok()) {
-        return ::testing::AssertionFailure()
-               << "redis-server did not start on 127.0.0.1:" << server->port()
-               << " (log: " << TempPath(absl::StrCat("redis-", server->port(), ".log")) << ")";
-      }
-      absl::StrAppend(&servers, "   - 127.0.0.1:", server->port(), ":1 s", i + 1, "\n");
-      redis_.push_back(std::move(server));
-    }
-    port_ = FreePort();
-    const std::string yaml = absl::StrCat("pool:\n  listen: 127.0.0.1:", port_,
-                                          "\n  redis: true\n  hash: fnv1a_64\n"
-                                          "  distribution: ketama\n  hash_tag: \"{}\"\n"
-                                          "  timeout: 30000\n",
-                                          options.pool_yaml, "  servers:\n", servers);
-    proxy_ = std::make_unique<ProxyProcess>(yaml, std::vector<int>{port_});
-    if (!proxy_->ok()) {
-      return ::testing::AssertionFailure()
-             << "the proxy did not start on 127.0.0.1:" << port_ << " with\n"
-             << yaml << "log:\n"
-             << proxy_->Log();
-    }
-    for (size_t i = 0; i < redis_.size(); ++i) {
-      direct_.push_back(Direct(i));
-      if (!direct_.back()->connected()) {
-        return ::testing::AssertionFailure() << "cannot connect to backend " << i;
-      }
-    }
-    return ::testing::AssertionSuccess();
-  }
-
-  int port() const { return port_; }
-  size_t size() const { return redis_.size(); }
-  RedisServer& redis(size_t i) { return *redis_[i]; }
-  ProxyProcess& proxy() { return *proxy_; }
-  // The shared direct connection to backend i (authenticated, redis_db selected).
-  Client& backend(size_t i) { return *direct_[i]; }
-
-  // A new direct connection to backend i, authenticated and on the pool's redis_db.
-  std::unique_ptr<Client> Direct(size_t i, milliseconds timeout = milliseconds(10000)) {
-    auto client = std::make_unique<Client>(redis_[i]->port(), timeout);
-    if (!options_.password.empty()) {
-      EXPECT_EQ(client->Command({"AUTH", options_.password}), kOk);
-    }
-    if (options_.db != 0) {
-      EXPECT_EQ(client->Command({"SELECT", std::to_string(options_.db)}), kOk);
-    }
-    return client;
-  }
-
-  // A new client of the proxy.
-  std::unique_ptr<Client> Connect(milliseconds timeout = milliseconds(10000)) {
-    return std::make_unique<Client>(port_, timeout);
-  }
-
-  // Index of the backend holding `key` (asked directly), -1 if none, -2 if several.
-  int OwnerOf(absl::string_view key) {
-    int owner = -1;
-    for (size_t i = 0; i < direct_.size(); ++i) {
-      const std::string reply = direct_[i]->Command({"EXISTS", std::string(key)});
-      if (reply == ":1\r\n") owner = owner == -1 ? static_cast<int>(i) : -2;
-    }
-    return owner;
-  }
-
-  // `count` keys named prefix<N>, each on a different backend (found by writing them through
-  // the proxy and asking the backends), left deleted.
-  std::vector<std::string> KeysOnDistinctServers(Client& client, absl::string_view prefix,
-                                                 size_t count) {
-    std::vector<std::string> keys;
-    std::set<int> owners;
-    for (int n = 0; n < 1000 && keys.size() < count; ++n) {
-      const std::string key = absl::StrCat(prefix, n);
-      EXPECT_EQ(client.Command({"SET", key, "probe"}), kOk);
-      const int owner = OwnerOf(key);
-      EXPECT_EQ(client.Command({"DEL", key}), ":1\r\n");
-      if (owner >= 0 && owners.insert(owner).second) keys.push_back(key);
-    }
-    EXPECT_EQ(keys.size(), count) << "could not find keys on " << count << " distinct servers";
-    return keys;
-  }
-
- private:
-  ClusterOptions options_;
-  std::vector<std::unique_ptr<RedisServer>> redis_;
-  std::unique_ptr<ProxyProcess> proxy_;
-  std::vector<std::unique_ptr<Client>> direct_;
-  int port_ = 0;
-};
-
 // ---------------------------------------------------------------------------------------------
 // Every command class (test/integration/redis_command_cases.h), compared with a standalone
 // reference redis that receives the same sequence, and (for reads) with the backend that owns
 // the key.
 
 TEST(RedisCommandsTest, EveryCommandClassMatchesRedis) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   RedisServer reference;
   ASSERT_TRUE(reference.ok()) << "reference redis-server did not start";
@@ -240,14 +86,15 @@ TEST(RedisCommandsTest, EveryCommandClassMatchesRedis) {
     const std::string got = client->Command(test.args);
     const std::string want = ref.Command(test.args);
     ASSERT_FALSE(got.empty()) << "no reply through the proxy to " << ShowArgs(test.args);
-    EXPECT_EQ(Show(got), Show(want)) << "through the proxy vs redis: " << ShowArgs(test.args);
+    EXPECT_EQ(ShowBytes(got), ShowBytes(want))
+        << "through the proxy vs redis: " << ShowArgs(test.args);
     if (test.key_at > 0 && static_cast<size_t>(test.key_at) < test.args.size()) {
       const std::string& key = test.args[test.key_at];
       keys.insert(key);
       if (test.read_only) {
         const int owner = cluster.OwnerOf(key);
         if (owner >= 0) {
-          EXPECT_EQ(Show(got), Show(cluster.backend(owner).Command(test.args)))
+          EXPECT_EQ(ShowBytes(got), ShowBytes(cluster.backend(owner).Command(test.args)))
               << "through the proxy vs directly on the owner (backend " << owner
               << "): " << ShowArgs(test.args);
         }
@@ -257,11 +104,11 @@ TEST(RedisCommandsTest, EveryCommandClassMatchesRedis) {
 
   // EVALSHA of a script the backend cached through the EVAL above (its sha from redis).
   const std::string sha = ref.Command({"SCRIPT", "LOAD", "return redis.call('GET', KEYS[1])"});
-  ASSERT_EQ(sha.size(), 47u) << Show(sha);
+  ASSERT_EQ(sha.size(), 47u) << ShowBytes(sha);
   const std::vector<std::string> evalsha = {"EVALSHA", sha.substr(5, 40), "1", "ev:1"};
-  EXPECT_EQ(Show(client->Command(evalsha)), Show(ref.Command(evalsha)));
+  EXPECT_EQ(ShowBytes(client->Command(evalsha)), ShowBytes(ref.Command(evalsha)));
   const std::vector<std::string> noscript = {"EVALSHA", std::string(40, 'f'), "1", "ev:1"};
-  EXPECT_EQ(Show(client->Command(noscript)), Show(ref.Command(noscript)));
+  EXPECT_EQ(ShowBytes(client->Command(noscript)), ShowBytes(ref.Command(noscript)));
 
   // PTTL cannot be compared byte for byte: check the range.
   ASSERT_EQ(client->Command({"PEXPIRE", "ex:2", "100000"}), ":0\r\n");
@@ -269,20 +116,20 @@ TEST(RedisCommandsTest, EveryCommandClassMatchesRedis) {
   const std::string pttl = client->Command({"PTTL", "ex:2"});
   int64_t ms = 0;
   ASSERT_TRUE(absl::SimpleAtoi(absl::StripSuffix(absl::StripPrefix(pttl, ":"), "\r\n"), &ms))
-      << Show(pttl);
+      << ShowBytes(pttl);
   EXPECT_GT(ms, 90000);
   EXPECT_LE(ms, 100000);
 
   // COMMAND is forwarded: the whole table of the backend it went to (the table's order varies
   // between redis processes, so it matches exactly one of them or at least one).
   const std::string table = client->Command({"COMMAND"});
-  EXPECT_TRUE(absl::StartsWith(table, "*")) << Show(table);
-  EXPECT_GT(table.size(), 10000u) << Show(table);
+  EXPECT_TRUE(absl::StartsWith(table, "*")) << ShowBytes(table);
+  EXPECT_GT(table.size(), 10000u) << ShowBytes(table);
   bool matched = false;
   for (size_t i = 0; i < cluster.size(); ++i) {
     matched |= cluster.backend(i).Command({"COMMAND"}) == table;
   }
-  EXPECT_TRUE(matched) << "COMMAND's reply is not any backend's own: " << Show(table);
+  EXPECT_TRUE(matched) << "COMMAND's reply is not any backend's own: " << ShowBytes(table);
 
   // Every key that redis still has lives on exactly one backend, with the same contents.
   std::set<int> owners;
@@ -290,18 +137,18 @@ TEST(RedisCommandsTest, EveryCommandClassMatchesRedis) {
     const bool exists = ref.Command({"EXISTS", key}) == ":1\r\n";
     const int owner = cluster.OwnerOf(key);
     if (!exists) {
-      EXPECT_EQ(owner, -1) << "deleted key " << Show(key) << " is still on a backend";
+      EXPECT_EQ(owner, -1) << "deleted key " << ShowBytes(key) << " is still on a backend";
       continue;
     }
-    ASSERT_GE(owner, 0) << "key " << Show(key) << " is on " << (owner == -1 ? "no" : "several")
+    ASSERT_GE(owner, 0) << "key " << ShowBytes(key) << " is on " << (owner == -1 ? "no" : "several")
                         << " backends";
     owners.insert(owner);
     const std::string type = ref.Command({"TYPE", key});
-    EXPECT_EQ(cluster.backend(owner).Command({"TYPE", key}), type) << Show(key);
+    EXPECT_EQ(cluster.backend(owner).Command({"TYPE", key}), type) << ShowBytes(key);
     if (type != "+set\r\n") {  // a hashtable set's DUMP order depends on the process's seed
-      EXPECT_EQ(Show(cluster.backend(owner).Command({"DUMP", key})),
-                Show(ref.Command({"DUMP", key})))
-          << "contents of " << Show(key);
+      EXPECT_EQ(ShowBytes(cluster.backend(owner).Command({"DUMP", key})),
+                ShowBytes(ref.Command({"DUMP", key})))
+          << "contents of " << ShowBytes(key);
     }
   }
   EXPECT_EQ(owners.size(), cluster.size()) << "the keys did not spread over every backend";
@@ -311,7 +158,7 @@ TEST(RedisCommandsTest, EveryCommandClassMatchesRedis) {
 // Split commands (4.3): MSET/MGET/DEL/UNLINK/TOUCH/EXISTS over 3 servers, merged in key order.
 
 TEST(RedisCommandsTest, MultiKeyCommandsSplitAcrossServersAndMergeInKeyOrder) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect();
   constexpr int kKeys = 30;
@@ -353,7 +200,7 @@ TEST(RedisCommandsTest, MultiKeyCommandsSplitAcrossServersAndMergeInKeyOrder) {
       want.push_back(Bulk(value(i)));
     }
   }
-  EXPECT_EQ(Show(client->Command(mget), 2000), Show(Array(want), 2000));
+  EXPECT_EQ(ShowBytes(client->Command(mget), 2000), ShowBytes(Array(want), 2000));
   EXPECT_EQ(client->Command({"MGET", key(4)}), Array({Bulk(value(4))}));
   EXPECT_EQ(client->Command({"mget", "missing:x", "missing:y"}), Array({kNil, kNil}));
 
@@ -396,7 +243,7 @@ TEST(RedisCommandsTest, MultiKeyCommandsSplitAcrossServersAndMergeInKeyOrder) {
 // Commands whose keys must be on one server: refused with -ERR when they are not (twemproxy
 // answers from the first key's server), executed when a hash tag keeps them together.
 TEST(RedisCommandsTest, CrossServerMultiKeyCommandsAreRefusedUnlessColocated) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect();
   const std::vector<std::string> keys = cluster.KeysOnDistinctServers(*client, "apart:", 2);
@@ -421,7 +268,7 @@ TEST(RedisCommandsTest, CrossServerMultiKeyCommandsAreRefusedUnlessColocated) {
   for (const auto& args : refused) {
     const std::string reply = client->Command(args);
     EXPECT_TRUE(absl::StartsWith(reply, "-ERR ") && absl::StrContains(reply, "different servers"))
-        << ShowArgs(args) << " -> " << Show(reply);
+        << ShowArgs(args) << " -> " << ShowBytes(reply);
     const std::string ping = client->Command({"PING"});
     EXPECT_EQ(ping, kPong) << "connection out of step after the refusal of " << ShowArgs(args);
     if (ping != kPong) break;  // the rest would only repeat the same failure
@@ -448,7 +295,7 @@ TEST(RedisCommandsTest, CrossServerMultiKeyCommandsAreRefusedUnlessColocated) {
 // 10,000 mixed commands written in one go on one connection; replies in order and correct.
 
 TEST(RedisCommandsTest, PipelineOfTenThousandMixedCommands) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect(milliseconds(20000));
   constexpr int kCommands = 10000;
@@ -533,7 +380,8 @@ TEST(RedisCommandsTest, PipelineOfTenThousandMixedCommands) {
     if (reply.empty()) break;
     ++received;
     if (reply != want[i] && ++mismatches <= 5) {
-      ADD_FAILURE() << "reply " << i << ": got " << Show(reply) << ", expected " << Show(want[i]);
+      ADD_FAILURE() << "reply " << i << ": got " << ShowBytes(reply) << ", expected "
+                    << ShowBytes(want[i]);
     }
   }
   sender.join();
@@ -552,7 +400,7 @@ TEST(RedisCommandsTest, PipelineOfTenThousandMixedCommands) {
 // Large and binary values.
 
 TEST(RedisCommandsTest, SixtyFourMebibyteValuesRoundTrip) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect(milliseconds(60000));
   const std::string big = PatternBytes(64u << 20, 1);
@@ -580,7 +428,7 @@ TEST(RedisCommandsTest, SixtyFourMebibyteValuesRoundTrip) {
 }
 
 TEST(RedisCommandsTest, BinaryKeysAndValuesRoundTrip) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect();
   std::string all_bytes;
@@ -594,12 +442,12 @@ TEST(RedisCommandsTest, BinaryKeysAndValuesRoundTrip) {
   std::set<int> owners;
   for (size_t i = 0; i < keys.size(); ++i) {
     const std::string v = absl::StrCat(value, i);
-    ASSERT_EQ(client->Command({"SET", keys[i], v}), kOk) << Show(keys[i]);
-    EXPECT_EQ(Show(client->Command({"GET", keys[i]})), Show(Bulk(v)));
+    ASSERT_EQ(client->Command({"SET", keys[i], v}), kOk) << ShowBytes(keys[i]);
+    EXPECT_EQ(ShowBytes(client->Command({"GET", keys[i]})), ShowBytes(Bulk(v)));
     const int owner = cluster.OwnerOf(keys[i]);
-    ASSERT_GE(owner, 0) << Show(keys[i]);
+    ASSERT_GE(owner, 0) << ShowBytes(keys[i]);
     owners.insert(owner);
-    EXPECT_EQ(Show(cluster.backend(owner).Command({"GET", keys[i]})), Show(Bulk(v)));
+    EXPECT_EQ(ShowBytes(cluster.backend(owner).Command({"GET", keys[i]})), ShowBytes(Bulk(v)));
   }
   EXPECT_GT(owners.size(), 1u);
   // The same keys through the split path.
@@ -609,7 +457,7 @@ TEST(RedisCommandsTest, BinaryKeysAndValuesRoundTrip) {
     mget.push_back(keys[i]);
     want.push_back(Bulk(absl::StrCat(value, i)));
   }
-  EXPECT_EQ(Show(client->Command(mget), 4000), Show(Array(want), 4000));
+  EXPECT_EQ(ShowBytes(client->Command(mget), 4000), ShowBytes(Array(want), 4000));
   std::vector<std::string> mset = {"MSET"};
   for (size_t i = 0; i < keys.size(); ++i) {
     mset.push_back(keys[i]);
@@ -617,12 +465,13 @@ TEST(RedisCommandsTest, BinaryKeysAndValuesRoundTrip) {
   }
   EXPECT_EQ(client->Command(mset), kOk);
   for (size_t i = 0; i < keys.size(); ++i) {
-    EXPECT_EQ(Show(client->Command({"GET", keys[i]})), Show(Bulk(absl::StrCat(all_bytes, "#", i))));
+    EXPECT_EQ(ShowBytes(client->Command({"GET", keys[i]})),
+              ShowBytes(Bulk(absl::StrCat(all_bytes, "#", i))));
   }
   // Binary hash fields and members.
   const std::string hash = absl::StrCat(all_bytes, ":hash");
   EXPECT_EQ(client->Command({"HSET", hash, Lit("f\0\r\n"), value}), ":1\r\n");
-  EXPECT_EQ(Show(client->Command({"HGET", hash, Lit("f\0\r\n")})), Show(Bulk(value)));
+  EXPECT_EQ(ShowBytes(client->Command({"HGET", hash, Lit("f\0\r\n")})), ShowBytes(Bulk(value)));
   EXPECT_EQ(client->Command({"SADD", hash + "s", Lit("\0"), "\r\n", all_bytes}), ":3\r\n");
   EXPECT_EQ(client->Command({"SISMEMBER", hash + "s", Lit("\0")}), ":1\r\n");
   EXPECT_EQ(client->Command({"DEL", hash, hash + "s"}), ":2\r\n");
@@ -635,8 +484,8 @@ TEST(RedisCommandsTest, BinaryKeysAndValuesRoundTrip) {
 // AUTH and redis_auth (4.5), redis_db (4.6).
 
 TEST(RedisCommandsTest, RedisAuthAgainstPasswordProtectedBackends) {
-  Cluster cluster;
-  ClusterOptions options;
+  ProxiedRedis cluster;
+  ProxiedRedisOptions options;
   options.redis_args = {"--requirepass", "s3cret"};
   options.password = "s3cret";
   options.pool_yaml = "  redis_auth: s3cret\n";
@@ -688,7 +537,7 @@ TEST(RedisCommandsTest, RedisAuthAgainstPasswordProtectedBackends) {
 }
 
 TEST(RedisCommandsTest, AuthWithoutRedisAuthIsAnsweredLocally) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect();
   EXPECT_EQ(client->Command({"AUTH", "anything"}),
@@ -698,7 +547,7 @@ TEST(RedisCommandsTest, AuthWithoutRedisAuthIsAnsweredLocally) {
 }
 
 // Writes through the proxy must land in `db` on the backends, and nothing in DB 0.
-void CheckKeysLandInDb(Cluster& cluster, Client& client, int db) {
+void CheckKeysLandInDb(ProxiedRedis& cluster, Client& client, int db) {
   std::vector<std::string> mset = {"MSET"};
   for (int i = 0; i < 20; ++i) {
     mset.push_back(absl::StrCat("db:", i, ":k"));
@@ -725,13 +574,13 @@ void CheckKeysLandInDb(Cluster& cluster, Client& client, int db) {
   // SELECT of the pool's own db is accepted, any other refused; the connection stays usable.
   EXPECT_EQ(client.Command({"SELECT", std::to_string(db)}), kOk);
   const std::string other = client.Command({"SELECT", "0"});
-  EXPECT_TRUE(absl::StartsWith(other, "-ERR ")) << Show(other);
+  EXPECT_TRUE(absl::StartsWith(other, "-ERR ")) << ShowBytes(other);
   EXPECT_EQ(client.Command({"GET", "db:single"}), Bulk("s"));
 }
 
 TEST(RedisCommandsTest, RedisDbSelectsTheDatabaseOnEveryBackend) {
-  Cluster cluster;
-  ClusterOptions options;
+  ProxiedRedis cluster;
+  ProxiedRedisOptions options;
   options.db = 3;
   options.pool_yaml = "  redis_db: 3\n";
   ASSERT_TRUE(cluster.Start(options));
@@ -741,8 +590,8 @@ TEST(RedisCommandsTest, RedisDbSelectsTheDatabaseOnEveryBackend) {
 
 // twemproxy sends SELECT before AUTH here, so its data lands in DB 0.
 TEST(RedisCommandsTest, RedisAuthAndRedisDbTogether) {
-  Cluster cluster;
-  ClusterOptions options;
+  ProxiedRedis cluster;
+  ProxiedRedisOptions options;
   options.redis_args = {"--requirepass", "pw"};
   options.password = "pw";
   options.db = 2;
@@ -758,7 +607,7 @@ TEST(RedisCommandsTest, RedisAuthAndRedisDbTogether) {
 // The proxy's own replies: unsupported commands, wrong arity, local commands.
 
 TEST(RedisCommandsTest, UnsupportedCommandsGetAnErrorAndTheConnectionStaysOpen) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect(milliseconds(5000));
   ASSERT_EQ(client->Command({"SET", "u:1", "v"}), kOk);
@@ -779,7 +628,8 @@ TEST(RedisCommandsTest, UnsupportedCommandsGetAnErrorAndTheConnectionStaysOpen) 
   for (const auto& [args, prefix] : cases) {
     const std::string reply = client->Command(args);
     EXPECT_TRUE(absl::StartsWith(reply, prefix) && absl::EndsWith(reply, "\r\n"))
-        << ShowArgs(args) << " -> " << Show(reply) << ", expected " << Show(prefix) << "...";
+        << ShowArgs(args) << " -> " << ShowBytes(reply) << ", expected " << ShowBytes(prefix)
+        << "...";
     const std::string ping = client->Command({"PING"});
     EXPECT_EQ(ping, kPong) << "after " << ShowArgs(args);
     if (ping != kPong) break;  // the connection is out of step: the rest would only repeat
@@ -790,7 +640,7 @@ TEST(RedisCommandsTest, UnsupportedCommandsGetAnErrorAndTheConnectionStaysOpen) 
 }
 
 TEST(RedisCommandsTest, WrongArityAndLocalCommandsAnswerLikeRedis) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect();
   EXPECT_EQ(client->Command({"GET"}), "-ERR wrong number of arguments for 'get' command\r\n");
@@ -808,11 +658,11 @@ TEST(RedisCommandsTest, WrongArityAndLocalCommandsAnswerLikeRedis) {
   EXPECT_EQ(client->Command({"ECHO", "hello\r\nworld"}), Bulk("hello\r\nworld"));
   EXPECT_EQ(client->Command({"SELECT", "0"}), kOk);
   const std::string select = client->Command({"SELECT", "1"});
-  EXPECT_TRUE(absl::StartsWith(select, "-ERR ")) << Show(select);
+  EXPECT_TRUE(absl::StartsWith(select, "-ERR ")) << ShowBytes(select);
   EXPECT_EQ(client->Command({"EXPIRE", "k", "10", "NX"}), ":0\r\n");  // redis 7 options pass
   // EVAL with numkeys 0 cannot be routed: an error, the connection stays open.
   const std::string eval0 = client->Command({"EVAL", "return 1", "0"});
-  EXPECT_TRUE(absl::StartsWith(eval0, "-ERR ")) << Show(eval0);
+  EXPECT_TRUE(absl::StartsWith(eval0, "-ERR ")) << ShowBytes(eval0);
   EXPECT_EQ(client->Command({"EVAL", "return 1", "2", "onlyone"}),
             "-ERR Number of keys can't be greater than number of args\r\n");
   // Three pipelined PINGs, inline and multibulk.
@@ -824,7 +674,7 @@ TEST(RedisCommandsTest, WrongArityAndLocalCommandsAnswerLikeRedis) {
 // What today's clients send when they connect (ioredis's INFO ready check, node-redis's and
 // redis-py's CLIENT SETINFO / SETNAME, HELLO), answered by the proxy as redis answers them.
 TEST(RedisCommandsTest, ConnectionHandshakesOfTodaysClientsAreAnswered) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect();
   ASSERT_EQ(client->Command({"SET", "hs:1", "v"}), kOk);
@@ -833,21 +683,23 @@ TEST(RedisCommandsTest, ConnectionHandshakesOfTodaysClientsAreAnswered) {
   EXPECT_EQ(client->Command({"CLIENT", "SETNAME", "app"}), kOk);
   EXPECT_EQ(client->Command({"CLIENT", "GETNAME"}), Bulk("app"));
   const std::string id = client->Command({"CLIENT", "ID"});
-  EXPECT_TRUE(absl::StartsWith(id, ":")) << Show(id);
+  EXPECT_TRUE(absl::StartsWith(id, ":")) << ShowBytes(id);
   const std::string hello = client->Command({"HELLO", "2"});
-  EXPECT_TRUE(absl::StartsWith(hello, "*14\r\n$6\r\nserver\r\n$5\r\nredis\r\n")) << Show(hello);
-  EXPECT_NE(hello.find(absl::StrCat("$2\r\nid\r\n", id)), std::string::npos) << Show(hello);
+  EXPECT_TRUE(absl::StartsWith(hello, "*14\r\n$6\r\nserver\r\n$5\r\nredis\r\n"))
+      << ShowBytes(hello);
+  EXPECT_NE(hello.find(absl::StrCat("$2\r\nid\r\n", id)), std::string::npos) << ShowBytes(hello);
   EXPECT_EQ(client->Command({"HELLO", "4"}), "-NOPROTO unsupported protocol version\r\n");
   EXPECT_EQ(client->Command({"READONLY"}), kOk);
   EXPECT_EQ(client->Command({"READWRITE"}), kOk);
   // ioredis's ready check: INFO, then it reads `loading`.
   const std::string info = client->Command({"INFO"});
-  EXPECT_TRUE(absl::StartsWith(info, "$")) << Show(info);
-  EXPECT_NE(info.find("\r\nloading:0\r\n"), std::string::npos) << Show(info, 2000);
-  EXPECT_NE(info.find("\r\nredis_version:"), std::string::npos) << Show(info, 2000);
-  EXPECT_NE(info.find("\r\nrole:master\r\n"), std::string::npos) << Show(info, 2000);
+  EXPECT_TRUE(absl::StartsWith(info, "$")) << ShowBytes(info);
+  EXPECT_NE(info.find("\r\nloading:0\r\n"), std::string::npos) << ShowBytes(info, 2000);
+  EXPECT_NE(info.find("\r\nredis_version:"), std::string::npos) << ShowBytes(info, 2000);
+  EXPECT_NE(info.find("\r\nrole:master\r\n"), std::string::npos) << ShowBytes(info, 2000);
   const std::string keyspace = client->Command({"INFO", "keyspace"});
-  EXPECT_EQ(keyspace, Bulk("# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n")) << Show(keyspace);
+  EXPECT_EQ(keyspace, Bulk("# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n"))
+      << ShowBytes(keyspace);
   EXPECT_EQ(client->Command({"RESET"}), "+RESET\r\n");
   EXPECT_EQ(client->Command({"CLIENT", "GETNAME"}), kNil);
   EXPECT_EQ(client->Command({"GET", "hs:1"}), Bulk("v"));
@@ -856,7 +708,7 @@ TEST(RedisCommandsTest, ConnectionHandshakesOfTodaysClientsAreAnswered) {
 // Keys up to twemproxy's limit (16384-byte buffers minus 49) work; a longer one is refused with
 // an error (twemproxy closes the connection) and the connection stays usable.
 TEST(RedisCommandsTest, OversizedKeysAreRefusedAndTheConnectionStaysOpen) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect();
   const std::string longest = PatternBytes(16335, 7);
@@ -867,7 +719,7 @@ TEST(RedisCommandsTest, OversizedKeysAreRefusedAndTheConnectionStaysOpen) {
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
            {"SET", too_long, "v"}, {"GET", too_long}, {"MGET", "a", too_long}}) {
     const std::string reply = client->Command(args);
-    EXPECT_TRUE(absl::StartsWith(reply, "-ERR ")) << args[0] << " -> " << Show(reply);
+    EXPECT_TRUE(absl::StartsWith(reply, "-ERR ")) << args[0] << " -> " << ShowBytes(reply);
     EXPECT_EQ(client->Command({"PING"}), kPong) << "after " << args[0];
   }
   EXPECT_EQ(cluster.OwnerOf(too_long), -1);
@@ -877,7 +729,7 @@ TEST(RedisCommandsTest, OversizedKeysAreRefusedAndTheConnectionStaysOpen) {
 
 // Requests trickling in one byte per write are reassembled (the decoder resumes anywhere).
 TEST(RedisCommandsTest, RequestsArrivingOneByteAtATime) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect();
   const std::string wire = Resp({"SET", "trickle:1:k", "a\r\nb"}) +
@@ -896,7 +748,7 @@ TEST(RedisCommandsTest, RequestsArrivingOneByteAtATime) {
 // Malformed RESP: an error reply, then that connection closes; other clients are unaffected.
 
 TEST(RedisCommandsTest, MalformedRequestsGetAProtocolErrorAndCloseOnlyThatConnection) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto other = cluster.Connect();
   ASSERT_EQ(other->Command({"SET", "m:1", "v"}), kOk);
@@ -923,8 +775,8 @@ TEST(RedisCommandsTest, MalformedRequestsGetAProtocolErrorAndCloseOnlyThatConnec
       reply = client->ReadReply();
     }
     EXPECT_TRUE(absl::StartsWith(reply, "-ERR Protocol error"))
-        << Show(bytes) << " -> " << Show(reply);
-    EXPECT_TRUE(client->WaitForClose()) << Show(bytes) << ": the connection stayed open";
+        << ShowBytes(bytes) << " -> " << ShowBytes(reply);
+    EXPECT_TRUE(client->WaitForClose()) << ShowBytes(bytes) << ": the connection stayed open";
     // The other connection keeps working meanwhile.
     EXPECT_EQ(other->Command({"GET", "m:1"}), Bulk("v"));
   }
@@ -935,8 +787,8 @@ TEST(RedisCommandsTest, MalformedRequestsGetAProtocolErrorAndCloseOnlyThatConnec
 // client_connections: the N+1th concurrent client is refused.
 
 TEST(RedisCommandsTest, ClientConnectionsLimitIsEnforced) {
-  Cluster cluster;
-  ClusterOptions options;
+  ProxiedRedis cluster;
+  ProxiedRedisOptions options;
   options.pool_yaml = "  client_connections: 3\n";
   ASSERT_TRUE(cluster.Start(options));
   std::vector<std::unique_ptr<Client>> clients;
@@ -953,14 +805,14 @@ TEST(RedisCommandsTest, ClientConnectionsLimitIsEnforced) {
   // Once one leaves, a new client gets in (the proxy notices the close asynchronously).
   clients.pop_back();
   std::string last;
-  EXPECT_TRUE(PollUntil([&] {
+  EXPECT_TRUE(WaitUntil([&] {
     auto next = cluster.Connect(milliseconds(5000));
     last = next->Command({"PING"});
     if (last != kPong) return false;
     clients.push_back(std::move(next));
     return true;
   })) << "last reply: "
-      << Show(last);
+      << ShowBytes(last);
   for (auto& c : clients) EXPECT_EQ(c->Command({"GET", "cc"}), Bulk("1"));
 }
 
@@ -968,41 +820,41 @@ TEST(RedisCommandsTest, ClientConnectionsLimitIsEnforced) {
 // QUIT and half-close.
 
 TEST(RedisCommandsTest, QuitAnswersOkThenCloses) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect();
   ASSERT_EQ(client->Command({"SET", "q", "v"}), kOk);
   // GET, QUIT, GET in one write: the first GET's reply, +OK, then the close.
   ASSERT_TRUE(client->Send(Resp({"GET", "q"}) + Resp({"QUIT"}) + Resp({"GET", "q"})));
-  EXPECT_EQ(Show(client->ReadAll()), Show(Bulk("v") + kOk));
+  EXPECT_EQ(ShowBytes(client->ReadAll()), ShowBytes(Bulk("v") + kOk));
   auto again = cluster.Connect();
   EXPECT_EQ(again->Command({"quit"}), kOk);
   EXPECT_TRUE(again->WaitForClose());
 }
 
 TEST(RedisCommandsTest, HalfCloseDeliversEveryReplyThenCloses) {
-  Cluster cluster;
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   auto client = cluster.Connect();
   ASSERT_TRUE(client->Send(Resp({"SET", "hc", "value"}) + Resp({"GET", "hc"}) +
                            Resp({"MGET", "hc", "hc:2", "hc:3", "hc"})));
   client->ShutdownWrite();
-  EXPECT_EQ(
-      Show(client->ReadAll()),
-      Show(absl::StrCat(kOk, Bulk("value"), Array({Bulk("value"), kNil, kNil, Bulk("value")}))));
+  EXPECT_EQ(ShowBytes(client->ReadAll()),
+            ShowBytes(absl::StrCat(kOk, Bulk("value"),
+                                   Array({Bulk("value"), kNil, kNil, Bulk("value")}))));
   // A request left incomplete at EOF is dropped without a reply.
   auto partial = cluster.Connect();
   ASSERT_TRUE(partial->Send(Resp({"PING"}) + "*2\r\n$3\r\nGET\r\n$2\r\nh"));
   partial->ShutdownWrite();
-  EXPECT_EQ(Show(partial->ReadAll()), Show(kPong));
+  EXPECT_EQ(ShowBytes(partial->ReadAll()), ShowBytes(kPong));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Real clients: redis-cli and redis-benchmark.
 
 TEST(RedisCommandsTest, RedisCliWorksThroughTheProxy) {
-  ASSERT_TRUE(HaveTool("redis-cli"));
-  Cluster cluster;
+  ASSERT_TRUE(HaveRedisTool("redis-cli"));
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   const std::vector<std::string> base = {"redis-cli", "-h", "127.0.0.1", "-p",
                                          std::to_string(cluster.port())};
@@ -1037,8 +889,8 @@ TEST(RedisCommandsTest, RedisCliWorksThroughTheProxy) {
 }
 
 TEST(RedisCommandsTest, RedisBenchmarkRunsWithoutErrors) {
-  ASSERT_TRUE(HaveTool("redis-benchmark"));
-  Cluster cluster;
+  ASSERT_TRUE(HaveRedisTool("redis-benchmark"));
+  ProxiedRedis cluster;
   ASSERT_TRUE(cluster.Start());
   const std::vector<std::string> base = {
       "redis-benchmark", "-h", "127.0.0.1", "-p", std::to_string(cluster.port()), "-P", "16", "-n",

@@ -56,7 +56,9 @@ TEST(EdgeReloadTest, RequestInFlightOnARemovedServerFinishesThere) {
   ASSERT_EQ(pauser.Command({"CLIENT", "PAUSE", "1000", "WRITE"}), "+OK\r\n");
   const auto paused_at = std::chrono::steady_clock::now();
   ASSERT_TRUE(client.Send(RedisSet(key, "in-flight")));
-  std::this_thread::sleep_for(milliseconds(100));
+  ASSERT_TRUE(WaitUntil([&] { return RedisInfoField(pauser, "clients", "blocked_clients") >= 1; },
+                        milliseconds(900)))
+      << "the SET never reached the paused r2";
   ExpectReloaded(proxy, only_r1);
   EXPECT_LT(std::chrono::steady_clock::now() - paused_at, milliseconds(900))
       << "the reload waited for the in-flight request";
@@ -68,7 +70,7 @@ TEST(EdgeReloadTest, RequestInFlightOnARemovedServerFinishesThere) {
   // The next request on the same connection goes by the new file; r2's connection closes.
   EXPECT_EQ(client.Command({"SET", key, "after"}), "+OK\r\n");
   EXPECT_EQ(b1.Get(key), std::optional<std::string>("after"));
-  EXPECT_TRUE(Eventually([&] { return b2.OtherClientIds().empty(); }, milliseconds(5000)))
+  EXPECT_TRUE(WaitUntil([&] { return b2.OtherClientIds().empty(); }, milliseconds(5000)))
       << "the removed server's connection did not close once idle";
 }
 
@@ -110,7 +112,7 @@ TEST(EdgeReloadTest, TransactionOnARemovedServerCompletesThere) {
   ASSERT_EQ(client.Command({"SET", tag + ":a", "2"}), "+QUEUED\r\n");
   EXPECT_EQ(client.Command({"EXEC"}), "*1\r\n+OK\r\n");
   EXPECT_EQ(b1.Get(tag + ":a"), std::optional<std::string>("2"));
-  EXPECT_TRUE(Eventually([&] { return b2.OtherClientIds().empty(); }, milliseconds(5000)))
+  EXPECT_TRUE(WaitUntil([&] { return b2.OtherClientIds().empty(); }, milliseconds(5000)))
       << "the removed server's connections did not close once released";
 }
 
@@ -130,7 +132,9 @@ TEST(EdgeReloadTest, RemovedPoolAnswersWhatItsClientSentThenClosesIt) {
   ASSERT_EQ(pauser.Command({"CLIENT", "SETNAME", "reload-checker"}), "+OK\r\n");
   ASSERT_EQ(pauser.Command({"CLIENT", "PAUSE", "1000", "WRITE"}), "+OK\r\n");
   ASSERT_TRUE(client.Send(RedisSet("k", "1") + RedisGet("k") + RedisSet("k2", "2")));
-  std::this_thread::sleep_for(milliseconds(100));
+  ASSERT_TRUE(WaitUntil([&] { return RedisInfoField(pauser, "clients", "blocked_clients") >= 1; },
+                        milliseconds(900)))
+      << "the pipeline never reached the paused server";
   ExpectReloaded(proxy, ConfigYaml({kept}));
   EXPECT_TRUE(PortRefuses(gone_port)) << "the removed pool still accepts";
   EXPECT_EQ(client.ReadReply(), "+OK\r\n");
@@ -139,7 +143,7 @@ TEST(EdgeReloadTest, RemovedPoolAnswersWhatItsClientSentThenClosesIt) {
   EXPECT_TRUE(client.WaitForClose()) << "the removed pool's client was not closed";
   Backend b2(r2.port(), true);
   EXPECT_EQ(b2.Get("k2"), std::optional<std::string>("2"));
-  EXPECT_TRUE(Eventually([&] { return b2.OtherClientIds().empty(); }, milliseconds(5000)))
+  EXPECT_TRUE(WaitUntil([&] { return b2.OtherClientIds().empty(); }, milliseconds(5000)))
       << "the removed pool's server connection stayed open";
   Client other(kept_port);
   EXPECT_EQ(other.Command({"PING"}), "+PONG\r\n");

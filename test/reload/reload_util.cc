@@ -43,22 +43,6 @@ std::optional<double> MetricValue(absl::string_view metrics, absl::string_view s
   return std::nullopt;
 }
 
-bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() > deadline) return done();
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
-bool PortRefuses(int port) {
-  const int fd = ConnectTo(port);
-  if (fd < 0) return true;
-  close(fd);
-  return false;
-}
-
 std::string ServerLine(int port, int weight, const std::string& name) {
   std::string line = absl::StrCat("127.0.0.1:", port, ":", weight);
   if (!name.empty()) absl::StrAppend(&line, " ", name);
@@ -138,7 +122,7 @@ ReloadableProxy::SignalOutcome ReloadableProxy::ReloadBySignal(std::chrono::mill
   const int64_t failures = Reloads(false);
   process_.Kill(SIGUSR1);
   SignalOutcome outcome = SignalOutcome::kTimedOut;
-  Eventually(
+  WaitUntil(
       [&] {
         const std::string metrics = Metrics();
         const auto g = MetricValue(metrics, "shardproxy_config_generation");

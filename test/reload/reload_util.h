@@ -29,13 +29,6 @@ std::pair<int, std::string> HttpPost(int port, const std::string& path,
 // labels exactly as printed, e.g. `shardproxy_config_reloads_total{result="success"}`.
 std::optional<double> MetricValue(absl::string_view metrics, absl::string_view series);
 
-// Polls `done` every 10 ms until it is true or `timeout` passes; returns its last value.
-bool Eventually(const std::function<bool()>& done,
-                std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
-
-// True when a TCP connection to 127.0.0.1:port is refused right now.
-bool PortRefuses(int port);
-
 // ---------------------------------------------------------------------------------------------
 // Config builders (twemproxy's nutcracker.yml format).
 

@@ -89,7 +89,7 @@ TEST(SoakReloadTest, ThousandReloadsKeepMemoryAndDescriptorsFlat) {
   };
   // preconnect: the proxy holds one connection to each server of the file.
   Backend b1(r1.port(), true), b2(r2.port(), true);
-  ASSERT_TRUE(Eventually(
+  ASSERT_TRUE(WaitUntil(
       [&] { return b1.OtherClientIds().size() == 1 && b2.OtherClientIds().size() == 1; }));
   const std::vector<int64_t> ids1 = b1.OtherClientIds();
   const std::vector<int64_t> ids2 = b2.OtherClientIds();
@@ -112,7 +112,7 @@ TEST(SoakReloadTest, ThousandReloadsKeepMemoryAndDescriptorsFlat) {
     if (HasFatalFailure()) return;
     if (i == kBaselineAfter) {
       // Config A again; the removed server's connection closes once idle.
-      ASSERT_TRUE(Eventually([&] {
+      ASSERT_TRUE(WaitUntil([&] {
         Backend b3(r3.port(), true);
         return b3.OtherClientIds().empty();
       }));
@@ -128,7 +128,7 @@ TEST(SoakReloadTest, ThousandReloadsKeepMemoryAndDescriptorsFlat) {
 
   // Config A (1,000 is even), the same three clients.
   EXPECT_TRUE(PortRefuses(extra_port));
-  EXPECT_TRUE(Eventually([&] { return proxy.FdCount() == fds_baseline; }, milliseconds(5000)))
+  EXPECT_TRUE(WaitUntil([&] { return proxy.FdCount() == fds_baseline; }, milliseconds(5000)))
       << proxy.FdCount() << " fds after " << kReloads << " reloads, " << fds_baseline
       << " after " << kBaselineAfter;
   const int fds_end = proxy.FdCount();

@@ -251,7 +251,7 @@ TEST_P(TrafficReloadTest, TwentyReloadsUnderPipelinedTrafficOnBothProtocols) {
 
   for (auto& c : clients) c->Start();
   // Warm up: every client has done some rounds, so the proxy holds its backend connections.
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitUntil([&] {
     for (auto& c : clients) {
       if (c->rounds() < 5 && !c->dropped()) return false;
     }
@@ -312,7 +312,7 @@ TEST_P(TrafficReloadTest, TwentyReloadsUnderPipelinedTrafficOnBothProtocols) {
       EXPECT_TRUE(extra_client->WaitForClose()) << "xpool client not closed after reload A";
       extra_client.reset();
       // r3 is in no pool of A: the proxy's connections to it close once idle.
-      EXPECT_TRUE(Eventually([&] { return b_r3.OtherClientIds().empty(); }, milliseconds(5000)))
+      EXPECT_TRUE(WaitUntil([&] { return b_r3.OtherClientIds().empty(); }, milliseconds(5000)))
           << b_r3.OtherClientIds().size() << " connections left on the removed server r3";
     }
 
@@ -381,9 +381,9 @@ TEST_P(TrafficReloadTest, TwentyReloadsUnderPipelinedTrafficOnBothProtocols) {
 
   std::vector<int64_t> rounds_before;
   for (auto& c : clients) rounds_before.push_back(c->rounds());
-  std::this_thread::sleep_for(milliseconds(200));
   for (size_t c = 0; c < clients.size(); ++c) {
-    EXPECT_GT(clients[c]->rounds(), rounds_before[c]) << "client " << c << " stalled";
+    EXPECT_TRUE(WaitUntil([&] { return clients[c]->rounds() > rounds_before[c]; }))
+        << "client " << c << " stalled";
   }
   for (auto& c : clients) c->Stop();
   int64_t total_rounds = 0;
@@ -464,9 +464,9 @@ TEST_P(TrafficReloadTest, TwoHundredBackToBackReloadsUnderTraffic) {
   EXPECT_EQ(proxy.Generation(), kStorm + 1);
   std::vector<int64_t> rounds_before;
   for (auto& c : clients) rounds_before.push_back(c->rounds());
-  std::this_thread::sleep_for(milliseconds(200));
   for (size_t c = 0; c < clients.size(); ++c) {
-    EXPECT_GT(clients[c]->rounds(), rounds_before[c]) << "client " << c << " stalled";
+    EXPECT_TRUE(WaitUntil([&] { return clients[c]->rounds() > rounds_before[c]; }))
+        << "client " << c << " stalled";
   }
   for (auto& c : clients) c->Stop();
   for (size_t c = 0; c < clients.size(); ++c) {

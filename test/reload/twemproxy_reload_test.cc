@@ -53,7 +53,7 @@ TEST(TwemproxyReloadTest, ReloadingTheSameFileKeepsConnectionsAndDescriptors) {
   ASSERT_EQ(conn.Command({"GET", "k"}), "$1\r\nv\r\n");
   Backend b1(r1.port(), true), b2(r2.port(), true);
   // preconnect: both backend connections are up.
-  ASSERT_TRUE(Eventually([&] { return b1.OtherClientIds().size() == 1 && b2.OtherClientIds().size() == 1; }));
+  ASSERT_TRUE(WaitUntil([&] { return b1.OtherClientIds().size() == 1 && b2.OtherClientIds().size() == 1; }));
   const auto ids1 = Sorted(b1.OtherClientIds());
   const auto ids2 = Sorted(b2.OtherClientIds());
   const int fds = proxy.FdCount();
@@ -76,7 +76,7 @@ TEST(TwemproxyReloadTest, ReloadingTheSameFileKeepsConnectionsAndDescriptors) {
     EXPECT_EQ(Sorted(b2.OtherClientIds()), ids2);
     EXPECT_EQ(proxy.Reloads(true), i + 1);
   }
-  EXPECT_TRUE(Eventually([&] { return proxy.FdCount() == fds; }, milliseconds(3000)))
+  EXPECT_TRUE(WaitUntil([&] { return proxy.FdCount() == fds; }, milliseconds(3000)))
       << proxy.FdCount() << " fds, " << fds << " before";
   EXPECT_EQ(proxy.SocketCount(), sockets);
 }
@@ -147,10 +147,10 @@ TEST(TwemproxyReloadTest, PoolsAddedAndDeletedAndTheSocketsThatRemain) {
   ASSERT_TRUE(fresh.ok()) << fresh.Log();
   Client c4(p4);
   EXPECT_EQ(c4.Command({"GET", "k"}), "$1\r\nv\r\n");
-  EXPECT_TRUE(Eventually([&] { return proxy.SocketCount() == fresh.SocketCount(); }, milliseconds(5000)))
+  EXPECT_TRUE(WaitUntil([&] { return proxy.SocketCount() == fresh.SocketCount(); }, milliseconds(5000)))
       << "reloaded proxy: " << proxy.SocketCount() << " sockets, fresh proxy: "
       << fresh.SocketCount();
-  EXPECT_TRUE(Eventually([&] { return proxy.FdCount() == fresh.FdCount(); }, milliseconds(5000)))
+  EXPECT_TRUE(WaitUntil([&] { return proxy.FdCount() == fresh.FdCount(); }, milliseconds(5000)))
       << "reloaded proxy: " << proxy.FdCount() << " fds, fresh proxy: " << fresh.FdCount();
 }
 
@@ -168,7 +168,7 @@ TEST(TwemproxyReloadTest, FdCountReturnsToItsValueAfterAddingAndRemovingAPoolAnd
   Client kept(p1);
   ASSERT_EQ(kept.Command({"SET", "k", "v"}), "+OK\r\n");
   Backend b1(r1.port(), true), b2(r2.port(), true), b3(r3.port(), true);
-  ASSERT_TRUE(Eventually([&] { return b1.OtherClientIds().size() == 1 && b2.OtherClientIds().size() == 1; }));
+  ASSERT_TRUE(WaitUntil([&] { return b1.OtherClientIds().size() == 1 && b2.OtherClientIds().size() == 1; }));
   const int fds = proxy.FdCount();
   ASSERT_GT(fds, 0);
 
@@ -180,15 +180,15 @@ TEST(TwemproxyReloadTest, FdCountReturnsToItsValueAfterAddingAndRemovingAPoolAnd
     EXPECT_EQ(added.Command({"SET", absl::StrCat("a", round), "v"}), "+OK\r\n");
     EXPECT_EQ(kept.Command({"GET", "k"}).empty(), false);
     // preconnect: the added server and the added pool's servers are connected.
-    EXPECT_TRUE(Eventually([&] { return b3.OtherClientIds().size() == 2; }))
+    EXPECT_TRUE(WaitUntil([&] { return b3.OtherClientIds().size() == 2; }))
         << b3.OtherClientIds().size() << " connections on the added server";
     EXPECT_GT(proxy.FdCount(), fds);
 
     ExpectReloaded(proxy, base);
     EXPECT_TRUE(added.WaitForClose()) << "the removed pool's client was not closed";
-    EXPECT_TRUE(Eventually([&] { return proxy.FdCount() == fds; }, milliseconds(5000)))
+    EXPECT_TRUE(WaitUntil([&] { return proxy.FdCount() == fds; }, milliseconds(5000)))
         << proxy.FdCount() << " fds after the round trip, " << fds << " before";
-    EXPECT_TRUE(Eventually([&] { return b3.OtherClientIds().empty(); }, milliseconds(5000)))
+    EXPECT_TRUE(WaitUntil([&] { return b3.OtherClientIds().empty(); }, milliseconds(5000)))
         << "the removed server's connections were not closed";
   }
   EXPECT_EQ(kept.Command({"PING"}), "+PONG\r\n");

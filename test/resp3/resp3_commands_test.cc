@@ -30,6 +30,7 @@
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 #include "test/integration/harness.h"
+#include "test/integration/proxied_redis.h"
 #include "test/integration/redis_command_cases.h"
 
 namespace proxy::test {
@@ -39,222 +40,48 @@ using std::chrono::milliseconds;
 
 constexpr char kOk[] = "+OK\r\n";
 
-std::string Show(absl::string_view bytes, size_t max = 300) {
-  if (bytes.size() <= max) return absl::StrCat("\"", absl::CHexEscape(bytes), "\"");
-  return absl::StrCat("\"", absl::CHexEscape(bytes.substr(0, max)), "\"... (", bytes.size(),
-                      " bytes)");
-}
-
-std::string ShowArgs(const std::vector<std::string>& args) {
-  std::vector<std::string> shown;
-  for (const std::string& a : args) shown.push_back(Show(a, 60));
-  return absl::StrJoin(shown, " ");
-}
-
 std::string Bulk(absl::string_view s) { return absl::StrCat("$", s.size(), "\r\n", s, "\r\n"); }
 
-// Length of the first complete RESP2/RESP3 value in `data` (an attribute and the value it
-// belongs to count as one), or 0 when incomplete.
-size_t Resp3Length(absl::string_view data) {
-  if (data.empty()) return 0;
-  const size_t eol = data.find("\r\n");
-  if (eol == absl::string_view::npos) return 0;
-  const char type = data[0];
-  switch (type) {
-    case '+': case '-': case ':': case '_': case '#': case ',': case '(':
-      return eol + 2;
-    default:
-      break;
-  }
-  int64_t n = 0;
-  if (!absl::SimpleAtoi(data.substr(1, eol - 1), &n)) return 0;
-  if (type == '$' || type == '!' || type == '=') {
-    if (n < 0) return eol + 2;
-    const size_t total = eol + 2 + static_cast<size_t>(n) + 2;
-    return data.size() >= total ? total : 0;
-  }
-  if (type != '*' && type != '~' && type != '>' && type != '%' && type != '|') return 0;
-  const int64_t elements = n < 0 ? 0 : (type == '%' || type == '|') ? 2 * n : n;
-  size_t pos = eol + 2;
-  for (int64_t i = 0; i < elements; ++i) {
-    const size_t len = Resp3Length(data.substr(pos));
-    if (len == 0) return 0;
-    pos += len;
-  }
-  if (type == '|') {  // the attributed value follows
-    const size_t len = Resp3Length(data.substr(pos));
-    if (len == 0) return 0;
-    pos += len;
-  }
-  return pos;
+// Backends asked directly over RESP3 (HELLO 3), like the clients of these tests.
+ProxiedRedisOptions Resp3(ProxiedRedisOptions options = {}) {
+  options.resp3 = true;
+  return options;
 }
 
-// A blocking client that reads RESP3 replies (the harness's Client reads RESP2).
-class Resp3Client {
- public:
-  explicit Resp3Client(int port, milliseconds timeout = milliseconds(10000))
-      : fd_(ConnectTo(port)) {
-    if (fd_ >= 0) {
-      timeval tv{};
-      tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-      tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-      setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    }
-  }
-  ~Resp3Client() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Resp3Client(const Resp3Client&) = delete;
-  Resp3Client& operator=(const Resp3Client&) = delete;
-
-  bool connected() const { return fd_ >= 0; }
-
-  bool Send(absl::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      bytes.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
-
-  std::string ReadReply() {
-    for (;;) {
-      const size_t len = Resp3Length(buffer_);
-      if (len > 0) {
-        std::string reply = buffer_.substr(0, len);
-        buffer_.erase(0, len);
-        return reply;
-      }
-      char chunk[65536];
-      const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return "";
-      buffer_.append(chunk, static_cast<size_t>(n));
-    }
-  }
-
-  std::string Command(const std::vector<std::string>& args) {
-    if (!Send(Resp(args))) return "";
-    return ReadReply();
-  }
-
- private:
-  int fd_;
-  std::string buffer_;
-};
-
-struct ClusterOptions {
-  std::vector<std::string> redis_args;
-  std::string password;
-  std::string pool_yaml;
-};
-
-// Three redis-servers behind one pool, and direct RESP3 connections to each.
-class Cluster {
- public:
-  ::testing::AssertionResult Start(const ClusterOptions& options = {}) {
-    options_ = options;
-    if (FindExecutable("redis-server").empty()) {
-      return ::testing::AssertionFailure()
-             << "redis-server not found (tools/setup.sh installs Debian's redis-server)";
-    }
-    std::string servers;
-    for (int i = 0; i < 3; ++i) {
-      auto server = std::make_unique<RedisServer>(options.redis_args);
-      if (!server->ok()) {
-        return ::testing::AssertionFailure() << "redis-server did not start on " << server->port();
-      }
-      absl::StrAppend(&servers, "   - 127.0.0.1:", server->port(), ":1 s", i + 1, "\n");
-      redis_.push_back(std::move(server));
-    }
-    port_ = FreePort();
-    const std::string yaml = absl::StrCat(
-        "pool:\n  listen: 127.0.0.1:", port_,
-        "\n  redis: true\n  hash: fnv1a_64\n  distribution: ketama\n  hash_tag: \"{}\"\n"
-        "  timeout: 30000\n",
-        options.pool_yaml, "  servers:\n", servers);
-    proxy_ = std::make_unique<ProxyProcess>(yaml, std::vector<int>{port_});
-    if (!proxy_->ok()) {
-      return ::testing::AssertionFailure() << "the proxy did not start:\n" << proxy_->Log();
-    }
-    for (size_t i = 0; i < redis_.size(); ++i) {
-      direct_.push_back(Direct(i));
-      if (!direct_.back()->connected()) {
-        return ::testing::AssertionFailure() << "cannot connect to backend " << i;
-      }
-    }
-    return ::testing::AssertionSuccess();
-  }
-
-  int port() const { return port_; }
-  size_t size() const { return redis_.size(); }
-  Resp3Client& backend(size_t i) { return *direct_[i]; }
-
-  // A direct HELLO 3 connection to backend i (authenticated when the backends need it).
-  std::unique_ptr<Resp3Client> Direct(size_t i) {
-    auto client = std::make_unique<Resp3Client>(redis_[i]->port());
-    std::vector<std::string> hello = {"HELLO", "3"};
-    if (!options_.password.empty()) {
-      hello.insert(hello.end(), {"AUTH", "default", options_.password});
-    }
-    const std::string reply = client->Command(hello);
-    EXPECT_TRUE(absl::StartsWith(reply, "%7\r\n")) << Show(reply);
-    return client;
-  }
-
-  // A client of the proxy that sent HELLO 3 (with `hello_extra` options).
-  std::unique_ptr<Resp3Client> ConnectResp3(std::vector<std::string> hello_extra = {}) {
-    auto client = std::make_unique<Resp3Client>(port_);
-    std::vector<std::string> hello = {"HELLO", "3"};
-    hello.insert(hello.end(), hello_extra.begin(), hello_extra.end());
-    const std::string reply = client->Command(hello);
-    EXPECT_TRUE(absl::StartsWith(reply, "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n")) << Show(reply);
-    return client;
-  }
-
-  // Index of the backend holding `key`, -1 if none, -2 if several.
-  int OwnerOf(absl::string_view key) {
-    int owner = -1;
-    for (size_t i = 0; i < direct_.size(); ++i) {
-      if (direct_[i]->Command({"EXISTS", std::string(key)}) == ":1\r\n") {
-        owner = owner == -1 ? static_cast<int>(i) : -2;
-      }
-    }
-    return owner;
-  }
-
- private:
-  ClusterOptions options_;
-  std::vector<std::unique_ptr<RedisServer>> redis_;
-  std::unique_ptr<ProxyProcess> proxy_;
-  std::vector<std::unique_ptr<Resp3Client>> direct_;
-  int port_ = 0;
-};
+// A client of the proxy that sent HELLO 3 (with `hello_extra` options).
+std::unique_ptr<Client> ConnectResp3(ProxiedRedis& cluster,
+                                     std::vector<std::string> hello_extra = {}) {
+  auto client = cluster.Connect();
+  std::vector<std::string> hello = {"HELLO", "3"};
+  hello.insert(hello.end(), hello_extra.begin(), hello_extra.end());
+  const std::string reply = client->Command(hello);
+  EXPECT_TRUE(absl::StartsWith(reply, "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n")) << ShowBytes(reply);
+  return client;
+}
 
 // The command matrix is test/integration/redis_command_cases.h (shared with the RESP2 test).
 
 TEST(Resp3Test, EveryCommandClassMatchesADirectResp3Connection) {
-  Cluster cluster;
-  ASSERT_TRUE(cluster.Start());
+  ProxiedRedis cluster;
+  ASSERT_TRUE(cluster.Start(Resp3()));
   RedisServer reference;
   ASSERT_TRUE(reference.ok());
-  Resp3Client ref(reference.port());
+  Client ref(reference.port());
   ASSERT_TRUE(absl::StartsWith(ref.Command({"HELLO", "3"}), "%7\r\n"));
-  auto client = cluster.ConnectResp3();
+  auto client = ConnectResp3(cluster);
   size_t resp3_only = 0;  // replies whose RESP3 form differs from RESP2 (maps, sets, doubles...)
   for (const Case& test : CommandCases()) {
     const std::string got = client->Command(test.args);
     const std::string want = ref.Command(test.args);
     ASSERT_FALSE(got.empty()) << "no reply through the proxy to " << ShowArgs(test.args);
-    EXPECT_EQ(Show(got), Show(want)) << "through the proxy vs redis: " << ShowArgs(test.args);
+    EXPECT_EQ(ShowBytes(got), ShowBytes(want))
+        << "through the proxy vs redis: " << ShowArgs(test.args);
     const char type = want.empty() ? 0 : want[0];
     if (type == '%' || type == '~' || type == ',' || type == '_' || type == '=') ++resp3_only;
     if (test.read_only && test.key_at > 0 && static_cast<size_t>(test.key_at) < test.args.size()) {
       const int owner = cluster.OwnerOf(test.args[test.key_at]);
       if (owner >= 0) {
-        EXPECT_EQ(Show(got), Show(cluster.backend(owner).Command(test.args)))
+        EXPECT_EQ(ShowBytes(got), ShowBytes(cluster.backend(owner).Command(test.args)))
             << "through the proxy vs directly on the owner: " << ShowArgs(test.args);
       }
     }
@@ -264,16 +91,16 @@ TEST(Resp3Test, EveryCommandClassMatchesADirectResp3Connection) {
 }
 
 TEST(Resp3Test, SplitCommandsMergeInResp3) {
-  Cluster cluster;
-  ASSERT_TRUE(cluster.Start());
+  ProxiedRedis cluster;
+  ASSERT_TRUE(cluster.Start(Resp3()));
   RedisServer reference;
   ASSERT_TRUE(reference.ok());
-  Resp3Client ref(reference.port());
+  Client ref(reference.port());
   ASSERT_TRUE(absl::StartsWith(ref.Command({"HELLO", "3"}), "%7\r\n"));
-  auto client = cluster.ConnectResp3();
+  auto client = ConnectResp3(cluster);
   auto both = [&](const std::vector<std::string>& args) {
     const std::string got = client->Command(args);
-    EXPECT_EQ(Show(got, 2000), Show(ref.Command(args), 2000)) << ShowArgs(args);
+    EXPECT_EQ(ShowBytes(got, 2000), ShowBytes(ref.Command(args), 2000)) << ShowArgs(args);
     return got;
   };
   std::vector<std::string> mset = {"MSET"};
@@ -289,7 +116,8 @@ TEST(Resp3Test, SplitCommandsMergeInResp3) {
   for (int i = 0; i < 30; ++i) owners.insert(cluster.OwnerOf(absl::StrCat("m3:", i, ":k")));
   EXPECT_EQ(owners, (std::set<int>{0, 1, 2})) << "MSET did not spread over the 3 servers";
   const std::string merged = both(mget);
-  EXPECT_NE(merged.find("_\r\n"), std::string::npos) << "RESP3 nulls expected: " << Show(merged);
+  EXPECT_NE(merged.find("_\r\n"), std::string::npos)
+      << "RESP3 nulls expected: " << ShowBytes(merged);
   both({"MGET", "missing:a", "missing:b", "missing:c"});
   both({"EXISTS", "m3:1:k", "m3:2:k", "m3:3:k", "missing:x", "m3:1:k"});
   both({"TOUCH", "m3:4:k", "m3:5:k", "m3:6:k"});
@@ -308,7 +136,7 @@ TEST(Resp3Test, SplitCommandsMergeInResp3) {
 
 // "dbN:keys=K,expires=E,..." of every backend, summed by database (the proxy's rule: keys and
 // expires summed, avg_ttl weighted by expires).
-std::string SummedKeyspace(Cluster& cluster) {
+std::string SummedKeyspace(ProxiedRedis& cluster) {
   std::map<int64_t, std::pair<int64_t, int64_t>> sums;
   for (size_t i = 0; i < cluster.size(); ++i) {
     const std::string reply = cluster.backend(i).Command({"INFO", "keyspace"});
@@ -332,32 +160,32 @@ std::string SummedKeyspace(Cluster& cluster) {
 }
 
 TEST(Resp3Test, InfoIsOneVerbatimDocumentWithTheServersKeyspaceSummed) {
-  Cluster cluster;
-  ASSERT_TRUE(cluster.Start());
-  auto client = cluster.ConnectResp3();
+  ProxiedRedis cluster;
+  ASSERT_TRUE(cluster.Start(Resp3()));
+  auto client = ConnectResp3(cluster);
   for (int i = 0; i < 40; ++i) {
     ASSERT_EQ(client->Command({"SET", absl::StrCat("info:", i, ":k"), "v"}), kOk);
   }
   const std::string keyspace = SummedKeyspace(cluster);
   EXPECT_NE(keyspace.find("db0:keys=40,expires=0"), std::string::npos) << keyspace;
   const std::string expected = absl::StrCat("=", keyspace.size() + 4, "\r\ntxt:", keyspace, "\r\n");
-  EXPECT_EQ(Show(client->Command({"INFO", "keyspace"})), Show(expected));
+  EXPECT_EQ(ShowBytes(client->Command({"INFO", "keyspace"})), ShowBytes(expected));
   // The whole document, as redis sends INFO to a RESP3 client.
   const std::string info = client->Command({"INFO"});
-  ASSERT_TRUE(absl::StartsWith(info, "=")) << Show(info);
-  EXPECT_NE(info.find("\r\ntxt:# Server\r\nredis_version:"), std::string::npos) << Show(info);
-  EXPECT_NE(info.find("\r\nloading:0\r\n"), std::string::npos) << Show(info, 3000);
-  EXPECT_NE(info.find(keyspace), std::string::npos) << Show(info, 3000);
-  EXPECT_EQ(info.size(), Resp3Length(info));
+  ASSERT_TRUE(absl::StartsWith(info, "=")) << ShowBytes(info);
+  EXPECT_NE(info.find("\r\ntxt:# Server\r\nredis_version:"), std::string::npos) << ShowBytes(info);
+  EXPECT_NE(info.find("\r\nloading:0\r\n"), std::string::npos) << ShowBytes(info, 3000);
+  EXPECT_NE(info.find(keyspace), std::string::npos) << ShowBytes(info, 3000);
+  EXPECT_EQ(info.size(), RespLength(info));
   // A RESP2 client of the same proxy gets the same document as a bulk string.
   Client resp2(cluster.port());
-  EXPECT_EQ(Show(resp2.Command({"INFO", "keyspace"})), Show(Bulk(keyspace)));
+  EXPECT_EQ(ShowBytes(resp2.Command({"INFO", "keyspace"})), ShowBytes(Bulk(keyspace)));
 }
 
-TEST(Resp3Test, Resp2AndResp3ClientsShareTheProxyAndHelloSwitchesBack) {
-  Cluster cluster;
-  ASSERT_TRUE(cluster.Start());
-  auto resp3 = cluster.ConnectResp3({"SETNAME", "r3"});
+TEST(Resp3Test, Resp2AndClientsShareTheProxyAndHelloSwitchesBack) {
+  ProxiedRedis cluster;
+  ASSERT_TRUE(cluster.Start(Resp3()));
+  auto resp3 = ConnectResp3(cluster, {"SETNAME", "r3"});
   Client resp2(cluster.port());
   ASSERT_EQ(resp2.Command({"HSET", "mixed", "f", "v"}), ":1\r\n");
   for (int round = 0; round < 20; ++round) {
@@ -380,13 +208,13 @@ TEST(Resp3Test, Resp2AndResp3ClientsShareTheProxyAndHelloSwitchesBack) {
 }
 
 TEST(Resp3Test, PasswordProtectedBackendsAndHelloAuth) {
-  Cluster cluster;
-  ClusterOptions options;
+  ProxiedRedis cluster;
+  ProxiedRedisOptions options;
   options.redis_args = {"--requirepass", "s3cret"};
   options.password = "s3cret";
   options.pool_yaml = "  redis_auth: s3cret\n  redis_db: 2\n";
-  ASSERT_TRUE(cluster.Start(options));
-  Resp3Client client(cluster.port());
+  ASSERT_TRUE(cluster.Start(Resp3(options)));
+  Client client(cluster.port());
   EXPECT_EQ(client.Command({"GET", "k"}), "-NOAUTH Authentication required\r\n");
   EXPECT_EQ(client.Command({"HELLO", "3", "AUTH", "default", "wrong"}),
             "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
@@ -410,13 +238,13 @@ TEST(Resp3Test, PasswordProtectedBackendsAndHelloAuth) {
 // Transactions of a RESP3 client run on a pinned RESP3 connection: EXEC's reply is what redis
 // gives a direct HELLO 3 connection (doubles and maps inside it included).
 TEST(Resp3Test, TransactionsInResp3MatchRedis) {
-  Cluster cluster;
-  ASSERT_TRUE(cluster.Start());
+  ProxiedRedis cluster;
+  ASSERT_TRUE(cluster.Start(Resp3()));
   RedisServer reference;
   ASSERT_TRUE(reference.ok());
-  Resp3Client ref(reference.port());
+  Client ref(reference.port());
   ASSERT_TRUE(absl::StartsWith(ref.Command({"HELLO", "3"}), "%7\r\n"));
-  auto client = cluster.ConnectResp3();
+  auto client = ConnectResp3(cluster);
   const std::vector<std::vector<std::string>> transaction = {
       {"MULTI"},
       {"HSET", "{t}h", "a", "1"},
@@ -436,7 +264,8 @@ TEST(Resp3Test, TransactionsInResp3MatchRedis) {
       {"EXISTS", "{t}x"},
   };
   for (const std::vector<std::string>& command : transaction) {
-    EXPECT_EQ(Show(client->Command(command)), Show(ref.Command(command))) << ShowArgs(command);
+    EXPECT_EQ(ShowBytes(client->Command(command)), ShowBytes(ref.Command(command)))
+        << ShowArgs(command);
   }
   // While WATCH holds a pinned RESP3 connection, HELLO 2 would change its protocol: refused.
   EXPECT_EQ(client->Command({"WATCH", "{t}h"}), kOk);
@@ -449,20 +278,20 @@ TEST(Resp3Test, TransactionsInResp3MatchRedis) {
 // What node-redis, redis-py and ioredis send when they connect, pipelined as they send it:
 // every step answered the way each library accepts.
 TEST(Resp3Test, TodaysClientHandshakesPipelined) {
-  Cluster cluster;
-  ASSERT_TRUE(cluster.Start());
+  ProxiedRedis cluster;
+  ASSERT_TRUE(cluster.Start(Resp3()));
   // node-redis: HELLO 3 with SETNAME, then CLIENT SETINFO (an error would be ignored, +OK is
   // what redis 7.2 answers), then its commands.
   {
-    Resp3Client client(cluster.port());
+    Client client(cluster.port());
     ASSERT_TRUE(client.Send(Resp({"HELLO", "3", "SETNAME", "node"}) +
                             Resp({"CLIENT", "SETINFO", "LIB-NAME", "node-redis"}) +
                             Resp({"CLIENT", "SETINFO", "LIB-VER", "5.0.0"}) +
                             Resp({"SET", "hs:node", "1"}) + Resp({"HGETALL", "nohash"})));
     const std::string hello = client.ReadReply();
     EXPECT_TRUE(absl::StartsWith(hello, "%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n"))
-        << Show(hello);
-    EXPECT_NE(hello.find("$5\r\nproto\r\n:3\r\n"), std::string::npos) << Show(hello);
+        << ShowBytes(hello);
+    EXPECT_NE(hello.find("$5\r\nproto\r\n:3\r\n"), std::string::npos) << ShowBytes(hello);
     EXPECT_EQ(client.ReadReply(), kOk);
     EXPECT_EQ(client.ReadReply(), kOk);
     EXPECT_EQ(client.ReadReply(), kOk);
@@ -471,7 +300,7 @@ TEST(Resp3Test, TodaysClientHandshakesPipelined) {
   // redis-py (protocol=3, maintenance notifications in "auto" mode): an unknown-subcommand
   // error for MAINT_NOTIFICATIONS, which it tolerates, as from redis before 8.2.
   {
-    Resp3Client client(cluster.port());
+    Client client(cluster.port());
     ASSERT_TRUE(client.Send(Resp({"HELLO", "3"}) + Resp({"CLIENT", "SETINFO", "LIB-NAME", "redis-py"}) +
                             Resp({"CLIENT", "SETINFO", "LIB-VER", "6.0.0"}) +
                             Resp({"CLIENT", "MAINT_NOTIFICATIONS", "ON", "moving-endpoint-type",
@@ -489,8 +318,8 @@ TEST(Resp3Test, TodaysClientHandshakesPipelined) {
   {
     Client client(cluster.port());
     const std::string info = client.Command({"INFO"});
-    EXPECT_TRUE(absl::StartsWith(info, "$")) << Show(info);
-    EXPECT_NE(info.find("\r\nloading:0\r\n"), std::string::npos) << Show(info, 3000);
+    EXPECT_TRUE(absl::StartsWith(info, "$")) << ShowBytes(info);
+    EXPECT_NE(info.find("\r\nloading:0\r\n"), std::string::npos) << ShowBytes(info, 3000);
     EXPECT_EQ(client.Command({"CLIENT", "SETNAME", "io"}), kOk);
     EXPECT_EQ(client.Command({"GET", "hs:node"}), Bulk("1"));
   }

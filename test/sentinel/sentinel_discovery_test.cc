@@ -18,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "api/config/v1/bootstrap.pb.h"
 #include "api/discovery.h"
@@ -34,6 +35,23 @@ using protocols::redis::sentinel::Address;
 using protocols::redis::sentinel::OptionsFromPool;
 using protocols::redis::sentinel::SentinelDiscovery;
 using protocols::redis::sentinel::SentinelOptions;
+
+// True once each sentinel but those in `dead` has a client subscribed to it (CLIENT LIST shows
+// sub= or psub= above 0): the watcher's subscriptions are up and no event can be missed.
+bool SubscriptionsUp(SentinelCluster& cluster, const std::vector<size_t>& dead = {}) {
+  for (size_t j = 0; j < cluster.sentinel_count(); ++j) {
+    if (std::find(dead.begin(), dead.end(), j) != dead.end()) continue;
+    const std::string clients = cluster.SentinelCommand(j, {"CLIENT", "LIST"});
+    bool subscribed = false;
+    for (absl::string_view line : absl::StrSplit(clients, '\n')) {
+      subscribed = subscribed || (!absl::StrContains(line, " sub=0 ") &&
+                                  absl::StrContains(line, " sub=")) ||
+                   (!absl::StrContains(line, " psub=0 ") && absl::StrContains(line, " psub="));
+    }
+    if (!subscribed) return false;
+  }
+  return true;
+}
 
 // A pool whose servers are the masters by name, starting at deliberately wrong addresses
 // (port 1), so that every resolved address provably came from the sentinels.
@@ -310,17 +328,18 @@ TEST(SentinelDiscoveryTest, ForcedFailoverIsReported) {
   ASSERT_EQ(discovery.ResolveAll(absl::Seconds(5)).size(), 2u);
   Recorder recorder;
   ASSERT_TRUE(discovery.Start(recorder.Callback()).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // subscriptions up
+  ASSERT_TRUE(WaitUntil([&] { return SubscriptionsUp(cluster); }));
 
   const absl::Time start = absl::Now();
   std::string reply;
   // NOGOODSLAVE until the sentinel refreshed the replica's INFO: retry briefly.
-  for (int i = 0; i < 50; ++i) {
-    reply = cluster.SentinelCommand(2, {"SENTINEL", "FAILOVER", "shard-a"});
-    if (reply == "+OK\r\n") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  ASSERT_EQ(reply, "+OK\r\n");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        reply = cluster.SentinelCommand(2, {"SENTINEL", "FAILOVER", "shard-a"});
+        return reply == "+OK\r\n";
+      },
+      std::chrono::milliseconds(10000), std::chrono::milliseconds(200)))
+      << reply;
   const absl::Time seen = recorder.WaitFor("shard-a", cluster.replica_port(0), absl::Seconds(30));
   ASSERT_NE(seen, absl::InfiniteFuture()) << "no switch reported";
   std::printf("SENTINEL FAILOVER -> changed(shard-a at its replica): %.0f ms\n",
@@ -350,7 +369,7 @@ TEST(SentinelDiscoveryTest, KilledMasterIsReplacedWithOneSentinelDown) {
   cluster.sentinel(0).Kill(SIGKILL);
   Recorder recorder;
   ASSERT_TRUE(discovery.Start(recorder.Callback()).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(WaitUntil([&] { return SubscriptionsUp(cluster, /*dead=*/{0}); }));
 
   const absl::Time killed = absl::Now();
   cluster.master(0).Kill();
@@ -384,7 +403,7 @@ TEST(SentinelDiscoveryTest, ReplicaChangesAreReported) {
   ASSERT_EQ(discovery.ResolveAll(absl::Seconds(5)).size(), 2u);
   Recorder recorder;
   ASSERT_TRUE(discovery.Start(recorder.Callback()).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(WaitUntil([&] { return SubscriptionsUp(cluster); }));
 
   absl::Time start = absl::Now();
   cluster.replica(0).Kill();

@@ -22,15 +22,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-bool WaitUntil(const std::function<bool()>& done, milliseconds timeout = milliseconds(10000)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return done();
-}
-
 // redis-server with TLS only (--port 0) on a free port.
 class TlsRedis {
  public:

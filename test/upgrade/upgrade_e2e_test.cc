@@ -48,17 +48,6 @@ ino_t Inode(const std::string& path) {
   return stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
-// Waits until `done()` or the timeout; true when done.
-template <typename F>
-bool WaitFor(F done, milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return done();
-}
-
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;
@@ -189,7 +178,7 @@ class UpgradeE2e : public ::testing::Test {
     std::this_thread::sleep_for(milliseconds(300));  // traffic before
     auto next = StartProxy(redis_port);
     EXPECT_TRUE(next->ok()) << next->Log();
-    EXPECT_TRUE(WaitFor([&] { return !old.process().Running(); }, milliseconds(30000)))
+    EXPECT_TRUE(WaitUntil([&] { return !old.process().Running(); }, milliseconds(30000)))
         << "the old proxy did not exit after the upgrade\n"
         << old.Log();
     EXPECT_EQ(old.Stop(), 0) << old.Log();
@@ -205,7 +194,7 @@ class UpgradeE2e : public ::testing::Test {
     EXPECT_TRUE(absl::SimpleAtoi(ReadFile(pid_file_), &pid)) << ReadFile(pid_file_);
     EXPECT_EQ(pid, next->process().pid());
     // The new process serves the upgrade socket for the next upgrade.
-    EXPECT_TRUE(WaitFor(
+    EXPECT_TRUE(WaitUntil(
         [&] {
           const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
           sockaddr_un addr{};
@@ -243,7 +232,7 @@ TEST_F(UpgradeE2e, NoConnectionRefusedOrResetAcrossTwoUpgrades) {
   ASSERT_TRUE(redis.ok());
   auto a = StartProxy(redis.port());
   ASSERT_TRUE(a->ok()) << a->Log();
-  ASSERT_TRUE(WaitFor([&] { return Inode(upgrade_socket_) != 0; }, milliseconds(5000)))
+  ASSERT_TRUE(WaitUntil([&] { return Inode(upgrade_socket_) != 0; }, milliseconds(5000)))
       << a->Log();
   ExpectServes(1);
 
@@ -270,20 +259,21 @@ TEST_F(UpgradeE2e, RequestInFlightIsAnsweredByTheOldProcess) {
   ASSERT_TRUE(WaitForPortWhileRunning(redis, redis_port, milliseconds(10000)));
   auto a = StartProxy(redis_port);
   ASSERT_TRUE(a->ok()) << a->Log();
-  ASSERT_TRUE(WaitFor([&] { return Inode(upgrade_socket_) != 0; }, milliseconds(5000)));
+  ASSERT_TRUE(WaitUntil([&] { return Inode(upgrade_socket_) != 0; }, milliseconds(5000)));
 
   Client inflight(port_, milliseconds(20000));
   ASSERT_TRUE(inflight.connected());
   ASSERT_EQ(inflight.Command({"SET", "inflight", "from-a"}), "+OK\r\n");
   redis.Kill(SIGSTOP);
   ASSERT_TRUE(inflight.Send(Resp({"GET", "inflight"})));
-  std::this_thread::sleep_for(milliseconds(200));  // forwarded to the paused backend
+  ASSERT_TRUE(WaitUntil([&] { return UnreadBytesAt(redis_port) > 0; }, milliseconds(5000)))
+      << "the GET never reached the paused backend";
 
   auto b = StartProxy(redis_port);
   EXPECT_TRUE(b->ok()) << b->Log();
   // Committed: A acknowledged (B says so in its log). The upgrade socket's inode cannot tell:
   // B unlinks A's file and binds a new one, which may get the same inode number.
-  const bool committed = WaitFor(
+  const bool committed = WaitUntil(
       [&] { return b->Log().find("upgrade: took over from pid") != std::string::npos; },
       milliseconds(15000));
   EXPECT_TRUE(committed) << "A:\n" << a->Log() << "\nB:\n" << b->Log();
@@ -291,7 +281,7 @@ TEST_F(UpgradeE2e, RequestInFlightIsAnsweredByTheOldProcess) {
   redis.Kill(SIGCONT);
   EXPECT_EQ(inflight.ReadReply(), "$6\r\nfrom-a\r\n") << a->Log();
 
-  EXPECT_TRUE(WaitFor([&] { return !a->process().Running(); }, milliseconds(30000))) << a->Log();
+  EXPECT_TRUE(WaitUntil([&] { return !a->process().Running(); }, milliseconds(30000))) << a->Log();
   EXPECT_EQ(a->Stop(), 0) << a->Log();
   // B serves, on the same backend.
   Client client(port_);

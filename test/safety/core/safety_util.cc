@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -24,20 +25,6 @@
 #include "absl/strings/str_split.h"
 
 namespace proxy::safety_test {
-
-bool WaitUntil(const std::function<bool()>& done, milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-}
-
-int WaitExit(Process& process, milliseconds timeout) {
-  if (!WaitUntil([&] { return !process.Running(); }, timeout)) return -2;
-  return process.Stop();  // already reaped: its recorded exit status
-}
 
 // ---------------------------------------------------------------------------------------------
 // Redis
@@ -97,29 +84,6 @@ std::string Memcached::Direct(const std::string& request) {
   return conn.ReadMemcacheReply();
 }
 
-size_t MemcacheReplyLength(absl::string_view data) {
-  if (!absl::StartsWith(data, "VALUE ")) {
-    const size_t eol = data.find("\r\n");
-    return eol == absl::string_view::npos ? 0 : eol + 2;
-  }
-  size_t pos = 0;
-  while (absl::StartsWith(data.substr(pos), "VALUE ")) {
-    const size_t eol = data.find("\r\n", pos);
-    if (eol == absl::string_view::npos) return 0;
-    // VALUE <key> <flags> <bytes> [<cas>]
-    std::vector<absl::string_view> fields =
-        absl::StrSplit(data.substr(pos, eol - pos), ' ', absl::SkipEmpty());
-    size_t bytes = 0;
-    if (fields.size() < 4 || !absl::SimpleAtoi(fields[3], &bytes)) return 0;
-    pos = eol + 2 + bytes + 2;
-    if (data.size() < pos) return 0;
-  }
-  if (!absl::StartsWith(data.substr(pos), "END\r\n")) {
-    return data.size() >= pos + 5 ? pos : 0;  // malformed: give back what was framed
-  }
-  return pos + 5;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Proxy
 
@@ -162,98 +126,6 @@ std::string Proxy::Stats() const {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Conn
-
-Conn::Conn(int port, milliseconds timeout) {
-  fd_ = ConnectTo(port);
-  if (fd_ >= 0) {
-    timeval tv{static_cast<time_t>(timeout.count() / 1000),
-               static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  }
-}
-
-Conn::~Conn() { Close(); }
-
-void Conn::Close() {
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
-}
-
-bool Conn::Send(absl::string_view bytes) {
-  size_t sent = 0;
-  while (sent < bytes.size()) {
-    const ssize_t n = send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) {
-      if (n < 0 && errno == EINTR) continue;
-      return false;
-    }
-    sent += static_cast<size_t>(n);
-  }
-  return true;
-}
-
-bool Conn::Fill() {
-  char chunk[65536];
-  for (;;) {
-    const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
-    if (n > 0) {
-      buffer_.append(chunk, static_cast<size_t>(n));
-      return true;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    return false;
-  }
-}
-
-std::string Conn::ReadReply() {
-  for (;;) {
-    const size_t len = RespLength(buffer_);
-    if (len > 0) {
-      std::string reply = buffer_.substr(0, len);
-      buffer_.erase(0, len);
-      return reply;
-    }
-    if (fd_ < 0 || !Fill()) return "";
-  }
-}
-
-std::string Conn::ReadMemcacheReply() {
-  for (;;) {
-    const size_t len = MemcacheReplyLength(buffer_);
-    if (len > 0) {
-      std::string reply = buffer_.substr(0, len);
-      buffer_.erase(0, len);
-      return reply;
-    }
-    if (fd_ < 0 || !Fill()) return "";
-  }
-}
-
-std::string Conn::Command(const std::vector<std::string>& args) {
-  if (!Send(Resp(args))) return "";
-  return ReadReply();
-}
-
-std::string Conn::ReadAll(bool* closed) {
-  char chunk[65536];
-  for (;;) {
-    const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
-    if (n > 0) {
-      buffer_.append(chunk, static_cast<size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (closed != nullptr) *closed = n == 0 || (n < 0 && errno == ECONNRESET);
-    break;
-  }
-  std::string all;
-  all.swap(buffer_);
-  return all;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Readings
 
 long long StatsField(const std::string& json, const std::string& object, const std::string& key) {
@@ -271,19 +143,6 @@ long long StatsField(const std::string& json, const std::string& object, const s
   long long value = -1;
   if (!absl::SimpleAtoi(json.substr(begin, end - begin), &value)) return -1;
   return value;
-}
-
-long long ProcStatusKb(pid_t pid, const std::string& field) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) != 0) continue;
-    std::istringstream fields(line.substr(field.size() + 1));
-    long long kb = -1;
-    fields >> kb;
-    return kb;
-  }
-  return -1;
 }
 
 long long CpuTicks(pid_t pid) {
@@ -311,23 +170,10 @@ int OpenFds(pid_t pid) {
 }
 
 int CloseWaitCount(int port) {
-  int count = 0;
-  for (const char* path : {"/proc/net/tcp", "/proc/net/tcp6"}) {
-    std::ifstream in(path);
-    std::string line;
-    std::getline(in, line);  // header
-    while (std::getline(in, line)) {
-      std::istringstream fields(line);
-      std::string slot, local, remote, state;
-      fields >> slot >> local >> remote >> state;
-      const size_t colon = local.rfind(':');
-      if (colon == std::string::npos) continue;
-      unsigned int local_port = 0;
-      if (!absl::SimpleHexAtoi(local.substr(colon + 1), &local_port)) continue;
-      if (static_cast<int>(local_port) == port && state == "08") ++count;  // 08: CLOSE_WAIT
-    }
-  }
-  return count;
+  const std::vector<test::TcpSocket> sockets = test::SocketsAt(port);
+  return static_cast<int>(std::count_if(sockets.begin(), sockets.end(), [](const auto& socket) {
+    return socket.state == 0x08;  // CLOSE_WAIT
+  }));
 }
 
 std::string RedisPoolYaml(const std::string& name, int listen_port,

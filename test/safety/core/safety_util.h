@@ -26,15 +26,13 @@ using test::RespLength;
 using test::Runfile;
 using test::TempPath;
 
-// Polls `done` every 10 ms until it is true or `timeout` passes.
-bool WaitUntil(const std::function<bool()>& done, milliseconds timeout);
+// From the integration harness.
+using test::WaitUntil;
 
 using test::ConnectTo;
 using test::WaitForPortWhileRunning;
 
-// Waits up to `timeout` for `process` to exit by itself: its exit status, or -2 if it is still
-// running (it is then left running).
-int WaitExit(Process& process, milliseconds timeout);
+using test::WaitExit;
 
 // redis-server on a free port that can be paused (SIGSTOP: it neither reads nor answers).
 class Redis {
@@ -74,9 +72,7 @@ class Memcached {
   Process process_;
 };
 
-// One memcache reply at the head of `data` (a line, or VALUE blocks through END); 0 when
-// incomplete.
-size_t MemcacheReplyLength(absl::string_view data);
+using test::MemcacheReplyLength;
 
 // //:proxy on `yaml`, with a stats port of its own; waits until every listen port accepts.
 class Proxy {
@@ -99,36 +95,13 @@ class Proxy {
   Process process_;
 };
 
-// A blocking RESP/memcache client with receive/send timeouts (unlike test::Client it can close
-// early, exposes its socket for shutdown(2), and ReadAll says whether the peer closed).
-class Conn {
- public:
-  explicit Conn(int port, milliseconds timeout = milliseconds(10000));
-  ~Conn();
-  Conn(const Conn&) = delete;
-  Conn& operator=(const Conn&) = delete;
-  bool connected() const { return fd_ >= 0; }
-  int fd() const { return fd_; }
-  bool Send(absl::string_view bytes);
-  // One complete RESP reply, or "" on timeout/close.
-  std::string ReadReply();
-  std::string Command(const std::vector<std::string>& args);
-  // One memcache reply (see MemcacheReplyLength), or "" on timeout/close.
-  std::string ReadMemcacheReply();
-  // Everything until the peer closes or the timeout passes; `closed` says which.
-  std::string ReadAll(bool* closed = nullptr);
-  void Close();
-
- private:
-  bool Fill();
-  int fd_ = -1;
-  std::string buffer_;
-};
+// A blocking RESP/memcache client with receive/send timeouts (test::Client).
+using Conn = test::Client;
 
 // The number after "key": inside the object "object" of a stats JSON document; -1 if absent.
 long long StatsField(const std::string& json, const std::string& object, const std::string& key);
 // A field of /proc/PID/status in kB (VmRSS, VmHWM); -1 when unreadable.
-long long ProcStatusKb(pid_t pid, const std::string& field);
+using test::ProcStatusKb;
 // User + system CPU time of a process in clock ticks; -1 when unreadable.
 long long CpuTicks(pid_t pid);
 // Open file descriptors of a process; -1 when unreadable.

@@ -213,24 +213,17 @@ INSTANTIATE_TEST_SUITE_P(WithAndWithoutTimeout, SharedConnection, ::testing::Boo
 // ---------------------------------------------------------------------------------------------
 // Finding 8 (memcache): a 20 MB multi-get costs the proxy a small multiple of its size.
 
-uint64_t PeakRssKiB(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (absl::StartsWith(line, "VmHWM:")) {
-      uint64_t kib = 0;
-      std::vector<absl::string_view> t = absl::StrSplit(line, ' ', absl::SkipWhitespace());
-      if (t.size() >= 2 && absl::SimpleAtoi(t[1], &kib)) return kib;
-    }
-  }
-  return 0;
+// The proxy's peak resident size (VmHWM) in KiB, 0 when unreadable.
+uint64_t PeakKb(pid_t pid) {
+  const long kb = ProcStatusKb(pid, "VmHWM");
+  return kb > 0 ? static_cast<uint64_t>(kb) : 0;
 }
 
 class HugeMultiGet : public SharedConnection {};
 
 TEST_P(HugeMultiGet, PeakMemoryStaysASmallMultipleOfTheLine) {
   constexpr size_t kLine = 20u << 20;
-  const uint64_t before = PeakRssKiB(proxy_->process().pid());
+  const uint64_t before = PeakKb(proxy_->process().pid());
   ASSERT_GT(before, 0u);
   std::string line;
   if (GetParam()) {
@@ -255,7 +248,7 @@ TEST_P(HugeMultiGet, PeakMemoryStaysASmallMultipleOfTheLine) {
   Client b(listen_);
   ASSERT_TRUE(b.Send("get secret1\r\n"));
   EXPECT_EQ(b.ReadMemcacheReply(), kSecret);
-  const uint64_t after = PeakRssKiB(proxy_->process().pid());
+  const uint64_t after = PeakKb(proxy_->process().pid());
   const uint64_t growth_mib = (after - before) / 1024;
   std::cerr << "proxy VmHWM " << before / 1024 << " MiB -> " << after / 1024 << " MiB for a "
             << line.size() / (1 << 20) << " MiB get line\n";
@@ -277,7 +270,7 @@ TEST(HugeSplitMultiGet, PeakMemoryStaysASmallMultipleOfTheLine) {
                                   ":1\n   - 127.0.0.1:", ports[1], ":1\n"),
                      {listen});
   ASSERT_TRUE(proxy.ok()) << proxy.Log();
-  const uint64_t before = PeakRssKiB(proxy.process().pid());
+  const uint64_t before = PeakKb(proxy.process().pid());
   std::string line = "get";
   for (int i = 0; line.size() < (20u << 20) - 32; ++i) {
     absl::StrAppend(&line, " key-", 100000000000000 + i);
@@ -286,7 +279,7 @@ TEST(HugeSplitMultiGet, PeakMemoryStaysASmallMultipleOfTheLine) {
   Client a(listen, milliseconds(60000));
   ASSERT_TRUE(a.Send(line));
   EXPECT_EQ(a.ReadMemcacheReply(), "END\r\n");
-  const uint64_t after = PeakRssKiB(proxy.process().pid());
+  const uint64_t after = PeakKb(proxy.process().pid());
   std::cerr << "proxy VmHWM " << before / 1024 << " MiB -> " << after / 1024
             << " MiB for a split " << line.size() / (1 << 20) << " MiB get line\n";
   EXPECT_LE((after - before) / 1024, 6 * 20u);

@@ -114,17 +114,4 @@ double CpuSeconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-long RssKib(pid_t pid) {
-  const std::string status = ReadFileText(absl::StrCat("/proc/", pid, "/status"));
-  for (absl::string_view line : absl::StrSplit(status, '\n')) {
-    if (!absl::StartsWith(line, "VmRSS:")) continue;
-    line.remove_prefix(6);
-    std::vector<std::string> parts =
-        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-    long kib = 0;
-    if (!parts.empty() && absl::SimpleAtoi(parts[0], &kib)) return kib;
-  }
-  return -1;
-}
-
 }  // namespace proxy::test

@@ -51,7 +51,5 @@ bool WaitForText(const std::string& path, const std::string& needle,
                  std::chrono::milliseconds timeout);
 // CPU time (user + system) used so far by `pid`, in seconds; -1 if unknown.
 double CpuSeconds(pid_t pid);
-// Resident set size of `pid` in KiB (VmRSS); -1 if unknown.
-long RssKib(pid_t pid);
 
 }  // namespace proxy::test
