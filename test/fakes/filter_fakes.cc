@@ -169,6 +169,9 @@ void FakeFilterCallbacks::Reset() {
   local_replies_.clear();
 }
 
+// Test data for the filter tests: an imaginary protocol's refusal reasons, in the shape of
+// redis's and memcache's. It does not mirror the real codecs (redis's reasons are the command
+// table's, protocols/redis/command_table.cc, and are tested in test/protocols/redis/).
 absl::string_view FakeCodec::UnsupportedReason(absl::string_view command) const {
   static const auto* reasons = new std::map<std::string, std::string>{
       {"KEYS", "keys are spread over several servers; run it on each server directly"},

@@ -41,7 +41,8 @@ TEST(KetamaTest, BuildRejectsEmptySetAndZeroWeight) {
 }
 
 TEST(KetamaTest, EqualWeightsGet156PointsExactlyWhereSinglePrecisionSaysSo) {
-  // From the spec (6.3): the pool sizes <= 200 whose equal servers get 156 points, not 160.
+  // twemproxy computes the points per server in single precision (docs/compatibility.md): the
+  // pool sizes <= 200 whose equal servers get 156 points, not 160.
   const std::set<uint32_t> short_sizes = {25,  47,  50,  55,  61,  71,  94,  100, 107, 109,
                                           110, 115, 122, 142, 159, 163, 188, 193, 200};
   for (uint32_t n = 1; n <= 200; ++n) {

@@ -106,7 +106,12 @@ class RedisServer {
   int port() const { return port_; }
   bool ok() const { return ok_; }
   void Stop() { process_.Stop(); }
-  void Kill() { process_.Kill(9); }
+  // SIGKILL, then waits until the process is gone (reaped), so that a test never sees it as
+  // running after Kill() returns.
+  void Kill() {
+    process_.Kill(9);
+    WaitExit(process_, std::chrono::seconds(5));
+  }
   // Starts it again on the same port.
   bool Restart();
   // The process, e.g. to pause it with SIGSTOP / SIGCONT.
@@ -126,7 +131,12 @@ class MemcachedServer {
   int port() const { return port_; }
   bool ok() const { return ok_; }
   void Stop() { process_.Stop(); }
-  void Kill() { process_.Kill(9); }
+  // SIGKILL, then waits until the process is gone (reaped), so that a test never sees it as
+  // running after Kill() returns.
+  void Kill() {
+    process_.Kill(9);
+    WaitExit(process_, std::chrono::seconds(5));
+  }
   bool Restart();
   // The process, e.g. to pause it with SIGSTOP / SIGCONT.
   Process& process() { return process_; }

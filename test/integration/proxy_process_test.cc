@@ -109,6 +109,10 @@ TEST(ProxyProcessTest, TwoWorkersServeAndKeepServerConnectionsPerWorker) {
   const int backend = BackendClients(redis.port());
   EXPECT_GE(backend, 1);
   EXPECT_LE(backend, 2) << "server_connections: 1 per worker, 2 workers";
+  // INFO tells how many workers the process runs, whichever worker answers.
+  Client client(port);
+  const std::string info = client.Command({"INFO", "server"});
+  EXPECT_NE(info.find("proxy_workers:2\r\n"), std::string::npos) << info;
 }
 
 TEST(ProxyProcessTest, BackendHostNamesResolveAndUnknownHostsAreHostDown) {

@@ -507,7 +507,7 @@ TEST_P(InvalidConfigTest, IsRejectedAtTheOffendingValue) {
   EXPECT_TRUE(HasError(result, c.line, c.column, c.pool, c.key, c.message));
 }
 
-INSTANTIATE_TEST_SUITE_P(Spec15, InvalidConfigTest, testing::ValuesIn(kInvalidCases),
+INSTANTIATE_TEST_SUITE_P(Invalid, InvalidConfigTest, testing::ValuesIn(kInvalidCases),
                          [](const testing::TestParamInfo<InvalidCase>& info) {
                            return std::string(info.param.name);
                          });
