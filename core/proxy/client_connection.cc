@@ -980,9 +980,19 @@ void ClientConnection::OnServerReply(PendingRequest* p, EvBuffer& from, size_t w
     DrainFinished();
     return;
   }
-  if (p->reply_buffer == nullptr) p->reply_buffer = std::make_unique<EvBuffer>();
-  from.MoveTo(*p->reply_buffer, wire_size);
-  p->reply_in_buffer = true;
+  // It waits for the requests ahead of it. A small reply is copied into the request's text,
+  // whose capacity survives recycling (no allocation once warm); a large one moves its chains
+  // into a buffer of its own (no copy). Out-of-order replies are the rule, not the exception,
+  // when a pipelined client's keys live on several servers.
+  if (wire_size <= kHeldReplyCopyBytes) {
+    p->reply_text.resize(wire_size);
+    from.CopyOut(0, wire_size, p->reply_text.data());
+    from.Drain(wire_size);
+  } else {
+    if (p->reply_buffer == nullptr) p->reply_buffer = std::make_unique<EvBuffer>();
+    from.MoveTo(*p->reply_buffer, wire_size);
+    p->reply_in_buffer = true;
+  }
   p->done = true;
   Hold(p, wire_size);
   CheckOutputLimit();

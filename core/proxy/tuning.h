@@ -57,5 +57,11 @@ inline constexpr size_t kMaxFreeRequests = 4096;
 // requests) go back to the allocator.
 inline constexpr size_t kKeepRequestBytes = size_t{64} << 10;
 inline constexpr size_t kKeepRequestElements = 64;
+// A reply that must wait for the replies ahead of it is copied when it is at most this long
+// (into PendingRequest::reply_text, reused across requests), and moved as buffer chains when
+// longer: copying a few hundred bytes is cheaper than the three allocations of a buffer of its
+// own (measured with perf at -P 16 over four servers: malloc and free were 8% of the proxy's
+// CPU, most of it here; docs/bench/2026-12-07-issue15-profile.md).
+inline constexpr size_t kHeldReplyCopyBytes = 512;
 
 }  // namespace proxy

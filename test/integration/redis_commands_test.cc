@@ -8,6 +8,7 @@
 // Every process is started by the test itself and stopped by the harness destructors; waits
 // are polls with deadlines, never sleeps.
 #include <algorithm>
+#include <csignal>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -393,6 +394,74 @@ TEST(RedisCommandsTest, PipelineOfTenThousandMixedCommands) {
     const int owner = cluster.OwnerOf(k);
     ASSERT_GE(owner, 0) << k;
     EXPECT_EQ(cluster.backend(owner).Command({"GET", k}), Bulk(v)) << k;
+  }
+}
+
+// Replies that come back before the replies ahead of them wait in the proxy: short ones as a
+// copy, long ones as buffer chains (core/proxy/tuning.h, kHeldReplyCopyBytes). The first
+// server is stopped so that every other reply of the pipeline must wait, whatever its size
+// around that threshold, and the client still gets each reply whole and in order.
+TEST(RedisCommandsTest, RepliesHeldForOrderingKeepTheirBytesAtEverySize) {
+  ProxiedRedis cluster;
+  ASSERT_TRUE(cluster.Start());
+  auto client = cluster.Connect(milliseconds(20000));
+  const std::vector<std::string> keys = cluster.KeysOnDistinctServers(*client, "held:", 3);
+  ASSERT_EQ(keys.size(), 3u);
+  // Values whose replies ("$N\r\n" + N bytes + "\r\n") fall on both sides of 512 bytes, and
+  // one far beyond it.
+  std::vector<size_t> sizes;
+  for (size_t n = 480; n <= 520; ++n) sizes.push_back(n);
+  sizes.push_back(0);
+  sizes.push_back(1);
+  sizes.push_back(4096);
+  sizes.push_back(300000);
+  std::string wire = Resp({"SET", keys[0], "head"});
+  std::vector<std::string> values;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    values.push_back(std::string(sizes[i], static_cast<char>('a' + i % 26)));
+    wire += Resp({"SET", absl::StrCat(keys[1 + i % 2], ":", i), values.back()});
+  }
+  ASSERT_TRUE(client->Send(wire));
+  for (size_t i = 0; i <= sizes.size(); ++i) ASSERT_EQ(client->ReadReply(), kOk) << i;
+  // The keys with a ":i" suffix are placed by their own hash: find where each lives.
+  std::vector<int> owners;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    owners.push_back(cluster.OwnerOf(absl::StrCat(keys[1 + i % 2], ":", i)));
+    ASSERT_GE(owners.back(), 0);
+  }
+  const int stopped = cluster.OwnerOf(keys[0]);
+  ASSERT_GE(stopped, 0);
+  // GET of the stopped server's key first, then every value; the replies of the other servers
+  // arrive first and are held.
+  int64_t before[8] = {};
+  for (size_t s = 0; s < cluster.size(); ++s) {
+    before[s] = RedisInfoField(cluster.backend(s), "stats", "total_commands_processed");
+  }
+  int64_t expected[8] = {};
+  wire = Resp({"GET", keys[0]});
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    wire += Resp({"GET", absl::StrCat(keys[1 + i % 2], ":", i)});
+    ++expected[owners[i]];
+  }
+  cluster.redis(static_cast<size_t>(stopped)).process().Kill(SIGSTOP);
+  ASSERT_TRUE(client->Send(wire));
+  // Every running server has answered its GETs (its count includes our INFO requests too).
+  for (size_t s = 0; s < cluster.size(); ++s) {
+    if (static_cast<int>(s) == stopped || expected[s] == 0) continue;
+    EXPECT_TRUE(WaitUntil(
+        [&] {
+          return RedisInfoField(cluster.backend(s), "stats", "total_commands_processed") >=
+                 before[s] + expected[s];
+        },
+        seconds(10)))
+        << "server " << s;
+  }
+  cluster.redis(static_cast<size_t>(stopped)).process().Kill(SIGCONT);
+  EXPECT_EQ(client->ReadReply(), Bulk("head"));
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    const std::string reply = client->ReadReply();
+    EXPECT_EQ(reply.size(), Bulk(values[i]).size()) << "value of " << sizes[i] << " bytes";
+    EXPECT_TRUE(reply == Bulk(values[i])) << "value of " << sizes[i] << " bytes";
   }
 }
 
