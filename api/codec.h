@@ -476,21 +476,8 @@ class CodecFactory {
                                                     const PoolSourceView& source) const {
     return {};
   }
-  // The same for a pool made in code rather than read from YAML: nothing counts as written, so
-  // only the checks of the fields' values apply.
-  std::vector<PoolConfigIssue> ValidatePool(const config::v1::Pool& pool) const;
   // The codec for one pool (its settings: redis_auth, redis_db, ...).
   virtual CodecPtr Create(const config::v1::Pool& pool) const = 0;
 };
-
-inline std::vector<PoolConfigIssue> CodecFactory::ValidatePool(
-    const config::v1::Pool& pool) const {
-  struct Unwritten final : PoolSourceView {
-    bool Written(absl::string_view) const override { return false; }
-    std::vector<std::string> Names(absl::string_view) const override { return {}; }
-    int Line(absl::string_view, int, int) const override { return 0; }
-  };
-  return ValidatePool(pool, Unwritten());
-}
 
 }  // namespace proxy
