@@ -46,6 +46,14 @@ bool ReplicaCanServe(const Request& request) {
 // When the process started (static initialisation), for INFO's uptime.
 const std::chrono::steady_clock::time_point kProcessStart = std::chrono::steady_clock::now();
 
+// Takes the reply's `wire_size` bytes from `from` into the request's text (whose capacity is
+// kept when the request is recycled).
+void CopyReplyText(PendingRequest* p, EvBuffer& from, size_t wire_size) {
+  p->reply_text.resize(wire_size);
+  from.CopyOut(0, wire_size, p->reply_text.data());
+  from.Drain(wire_size);
+}
+
 // A reply or reason made printable and short for one log line.
 std::string LogText(absl::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
@@ -964,9 +972,7 @@ void ClientConnection::OnServerReply(PendingRequest* p, EvBuffer& from, size_t w
   p->outcome.reply_bytes = wire_size;
   if (p->chain->rewrites_replies) {
     // A filter changes replies: hand it the reply as one string, then queue that.
-    p->reply_text.resize(wire_size);
-    from.CopyOut(0, wire_size, p->reply_text.data());
-    from.Drain(wire_size);
+    CopyReplyText(p, from, wire_size);
     RewriteReply(p, &p->reply_text);
     Hold(p, p->reply_text.size());
     OnRequestDone(p);
@@ -985,9 +991,7 @@ void ClientConnection::OnServerReply(PendingRequest* p, EvBuffer& from, size_t w
   // into a buffer of its own (no copy). Out-of-order replies are the rule, not the exception,
   // when a pipelined client's keys live on several servers.
   if (wire_size <= kHeldReplyCopyBytes) {
-    p->reply_text.resize(wire_size);
-    from.CopyOut(0, wire_size, p->reply_text.data());
-    from.Drain(wire_size);
+    CopyReplyText(p, from, wire_size);
   } else {
     if (p->reply_buffer == nullptr) p->reply_buffer = std::make_unique<EvBuffer>();
     from.MoveTo(*p->reply_buffer, wire_size);
