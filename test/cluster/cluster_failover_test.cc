@@ -64,8 +64,8 @@ TEST(ClusterFailoverTest, KilledMasterReplicaPromotedAndItsSlotsServedAgain) {
   ASSERT_TRUE(WaitUntil([&] { return cluster.ReplicasCaughtUp(); }, milliseconds(10000)));
   const double changes_before = proxy.TopologyChanges();
 
-  cluster.server(victim).Kill();
   const auto killed = steady_clock::now();
+  cluster.server(victim).Kill();
 
   // The first good reply for a key of the victim's slots.
   const std::string& probe = victim_keys[0];

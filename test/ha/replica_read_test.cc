@@ -396,8 +396,8 @@ TEST_F(ReplicaReadTest, AKilledReplicaIsSkippedAndReadFromReplicaFailsClearly) {
   ASSERT_EQ(client.Command({"GET", keys_[0][0]}), Bulk(ValueOf(keys_[0][0])));
   ASSERT_EQ(Calls(replica_port(0, 0), "get"), 1) << "served by the replica before the kill";
 
-  replicas_[0][0]->Kill();
   const auto killed = steady_clock::now();
+  replicas_[0][0]->Kill();
   // Reads go on while the proxy finds out; per the contract only a request that meets the dead
   // replica's connection may fail (the replica is skipped from then on), and the next check
   // (every 200 ms) marks it out of sync.
@@ -483,8 +483,8 @@ TEST_F(ReplicaReadTest, TheChecksAloneFindAKilledReplica) {
   // The proxy holds a connection to the replica when it dies.
   ASSERT_EQ(client.Command({"GET", keys_[0][0]}), Bulk(ValueOf(keys_[0][0])));
   ASSERT_EQ(Calls(replica_port(0, 0), "get"), 1);
-  replicas_[0][0]->Kill();
   const auto killed = steady_clock::now();
+  replicas_[0][0]->Kill();
   ASSERT_TRUE(
       WaitUntil([&] { return HasState(ServerLine(admin_, "a-r1"), "out_of_sync"); }, kCheckWait))
       << ServerLine(admin_, "a-r1") << "\n"

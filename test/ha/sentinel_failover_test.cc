@@ -118,8 +118,8 @@ TEST(SentinelFailoverTest, AKilledMasterFailsOverAndTheOtherShardNeverNotices) {
   });
   std::this_thread::sleep_for(milliseconds(500));
   const int old_master = cluster.master_port(0);
-  cluster.master(0).Kill();
   const auto killed_at = steady_clock::now();
+  cluster.master(0).Kill();
   killed = true;
   // Sentinel's own view: when it names a new master for shard-a.
   steady_clock::time_point switched_at{};

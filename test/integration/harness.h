@@ -107,7 +107,7 @@ class RedisServer {
   bool ok() const { return ok_; }
   void Stop() { process_.Stop(); }
   // SIGKILL, then waits until the process is gone (reaped), so that a test never sees it as
-  // running after Kill() returns.
+  // running after Kill() returns (a test timing from the kill reads the clock before Kill()).
   void Kill() {
     process_.Kill(9);
     WaitExit(process_, std::chrono::seconds(5));
@@ -132,7 +132,7 @@ class MemcachedServer {
   bool ok() const { return ok_; }
   void Stop() { process_.Stop(); }
   // SIGKILL, then waits until the process is gone (reaped), so that a test never sees it as
-  // running after Kill() returns.
+  // running after Kill() returns (a test timing from the kill reads the clock before Kill()).
   void Kill() {
     process_.Kill(9);
     WaitExit(process_, std::chrono::seconds(5));

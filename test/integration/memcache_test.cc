@@ -1148,8 +1148,8 @@ TEST(MemcacheEjection, DeadServersKeysMoveToLiveServersAndReturnAfterTheRetryTim
   ASSERT_EQ(Roundtrip(*direct[kVictim], Get(victim_key)), Hit(victim_key, "before"));
   ASSERT_EQ(Roundtrip(client, Set(live_key, "live")), kStored);
 
-  memcached[kVictim]->Kill();
   const auto killed_at = Clock::now();
+  memcached[kVictim]->Kill();
   ASSERT_TRUE(
       WaitUntil([&] { return PortRefuses(memcached[kVictim]->port()); }, milliseconds(5000)));
 
