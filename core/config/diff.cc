@@ -157,6 +157,9 @@ std::vector<std::string> ChangedKeys(const Pool& a, const Pool& b) {
   // the paths changed (docs/tls.md).
   check(SameMessage(a.tls(), b.tls()), "tls");
   check(SameMessage(a.server_tls(), b.server_tls()), "server_tls");
+  // Moves no key: the new per-worker quota applies to new connections; a change of the workers
+  // that accept clients waits for a restart (core/server/server.cc warns).
+  check(a.max_server_connections() == b.max_server_connections(), "max_server_connections");
   return keys;
 }
 

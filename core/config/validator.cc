@@ -297,7 +297,14 @@ void ValidatePool(const Pool& pool, const PoolSource& source, DiagnosticSink* si
   if (pool.client_connections() > 0) {
     sink->Warning(source.KeyOrPool("client_connections"), name, "client_connections",
                   absl::StrCat("shardproxy enforces this limit (twemproxy ignores it): at most ",
-                               pool.client_connections(), " concurrent clients per worker"));
+                               pool.client_connections(), " concurrent clients per worker",
+                               // Fewer workers accept the pool's clients under the cap.
+                               pool.max_server_connections() > 0
+                                   ? absl::StrCat(", and only min(--workers, ",
+                                                  pool.max_server_connections(),
+                                                  ") workers accept them "
+                                                  "(max_server_connections)")
+                                   : ""));
   }
   // 5. at least one server (unless every entry was already reported as broken).
   if (pool.servers().empty() && !source.keys.contains("servers")) {

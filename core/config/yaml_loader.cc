@@ -826,6 +826,11 @@ const std::vector<PoolLoader::Key>& PoolLoader::Keys() {
       // TLS (docs/tls.md): clients to the proxy, the proxy to its servers.
       {"tls", Key::kNode, &L::LoadTlsKey<&Pool::mutable_tls>, nullptr},
       {"server_tls", Key::kNode, &L::LoadTlsKey<&Pool::mutable_server_tls>, nullptr},
+      // The process-wide bound on connections to each server under --workers (issue 15;
+      // core/proxy/connection_budget.h); 0 = no cap.
+      {"max_server_connections", Key::kScalar,
+       &L::LoadNumber<&Pool::set_max_server_connections>,
+       [](Pool* p) { p->set_max_server_connections(0); }},
   };
   return *keys;
 }

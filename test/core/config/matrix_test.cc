@@ -263,7 +263,7 @@ beta:
      "auto_eject_hosts, server_connections, server_retry_timeout, server_failure_limit, servers, "
      "reuseport, filters, protocol, sentinels, sentinel_password, replicas, read_from, "
      "health_check_interval, auto_eject_drop, redis_cluster, client_auth, server_auth, tls, "
-     "server_tls)"},
+     "server_tls, max_server_connections)"},
 
     {"BoolYes", R"EOF(alpha:
   listen: 127.0.0.1:22121

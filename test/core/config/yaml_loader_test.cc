@@ -449,7 +449,7 @@ TEST(YamlLoaderTest, KnownKeysAreTwemproxysPlusOurs) {
                   "server_failure_limit", "servers", "reuseport", "filters",
                   "protocol", "sentinels", "sentinel_password", "replicas", "read_from",
                   "health_check_interval", "auto_eject_drop", "redis_cluster", "client_auth",
-                  "server_auth", "tls", "server_tls"));
+                  "server_auth", "tls", "server_tls", "max_server_connections"));
 }
 
 TEST(YamlLoaderTest, KeysAreCaseSensitive) {
@@ -505,7 +505,7 @@ TEST(YamlLoaderTest, EveryKeyReportsItsDuplicate) {
 TEST(YamlLoaderTest, EveryNumberKeyRejectsNonDigits) {
   for (const char* key : {"timeout", "backlog", "client_connections", "redis_db",
                           "server_connections", "server_retry_timeout", "server_failure_limit",
-                          "health_check_interval"}) {
+                          "health_check_interval", "max_server_connections"}) {
     config::LoadResult result = Load(absl::StrReplaceAll(R"EOF(alpha:
   listen: 127.0.0.1:22121
   redis: true
