@@ -15,6 +15,7 @@
 #include "api/registry.h"
 #include "core/config/filter_chain.h"
 #include "core/net/tcp_listener.h"
+#include "core/proxy/connection_budget.h"
 
 namespace proxy {
 namespace {
@@ -96,7 +97,8 @@ absl::StatusOr<std::shared_ptr<ListenSockets>> OpenListener(const config::v1::Po
   auto sockets = std::make_shared<ListenSockets>();
   sockets->key = config.listen().raw();
   const bool per_worker = !config.listen().has_unix_socket() && config.reuseport();
-  const size_t count = per_worker ? std::max(1u, workers) : 1;
+  sockets->serving_workers = ServingWorkers(workers, config.max_server_connections());
+  const size_t count = per_worker ? sockets->serving_workers : 1;
   for (size_t i = 0; i < count; ++i) {
     if (inherited != nullptr) {
       auto it = inherited->find(ListenerKey(config, i));

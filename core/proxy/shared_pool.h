@@ -50,9 +50,15 @@ struct ProxyLimits {
 // shared by every worker, or (`reuseport: true`) one per worker. Shared by every config
 // generation whose pool listens on the same address (a reload keeps them open, so that no
 // connection attempt is refused), and by a successor process during a binary upgrade.
+// With `max_server_connections: M` only the first min(--workers, M) workers accept the pool's
+// clients (serving_workers): with `reuseport: true` only that many sockets exist, since the
+// kernel would hand connections to a bound socket no worker watches.
 struct ListenSockets {
   std::string key;  // the listen address as configured (config.listen().raw())
   std::vector<int> fds;
+  // Workers 0 .. serving_workers-1 watch these sockets (core/proxy/connection_budget.h). Fixed
+  // when the sockets are opened: a reload that keeps them keeps it (core/server/server.cc).
+  uint32_t serving_workers = 1;
   std::string unix_path;  // unlinked by Close() unless handed over
   bool handed_over = false;
 
@@ -60,14 +66,16 @@ struct ListenSockets {
   ListenSockets(const ListenSockets&) = delete;
   ListenSockets& operator=(const ListenSockets&) = delete;
   ~ListenSockets() { Close(); }
-  // The socket worker `worker` accepts on.
+  // The socket worker `worker` (< serving_workers) accepts on: the shared one, or its own (one
+  // per serving worker with reuseport).
   int FdFor(int worker) const { return fds.size() == 1 ? fds[0] : fds[static_cast<size_t>(worker) % fds.size()]; }
   // Stops listening at once (new connection attempts are refused from now on); idempotent.
   // Workers must have stopped watching the sockets first.
   void Close();
 };
 
-// Binds the pool's listen address: one socket, or one per worker with `reuseport: true`; a
+// Binds the pool's listen address: one socket, or one per serving worker (ServingWorkers of
+// `workers` and the pool's max_server_connections) with `reuseport: true`; a
 // unix socket gets its permissions before listen(). Sockets found in `inherited` (handed over
 // by the process this one upgrades, keyed by ListenerKey) are taken out of it and used instead
 // of binding.

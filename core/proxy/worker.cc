@@ -19,6 +19,7 @@
 #include "core/net/accept_failures.h"
 #include "core/proxy/client_connection.h"
 #include "core/proxy/clock.h"
+#include "core/proxy/connection_budget.h"
 #include "core/proxy/health_check.h"
 #include "core/proxy/server_connection.h"
 #include "core/proxy/tuning.h"
@@ -111,12 +112,28 @@ PoolRuntime::PoolRuntime(Worker& worker, std::shared_ptr<const SharedPool> share
   drop_ejected_ = shared_->config.auto_eject_drop() && shared_->config.auto_eject_hosts();
   read_from_ = shared_->config.read_from();
   follows_redirects_ = shared_->codec->FollowsRedirects();
+  ComputeConnectionQuota();
   for (int i = 0; i < shared_->config.servers_size(); ++i) {
     servers_.push_back(NewServerState(static_cast<uint32_t>(i)));
   }
   BuildReplicas({});
   RebuildPlacement();
   SetUpHealthChecks();
+}
+
+void PoolRuntime::ComputeConnectionQuota() {
+  const config::v1::Pool& config = shared_->config;
+  // The serving workers are the listener's (fixed when it was opened, kept by a reload); a pool
+  // built without one (tests) computes them from the config.
+  const uint32_t serving_workers =
+      shared_->listener != nullptr
+          ? shared_->listener->serving_workers
+          : ServingWorkers(worker_.workers(), config.max_server_connections());
+  const auto id = static_cast<uint32_t>(worker_.id());
+  serving_ = id < serving_workers;
+  connection_quota_ = WorkerConnectionQuota(id, serving_workers, config.server_connections(),
+                                            config.max_server_connections());
+  pick_limit_ = std::max<uint32_t>(1, connection_quota_);
 }
 
 std::unique_ptr<ServerState> PoolRuntime::NewServerState(uint32_t index) const {
@@ -217,6 +234,9 @@ absl::Status PoolRuntime::BuildFilters() {
 }
 
 void PoolRuntime::Listen() {
+  // max_server_connections: workers past the serving ones take no client of this pool, so they
+  // open no connection to its servers (with reuseport their socket was never opened).
+  if (!serving_) return;
   listen_fd_ = shared_->listener->FdFor(worker_.id());
   accept_event_ = event_new(worker_.base(), listen_fd_, EV_READ | EV_PERSIST, &OnAccept, this);
   event_add(accept_event_, nullptr);
@@ -236,6 +256,7 @@ void PoolRuntime::StopAccepting() {
 }
 
 void PoolRuntime::Preconnect() {
+  if (!serving_) return;  // it would hold a connection no client of this worker ever uses
   for (auto& server : servers_) {
     if (server->connections[0].empty()) {
       if (PickConnection(server->index) == nullptr) {
@@ -309,6 +330,9 @@ void PoolRuntime::Update(std::shared_ptr<const SharedPool> next, bool moved) {
   drop_ejected_ = shared_->config.auto_eject_drop() && shared_->config.auto_eject_hosts();
   read_from_ = shared_->config.read_from();
   follows_redirects_ = shared_->codec->FollowsRedirects();
+  // A new server_connections or max_server_connections applies to new connections from now on
+  // (the ones open are kept); the serving workers stay the listener's.
+  ComputeConnectionQuota();
   std::vector<std::unique_ptr<ServerState>> old;
   old.swap(servers_);
   for (int i = 0; i < shared_->config.servers_size(); ++i) {
@@ -469,8 +493,7 @@ ServerConnection* OpenConnection(PoolRuntime& pool, ServerState& server, uint8_t
 ServerConnection* PoolRuntime::PickConnection(ServerState& server, uint8_t variant) {
   if (variant >= kMaxVariants) variant = 0;
   std::vector<ServerConnection*>& connections = server.connections[variant];
-  const uint32_t limit = std::max<uint32_t>(1, shared_->config.server_connections());
-  if (connections.size() < limit) {
+  if (connections.size() < pick_limit_) {
     ServerConnection* connection = OpenConnection(*this, server, variant, false);
     if (connection != nullptr) connections.push_back(connection);
     return connection;

@@ -58,7 +58,8 @@ struct ServerState {
   // Removed from the pool by a reload: no new request goes to it; its connections close once
   // idle and it is freed when none is left.
   bool retired = false;
-  // Shared connections (up to server_connections per variant), picked round robin.
+  // Shared connections (up to the worker's quota per variant: server_connections, or its share
+  // of max_server_connections; PoolRuntime::connection_quota), picked round robin.
   std::vector<ServerConnection*> connections[kMaxVariants];
   uint32_t next_connection[kMaxVariants] = {};
   // Dedicated connections for pinned clients (transactions): the free ones, and how many
@@ -116,12 +117,20 @@ class PoolRuntime : public PoolView {
   ~PoolRuntime() override;
 
   // Starts accepting on the pool's listening socket (SharedPool::listener: one shared by every
-  // worker, or this worker's own with `reuseport: true`).
+  // serving worker, or this worker's own with `reuseport: true`); a worker that does not serve
+  // the pool (max_server_connections) does not watch it.
   void Listen();
   // Stops accepting (the socket itself is closed by its owner, ListenSockets).
   void StopAccepting();
-  // Opens one connection per server (twemproxy's preconnect).
+  // Opens one connection per server (twemproxy's preconnect); none in a worker that does not
+  // serve the pool.
   void Preconnect();
+  // Whether this worker accepts the pool's clients: its id is below the listener's
+  // serving_workers (every worker unless max_server_connections is set).
+  bool serving() const { return serving_; }
+  // The shared connections this worker may open to each server of the pool, per connection
+  // class (core/proxy/connection_budget.h); 0 when it does not serve the pool.
+  uint32_t connection_quota() const { return connection_quota_; }
 
   absl::string_view Name() const override { return shared_->config.name(); }
   const config::v1::Pool& Config() const override { return shared_->config; }
@@ -170,8 +179,8 @@ class PoolRuntime : public PoolView {
   bool AllEjected() const { return all_ejected_; }
   bool AllEjectedShared() const { return all_ejected_shared_; }
 
-  // A connection to server `index` for one more request (opening one if fewer than
-  // server_connections exist); nullptr when it cannot be created (errno set).
+  // A connection to server `index` for one more request (opening one if fewer than the
+  // worker's quota exist); nullptr when it cannot be created (errno set).
   ServerConnection* PickConnection(uint32_t index, uint8_t variant = 0) {
     return PickConnection(*servers_[index], variant);
   }
@@ -234,6 +243,8 @@ class PoolRuntime : public PoolView {
   void PauseAccepting(int error);
   void DoRestoreEjected(uint64_t now_us);
   void RebuildPlacement();
+  // serving_, connection_quota_ and pick_limit_ from the config and the listener.
+  void ComputeConnectionQuota();
   // Takes `server` out of the distribution (or, with auto_eject_drop, marks its keys failing).
   void Eject(ServerState& server, uint64_t retry_at_us);
   // Health checks: (re)arms the interval timer and gives every server a probe, or removes them
@@ -255,6 +266,12 @@ class PoolRuntime : public PoolView {
   std::vector<std::unique_ptr<ServerState>> redirect_targets_;  // RedirectTarget's
   config::v1::ReadFrom read_from_ = config::v1::READ_FROM_MASTER;  // the config's, cached
   bool follows_redirects_ = false;  // the codec's, cached
+  // The connection budget (ComputeConnectionQuota), computed when the pool is built or updated.
+  // pick_limit_ is what PickConnection compares with: the quota, at least 1 (a worker that does
+  // not serve has no client, so never picks; it must not divide by zero if it did).
+  bool serving_ = true;
+  uint32_t connection_quota_ = 1;
+  uint32_t pick_limit_ = 1;
   uint64_t generation_ = 0;
   bool retired_ = false;
   bool drop_ejected_ = false;  // auto_eject_drop with auto_eject_hosts (the config's, cached)

@@ -32,6 +32,7 @@
 #include "core/config/config.h"
 #include "core/config/diff.h"
 #include "core/proxy/clock.h"
+#include "core/proxy/connection_budget.h"
 #include "core/proxy/shared_pool.h"
 #include "core/proxy/stats.h"
 #include "core/proxy/worker.h"
@@ -781,6 +782,17 @@ std::pair<int, std::string> Server::Reload(const char* trigger) {
                   "reload: pool %s: a change of reuseport applies at the next restart (the "
                   "listening socket%s kept)",
                   config.name(), current.listener->fds.size() == 1 ? " is" : "s are");
+      }
+      // The workers that accept the pool's clients are the kept listener's; the new per-worker
+      // quota of max_server_connections applies to new server connections now.
+      const uint32_t serving = ServingWorkers(worker_count_, config.max_server_connections());
+      if (serving != current.listener->serving_workers) {
+        PROXY_LOG(log::kWarn,
+                  "reload: pool %s: max_server_connections %u means %u of the %u workers accept "
+                  "clients; the change applies at the next restart (%u accept%s until then)",
+                  config.name(), config.max_server_connections(), serving, worker_count_,
+                  current.listener->serving_workers,
+                  current.listener->serving_workers == 1 ? "s" : "");
       }
       if (current.config.protocol() == config.protocol()) keep = match;
     } else {
