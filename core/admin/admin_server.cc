@@ -434,8 +434,17 @@ std::string ServersJson(const std::vector<Worker*>& workers) {
         const char* health = config.health_check_interval_ms() > 0 ? "unchecked" : "off";
         bool any_checked = false;
         bool any_down = false;
+        // Connections: established ones (shared of every connection class, and pinned), all
+        // workers together; the limits are per connection class (docs/admin.md).
+        int64_t connections = 0;
+        uint64_t connection_limit = 0;
+        uint64_t pinned_limit = 0;
         for (Worker* w : workers) {
+          const PoolRuntime& pool = *w->pools()[p];
+          connection_limit += pool.connection_quota();
+          if (pool.serving()) pinned_limit += pool.shared().limits.max_pinned_connections;
           const ServerState& state = w->pools()[p]->server(s);
+          connections += state.stats.server_connections.Get();
           failures = std::max<uint32_t>(failures, state.failures);
           ejected_at = std::max<int64_t>(ejected_at, state.stats.server_ejected_at.Get());
           any_checked = any_checked || state.checked;
@@ -462,7 +471,9 @@ std::string ServersJson(const std::vector<Worker*>& workers) {
                         ejected ? "ejected" : "live", "\", \"failures\": ", failures,
                         ", \"ejected_at_us\": ", ejected_at, ", \"retry_in_ms\": ", retry_in_ms,
                         ", \"health\": \"", health, "\", \"role\": \"master\", \"replicas\": [",
-                        absl::StrJoin(replica_addresses, ", "), "]}");
+                        absl::StrJoin(replica_addresses, ", "), "], \"connections\": ",
+                        connections, ", \"connection_limit\": ", connection_limit,
+                        ", \"pinned_connection_limit\": ", pinned_limit, "}");
         first = false;
         // Its replicas, one entry each: whether they serve reads now (read_from:).
         for (size_t r = 0; r < replicas.size(); ++r) {
@@ -478,11 +489,18 @@ std::string ServersJson(const std::vector<Worker*>& workers) {
             state = all_in_sync ? "in_sync" : any_checked ? "out_of_sync" : "unchecked";
           }
           int64_t reads = 0;
-          for (Worker* w : workers) reads += w->pools()[p]->replicas_of(s)[r]->stats.requests.Get();
+          int64_t replica_connections = 0;
+          for (Worker* w : workers) {
+            const ServerState& replica = *w->pools()[p]->replicas_of(s)[r];
+            reads += replica.stats.requests.Get();
+            replica_connections += replica.stats.server_connections.Get();
+          }
           absl::StrAppend(&out, ",\n  {\"pool\": \"", config.name(), "\", \"server\": \"",
                           replicas[r]->name, "\", \"address\": \"", replicas[r]->where,
                           "\", \"role\": \"replica\", \"master\": \"", server.node_name(),
-                          "\", \"state\": \"", state, "\", \"reads\": ", reads, "}");
+                          "\", \"state\": \"", state, "\", \"reads\": ", reads,
+                          ", \"connections\": ", replica_connections,
+                          ", \"connection_limit\": ", connection_limit, "}");
         }
       }
     }
