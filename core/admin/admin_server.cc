@@ -435,7 +435,7 @@ std::string ServersJson(const std::vector<Worker*>& workers) {
         bool any_checked = false;
         bool any_down = false;
         // Connections: established ones (shared of every connection class, and pinned), all
-        // workers together; the limits are per connection class (docs/admin.md).
+        // workers together; the limits are per connection class (README.md, Observability).
         int64_t connections = 0;
         uint64_t connection_limit = 0;
         uint64_t pinned_limit = 0;
