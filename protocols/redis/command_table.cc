@@ -1,9 +1,10 @@
 // The redis command table (twemproxy's classes, plus a few strictly-better additions marked below).
 #include "protocols/redis/command_table.h"
 
+#include <cstdint>
+#include <cstring>
 #include <string>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "protocols/redis/resp.h"
@@ -535,15 +536,34 @@ std::string KeyErrorText(const CommandSpec& spec, KeyError error) {
   return {};
 }
 
+// Name → spec: an open-addressing table of command ids, probed linearly from a cheap hash of
+// the name (its first and last 8 bytes and its length). A lookup runs for every request, and the
+// general-purpose string hash of a hash map was about 2% of the proxy's CPU on pipelined GETs
+// (docs/bench/2026-12-07-issue15-profile.md); this is a few multiplications and one compare.
 struct CommandTable::Impl {
-  absl::flat_hash_map<absl::string_view, uint16_t> by_name;
+  // At least 4x the commands: short probe runs. A power of two (the hash is masked).
+  static constexpr size_t kSlots = 1024;
+  static_assert(kSlots >= 4 * kCommandCount, "grow kSlots with the command table");
+  uint16_t slots[kSlots] = {};  // command id (index + 1); 0 = empty
+
+  static size_t Slot(absl::string_view name) {
+    uint64_t head = 0;
+    uint64_t tail = 0;
+    const size_t n = name.size() < 8 ? name.size() : 8;
+    std::memcpy(&head, name.data(), n);
+    if (name.size() > 8) std::memcpy(&tail, name.data() + name.size() - 8, 8);
+    const uint64_t mixed = (head * 0x9E3779B97F4A7C15ull) ^ (tail * 0xC2B2AE3D27D4EB4Full) ^
+                           (name.size() * 0x165667B19E3779F9ull);
+    return static_cast<size_t>(mixed >> 32) & (kSlots - 1);
+  }
 };
 
 CommandTable::CommandTable() {
   auto* impl = new Impl();
-  impl->by_name.reserve(kCommandCount);
   for (size_t i = 0; i < kCommandCount; ++i) {
-    impl->by_name.emplace(kSpecs.specs[i].name, static_cast<uint16_t>(i + 1));
+    size_t slot = Impl::Slot(kSpecs.specs[i].name);
+    while (impl->slots[slot] != 0) slot = (slot + 1) & (Impl::kSlots - 1);
+    impl->slots[slot] = static_cast<uint16_t>(i + 1);
   }
   impl_ = impl;
 }
@@ -555,8 +575,12 @@ const CommandTable& CommandTable::Get() {
 }
 
 const CommandSpec* CommandTable::Find(absl::string_view upper_name) const {
-  auto it = impl_->by_name.find(upper_name);
-  return it == impl_->by_name.end() ? nullptr : &kSpecs.specs[it->second - 1];
+  for (size_t slot = Impl::Slot(upper_name);; slot = (slot + 1) & (Impl::kSlots - 1)) {
+    const uint16_t id = impl_->slots[slot];
+    if (id == 0) return nullptr;
+    const CommandSpec& spec = kSpecs.specs[id - 1];
+    if (spec.name == upper_name) return &spec;
+  }
 }
 
 const CommandSpec* CommandTable::FindAnyCase(absl::string_view name) const {

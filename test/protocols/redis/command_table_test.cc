@@ -85,6 +85,39 @@ TEST(CommandTableTest, FindsUpperCaseNamesAndRoundTripsIds) {
   }
 }
 
+// The lookup compares whole names: every prefix, extension and one-letter change of a real
+// command name that is not itself a command is unknown (the table hashes only the first and
+// last 8 bytes and the length, so names that share those must still differ).
+TEST(CommandTableTest, NearMissesOfEveryNameAreUnknown) {
+  const CommandTable& table = CommandTable::Get();
+  std::set<std::string> names;
+  for (uint16_t id = 1; id <= table.size(); ++id) names.insert(std::string(table.ById(id)->name));
+  auto expect_unknown_unless_real = [&](const std::string& candidate) {
+    const CommandSpec* spec = table.Find(candidate);
+    if (names.count(candidate) > 0) {
+      ASSERT_NE(spec, nullptr) << candidate;
+      EXPECT_EQ(spec->name, candidate);
+    } else {
+      EXPECT_EQ(spec, nullptr) << candidate;
+    }
+  };
+  size_t tried = 0;
+  for (const std::string& name : names) {
+    for (size_t n = 0; n < name.size(); ++n) expect_unknown_unless_real(name.substr(0, n));
+    expect_unknown_unless_real(name + "X");
+    expect_unknown_unless_real("X" + name);
+    for (size_t i = 0; i < name.size(); ++i) {
+      std::string changed = name;
+      changed[i] = changed[i] == 'Z' ? 'Y' : 'Z';
+      expect_unknown_unless_real(changed);
+    }
+    tried += 2 * name.size() + 2;
+  }
+  EXPECT_GT(tried, 2000u);
+  EXPECT_EQ(table.Find(std::string(kMaxCommandNameSize, 'A')), nullptr);
+  EXPECT_EQ(table.Find(std::string(200, 'G')), nullptr);
+}
+
 struct Expectation {
   const char* request;
   const char* classified;
