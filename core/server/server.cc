@@ -550,6 +550,17 @@ int Server::Run(const config::v1::Bootstrap& bootstrap,
   PROXY_LOG(log::kNotice, "shardproxy serving %d pool%s with %u worker%s", bootstrap.pools_size(),
             bootstrap.pools_size() == 1 ? "" : "s", worker_count_,
             worker_count_ == 1 ? "" : "s");
+  for (const SharedPoolPtr& pool : pools_) {
+    // max_server_connections below --workers: say which workers take the pool's clients, so
+    // that the backend connection count is never a surprise (docs/configuration.md).
+    if (pool->listener->serving_workers < worker_count_) {
+      PROXY_LOG(log::kNotice,
+                "pool %s: %u of the %u workers accept its clients (max_server_connections %u: "
+                "at most that many shared connections to each server)",
+                pool->config.name(), pool->listener->serving_workers, worker_count_,
+                pool->config.max_server_connections());
+    }
+  }
 
   bool drain = false;
   bool stop_now = false;
