@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -54,6 +55,11 @@ void CopyReplyText(PendingRequest* p, EvBuffer& from, size_t wire_size) {
   from.Drain(wire_size);
 }
 
+// ClientConnection::LiveCount and TakePeakCount: per connection made and deleted, never per
+// request.
+std::atomic<int64_t> live_connections{0};
+std::atomic<int64_t> peak_connections{0};
+
 // A reply or reason made printable and short for one log line.
 std::string LogText(absl::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
@@ -64,7 +70,12 @@ std::string LogText(absl::string_view text) {
 
 ClientConnection::ClientConnection(PoolRuntime& pool, int fd)
     : pool_(pool), worker_(pool.worker()), fd_(fd) {
-  read_event_ = event_new(worker_.base(), fd_, EV_READ | EV_PERSIST, &OnRead, this);
+  const int64_t live = live_connections.fetch_add(1, std::memory_order_relaxed) + 1;
+  int64_t peak = peak_connections.load(std::memory_order_relaxed);
+  while (live > peak &&
+         !peak_connections.compare_exchange_weak(peak, live, std::memory_order_relaxed)) {
+  }
+  event_assign(&read_event_, worker_.base(), fd_, EV_READ | EV_PERSIST, &OnRead, this);
   if (pool_.shared().tls != nullptr) {
     tls_ = tls::TlsSession::Accept(pool_.shared().tls, fd_);
     if (tls_ == nullptr) {  // no memory: closed at once (Start)
@@ -81,11 +92,21 @@ void ClientConnection::Start() {
 }
 
 ClientConnection::~ClientConnection() {
-  if (retry_timer_ != nullptr) event_free(retry_timer_);
-  if (read_event_ != nullptr) event_free(read_event_);
-  if (write_event_ != nullptr) event_free(write_event_);
-  if (close_timer_ != nullptr) event_free(close_timer_);
-  if (peer_closed_event_ != nullptr) event_free(peer_closed_event_);
+  event_del(&read_event_);
+  live_connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+int64_t ClientConnection::LiveCount() { return live_connections.load(std::memory_order_relaxed); }
+
+int64_t ClientConnection::TakePeakCount() {
+  return peak_connections.exchange(LiveCount(), std::memory_order_relaxed);
+}
+
+ClientConnection::RareState::~RareState() {
+  if (retry_timer != nullptr) event_free(retry_timer);
+  if (write_event != nullptr) event_free(write_event);
+  if (close_timer != nullptr) event_free(close_timer);
+  if (peer_closed_event != nullptr) event_free(peer_closed_event);
 }
 
 const PoolView& ClientConnection::Pool() const { return view_; }
@@ -130,10 +151,10 @@ bool ClientConnection::ContinueTlsHandshake() {
     case tls::TlsSession::Step::kWantRead:
       return false;  // the read event is on
     case tls::TlsSession::Step::kWantWrite:
-      if (write_event_ == nullptr) {
-        write_event_ = event_new(worker_.base(), fd_, EV_WRITE, &OnWrite, this);
+      if (rare().write_event == nullptr) {
+        rare_->write_event = event_new(worker_.base(), fd_, EV_WRITE, &OnWrite, this);
       }
-      event_add(write_event_, nullptr);
+      event_add(rare_->write_event, nullptr);
       return false;
     case tls::TlsSession::Step::kClosed:  // closed before a byte (a port probe): an EOF
       eof_ = true;
@@ -176,6 +197,7 @@ void ClientConnection::HandleReadable() {
   const ssize_t n = tls_ == nullptr ? in_.ReadFrom(fd_, chunk) : ReadTls(chunk);
   if (n > 0) {
     ProcessInput();
+    ReleaseIdleMemory();
     return;
   }
   if (n == 0) {
@@ -239,7 +261,7 @@ void ClientConnection::SwitchChain() {
     for (PendingRequest* p = queue_.front(); p != nullptr; p = p->next) {
       if (p->chain == &chain_) p->chain = &old->chain;
     }
-    std::unique_ptr<RetiredChain>* tail = &retired_chains_;
+    std::unique_ptr<RetiredChain>* tail = &rare().retired_chains;
     while (*tail != nullptr) tail = &(*tail)->newer;
     *tail = std::move(old);
   }
@@ -249,10 +271,10 @@ void ClientConnection::SwitchChain() {
 void ClientConnection::ReleaseRetiredChains() {
   // Requests are finished in queue order and chains were assigned in that order: once the
   // oldest queued request does not use the oldest retired chain, nothing does.
-  while (retired_chains_ != nullptr &&
-         (queue_.empty() || queue_.front()->chain != &retired_chains_->chain)) {
-    std::unique_ptr<RetiredChain> newer = std::move(retired_chains_->newer);
-    retired_chains_ = std::move(newer);
+  std::unique_ptr<RetiredChain>& oldest = rare_->retired_chains;
+  while (oldest != nullptr && (queue_.empty() || queue_.front()->chain != &oldest->chain)) {
+    std::unique_ptr<RetiredChain> newer = std::move(oldest->newer);
+    oldest = std::move(newer);
   }
 }
 
@@ -277,7 +299,7 @@ void ClientConnection::StopInputAfterDrain() {
   eof_ = true;  // an orderly close, counted with the EOFs
   CloseInput();
   if (watching_peer_close_) {
-    event_del(peer_closed_event_);
+    event_del(rare_->peer_closed_event);
     watching_peer_close_ = false;
   }
   MaybeClose();
@@ -554,13 +576,15 @@ bool ClientConnection::FollowRedirect(PendingRequest* p, int32_t fragment,
   pool_.stats().redirects.Add(1);
   if (again) {
     const uint64_t pause_us = kTryAgainFirstPauseUs << attempt;
-    retries_.push_back(DelayedRetry{RequestRef(p), fragment, from.where,
-                                    worker_.now_us() + pause_us});
-    if (retry_timer_ == nullptr) retry_timer_ = evtimer_new(worker_.base(), &OnRetryTimer, this);
-    if (!evtimer_pending(retry_timer_, nullptr)) {
+    RareState& rare_state = rare();
+    rare_state.retries.push_back(DelayedRetry{RequestRef(p), fragment, from.where,
+                                              worker_.now_us() + pause_us});
+    event*& timer = rare_state.retry_timer;
+    if (timer == nullptr) timer = evtimer_new(worker_.base(), &OnRetryTimer, this);
+    if (!evtimer_pending(timer, nullptr)) {
       const timeval tv{static_cast<time_t>(pause_us / 1000000u),
                        static_cast<suseconds_t>(pause_us % 1000000u)};
-      evtimer_add(retry_timer_, &tv);
+      evtimer_add(timer, &tv);
     }
     return true;
   }
@@ -592,13 +616,14 @@ void ClientConnection::RunDueRetries() {
   const uint64_t now = worker_.now_us();
   std::vector<DelayedRetry> due;
   uint64_t next = UINT64_MAX;
-  for (size_t i = 0; i < retries_.size();) {
-    if (retries_[i].due_us <= now) {
-      due.push_back(std::move(retries_[i]));
-      if (i + 1 != retries_.size()) retries_[i] = std::move(retries_.back());
-      retries_.pop_back();
+  std::vector<DelayedRetry>& retries = rare_->retries;  // the timer that calls this made it
+  for (size_t i = 0; i < retries.size();) {
+    if (retries[i].due_us <= now) {
+      due.push_back(std::move(retries[i]));
+      if (i + 1 != retries.size()) retries[i] = std::move(retries.back());
+      retries.pop_back();
     } else {
-      next = std::min(next, retries_[i].due_us);
+      next = std::min(next, retries[i].due_us);
       ++i;
     }
   }
@@ -625,7 +650,7 @@ void ClientConnection::RunDueRetries() {
     const uint64_t wait = next > now ? next - now : 0;
     const timeval tv{static_cast<time_t>(wait / 1000000u),
                      static_cast<suseconds_t>(wait % 1000000u)};
-    evtimer_add(retry_timer_, &tv);
+    evtimer_add(rare_->retry_timer, &tv);
   }
 }
 
@@ -1038,7 +1063,7 @@ void ClientConnection::Finish(PendingRequest* p) {
   for (const FilterPtr& filter : p->chain->filters) filter->OnComplete(p->request, p->outcome);
   p->client = nullptr;
   ReleaseRequest(p);  // the queue's reference
-  if (retired_chains_ != nullptr) ReleaseRetiredChains();
+  if (rare_ != nullptr && rare_->retired_chains != nullptr) ReleaseRetiredChains();
 }
 
 void ClientConnection::LogSlow(const PendingRequest& p) {
@@ -1076,10 +1101,10 @@ void ClientConnection::Flush() {
     if (n > 0) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
       // The socket buffer is full: wait until it drains (the event is made on first need).
-      if (write_event_ == nullptr) {
-        write_event_ = event_new(worker_.base(), fd_, EV_WRITE, &OnWrite, this);
+      if (rare().write_event == nullptr) {
+        rare_->write_event = event_new(worker_.base(), fd_, EV_WRITE, &OnWrite, this);
       }
-      event_add(write_event_, nullptr);
+      event_add(rare_->write_event, nullptr);
       return;
     }
     // The client went away while we were writing.
@@ -1088,26 +1113,46 @@ void ClientConnection::Flush() {
     Close(eof_);
     return;
   }
+  // Every reply written: the output evbuffer goes until the next reply (once per write burst).
+  out_.Release();
   if (!reading_ && lifecycle_.input_open() && !OverLimits()) {
     ResumeReading();
     // Bytes already buffered may hold complete requests.
     ProcessInput();
     if (lifecycle_.closed()) return;
+    ReleaseIdleMemory();
   }
   MaybeClose();
 }
 
+void ClientConnection::ReleaseIdleMemory() {
+  // Bytes of a request not complete yet stay, and so does the request they are being decoded
+  // into (the decoder's position refers to them). Otherwise the decoder is at a request
+  // boundary and nothing here is needed until the next bytes arrive: an idle client after a
+  // request cost 2,111 bytes with these kept, ~1,300 without (issue 15, docs/bench). Once per
+  // read burst: a pipelining client pays it once per batch, not per request.
+  if (in_.Length() != 0) return;
+  in_.Release();
+  if (spare_ != nullptr) {
+    worker_.requests().Recycle(spare_);  // decoded into, never queued: no reference
+    spare_ = nullptr;
+  }
+  // Local replies and decode errors longer than the inline capacity (INFO, COMMAND).
+  constexpr size_t kKeepScratchBytes = 64;
+  if (scratch_.capacity() > kKeepScratchBytes) std::string().swap(scratch_);
+  if (answer_.capacity() > kKeepScratchBytes) std::string().swap(answer_);
+}
+
 void ClientConnection::PauseReading() {
   if (reading_) {
-    event_del(read_event_);
+    event_del(&read_event_);
     reading_ = false;
   }
   if (lifecycle_.input_open() && !watching_peer_close_ && !eof_) {
     // A client may hang up while it is not read from: notice it (EPOLLRDHUP) without reading.
-    if (peer_closed_event_ == nullptr) {
-      peer_closed_event_ = event_new(worker_.base(), fd_, EV_CLOSED, &OnPeerClosed, this);
-    }
-    if (peer_closed_event_ != nullptr && event_add(peer_closed_event_, nullptr) == 0) {
+    event*& watch = rare().peer_closed_event;
+    if (watch == nullptr) watch = event_new(worker_.base(), fd_, EV_CLOSED, &OnPeerClosed, this);
+    if (watch != nullptr && event_add(watch, nullptr) == 0) {
       watching_peer_close_ = true;
     }
   }
@@ -1116,10 +1161,10 @@ void ClientConnection::PauseReading() {
 void ClientConnection::ResumeReading() {
   if (!reading_ && lifecycle_.input_open()) {
     if (watching_peer_close_) {
-      event_del(peer_closed_event_);
+      event_del(rare_->peer_closed_event);
       watching_peer_close_ = false;
     }
-    event_add(read_event_, nullptr);
+    event_add(&read_event_, nullptr);
     reading_ = true;
   }
 }
@@ -1144,17 +1189,18 @@ void ClientConnection::CloseInput() {
 }
 
 void ClientConnection::ArmCloseTimer() {
-  if (close_timer_ == nullptr) {
-    close_timer_ = evtimer_new(worker_.base(), &OnCloseTimer, this);
-  } else if (evtimer_pending(close_timer_, nullptr)) {
+  RareState& rare_state = rare();
+  if (rare_state.close_timer == nullptr) {
+    rare_state.close_timer = evtimer_new(worker_.base(), &OnCloseTimer, this);
+  } else if (evtimer_pending(rare_state.close_timer, nullptr)) {
     return;  // already counting
   }
-  finished_at_arm_ = finished_;
+  rare_state.finished_at_arm = finished_;
   const uint64_t grace_ms =
       std::max<uint64_t>(pool_.shared().limits.client_eof_grace_ms, 1);
   timeval tv{static_cast<time_t>(grace_ms / 1000),
              static_cast<suseconds_t>((grace_ms % 1000) * 1000)};
-  evtimer_add(close_timer_, &tv);
+  evtimer_add(rare_state.close_timer, &tv);
 }
 
 void ClientConnection::OnPeerClosed(evutil_socket_t, short, void* arg) {
@@ -1163,7 +1209,7 @@ void ClientConnection::OnPeerClosed(evutil_socket_t, short, void* arg) {
   if (self->lifecycle_.closed()) return;
   // Reading is paused (backpressure or limits), so the EOF itself is not read yet; the bytes
   // before it are still answered when reading resumes. Meanwhile the wait is bounded.
-  event_del(self->peer_closed_event_);
+  event_del(self->rare_->peer_closed_event);
   self->watching_peer_close_ = false;
   self->eof_ = true;
   self->ArmCloseTimer();
@@ -1173,7 +1219,7 @@ void ClientConnection::OnCloseTimer(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<ClientConnection*>(arg);
   self->worker_.UpdateClock();
   if (self->lifecycle_.closed()) return;
-  if (self->finished_ != self->finished_at_arm_) {
+  if (self->finished_ != self->rare_->finished_at_arm) {
     // Replies are still going out: count the grace period from this progress.
     self->ArmCloseTimer();
     return;
@@ -1211,16 +1257,18 @@ void ClientConnection::Close(bool eof) {
     spare_ = nullptr;
   }
   // Requests waiting to be sent again (-TRYAGAIN) are orphans now: dropped.
-  retries_.clear();
-  if (retry_timer_ != nullptr) evtimer_del(retry_timer_);
+  if (rare_ != nullptr) {
+    rare_->retries.clear();
+    if (rare_->retry_timer != nullptr) evtimer_del(rare_->retry_timer);
+    if (rare_->write_event != nullptr) event_del(rare_->write_event);
+    if (rare_->close_timer != nullptr) evtimer_del(rare_->close_timer);
+    if (rare_->peer_closed_event != nullptr) event_del(rare_->peer_closed_event);
+  }
   if (waiting_on_ != nullptr) {
     waiting_on_->RemoveWaiter(this);
     waiting_on_ = nullptr;
   }
-  event_del(read_event_);
-  if (write_event_ != nullptr) event_del(write_event_);
-  if (close_timer_ != nullptr) evtimer_del(close_timer_);
-  if (peer_closed_event_ != nullptr) event_del(peer_closed_event_);
+  event_del(&read_event_);
   if (tls_ != nullptr) tls_->Shutdown();  // close_notify, before the socket goes
   close(fd_);
   fd_ = -1;
