@@ -1,0 +1,48 @@
+// MemoryReleaser: malloc_trim after a drop in client connections (memory_release.h).
+#include "core/server/memory_release.h"
+
+#include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+#include <utility>
+
+#include "core/common/log.h"
+
+namespace proxy {
+
+MemoryReleaser::MemoryReleaser(std::function<ClientCounts()> counts, std::function<void()> trim,
+                               int period_ms)
+    : counts_(std::move(counts)), trim_(std::move(trim)), period_ms_(period_ms) {
+  if (trim_ == nullptr) trim_ = [] { malloc_trim(0); };
+  thread_ = std::thread([this] { Run(); });
+}
+
+MemoryReleaser::~MemoryReleaser() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void MemoryReleaser::Run() {
+  // Process signals go to the main thread's sigwait (Server::Run), never to this thread: it
+  // may be started before the main thread blocks them.
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  TrimPolicy policy;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!wake_.wait_for(lock, std::chrono::milliseconds(period_ms_), [this] { return stop_; })) {
+    const ClientCounts counts = counts_();
+    if (!policy.Check(counts)) continue;
+    PROXY_LOG(log::kVerb, "client connections fell to %lld: returning free heap to the kernel",
+              static_cast<long long>(counts.live));
+    trim_();
+  }
+}
+
+}  // namespace proxy
