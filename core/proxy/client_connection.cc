@@ -410,7 +410,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ClientConnection::RunFilterChain(Pendin
   current_ = nullptr;
   if (answered_locally_) {
     in_.Drain(wire_size);
-    if (answer_kind_ == Outcome::Kind::kError) session_->OnPinRefused();
+    if (rare_->answer_kind == Outcome::Kind::kError) session_->OnPinRefused();
     CompleteAnswered(p);
     return true;
   }
@@ -936,10 +936,11 @@ void ClientConnection::CompleteLocal(PendingRequest* p, absl::string_view reply)
 }
 
 void ClientConnection::CompleteAnswered(PendingRequest* p) {
-  // The recorded answer becomes the reply (a swap: no copy, and answer_ keeps a buffer).
-  p->reply_text.swap(answer_);
-  answer_.clear();
-  p->outcome.kind = answer_kind_;
+  // The recorded answer becomes the reply (a swap: no copy, and the answer keeps a buffer).
+  std::string& answer = rare_->answer;  // SendLocalError/SendLocalReply made it
+  p->reply_text.swap(answer);
+  answer.clear();
+  p->outcome.kind = rare_->answer_kind;
   p->outcome.reply_bytes = p->reply_text.size();
   Hold(p, p->reply_text.size());
   OnRequestDone(p);
@@ -950,19 +951,20 @@ void ClientConnection::SendLocalError(absl::string_view text) {
   // answer of a chain run wins.
   if (current_ == nullptr || answered_locally_) return;
   answered_locally_ = true;
-  answer_kind_ = Outcome::Kind::kError;
-  answer_.clear();
+  rare().answer_kind = Outcome::Kind::kError;
+  std::string& answer = rare_->answer;
+  answer.clear();
   // A filter's error refuses the request: counted and logged with the other refusals.
   CountRefusal(current_->request, text);
   // A refused noreply request (memcache) stays silent like every other noreply outcome.
-  if (current_->request.expects_reply) codec_->EncodeRefusal(current_->request, text, &answer_);
+  if (current_->request.expects_reply) codec_->EncodeRefusal(current_->request, text, &answer);
 }
 
 void ClientConnection::SendLocalReply(absl::string_view bytes) {
   if (current_ == nullptr || answered_locally_) return;
   answered_locally_ = true;
-  answer_kind_ = Outcome::Kind::kLocalReply;
-  answer_.assign(bytes.data(), bytes.size());
+  rare().answer_kind = Outcome::Kind::kLocalReply;
+  rare_->answer.assign(bytes.data(), bytes.size());
 }
 
 void ClientConnection::FailRequest(PendingRequest* p, int error) {
@@ -1140,7 +1142,9 @@ void ClientConnection::ReleaseIdleMemory() {
   // Local replies and decode errors longer than the inline capacity (INFO, COMMAND).
   constexpr size_t kKeepScratchBytes = 64;
   if (scratch_.capacity() > kKeepScratchBytes) std::string().swap(scratch_);
-  if (answer_.capacity() > kKeepScratchBytes) std::string().swap(answer_);
+  if (rare_ != nullptr && rare_->answer.capacity() > kKeepScratchBytes) {
+    std::string().swap(rare_->answer);
+  }
 }
 
 void ClientConnection::PauseReading() {

@@ -242,6 +242,10 @@ class ClientConnection : public FilterCallbacks {
     uint64_t finished_at_arm = 0;
     // Older filter chains still used by queued requests after a reload (oldest first).
     std::unique_ptr<RetiredChain> retired_chains;
+    // A filter's local answer (SendLocalError/SendLocalReply), recorded while the chain runs
+    // (see answered_locally_); swapped into the request's reply, so it keeps no buffer.
+    std::string answer;
+    Outcome::Kind answer_kind = Outcome::Kind::kLocalReply;
   };
   RareState& rare() {
     if (rare_ == nullptr) rare_ = std::make_unique<RareState>();
@@ -271,10 +275,6 @@ class ClientConnection : public FilterCallbacks {
   RequestQueue queue_;
   // The request the filter chain is running on (null outside the chain).
   PendingRequest* current_ = nullptr;
-  // A local answer recorded during the chain (SendLocalError/SendLocalReply). It is only
-  // recorded there and completed once the chain has returned, so that a filter never sees its
-  // request finished (and recycled) under it, and an answered request is never forwarded.
-  std::string answer_;
   // Reply bytes held for ordering (not yet in out_): the sum of the queue's held_bytes.
   size_t held_bytes_ = 0;
   // The server connection whose unsent bytes are over their bound and that this client fed:
@@ -293,7 +293,10 @@ class ClientConnection : public FilterCallbacks {
   // The pool generation (PoolRuntime::generation, low 32 bits) chain_ was made for.
   uint32_t chain_generation_ = 0;
   uint8_t variant_ = 0;
-  Outcome::Kind answer_kind_ = Outcome::Kind::kLocalReply;
+  // A local answer recorded during the chain (SendLocalError/SendLocalReply; its text and kind
+  // in RareState). It is only recorded there and completed once the chain has returned, so
+  // that a filter never sees its request finished (and recycled) under it, and an answered
+  // request is never forwarded.
   bool answered_locally_ = false;
   bool flush_scheduled_ = false;
   bool watching_peer_close_ = false;
