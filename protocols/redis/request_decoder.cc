@@ -351,10 +351,10 @@ bool SplitInlineArgs(const char* line, ArgList* args, absl::string_view* error) 
 }
 
 RedisRequestDecoder::RedisRequestDecoder(const DecoderLimits& limits, absl::string_view password)
-    : limits_(limits),
-      own_auth_(std::make_unique<ClientAuth>(ClientAuth::RedisAuth(std::string(password)))),
-      auth_(own_auth_.get()),
-      authenticated_(password.empty()) {}
+    : limits_(limits), authenticated_(password.empty()) {
+  rare().own_auth = ClientAuth::RedisAuth(std::string(password));
+  auth_ = &rare_->own_auth;
+}
 
 RedisRequestDecoder::RedisRequestDecoder(const DecoderLimits& limits, const ClientAuth* auth)
     : limits_(limits), auth_(auth), authenticated_(!auth->required()) {}
