@@ -77,8 +77,8 @@ ClientConnection::ClientConnection(PoolRuntime& pool, int fd)
   }
   event_assign(&read_event_, worker_.base(), fd_, EV_READ | EV_PERSIST, &OnRead, this);
   if (pool_.shared().tls != nullptr) {
-    tls_ = tls::TlsSession::Accept(pool_.shared().tls, fd_);
-    if (tls_ == nullptr) {  // no memory: closed at once (Start)
+    rare().tls = tls::TlsSession::Accept(pool_.shared().tls, fd_);
+    if (rare_->tls == nullptr) {  // no memory: closed at once (Start)
       error_ = true;
       lifecycle_.CloseInput();
     }
@@ -109,23 +109,21 @@ ClientConnection::RareState::~RareState() {
   if (peer_closed_event != nullptr) event_free(peer_closed_event);
 }
 
-const PoolView& ClientConnection::Pool() const { return view_; }
+const PoolView& ClientConnection::Pool() const { return *this; }
 
-absl::string_view ClientConnection::ClientPoolView::Name() const { return client_.pool_.Name(); }
-const config::v1::Pool& ClientConnection::ClientPoolView::Config() const {
-  return client_.pool_.Config();
+absl::string_view ClientConnection::Name() const { return pool_.Name(); }
+const config::v1::Pool& ClientConnection::Config() const { return pool_.Config(); }
+const Codec& ClientConnection::PoolCodec() const {
+  return codec_ != nullptr ? *codec_ : pool_.PoolCodec();
 }
-const Codec& ClientConnection::ClientPoolView::PoolCodec() const {
-  return client_.codec_ != nullptr ? *client_.codec_ : client_.pool_.PoolCodec();
+uint32_t ClientConnection::ServerForHashKey(absl::string_view hash_key) const {
+  return pool_.ServerForHashKey(hash_key);
 }
-uint32_t ClientConnection::ClientPoolView::ServerForHashKey(absl::string_view hash_key) const {
-  return client_.pool_.ServerForHashKey(hash_key);
+uint32_t ClientConnection::ShardForHashKey(absl::string_view hash_key) const {
+  return pool_.ShardForHashKey(hash_key);
 }
-uint32_t ClientConnection::ClientPoolView::ShardForHashKey(absl::string_view hash_key) const {
-  return client_.pool_.ShardForHashKey(hash_key);
-}
-uint32_t ClientConnection::ClientPoolView::ServerOfShard(uint32_t shard) const {
-  return client_.pool_.ServerOfShard(shard);
+uint32_t ClientConnection::ServerOfShard(uint32_t shard) const {
+  return pool_.ServerOfShard(shard);
 }
 
 void ClientConnection::OnRead(evutil_socket_t, short, void* arg) {
@@ -137,7 +135,7 @@ void ClientConnection::OnRead(evutil_socket_t, short, void* arg) {
 void ClientConnection::OnWrite(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<ClientConnection*>(arg);
   self->worker_.UpdateClock();
-  if (self->tls_ != nullptr && !self->tls_->established()) {
+  if (self->tls() != nullptr && !self->tls()->established()) {
     self->HandleReadable();  // the handshake waited for the socket to take its bytes
     return;
   }
@@ -145,7 +143,8 @@ void ClientConnection::OnWrite(evutil_socket_t, short, void* arg) {
 }
 
 bool ClientConnection::ContinueTlsHandshake() {
-  switch (tls_->Handshake()) {
+  tls::TlsSession& tls = *rare_->tls;  // TLS pools only
+  switch (tls.Handshake()) {
     case tls::TlsSession::Step::kDone:
       return true;
     case tls::TlsSession::Step::kWantRead:
@@ -164,28 +163,30 @@ bool ClientConnection::ContinueTlsHandshake() {
       break;
   }
   pool_.stats().tls_handshake_failed.Add(1);
-  tls::LogClientHandshakeFailure(pool_.Name(), fd_, tls_->error(), worker_.now_us());
+  tls::LogClientHandshakeFailure(pool_.Name(), fd_, tls.error(), worker_.now_us());
   error_ = true;
   Close(false);
   return false;
 }
 
 ssize_t ClientConnection::ReadTls(size_t max) {
-  if (!tls_->established() && !ContinueTlsHandshake()) {
+  tls::TlsSession& tls = *rare_->tls;  // TLS pools only
+  if (!tls.established() && !ContinueTlsHandshake()) {
     errno = EAGAIN;
     return -1;
   }
-  return tls::ReadInto(*tls_, in_, max);
+  return tls::ReadInto(tls, in_, max);
 }
 
 ssize_t ClientConnection::WriteTls() {
   // Nothing is queued before the handshake ends except a refusal of the connection
   // (client_connections): such a client is closed without it.
-  if (!tls_->established()) {
+  tls::TlsSession& tls = *rare_->tls;  // TLS pools only
+  if (!tls.established()) {
     errno = EPIPE;
     return -1;
   }
-  return tls::WriteFrom(*tls_, out_);
+  return tls::WriteFrom(tls, out_);
 }
 
 
@@ -194,7 +195,7 @@ void ClientConnection::HandleReadable() {
   size_t chunk = pool_.shared().limits.read_chunk;
   // A large request in progress: read in bigger steps.
   if (in_.Length() > chunk) chunk = std::min<size_t>(in_.Length(), kMaxReadChunk);
-  const ssize_t n = tls_ == nullptr ? in_.ReadFrom(fd_, chunk) : ReadTls(chunk);
+  const ssize_t n = tls() == nullptr ? in_.ReadFrom(fd_, chunk) : ReadTls(chunk);
   if (n > 0) {
     ProcessInput();
     ReleaseIdleMemory();
@@ -1108,7 +1109,7 @@ void ClientConnection::Flush() {
   flush_scheduled_ = false;
   if (lifecycle_.closed()) return;
   while (out_.Length() > 0) {
-    const ssize_t n = tls_ == nullptr ? out_.WriteTo(fd_) : WriteTls();
+    const ssize_t n = tls() == nullptr ? out_.WriteTo(fd_) : WriteTls();
     if (n > 0) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
       // The socket buffer is full: wait until it drains (the event is made on first need).
@@ -1282,7 +1283,7 @@ void ClientConnection::Close(bool eof) {
     waiting_on_ = nullptr;
   }
   event_del(&read_event_);
-  if (tls_ != nullptr) tls_->Shutdown();  // close_notify, before the socket goes
+  if (tls() != nullptr) tls()->Shutdown();  // close_notify, before the socket goes
   close(fd_);
   fd_ = -1;
   std::unique_ptr<ClientConnection> self = pool_.ClientClosed(this, eof);

@@ -31,7 +31,10 @@ class ServerConnection;
 struct ServerState;
 class Worker;
 
-class ClientConnection : public FilterCallbacks {
+// Also the PoolView its filters see (Pool()): the pool, with the client's own codec (a
+// memcache binary or RESP3 client's), so that a filter's Split/RewriteKeys/UnsupportedReason
+// speak its form. A base rather than a member object: 8 bytes less per connection.
+class ClientConnection : public FilterCallbacks, private PoolView {
  public:
   // Made by the pool's accept (PoolRuntime::ClientOpened owns it), then Start()ed.
   ClientConnection(PoolRuntime& pool, int fd);
@@ -195,21 +198,13 @@ class ClientConnection : public FilterCallbacks {
   // The peer shut its side while reading was paused (EV_CLOSED): bound the wait like an EOF.
   static void OnPeerClosed(evutil_socket_t fd, short what, void* arg);
 
-  // What filters see as their pool: the pool, with the client's own codec (a memcache binary
-  // or RESP3 client's), so that a filter's Split/RewriteKeys/UnsupportedReason speak its form.
-  class ClientPoolView final : public PoolView {
-   public:
-    explicit ClientPoolView(const ClientConnection& client) : client_(client) {}
-    absl::string_view Name() const override;
-    const config::v1::Pool& Config() const override;
-    const Codec& PoolCodec() const override;
-    uint32_t ServerForHashKey(absl::string_view hash_key) const override;
-    uint32_t ShardForHashKey(absl::string_view hash_key) const override;
-    uint32_t ServerOfShard(uint32_t shard) const override;
-
-   private:
-    const ClientConnection& client_;
-  };
+  // PoolView (see the class comment).
+  absl::string_view Name() const override;
+  const config::v1::Pool& Config() const override;
+  const Codec& PoolCodec() const override;
+  uint32_t ServerForHashKey(absl::string_view hash_key) const override;
+  uint32_t ShardForHashKey(absl::string_view hash_key) const override;
+  uint32_t ServerOfShard(uint32_t shard) const override;
 
   // Redis Cluster: requests answered -TRYAGAIN, sent again to the same node after a pause
   // (each holds a reference to its request).
@@ -240,6 +235,8 @@ class ClientConnection : public FilterCallbacks {
     event* peer_closed_event = nullptr;
     // Requests finished when the close timer was last armed (see finished_).
     uint64_t finished_at_arm = 0;
+    // TLS pools (`tls:`): the client's session (made with the connection).
+    std::unique_ptr<tls::TlsSession> tls;
     // Older filter chains still used by queued requests after a reload (oldest first).
     std::unique_ptr<RetiredChain> retired_chains;
     // A filter's local answer (SendLocalError/SendLocalReply), recorded while the chain runs
@@ -251,13 +248,14 @@ class ClientConnection : public FilterCallbacks {
     if (rare_ == nullptr) rare_ = std::make_unique<RareState>();
     return *rare_;
   }
+  // The TLS session; null on plaintext pools. Looked at once per read or write, not per
+  // request.
+  tls::TlsSession* tls() const { return rare_ == nullptr ? nullptr : rare_->tls.get(); }
 
   // Members ordered by size, so that padding costs little (issue 15: this object is the
   // largest part of an idle connection's memory).
   PoolRuntime& pool_;
-  ClientPoolView view_{*this};
   Worker& worker_;
-  std::unique_ptr<tls::TlsSession> tls_;  // null on plaintext pools
   EvBuffer in_;
   EvBuffer out_;
   RequestDecoderPtr decoder_;
