@@ -1140,9 +1140,10 @@ void ClientConnection::Flush() {
 void ClientConnection::ReleaseIdleMemory() {
   // Bytes of a request not complete yet stay, and so does the request they are being decoded
   // into (the decoder's position refers to them). Otherwise the decoder is at a request
-  // boundary and nothing here is needed until the next bytes arrive: an idle client after a
-  // request cost 2,111 bytes with these kept, ~1,300 without (issue 15, docs/bench). Once per
-  // read burst: a pipelining client pays it once per batch, not per request.
+  // boundary and nothing here is needed until the next bytes arrive: the spare request and the
+  // two evbuffers were ~760 of the 2,145 bytes an idle client cost after a request (issue 15,
+  // docs/bench/2026-12-07-issue15-connection-memory.md). Once per read burst: a pipelining
+  // client pays it once per batch, not per request.
   if (in_.Length() != 0) return;
   in_.Release();
   if (spare_ != nullptr) {
