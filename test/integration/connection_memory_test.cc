@@ -21,6 +21,23 @@ namespace {
 
 constexpr char kPing[] = "*1\r\n$4\r\nPING\r\n";
 
+#if defined(__SANITIZE_ADDRESS__)
+// Under AddressSanitizer (the CI's second suite) every allocation carries redzones and freed
+// memory is never returned to the kernel (malloc_trim does not reach its allocator): measured
+// 8,552 bytes per client after a PING, and RSS after the close stays at the figure after the
+// PINGs (+0.9 MiB measured). The bounds: 1.5 times that per client, and no growth at the
+// close beyond 4 MiB instead of "back to the idle figure" (it still catches the close burst's
+// 16 KiB read reservations: 2,000 x 16 KiB before).
+constexpr double kMaxBytesPerClient = 12800;
+constexpr bool kHeapReturnsToKernel = false;
+#else
+// Measured (fastbuild and opt alike: the same heap): 946 bytes per connection after one PING
+// (RssAnon the same), 2,144 before the idle release and the smaller objects (issue 15,
+// docs/bench/2026-12-07-issue15-connection-memory.md). Bound: 1.5 times the measured value.
+constexpr double kMaxBytesPerClient = 1420;
+constexpr bool kHeapReturnsToKernel = true;
+#endif
+
 std::string RedisPool(int port, int redis_port) {
   return absl::StrCat("p:\n  listen: 127.0.0.1:", port,
                       "\n  redis: true\n  hash: fnv1a_64\n  distribution: ketama\n"
@@ -111,11 +128,9 @@ TEST(ConnectionMemoryTest, ClientsCostLittleAfterARequestAndTheirMemoryReturnsAf
   const long after_ping_kb = RssKb(pid);
   const double per_connection = (after_ping_kb - before_kb) * 1024.0 / kClients;
   const double anon_per_connection = (AnonKb(pid) - anon_before_kb) * 1024.0 / kClients;
-  // Measured (fastbuild and opt alike: the same heap): 946 bytes per connection after one
-  // PING (RssAnon the same), 2,144 before the idle release and the smaller objects (issue 15,
-  // docs/bench/2026-12-07-issue15-connection-memory.md). Bound: 1.5 times the measured value.
-  EXPECT_LT(per_connection, 1420) << "RSS " << before_kb << " -> " << after_ping_kb << " KiB";
-  EXPECT_LT(anon_per_connection, 1420);
+  EXPECT_LT(per_connection, kMaxBytesPerClient)
+      << "RSS " << before_kb << " -> " << after_ping_kb << " KiB";
+  EXPECT_LT(anon_per_connection, kMaxBytesPerClient);
 
   for (const int fd : fds) CloseWithReset(fd);
   ASSERT_TRUE(WaitUntil([&] { return ClientConnections(stats_port) == 1; }))
@@ -126,10 +141,11 @@ TEST(ConnectionMemoryTest, ClientsCostLittleAfterARequestAndTheirMemoryReturnsAf
   // above the figure after the PINGs (10,000 clients: 32 -> 43 MB). Measured now: within
   // ~20 KiB of the idle figure (what stays is mostly the worker's recycled request objects).
   long after_close_kb = -1;
+  const long bound_kb = kHeapReturnsToKernel ? idle_kb + 512 : after_ping_kb + 4096;
   const bool returned = WaitUntil(
       [&] {
         after_close_kb = RssKb(pid);
-        return after_close_kb <= idle_kb + 512;
+        return after_close_kb <= bound_kb;
       },
       std::chrono::seconds(15), std::chrono::milliseconds(100));
   std::fprintf(stderr,
@@ -137,8 +153,9 @@ TEST(ConnectionMemoryTest, ClientsCostLittleAfterARequestAndTheirMemoryReturnsAf
                "(%.0f B per client, RssAnon %.0f), after close %ld KiB\n",
                before_kb, idle_kb, after_ping_kb, per_connection, anon_per_connection,
                after_close_kb);
-  EXPECT_TRUE(returned) << "RSS idle " << idle_kb << " KiB, after ping " << after_ping_kb
-                        << " KiB, after close " << after_close_kb << " KiB";
+  EXPECT_TRUE(returned) << "bound " << bound_kb << " KiB; RSS idle " << idle_kb
+                        << " KiB, after ping " << after_ping_kb << " KiB, after close "
+                        << after_close_kb << " KiB";
   EXPECT_EQ(warm.Command({"PING"}), "+PONG\r\n") << "still serving";
 }
 
@@ -170,6 +187,27 @@ TEST_F(IdleReleaseTest, APartialRequestSurvivesTheIdlePointAndCompletesLater) {
   ASSERT_TRUE(c.Send(set.substr(half)));
   EXPECT_EQ(c.ReadReply(), "+OK\r\n");
   EXPECT_EQ(c.Command({"GET", "partial"}), "$28\r\nvalue-of-the-partial-request\r\n");
+}
+
+TEST(IdleReleaseMemcacheTest, AStorageCommandWaitingForItsDataSurvivesTheIdlePoint) {
+  // memcache's decoder fills the request from the command line, then waits for the data block:
+  // that request must be kept while the connection is otherwise idle.
+  MemcachedServer memcached;
+  ASSERT_TRUE(memcached.ok()) << "memcached must be installed (tools/setup.sh)";
+  const int port = FreePort();
+  ProxyProcess proxy(absl::StrCat("m:\n  listen: 127.0.0.1:", port,
+                                  "\n  hash: fnv1a_64\n  distribution: ketama\n  servers:\n"
+                                  "   - 127.0.0.1:",
+                                  memcached.port(), ":1\n"),
+                     {port});
+  ASSERT_TRUE(proxy.ok()) << proxy.Log();
+  Client c(port);
+  ASSERT_TRUE(c.Send("get none\r\nset idle 0 0 11\r\nhello"));
+  EXPECT_EQ(c.ReadMemcacheReply(), "END\r\n");
+  ASSERT_TRUE(c.Send(" world\r\n"));
+  EXPECT_EQ(c.ReadMemcacheReply(), "STORED\r\n");
+  ASSERT_TRUE(c.Send("get idle\r\n"));
+  EXPECT_EQ(c.ReadMemcacheReply(), "VALUE idle 0 11\r\nhello world\r\nEND\r\n");
 }
 
 TEST_F(IdleReleaseTest, PipelinedRequestsSplitAcrossReadsAnswerInOrder) {
