@@ -16,7 +16,18 @@ MemoryReleaser::MemoryReleaser(std::function<ClientCounts()> counts, std::functi
                                int period_ms)
     : counts_(std::move(counts)), trim_(std::move(trim)), period_ms_(period_ms) {
   if (trim_ == nullptr) trim_ = [] { malloc_trim(0); };
+  // Process signals go to the main thread's sigwait (Server::Run), never to this thread, which
+  // may be started before the main thread blocks them: it starts with them blocked (a thread
+  // inherits its creator's mask). Faults stay unblocked, for the crash handler.
+  sigset_t blocked;
+  sigfillset(&blocked);
+  for (int fault : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS}) {
+    sigdelset(&blocked, fault);
+  }
+  sigset_t previous;
+  pthread_sigmask(SIG_BLOCK, &blocked, &previous);
   thread_ = std::thread([this] { Run(); });
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
 MemoryReleaser::~MemoryReleaser() {
@@ -29,11 +40,6 @@ MemoryReleaser::~MemoryReleaser() {
 }
 
 void MemoryReleaser::Run() {
-  // Process signals go to the main thread's sigwait (Server::Run), never to this thread: it
-  // may be started before the main thread blocks them.
-  sigset_t all;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, nullptr);
   TrimPolicy policy;
   std::unique_lock<std::mutex> lock(mu_);
   while (!wake_.wait_for(lock, std::chrono::milliseconds(period_ms_), [this] { return stop_; })) {
