@@ -9,7 +9,7 @@
 namespace proxy {
 
 // The evbuffer is created on first write, so that the buffers of an idle connection cost only
-// a pointer each.
+// a pointer each; Release() gives an empty one back (a client connection between requests).
 class EvBuffer : public Buffer {
  public:
   EvBuffer() = default;
@@ -51,13 +51,29 @@ class EvBuffer : public Buffer {
                               : evbuffer_write_atmost(buffer_, fd, static_cast<ev_ssize_t>(max));
   }
 
+  // Gives the evbuffer back when it holds nothing (the next write or read takes another): an
+  // idle connection then costs its buffers no heap. Called per idle transition or read burst,
+  // never per request. The evbuffer goes to a small per-thread cache that raw() takes from: a
+  // pipelining client releases and remakes its buffers once per batch, and calloc+free of an
+  // evbuffer cost ~1,000 instructions per batch (callgrind, GET/SET -P 16), the cache ~50.
+  void Release() {
+    if (buffer_ != nullptr && evbuffer_get_length(buffer_) == 0) ReleaseEmpty();
+  }
+  // Whether an evbuffer is allocated (tests).
+  bool allocated() const { return buffer_ != nullptr; }
+
   // The evbuffer, created on first use.
   evbuffer* raw() {
-    if (buffer_ == nullptr) buffer_ = evbuffer_new();
+    if (buffer_ == nullptr) buffer_ = TakeEmpty();
     return buffer_;
   }
 
  private:
+  // An empty evbuffer from this thread's cache, or a new one.
+  static evbuffer* TakeEmpty();
+  // buffer_ (empty) to the cache, or freed when the cache is full.
+  void ReleaseEmpty();
+
   evbuffer* buffer_ = nullptr;
 };
 

@@ -9,7 +9,10 @@
 #pragma once
 
 #include <event2/event.h>
+#include <event2/event_struct.h>
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,11 +31,20 @@ class ServerConnection;
 struct ServerState;
 class Worker;
 
-class ClientConnection : public FilterCallbacks {
+// Also the PoolView its filters see (Pool()): the pool, with the client's own codec (a
+// memcache binary or RESP3 client's), so that a filter's Split/RewriteKeys/UnsupportedReason
+// speak its form. A base rather than a member object: 8 bytes less per connection.
+class ClientConnection : public FilterCallbacks, private PoolView {
  public:
   // Made by the pool's accept (PoolRuntime::ClientOpened owns it), then Start()ed.
   ClientConnection(PoolRuntime& pool, int fd);
   ~ClientConnection() override;
+  // Client connections existing in the process (all workers; closed ones until they are
+  // deleted), and the most there were since the last TakePeakCount() (which restarts it from
+  // the current count): what core/server/memory_release.h watches to return memory after a
+  // burst, however short the burst was.
+  static int64_t LiveCount();
+  static int64_t TakePeakCount();
   // Starts reading (or closes at once when no TLS session could be made).
   void Start();
   bool closed() const { return lifecycle_.closed(); }
@@ -176,52 +188,74 @@ class ClientConnection : public FilterCallbacks {
   // The filter chain answered `request` (SendLocalError/SendLocalReply): complete it now that
   // the chain has returned.
   void CompleteAnswered(PendingRequest* request);
+  // Between requests (no partial request in in_): gives back what an idle connection does not
+  // need (the input evbuffer, the spare request, large scratch strings). Called per read burst
+  // and per completed write, never per request.
+  void ReleaseIdleMemory();
   // The client's input is closed but replies are still owed: close after the grace period.
   void ArmCloseTimer();
   static void OnCloseTimer(evutil_socket_t fd, short what, void* arg);
   // The peer shut its side while reading was paused (EV_CLOSED): bound the wait like an EOF.
   static void OnPeerClosed(evutil_socket_t fd, short what, void* arg);
 
-  // What filters see as their pool: the pool, with the client's own codec (a memcache binary
-  // or RESP3 client's), so that a filter's Split/RewriteKeys/UnsupportedReason speak its form.
-  class ClientPoolView final : public PoolView {
-   public:
-    explicit ClientPoolView(const ClientConnection& client) : client_(client) {}
-    absl::string_view Name() const override;
-    const config::v1::Pool& Config() const override;
-    const Codec& PoolCodec() const override;
-    uint32_t ServerForHashKey(absl::string_view hash_key) const override;
-    uint32_t ShardForHashKey(absl::string_view hash_key) const override;
-    uint32_t ServerOfShard(uint32_t shard) const override;
+  // PoolView (see the class comment).
+  absl::string_view Name() const override;
+  const config::v1::Pool& Config() const override;
+  const Codec& PoolCodec() const override;
+  uint32_t ServerForHashKey(absl::string_view hash_key) const override;
+  uint32_t ShardForHashKey(absl::string_view hash_key) const override;
+  uint32_t ServerOfShard(uint32_t shard) const override;
 
-   private:
-    const ClientConnection& client_;
-  };
-
-  PoolRuntime& pool_;
-  ClientPoolView view_{*this};
   // Redis Cluster: requests answered -TRYAGAIN, sent again to the same node after a pause
-  // (each holds a reference to its request), and the timer that does it.
+  // (each holds a reference to its request).
   struct DelayedRetry {
     RequestRef request;
     int32_t fragment;
     std::string where;  // host:port
     uint64_t due_us;
   };
-  std::vector<DelayedRetry> retries_;
-  event* retry_timer_ = nullptr;
   static void OnRetryTimer(evutil_socket_t fd, short what, void* arg);
   void RunDueRetries();
   // Sends `bytes` for `request` (fragment or -1) to the server at `where`; false when no
   // connection can be had.
   bool Resend(PendingRequest* request, int32_t fragment, const std::string& host, uint32_t port,
               bool asking);
+
+  // What most connections never need, made on first use (rare()) and kept until the
+  // connection is deleted: out of the object, it costs a plain client 8 bytes instead of ~120
+  // (issue 15: memory per idle connection).
+  struct RareState {
+    ~RareState();
+    // -TRYAGAIN retries waiting for their pause, and the timer that sends them.
+    std::vector<DelayedRetry> retries;
+    event* retry_timer = nullptr;
+    event* write_event = nullptr;  // made when a write would block (or a TLS handshake waits)
+    event* close_timer = nullptr;  // made when the input closes with replies still owed
+    // Watches for the peer's close while reading is paused (made on the first pause).
+    event* peer_closed_event = nullptr;
+    // Requests finished when the close timer was last armed (see finished_).
+    uint64_t finished_at_arm = 0;
+    // TLS pools (`tls:`): the client's session (made with the connection).
+    std::unique_ptr<tls::TlsSession> tls;
+    // Older filter chains still used by queued requests after a reload (oldest first).
+    std::unique_ptr<RetiredChain> retired_chains;
+    // A filter's local answer (SendLocalError/SendLocalReply), recorded while the chain runs
+    // (see answered_locally_); swapped into the request's reply, so it keeps no buffer.
+    std::string answer;
+    Outcome::Kind answer_kind = Outcome::Kind::kLocalReply;
+  };
+  RareState& rare() {
+    if (rare_ == nullptr) rare_ = std::make_unique<RareState>();
+    return *rare_;
+  }
+  // The TLS session; null on plaintext pools. Looked at once per read or write, not per
+  // request.
+  tls::TlsSession* tls() const { return rare_ == nullptr ? nullptr : rare_->tls.get(); }
+
+  // Members ordered by size, so that padding costs little (issue 15: this object is the
+  // largest part of an idle connection's memory).
+  PoolRuntime& pool_;
   Worker& worker_;
-  int fd_;
-  event* read_event_ = nullptr;
-  event* write_event_ = nullptr;  // made when a write would block
-  std::unique_ptr<tls::TlsSession> tls_;  // null on plaintext pools
-  bool flush_scheduled_ = false;
   EvBuffer in_;
   EvBuffer out_;
   RequestDecoderPtr decoder_;
@@ -229,43 +263,41 @@ class ClientConnection : public FilterCallbacks {
   // The client's codec: the pool's, or its variant chosen by the first bytes (memcache
   // binary) or by the session (redis HELLO 3). Null until the first bytes arrive.
   const Codec* codec_ = nullptr;
-  uint8_t variant_ = 0;
-  // The pool generation (PoolRuntime::generation, low 32 bits) chain_ was made for; next to
-  // variant_ so that it costs no room.
-  uint32_t chain_generation_ = 0;
   // The codec of the config generation the client connected under (its decoder and session
   // were made by it; a reload may replace the pool's).
   std::shared_ptr<const Codec> codec_owner_;
   // The dedicated server connection this client is pinned to (transactions).
   ServerConnection* pinned_ = nullptr;
-  // The filter chain new requests run through, the generation of the pool it was made for,
-  // and older chains still used by queued requests (oldest first).
+  // The filter chain new requests run through (older ones: RareState::retired_chains).
   FilterChain chain_;
-  std::unique_ptr<RetiredChain> retired_chains_;
   RequestQueue queue_;
   // The request the filter chain is running on (null outside the chain).
   PendingRequest* current_ = nullptr;
-  // A local answer recorded during the chain (SendLocalError/SendLocalReply). It is only
-  // recorded there and completed once the chain has returned, so that a filter never sees its
-  // request finished (and recycled) under it, and an answered request is never forwarded.
-  bool answered_locally_ = false;
-  Outcome::Kind answer_kind_ = Outcome::Kind::kLocalReply;
-  std::string answer_;
   // Reply bytes held for ordering (not yet in out_): the sum of the queue's held_bytes.
   size_t held_bytes_ = 0;
   // The server connection whose unsent bytes are over their bound and that this client fed:
   // reading stops until it drains (null = not waiting).
   ServerConnection* waiting_on_ = nullptr;
-  event* close_timer_ = nullptr;  // made when the input closes with replies still owed
-  // Watches for the peer's close while reading is paused (made on the first pause).
-  event* peer_closed_event_ = nullptr;
-  bool watching_peer_close_ = false;
-  // Requests finished so far, and when the close timer was last armed: the grace period is
-  // counted from the last progress, so a slow but moving pipeline is not cut.
+  // Requests finished so far (the close timer's grace period is counted from the last
+  // progress, so a slow but moving pipeline is not cut).
   uint64_t finished_ = 0;
-  uint64_t finished_at_arm_ = 0;
+  // The request being decoded while its bytes are incomplete (given back between requests).
   PendingRequest* spare_ = nullptr;
   std::string scratch_;
+  std::unique_ptr<RareState> rare_;
+  // Embedded: an event of its own on the heap cost 16 bytes of malloc overhead and a pointer.
+  event read_event_;
+  int fd_;
+  // The pool generation (PoolRuntime::generation, low 32 bits) chain_ was made for.
+  uint32_t chain_generation_ = 0;
+  uint8_t variant_ = 0;
+  // A local answer recorded during the chain (SendLocalError/SendLocalReply; its text and kind
+  // in RareState). It is only recorded there and completed once the chain has returned, so
+  // that a filter never sees its request finished (and recycled) under it, and an answered
+  // request is never forwarded.
+  bool answered_locally_ = false;
+  bool flush_scheduled_ = false;
+  bool watching_peer_close_ = false;
   // When the connection reads and when it closes (client_lifecycle.h).
   ClientLifecycle lifecycle_;
   // The read event is on (not paused by limits or backpressure, input open).

@@ -31,11 +31,13 @@
 #include "core/common/log.h"
 #include "core/config/config.h"
 #include "core/config/diff.h"
+#include "core/proxy/client_connection.h"
 #include "core/proxy/clock.h"
 #include "core/proxy/connection_budget.h"
 #include "core/proxy/shared_pool.h"
 #include "core/proxy/stats.h"
 #include "core/proxy/worker.h"
+#include "core/server/memory_release.h"
 #include "core/stats/stats_server.h"
 
 namespace proxy {
@@ -889,6 +891,12 @@ int RunServer(const Options& options, const config::v1::Bootstrap& bootstrap, Pi
   constexpr int kTopPadBytes = 1 << 20;  // each heap growth asks for 1 MiB more than needed
   mallopt(M_TRIM_THRESHOLD, kTrimThresholdBytes);
   mallopt(M_TOP_PAD, kTopPadBytes);
+  // What the threshold keeps after a burst of connections closes is returned by this instead
+  // (memory_release.h): a trim after a real drop in client connections, never per request.
+  MemoryReleaser memory_releaser([] {
+    const int64_t peak = ClientConnection::TakePeakCount();
+    return ClientCounts{ClientConnection::LiveCount(), peak};
+  });
   Server server(options, pid_file);
   return server.Run(bootstrap, std::move(predecessor));
 }

@@ -796,7 +796,7 @@ LocalAction RedisSession::Hello(const ArgList& args, std::string* reply) {
       reply->append(kBadClientName.data(), kBadClientName.size());
       return LocalAction::kReply;
     }
-    name_ = std::string(hello.name);
+    names().name = std::string(hello.name);
   }
   if (hello.protover != 0) {
     resp_ = static_cast<int>(hello.protover);
@@ -828,12 +828,14 @@ std::string RedisSession::InfoLine() const {
   const auto age = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::steady_clock::now() - created_)
                        .count();
-  return absl::StrCat("id=", id_, " addr= laddr= fd=-1 name=", name_, " age=", age,
+  static const Names kNoNames;
+  const Names& names = names_ != nullptr ? *names_ : kNoNames;
+  return absl::StrCat("id=", id_, " addr= laddr= fd=-1 name=", names.name, " age=", age,
                       " idle=0 flags=N db=", codec_.db(),
                       " sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
                       "rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=client|info "
                       "user=default redir=-1 resp=",
-                      resp_, " lib-name=", lib_name_, " lib-ver=", lib_ver_, "\n");
+                      resp_, " lib-name=", names.lib_name, " lib-ver=", names.lib_ver, "\n");
 }
 
 LocalAction RedisSession::Client(const CommandSpec& spec, const ArgList& args,
@@ -874,16 +876,16 @@ LocalAction RedisSession::Client(const CommandSpec& spec, const ArgList& args,
       reply->append(kBadClientName.data(), kBadClientName.size());
       return LocalAction::kReply;
     }
-    name_ = std::string(args[1]);
+    names().name = std::string(args[1]);
     reply->append(kOk.data(), kOk.size());
     return LocalAction::kReply;
   }
   if (sub == "GETNAME") {
     if (argc != 2) return wrong_arity();
-    if (name_.empty()) {
+    if (names_ == nullptr || names_->name.empty()) {
       AppendNull(resp_, reply);
     } else {
-      AppendBulk(name_, reply);
+      AppendBulk(names_->name, reply);
     }
     return LocalAction::kReply;
   }
@@ -891,9 +893,9 @@ LocalAction RedisSession::Client(const CommandSpec& spec, const ArgList& args,
     if (argc != 4) return wrong_arity();
     std::string* field = nullptr;
     if (absl::EqualsIgnoreCase(args[1], "lib-name")) {
-      field = &lib_name_;
+      field = &names().lib_name;
     } else if (absl::EqualsIgnoreCase(args[1], "lib-ver")) {
-      field = &lib_ver_;
+      field = &names().lib_ver;
     } else {
       absl::StrAppend(reply, "-ERR Unrecognized option '", Quoted(args[1]), "'\r\n");
       return LocalAction::kReply;
@@ -974,9 +976,7 @@ LocalAction RedisSession::Client(const CommandSpec& spec, const ArgList& args,
 void RedisSession::ResetConnection() {
   resp_ = 2;
   transaction_.SetResp3(false);
-  name_.clear();
-  lib_name_.clear();
-  lib_ver_.clear();
+  names_.reset();
   // redis's RESET authenticates the connection as the default user: without a password only
   // when the pool has none (the request decoder applies the same rule to its limits).
   authenticated_ = false;

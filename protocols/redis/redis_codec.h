@@ -240,15 +240,25 @@ class RedisSession final : public Session {
   std::string InfoLine() const;
   void ResetConnection();
 
+  // CLIENT SETNAME / SETINFO and HELLO's SETNAME, made when a client sets one: one session per
+  // client connection, and many clients never do (issue 15: 88 bytes less per connection).
+  struct Names {
+    std::string name;
+    std::string lib_name;
+    std::string lib_ver;
+  };
+  Names& names() {
+    if (names_ == nullptr) names_ = std::make_unique<Names>();
+    return *names_;
+  }
+
   const RedisCodec& codec_;
-  bool authenticated_ = false;
-  int resp_ = 2;
-  PinAction pin_ = PinAction::kNone;
   uint64_t id_;
   std::chrono::steady_clock::time_point created_;
-  std::string name_;
-  std::string lib_name_;
-  std::string lib_ver_;
+  std::unique_ptr<Names> names_;
+  int resp_ = 2;
+  bool authenticated_ = false;
+  PinAction pin_ = PinAction::kNone;
   Transaction transaction_;
 };
 

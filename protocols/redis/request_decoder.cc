@@ -351,10 +351,10 @@ bool SplitInlineArgs(const char* line, ArgList* args, absl::string_view* error) 
 }
 
 RedisRequestDecoder::RedisRequestDecoder(const DecoderLimits& limits, absl::string_view password)
-    : limits_(limits),
-      own_auth_(ClientAuth::RedisAuth(std::string(password))),
-      auth_(&*own_auth_),
-      authenticated_(password.empty()) {}
+    : limits_(limits), authenticated_(password.empty()) {
+  rare().own_auth = ClientAuth::RedisAuth(std::string(password));
+  auth_ = &rare_->own_auth;
+}
 
 RedisRequestDecoder::RedisRequestDecoder(const DecoderLimits& limits, const ClientAuth* auth)
     : limits_(limits), auth_(auth), authenticated_(!auth->required()) {}
@@ -400,7 +400,7 @@ DecodeResult RedisRequestDecoder::Decode(const Buffer& in, Request* out, std::st
           if (!SplitInline(in)) {
             return ProtocolError(out, error);
           }
-          if (!inline_args_.empty()) {
+          if (!rare_->inline_args.empty()) {  // made by SplitInline
             return Finish(in, /*is_inline=*/true, out, error);
           }
           // A blank line: redis answers nothing; its bytes join the next request, which is
@@ -420,12 +420,12 @@ DecodeResult RedisRequestDecoder::Decode(const Buffer& in, Request* out, std::st
 
 DecodeResult RedisRequestDecoder::ProtocolError(Request* out, std::string* error) {
   out->Reset();  // nothing stale: the caller may read wire_size (0) for its stats
-  *error = failure_;
+  *error = rare().failure;  // set by Fail()
   return DecodeResult::kProtocolError;
 }
 
 RedisRequestDecoder::Step RedisRequestDecoder::Fail(std::string text) {
-  failure_ = std::move(text);
+  rare().failure = std::move(text);
   state_ = State::kFailed;
   ranges_.clear();
   return Step::kError;
@@ -638,13 +638,14 @@ RedisRequestDecoder::Step RedisRequestDecoder::Scan(const char* data, size_t siz
 bool RedisRequestDecoder::SplitInline(const Buffer& in) {
   // The line without its "\n" or "\r\n".
   size_t size = pos_ - line_start_ - 1;
-  line_.resize(size);
-  in.CopyOut(line_start_, size, line_.data());
-  if (size > 0 && line_[size - 1] == '\r') {
-    line_.resize(--size);
+  std::string& line = rare().line;
+  line.resize(size);
+  in.CopyOut(line_start_, size, line.data());
+  if (size > 0 && line[size - 1] == '\r') {
+    line.resize(--size);
   }
   absl::string_view failure;
-  if (!SplitInlineArgs(line_.c_str(), &inline_args_, &failure)) {
+  if (!SplitInlineArgs(line.c_str(), &rare_->inline_args, &failure)) {
     Fail(std::string(failure));
     return false;
   }
@@ -691,17 +692,20 @@ void RedisRequestDecoder::TrackAuth(const Request& request) {
 DecodeResult RedisRequestDecoder::Finish(const Buffer& in, bool is_inline, Request* out,
                                          std::string* error) {
   out->Reset();
-  const DecodeResult result = is_inline ? Classify(ArgSource(inline_args_), limits_, out, error)
-                                        : Classify(ArgSource(in, ranges_), limits_, out, error);
+  // An inline request was split by SplitInline, which made rare_.
+  const DecodeResult result = is_inline
+                                  ? Classify(ArgSource(rare_->inline_args), limits_, out, error)
+                                  : Classify(ArgSource(in, ranges_), limits_, out, error);
   out->wire_size = pos_;
   if (result == DecodeResult::kMessage) {
     if (is_inline) {
       // Never forwarded as typed: the canonical RESP array of the split arguments.
       std::string& bytes = out->rewritten;
-      bytes.reserve(16 + inline_args_.ByteSize() + 16 * inline_args_.size());
-      AppendArrayHeader(inline_args_.size(), &bytes);
-      for (size_t i = 0; i < inline_args_.size(); ++i) {
-        AppendBulk(inline_args_[i], &bytes);
+      const ArgList& args = rare_->inline_args;
+      bytes.reserve(16 + args.ByteSize() + 16 * args.size());
+      AppendArrayHeader(args.size(), &bytes);
+      for (size_t i = 0; i < args.size(); ++i) {
+        AppendBulk(args[i], &bytes);
       }
       out->has_rewrite = true;
     } else if (prefix_end_ > 0) {
@@ -729,8 +733,8 @@ void RedisRequestDecoder::ResetMessage() {
   } else {
     ranges_.clear();
   }
-  if (line_.capacity() > kMaxInlineSize) {
-    std::string().swap(line_);
+  if (rare_ != nullptr && rare_->line.capacity() > kMaxInlineSize) {
+    std::string().swap(rare_->line);
   }
 }
 
