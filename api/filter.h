@@ -97,7 +97,8 @@ class Filter {
 };
 using FilterPtr = std::unique_ptr<Filter>;
 
-// Built once per pool at config time; called once per client connection.
+// Built once per pool at config time; called once per client connection (once per worker when
+// the whole chain keeps no client state: FilterFactory::KeepsClientState).
 using FilterFactoryFn = std::function<FilterPtr()>;
 
 // What a factory gets at config time. No sockets, threads or files: `proxyctl check` runs it.
@@ -129,6 +130,14 @@ class FilterFactory {
   // and before a reload, then once per pool per worker when the config is served.
   virtual absl::StatusOr<FilterFactoryFn> Create(const google::protobuf::Message& config,
                                                  FactoryContext& context) const = 0;
+  // Whether the filters this factory makes hold anything about one client between calls. A
+  // factory that returns false promises that its filters keep only their config, counters
+  // shared by the pool and scratch used within one call, and that OnRequest, OnReply and
+  // OnComplete of different clients may interleave on one instance. When every filter of a
+  // pool's chain says false, each worker makes the chain once and every client of the pool
+  // uses it (no filter objects per client connection); otherwise each client gets its own
+  // chain, as before. The default is the safe answer.
+  virtual bool KeepsClientState() const { return true; }
 };
 
 }  // namespace proxy

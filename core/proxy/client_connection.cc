@@ -240,28 +240,23 @@ void ClientConnection::InitProtocol() {
 
 void ClientConnection::BuildChain() {
   chain_generation_ = static_cast<uint32_t>(pool_.generation());
-  chain_.filters.clear();
-  chain_.rewrites_replies = false;
-  chain_.filters.reserve(pool_.filter_factories().size());
-  for (const FilterFactoryFn& make : pool_.filter_factories()) chain_.filters.push_back(make());
-  for (const FilterPtr& filter : chain_.filters) {
-    chain_.rewrites_replies |= filter->RewritesReplies();
-  }
+  chain_ = pool_.shared_chain();
+  if (chain_ == nullptr) chain_ = MakeFilterChain(pool_.filter_factories());
 }
 
 void ClientConnection::SwitchChain() {
+  if (pool_.shared_chain() != nullptr && pool_.shared_chain() == chain_) {
+    chain_generation_ = static_cast<uint32_t>(pool_.generation());
+    return;  // the pool's shared chain did not change
+  }
   bool in_use = false;
   for (PendingRequest* p = queue_.front(); p != nullptr && !in_use; p = p->next) {
-    in_use = p->chain == &chain_;
+    in_use = p->chain == chain_.get();
   }
   if (in_use) {
-    // Requests still queued ran through the current chain: it moves with them.
+    // Requests still queued ran through the current chain: it stays until they finish.
     auto old = std::make_unique<RetiredChain>();
-    old->chain.filters = std::move(chain_.filters);
-    old->chain.rewrites_replies = chain_.rewrites_replies;
-    for (PendingRequest* p = queue_.front(); p != nullptr; p = p->next) {
-      if (p->chain == &chain_) p->chain = &old->chain;
-    }
+    old->chain = chain_;
     std::unique_ptr<RetiredChain>* tail = &rare().retired_chains;
     while (*tail != nullptr) tail = &(*tail)->newer;
     *tail = std::move(old);
@@ -273,7 +268,7 @@ void ClientConnection::ReleaseRetiredChains() {
   // Requests are finished in queue order and chains were assigned in that order: once the
   // oldest queued request does not use the oldest retired chain, nothing does.
   std::unique_ptr<RetiredChain>& oldest = rare_->retired_chains;
-  while (oldest != nullptr && (queue_.empty() || queue_.front()->chain != &oldest->chain)) {
+  while (oldest != nullptr && (queue_.empty() || queue_.front()->chain != oldest->chain.get())) {
     std::unique_ptr<RetiredChain> newer = std::move(oldest->newer);
     oldest = std::move(newer);
   }
@@ -340,7 +335,7 @@ inline PendingRequest* ClientConnection::DecodeNext(DecodeResult* result) {
   spare_ = nullptr;
   // A reload changed the pool: this request runs with the new settings.
   if (chain_generation_ != static_cast<uint32_t>(pool_.generation())) SwitchChain();
-  p->chain = &chain_;
+  p->chain = chain_.get();
   p->client = this;
   RetainRequest(p);  // the queue's reference, dropped by Finish() or Close()
   p->start_us = worker_.now_us();
@@ -411,7 +406,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ClientConnection::RunFilterChain(Pendin
   current_ = p;
   answered_locally_ = false;
   bool stopped = false;
-  for (const FilterPtr& filter : chain_.filters) {
+  for (const FilterPtr& filter : chain_->filters) {
     if (filter->OnRequest(p->request, *this) == FilterStatus::kStop || answered_locally_) {
       stopped = true;
       break;

@@ -268,8 +268,10 @@ class ClientConnection : public FilterCallbacks, private PoolView {
   std::shared_ptr<const Codec> codec_owner_;
   // The dedicated server connection this client is pinned to (transactions).
   ServerConnection* pinned_ = nullptr;
-  // The filter chain new requests run through (older ones: RareState::retired_chains).
-  FilterChain chain_;
+  // The filter chain new requests run through (older ones: RareState::retired_chains): the
+  // pool's one per worker when no filter keeps client state (PoolRuntime::shared_chain),
+  // else this client's own.
+  std::shared_ptr<const FilterChain> chain_;
   RequestQueue queue_;
   // The request the filter chain is running on (null outside the chain).
   PendingRequest* current_ = nullptr;

@@ -9,6 +9,16 @@ PendingRequest* RequestPool::Make() {
   return request;
 }
 
+std::shared_ptr<const FilterChain> MakeFilterChain(const std::vector<FilterFactoryFn>& factories) {
+  auto chain = std::make_shared<FilterChain>();
+  chain->filters.reserve(factories.size());
+  for (const FilterFactoryFn& make : factories) chain->filters.push_back(make());
+  for (const FilterPtr& filter : chain->filters) {
+    chain->rewrites_replies |= filter->RewritesReplies();
+  }
+  return chain;
+}
+
 void RequestPool::Recycle(PendingRequest* request) {
   if (free_.size() >= kMaxFreeRequests) {
     delete request;

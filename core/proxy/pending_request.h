@@ -24,9 +24,11 @@ struct FilterChain {
   std::vector<FilterPtr> filters;
   bool rewrites_replies = false;  // some filter changes replies (OnReply)
 };
+// Makes one filter per factory, in order.
+std::shared_ptr<const FilterChain> MakeFilterChain(const std::vector<FilterFactoryFn>& factories);
 // A chain a reload replaced, kept while queued requests use it; oldest first.
 struct RetiredChain {
-  FilterChain chain;
+  std::shared_ptr<const FilterChain> chain;
   std::unique_ptr<RetiredChain> newer;
 };
 
@@ -42,7 +44,7 @@ struct PendingRequest {
   Request request;
   RequestContext context;
   // The chain this request ran through (its client's; see FilterChain).
-  FilterChain* chain = nullptr;
+  const FilterChain* chain = nullptr;
   // References (see above); recycled at 0. Only RetainRequest/ReleaseRequest change it.
   uint32_t refs = 0;
   // The worker's pool this request returns to (set once, when it is made).

@@ -229,7 +229,15 @@ absl::Status PoolRuntime::BuildFilters() {
   std::vector<config::FilterChainIssue> issues;
   filter_factories_ = config::CreateFilterChain(shared_->config, shared_->filters,
                                                 /*validate_only=*/false, &scope_, &issues);
+  shared_chain_.reset();
   if (!issues.empty()) return issues.front().ToStatus(Name());
+  // Filters that keep nothing about one client are made once per worker and shared by every
+  // client of the pool: the default chain then costs a client connection no memory at all.
+  bool shareable = true;
+  for (const config::ResolvedFilter& filter : shared_->filters) {
+    shareable = shareable && !filter.factory->KeepsClientState();
+  }
+  if (shareable) shared_chain_ = MakeFilterChain(filter_factories_);
   return absl::OkStatus();
 }
 

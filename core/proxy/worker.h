@@ -233,6 +233,10 @@ class PoolRuntime : public PoolView {
   }
   ScopeImpl& scope() { return scope_; }
   const std::vector<FilterFactoryFn>& filter_factories() const { return filter_factories_; }
+  // The chain every client of this pool on this worker uses when no filter of it keeps client
+  // state (FilterFactory::KeepsClientState); null when each client makes its own. Rebuilt with
+  // the filters (start, reload).
+  const std::shared_ptr<const FilterChain>& shared_chain() const { return shared_chain_; }
   absl::Status BuildFilters();
 
  private:
@@ -297,6 +301,7 @@ class PoolRuntime : public PoolView {
   PoolStats stats_;
   ScopeImpl scope_;
   std::vector<FilterFactoryFn> filter_factories_;
+  std::shared_ptr<const FilterChain> shared_chain_;
 };
 
 class Worker {

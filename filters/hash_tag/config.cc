@@ -28,6 +28,9 @@ class HashTagFactory final : public FilterFactory {
   std::unique_ptr<google::protobuf::Message> NewConfigProto() const override {
     return std::make_unique<HashTagConfig>();
   }
+  // Its filters keep only the config and the pool's counters: one per worker serves every
+  // client (api/filter.h).
+  bool KeepsClientState() const override { return false; }
   absl::StatusOr<FilterFactoryFn> Create(const google::protobuf::Message& config,
                                          FactoryContext& context) const override {
     PROXY_ASSIGN_OR_RETURN(HashTagConfig typed, common::TypedConfig<HashTagConfig>(config));

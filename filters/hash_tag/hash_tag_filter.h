@@ -10,8 +10,8 @@
 
 namespace proxy::filters::hash_tag {
 
-// Per client connection. With no tag the filter does nothing (hash_keys stays empty and the
-// router hashes the keys as they are).
+// One per worker, shared by the pool's clients (it keeps only its tag). With no tag the filter does
+// nothing (hash_keys stays empty and the router hashes the keys as they are).
 class HashTagFilter final : public Filter {
  public:
   // `tag`: two bytes such as "{}", or empty for none.

@@ -42,8 +42,8 @@ class DenyList {
 // The error text for a denied command: "command 'FLUSHALL' is disabled on this pool".
 std::string DisabledMessage(const Request& request);
 
-// Per client connection. Denied commands first, then kUnsupported requests: SendLocalError and
-// kStop; everything else passes unchanged.
+// One per worker, shared by the pool's clients (it keeps only its deny list). Denied commands
+// first, then kUnsupported requests: SendLocalError and kStop; everything else passes unchanged.
 class RejectUnsupportedFilter final : public Filter {
  public:
   explicit RejectUnsupportedFilter(std::shared_ptr<const DenyList> deny) : deny_(std::move(deny)) {}

@@ -18,7 +18,8 @@ namespace proxy::filters::router {
 // `hash_tag: "{}" and keys like {user1}:a` without a tag, `keys like {user1}:a` with "{}".
 std::string ColocationHint(absl::string_view hash_tag);
 
-// Per client connection (the key→server scratch vector is reused across its requests).
+// One per worker when shared by the pool's clients (RouterFactory::KeepsClientState); the
+// key→server scratch vector is used within one OnRequest call and reused across requests.
 class RouterFilter final : public Filter {
  public:
   // `colocation_hint`: ColocationHint() of the pool, computed once per pool.

@@ -24,6 +24,9 @@ class StatsFactory final : public FilterFactory {
   std::unique_ptr<google::protobuf::Message> NewConfigProto() const override {
     return std::make_unique<StatsConfig>();
   }
+  // Its filters keep only the config and the pool's counters: one per worker serves every
+  // client (api/filter.h).
+  bool KeepsClientState() const override { return false; }
   absl::StatusOr<FilterFactoryFn> Create(const google::protobuf::Message& config,
                                          FactoryContext& context) const override {
     PROXY_ASSIGN_OR_RETURN(StatsConfig typed, common::TypedConfig<StatsConfig>(config));

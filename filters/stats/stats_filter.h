@@ -43,7 +43,8 @@ class CommandStats {
   absl::flat_hash_map<std::string, CommandCounters> by_command_;
 };
 
-// Per client connection. Counts in OnComplete; OnRequest only passes the request on.
+// One per worker, shared by the pool's clients. Counts in OnComplete; OnRequest only passes the
+// request on.
 class StatsFilter final : public Filter {
  public:
   // `stats` is null under validate_only (no scope): the filter then counts nothing.
