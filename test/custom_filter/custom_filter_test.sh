@@ -163,6 +163,8 @@ memcached_port=$started_port
 
 alpha_port=$(free_port)
 beta_port=$(free_port)
+gamma_port=$(free_port)
+delta_port=$(free_port)
 conf="$tmp/serve.yml"
 cat >"$conf" <<EOF
 alpha:
@@ -187,6 +189,25 @@ beta:
    - hash_tag
    - router
    - stats
+gamma:
+  listen: 127.0.0.1:$gamma_port
+  redis: true
+  servers:
+   - 127.0.0.1:$redis_port:1
+  filters:
+   - instance
+   - hash_tag
+   - router
+   - stats
+delta:
+  listen: 127.0.0.1:$delta_port
+  redis: true
+  servers:
+   - 127.0.0.1:$redis_port:1
+  filters:
+   - hello
+   - instance
+   - router
 EOF
 start proxy "$custom" -c "$conf" -s PORT -a 127.0.0.1 -v 6
 if ! wait_listening "$alpha_port" "${pids[-1]}" || ! wait_listening "$beta_port" "${pids[-1]}"; then
@@ -223,6 +244,36 @@ reply=$(mc 'get whoami\r\nset mc:k 0 0 2\r\nv2\r\nget mc:k\r\nget whoami\r\n')
 hello='VALUE whoami 0 12\r\nhi from beta\r\nEND\r\n'
 expected=$(printf "${hello}STORED\\r\\nVALUE mc:k 0 2\\r\\nv2\\r\\nEND\\r\\n${hello}")
 expect_eq "memcache pool: the filter's answer in order with forwarded replies" "$expected" "$reply"
+
+# 3. Filters that keep no client state (api/filter.h KeepsClientState): when the whole chain
+# says so (gamma: instance, hash_tag, router, stats), one filter object serves every client;
+# with one filter that keeps client state in the chain (delta: hello), each client has its own.
+# Every redis-cli call is a new client connection.
+wait_listening "$gamma_port" "${pids[-1]}" && wait_listening "$delta_port" "${pids[-1]}"
+gc() { redis-cli -h 127.0.0.1 -p "$gamma_port" "$@" 2>&1; }
+dc() { redis-cli -h 127.0.0.1 -p "$delta_port" "$@" 2>&1; }
+first=$(gc GET __proxy_instance__)
+second=$(gc GET __proxy_instance__)
+third=$(gc GET __proxy_instance__)
+if [[ "$first" =~ ^[0-9]+$ ]]; then pass; else fail "shared chain: a number, got [$first]"; fi
+expect_eq "shared chain: the second client is served by the same filter object" "$first" "$second"
+expect_eq "shared chain: and the third" "$first" "$third"
+expect_eq "shared chain: requests are still forwarded" "OK" "$(gc SET shared:k v3)"
+expect_eq "shared chain: and answered" "v3" "$(gc GET shared:k)"
+one=$(dc GET __proxy_instance__)
+two=$(dc GET __proxy_instance__)
+if [[ "$one" =~ ^[0-9]+$ && "$two" =~ ^[0-9]+$ ]]; then
+  pass
+else
+  fail "own chains: numbers, got [$one] [$two]"
+fi
+if [ "$one" != "$two" ] && [ "$one" != "$first" ] && [ "$two" != "$first" ]; then
+  pass
+else
+  fail "a chain with a filter that keeps client state: each client its own ([$one] [$two]," \
+    "shared [$first])"
+fi
+expect_eq "own chains: hello still answers" "hello from pool delta" "$(dc GET __proxy_hello__)"
 
 if [ "$failures" -ne 0 ]; then
   echo "--- proxy log"
