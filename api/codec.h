@@ -164,6 +164,12 @@ class RequestDecoder {
  public:
   virtual ~RequestDecoder() = default;
   virtual DecodeResult Decode(const Buffer& in, Request* out, std::string* error) = 0;
+  // True when a decoder made now by the same codec would decode the rest of the stream exactly
+  // as this one: between two requests, nothing partial, nothing learned from earlier requests
+  // (an AUTH that lifted the limits of an unauthenticated client, a protocol error). The core
+  // then frees it while the client is idle and makes a new one at the client's next bytes
+  // (memory per idle connection). The default is the safe answer.
+  virtual bool AtRest() const { return false; }
 };
 using RequestDecoderPtr = std::unique_ptr<RequestDecoder>;
 

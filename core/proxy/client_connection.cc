@@ -231,6 +231,9 @@ void ClientConnection::InitProtocol() {
   if (have > 0) in_.CopyOut(0, 1, &first);
   const Codec& codec = codec_owner_->ForClient(absl::string_view(&first, have));
   decoder_ = codec.NewRequestDecoder(shared.limits.decoder);
+  for (uint8_t v = 0; v < kMaxVariants; ++v) {
+    if (codec_owner_->Variant(v) == &codec) decoder_variant_ = v;
+  }
   session_ = codec.NewSession();
   codec_ = &codec;
   variant_ = 0;
@@ -330,7 +333,7 @@ inline PendingRequest* ClientConnection::DecodeNext(DecodeResult* result) {
     spare_ = worker_.requests().Alloc();
   }
   PendingRequest* p = spare_;
-  *result = decoder_->Decode(in_, &p->request, &scratch_);
+  *result = decoder_->Decode(in_, &p->request, &worker_.client_scratch());
   if (*result == DecodeResult::kNeedMoreData) return nullptr;
   spare_ = nullptr;
   // A reload changed the pool: this request runs with the new settings.
@@ -346,7 +349,7 @@ inline PendingRequest* ClientConnection::DecodeNext(DecodeResult* result) {
 
 void ClientConnection::AnswerUndecodable(PendingRequest* p, DecodeResult result) {
   std::string reply;
-  codec_->EncodeErrorFor(p->request, scratch_, &reply);
+  codec_->EncodeErrorFor(p->request, worker_.client_scratch(), &reply);
   p->outcome.kind = Outcome::Kind::kError;
   if (result == DecodeResult::kProtocolError) {
     // The stream cannot be resynchronised: answer, then close once earlier replies are out.
@@ -361,8 +364,9 @@ void ClientConnection::AnswerUndecodable(PendingRequest* p, DecodeResult result)
 
 inline bool ClientConnection::RunSession(PendingRequest* p, PinAction* pin) {
   // Local commands and authentication.
-  scratch_.clear();
-  const LocalAction action = session_->OnRequest(p->request, &scratch_);
+  std::string& scratch = worker_.client_scratch();
+  scratch.clear();
+  const LocalAction action = session_->OnRequest(p->request, &scratch);
   *pin = session_->Pin();
   if (action == LocalAction::kReply || action == LocalAction::kRefused) {
     // Only a request the session answers itself (HELLO, RESET) changes its variant.
@@ -372,17 +376,17 @@ inline bool ClientConnection::RunSession(PendingRequest* p, PinAction* pin) {
     // is reset and freed.
     if (*pin == PinAction::kReset) ReleasePin(/*reset=*/true);
     if (action == LocalAction::kRefused) {
-      CountRefusal(p->request, scratch_);
+      CountRefusal(p->request, scratch);
       p->outcome.kind = Outcome::Kind::kError;
     }
-    CompleteLocal(p, scratch_);
+    CompleteLocal(p, scratch);
     return true;
   }
   if (action == LocalAction::kReplyThenClose) {
     // QUIT: later bytes are discarded; counted as a normal (EOF) close.
     eof_ = true;
     CloseInput();
-    CompleteLocal(p, scratch_);
+    CompleteLocal(p, scratch);
     return true;
   }
   if (*pin == PinAction::kPinned || *pin == PinAction::kRelease) {
@@ -441,7 +445,17 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ClientConnection::RunFilterChain(Pendin
 }
 
 void ClientConnection::ProcessInput() {
-  if (decoder_ == nullptr) InitProtocol();
+  if (decoder_ == nullptr) {
+    if (codec_owner_ == nullptr) {
+      InitProtocol();
+    } else {
+      // Given back at rest by ReleaseIdleMemory: one at rest from the same codec, or a new
+      // one, decodes the rest of the stream the same.
+      const Codec* codec = codec_owner_->Variant(decoder_variant_);
+      decoder_ = worker_.TakeIdleDecoder(codec);
+      if (decoder_ == nullptr) decoder_ = codec->NewRequestDecoder(pool_.shared().limits.decoder);
+    }
+  }
   // Each request goes through the steps below until one answers it (or forwards it); a step
   // that closes the input (a protocol error, QUIT) ends the loop.
   while (lifecycle_.input_open()) {
@@ -1141,14 +1155,20 @@ void ClientConnection::ReleaseIdleMemory() {
   // client pays it once per batch, not per request.
   if (in_.Length() != 0) return;
   in_.Release();
+  // A decoder between requests that learned nothing from them (RequestDecoder::AtRest) goes
+  // back to the worker until the next bytes: about 200 bytes less per idle connection.
+  if (decoder_ != nullptr && decoder_variant_ != kNoDecoderVariant && decoder_->AtRest()) {
+    worker_.KeepIdleDecoder(codec_owner_, codec_owner_->Variant(decoder_variant_),
+                            std::move(decoder_));
+    decoder_.reset();
+  }
   if (spare_ != nullptr) {
     worker_.requests().Recycle(spare_);  // decoded into, never queued: no reference
     spare_ = nullptr;
   }
-  // Local replies and decode errors longer than the inline capacity (INFO, COMMAND).
-  constexpr size_t kKeepScratchBytes = 64;
-  if (scratch_.capacity() > kKeepScratchBytes) std::string().swap(scratch_);
-  if (rare_ != nullptr && rare_->answer.capacity() > kKeepScratchBytes) {
+  // A filter's local answer longer than the inline capacity.
+  constexpr size_t kKeepAnswerBytes = 64;
+  if (rare_ != nullptr && rare_->answer.capacity() > kKeepAnswerBytes) {
     std::string().swap(rare_->answer);
   }
 }

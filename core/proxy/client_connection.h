@@ -132,7 +132,7 @@ class ClientConnection : public FilterCallbacks, private PoolView {
   // The session's step: local commands, authentication, QUIT, and a transaction's
   // connection-state commands (sent to the pinned connection). True when it handled the
   // request; `pin` is what the session says about pinning.
-  inline bool RunSession(PendingRequest* request, PinAction* pin);
+  ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool RunSession(PendingRequest* request, PinAction* pin);
   // The filter chain's step, and the core's refusal of unsupported commands. True when the
   // request was answered (by a filter, or refused); false when it is to be forwarded.
   ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool RunFilterChain(PendingRequest* request);
@@ -285,7 +285,6 @@ class ClientConnection : public FilterCallbacks, private PoolView {
   uint64_t finished_ = 0;
   // The request being decoded while its bytes are incomplete (given back between requests).
   PendingRequest* spare_ = nullptr;
-  std::string scratch_;
   std::unique_ptr<RareState> rare_;
   // Embedded: an event of its own on the heap cost 16 bytes of malloc overhead and a pointer.
   event read_event_;
@@ -293,6 +292,12 @@ class ClientConnection : public FilterCallbacks, private PoolView {
   // The pool generation (PoolRuntime::generation, low 32 bits) chain_ was made for.
   uint32_t chain_generation_ = 0;
   uint8_t variant_ = 0;
+  // Which of codec_owner_'s variants made decoder_ (chosen by the first bytes; a variant the
+  // session switches to later keeps this decoder): a decoder at rest goes back to the worker
+  // between read bursts and comes from there, or from this codec, at the next bytes.
+  // kNoDecoderVariant: not given back.
+  static constexpr uint8_t kNoDecoderVariant = 0xff;
+  uint8_t decoder_variant_ = kNoDecoderVariant;
   // A local answer recorded during the chain (SendLocalError/SendLocalReply; its text and kind
   // in RareState). It is only recorded there and completed once the chain has returned, so
   // that a filter never sees its request finished (and recycled) under it, and an answered

@@ -196,7 +196,7 @@ PoolRuntime::~PoolRuntime() {
   // connections release the requests they still hold.
   std::vector<ClientConnection*> clients;
   clients.reserve(live_clients_.size());
-  for (const auto& entry : live_clients_) clients.push_back(entry.first);
+  for (ClientConnection* client : live_clients_) clients.push_back(client);
   for (ClientConnection* client : clients) client->CloseForShutdown();
   worker_.FreeClosedClients();
   for (auto* list : {&servers_, &replicas_, &redirect_targets_, &retired_servers_}) {
@@ -214,13 +214,15 @@ PoolRuntime::~PoolRuntime() {
     }
    }
   }
+  // Every client closed above has left the set (ClientClosed); whatever did not is freed here.
+  for (ClientConnection* client : live_clients_) delete client;
 }
 
 ClientConnection* PoolRuntime::ClientOpened(std::unique_ptr<ClientConnection> client) {
   stats_.client_connections.Add(1);
   ++clients_;
-  ClientConnection* raw = client.get();
-  live_clients_.emplace(raw, std::move(client));
+  ClientConnection* raw = client.release();  // owned by live_clients_ until ClientClosed
+  live_clients_.insert(raw);
   worker_.ClientCountChanged(1);
   return raw;
 }
@@ -450,17 +452,13 @@ void PoolRuntime::Drain() {
   StopAccepting();
   std::vector<ClientConnection*> clients;
   clients.reserve(live_clients_.size());
-  for (const auto& entry : live_clients_) clients.push_back(entry.first);
+  for (ClientConnection* client : live_clients_) clients.push_back(client);
   for (ClientConnection* client : clients) client->Drain();
 }
 
 std::unique_ptr<ClientConnection> PoolRuntime::ClientClosed(ClientConnection* client, bool eof) {
   std::unique_ptr<ClientConnection> owned;
-  auto it = live_clients_.find(client);
-  if (it != live_clients_.end()) {
-    owned = std::move(it->second);
-    live_clients_.erase(it);
-  }
+  if (live_clients_.erase(client) == 1) owned.reset(client);
   worker_.ClientCountChanged(-1);
   --clients_;
   stats_.client_connections.Add(-1);
@@ -886,8 +884,33 @@ void Worker::OnTasks(evutil_socket_t fd, short, void* arg) {
   for (std::function<void()>& task : tasks) task();
 }
 
+RequestDecoderPtr Worker::TakeIdleDecoder(const Codec* codec) {
+  if (!idle_decoders_.empty() && idle_decoders_.back().codec == codec) {  // one pool: always
+    RequestDecoderPtr decoder = std::move(idle_decoders_.back().decoder);
+    idle_decoders_.pop_back();
+    return decoder;
+  }
+  for (size_t i = idle_decoders_.size(); i-- > 0;) {
+    if (idle_decoders_[i].codec != codec) continue;
+    RequestDecoderPtr decoder = std::move(idle_decoders_[i].decoder);
+    idle_decoders_[i] = std::move(idle_decoders_.back());
+    idle_decoders_.pop_back();
+    return decoder;
+  }
+  return nullptr;
+}
+
+void Worker::KeepIdleDecoder(const std::shared_ptr<const Codec>& owner, const Codec* codec,
+                             RequestDecoderPtr decoder) {
+  // As many as clients go idle at once in a busy loop iteration; beyond that they are freed.
+  constexpr size_t kMaxIdleDecoders = 64;
+  if (idle_decoders_.size() >= kMaxIdleDecoders) return;
+  idle_decoders_.push_back(IdleDecoder{owner, codec, std::move(decoder)});
+}
+
 void Worker::ApplyPlan(const std::vector<PoolPlan>& plan) {
   UpdateClock();
+  idle_decoders_.clear();  // made under the old configuration
   std::vector<std::unique_ptr<PoolRuntime>> old;
   old.swap(pools_);
   std::vector<bool> kept(old.size(), false);

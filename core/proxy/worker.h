@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "api/filter.h"
 #include "api/placement.h"
 #include "core/proxy/pending_request.h"
@@ -297,7 +298,9 @@ class PoolRuntime : public PoolView {
   // callback (Worker::DeferDelete: its own callbacks, or a server's delivering a reply, may
   // still be on the stack). The pool's destructor closes the clients still open and frees them
   // (a pool is never destroyed from inside a client's callback).
-  absl::flat_hash_map<ClientConnection*, std::unique_ptr<ClientConnection>> live_clients_;
+  // A set of owned raw pointers rather than a map to unique_ptrs: 8-byte slots, about 14 bytes
+  // per client instead of 28 at 10,000 clients (issue 15's memory per connection).
+  absl::flat_hash_set<ClientConnection*> live_clients_;
   PoolStats stats_;
   ScopeImpl scope_;
   std::vector<FilterFactoryFn> filter_factories_;
@@ -346,6 +349,16 @@ class Worker {
 
   // Request objects are recycled per worker (see PendingRequest for their lifetime).
   RequestPool& requests() { return requests_; }
+  // Scratch text for a client's decode error or local reply, used and copied within one
+  // ProcessInput step (never held across events): one string per worker instead of one per
+  // client connection.
+  std::string& client_scratch() { return client_scratch_; }
+  // Request decoders at rest (RequestDecoder::AtRest) that idle clients gave back, for the next
+  // client of the same codec with bytes to decode: a read burst costs no allocation. Each
+  // entry keeps its codec alive (a decoder may point into it); a reload drops them all.
+  RequestDecoderPtr TakeIdleDecoder(const Codec* codec);
+  void KeepIdleDecoder(const std::shared_ptr<const Codec>& owner, const Codec* codec,
+                       RequestDecoderPtr decoder);
 
   // Queues a connection's Flush() for the end of the current batch of events, so that the
   // writes of every request decoded in this batch go out together (one event for all).
@@ -417,6 +430,13 @@ class Worker {
   evdns_base* dns_ = nullptr;
   // Declared before the pools and connections: destroyed after them (they release requests).
   RequestPool requests_;
+  std::string client_scratch_;
+  struct IdleDecoder {
+    std::shared_ptr<const Codec> owner;
+    const Codec* codec;
+    RequestDecoderPtr decoder;
+  };
+  std::vector<IdleDecoder> idle_decoders_;
   std::vector<std::unique_ptr<PoolRuntime>> pools_;
   std::vector<std::unique_ptr<PoolRuntime>> retired_pools_;
   std::atomic<int64_t> live_clients_{0};

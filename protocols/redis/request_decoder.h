@@ -123,6 +123,11 @@ class RedisRequestDecoder final : public RequestDecoder {
 
   // True once an AUTH with the right password was decoded (always true without a password).
   bool authenticated() const { return authenticated_; }
+  // Between requests, and authenticated exactly as a new decoder of the same pool would be.
+  bool AtRest() const override {
+    return state_ == State::kStart && pos_ == 0 && prefix_end_ == 0 &&
+           authenticated_ == !auth_->required();
+  }
 
   // Where one bulk payload lies, relative to the start of the request.
   struct ArgRange {

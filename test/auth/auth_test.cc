@@ -353,6 +353,38 @@ TEST(AuthTest, RedisAuthPrecedence) {
   EXPECT_EQ(LeakedSecret(proxy.Log()), "") << proxy.Log();
 }
 
+// Between requests an idle client's request decoder may be given back and made again
+// (RequestDecoder::AtRest, issue 15's memory per connection): an authenticated client must keep
+// the limits of an authenticated one (redis allows an unauthenticated client at most 10
+// arguments per request), however often it goes idle.
+TEST(AuthTest, AnAuthenticatedClientKeepsItsLimitsAcrossIdlePeriods) {
+  RedisServer redis({"--requirepass", "legacy-shared-pw-1a7c"});
+  ASSERT_TRUE(redis.ok());
+  const std::string server = absl::StrCat("127.0.0.1:", redis.port(), ":1");
+  const int port = FreePort();
+  AuthProxy proxy("idle", Pool(port, "  redis_auth: legacy-shared-pw-1a7c\n", {server}), port);
+  ASSERT_TRUE(proxy.ok()) << proxy.Log();
+  std::vector<std::string> mset = {"MSET"};
+  for (int i = 0; i < 12; ++i) {
+    mset.push_back(absl::StrCat("{idle}k", i));
+    mset.push_back(absl::StrCat("v", i));
+  }
+  // Two clients of the same worker: an idle client's decoder at rest goes to the worker and
+  // the next client with bytes may get it, so a decoder that learned an AUTH must never be
+  // given back (it would lift the limits of whoever got it next, and leave its own client
+  // with the limits of a stranger).
+  Client client(port);
+  EXPECT_EQ(client.Command({"AUTH", "legacy-shared-pw-1a7c"}), "+OK\r\n");
+  Client stranger(port);
+  for (int round = 0; round < 3; ++round) {  // every reply leaves its client idle
+    EXPECT_TRUE(absl::StartsWith(stranger.Command({"PING"}), "-NOAUTH")) << "round " << round;
+    EXPECT_EQ(client.Command(mset), "+OK\r\n") << "round " << round;
+    EXPECT_EQ(client.Command({"GET", "{idle}k11"}), Bulk("v11")) << "round " << round;
+  }
+  EXPECT_TRUE(absl::StartsWith(stranger.Command(mset), "-ERR Protocol error"))
+      << "25 arguments before AUTH";
+}
+
 // `proxyctl check` (errors and warnings) and `proxyctl diff` name the keys, never the secrets.
 TEST(AuthTest, ProxyctlNeverPrintsSecrets) {
   const std::string ctl = Runfile("proxyctl");

@@ -409,6 +409,43 @@ TEST(RedisRequestDecoderTest, ReusedRequestIsResetBetweenMessages) {
   EXPECT_EQ(request.args[0], "c");
 }
 
+// AtRest: the core frees a decoder at rest while its client is idle and decodes the client's
+// next bytes with a fresh one, so "at rest" must mean exactly "a fresh decoder would do the same".
+TEST(RedisRequestDecoderTest, AtRestOnlyBetweenRequestsAndWithoutAnAuthenticationToRemember) {
+  Request request;
+  std::string error;
+  {
+    RedisRequestDecoder decoder{DecoderLimits()};  // no password: nothing to learn
+    EXPECT_TRUE(decoder.AtRest());
+    const std::string wire = Resp({"SET", "k", "v"});
+    for (size_t cut = 1; cut < wire.size(); ++cut) {
+      proxy::test::StringBuffer partial(wire.substr(0, cut));
+      ASSERT_EQ(decoder.Decode(partial, &request, &error), DecodeResult::kNeedMoreData) << cut;
+      EXPECT_FALSE(decoder.AtRest()) << "partial request of " << cut << " bytes";
+      proxy::test::StringBuffer whole(wire);
+      ASSERT_EQ(decoder.Decode(whole, &request, &error), DecodeResult::kMessage);
+      EXPECT_TRUE(decoder.AtRest()) << "after the request cut at " << cut;
+    }
+    proxy::test::StringBuffer garbage("*1\r\n$x\r\n");
+    EXPECT_EQ(decoder.Decode(garbage, &request, &error), DecodeResult::kProtocolError);
+    EXPECT_FALSE(decoder.AtRest()) << "a failed stream is not a fresh one";
+  }
+  {
+    // With a password: not yet authenticated is the fresh state; authenticated is not.
+    const ClientAuth auth = ClientAuth::RedisAuth("secret");
+    RedisRequestDecoder decoder{DecoderLimits(), &auth};
+    EXPECT_TRUE(decoder.AtRest());
+    proxy::test::StringBuffer wrong(Resp({"AUTH", "wrong"}));
+    ASSERT_EQ(decoder.Decode(wrong, &request, &error), DecodeResult::kMessage);
+    EXPECT_FALSE(decoder.authenticated());
+    EXPECT_TRUE(decoder.AtRest());
+    proxy::test::StringBuffer right(Resp({"AUTH", "secret"}));
+    ASSERT_EQ(decoder.Decode(right, &request, &error), DecodeResult::kMessage);
+    EXPECT_TRUE(decoder.authenticated());
+    EXPECT_FALSE(decoder.AtRest()) << "a new decoder would apply the unauthenticated limits";
+  }
+}
+
 TEST(RedisRequestDecoderTest, MutatedInputGivesTheSameResultsUnderEveryFeeding) {
   const std::string base = Resp({"MSET", "a", "1", "b", "2"}) + "PING x\r\n" +
                            Resp({"EVAL", "s", "2", "k1", "k2"}) + "SET \"q q\" v\n" +
