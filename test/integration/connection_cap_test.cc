@@ -65,35 +65,6 @@ std::vector<std::string> PickServerTags(int port, const std::vector<RedisServer*
   return tags;
 }
 
-// connected_clients of a redis-server, minus the connection asking.
-int BackendClients(int port) {
-  Client direct(port);
-  const int64_t n = RedisInfoField(direct, "clients", "connected_clients");
-  return n < 0 ? -1 : static_cast<int>(n - 1);
-}
-
-// The number after `"field": ` in the /servers entry of server `name`, or -1.
-int64_t ServersField(const std::string& json, const std::string& name, const std::string& field) {
-  const size_t entry = json.find(absl::StrCat("\"server\": \"", name, "\""));
-  if (entry == std::string::npos) return -1;
-  const size_t end = json.find('}', entry);
-  const std::string key = absl::StrCat("\"", field, "\": ");
-  const size_t at = json.find(key, entry);
-  if (at == std::string::npos || at > end) return -1;
-  size_t stop = at + key.size();
-  while (stop < json.size() && json[stop] >= '0' && json[stop] <= '9') ++stop;
-  int64_t value = -1;
-  if (!absl::SimpleAtoi(json.substr(at + key.size(), stop - at - key.size()), &value)) return -1;
-  return value;
-}
-
-// Listening sockets at `port` (/proc/net/tcp state 0x0A).
-int Listeners(int port) {
-  int count = 0;
-  for (const TcpSocket& socket : SocketsAt(port)) count += socket.state == 0x0A ? 1 : 0;
-  return count;
-}
-
 struct Observed {
   std::vector<int> backend;  // per redis-server: connections from the proxy, its own count
   std::string servers_json;  // /servers after the traffic
@@ -114,7 +85,7 @@ Observed Run(const std::vector<RedisServer*>& redis, const std::string& extra) {
                       std::to_string(admin)});
   EXPECT_TRUE(proxy.ok()) << proxy.Log();
   if (!proxy.ok()) return observed;
-  observed.listeners = Listeners(port);
+  observed.listeners = ListeningSocketsAt(port);
   const std::vector<std::string> tags = PickServerTags(port, redis);
   if (tags.empty()) return observed;
   std::vector<std::unique_ptr<Client>> clients;
@@ -194,24 +165,24 @@ void ExpectCapBounds(const std::vector<RedisServer*>& redis, bool reuseport) {
       EXPECT_GE(uncapped.backend[i], kServerConnections) << uncapped.servers_json;
     }
     EXPECT_LE(uncapped.backend[i], kWorkers * kServerConnections);
-    EXPECT_EQ(ServersField(uncapped.servers_json, name, "connections"), uncapped.backend[i])
+    EXPECT_EQ(ServersField(uncapped.servers_json, "connections", name), uncapped.backend[i])
         << uncapped.servers_json;
-    EXPECT_EQ(ServersField(uncapped.servers_json, name, "connection_limit"),
+    EXPECT_EQ(ServersField(uncapped.servers_json, "connection_limit", name),
               kWorkers * kServerConnections)
         << uncapped.servers_json;
-    EXPECT_EQ(ServersField(uncapped.servers_json, name, "pinned_connection_limit"),
+    EXPECT_EQ(ServersField(uncapped.servers_json, "pinned_connection_limit", name),
               kWorkers * 64)
         << uncapped.servers_json;
     // With it: the same traffic opens at most 3, whichever workers took the clients.
     EXPECT_GE(capped.backend[i], 1);
     EXPECT_LE(capped.backend[i], kCap) << capped.servers_json;
-    EXPECT_EQ(ServersField(capped.servers_json, name, "connections"), capped.backend[i])
+    EXPECT_EQ(ServersField(capped.servers_json, "connections", name), capped.backend[i])
         << capped.servers_json;
-    EXPECT_EQ(ServersField(capped.servers_json, name, "connection_limit"), kCap)
+    EXPECT_EQ(ServersField(capped.servers_json, "connection_limit", name), kCap)
         << capped.servers_json;
     // min(4, 3) = 3 workers accept clients, each may pin up to 64 (core/proxy/shared_pool.h
     // ProxyLimits::max_pinned_connections).
-    EXPECT_EQ(ServersField(capped.servers_json, name, "pinned_connection_limit"), kCap * 64)
+    EXPECT_EQ(ServersField(capped.servers_json, "pinned_connection_limit", name), kCap * 64)
         << capped.servers_json;
   }
   // The existing fields are still there.

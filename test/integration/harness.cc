@@ -336,6 +336,37 @@ long UnreadBytesAt(int port) {
   return bytes;
 }
 
+int ListeningSocketsAt(int port) {
+  int count = 0;
+  for (const TcpSocket& socket : SocketsAt(port)) count += socket.state == 0x0A ? 1 : 0;
+  return count;
+}
+
+int BackendClients(int port) {
+  Client direct(port);
+  const int64_t n = RedisInfoField(direct, "clients", "connected_clients");
+  return n < 0 ? -1 : static_cast<int>(n - 1);
+}
+
+int64_t ServersField(const std::string& json, const std::string& field,
+                     const std::string& server) {
+  size_t entry = 0;
+  size_t end = std::string::npos;
+  if (!server.empty()) {
+    entry = json.find(absl::StrCat("\"server\": \"", server, "\""));
+    if (entry == std::string::npos) return -1;
+    end = json.find('}', entry);
+  }
+  const std::string key = absl::StrCat("\"", field, "\": ");
+  const size_t at = json.find(key, entry);
+  if (at == std::string::npos || at > end) return -1;
+  size_t stop = at + key.size();
+  while (stop < json.size() && json[stop] >= '0' && json[stop] <= '9') ++stop;
+  int64_t value = -1;
+  if (!absl::SimpleAtoi(json.substr(at + key.size(), stop - at - key.size()), &value)) return -1;
+  return value;
+}
+
 RedisServer::RedisServer(std::vector<std::string> extra)
     : extra_(std::move(extra)), port_(FreePort()) {
   ok_ = Launch();

@@ -98,6 +98,8 @@ std::vector<TcpSocket> SocketsAt(int port);
 // Bytes that reached the established connections of the server on `port` and that it has not
 // read: for a stopped (SIGSTOP) server, proof that a request was forwarded to it.
 long UnreadBytesAt(int port);
+// Listening sockets on `port` (one per worker with `reuseport: true`).
+int ListeningSocketsAt(int port);
 
 class RedisServer {
  public:
@@ -207,6 +209,13 @@ class Client {
 // An integer field of a redis-server's INFO section, e.g. ("clients", "connected_clients") or
 // ("stats", "total_connections_received"), asked over `direct`; -1 when missing.
 int64_t RedisInfoField(Client& direct, absl::string_view section, absl::string_view field);
+// connected_clients of the redis-server on `port`, minus the connection asking; -1 when it
+// cannot be asked.
+int BackendClients(int port);
+// The number after `"field": ` in the admin endpoint's /servers JSON: in the entry of server
+// `server` (its node name), or in the first entry when `server` is empty; -1 when missing.
+int64_t ServersField(const std::string& json, const std::string& field,
+                     const std::string& server = "");
 
 // GET `path` from the HTTP endpoint on 127.0.0.1:port (the admin endpoint): the status code and
 // the body; {0, ""} when no connection could be made.

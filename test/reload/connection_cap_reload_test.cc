@@ -18,31 +18,6 @@ namespace {
 
 constexpr int kClients = 24;
 
-// connected_clients of a redis-server, minus the connection asking.
-int BackendClients(int port) {
-  Client direct(port);
-  const int64_t n = RedisInfoField(direct, "clients", "connected_clients");
-  return n < 0 ? -1 : static_cast<int>(n - 1);
-}
-
-// The number after `"field": ` in the first /servers entry, or -1.
-int64_t ServersField(const std::string& json, const std::string& field) {
-  const std::string key = absl::StrCat("\"", field, "\": ");
-  const size_t at = json.find(key);
-  if (at == std::string::npos) return -1;
-  size_t stop = at + key.size();
-  while (stop < json.size() && json[stop] >= '0' && json[stop] <= '9') ++stop;
-  int64_t value = -1;
-  if (!absl::SimpleAtoi(json.substr(at + key.size(), stop - at - key.size()), &value)) return -1;
-  return value;
-}
-
-int Listeners(int port) {
-  int count = 0;
-  for (const TcpSocket& socket : SocketsAt(port)) count += socket.state == 0x0A ? 1 : 0;
-  return count;
-}
-
 // `rounds` SETs from every client; the first `tolerated` rounds may fail (a backend restarted).
 void Traffic(std::vector<std::unique_ptr<Client>>& clients, int rounds, int tolerated,
              const std::string& tag) {
@@ -70,7 +45,7 @@ TEST(ConnectionCapReloadTest, ANewCapAppliesToNewConnectionsAndTheServingWorkers
   ReloadableProxy proxy("cap", config(8), {port}, {"--workers", "4"});
   ASSERT_TRUE(proxy.ok()) << proxy.Log();
   const int admin = proxy.admin_port();
-  EXPECT_EQ(Listeners(port), 4);
+  EXPECT_EQ(ListeningSocketsAt(port), 4);
 
   // Clients on every worker (reuseport: the kernel spreads them by their 4-tuple).
   std::vector<std::unique_ptr<Client>> clients;
@@ -114,7 +89,7 @@ TEST(ConnectionCapReloadTest, ANewCapAppliesToNewConnectionsAndTheServingWorkers
       << proxy.Log();
   servers = HttpGet(admin, "/servers").second;
   EXPECT_EQ(ServersField(servers, "connection_limit"), 4) << servers;
-  EXPECT_EQ(Listeners(port), 4);
+  EXPECT_EQ(ListeningSocketsAt(port), 4);
   Traffic(clients, 2, 0, "last");
   EXPECT_LE(BackendClients(redis.port()), 4);
 }
