@@ -2,6 +2,7 @@
 #include "protocols/redis/redis_codec.h"
 
 #include <algorithm>
+#include <cassert>
 #include <atomic>
 #include <cstring>
 #include <memory>
@@ -10,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -90,7 +92,7 @@ bool ReadBulk(absl::string_view reply, bool resp3, size_t* pos, absl::string_vie
 bool MergeArray(const Request& request, absl::Span<const Fragment> fragments,
                 absl::Span<const std::string> replies, bool resp3, std::string* out) {
   const size_t total = request.KeyCount();
-  std::vector<absl::string_view> elements(total);
+  absl::InlinedVector<absl::string_view, 32> elements(total);  // no allocation for few keys
   size_t bytes = 0;
   for (size_t f = 0; f < fragments.size(); ++f) {
     const absl::string_view reply = replies[f];
@@ -322,33 +324,53 @@ std::vector<Fragment> RedisCodec::Split(const Request& request,
                   [&](uint32_t server) { return server == key_servers[0]; })) {
     return {};
   }
-  std::vector<uint32_t> order(keys);
+  // The keys grouped by server, in request order within each server (a stable sort). An
+  // insertion sort on the stack for the usual few keys: no allocation (issue 15: malloc was
+  // 5% of the proxy's CPU on 10-key MGETs).
+  absl::InlinedVector<uint32_t, 32> order(keys);
   std::iota(order.begin(), order.end(), 0u);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](uint32_t a, uint32_t b) { return key_servers[a] < key_servers[b]; });
+  auto by_server = [&](uint32_t a, uint32_t b) { return key_servers[a] < key_servers[b]; };
+  constexpr size_t kInsertionSortKeys = 32;
+  if (keys <= kInsertionSortKeys) {
+    for (size_t i = 1; i < keys; ++i) {
+      const uint32_t key = order[i];
+      size_t j = i;
+      for (; j > 0 && by_server(key, order[j - 1]); --j) order[j] = order[j - 1];
+      order[j] = key;
+    }
+  } else {
+    std::stable_sort(order.begin(), order.end(), by_server);
+  }
+  size_t servers = 1;
+  for (size_t i = 1; i < keys; ++i) {
+    servers += key_servers[order[i]] != key_servers[order[i - 1]] ? 1 : 0;
+  }
   const size_t step = request.key_step;
   std::vector<Fragment> fragments;
+  fragments.reserve(servers);
   for (size_t begin = 0; begin < keys;) {
     size_t end = begin;
     const uint32_t server = key_servers[order[begin]];
-    size_t bytes = 32 + spec->lower.size();
+    size_t bytes = BulkSize(spec->lower.size());
     while (end < keys && key_servers[order[end]] == server) {
       for (size_t j = 0; j < step; ++j) {
-        bytes += request.args[order[end] * step + j].size() + 16;
+        bytes += BulkSize(request.args[order[end] * step + j].size());
       }
       ++end;
     }
+    const size_t count = 1 + (end - begin) * step;
+    bytes += HeaderSize(count);
     Fragment& fragment = fragments.emplace_back();
     fragment.server = server;
     fragment.keys.assign(order.begin() + begin, order.begin() + end);
-    fragment.bytes.reserve(bytes);
-    AppendArrayHeader(1 + (end - begin) * step, &fragment.bytes);
-    AppendBulk(spec->lower, &fragment.bytes);
+    // Sized once and written in place (no append per piece).
+    fragment.bytes.resize(bytes);
+    char* at = WriteHeader('*', count, fragment.bytes.data());
+    at = WriteBulk(spec->lower, at);
     for (const uint32_t key : fragment.keys) {
-      for (size_t j = 0; j < step; ++j) {
-        AppendBulk(request.args[key * step + j], &fragment.bytes);
-      }
+      for (size_t j = 0; j < step; ++j) at = WriteBulk(request.args[key * step + j], at);
     }
+    assert(at == fragment.bytes.data() + fragment.bytes.size());
     begin = end;
   }
   return fragments;

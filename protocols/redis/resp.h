@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -80,16 +81,57 @@ inline bool ParseStrictInt64(absl::string_view text, int64_t* value) {
   return true;
 }
 
-// Appends "*<count>\r\n".
-inline void AppendArrayHeader(size_t count, std::string* out) {
-  absl::StrAppend(out, "*", count, "\r\n");
+// The size of "<type><number>\r\n".
+inline size_t HeaderSize(size_t number) {
+  size_t digits = 1;
+  while (number >= 10) {
+    number /= 10;
+    ++digits;
+  }
+  return digits + 3;
 }
+
+// Writes "<type><number>\r\n" at `at` (HeaderSize(number) bytes); returns the end.
+inline char* WriteHeader(char type, size_t number, char* at) {
+  char* const end = at + HeaderSize(number);
+  char* digit = end - 2;
+  digit[0] = '\r';
+  digit[1] = '\n';
+  do {
+    *--digit = static_cast<char>('0' + number % 10);
+    number /= 10;
+  } while (number != 0);
+  *at = type;
+  return end;
+}
+
+// Writes "$<size>\r\n<bytes>\r\n" at `at` (BulkSize(bytes.size()) bytes); returns the end.
+inline size_t BulkSize(size_t size) { return HeaderSize(size) + size + 2; }
+inline char* WriteBulk(absl::string_view bytes, char* at) {
+  at = WriteHeader('$', bytes.size(), at);
+  if (!bytes.empty()) std::memcpy(at, bytes.data(), bytes.size());
+  at += bytes.size();
+  at[0] = '\r';
+  at[1] = '\n';
+  return at + 2;
+}
+
+// Appends "<type><number>\r\n" (an array or bulk header) with one append: split requests
+// write one per key, and absl::StrAppend's general formatting was a visible share of a 10-key
+// MGET's CPU (issue 15).
+inline void AppendHeader(char type, size_t number, std::string* out) {
+  char text[24];  // type, up to 20 digits, CR LF
+  out->append(text, static_cast<size_t>(WriteHeader(type, number, text) - text));
+}
+
+// Appends "*<count>\r\n".
+inline void AppendArrayHeader(size_t count, std::string* out) { AppendHeader('*', count, out); }
 
 // Appends "$<size>\r\n<bytes>\r\n".
 inline void AppendBulk(absl::string_view bytes, std::string* out) {
-  absl::StrAppend(out, "$", bytes.size(), "\r\n");
+  AppendHeader('$', bytes.size(), out);
   out->append(bytes.data(), bytes.size());
-  out->append("\r\n");
+  out->append("\r\n", 2);
 }
 
 }  // namespace proxy::protocols::redis
