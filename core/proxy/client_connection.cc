@@ -248,10 +248,6 @@ void ClientConnection::BuildChain() {
 }
 
 void ClientConnection::SwitchChain() {
-  if (pool_.shared_chain() != nullptr && pool_.shared_chain() == chain_) {
-    chain_generation_ = static_cast<uint32_t>(pool_.generation());
-    return;  // the pool's shared chain did not change
-  }
   bool in_use = false;
   for (PendingRequest* p = queue_.front(); p != nullptr && !in_use; p = p->next) {
     in_use = p->chain == chain_.get();
@@ -1160,7 +1156,6 @@ void ClientConnection::ReleaseIdleMemory() {
   if (decoder_ != nullptr && decoder_variant_ != kNoDecoderVariant && decoder_->AtRest()) {
     worker_.KeepIdleDecoder(codec_owner_, codec_owner_->Variant(decoder_variant_),
                             std::move(decoder_));
-    decoder_.reset();
   }
   if (spare_ != nullptr) {
     worker_.requests().Recycle(spare_);  // decoded into, never queued: no reference

@@ -885,15 +885,11 @@ void Worker::OnTasks(evutil_socket_t fd, short, void* arg) {
 }
 
 RequestDecoderPtr Worker::TakeIdleDecoder(const Codec* codec) {
-  if (!idle_decoders_.empty() && idle_decoders_.back().codec == codec) {  // one pool: always
-    RequestDecoderPtr decoder = std::move(idle_decoders_.back().decoder);
-    idle_decoders_.pop_back();
-    return decoder;
-  }
+  // From the back: with one pool, the last entry is the one.
   for (size_t i = idle_decoders_.size(); i-- > 0;) {
     if (idle_decoders_[i].codec != codec) continue;
     RequestDecoderPtr decoder = std::move(idle_decoders_[i].decoder);
-    idle_decoders_[i] = std::move(idle_decoders_.back());
+    if (i + 1 != idle_decoders_.size()) idle_decoders_[i] = std::move(idle_decoders_.back());
     idle_decoders_.pop_back();
     return decoder;
   }
